@@ -1,0 +1,25 @@
+import type { AlgorithmDefinition, ModelState } from './types.ts';
+import { patternMatching } from './pm/index.ts';
+
+/**
+ * Every algorithm the engine offers, in the order the API lists them. Adding an algorithm means adding
+ * its folder and one line here.
+ */
+export const ALGORITHMS: AlgorithmDefinition<ModelState>[] = [
+  patternMatching,
+] as unknown as AlgorithmDefinition<ModelState>[];
+
+export const DEFAULT_ALGORITHM_ID = 'PS';
+
+export class UnknownAlgorithmError extends Error {
+  constructor(id: string) {
+    super(`Unknown algorithm ${id}; known: ${ALGORITHMS.map((a) => a.id).join(', ')}`);
+    this.name = 'UnknownAlgorithmError';
+  }
+}
+
+export function getAlgorithm(id: string): AlgorithmDefinition<ModelState> {
+  const algorithm = ALGORITHMS.find((a) => a.id === id);
+  if (!algorithm) throw new UnknownAlgorithmError(id);
+  return algorithm;
+}

@@ -1,0 +1,175 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import sharp from 'sharp';
+import type { Box } from '../algorithms/types.ts';
+import { decodeForModel, predictRaster, serializeModel, trainModel, type TrainedModel, type TrainingImage } from '../engine.ts';
+import { resizeMap, type FloatMap } from '../image/raster.ts';
+import { aupro, auroc, confusionAt, labelComponents, pixelAuroc } from '../metrics/index.ts';
+import { num } from '../params/schema.ts';
+
+/** One image of a dataset in the MVTec AD layout. */
+export interface DatasetImage {
+  path: string;
+  defect: string | null;
+  maskPath: string | null;
+}
+
+export interface MvtecDataset {
+  name: string;
+  train: DatasetImage[];
+  test: DatasetImage[];
+}
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.bmp', '.webp']);
+const naturalSort = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
+
+async function listImages(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())).sort(naturalSort).map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+export async function loadMvtecDataset(root: string): Promise<MvtecDataset> {
+  const train = (await listImages(join(root, 'train', 'good'))).map((path) => ({ path, defect: null, maskPath: null }));
+  if (train.length === 0) throw new Error(`${root} has no train/good images (MVTec layout expected)`);
+  const test: DatasetImage[] = [];
+  const kinds = (await readdir(join(root, 'test'))).sort(naturalSort);
+  for (const kind of kinds) {
+    const masks = new Set(await listImages(join(root, 'ground_truth', kind)));
+    for (const path of await listImages(join(root, 'test', kind))) {
+      const stem = basename(path, extname(path));
+      const maskPath = [...masks].find((m) => basename(m, extname(m)) === `${stem}_mask`) ?? null;
+      test.push({ path, defect: kind === 'good' ? null : kind, maskPath });
+    }
+  }
+  return { name: basename(root), train, test };
+}
+
+/** A mask as a binary map at a given size. */
+async function loadMask(path: string, width: number, height: number): Promise<FloatMap> {
+  const { data } = await sharp(path).greyscale().resize(width, height, { fit: 'fill', kernel: 'nearest' }).raw().toBuffer({ resolveWithObject: true });
+  const out = new Float32Array(width * height);
+  for (let i = 0; i < out.length; i++) out[i] = data[i] > 127 ? 1 : 0;
+  return { width, height, data: out };
+}
+
+/** Boxes around each connected region of a mask (original pixels), or the whole image without a mask. */
+async function boxesOf(image: DatasetImage): Promise<Box[]> {
+  const meta = await sharp(image.path).metadata();
+  const width = meta.width ?? 1, height = meta.height ?? 1;
+  if (!image.maskPath) return [{ x_min: 0, y_min: 0, x_max: width, y_max: height }];
+  const mask = await loadMask(image.maskPath, width, height);
+  const { labels, count } = labelComponents(mask);
+  const boxes: Box[] = [];
+  for (let r = 1; r <= count; r++) {
+    let x0 = width, y0 = height, x1 = -1, y1 = -1;
+    for (let i = 0; i < labels.length; i++) {
+      if (labels[i] !== r) continue;
+      const x = i % width, y = (i - x) / width;
+      x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+    }
+    boxes.push({ x_min: x0, y_min: y0, x_max: x1 + 1, y_max: y1 + 1 });
+  }
+  return boxes;
+}
+
+export interface BenchResult {
+  algorithm: string;
+  image_auroc: number;
+  pixel_auroc: number | null;
+  aupro: number | null;
+  f1: number;
+  threshold: number;
+  train_seconds: number;
+  decode_ms_per_image: number;
+  infer_ms_per_image: number;
+  peak_rss_mb: number;
+  model_mb: number;
+  test_images: number;
+}
+
+export interface BenchOptions {
+  size?: number;
+  params?: Record<string, unknown>;
+  onProgress?: (message: string) => void;
+  calibration?: 'global' | 'location';
+  /** Use only every k-th image (quick runs in tests). */
+  subsample?: number;
+}
+
+/**
+ * Trains one algorithm on train/good (RF also on the annotated defects of a fixed half of test/, scored on
+ * the other half) and scores every test image: image AUROC, pixel AUROC, AUPRO, F1 at the model's threshold.
+ */
+export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string, options: BenchOptions = {}): Promise<BenchResult> {
+  const log = options.onProgress ?? (() => {});
+  const pick = <T>(list: T[]) => list.filter((_, i) => i % (options.subsample ?? 1) === 0);
+  const train = pick(dataset.train);
+  let test = pick(dataset.test);
+  const images: TrainingImage[] = [];
+  for (const image of train) images.push({ bytes: await readFile(image.path), good: true });
+  if (algorithmId === 'RF') {
+    // A fixed half of the defects (even positions per defect kind) teaches RF; it is scored on the rest.
+    const defects = test.filter((t) => t.defect);
+    const teach = new Set(defects.filter((_, i) => i % 2 === 0));
+    for (const image of teach) images.push({ bytes: await readFile(image.path), good: false, boxes: await boxesOf(image) });
+    test = test.filter((t) => !teach.has(t));
+  }
+  const params: Record<string, unknown> = { ...(options.params ?? {}) };
+  if (options.size) params.working_size = options.size;
+  log(`${algorithmId}: training on ${images.length} images`);
+  const started = performance.now();
+  let lastShown = 0;
+  const model: TrainedModel = await trainModel(algorithmId, images, params, {
+    calibration: options.calibration,
+    onProgress: (f, message) => {
+      if (performance.now() - lastShown > 2000) { lastShown = performance.now(); log(`${algorithmId}: ${(f * 100).toFixed(0)}% ${message}`); }
+    },
+  });
+  const trainSeconds = (performance.now() - started) / 1000;
+  const modelBytes = serializeModel(model).length;
+  const scores: number[] = [];
+  const defective: boolean[] = [];
+  const maps: FloatMap[] = [];
+  const masks: FloatMap[] = [];
+  let decodeMs = 0, inferMs = 0;
+  const workingSize = num(model.params, 'working_size');
+  const hasMasks = test.some((t) => t.maskPath);
+  log(`${algorithmId}: scoring ${test.length} test images`);
+  for (const image of test) {
+    const bytes = await readFile(image.path);
+    const t0 = performance.now();
+    const decoded = await decodeForModel(bytes, workingSize);
+    const t1 = performance.now();
+    const prediction = predictRaster(model, decoded.raster, decoded.info);
+    const t2 = performance.now();
+    decodeMs += t1 - t0;
+    inferMs += t2 - t1;
+    scores.push(prediction.score);
+    defective.push(image.defect !== null);
+    // Pixel metrics on images with a mask and on good images (all-zero masks); defects without masks are skipped.
+    if (hasMasks && (image.defect === null || image.maskPath)) {
+      const map = resizeMap(prediction.calibratedMap, decoded.raster.width, decoded.raster.height);
+      maps.push(map);
+      masks.push(image.maskPath ? await loadMask(image.maskPath, map.width, map.height)
+        : { width: map.width, height: map.height, data: new Float32Array(map.width * map.height) });
+    }
+  }
+  const confusion = confusionAt(scores, defective, model.threshold);
+  return {
+    algorithm: algorithmId,
+    image_auroc: auroc(scores, defective),
+    pixel_auroc: maps.length ? pixelAuroc(maps, masks) : null,
+    aupro: maps.length ? aupro(maps, masks) : null,
+    f1: confusion.f1,
+    threshold: model.threshold,
+    train_seconds: trainSeconds,
+    decode_ms_per_image: decodeMs / test.length,
+    infer_ms_per_image: inferMs / test.length,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    model_mb: modelBytes / 1e6,
+    test_images: test.length,
+  };
+}

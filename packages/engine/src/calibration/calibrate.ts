@@ -1,0 +1,56 @@
+import { createMap, resizeMap, type FloatMap } from '../image/raster.ts';
+import { quantile } from './quantile.ts';
+
+/**
+ * Turns an algorithm's raw anomaly map into calibrated units: 1.0 ≈ what held-out good images reach.
+ * `global` divides by one number; `location` divides by a coarse grid of per-place levels, so that places
+ * that vary in good images (part edges, highlights) must vary more before they count.
+ */
+export interface Calibration {
+  mode: 'global' | 'location';
+  /** Quantile of held-out OK pixel values (the global level). */
+  level: number;
+  /** Per-place levels on a coarse grid (location mode). */
+  grid: FloatMap | null;
+}
+
+export const PIXEL_QUANTILE = 0.999;
+const GRID_CELLS = 12;
+
+export function fitCalibration(okMaps: FloatMap[], mode: 'global' | 'location'): Calibration {
+  const stride = Math.max(1, Math.floor((okMaps.length * okMaps[0].data.length) / 2_000_000));
+  const values: number[] = [];
+  for (const map of okMaps) for (let i = 0; i < map.data.length; i += stride) values.push(map.data[i]);
+  const level = Math.max(quantile(values, PIXEL_QUANTILE), 1e-9);
+  if (mode === 'global') return { mode, level, grid: null };
+  const { width, height } = okMaps[0];
+  const cell = Math.max(width, height) / GRID_CELLS;
+  const gw = Math.max(1, Math.round(width / cell));
+  const gh = Math.max(1, Math.round(height / cell));
+  const grid = createMap(gw, gh);
+  const buckets: number[][] = Array.from({ length: gw * gh }, () => []);
+  for (const map of okMaps) {
+    for (let y = 0; y < height; y++) {
+      const gy = Math.min(gh - 1, Math.floor((y * gh) / height));
+      for (let x = 0; x < width; x++) {
+        const gx = Math.min(gw - 1, Math.floor((x * gw) / width));
+        buckets[gy * gw + gx].push(map.data[y * width + x]);
+      }
+    }
+  }
+  // A place's level never drops far below the global one: few samples per cell make low quantiles noisy.
+  for (let i = 0; i < buckets.length; i++) grid.data[i] = Math.max(quantile(buckets[i], PIXEL_QUANTILE), level * 0.5);
+  return { mode, level, grid };
+}
+
+export function applyCalibration(map: FloatMap, calibration: Calibration): FloatMap {
+  const out = new Float32Array(map.data.length);
+  if (!calibration.grid) {
+    const inv = 1 / calibration.level;
+    for (let i = 0; i < out.length; i++) out[i] = map.data[i] * inv;
+  } else {
+    const levels = resizeMap(calibration.grid, map.width, map.height).data;
+    for (let i = 0; i < out.length; i++) out[i] = map.data[i] / levels[i];
+  }
+  return { width: map.width, height: map.height, data: out };
+}

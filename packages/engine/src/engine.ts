@@ -1,0 +1,326 @@
+import { getAlgorithm } from './algorithms/registry.ts';
+import { checkAborted, type AlgorithmDefinition, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
+import { applyCalibration, fitCalibration, type Calibration } from './calibration/calibrate.ts';
+import { quantile } from './calibration/quantile.ts';
+import { synthesizeDefect } from './calibration/synthetic.ts';
+import { decodeImage, type DecodedImage } from './image/decode.ts';
+import { resizeMap, type FloatMap, type Raster } from './image/raster.ts';
+import { Random } from './kernels/random.ts';
+import { auroc, bestF1Threshold, confusionAt, type Confusion } from './metrics/index.ts';
+import { decodeBlob, encodeBlob, ModelFormatError } from './model/blob.ts';
+import { num, optionalNum, pair, resolveParams, type ParamValues } from './params/schema.ts';
+import { detect, type Detection, type DetectionSettings } from './postprocess/detect.ts';
+import { ENGINE_VERSION } from './version.ts';
+
+/** An image handed to training: encoded bytes, its label, and defect boxes in its original pixels. */
+export interface TrainingImage {
+  bytes: Uint8Array;
+  good: boolean | null;
+  boxes?: Box[];
+}
+
+export interface TrainOptions {
+  onProgress?: (fraction: number, message: string) => void;
+  signal?: AbortSignal;
+  /** Time AutoTune may spend trying candidates (ms). */
+  autoTuneBudgetMs?: number;
+  /** Calibration mode (see calibration/calibrate.ts); the default is chosen by measurement. */
+  calibration?: 'global' | 'location';
+}
+
+export interface Evaluation {
+  /** Image AUROC on held-out data (OK vs NG; synthetic defects when there are no NG images). */
+  auroc: number | null;
+  aurocSource: 'ng_images' | 'synthetic_defects' | 'none';
+  threshold: number;
+  thresholdReason: 'best_f1' | 'held_out_ok' | 'user';
+  confusion: Confusion | null;
+  heldOutOkScores: number[];
+  heldOutNgScores: number[];
+}
+
+export interface TrainedModel {
+  engineVersion: string;
+  algorithm: string;
+  algorithmVersion: number;
+  params: ParamValues;
+  /** Parameters chosen by AutoTune, with the candidates' validation scores. */
+  autoTuned: Record<string, { chosen: unknown; scores: Record<string, number> }>;
+  state: ModelState;
+  calibration: Calibration;
+  threshold: number;
+  evaluation: Evaluation;
+  trainedOn: { ok: number; ng: number; unlabelled: number };
+  trainSeconds: number;
+}
+
+export class TrainingDataError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingDataError';
+  }
+}
+
+/** Decodes images at a model's working size. */
+export function decodeForModel(bytes: Uint8Array, workingSize: number): Promise<DecodedImage> {
+  return decodeImage(bytes, { maxSide: workingSize });
+}
+
+function scaleBoxes(boxes: Box[] | undefined, from: { width: number; height: number }, to: Raster): Box[] {
+  const sx = to.width / from.width, sy = to.height / from.height;
+  return (boxes ?? []).map((b) => ({
+    x_min: Math.floor(b.x_min * sx), y_min: Math.floor(b.y_min * sy),
+    x_max: Math.ceil(b.x_max * sx), y_max: Math.ceil(b.y_max * sy),
+  }));
+}
+
+/** Raw map of one raster at the raster's size. */
+function rawMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues): FloatMap {
+  return resizeMap(algorithm.anomalyMap(state, raster, params), raster.width, raster.height);
+}
+
+function imageScore(calibrated: FloatMap): number {
+  let m = 0;
+  for (const v of calibrated.data) if (v > m) m = v;
+  return m;
+}
+
+interface CrossFit {
+  okMaps: FloatMap[];
+  ngMaps: FloatMap[];
+  syntheticMaps: FloatMap[];
+}
+
+/**
+ * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every
+ * labelled image gets a map from a model that never saw it.
+ */
+async function crossFit(
+  algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues,
+  options: { signal?: AbortSignal; synthetic: boolean; seed: number; onProgress: (f: number) => void },
+): Promise<CrossFit> {
+  const random = new Random(options.seed + 17);
+  const ok = samples.filter((s) => s.good === true);
+  const ng = samples.filter((s) => s.good === false);
+  const folds = new Map<TrainingSample, number>();
+  random.shuffle([...ok]).forEach((s, i) => folds.set(s, i % 2));
+  random.shuffle([...ng]).forEach((s, i) => folds.set(s, i % 2));
+  const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [] };
+  for (let fold = 0; fold < 2; fold++) {
+    checkAborted(options.signal);
+    const trainPart = samples.filter((s) => folds.get(s) !== fold);
+    const heldOut = samples.filter((s) => folds.get(s) === fold);
+    const state = await algorithm.train(trainPart, params, {
+      onProgress: (f) => options.onProgress((fold + f * 0.8) / 2), signal: options.signal,
+    });
+    for (const sample of heldOut) {
+      checkAborted(options.signal);
+      const map = rawMap(algorithm, state, sample.raster, params);
+      (sample.good ? result.okMaps : result.ngMaps).push(map);
+      if (sample.good && options.synthetic) {
+        result.syntheticMaps.push(rawMap(algorithm, state, synthesizeDefect(sample.raster, random), params));
+      }
+    }
+    options.onProgress((fold + 1) / 2);
+  }
+  return result;
+}
+
+interface Validation {
+  calibration: Calibration;
+  okScores: number[];
+  ngScores: number[];
+  syntheticScores: number[];
+  auroc: number | null;
+  aurocSource: Evaluation['aurocSource'];
+}
+
+function validate(fit: CrossFit, mode: 'global' | 'location'): Validation {
+  const calibration = fitCalibration(fit.okMaps, mode);
+  const scoreOf = (m: FloatMap) => imageScore(applyCalibration(m, calibration));
+  const okScores = fit.okMaps.map(scoreOf);
+  const ngScores = fit.ngMaps.map(scoreOf);
+  const syntheticScores = fit.syntheticMaps.map(scoreOf);
+  const positives = ngScores.length > 0 ? ngScores : syntheticScores;
+  const value = positives.length > 0 && okScores.length > 0
+    ? auroc([...okScores, ...positives], [...okScores.map(() => false), ...positives.map(() => true)])
+    : null;
+  return {
+    calibration, okScores, ngScores, syntheticScores, auroc: value,
+    aurocSource: ngScores.length > 0 ? 'ng_images' : syntheticScores.length > 0 ? 'synthetic_defects' : 'none',
+  };
+}
+
+/**
+ * Trains a model: resolves parameters (AutoTune for those left out), cross-fits to calibrate scores and
+ * choose the threshold on held-out data, then trains the final model on everything.
+ */
+export async function trainModel(
+  algorithmId: string, images: TrainingImage[], overrides: Record<string, unknown>, options: TrainOptions = {},
+): Promise<TrainedModel> {
+  const started = performance.now();
+  const algorithm = getAlgorithm(algorithmId);
+  const report = options.onProgress ?? (() => {});
+  const { values, autoTune } = resolveParams(algorithm.parameters, overrides);
+  const ok = images.filter((i) => i.good === true).length;
+  const ng = images.filter((i) => i.good === false).length;
+  if (ok < algorithm.requires.okImages) {
+    throw new TrainingDataError(`${algorithm.id} needs at least ${algorithm.requires.okImages} OK images; got ${ok}`);
+  }
+  const ngWithBoxes = images.filter((i) => i.good === false && (i.boxes?.length ?? 0) > 0).length;
+  if (algorithm.requires.ngImagesWithBoxes && ngWithBoxes < algorithm.requires.ngImagesWithBoxes) {
+    throw new TrainingDataError(`${algorithm.id} needs at least ${algorithm.requires.ngImagesWithBoxes} NG images with annotation boxes; got ${ngWithBoxes}`);
+  }
+  report(0, 'decoding images');
+  const workingSize = num(values, 'working_size');
+  const samples: TrainingSample[] = [];
+  for (const image of images) {
+    checkAborted(options.signal);
+    const decoded = await decodeForModel(image.bytes, workingSize);
+    samples.push({ raster: decoded.raster, good: image.good, boxes: scaleBoxes(image.boxes, decoded.info, decoded.raster) });
+  }
+  const seed = num(values, 'seed');
+  const mode = options.calibration ?? 'location';
+  const canCrossFit = ok >= 4;
+
+  // AutoTune: one parameter at a time, candidates compared by held-out AUROC, within the time budget.
+  const autoTuned: TrainedModel['autoTuned'] = {};
+  const budget = options.autoTuneBudgetMs ?? 120_000;
+  const tuneStart = performance.now();
+  if (canCrossFit) {
+    for (const name of autoTune) {
+      const spec = algorithm.parameters.find((p) => p.name === name)!;
+      const scores: Record<string, number> = {};
+      let best = { value: values[name], score: -Infinity };
+      for (const candidate of spec.autoTune!) {
+        if (performance.now() - tuneStart > budget) break;
+        checkAborted(options.signal);
+        report(0.05, `AutoTune ${name} = ${JSON.stringify(candidate)}`);
+        const trial = { ...values, [name]: candidate };
+        const fit = await crossFit(algorithm, samples, trial, { signal: options.signal, synthetic: ng === 0, seed, onProgress: () => {} });
+        const score = validate(fit, mode).auroc ?? -Infinity;
+        scores[JSON.stringify(candidate)] = score;
+        if (score > best.score) best = { value: candidate, score };
+      }
+      values[name] = best.value;
+      autoTuned[name] = { chosen: best.value, scores };
+    }
+  }
+
+  report(0.1, 'calibrating on held-out images');
+  let validation: Validation;
+  if (canCrossFit) {
+    const fit = await crossFit(algorithm, samples, values, {
+      signal: options.signal, synthetic: ng === 0, seed, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating on held-out images'),
+    });
+    validation = validate(fit, mode);
+  }
+  report(0.6, 'training the final model');
+  const state = await algorithm.train(samples, values, {
+    onProgress: (f, message) => report(0.6 + 0.35 * f, message ?? 'training the final model'), signal: options.signal,
+  });
+  if (!canCrossFit) {
+    // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.
+    const okMaps = samples.filter((s) => s.good).map((s) => rawMap(algorithm, state, s.raster, values));
+    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [] }, mode);
+    validation.okScores = validation.okScores.map((s) => s * 1.25);
+  }
+  const v = validation!;
+
+  let threshold: number;
+  let thresholdReason: Evaluation['thresholdReason'];
+  const userThreshold = optionalNum(values, 'threshold');
+  if (userThreshold !== null) {
+    threshold = userThreshold;
+    thresholdReason = 'user';
+  } else if (v.ngScores.length > 0) {
+    const choice = bestF1Threshold([...v.okScores, ...v.ngScores], [...v.okScores.map(() => false), ...v.ngScores.map(() => true)]);
+    threshold = choice.threshold;
+    thresholdReason = 'best_f1';
+  } else {
+    // OK images only: just above what held-out good images reach.
+    threshold = Math.max(...v.okScores) * 1.02;
+    thresholdReason = 'held_out_ok';
+  }
+  const confusion = v.ngScores.length > 0
+    ? confusionAt([...v.okScores, ...v.ngScores], [...v.okScores.map(() => false), ...v.ngScores.map(() => true)], threshold)
+    : null;
+  report(1, 'done');
+  return {
+    engineVersion: ENGINE_VERSION,
+    algorithm: algorithm.id,
+    algorithmVersion: algorithm.version,
+    params: values,
+    autoTuned,
+    state,
+    calibration: v.calibration,
+    threshold,
+    evaluation: {
+      auroc: v.auroc, aurocSource: v.aurocSource, threshold, thresholdReason, confusion,
+      heldOutOkScores: v.okScores, heldOutNgScores: v.ngScores,
+    },
+    trainedOn: { ok, ng, unlabelled: images.length - ok - ng },
+    trainSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Prediction-time settings from a model, with optional overrides (threshold etc., no retraining). */
+export function detectionSettings(model: TrainedModel, overrides: ParamValues = {}): DetectionSettings {
+  const params: ParamValues = { ...model.params, ...overrides };
+  const userThreshold = optionalNum(params, 'threshold');
+  const patch = params.min_inspection_size ? pair(params, 'min_inspection_size') : [8, 8];
+  const areaFraction = optionalNum(params, 'detected_area_thresh') ?? 0;
+  return {
+    threshold: userThreshold ?? model.threshold,
+    minDetectedArea: optionalNum(params, 'min_detected_area') ?? 0,
+    minRegionPixels: Math.max(1, Math.round(areaFraction * patch[0] * patch[1])),
+    magnification: pair(params, 'anomaly_magnification'),
+    ignoreOuter: pair(params, 'ignore_outer'),
+  };
+}
+
+export interface Prediction extends Detection {
+  threshold: number;
+  label: 'OK' | 'NG';
+  /** The calibrated map before magnification, for heatmaps. */
+  calibratedMap: FloatMap;
+}
+
+/** The calibrated anomaly map of a raster decoded at the model's working size. */
+export function anomalyMapOf(model: TrainedModel, raster: Raster): FloatMap {
+  const algorithm = getAlgorithm(model.algorithm);
+  return applyCalibration(rawMap(algorithm, model.state, raster, model.params), model.calibration);
+}
+
+/** Predicts one decoded image (raster at working size; results in the original's pixels). */
+export function predictRaster(
+  model: TrainedModel, raster: Raster, original: { width: number; height: number }, overrides: ParamValues = {},
+): Prediction {
+  const settings = detectionSettings(model, overrides);
+  const calibratedMap = anomalyMapOf(model, raster);
+  const detection = detect(calibratedMap, original, settings);
+  return { ...detection, threshold: settings.threshold, label: detection.good ? 'OK' : 'NG', calibratedMap };
+}
+
+/** Decodes and predicts one encoded image. */
+export async function predictImage(model: TrainedModel, bytes: Uint8Array, overrides: ParamValues = {}): Promise<Prediction> {
+  const decoded = await decodeForModel(bytes, num(model.params, 'working_size'));
+  return predictRaster(model, decoded.raster, decoded.info, overrides);
+}
+
+export function serializeModel(model: TrainedModel): Uint8Array {
+  return encodeBlob({ kind: 'kensa-model', ...model } as unknown as Record<string, unknown>);
+}
+
+export function deserializeModel(bytes: Uint8Array): TrainedModel {
+  const header = decodeBlob(bytes) as unknown as TrainedModel & { kind?: string };
+  if (header.kind !== 'kensa-model') throw new ModelFormatError('Not a Kensa model file');
+  const algorithm = getAlgorithm(header.algorithm);
+  if (header.algorithmVersion !== algorithm.version) {
+    throw new ModelFormatError(
+      `Model was trained with ${header.algorithm} version ${header.algorithmVersion} (engine ${header.engineVersion}); this engine has version ${algorithm.version} (engine ${ENGINE_VERSION}): retrain the model`);
+  }
+  return header;
+}
+
+export { quantile };

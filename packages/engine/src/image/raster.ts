@@ -1,0 +1,85 @@
+/**
+ * A decoded image in working memory: interleaved channels, values in [0, 1].
+ * Every algorithm reads Rasters; nothing in the engine touches encoded bytes except `image/decode.ts`.
+ */
+export interface Raster {
+  width: number;
+  height: number;
+  channels: number;
+  data: Float32Array;
+}
+
+/** A single-channel float map (anomaly maps, grey images, feature planes). */
+export interface FloatMap {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+export function createMap(width: number, height: number, fill = 0): FloatMap {
+  const data = new Float32Array(width * height);
+  if (fill !== 0) data.fill(fill);
+  return { width, height, data };
+}
+
+/** Luminance (Rec. 601) of a raster; a single-channel raster is returned as a map of itself. */
+export function toGray(raster: Raster): FloatMap {
+  const { width, height, channels, data } = raster;
+  if (channels === 1) return { width, height, data };
+  const out = new Float32Array(width * height);
+  for (let i = 0, p = 0; i < out.length; i++, p += channels) {
+    out[i] = 0.299 * data[p] + 0.587 * data[p + 1] + 0.114 * data[p + 2];
+  }
+  return { width, height, data: out };
+}
+
+/** One channel of a raster as a map. */
+export function channelOf(raster: Raster, channel: number): FloatMap {
+  const { width, height, channels, data } = raster;
+  const out = new Float32Array(width * height);
+  for (let i = 0, p = channel; i < out.length; i++, p += channels) out[i] = data[p];
+  return { width, height, data: out };
+}
+
+/** Bilinear resampling of a map to another size (pixel centres aligned, as image resizers do). */
+export function resizeMap(map: FloatMap, width: number, height: number): FloatMap {
+  if (map.width === width && map.height === height) return map;
+  const out = new Float32Array(width * height);
+  const sx = map.width / width;
+  const sy = map.height / height;
+  const src = map.data;
+  const mw = map.width;
+  for (let y = 0; y < height; y++) {
+    const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), map.height - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, map.height - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < width; x++) {
+      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), mw - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, mw - 1);
+      const wx = fx - x0;
+      const top = src[y0 * mw + x0] * (1 - wx) + src[y0 * mw + x1] * wx;
+      const bottom = src[y1 * mw + x0] * (1 - wx) + src[y1 * mw + x1] * wx;
+      out[y * width + x] = top * (1 - wy) + bottom * wy;
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** Bilinear resampling of every channel of a raster. */
+export function resizeRaster(raster: Raster, width: number, height: number): Raster {
+  if (raster.width === width && raster.height === height) return raster;
+  const out = new Float32Array(width * height * raster.channels);
+  for (let c = 0; c < raster.channels; c++) {
+    const plane = resizeMap(channelOf(raster, c), width, height).data;
+    for (let i = 0, p = c; i < plane.length; i++, p += raster.channels) out[p] = plane[i];
+  }
+  return { width, height, channels: raster.channels, data: out };
+}
+
+/** Size that fits `maxSide` on the longest side, keeping the aspect ratio (never enlarges). */
+export function fitWithin(width: number, height: number, maxSide: number): { width: number; height: number } {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
