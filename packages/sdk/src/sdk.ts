@@ -1,0 +1,465 @@
+import { APIError, ModelFailedError, WaitTimeoutError } from './errors.ts';
+import { toNamedBlobs, type FileInput } from './files.ts';
+import type {
+  AccessToken, Algorithm, AnnotationInput, InspectResponse, ItemDetail, ItemsResponse, Model, ModelDetail,
+  ParameterOverride, Processes, ServeResponse, StatusOk, Target, UploadResponse,
+} from './types.ts';
+
+export type Language = 'en' | 'ja';
+
+export interface SDKOptions {
+  /** The server's API root, e.g. `http://127.0.0.1:8080/api` (a bare `http://host:port` gets `/api` added). */
+  apiUrl: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** Language of error titles and status texts. */
+  language?: Language;
+  /** A token obtained earlier; without credentials the SDK cannot renew it. */
+  accessToken?: string;
+  /** Another `fetch` (tests, proxies); the global one by default. */
+  fetch?: typeof fetch;
+}
+
+/** Parameter values by name (or by numeric `algorithm_parameter_id`), as `train` and `resolveParameters` take them. */
+export type ParameterValues = Record<string, string | number | boolean | readonly (string | number)[]>;
+
+export interface WaitOptions {
+  /** Give up after this long (default 10 minutes) with a `WaitTimeoutError`. */
+  timeoutMs?: number;
+  /** Time between polls (default 1 s). */
+  intervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface UploadOptions {
+  /** Put all files of this upload into one item with several images (beyond the original). */
+  itemId?: string;
+  /** Inspection target (product line) the items belong to (beyond the original). */
+  target?: string;
+}
+
+export interface UploadFolderOptions extends UploadOptions {
+  /** `true` good, `false` defective (both for training), `undefined` for prediction. */
+  isGood?: boolean;
+  recursive?: boolean;
+  /** Files per request (default 20). */
+  batchSize?: number;
+  onProgress?: (uploaded: number, total: number) => void;
+}
+
+export interface ItemsQuery {
+  target?: string;
+  status?: 'pending' | 'done';
+  limit?: number;
+  cursor?: string;
+}
+
+interface RequestBody {
+  json?: unknown;
+  /** Built anew for each attempt, so a retried upload sends its files again. */
+  form?: () => FormData;
+}
+
+/** Renew a token this long before the server would expire it. */
+const RENEW_MARGIN_MS = 60_000;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** Turns a value into the string the wire carries: tuples as `[a, b]`, like the original's defaults. */
+function encodeValue(value: ParameterValues[string], dataType?: string): string {
+  if (Array.isArray(value)) return `[${value.join(', ')}]`;
+  const text = String(value).trim();
+  // `16,16` or `16x16` from a command line means the tuple (16, 16).
+  if (dataType === 'tuple' && !text.startsWith('[') && /^[-\d.eE+]+\s*[,x]\s*[-\d.eE+]+$/.test(text)) {
+    return `[${text.split(/\s*[,x]\s*/).join(', ')}]`;
+  }
+  return text;
+}
+
+/**
+ * A client of the Kensa API with the methods of the original visual-inspection SDK, in its order and meaning,
+ * plus the newer routes and the helpers people wrote by hand (`waitForModel`, `waitForItems`, `uploadFolder`).
+ *
+ * It authorizes on the first call that needs a token and, when a token expires, authorizes again once and
+ * retries. Every failure the server answers is thrown as an {@link APIError}. Responses keep the wire's
+ * snake_case field names.
+ *
+ * @example
+ * const sdk = new VisualInspectionSDK({ apiUrl: 'http://127.0.0.1:8080/api', clientId: 'me', clientSecret: 's3cret' });
+ * const { item_ids } = await sdk.upload(['ok-1.png', 'ok-2.png'], true);
+ * const model = await sdk.train('PM', 'first', {}, item_ids);
+ * await sdk.waitForModel(model.model_id);
+ */
+export class VisualInspectionSDK {
+  readonly apiUrl: string;
+  language: Language;
+  private readonly clientId?: string;
+  private readonly clientSecret?: string;
+  private readonly fetchImpl: typeof fetch;
+  private token: string | null;
+  private tokenRenewAt = Number.POSITIVE_INFINITY;
+  private pendingAuthorization: Promise<AccessToken> | null = null;
+
+  constructor(options: SDKOptions) {
+    if (!options?.apiUrl) throw new TypeError('apiUrl is required');
+    const trimmed = options.apiUrl.replace(/\/+$/, '');
+    this.apiUrl = /\/api$/.test(new URL(trimmed).pathname) ? trimmed : `${trimmed}/api`;
+    this.clientId = options.clientId;
+    this.clientSecret = options.clientSecret;
+    this.language = options.language ?? 'en';
+    this.token = options.accessToken ?? null;
+    this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** The current access token, if one was obtained (e.g. to cache it between command-line runs). */
+  get accessToken(): string | null {
+    return this.token;
+  }
+
+  // ---- The original's methods, in its order -------------------------------------------------------------
+
+  /** Exchanges the client id and secret for an access token (done lazily by every other call). */
+  async authorize(): Promise<AccessToken> {
+    if (!this.clientId || !this.clientSecret) throw new TypeError('clientId and clientSecret are needed to authorize');
+    this.pendingAuthorization ??= (async () => {
+      try {
+        const answer = await this.request<AccessToken>('POST', '/auth/token', {
+          json: { client_id: this.clientId, client_secret: this.clientSecret, grant_type: 'client_credentials' },
+        }, false);
+        this.token = answer.access_token;
+        this.tokenRenewAt = Date.now() + Math.max(0, answer.expires * 1000 - RENEW_MARGIN_MS);
+        return answer;
+      } finally {
+        this.pendingAuthorization = null;
+      }
+    })();
+    return this.pendingAuthorization;
+  }
+
+  /** Activates a licence file (path, bytes or Blob) for this client. */
+  async activateLicense(file: FileInput): Promise<StatusOk> {
+    const [license] = await toNamedBlobs([file]);
+    return this.request('POST', '/v1/license', {
+      form: () => {
+        const form = new FormData();
+        form.append('license', license.blob, license.name);
+        return form;
+      },
+    });
+  }
+
+  /** The server's version string, e.g. `"1.0.0"` (needs no token). */
+  getVersionNumber(): Promise<string> {
+    return this.request('GET', '/auth/app_version', {}, false);
+  }
+
+  /** Training, prediction and archived items with a summary. */
+  getItems(query: ItemsQuery = {}): Promise<ItemsResponse> {
+    return this.request('GET', `/v1/items${queryString(query)}`);
+  }
+
+  getAlgorithms(): Promise<Algorithm[]> {
+    return this.request('GET', '/v1/algorithms');
+  }
+
+  getModels(): Promise<Model[]> {
+    return this.request('GET', '/v1/models');
+  }
+
+  deleteModels(modelIds: readonly (number | string)[]): Promise<StatusOk> {
+    return this.request('DELETE', '/v1/model', { json: { model_ids: modelIds } });
+  }
+
+  /**
+   * Starts training; answers at once with the model in status `creating` (see {@link waitForModel}).
+   * `params` is the original's `[{ algorithm_parameter_id, value }]` list, or values by parameter name
+   * (`{ working_size: 128, min_inspection_size: [16, 16] }`), which are looked up in `getAlgorithms()`.
+   * Without `itemIds` every training item is used.
+   */
+  async train(
+    algorithmId: string,
+    modelName: string,
+    params: readonly ParameterOverride[] | ParameterValues = [],
+    itemIds?: readonly string[],
+    options: { target?: string } = {},
+  ): Promise<Model> {
+    const overrides = Array.isArray(params)
+      ? (params as ParameterOverride[]).map((p) => ({ algorithm_parameter_id: p.algorithm_parameter_id, value: encodeValue(p.value) }))
+      : Object.keys(params).length ? await this.resolveParameters(algorithmId, params as ParameterValues) : [];
+    const body: Record<string, unknown> = { algorithm_id: algorithmId, name: modelName, override_params: overrides };
+    if (itemIds) body.item_ids = itemIds;
+    if (options.target) body.target = options.target;
+    return this.request('POST', '/v1/train', { json: body });
+  }
+
+  /**
+   * Uploads images. `isGood` `true`/`false` adds training items labelled good/defective; left out, the items
+   * are for prediction. Each file's name without extension becomes its item id.
+   */
+  async upload(files: readonly FileInput[] | FileInput, isGood?: boolean, options: UploadOptions = {}): Promise<UploadResponse> {
+    const blobs = await toNamedBlobs(Array.isArray(files) ? files : [files as FileInput]);
+    return this.request('POST', '/v1/upload', {
+      form: () => {
+        const form = new FormData();
+        blobs.forEach((file, index) => form.append(`files[${index}]`, file.blob, file.name));
+        form.append('training', isGood === undefined ? 'false' : 'true');
+        if (isGood !== undefined) form.append('good', isGood ? 'true' : 'false');
+        if (options.itemId) form.append('item_id', options.itemId);
+        if (options.target) form.append('target', options.target);
+        return form;
+      },
+    });
+  }
+
+  /** Replaces the annotations (defect boxes, pixels of the original image) of one image. */
+  setAnnotations(annotations: readonly AnnotationInput[], imageId: number | string): Promise<StatusOk> {
+    return this.request('POST', `/v1/image/${encodeURIComponent(String(imageId))}/annotation`, { json: { annotations } });
+  }
+
+  /** One item with its images, annotations and every model's assessments. */
+  getItem(itemId: string, options: { showAnnotations?: boolean; showAssessments?: boolean } = {}): Promise<ItemDetail> {
+    const query = queryString({ show_annotations: options.showAnnotations, show_assessments: options.showAssessments });
+    return this.request('GET', `/v1/item/${encodeURIComponent(itemId)}${query}`);
+  }
+
+  /** Queues items for prediction by `modelId`, or by the client's active model (see {@link waitForItems}). */
+  serve(itemIds: readonly string[], modelId?: number | string): Promise<ServeResponse> {
+    const body: Record<string, unknown> = { item_ids: itemIds };
+    if (modelId !== undefined && modelId !== null) body.model_id = modelId;
+    return this.request('POST', '/v1/serve', { json: body });
+  }
+
+  /** What runs now: model names being trained, item ids being predicted. */
+  getProcesses(): Promise<Processes> {
+    return this.request('GET', '/v1/workers');
+  }
+
+  // ---- Beyond the original -------------------------------------------------------------------------------
+
+  /** Inspection targets (product lines) of this client. */
+  getTargets(): Promise<Target[]> {
+    return this.request('GET', '/v1/targets');
+  }
+
+  createTarget(name: string): Promise<Target> {
+    return this.request('POST', '/v1/targets', { json: { name } });
+  }
+
+  /** One model with its stats and evaluation. */
+  getModel(modelId: number | string): Promise<ModelDetail> {
+    return this.request('GET', `/v1/models/${encodeURIComponent(String(modelId))}`);
+  }
+
+  /** The model as one portable file, to `importModel` on another installation. */
+  exportModel(modelId: number | string): Promise<Uint8Array> {
+    return this.requestBytes('POST', `/v1/models/${encodeURIComponent(String(modelId))}/export`);
+  }
+
+  async importModel(file: FileInput): Promise<Model> {
+    const [model] = await toNamedBlobs([file]);
+    return this.request('POST', '/v1/models/import', {
+      form: () => {
+        const form = new FormData();
+        form.append('model', model.blob, model.name);
+        return form;
+      },
+    });
+  }
+
+  /** Synchronous inspection: results in the answer, nothing stored unless `store`. */
+  async inspect(files: readonly FileInput[] | FileInput, options: { modelId?: number | string; store?: boolean } = {}): Promise<InspectResponse> {
+    const blobs = await toNamedBlobs(Array.isArray(files) ? files : [files as FileInput]);
+    return this.request('POST', '/v1/inspect', {
+      form: () => {
+        const form = new FormData();
+        blobs.forEach((file, index) => form.append(`files[${index}]`, file.blob, file.name));
+        if (options.modelId !== undefined) form.append('model_id', String(options.modelId));
+        if (options.store) form.append('store', 'true');
+        return form;
+      },
+    });
+  }
+
+  /** A person's review of an item: confirms (`good` equal to the verdict) or overrides it. */
+  reviewItem(itemId: string, good: boolean): Promise<ItemDetail> {
+    return this.request('PATCH', `/v1/item/${encodeURIComponent(itemId)}`, { json: { good } });
+  }
+
+  // ---- Helpers --------------------------------------------------------------------------------------------
+
+  /**
+   * Turns parameter values by name (or by numeric id) into `override_params` for `algorithmId`, checking
+   * each name against the algorithm's parameters. Tuples may be arrays, `"16,16"` or `"[16, 16]"`.
+   */
+  async resolveParameters(algorithmId: string, values: ParameterValues): Promise<ParameterOverride[]> {
+    const algorithm = (await this.getAlgorithms()).find((a) => a.algorithm_id === algorithmId);
+    if (!algorithm) throw new Error(`Unknown algorithm ${algorithmId}`);
+    return Object.entries(values).map(([key, value]) => {
+      const parameter = algorithm.parameters.find((p) => p.name === key || String(p.algorithm_parameter_id) === key);
+      if (!parameter) {
+        const known = algorithm.parameters.map((p) => p.name).join(', ');
+        throw new Error(`${algorithmId} has no parameter ${key}; its parameters: ${known}`);
+      }
+      return { algorithm_parameter_id: parameter.algorithm_parameter_id, value: encodeValue(value, parameter.data_type) };
+    });
+  }
+
+  /**
+   * Polls until the model is active and returns it; throws `ModelFailedError` if training failed and
+   * `WaitTimeoutError` when the time runs out. `onProgress` sees the model at each poll.
+   */
+  async waitForModel(modelId: number | string, options: WaitOptions & { onProgress?: (model: Model) => void } = {}): Promise<Model> {
+    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    for (;;) {
+      const model = (await this.getModels()).find((m) => String(m.model_id) === String(modelId));
+      if (!model) throw new Error(`Model ${modelId} no longer exists`);
+      options.onProgress?.(model);
+      if (model.status === 'active') return model;
+      if (model.status === 'failed') throw new ModelFailedError(model.model_id, model.status_text ?? null);
+      if (Date.now() >= deadline) throw new WaitTimeoutError(`Model ${modelId} still ${model.status} after ${options.timeoutMs ?? 600_000} ms`);
+      await sleep(options.intervalMs ?? 1000, options.signal);
+    }
+  }
+
+  /**
+   * Polls until every item has been predicted (`status: "done"` and no longer running) and returns their
+   * details in the order given. `onProgress(done, total)` is called whenever the count changes.
+   */
+  async waitForItems(
+    itemIds: readonly string[],
+    options: WaitOptions & { onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<ItemDetail[]> {
+    const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+    const finished = new Map<string, ItemDetail>();
+    let reported = -1;
+    for (;;) {
+      // One cheap call tells which items still run; only the others are fetched, once each when they finish.
+      const running = new Set((await this.getProcesses()).predicting.map(String));
+      for (const id of itemIds) {
+        if (finished.has(id) || running.has(id)) continue;
+        const detail = await this.getItem(id);
+        if (detail.status === 'done') finished.set(id, detail);
+      }
+      if (finished.size !== reported) {
+        reported = finished.size;
+        options.onProgress?.(finished.size, itemIds.length);
+      }
+      if (finished.size === new Set(itemIds).size) return itemIds.map((id) => finished.get(id)!);
+      if (Date.now() >= deadline) {
+        const waiting = itemIds.filter((id) => !finished.has(id));
+        throw new WaitTimeoutError(`${waiting.length} item(s) not predicted after ${options.timeoutMs ?? 600_000} ms: ${waiting.slice(0, 5).join(', ')}`);
+      }
+      await sleep(options.intervalMs ?? 1000, options.signal);
+    }
+  }
+
+  /** Uploads every image file of a folder (Node only), in batches, and returns all item ids. */
+  async uploadFolder(dir: string, options: UploadFolderOptions = {}): Promise<UploadResponse> {
+    const { listImageFiles } = await import('./node-files.ts');
+    const paths = await listImageFiles(dir, options.recursive);
+    if (paths.length === 0) throw new Error(`No image files in ${dir}`);
+    const batchSize = Math.max(1, options.batchSize ?? 20);
+    const itemIds: string[] = [];
+    options.onProgress?.(0, paths.length);
+    for (let start = 0; start < paths.length; start += batchSize) {
+      const batch = paths.slice(start, start + batchSize);
+      const answer = await this.upload(batch, options.isGood, options);
+      for (const id of answer.item_ids) if (!itemIds.includes(id)) itemIds.push(id);
+      options.onProgress?.(start + batch.length, paths.length);
+    }
+    return { item_ids: itemIds };
+  }
+
+  /** Downloads a file the API links to (`url`, `raw_url`, `heatmap_url`, …) with this client's token. */
+  downloadFile(url: string): Promise<Uint8Array> {
+    return this.requestBytes('GET', url);
+  }
+
+  // ---- Transport ------------------------------------------------------------------------------------------
+
+  private resolveUrl(path: string): string {
+    if (/^https?:\/\//.test(path)) return path;
+    // Links the server returns may be root-relative (`/api/...`); API paths here are relative to the API root.
+    if (path.startsWith('/api/')) return new URL(path, this.apiUrl).toString();
+    return `${this.apiUrl}${path}`;
+  }
+
+  private async bearer(): Promise<string> {
+    if (this.clientId && this.clientSecret && (!this.token || Date.now() >= this.tokenRenewAt)) await this.authorize();
+    if (!this.token) throw new TypeError('No access token: give clientId and clientSecret, or accessToken');
+    return this.token;
+  }
+
+  private async send(method: string, path: string, body: RequestBody, authorized: boolean): Promise<Response> {
+    const url = this.resolveUrl(path);
+    const pointer = new URL(url).pathname;
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = { 'Accept-Language': this.language, Accept: 'application/json' };
+      if (authorized) headers.Authorization = `Bearer ${await this.bearer()}`;
+      let payload: BodyInit | undefined;
+      if (body.json !== undefined) {
+        headers['Content-Type'] = 'application/json';
+        payload = JSON.stringify(body.json);
+      } else if (body.form) {
+        payload = body.form();
+      }
+      let response: Response;
+      try {
+        response = await this.fetchImpl(url, { method, headers, body: payload });
+      } catch (error) {
+        throw new APIError(0, `Cannot reach ${new URL(url).origin}`, error instanceof Error ? (error.cause as Error)?.message ?? error.message : String(error), pointer);
+      }
+      // A token the server no longer accepts (expired, server keys rotated): authorize again, once.
+      if (response.status === 401 && authorized && attempt === 0 && this.clientId && this.clientSecret) {
+        await response.body?.cancel();
+        await this.authorize();
+        continue;
+      }
+      if (!response.ok) {
+        const text = await response.text();
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch { /* not JSON: keep the text */ }
+        throw APIError.fromBody(response.status, response.statusText, parsed, pointer);
+      }
+      return response;
+    }
+  }
+
+  private async request<T>(method: string, path: string, body: RequestBody = {}, authorized = true): Promise<T> {
+    const response = await this.send(method, path, body, authorized);
+    const text = await response.text();
+    let parsed: { data?: T };
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new APIError(response.status, 'Invalid JSON in response', text.slice(0, 500), new URL(this.resolveUrl(path)).pathname);
+    }
+    return (parsed && typeof parsed === 'object' && 'data' in parsed ? parsed.data : parsed) as T;
+  }
+
+  private async requestBytes(method: string, path: string): Promise<Uint8Array> {
+    const response = await this.send(method, path, {}, true);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+}
+
+function queryString(values: object): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) if (value !== undefined && value !== null) params.set(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}

@@ -1,0 +1,257 @@
+/**
+ * The wire shapes of the Kensa API (see `shared/spec/CONTRACT.md`), kept in the wire's own snake_case so that
+ * what the SDK returns is exactly what the server sent: no renaming layer to drift, and JSON logged by a
+ * script matches the API reference one to one.
+ */
+
+/** The answer of `POST /api/auth/token`. */
+export interface AccessToken {
+  access_token: string;
+  /** Lifetime in seconds (2592000 = 30 days). */
+  expires: number;
+}
+
+export type Verdict = 'OK' | 'NG';
+
+export interface ItemModelAggregate {
+  model_id: number | string;
+  aggregate: { label: Verdict; detected_objects: number };
+}
+
+/** An item as listed by `GET /v1/items`. */
+export interface Item {
+  item_id: string;
+  label: string | null;
+  description: string | null;
+  created_at: string;
+  finished_date: string | null;
+  default_image: string | null;
+  thumbnail_image: string | null;
+  is_training_data: boolean;
+  good: boolean | null;
+  status: 'pending' | 'done';
+  detected_objects: number | null;
+  confirmed_assessment: boolean | null;
+  override_assessment: boolean | null;
+  models: ItemModelAggregate[];
+  [extra: string]: unknown;
+}
+
+export interface Annotation {
+  annotation_id: number | string;
+  image_id: number | string;
+  x_min: number;
+  x_max: number;
+  y_min: number;
+  y_max: number;
+  notes: string | null;
+  created_at: string;
+}
+
+/** A box to store on an image with `setAnnotations` (pixels of the original image). */
+export interface AnnotationInput {
+  x_min: number;
+  x_max: number;
+  y_min: number;
+  y_max: number;
+  notes?: string | null;
+}
+
+export interface Image {
+  image_id: number | string;
+  file_name: string;
+  content_type: string;
+  file_size: number;
+  width: number;
+  height: number;
+  /** The upload itself. */
+  raw_url: string;
+  /** The upload with detected defects drawn as green boxes. */
+  url: string;
+  heatmap_url?: string | null;
+  thumbnail_url?: string | null;
+  processed: boolean;
+  exif_metadata: Record<string, unknown>;
+  annotations: Annotation[];
+  [extra: string]: unknown;
+}
+
+export interface AssessmentResult {
+  label: string;
+  result: 'good' | 'defect';
+  detected_objects: number;
+  /** 0–100. */
+  detection_accuracy: number;
+  score: number;
+  [extra: string]: unknown;
+}
+
+export interface DetectedBox {
+  x_min: number;
+  x_max: number;
+  y_min: number;
+  y_max: number;
+  score: number;
+  [extra: string]: unknown;
+}
+
+/** One image's result under one model. */
+export interface Assessment {
+  image_id: number | string;
+  model_id: number | string;
+  created_at: string;
+  finished_date: string | null;
+  confirmed: boolean;
+  computed: AssessmentResult;
+  final: AssessmentResult;
+  annotations: DetectedBox[];
+  [extra: string]: unknown;
+}
+
+/** `GET /v1/item/{id}`: the item with its images and results. */
+export interface ItemDetail extends Omit<Item, 'models'> {
+  images: Image[];
+  computed_assessment: {
+    assessment_result: string | null;
+    detected_objects: number | null;
+    detection_accuracy: number | null;
+    good: boolean | null;
+  } | null;
+  manual_assessment: { good: boolean | null; override_assessment: boolean | null; [extra: string]: unknown } | null;
+  models: (ItemModelAggregate & { assessments: Assessment[] })[];
+}
+
+export interface PredictStats {
+  model_id: number | string;
+  OK_count: number;
+  NG_count: number;
+  done_count: number;
+  confirmed_count: number;
+  adjusted_count: number;
+  accuracy: number | null;
+  [extra: string]: unknown;
+}
+
+export interface Summary {
+  title: string;
+  training_stats: { OK_count: number; NG_count: number; [extra: string]: unknown };
+  predict_stats: PredictStats[];
+  [extra: string]: unknown;
+}
+
+/** `GET /v1/items`. */
+export interface ItemsResponse {
+  training: Item[];
+  predict: Item[];
+  archived: Item[];
+  summary: Summary;
+}
+
+export interface AlgorithmParameter {
+  /** Stable integer id, what `train` takes in `override_params`. */
+  algorithm_parameter_id: number;
+  name: string;
+  data_type: 'int' | 'float' | 'tuple' | 'str';
+  /** The default, as a string. */
+  value: string | null;
+  range?: unknown;
+  /** Candidate values when the parameter is tuned automatically, else null. */
+  auto_tune?: unknown[] | null;
+  model_parameter?: boolean;
+  created_at?: string;
+  updated_at?: string;
+  [extra: string]: unknown;
+}
+
+export interface Algorithm {
+  algorithm_id: string;
+  name: string;
+  type: 'unsupervised' | 'supervised';
+  description: string;
+  parameters: AlgorithmParameter[];
+  [extra: string]: unknown;
+}
+
+/** One entry of `override_params`; `value` is sent as a string as the original did. */
+export interface ParameterOverride {
+  algorithm_parameter_id: number;
+  value: string;
+}
+
+export interface PrecisionRecall {
+  computed: number | null;
+  projected: number | null;
+}
+
+export interface Model {
+  model_id: number | string;
+  name: string;
+  algorithm_id: string;
+  algorithm_type?: string;
+  active: boolean;
+  context_default: boolean;
+  status: 'creating' | 'active' | 'failed';
+  /** Why it failed. */
+  status_text?: string | null;
+  /** 0–1 while training. */
+  progress?: number | null;
+  version: string;
+  created_at: string;
+  updated_at?: string;
+  ok_img_count?: number;
+  ng_img_count?: number;
+  parameters?: Record<string, unknown>;
+  stats?: { precision: PrecisionRecall; recall: PrecisionRecall };
+  [extra: string]: unknown;
+}
+
+/** `GET /v1/models/{id}` (beyond the original): a model with its evaluation. */
+export interface ModelDetail extends Model {
+  evaluation?: Record<string, unknown> | null;
+}
+
+export interface StatusOk {
+  status: 'ok';
+}
+
+export interface UploadResponse {
+  item_ids: string[];
+}
+
+export interface ServeResponse {
+  item_ids: string[];
+  model_version: string;
+}
+
+/** `GET /v1/workers`: what runs now. */
+export interface Processes {
+  /** Names of models being trained. */
+  training: string[];
+  /** Ids of items being predicted. */
+  predicting: string[];
+}
+
+export interface Target {
+  target_id?: number | string;
+  name: string;
+  [extra: string]: unknown;
+}
+
+export interface InspectResult {
+  file_name: string;
+  good: boolean;
+  score: number;
+  label: string;
+  detected_objects: number;
+  detection_accuracy: number;
+  boxes: DetectedBox[];
+  heatmap_url?: string | null;
+  [extra: string]: unknown;
+}
+
+/** `POST /v1/inspect` (beyond): results in the same response. */
+export interface InspectResponse {
+  results: InspectResult[];
+  model_id: number | string;
+  model_version: string;
+}
