@@ -1,0 +1,129 @@
+import { Random } from '../../kernels/random.ts';
+
+/**
+ * Principal subspace of a few rows, by subspace (block power) iteration: LP fits one per inspection cell,
+ * where only the top few directions are wanted and a full eigen-decomposition would be wasted work.
+ * `rows` is n × d row-major and already centred. Returns k orthonormal directions (k × d) and their
+ * variances, largest first.
+ */
+export function principalSubspace(rows: Float32Array, n: number, d: number, k: number, random: Random, iterations = 12): { basis: Float32Array; variances: Float32Array } {
+  k = Math.max(0, Math.min(k, n - 1, d));
+  const basis = new Float32Array(k * d);
+  const variances = new Float32Array(k);
+  if (k === 0) return { basis, variances };
+  for (let i = 0; i < basis.length; i++) basis[i] = random.normal();
+  orthonormalise(basis, k, d);
+  const projections = new Float64Array(n * k);
+  const next = new Float64Array(k * d);
+  for (let iteration = 0; iteration < iterations; iteration++) {
+    project(rows, n, d, basis, k, projections);
+    // next = Xᵀ (X Q): the covariance applied to the current directions
+    next.fill(0);
+    for (let r = 0; r < n; r++) {
+      const row = r * d;
+      for (let c = 0; c < k; c++) {
+        const w = projections[r * k + c];
+        if (w === 0) continue;
+        const o = c * d;
+        for (let j = 0; j < d; j++) next[o + j] += w * rows[row + j];
+      }
+    }
+    for (let i = 0; i < basis.length; i++) basis[i] = next[i];
+    orthonormalise(basis, k, d);
+  }
+  // Rayleigh–Ritz: rotate to the eigenvectors of the small k × k problem, so variances are exact on Q.
+  project(rows, n, d, basis, k, projections);
+  const small = new Float64Array(k * k);
+  for (let r = 0; r < n; r++) {
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) small[a * k + b] += projections[r * k + a] * projections[r * k + b];
+  }
+  const { values, vectors } = symmetricEigen(small, k);
+  const rotated = new Float32Array(k * d);
+  for (let c = 0; c < k; c++) {
+    for (let a = 0; a < k; a++) {
+      const w = vectors[a * k + c];
+      for (let j = 0; j < d; j++) rotated[c * d + j] += w * basis[a * d + j];
+    }
+    variances[c] = Math.max(0, values[c]) / Math.max(1, n - 1);
+  }
+  return { basis: rotated, variances };
+}
+
+function project(rows: Float32Array, n: number, d: number, basis: Float32Array, k: number, out: Float64Array): void {
+  for (let r = 0; r < n; r++) {
+    const row = r * d;
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      const o = c * d;
+      for (let j = 0; j < d; j++) s += rows[row + j] * basis[o + j];
+      out[r * k + c] = s;
+    }
+  }
+}
+
+/** Modified Gram–Schmidt on k rows of length d; a row that collapses is replaced by a unit axis. */
+export function orthonormalise(vectors: Float32Array | Float64Array, k: number, d: number): void {
+  for (let a = 0; a < k; a++) {
+    const oa = a * d;
+    for (let b = 0; b < a; b++) {
+      const ob = b * d;
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += vectors[oa + j] * vectors[ob + j];
+      for (let j = 0; j < d; j++) vectors[oa + j] -= dot * vectors[ob + j];
+    }
+    let norm = 0;
+    for (let j = 0; j < d; j++) norm += vectors[oa + j] * vectors[oa + j];
+    norm = Math.sqrt(norm);
+    if (norm < 1e-12) {
+      vectors.fill(0, oa, oa + d);
+      vectors[oa + (a % d)] = 1;
+      if (a > 0) orthonormalise(vectors, a + 1, d);
+      continue;
+    }
+    for (let j = 0; j < d; j++) vectors[oa + j] /= norm;
+  }
+}
+
+/** Eigen-decomposition of a small symmetric matrix by cyclic Jacobi; eigenvalues descending, vectors in columns. */
+export function symmetricEigen(matrix: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
+  const a = Float64Array.from(matrix);
+  const v = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) v[i * k + i] = 1;
+  for (let sweep = 0; sweep < 50; sweep++) {
+    let off = 0;
+    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += a[p * k + q] ** 2;
+    if (off < 1e-20) break;
+    for (let p = 0; p < k; p++) {
+      for (let q = p + 1; q < k; q++) {
+        const apq = a[p * k + q];
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (a[q * k + q] - a[p * k + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
+        for (let r = 0; r < k; r++) {
+          const arp = a[r * k + p], arq = a[r * k + q];
+          a[r * k + p] = c * arp - s * arq;
+          a[r * k + q] = s * arp + c * arq;
+        }
+        for (let r = 0; r < k; r++) {
+          const apr = a[p * k + r], aqr = a[q * k + r];
+          a[p * k + r] = c * apr - s * aqr;
+          a[q * k + r] = s * apr + c * aqr;
+        }
+        for (let r = 0; r < k; r++) {
+          const vrp = v[r * k + p], vrq = v[r * k + q];
+          v[r * k + p] = c * vrp - s * vrq;
+          v[r * k + q] = s * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  const order = Array.from({ length: k }, (_, i) => i).sort((x, y) => a[y * k + y] - a[x * k + x]);
+  const values = new Float64Array(k);
+  const vectors = new Float64Array(k * k);
+  order.forEach((src, dst) => {
+    values[dst] = a[src * k + src];
+    for (let r = 0; r < k; r++) vectors[r * k + dst] = v[r * k + src];
+  });
+  return { values, vectors };
+}
