@@ -1,5 +1,6 @@
 import type { AlgorithmDefinition, ModelState } from './types.ts';
 import { patternMatching } from './pm/index.ts';
+import { localPatternInspection } from './lp/index.ts';
 
 /**
  * Every algorithm the engine offers, in the order the API lists them. Adding an algorithm means adding
@@ -7,6 +8,7 @@ import { patternMatching } from './pm/index.ts';
  */
 export const ALGORITHMS: AlgorithmDefinition<ModelState>[] = [
   patternMatching,
+  localPatternInspection,
 ] as unknown as AlgorithmDefinition<ModelState>[];
 
 export const DEFAULT_ALGORITHM_ID = 'PS';
