@@ -1,18 +1,64 @@
+import { APIError } from '@kensa/sdk';
 import { benchCommand } from './commands/bench.ts';
+import { clientCommand } from './commands/client.ts';
+import { itemCommand } from './commands/item.ts';
+import { licenseCommand } from './commands/license.ts';
+import { loginCommand } from './commands/login.ts';
+import { modelsCommand } from './commands/models.ts';
+import { predictCommand } from './commands/predict.ts';
+import { serveCommand } from './commands/serve.ts';
+import { trainCommand } from './commands/train.ts';
+import { uploadCommand } from './commands/upload.ts';
 import { UsageError, type CommandSpec } from './flags.ts';
 
 /** Every `kensa` sub-command; each lives in `commands/<name>.ts`. */
-const COMMANDS: CommandSpec[] = [benchCommand];
+const COMMANDS: CommandSpec[] = [
+  serveCommand, clientCommand, licenseCommand, loginCommand, uploadCommand, trainCommand, modelsCommand,
+  predictCommand, itemCommand, benchCommand,
+];
+
+const EXIT_CODES = [
+  'Exit codes: 0 success; 1 the server refused or the work failed (message on stderr, or {"error": …} with',
+  '--json); 2 wrong usage; 3 `predict --fail-on-ng` found an NG item.',
+];
 
 function help(): string {
   const lines = ['kensa — visual inspection from the command line', '', 'Commands:'];
   for (const c of COMMANDS) lines.push(`  ${c.name.padEnd(10)} ${c.summary}`);
-  lines.push('', 'Run `kensa COMMAND --help` for its options and examples.');
+  lines.push(
+    '',
+    'A first run:',
+    '  kensa serve --data-dir ./data --bootstrap-client demo:demo-secret &',
+    '  kensa login --url http://127.0.0.1:8080/api --client-id demo --client-secret demo-secret',
+    '  kensa upload ./cookies/train/good --good',
+    '  kensa train --algorithm PM --wait',
+    '  kensa predict ./cookies/test/defect --wait',
+    '',
+    'Every command takes --json (machine-readable stdout) and --help. Commands that talk to a server take',
+    '--url, --client-id, --client-secret, --language en|ja, else KENSA_API_URL, KENSA_CLIENT_ID,',
+    'KENSA_CLIENT_SECRET, KENSA_LANGUAGE, else the profile of `kensa login` (KENSA_PROFILE or',
+    '~/.config/kensa/profile.json).',
+    ...EXIT_CODES,
+    '',
+    'Run `kensa COMMAND --help` for its options and examples.',
+  );
   return lines.join('\n');
 }
 
 function commandHelp(c: CommandSpec): string {
-  return [`Usage: ${c.usage}`, '', c.summary, '', 'Examples:', ...c.examples.map((e) => `  ${e}`)].join('\n');
+  return [`Usage: ${c.usage}`, '', c.summary, '', 'Examples:', ...c.examples.map((e) => `  ${e}`), '', ...EXIT_CODES].join('\n');
+}
+
+function describeError(error: unknown): { message: string; json: Record<string, unknown> } {
+  if (error instanceof APIError) {
+    const detail = Array.isArray(error.detail) ? error.detail.join('; ') : error.detail;
+    return {
+      message: `${error.message}${detail ? `: ${detail}` : ''}`,
+      json: { status: error.status, title: error.title, detail: error.detail, pointer: error.pointer, message: error.message },
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { message, json: { message } };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -30,15 +76,16 @@ export async function main(argv: string[]): Promise<number> {
     console.log(commandHelp(command));
     return 0;
   }
+  const json = rest.includes('--json');
   try {
     return await command.run(rest);
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${commandHelp(command)}`);
-      return 2;
-    }
-    console.error(`Error: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    const usage = error instanceof UsageError;
+    const { message, json: body } = describeError(error);
+    if (json) process.stdout.write(`${JSON.stringify({ error: body })}\n`);
+    if (usage) console.error(`${message}\n\n${commandHelp(command)}`);
+    else console.error(`Error: ${message}`);
+    return usage ? 2 : 1;
   }
 }
 

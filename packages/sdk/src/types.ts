@@ -18,8 +18,8 @@ export interface ItemModelAggregate {
   aggregate: { label: Verdict; detected_objects: number };
 }
 
-/** An item as listed by `GET /v1/items`. */
-export interface Item {
+/** What an item carries in a list and in its detail. */
+export interface ItemFields {
   item_id: string;
   label: string | null;
   description: string | null;
@@ -33,6 +33,10 @@ export interface Item {
   detected_objects: number | null;
   confirmed_assessment: boolean | null;
   override_assessment: boolean | null;
+}
+
+/** An item as listed by `GET /v1/items`. */
+export interface Item extends ItemFields {
   models: ItemModelAggregate[];
   [extra: string]: unknown;
 }
@@ -109,7 +113,7 @@ export interface Assessment {
 }
 
 /** `GET /v1/item/{id}`: the item with its images and results. */
-export interface ItemDetail extends Omit<Item, 'models'> {
+export interface ItemDetail extends ItemFields {
   images: Image[];
   computed_assessment: {
     assessment_result: string | null;
@@ -119,6 +123,7 @@ export interface ItemDetail extends Omit<Item, 'models'> {
   } | null;
   manual_assessment: { good: boolean | null; override_assessment: boolean | null; [extra: string]: unknown } | null;
   models: (ItemModelAggregate & { assessments: Assessment[] })[];
+  [extra: string]: unknown;
 }
 
 export interface PredictStats {
