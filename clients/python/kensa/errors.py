@@ -1,0 +1,34 @@
+"""Errors raised by the Kensa SDK."""
+from typing import List, Optional, Union
+
+Detail = Union[None, str, List[str]]
+
+
+class APIError(Exception):
+    """An error the server answered with; ``str(error)`` is ``"<title> (<status>)"`` as the original SDK printed it."""
+
+    def __init__(self, status: int, title: str, detail: Detail = None, pointer: Optional[str] = None) -> None:
+        super().__init__(f"{title} ({status})")
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.pointer = pointer
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.status})"
+
+    def __repr__(self) -> str:
+        return f"APIError(status={self.status!r}, title={self.title!r}, detail={self.detail!r}, pointer={self.pointer!r})"
+
+
+class WaitTimeoutError(Exception):
+    """Raised by ``wait_for_model`` / ``wait_for_items`` when the time runs out."""
+
+
+class ModelFailedError(Exception):
+    """Raised by ``wait_for_model`` when training failed; ``status_text`` says why."""
+
+    def __init__(self, model_id: Union[int, str], status_text: Optional[str]) -> None:
+        super().__init__(f"Model {model_id} failed" + (f": {status_text}" if status_text else ""))
+        self.model_id = model_id
+        self.status_text = status_text
