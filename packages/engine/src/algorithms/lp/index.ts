@@ -49,7 +49,10 @@ function offsets(maxShift: number, spacing: number): [number, number][] {
 
 // Training sees neighbours at half the shift (so the model spans small misplacement); prediction searches
 // the whole ±max_shift finely, so a defect cannot hide by matching a far neighbour's pattern.
-const trainingOffsets = (maxShift: number) => offsets(Math.round(maxShift / 2), Math.max(1, Math.round(maxShift / 2)));
+function trainingOffsets(maxShift: number): [number, number][] {
+  const a = Math.round(maxShift / 2);
+  return a === 0 ? [[0, 0]] : [[0, 0], [-a, 0], [a, 0], [0, -a], [0, a]];
+}
 const searchOffsets = (maxShift: number) => offsets(maxShift, Math.max(1, Math.round(maxShift / 2)));
 
 /** Floors keep a cell that barely varied in training from calling every speck of noise a defect. */

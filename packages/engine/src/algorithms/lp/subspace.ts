@@ -6,11 +6,12 @@ import { Random } from '../../kernels/random.ts';
  * `rows` is n × d row-major and already centred. Returns k orthonormal directions (k × d) and their
  * variances, largest first.
  */
-export function principalSubspace(rows: Float32Array, n: number, d: number, k: number, random: Random, iterations = 12): { basis: Float32Array; variances: Float32Array } {
-  k = Math.max(0, Math.min(k, n - 1, d));
+export function principalSubspace(rows: Float32Array, n: number, d: number, wanted: number, random: Random, iterations = 5): { basis: Float32Array; variances: Float32Array } {
+  wanted = Math.max(0, Math.min(wanted, n - 1, d));
+  if (wanted === 0) return { basis: new Float32Array(0), variances: new Float32Array(0) };
+  // A few extra directions make a few iterations enough for the wanted ones (randomised SVD's oversampling).
+  const k = Math.min(wanted + 4, n, d);
   const basis = new Float32Array(k * d);
-  const variances = new Float32Array(k);
-  if (k === 0) return { basis, variances };
   for (let i = 0; i < basis.length; i++) basis[i] = random.normal();
   orthonormalise(basis, k, d);
   const projections = new Float64Array(n * k);
@@ -38,8 +39,9 @@ export function principalSubspace(rows: Float32Array, n: number, d: number, k: n
     for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) small[a * k + b] += projections[r * k + a] * projections[r * k + b];
   }
   const { values, vectors } = symmetricEigen(small, k);
-  const rotated = new Float32Array(k * d);
-  for (let c = 0; c < k; c++) {
+  const rotated = new Float32Array(wanted * d);
+  const variances = new Float32Array(wanted);
+  for (let c = 0; c < wanted; c++) {
     for (let a = 0; a < k; a++) {
       const w = vectors[a * k + c];
       for (let j = 0; j < d; j++) rotated[c * d + j] += w * basis[a * d + j];
