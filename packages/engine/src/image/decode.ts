@@ -1,5 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
-import { fitWithin, resizeRaster, type Raster } from './raster.ts';
+import { fitWithin, type Raster } from './raster.ts';
 
 export type ImageErrorCode = 'empty' | 'unsupported' | 'truncated' | 'corrupt' | 'too_large';
 
@@ -110,38 +110,72 @@ export async function probeImage(bytes: Uint8Array, options: DecodeOptions = {})
   };
 }
 
-/** Decodes any supported image to an RGB working raster, honouring EXIF orientation. */
-export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+/**
+ * Decoded RGB pixels kept as integers (8 or 16 bits): a 12 MP photo is 36 MB this way, not 144 MB as floats,
+ * so tiling can cut float tiles out of it one at a time.
+ */
+export interface PixelBuffer {
+  width: number;
+  height: number;
+  /** Interleaved RGB. */
+  data: Uint8Array | Uint16Array;
+  /** 255 or 65535: the value that means full intensity. */
+  maxValue: number;
+}
+
+/**
+ * Decodes any supported image once, honouring EXIF orientation, resampled to `size` (default: fitted
+ * within `maxSide`, or the original's size after orientation).
+ */
+export async function decodePixels(bytes: Uint8Array, options: DecodeOptions & { size?: { width: number; height: number } } = {}): Promise<{ info: ImageInfo; pixels: PixelBuffer }> {
   const info = await probeImage(bytes, options);
-  const maxSide = options.maxSide ?? Math.max(info.width, info.height);
-  const target = fitWithin(info.width, info.height, maxSide);
-  if (info.format === 'bmp') {
-    const raster = decodeBmp(bytes);
-    return { info, raster: resizeRaster(raster, target.width, target.height) };
-  }
+  const target = options.size ?? fitWithin(info.width, info.height, options.maxSide ?? Math.max(info.width, info.height));
   try {
-    const pipeline = sharp(bytes, { failOn: 'truncated', limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS })
-      .rotate()
+    // sharp (libvips) has no BMP loader: BMP pixels are read here and handed to sharp raw.
+    const source = info.format === 'bmp'
+      ? sharp(decodeBmp(bytes), { raw: { width: info.width, height: info.height, channels: 3 } })
+      : sharp(bytes, { failOn: 'truncated', limitInputPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS }).rotate();
+    const sixteen = info.bitDepth === 16;
+    const pipeline = source
       .removeAlpha()
-      .toColourspace(info.bitDepth === 16 ? 'rgb16' : 'srgb')
+      .toColourspace(sixteen ? 'rgb16' : 'srgb')
       .resize(target.width, target.height, { fit: 'fill', kernel: 'lanczos3' });
-    const depth = info.bitDepth === 16 ? 'ushort' : 'uchar';
-    const { data, info: out } = await pipeline.raw({ depth }).toBuffer({ resolveWithObject: true });
-    const channels = out.channels;
-    const pixels = out.width * out.height;
-    const samples = depth === 'ushort'
+    const { data, info: out } = await pipeline.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    const samples = sixteen
       ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
       : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const scale = depth === 'ushort' ? 1 / 65535 : 1 / 255;
-    const rgb = new Float32Array(pixels * 3);
-    for (let i = 0; i < pixels; i++) {
-      for (let c = 0; c < 3; c++) rgb[i * 3 + c] = samples[i * channels + Math.min(c, channels - 1)] * scale;
+    const pixels = out.width * out.height;
+    // Grey images come back with one channel: spread it to three, as every algorithm reads RGB.
+    let rgb = samples;
+    if (out.channels !== 3) {
+      rgb = sixteen ? new Uint16Array(pixels * 3) : new Uint8Array(pixels * 3);
+      for (let i = 0; i < pixels; i++) {
+        for (let c = 0; c < 3; c++) rgb[i * 3 + c] = samples[i * out.channels + Math.min(c, out.channels - 1)];
+      }
     }
-    return { info, raster: { width: out.width, height: out.height, channels: 3, data: rgb } };
+    return { info, pixels: { width: out.width, height: out.height, data: rgb, maxValue: sixteen ? 65535 : 255 } };
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
     throw translateSharpError(error);
   }
+}
+
+/** A region of decoded pixels as a float raster in [0, 1]. */
+export function pixelsToRaster(pixels: PixelBuffer, region = { x: 0, y: 0, width: pixels.width, height: pixels.height }): Raster {
+  const out = new Float32Array(region.width * region.height * 3);
+  const scale = 1 / pixels.maxValue;
+  for (let y = 0; y < region.height; y++) {
+    const from = ((region.y + y) * pixels.width + region.x) * 3;
+    const to = y * region.width * 3;
+    for (let i = 0; i < region.width * 3; i++) out[to + i] = pixels.data[from + i] * scale;
+  }
+  return { width: region.width, height: region.height, channels: 3, data: out };
+}
+
+/** Decodes any supported image to an RGB working raster, honouring EXIF orientation. */
+export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedImage> {
+  const { info, pixels } = await decodePixels(bytes, options);
+  return { info, raster: pixelsToRaster(pixels) };
 }
 
 // --- BMP: sharp (libvips) has no BMP loader, so uncompressed BMPs are read here. ---
@@ -167,21 +201,21 @@ function probeBmp(bytes: Uint8Array, maxPixels: number): ImageInfo {
   return { format: 'bmp', contentType: CONTENT_TYPES.bmp, width: h.width, height: h.height, bitDepth: 8, channels: 3, exif: {} };
 }
 
-function decodeBmp(bytes: Uint8Array): Raster {
+function decodeBmp(bytes: Uint8Array): Uint8Array {
   const h = bmpHeader(bytes);
   const bytesPerPixel = h.bitsPerPixel / 8;
   const stride = Math.ceil((h.width * bytesPerPixel) / 4) * 4;
   if (h.dataOffset + stride * h.height > bytes.length) throw new ImageDecodeError('truncated', 'BMP pixel data is truncated');
-  const out = new Float32Array(h.width * h.height * 3);
+  const out = new Uint8Array(h.width * h.height * 3);
   for (let y = 0; y < h.height; y++) {
     const row = h.dataOffset + (h.bottomUp ? h.height - 1 - y : y) * stride;
     for (let x = 0; x < h.width; x++) {
       const p = row + x * bytesPerPixel;
       const o = (y * h.width + x) * 3;
-      out[o] = bytes[p + 2] / 255;
-      out[o + 1] = bytes[p + 1] / 255;
-      out[o + 2] = bytes[p] / 255;
+      out[o] = bytes[p + 2];
+      out[o + 1] = bytes[p + 1];
+      out[o + 2] = bytes[p];
     }
   }
-  return { width: h.width, height: h.height, channels: 3, data: out };
+  return out;
 }
