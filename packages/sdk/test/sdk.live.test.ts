@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { APIError, VisualInspectionSDK, type ItemDetail, type Model } from '../src/index.ts';
+import { cookie, fastestAlgorithm, QUICK_PARAMS, startLiveServer, type LiveServer } from './live-server.ts';
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
+
+/** Runs `action` and returns the APIError it must throw. */
+async function apiError(action: () => Promise<unknown>): Promise<APIError> {
+  try {
+    await action();
+  } catch (error) {
+    assert.ok(error instanceof APIError, `expected an APIError, got ${error}`);
+    assert.equal(error.message, `${error.title} (${error.status})`);
+    return error;
+  }
+  assert.fail('expected an APIError, the call succeeded');
+}
+
+describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
+  let server: LiveServer;
+  let alpha: VisualInspectionSDK;
+  let beta: VisualInspectionSDK;
+  let tokenRequests = 0;
+  let workDir: string;
+  const trainingIds: string[] = [];
+  let defectImageId: number | string;
+  let model: Model;
+  let predicted: ItemDetail[];
+
+  before(async () => {
+    server = await startLiveServer([
+      { clientId: 'alpha', clientSecret: 'alpha-secret' },
+      { clientId: 'beta', clientSecret: 'beta-secret' },
+    ]);
+    // Counts token requests, to see that authorization is lazy and done once.
+    const countingFetch: typeof fetch = (input, init) => {
+      if (String(input).endsWith('/auth/token')) tokenRequests++;
+      return fetch(input, init);
+    };
+    alpha = new VisualInspectionSDK({ apiUrl: server.apiUrl, clientId: 'alpha', clientSecret: 'alpha-secret', fetch: countingFetch });
+    beta = new VisualInspectionSDK({ apiUrl: server.url, clientId: 'beta', clientSecret: 'beta-secret' });
+    workDir = await mkdtemp(join(tmpdir(), 'kensa-sdk-test-'));
+  });
+
+  after(async () => {
+    await server?.close();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  it('reads the version without a token and authorizes lazily, once', async () => {
+    assert.match(await alpha.getVersionNumber(), /^\d+\.\d+/);
+    assert.equal(tokenRequests, 0);
+    await alpha.getItems();
+    await alpha.getModels();
+    assert.equal(tokenRequests, 1);
+    assert.ok(alpha.accessToken);
+  });
+
+  it('authorizes again, once, when the server refuses its token', async () => {
+    let tokens = 0;
+    const sdk = new VisualInspectionSDK({
+      apiUrl: server.apiUrl, clientId: 'alpha', clientSecret: 'alpha-secret', accessToken: 'expired-or-forged',
+      fetch: (input, init) => {
+        if (String(input).endsWith('/auth/token')) tokens++;
+        return fetch(input, init);
+      },
+    });
+    assert.ok(Array.isArray(await sdk.getModels()));
+    assert.equal(tokens, 1);
+    assert.notEqual(sdk.accessToken, 'expired-or-forged');
+  });
+
+  it('throws the documented authorization errors', async () => {
+    const unknown = await apiError(() => new VisualInspectionSDK({ apiUrl: server.apiUrl, clientId: 'nobody', clientSecret: 'x' }).authorize());
+    assert.equal(unknown.status, 401);
+    assert.equal(unknown.title, 'Cannot find client information');
+    assert.equal(unknown.message, 'Cannot find client information (401)');
+    assert.equal(unknown.pointer, '/api/auth/token');
+    const mismatch = await apiError(() => new VisualInspectionSDK({ apiUrl: server.apiUrl, clientId: 'alpha', clientSecret: 'wrong' }).getItems());
+    assert.equal(mismatch.status, 401);
+    assert.equal(mismatch.title, 'Client id and secret mismatch');
+    const noToken = await apiError(() => new VisualInspectionSDK({ apiUrl: server.apiUrl, accessToken: 'forged' }).getItems());
+    assert.equal(noToken.status, 401);
+    assert.equal(noToken.title, 'No permission to access this resource');
+  });
+
+  it('gets error titles in Japanese when asked', async () => {
+    const english = await apiError(() => alpha.getItem('no-such-item'));
+    const japanese = await apiError(() => new VisualInspectionSDK({ apiUrl: server.apiUrl, clientId: 'alpha', clientSecret: 'alpha-secret', language: 'ja' }).getItem('no-such-item'));
+    assert.equal(japanese.status, 404);
+    assert.notEqual(japanese.title, english.title);
+    assert.match(japanese.title, /[\u3040-\u30ff\u4e00-\u9fff]/);
+  });
+
+  it('uploads labelled training images from paths, bytes and Blobs', async () => {
+    const good = await alpha.upload([cookie('train/good', 'normal-1.jpg'), cookie('train/good', 'normal-2.jpg')], true);
+    assert.deepEqual(good.item_ids, ['normal-1', 'normal-2']);
+    const asBytes = await alpha.upload({ name: 'normal-3.jpg', data: await readFile(cookie('train/good', 'normal-3.jpg')) }, true);
+    const asFile = await alpha.upload([new File([await readFile(cookie('train/good', 'normal-4.jpg'))], 'normal-4.jpg', { type: 'image/jpeg' })], true);
+    const defect = await alpha.upload([cookie('test/defect', 'anomaly-1.jpg')], false);
+    trainingIds.push(...good.item_ids, ...asBytes.item_ids, ...asFile.item_ids, ...defect.item_ids);
+    assert.deepEqual(trainingIds, ['normal-1', 'normal-2', 'normal-3', 'normal-4', 'anomaly-1']);
+    const items = await alpha.getItems();
+    const training = new Map(items.training.map((i) => [i.item_id, i]));
+    for (const id of trainingIds) assert.ok(training.has(id), `${id} listed for training`);
+    assert.equal(training.get('normal-1')!.good, true);
+    assert.equal(training.get('anomaly-1')!.good, false);
+    assert.equal(training.get('anomaly-1')!.is_training_data, true);
+  });
+
+  it('annotates an image and reads the boxes back', async () => {
+    const detail = await alpha.getItem('anomaly-1');
+    assert.equal(detail.images.length, 1);
+    const image = detail.images[0];
+    assert.ok(image.width > 0 && image.height > 0);
+    defectImageId = image.image_id;
+    assert.deepEqual(await alpha.setAnnotations([{ x_min: 100, x_max: 180, y_min: 200, y_max: 260, notes: 'crack' }], defectImageId), { status: 'ok' });
+    const annotated = (await alpha.getItem('anomaly-1')).images[0].annotations;
+    assert.equal(annotated.length, 1);
+    assert.deepEqual([annotated[0].x_min, annotated[0].x_max, annotated[0].y_min, annotated[0].y_max, annotated[0].notes], [100, 180, 200, 260, 'crack']);
+  });
+
+  it('lists algorithms with parameters and resolves parameter names to ids', async () => {
+    const algorithms = await alpha.getAlgorithms();
+    assert.ok(algorithms.length >= 1);
+    const chosen = algorithms.find((a) => a.algorithm_id === fastestAlgorithm(algorithms.map((a) => a.algorithm_id)))!;
+    const workingSize = chosen.parameters.find((p) => p.name === 'working_size')!;
+    assert.equal(typeof workingSize.algorithm_parameter_id, 'number');
+    const overrides = await alpha.resolveParameters(chosen.algorithm_id, { working_size: 64, [String(workingSize.algorithm_parameter_id)]: 96 });
+    assert.deepEqual(overrides, [
+      { algorithm_parameter_id: workingSize.algorithm_parameter_id, value: '64' },
+      { algorithm_parameter_id: workingSize.algorithm_parameter_id, value: '96' },
+    ]);
+    await assert.rejects(alpha.resolveParameters(chosen.algorithm_id, { no_such_parameter: 1 }), /has no parameter no_such_parameter/);
+  });
+
+  it('trains a model and waits for it to become active', async () => {
+    const algorithmId = fastestAlgorithm((await alpha.getAlgorithms()).map((a) => a.algorithm_id));
+    const created = await alpha.train(algorithmId, 'sdk-life', QUICK_PARAMS, trainingIds);
+    assert.equal(created.status, 'creating');
+    assert.equal(created.name, 'sdk-life');
+    const seen: string[] = [];
+    model = await alpha.waitForModel(created.model_id, { timeoutMs: 120_000, intervalMs: 250, onProgress: (m) => seen.push(m.status) });
+    assert.equal(model.status, 'active');
+    assert.ok(seen.length >= 1);
+    const listed = (await alpha.getModels()).find((m) => m.model_id === model.model_id)!;
+    assert.equal(listed.active, true);
+    const processes = await alpha.getProcesses();
+    assert.ok(Array.isArray(processes.training) && Array.isArray(processes.predicting));
+  });
+
+  it('serves prediction items and reads verdicts, boxes and overlay images', async () => {
+    const folder = join(workDir, 'line');
+    await mkdir(folder);
+    await copyFile(cookie('test/good', 'test-normal-1.jpg'), join(folder, 'line-good.jpg'));
+    await copyFile(cookie('test/defect', 'anomaly-2.jpg'), join(folder, 'line-defect.jpg'));
+    await writeFile(join(folder, 'notes.txt'), 'not an image, skipped by uploadFolder');
+    const progress: number[] = [];
+    const uploaded = await alpha.uploadFolder(folder, { batchSize: 1, onProgress: (done) => progress.push(done) });
+    assert.deepEqual(uploaded.item_ids, ['line-defect', 'line-good']);
+    assert.deepEqual(progress, [0, 1, 2]);
+    const served = await alpha.serve(uploaded.item_ids);
+    assert.deepEqual(served.item_ids, uploaded.item_ids);
+    assert.equal(served.model_version, model.version);
+    const counts: number[] = [];
+    predicted = await alpha.waitForItems(served.item_ids, { timeoutMs: 120_000, intervalMs: 250, onProgress: (done) => counts.push(done) });
+    assert.deepEqual(predicted.map((d) => d.item_id), ['line-defect', 'line-good']);
+    assert.equal(counts.at(-1), 2);
+    for (const detail of predicted) {
+      assert.equal(detail.status, 'done');
+      assert.equal(typeof detail.computed_assessment?.good, 'boolean');
+      const assessments = detail.models.find((m) => m.model_id === model.model_id)!.assessments;
+      assert.equal(assessments.length, 1);
+      assert.equal(typeof assessments[0].computed.score, 'number');
+      const overlay = await alpha.downloadFile(detail.images[0].url);
+      assert.deepEqual([...overlay.subarray(0, 4)], PNG_SIGNATURE, 'the overlay is a PNG');
+    }
+    const listed = await alpha.getItems();
+    assert.ok(listed.predict.some((i) => i.item_id === 'line-good' && i.status === 'done'));
+  });
+
+  it('throws the documented item and upload errors', async () => {
+    const missing = await apiError(() => alpha.getItem('no-such-item'));
+    assert.deepEqual([missing.status, missing.title], [404, 'No match for item_id!']);
+    const foreign = await apiError(() => beta.getItem('normal-1'));
+    assert.deepEqual([foreign.status, foreign.title], [401, 'No permission to view item!']);
+    const badName = await apiError(() => alpha.upload([{ name: 'bad name!.jpg', data: new Uint8Array([0xff, 0xd8, 0xff]) }]));
+    assert.deepEqual([badName.status, badName.title], [400, 'Invalid Request']);
+    assert.ok(Array.isArray(badName.detail) && badName.detail.some((d) => d.includes('bad name!.jpg')), `detail names the file: ${badName.detail}`);
+    const notImage = await apiError(() => alpha.upload([{ name: 'fake.png', data: new TextEncoder().encode('just text') }]));
+    assert.deepEqual([notImage.status, notImage.title], [400, 'Invalid Request']);
+    const none = await apiError(() => alpha.upload([]));
+    assert.deepEqual([none.status, none.title], [400, 'No images to upload']);
+    const noImage = await apiError(() => alpha.setAnnotations([{ x_min: 1, x_max: 2, y_min: 1, y_max: 2 }], 987654));
+    assert.deepEqual([noImage.status, noImage.title], [404, 'Cannot find image']);
+    const outside = await apiError(() => alpha.setAnnotations([{ x_min: 50, x_max: 10, y_min: 0, y_max: 5 }], defectImageId));
+    assert.equal(outside.status, 400);
+  });
+
+  it('throws the documented model, training and serving errors', async () => {
+    const noModels = await apiError(() => alpha.deleteModels([987654]));
+    assert.deepEqual([noModels.status, noModels.title], [404, 'Cannot find models']);
+    const algorithmId = model.algorithm_id;
+    const foreignItems = await apiError(() => beta.train(algorithmId, 'theft', [], ['normal-1']));
+    assert.deepEqual([foreignItems.status, foreignItems.title], [403, 'You do not have access to one or more item ids provided']);
+    const workingSize = (await alpha.getAlgorithms()).find((a) => a.algorithm_id === algorithmId)!.parameters.find((p) => p.name === 'working_size')!;
+    const malformed = await apiError(() => alpha.train(algorithmId, 'bad', [{ algorithm_parameter_id: workingSize.algorithm_parameter_id, value: 'not-a-number' }]));
+    assert.equal(malformed.status, 400);
+    assert.match(JSON.stringify([malformed.title, malformed.detail]), /working_size/);
+    const noItems = await apiError(() => alpha.serve(['no-such-item']));
+    assert.deepEqual([noItems.status, noItems.title], [404, 'Cannot find items']);
+    const betaItem = await beta.upload([cookie('test/good', 'test-normal-2.jpg')]);
+    const noModel = await apiError(() => beta.serve(betaItem.item_ids));
+    assert.deepEqual([noModel.status, noModel.title], [400, 'There is no available model']);
+  });
+
+  it('activates a licence and throws the documented licence errors', async () => {
+    await server.createClient('gamma', 'gamma-secret');
+    const gamma = new VisualInspectionSDK({ apiUrl: server.apiUrl, clientId: 'gamma', clientSecret: 'gamma-secret' });
+    const unlicensed = await apiError(() => gamma.train(model.algorithm_id, 'no-licence', []));
+    assert.deepEqual([unlicensed.status, unlicensed.title], [403, 'No active license']);
+    const forged = await apiError(() => gamma.activateLicense({ name: 'forged.license', data: new TextEncoder().encode('{"client_id":"gamma"}') }));
+    assert.deepEqual([forged.status, forged.title], [403, 'Invalid license!']);
+    const alphaLicence = new TextEncoder().encode(await server.issueLicense('alpha'));
+    const othersLicence = await apiError(() => gamma.activateLicense({ name: 'alpha.license', data: alphaLicence }));
+    assert.deepEqual([othersLicence.status, othersLicence.title], [403, 'Invalid license!']);
+    const path = join(workDir, 'gamma.license');
+    await writeFile(path, await server.issueLicense('gamma'));
+    assert.deepEqual(await gamma.activateLicense(path), { status: 'ok' });
+    const again = await apiError(() => gamma.activateLicense(path));
+    assert.deepEqual([again.status, again.title, again.detail], [403, 'Invalid license!', 'License already exists']);
+    // Licensed now: the refusal is about its items, not its licence.
+    const afterLicence = await apiError(() => gamma.serve(['no-such-item']));
+    assert.equal(afterLicence.status, 404);
+  });
+
+  it('deletes the model', async () => {
+    assert.deepEqual(await alpha.deleteModels([model.model_id]), { status: 'ok' });
+    assert.ok(!(await alpha.getModels()).some((m) => m.model_id === model.model_id));
+  });
+});
+
