@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cookie, QUICK_PARAMS, startLiveServer, type LiveServer } from '../../sdk/test/live-server.ts';
+import { json, runKensa, type Run } from './run-kensa.ts';
+
+const ok = (run: Run, code = 0) => assert.equal(run.code, code, `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
+
+describe('kensa command line against a live server', { timeout: 300_000 }, () => {
+  let server: LiveServer;
+  let home: string;
+  let env: Record<string, string>;
+  let modelId: number | string;
+
+  before(async () => {
+    server = await startLiveServer([{ clientId: 'cli', clientSecret: 'cli-secret' }]);
+    home = await mkdtemp(join(tmpdir(), 'kensa-cli-test-'));
+    env = { HOME: home, KENSA_PROFILE: join(home, 'profile.json') };
+  });
+
+  after(async () => {
+    await server?.close();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it('prints help with every command, and usage errors exit 2', async () => {
+    const help = await runKensa(['--help'], env);
+    ok(help);
+    for (const name of ['serve', 'client', 'license', 'login', 'upload', 'train', 'models', 'predict', 'item', 'bench']) {
+      assert.match(help.stdout, new RegExp(`^  ${name} `, 'm'), `help lists ${name}`);
+    }
+    const uploadHelp = await runKensa(['upload', '--help'], env);
+    ok(uploadHelp);
+    assert.match(uploadHelp.stdout, /Examples:\n  kensa upload/);
+    ok(await runKensa(['frobnicate'], env), 2);
+    const noKind = await runKensa(['upload', cookie('train/good', 'normal-1.jpg')], env);
+    ok(noKind, 2);
+    assert.match(noKind.stderr, /exactly one of --good, --defect, --predict/);
+    const notLoggedIn = await runKensa(['models'], env);
+    ok(notLoggedIn, 2);
+    assert.match(notLoggedIn.stderr, /kensa login/);
+  });
+
+  it('logs in, keeping the profile readable by its owner only', async () => {
+    const bad = await runKensa(['login', '--url', server.apiUrl, '--client-id', 'cli', '--client-secret', 'wrong', '--json'], env);
+    ok(bad, 1);
+    assert.equal(json(bad).error.title, 'Client id and secret mismatch');
+    const login = await runKensa(['login', '--url', server.url, '--client-id', 'cli', '--client-secret', 'cli-secret', '--json'], env);
+    ok(login);
+    assert.equal(json(login).api_url, server.apiUrl);
+    const profile = JSON.parse(await readFile(env.KENSA_PROFILE, 'utf8'));
+    assert.equal(profile.client_id, 'cli');
+    assert.ok(profile.access_token);
+    assert.equal((await stat(env.KENSA_PROFILE)).mode & 0o777, 0o600);
+  });
+
+  it('uploads a folder and files for training, with plain progress lines off a terminal', async () => {
+    const folder = join(home, 'good');
+    await mkdir(folder);
+    for (const n of [1, 2, 3, 4]) await copyFile(cookie('train/good', `normal-${n}.jpg`), join(folder, `normal-${n}.jpg`));
+    const good = await runKensa(['upload', folder, '--good', '--batch', '2'], env);
+    ok(good);
+    assert.match(good.stderr, /Uploading: 2\/4\nUploading: 4\/4/);
+    assert.match(good.stdout, /Uploaded 4 file\(s\) as 4 item\(s\) for training \(good\)/);
+    const defect = await runKensa(['upload', cookie('test/defect', 'anomaly-1.jpg'), '--defect', '--json'], env);
+    ok(defect);
+    assert.deepEqual(json(defect), { item_ids: ['anomaly-1'] });
+    const missing = await runKensa(['upload', join(home, 'nowhere'), '--good'], env);
+    ok(missing, 1);
+    assert.match(missing.stderr, /No such file or folder/);
+  });
+
+  it('trains with parameters by name and waits for the model', async () => {
+    const unknown = await runKensa(['train', '--algorithm', 'PM', '--param', 'no_such=1'], env);
+    ok(unknown, 1);
+    assert.match(unknown.stderr, /PM has no parameter no_such/);
+    const train = await runKensa(['train', '--algorithm', 'PM', '--name', 'cli-model', '--param', `working_size=${QUICK_PARAMS.working_size}`, '--wait', '--json'], env);
+    ok(train);
+    const model = json(train);
+    assert.equal(model.status, 'active');
+    assert.equal(model.name, 'cli-model');
+    assert.equal(Number(model.parameters?.working_size ?? QUICK_PARAMS.working_size), QUICK_PARAMS.working_size);
+    modelId = model.model_id;
+    const table = await runKensa(['models'], env);
+    ok(table);
+    assert.match(table.stdout, /ID\s+NAME\s+ALGORITHM\s+STATUS/);
+    assert.match(table.stdout, new RegExp(`^\\*\\s+${modelId}\\s+cli-model\\s+PM\\s+active`, 'm'));
+  });
+
+  it('predicts files, shows verdicts, and exits 3 on NG with --fail-on-ng', async () => {
+    const run = await runKensa(['predict', cookie('test/defect', 'anomaly-2.jpg'), cookie('test/good', 'test-normal-1.jpg'), '--wait', '--fail-on-ng', '--json'], env);
+    const result = json(run);
+    assert.deepEqual(result.items.map((i: { item_id: string }) => i.item_id), ['anomaly-2', 'test-normal-1']);
+    for (const item of result.items) assert.ok(item.verdict === 'OK' || item.verdict === 'NG', `verdict of ${item.item_id}`);
+    const anyNg = result.items.some((i: { verdict: string }) => i.verdict === 'NG');
+    ok(run, anyNg ? 3 : 0);
+    const again = await runKensa(['predict', 'anomaly-2', '--model', String(modelId), '--wait'], env);
+    ok(again);
+    assert.match(again.stdout, /^anomaly-2\s+(OK|NG)\s+\d+\s+[\d.]+$/m);
+    assert.match(again.stdout, /\d+ OK, \d+ NG/);
+    const unknown = await runKensa(['predict', 'no-such-item', '--json'], env);
+    ok(unknown, 1);
+    assert.equal(json(unknown).error.title, 'Cannot find items');
+  });
+
+  it('shows an item and writes its overlay PNG', async () => {
+    const out = join(home, 'overlays');
+    const item = await runKensa(['item', 'anomaly-2', '--open', '--out', out], env);
+    ok(item);
+    assert.match(item.stdout, /^anomaly-2: prediction, done/m);
+    assert.match(item.stdout, /Verdict (OK|NG), \d+ defect/);
+    const files = await readdir(out);
+    assert.equal(files.length, 1);
+    const png = await readFile(join(out, files[0]));
+    assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+    const missing = await runKensa(['item', 'no-such-item', '--json'], env);
+    ok(missing, 1);
+    assert.deepEqual(json(missing).error, { status: 404, title: 'No match for item_id!', detail: null, pointer: '/api/v1/item/no-such-item', message: 'No match for item_id! (404)' });
+    const japanese = await runKensa(['item', 'no-such-item', '--language', 'ja'], env);
+    ok(japanese, 1);
+    assert.match(japanese.stderr, /Error: .*[\u3040-\u30ff\u4e00-\u9fff].*\(404\)/);
+  });
+
+  it('creates a client, issues and activates its licence', async () => {
+    const created = await runKensa(['client', 'create', '--data-dir', server.dataDir, '--client-id', 'line-3', '--json'], env);
+    ok(created);
+    const { client_id, client_secret } = json(created);
+    assert.equal(client_id, 'line-3');
+    assert.ok(client_secret.length >= 16);
+    const licensePath = join(home, 'line-3.license');
+    ok(await runKensa(['license', 'issue', '--data-dir', server.dataDir, '--client-id', 'line-3', '--days', '30', '--out', licensePath], env));
+    const asLine3 = { ...env, KENSA_API_URL: server.apiUrl, KENSA_CLIENT_ID: 'line-3', KENSA_CLIENT_SECRET: client_secret };
+    const unlicensed = await runKensa(['train', '--algorithm', 'PM', '--json'], asLine3);
+    ok(unlicensed, 1);
+    assert.equal(json(unlicensed).error.title, 'No active license');
+    const activate = await runKensa(['license', 'activate', licensePath, '--json'], asLine3);
+    ok(activate);
+    assert.deepEqual(json(activate), { status: 'ok' });
+    const twice = await runKensa(['license', 'activate', licensePath], asLine3);
+    ok(twice, 1);
+    assert.match(twice.stderr, /Invalid license! \(403\): License already exists/);
+  });
+
+  it('deletes the model', async () => {
+    const deleted = await runKensa(['models', 'delete', String(modelId), '--json'], env);
+    ok(deleted);
+    const models = json(await runKensa(['models', '--json'], env));
+    assert.ok(!models.some((m: { model_id: unknown }) => m.model_id === modelId));
+    const gone = await runKensa(['models', 'delete', String(modelId)], env);
+    ok(gone, 1);
+    assert.match(gone.stderr, /Cannot find models \(404\)/);
+  });
+});
+
+describe('kensa serve', { timeout: 60_000 }, () => {
+  it('serves until SIGTERM, then exits 0', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'kensa-serve-test-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../src/main.ts'), 'serve', '--port', '0', '--data-dir', dataDir, '--bootstrap-client', 'svc:svc-secret', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let stdout = '';
+      let stderr = '';
+      child.stderr.on('data', (c) => (stderr += c));
+      const url = await new Promise<string>((done, fail) => {
+        child.stdout.on('data', (chunk) => {
+          stdout += chunk;
+          const line = stdout.split('\n').find((l) => l.startsWith('{'));
+          if (line) done(JSON.parse(line).url);
+        });
+        child.on('close', (code) => fail(new Error(`serve exited ${code}: ${stderr}`)));
+      });
+      const token = await fetch(`${url.replace(/\/$/, '')}/api/auth/token`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: 'svc', client_secret: 'svc-secret', grant_type: 'client_credentials' }),
+      });
+      assert.equal(token.status, 200);
+      const exited = new Promise<number | null>((done) => child.on('close', done));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
