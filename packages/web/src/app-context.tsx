@@ -1,0 +1,77 @@
+import { createContext } from 'preact';
+import { useContext, useEffect, useState } from 'preact/hooks';
+import { APIError } from '@kensa/sdk';
+import type { Session } from './api/session.ts';
+
+export type LicenceState = 'unknown' | 'active' | 'missing';
+
+export interface AppState {
+  session: Session;
+  licence: LicenceState;
+  setLicence: (state: LicenceState) => void;
+  /** Lets the shell react to errors any page meets: an ended session, a missing licence. */
+  noticeError: (error: unknown) => void;
+}
+
+export const AppContext = createContext<AppState | null>(null);
+
+export function useApp(): AppState {
+  const app = useContext(AppContext);
+  if (!app) throw new Error('useApp outside a signed-in page');
+  return app;
+}
+
+export function useSession(): Session {
+  return useApp().session;
+}
+
+/** Train and serve answer 403 only without an active licence (the UI never sends foreign item ids). */
+export function isLicenceError(error: unknown): boolean {
+  return error instanceof APIError && error.status === 403 && /\/v1\/(train|serve)$/.test(error.pointer ?? '');
+}
+
+export function isSessionError(error: unknown): boolean {
+  return error instanceof APIError && error.status === 401 && (error.pointer ?? '').includes('/v1/');
+}
+
+// ---- Routing: the hash holds the page, so that reload, back and bookmarks work on any static server ----------
+
+export interface Route {
+  page: string;
+  /** The rest of the path, e.g. the item id of `#/item/<id>`. */
+  rest: string;
+  query: URLSearchParams;
+}
+
+export function parseRoute(hash: string): Route {
+  const [path = '', search = ''] = hash.replace(/^#\/?/, '').split('?');
+  const [page = '', ...rest] = path.split('/');
+  return { page: page || 'items', rest: rest.map(decodeURIComponent).join('/'), query: new URLSearchParams(search) };
+}
+
+export function useRoute(): Route {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(location.hash);
+    addEventListener('hashchange', onChange);
+    return () => removeEventListener('hashchange', onChange);
+  }, []);
+  return parseRoute(hash);
+}
+
+export function navigate(hash: string): void {
+  location.hash = hash;
+}
+
+export function itemHref(itemId: string): string {
+  return `#/item/${encodeURIComponent(itemId)}`;
+}
+
+/** Runs `tick` now and every `ms` while `active`; the page's live views poll with it. */
+export function useInterval(tick: () => void, ms: number, active: boolean): void {
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(tick, ms);
+    return () => clearInterval(timer);
+  }, [active, ms, tick]);
+}

@@ -1,0 +1,54 @@
+// Scores live in item details (one assessment per image and model), not in the item list: the dashboard and the
+// review queue fetch the details of the predicted items, a few at a time and up to a limit.
+import type { Item, ItemDetail, Model, VisualInspectionSDK } from '@kensa/sdk';
+
+export interface ScoredItem {
+  item: Item;
+  score: number;
+  label: 'OK' | 'NG';
+  confirmed: boolean;
+}
+
+/** An item's score under a model: the highest of its images (the item is NG when any image is). */
+export function itemScore(detail: ItemDetail, modelId: unknown): { score: number; label: 'OK' | 'NG' } | null {
+  const result = detail.models?.find((m) => String(m.model_id) === String(modelId));
+  if (!result) return null;
+  const scores = (result.assessments ?? [])
+    .map((a) => (a.final ?? a.computed)?.score)
+    .filter((s): s is number => typeof s === 'number' && Number.isFinite(s));
+  if (scores.length === 0) return null;
+  const label = detail.confirmed_assessment && typeof detail.good === 'boolean' ? (detail.good ? 'OK' : 'NG') : result.aggregate.label === 'NG' ? 'NG' : 'OK';
+  return { score: Math.max(...scores), label };
+}
+
+export async function loadScores(
+  sdk: VisualInspectionSDK,
+  items: readonly Item[],
+  modelId: unknown,
+  limit = 300,
+  concurrency = 4,
+): Promise<ScoredItem[]> {
+  const predicted = items.filter((i) => i.status === 'done' && (i.models ?? []).some((m) => String(m.model_id) === String(modelId))).slice(0, limit);
+  const out: ScoredItem[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < predicted.length) {
+      const item = predicted[next++];
+      const detail = await sdk.getItem(item.item_id, { showAssessments: true });
+      const scored = itemScore(detail, modelId);
+      if (scored) out.push({ item, ...scored, confirmed: !!detail.confirmed_assessment });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return out;
+}
+
+/** The model's anomaly threshold from its resolved parameters, if it has one. */
+export function modelThreshold(model: Model | null | undefined): number | null {
+  const parameters = model?.parameters as Record<string, unknown> | unknown[] | undefined;
+  let raw: unknown;
+  if (Array.isArray(parameters)) raw = (parameters as { name?: string; value?: unknown }[]).find((p) => p?.name === 'threshold')?.value;
+  else raw = parameters?.threshold;
+  const value = typeof raw === 'string' ? Number(raw) : raw;
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}

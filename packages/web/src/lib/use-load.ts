@@ -1,0 +1,44 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useApp } from '../app-context.tsx';
+
+export interface Loaded<T> {
+  data: T | null;
+  error: unknown;
+  loading: boolean;
+  /** Loads again; `quiet` keeps the current data on screen (live refresh) instead of showing "Loading…". */
+  reload: (quiet?: boolean) => Promise<void>;
+}
+
+/** Loads `load()` when `key` changes; errors go to the page and, for ended sessions, to the shell. */
+export function useLoad<T>(load: () => Promise<T>, key: unknown[]): Loaded<T> {
+  const app = useApp();
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [loading, setLoading] = useState(true);
+  const generation = useRef(0);
+  const loader = useRef(load);
+  loader.current = load;
+
+  const reload = useCallback(async (quiet = false) => {
+    const mine = ++generation.current;
+    if (!quiet) setLoading(true);
+    try {
+      const value = await loader.current();
+      if (mine !== generation.current) return;
+      setData(value);
+      setError(null);
+    } catch (caught) {
+      if (mine !== generation.current) return;
+      setError(caught);
+      app.noticeError(caught);
+    } finally {
+      if (mine === generation.current) setLoading(false);
+    }
+  }, [app]);
+
+  useEffect(() => {
+    void reload();
+  }, key);
+
+  return { data, error, loading, reload };
+}

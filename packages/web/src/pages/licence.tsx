@@ -1,0 +1,57 @@
+import { useState } from 'preact/hooks';
+import { APIError } from '@kensa/sdk';
+import { useApp } from '../app-context.tsx';
+import { ErrorNotice, SuccessNotice } from '../components/error-notice.tsx';
+import { useI18n } from '../i18n/i18n.tsx';
+import type { MessageKey } from '../i18n/messages.ts';
+
+export function LicencePage() {
+  const { t } = useI18n();
+  const app = useApp();
+  const [file, setFile] = useState<File | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [success, setSuccess] = useState<string | null>(null);
+  const stateLabel: Record<typeof app.licence, MessageKey> = { unknown: 'licenceUnknown', active: 'licenceActive', missing: 'licenceMissing' };
+
+  const activate = async (event: Event) => {
+    event.preventDefault();
+    if (!file) return;
+    setBusy(true);
+    setError(null);
+    setSuccess(null);
+    try {
+      await app.session.sdk.activateLicense(file);
+      app.setLicence('active');
+      setSuccess(t('licenceActivated'));
+    } catch (caught) {
+      // "License already exists" means this client already has one: the state is known even though it failed.
+      if (caught instanceof APIError && caught.status === 403 && caught.detail) app.setLicence('active');
+      setError(caught);
+      app.noticeError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div class="page licence-page">
+      <div class="page-head">
+        <h1>{t('licenceTitle')}</h1>
+        <span class={`badge licence-badge licence-${app.licence}`} data-testid="licence-state">{t(stateLabel[app.licence])}</span>
+      </div>
+      <form class="panel narrow" onSubmit={activate}>
+        <p>{t('licenceIntro')}</p>
+        <ErrorNotice error={error} onDismiss={() => setError(null)} />
+        <SuccessNotice message={success} />
+        <label class="field">
+          <span>{t('licenceFile')}</span>
+          <input type="file" required onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} data-testid="licence-file" />
+        </label>
+        <button type="submit" class="button-primary" disabled={!file || busy}>
+          {busy ? t('activating') : t('activate')}
+        </button>
+      </form>
+    </div>
+  );
+}

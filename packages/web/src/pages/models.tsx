@@ -1,0 +1,111 @@
+import { useState } from 'preact/hooks';
+import type { Model } from '@kensa/sdk';
+import { useApp, useInterval } from '../app-context.tsx';
+import { ErrorNotice } from '../components/error-notice.tsx';
+import { formatDate, formatPercent, useI18n } from '../i18n/i18n.tsx';
+import type { MessageKey } from '../i18n/messages.ts';
+import { useLoad } from '../lib/use-load.ts';
+
+const STATUS_LABEL: Record<string, MessageKey> = { creating: 'statusCreating', active: 'statusActive', failed: 'statusFailed' };
+
+export function ModelsPage(props: { highlight: string | null }) {
+  const { t, language } = useI18n();
+  const app = useApp();
+  const { sdk } = app.session;
+  const models = useLoad(() => sdk.getModels(), [app.session]);
+  const [error, setError] = useState<unknown>(null);
+  const list = [...(models.data ?? [])].sort((a, b) => String(b.created_at ?? '').localeCompare(String(a.created_at ?? '')));
+  const training = list.some((m) => m.status === 'creating');
+  // Live progress while something trains; quiet reloads keep the table steady.
+  useInterval(() => void models.reload(true), 1500, training);
+
+  const remove = async (model: Model) => {
+    if (!confirm(t('deleteModelConfirm', { name: model.name }))) return;
+    setError(null);
+    try {
+      await sdk.deleteModels([model.model_id]);
+      await models.reload(true);
+    } catch (caught) {
+      setError(caught);
+      app.noticeError(caught);
+    }
+  };
+
+  return (
+    <div class="page models-page">
+      <div class="page-head">
+        <h1>{t('modelsTitle')}</h1>
+        <button type="button" onClick={() => models.reload(true)}>{t('refresh')}</button>
+      </div>
+      <ErrorNotice error={models.error ?? error} onDismiss={error ? () => setError(null) : undefined} />
+      {models.loading && !models.data ? (
+        <p class="muted">{t('loading')}</p>
+      ) : list.length === 0 ? (
+        <p class="empty">{t('noModels')} <a href="#/train">{t('navTrain')} →</a></p>
+      ) : (
+        <ul class="model-list" data-testid="model-list">
+          {list.map((model) => {
+            const progress = typeof model.progress === 'number' ? Math.max(0, Math.min(1, model.progress)) : null;
+            const highlighted = props.highlight !== null && String(model.model_id) === props.highlight;
+            return (
+              <li key={String(model.model_id)} class={`panel model-card status-${model.status} ${highlighted ? 'highlighted' : ''}`} data-model-id={String(model.model_id)} data-status={model.status}>
+                <div class="model-head">
+                  <h2 class="ellipsis" title={model.name}>{model.name}</h2>
+                  <span class={`badge badge-status-${model.status}`}>{t(STATUS_LABEL[model.status] ?? 'status')}</span>
+                  {model.active && <span class="badge badge-active">{t('activeModel')}</span>}
+                  <span class="grow" />
+                  <button type="button" class="button-quiet button-danger-text" onClick={() => remove(model)} disabled={model.status === 'creating'}>
+                    {t('deleteModel')}
+                  </button>
+                </div>
+                {model.status === 'creating' && (
+                  <div class="progress-row">
+                    <progress max={1} value={progress ?? undefined} aria-label={t('progress')} />
+                    <span class="small">{progress === null ? t('statusCreating') : `${Math.round(progress * 100)} %`}</span>
+                  </div>
+                )}
+                {model.status === 'failed' && (
+                  <p class="text-error" role="alert">{t('failedBecause', { reason: model.status_text || '—' })}</p>
+                )}
+                <dl class="model-facts">
+                  <div>
+                    <dt>{t('algorithm')}</dt>
+                    <dd><code>{model.algorithm_id}</code></dd>
+                  </div>
+                  <div>
+                    <dt>{t('version')}</dt>
+                    <dd class="break-anywhere">{model.version || '—'}</dd>
+                  </div>
+                  <div>
+                    <dt>{t('images')}</dt>
+                    <dd>{t('okNgImages', { ok: model.ok_img_count ?? 0, ng: model.ng_img_count ?? 0 })}</dd>
+                  </div>
+                  <div>
+                    <dt>{t('precision')}</dt>
+                    <dd>
+                      {formatPercent(model.stats?.precision?.projected)} <span class="muted small">{t('projected')}</span>
+                      {' · '}
+                      {formatPercent(model.stats?.precision?.computed)} <span class="muted small">{t('computed')}</span>
+                    </dd>
+                  </div>
+                  <div>
+                    <dt>{t('recall')}</dt>
+                    <dd>
+                      {formatPercent(model.stats?.recall?.projected)} <span class="muted small">{t('projected')}</span>
+                      {' · '}
+                      {formatPercent(model.stats?.recall?.computed)} <span class="muted small">{t('computed')}</span>
+                    </dd>
+                  </div>
+                  <div>
+                    <dt>{t('created')}</dt>
+                    <dd>{formatDate(model.created_at, language)}</dd>
+                  </div>
+                </dl>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </div>
+  );
+}
