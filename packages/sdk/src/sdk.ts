@@ -103,7 +103,9 @@ function encodeValue(value: ParameterValues[string], dataType?: string): string 
  * await sdk.waitForModel(model.model_id);
  */
 export class VisualInspectionSDK {
+  /** The API root every path is relative to, ending in `/api`. */
   readonly apiUrl: string;
+  /** Language of error titles and status texts; may be changed between calls. */
   language: Language;
   private readonly clientId?: string;
   private readonly clientSecret?: string;
@@ -170,14 +172,17 @@ export class VisualInspectionSDK {
     return this.request('GET', `/v1/items${queryString(query)}`);
   }
 
+  /** Every algorithm with its parameters (stable ids, defaults, ranges, AutoTune candidates). */
   getAlgorithms(): Promise<Algorithm[]> {
     return this.request('GET', '/v1/algorithms');
   }
 
+  /** This client's models; the newest that trained successfully is `active`. */
   getModels(): Promise<Model[]> {
     return this.request('GET', '/v1/models');
   }
 
+  /** Deletes models (all of them or, when one is unknown, none). */
   deleteModels(modelIds: readonly (number | string)[]): Promise<StatusOk> {
     return this.request('DELETE', '/v1/model', { json: { model_ids: modelIds } });
   }
@@ -253,6 +258,7 @@ export class VisualInspectionSDK {
     return this.request('GET', '/v1/targets');
   }
 
+  /** Adds an inspection target; items and models can then be kept apart by it. */
   createTarget(name: string): Promise<Target> {
     return this.request('POST', '/v1/targets', { json: { name } });
   }
@@ -267,6 +273,7 @@ export class VisualInspectionSDK {
     return this.requestBytes('POST', `/v1/models/${encodeURIComponent(String(modelId))}/export`);
   }
 
+  /** Installs a model file made by `exportModel`; answers with the new model. */
   async importModel(file: FileInput): Promise<Model> {
     const [model] = await toNamedBlobs([file]);
     return this.request('POST', '/v1/models/import', {

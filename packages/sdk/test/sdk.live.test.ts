@@ -136,6 +136,12 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
       { algorithm_parameter_id: workingSize.algorithm_parameter_id, value: '96' },
     ]);
     await assert.rejects(alpha.resolveParameters(chosen.algorithm_id, { no_such_parameter: 1 }), /has no parameter no_such_parameter/);
+    const tuple = chosen.parameters.find((p) => p.data_type === 'tuple');
+    if (tuple) {
+      for (const written of ['16,16', '16x16', [16, 16], '[16, 16]'] as const) {
+        assert.deepEqual(await alpha.resolveParameters(chosen.algorithm_id, { [tuple.name]: written }), [{ algorithm_parameter_id: tuple.algorithm_parameter_id, value: '[16, 16]' }]);
+      }
+    }
   });
 
   it('trains a model and waits for it to become active', async () => {
