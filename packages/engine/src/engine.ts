@@ -4,6 +4,7 @@ import { applyCalibration, fitCalibration, type Calibration } from './calibratio
 import { quantile } from './calibration/quantile.ts';
 import { synthesizeDefect } from './calibration/synthetic.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
+import { decodeForTiles, stitchTileMaps, trainingTiles } from './image/tiles.ts';
 import { resizeMap, type FloatMap, type Raster } from './image/raster.ts';
 import { Random } from './kernels/random.ts';
 import { auroc, bestF1Threshold, confusionAt, type Confusion } from './metrics/index.ts';
@@ -174,7 +175,9 @@ export async function trainModel(
   report(0, 'decoding images');
   const workingSize = num(values, 'working_size');
   const samples: TrainingSample[] = [];
-  for (const image of images) {
+  const tileSize = optionalNum(values, 'tile_size') ?? 0;
+  if (tileSize > 0) samples.push(...await trainingTiles(images, tileSize, workingSize, num(values, 'seed'), options.signal));
+  else for (const image of images) {
     checkAborted(options.signal);
     const decoded = await decodeForModel(image.bytes, workingSize);
     samples.push({ raster: decoded.raster, good: image.good, boxes: scaleBoxes(image.boxes, decoded.info, decoded.raster) });
@@ -304,6 +307,15 @@ export function predictRaster(
 
 /** Decodes and predicts one encoded image. */
 export async function predictImage(model: TrainedModel, bytes: Uint8Array, overrides: ParamValues = {}): Promise<Prediction> {
+  const tileSize = optionalNum(model.params, 'tile_size') ?? 0;
+  if (tileSize > 0) {
+    // Tiled model: score each tile at the model's scale and post-process the stitched map as one image.
+    const { info, layout, pixels } = await decodeForTiles(bytes, tileSize, num(model.params, 'working_size'));
+    const calibratedMap = stitchTileMaps(layout, pixels, (tile) => anomalyMapOf(model, tile));
+    const settings = detectionSettings(model, overrides);
+    const detection = detect(calibratedMap, info, settings);
+    return { ...detection, threshold: settings.threshold, label: detection.good ? 'OK' : 'NG', calibratedMap };
+  }
   const decoded = await decodeForModel(bytes, num(model.params, 'working_size'));
   return predictRaster(model, decoded.raster, decoded.info, overrides);
 }

@@ -7,7 +7,7 @@ import type { ParameterSpec, ParamValue } from './schema.ts';
  */
 export type SharedParameterName =
   | 'train_size' | 'min_inspection_size' | 'min_inspection_step' | 'min_detected_area'
-  | 'anomaly_magnification' | 'ignore_outer' | 'threshold' | 'anomaly_range' | 'working_size' | 'seed';
+  | 'anomaly_magnification' | 'ignore_outer' | 'threshold' | 'anomaly_range' | 'working_size' | 'seed' | 'tile_size';
 
 export const PREDICTION_PARAMETERS: readonly SharedParameterName[] =
   ['min_detected_area', 'anomaly_magnification', 'ignore_outer', 'threshold', 'anomaly_range'];
@@ -63,6 +63,14 @@ export function sharedParameters(base: number, defaults: Partial<Record<SharedPa
     {
       id: base + 9, name: 'seed', type: 'int', default: d('seed', 0), min: 0, max: 2 ** 31 - 1, autoTune: null, modelParameter: true,
       description: { en: 'Random seed: the same seed and data give the same model.', ja: '乱数シード。同じシードとデータなら同じモデルになります。' },
+    },
+    {
+      id: base + 10, name: 'tile_size', type: 'int', default: d('tile_size', 0), min: 0, max: 16384, autoTune: null, modelParameter: true,
+      description: {
+        en: 'Tiling of large images: side, in original pixels, of overlapping tiles each inspected at working_size (0: off, the whole image is reduced to working_size).',
+        ja: '大きな画像のタイル分割：重なり合うタイルの一辺（元画像のピクセル）。各タイルを作業解像度で検査します（0：分割なし）。',
+      },
+      effect: { en: 'Set it near working_size (or a few times it) to find defects of a few pixels in large photos; slower in proportion to the number of tiles.', ja: '大きな写真の数ピクセルの欠陥を見つけるには作業解像度に近い値に。タイル数に比例して遅くなります。' },
     },
   ];
 }
