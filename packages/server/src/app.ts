@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyMultipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { DEFAULT_UPLOAD_LIMITS, startInstallation, type RunningInstallation, type UploadLimits } from './context.ts';
+import { ApiError, envelope, makeErrorHandler } from './http/errors.ts';
+import { SHARED_SCHEMAS } from './http/schemas.ts';
+import { languageOf, type Language } from './i18n/index.ts';
+import { authRoutes } from './routes/auth.routes.ts';
+import { itemsRoutes } from './routes/items.routes.ts';
+import { licenseRoutes } from './routes/license.routes.ts';
+import { modelsRoutes } from './routes/models.routes.ts';
+import { SERVER_VERSION } from './version.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The client of the request's token (every /api/v1 route). */
+    clientId: string;
+    language: Language;
+  }
+}
+
+export interface AppConfig {
+  dataDir: string;
+  /** Worker threads for training and prediction; default: the number of cores. */
+  workers?: number;
+  limits?: Partial<UploadLimits>;
+  /** The built web UI to serve at `/`; default packages/web/dist when it exists. */
+  webDist?: string | null;
+  logger?: boolean;
+}
+
+const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/** The HTTP server around an installation; closing the app stops the job queue and the database. */
+export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstance; kensa: RunningInstallation }> {
+  const limits: UploadLimits = { ...DEFAULT_UPLOAD_LIMITS, ...config.limits };
+  const kensa = startInstallation(config.dataDir, { workers: config.workers, limits });
+  const app = Fastify({
+    logger: config.logger ?? false,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    // Whole-request ceiling for multipart: the per-file limit is enforced while streaming.
+    bodyLimit: 1_000_000,
+  });
+  app.addHook('onClose', async () => { await kensa.stop(); });
+
+  // Responses are plain JSON; response schemas only document them (see http/schemas.ts).
+  app.setSerializerCompiler(() => (payload) => JSON.stringify(payload));
+
+  // JSON bodies; a body that is a JSON string holding JSON (RestSharp's double encoding) is accepted too.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      const text = String(body);
+      let value: unknown = text.trim() === '' ? undefined : JSON.parse(text);
+      if (typeof value === 'string' && /^\s*[[{]/.test(value)) value = JSON.parse(value);
+      done(null, value);
+    } catch (error) {
+      done(Object.assign(error as Error, { statusCode: 400 }), undefined);
+    }
+  });
+
+  await app.register(fastifyMultipart, { preservePath: true, limits: { fileSize: limits.maxFileBytes, files: limits.maxFilesPerRequest } });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Kensa API', version: SERVER_VERSION, description: 'Visual inspection: the wire contract of the original service, and more. Answers are `{"data": …}`; errors `{"errors": {status, title, detail, source: {pointer}}}`; `Accept-Language: ja` gives Japanese texts.' },
+      servers: [],
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+    refResolver: { buildLocalReference: (json) => String(json.$id) },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
+
+  app.decorateRequest('clientId', '');
+  app.decorateRequest('language', 'en');
+  app.addHook('onRequest', async (request) => {
+    request.language = languageOf(request.headers['accept-language']);
+    const path = request.url.split('?')[0];
+    if (!path.startsWith('/api/v1/')) return;
+    const header = request.headers.authorization;
+    const bearerToken = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
+    // Image files may also be fetched with the signed query token of the URLs in answers (for <img> tags).
+    const queryToken = path.startsWith('/api/v1/images/') ? (request.query as { token?: string }).token : undefined;
+    if (!bearerToken && queryToken) {
+      const clientId = kensa.auth.verifyMediaToken(queryToken);
+      if (!clientId) throw new ApiError(401, 'unauthorized');
+      request.clientId = clientId;
+      return;
+    }
+    request.clientId = await kensa.auth.authenticate(bearerToken);
+  });
+
+  app.setErrorHandler(makeErrorHandler(limits));
+  authRoutes(app, kensa);
+  licenseRoutes(app, kensa);
+  itemsRoutes(app, kensa, limits);
+  modelsRoutes(app, kensa);
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const webDist = config.webDist === undefined ? DEFAULT_WEB_DIST : config.webDist;
+  const serveWeb = webDist !== null && existsSync(webDist);
+  if (serveWeb) await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false });
+  app.setNotFoundHandler((request, reply) => {
+    // The web UI routes in the browser: unknown non-API paths get its index page.
+    if (serveWeb && request.method === 'GET' && !request.url.startsWith('/api/')) return reply.sendFile('index.html');
+    return reply.status(404).send(envelope(request, 404, 'routeNotFound', null));
+  });
+  return { app, kensa };
+}

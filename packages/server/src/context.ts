@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_MAX_PIXELS } from '@kensa/engine';
+import { JobQueue } from './jobs/queue.ts';
+import { WorkerPool } from './jobs/pool.ts';
+import { AuthService } from './services/auth.service.ts';
+import { ItemsService } from './services/items.service.ts';
+import { LicenseService } from './services/license.service.ts';
+import { ModelsService } from './services/models.service.ts';
+import { ClientsRepository } from './store/clients.repository.ts';
+import { openDatabase, type Db } from './store/database.ts';
+import { DataFolder } from './store/files.ts';
+import { ItemsRepository } from './store/items.repository.ts';
+import { JobsRepository } from './store/jobs.repository.ts';
+import { loadOrCreateKeys } from './store/keys.ts';
+import { ModelsRepository } from './store/models.repository.ts';
+
+export interface UploadLimits {
+  /** Bytes per uploaded file. */
+  maxFileBytes: number;
+  maxFilesPerRequest: number;
+  /** Pixels per image (width × height). */
+  maxPixels: number;
+}
+
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxFileBytes: 50_000_000, maxFilesPerRequest: 200, maxPixels: DEFAULT_MAX_PIXELS };
+
+/** The installation without HTTP: database, files, keys and services (what the CLI uses directly). */
+export interface Installation {
+  db: Db;
+  files: DataFolder;
+  auth: AuthService;
+  licenses: LicenseService;
+  items: ItemsService;
+  models: ModelsService;
+  close(): void;
+}
+
+export function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS): Installation {
+  const root = resolve(dataDir);
+  mkdirSync(root, { recursive: true });
+  const files = new DataFolder(root);
+  const db = openDatabase(root);
+  const keys = loadOrCreateKeys(root);
+  const clients = new ClientsRepository(db);
+  const itemsRepository = new ItemsRepository(db);
+  const modelsRepository = new ModelsRepository(db);
+  const licenses = new LicenseService(clients, keys.licensePublicKey, keys.licensePrivateKey);
+  return {
+    db,
+    files,
+    auth: new AuthService(clients, keys.tokenSecret),
+    licenses,
+    items: new ItemsService(itemsRepository, modelsRepository, files, limits.maxPixels),
+    models: new ModelsService(modelsRepository, itemsRepository, files, licenses),
+    close: () => db.close(),
+  };
+}
+
+/** The installation plus its running job queue on a worker pool. */
+export interface RunningInstallation extends Installation {
+  queue: JobQueue;
+  pool: WorkerPool;
+  stop(): Promise<void>;
+}
+
+export function startInstallation(dataDir: string, options: { workers?: number; limits?: UploadLimits } = {}): RunningInstallation {
+  const installation = openInstallation(dataDir, options.limits);
+  const pool = new WorkerPool(options.workers);
+  const queue = new JobQueue(new JobsRepository(installation.db), pool, {
+    train: installation.models.trainJob,
+    predict: installation.models.predictJob,
+  });
+  installation.models.attachQueue(queue);
+  queue.recover();
+  return {
+    ...installation,
+    queue,
+    pool,
+    stop: async () => {
+      await queue.close();
+      installation.close();
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { languageOf, render, translate, type Message, type MessageKey, type MessageParams } from '../i18n/index.ts';
+
+/**
+ * A refusal the client should see: status, a catalogue title and an optional detail. Services throw these;
+ * the error handler renders them in the reader's language inside the contract's error envelope.
+ */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly title: MessageKey;
+  readonly detail: Message | Message[] | null;
+  constructor(status: number, title: MessageKey, detail: Message | Message[] | null = null) {
+    super(title);
+    this.name = 'ApiError';
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+  }
+}
+
+export function message(key: MessageKey, params?: MessageParams): Message {
+  return { key, params };
+}
+
+export interface ErrorEnvelope {
+  errors: { status: number; title: string; detail: string | string[] | null; source: { pointer: string } };
+}
+
+function pointerOf(request: FastifyRequest): string {
+  const path = request.url.split('?')[0];
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
+export function envelope(request: FastifyRequest, status: number, title: MessageKey, detail: Message | Message[] | string | string[] | null): ErrorEnvelope {
+  const language = languageOf(request.headers['accept-language']);
+  const renderDetail = (d: Message | string) => (typeof d === 'string' ? d : render(language, d));
+  return {
+    errors: {
+      status,
+      title: translate(language, title),
+      detail: detail === null ? null : Array.isArray(detail) ? detail.map(renderDetail) : renderDetail(detail),
+      source: { pointer: pointerOf(request) },
+    },
+  };
+}
+
+const MULTIPART_LIMITS: Record<string, MessageKey> = {
+  FST_REQ_FILE_TOO_LARGE: 'fileTooLarge',
+  FST_FILES_LIMIT: 'tooManyFiles',
+  FST_PARTS_LIMIT: 'tooManyFiles',
+  FST_FIELDS_LIMIT: 'requestTooLarge',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'requestTooLarge',
+};
+
+/** Limits the upload route was configured with, for the details of 413 answers. */
+export interface LimitFacts {
+  maxFileBytes: number;
+  maxFilesPerRequest: number;
+}
+
+/** Every error of every route ends here and leaves as the contract's envelope. */
+export function makeErrorHandler(limits: LimitFacts) {
+  return function handleError(error: FastifyError | ApiError | Error, request: FastifyRequest, reply: FastifyReply) {
+    if (error instanceof ApiError) {
+      return reply.status(error.status).send(envelope(request, error.status, error.title, error.detail));
+    }
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation) {
+      const details = fastifyError.validation.map((v) => {
+        const where = v.instancePath ? v.instancePath.slice(1).replace(/\//g, '.') : (fastifyError.validationContext ?? 'body');
+        return `${where} ${v.message ?? 'is invalid'}`;
+      });
+      return reply.status(400).send(envelope(request, 400, 'invalidRequest', details));
+    }
+    const code = fastifyError.code ?? '';
+    if (code in MULTIPART_LIMITS) {
+      const title = MULTIPART_LIMITS[code];
+      const detail = title === 'fileTooLarge' ? message('fileSizeLimit', { megabytes: Math.round(limits.maxFileBytes / 1e6) })
+        : title === 'tooManyFiles' ? message('filesPerRequestLimit', { count: limits.maxFilesPerRequest }) : null;
+      return reply.status(413).send(envelope(request, 413, title, detail));
+    }
+    if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
+      return reply.status(400).send(envelope(request, 400, 'invalidJson', error.message));
+    }
+    const status = fastifyError.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      return reply.status(status).send(envelope(request, status, 'invalidRequest', error.message));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send(envelope(request, 500, 'internalError', null));
+  };
+}

@@ -1,0 +1,88 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import {
+  deserializeModel, predictImage, renderHeatmap, resizeMap, renderOverlay, serializeModel, trainModel, type TrainedModel,
+} from '@kensa/engine';
+import type { ImagePrediction, PredictInput, PredictOutput, TrainInput, TrainOutput, WorkerJobName } from './protocol.ts';
+
+/** What a handler gets besides its input: progress reporting and cancellation. */
+export interface HandlerContext {
+  onProgress(fraction: number, message: string): void;
+  signal: AbortSignal;
+}
+
+type Handler = (input: never, context: HandlerContext) => Promise<unknown>;
+
+async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(temporary, bytes);
+  await rename(temporary, path);
+}
+
+async function train(input: TrainInput, context: HandlerContext): Promise<TrainOutput> {
+  const images = [];
+  for (const image of input.images) images.push({ bytes: new Uint8Array(await readFile(image.path)), good: image.good, boxes: image.boxes });
+  const model = await trainModel(input.algorithmId, images, input.overrides, {
+    onProgress: (fraction, message) => context.onProgress(fraction, message),
+    signal: context.signal,
+  });
+  await writeAtomically(input.blobPath, serializeModel(model));
+  return {
+    params: model.params as Record<string, unknown>,
+    threshold: model.threshold,
+    trainedOn: model.trainedOn,
+    evaluation: {
+      auroc: model.evaluation.auroc,
+      aurocSource: model.evaluation.aurocSource,
+      threshold: model.evaluation.threshold,
+      thresholdReason: model.evaluation.thresholdReason,
+      confusion: model.evaluation.confusion,
+    },
+    autoTuned: model.autoTuned,
+    trainSeconds: model.trainSeconds,
+  };
+}
+
+// Serving predicts many items with one model: keep the last few deserialised models in the worker.
+const modelCache = new Map<string, TrainedModel>();
+const MODEL_CACHE_SIZE = 2;
+
+async function loadModel(path: string): Promise<TrainedModel> {
+  const cached = modelCache.get(path);
+  if (cached) return cached;
+  const model = deserializeModel(new Uint8Array(await readFile(path)));
+  modelCache.set(path, model);
+  while (modelCache.size > MODEL_CACHE_SIZE) modelCache.delete(modelCache.keys().next().value!);
+  return model;
+}
+
+async function predict(input: PredictInput, context: HandlerContext): Promise<PredictOutput> {
+  const model = await loadModel(input.blobPath);
+  const range = Array.isArray(model.params.anomaly_range) ? model.params.anomaly_range as [number, number] : [0, 1] as [number, number];
+  const predictions: ImagePrediction[] = [];
+  for (const [index, image] of input.images.entries()) {
+    if (context.signal.aborted) throw new Error('Prediction was cancelled');
+    const bytes = new Uint8Array(await readFile(image.path));
+    const prediction = await predictImage(model, bytes);
+    const map = resizeMap(prediction.calibratedMap, image.width, image.height);
+    await writeAtomically(image.heatmapPath, await renderHeatmap(map, prediction.threshold, range));
+    await writeAtomically(image.overlayPath, await renderOverlay(bytes, prediction.boxes));
+    predictions.push({
+      imageId: image.imageId,
+      score: prediction.score,
+      good: prediction.good,
+      threshold: prediction.threshold,
+      detectionAccuracy: prediction.detectionAccuracy,
+      boxes: prediction.boxes.map((b) => ({ x_min: b.x_min, x_max: b.x_max, y_min: b.y_min, y_max: b.y_max, score: b.score })),
+    });
+    context.onProgress((index + 1) / input.images.length, 'predicted');
+  }
+  return { predictions };
+}
+
+/** Every job a worker can run, by name. */
+export const WORKER_HANDLERS: Record<WorkerJobName, Handler> = {
+  train: train as Handler,
+  predict: predict as Handler,
+};

@@ -1,0 +1,105 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { FromWorker, ToWorker } from './protocol.ts';
+
+export class WorkerCrashError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerCrashError';
+  }
+}
+
+interface Running {
+  jobId: number;
+  resolve(output: unknown): void;
+  reject(error: Error): void;
+  onProgress(fraction: number, message: string): void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: Promise<void>;
+  running: Running | null;
+}
+
+/**
+ * The worker entry is TypeScript. Node 20 does not apply the `--import tsx` hooks it passes on through
+ * execArgv to a worker's entry module, so the worker first registers tsx itself and then imports the entry;
+ * this works the same under `npm start`, `node --import tsx --test` and plain node.
+ */
+const WORKER_ENTRY = new URL('./worker.ts', import.meta.url).href;
+const TSX_API = import.meta.resolve('tsx/esm/api');
+const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_ENTRY)}); })`;
+
+/** A fixed set of worker threads, one job each at a time; a crashed worker is replaced. */
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private closed = false;
+  readonly size: number;
+
+  constructor(size = Math.max(1, availableParallelism())) {
+    this.size = size;
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(BOOTSTRAP, { eval: true });
+    let markReady!: () => void;
+    const slot: Slot = { worker, ready: new Promise((resolve) => { markReady = resolve; }), running: null };
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'ready') return markReady();
+      const running = slot.running;
+      if (!running || running.jobId !== message.jobId) return;
+      if (message.type === 'progress') running.onProgress(message.fraction, message.message);
+      else {
+        slot.running = null;
+        if (message.type === 'done') running.resolve(message.output);
+        else running.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
+      }
+    });
+    const onDeath = (reason: string) => {
+      const running = slot.running;
+      slot.running = null;
+      running?.reject(new WorkerCrashError(reason));
+      if (!this.closed) this.slots[this.slots.indexOf(slot)] = this.spawn();
+    };
+    worker.on('error', (error) => onDeath(error.message));
+    worker.on('exit', (code) => { if (!this.closed) onDeath(`exit code ${code}`); });
+    return slot;
+  }
+
+  hasIdleWorker(): boolean {
+    return !this.closed && this.slots.some((s) => s.running === null);
+  }
+
+  /** Runs a named job on an idle worker (call only when hasIdleWorker()). */
+  run(jobId: number, name: string, input: unknown, onProgress: Running['onProgress']): Promise<unknown> {
+    const slot = this.slots.find((s) => s.running === null);
+    if (!slot || this.closed) return Promise.reject(new Error('no idle worker'));
+    return new Promise((resolve, reject) => {
+      slot.running = { jobId, resolve, reject, onProgress };
+      slot.ready.then(() => slot.worker.postMessage({ type: 'run', jobId, name, input } satisfies ToWorker));
+    });
+  }
+
+  abort(jobId: number): void {
+    for (const slot of this.slots) {
+      if (slot.running?.jobId === jobId) slot.worker.postMessage({ type: 'abort', jobId } satisfies ToWorker);
+    }
+  }
+
+  busyJobIds(): number[] {
+    return this.slots.flatMap((s) => (s.running ? [s.running.jobId] : []));
+  }
+
+  /** Stops every worker; jobs still running are rejected (the queue puts them back for the next start). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.slots.map(async (slot) => {
+      const running = slot.running;
+      slot.running = null;
+      await slot.worker.terminate();
+      running?.reject(new WorkerCrashError('server stopped'));
+    }));
+  }
+}

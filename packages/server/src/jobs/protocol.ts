@@ -1,0 +1,58 @@
+import type { Box } from '@kensa/engine';
+
+/** Messages between the main thread and a worker thread. */
+export type ToWorker =
+  | { type: 'run'; jobId: number; name: string; input: unknown }
+  | { type: 'abort'; jobId: number };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'progress'; jobId: number; fraction: number; message: string }
+  | { type: 'done'; jobId: number; output: unknown }
+  | { type: 'failed'; jobId: number; error: { name: string; message: string } };
+
+/** Heavy work the workers know, by name; the input and output of each. */
+export interface TrainInput {
+  algorithmId: string;
+  images: { path: string; good: boolean | null; boxes: Box[] }[];
+  /** Overrides by parameter name, already validated against the algorithm's specs. */
+  overrides: Record<string, unknown>;
+  blobPath: string;
+}
+
+export interface TrainOutput {
+  params: Record<string, unknown>;
+  threshold: number;
+  trainedOn: { ok: number; ng: number; unlabelled: number };
+  evaluation: {
+    auroc: number | null;
+    aurocSource: string;
+    threshold: number;
+    thresholdReason: string;
+    confusion: { tp: number; fp: number; tn: number; fn: number; precision: number; recall: number; f1: number } | null;
+  };
+  autoTuned: Record<string, { chosen: unknown; scores: Record<string, number> }>;
+  trainSeconds: number;
+}
+
+export interface PredictInput {
+  blobPath: string;
+  /** width/height: the original's size, which the heatmap is scaled to so that it lays over the image. */
+  images: { imageId: number; path: string; width: number; height: number; overlayPath: string; heatmapPath: string }[];
+}
+
+export interface ImagePrediction {
+  imageId: number;
+  score: number;
+  good: boolean;
+  threshold: number;
+  detectionAccuracy: number;
+  boxes: (Box & { score: number })[];
+}
+
+export interface PredictOutput {
+  predictions: ImagePrediction[];
+}
+
+export const WORKER_JOB_NAMES = ['train', 'predict'] as const;
+export type WorkerJobName = (typeof WORKER_JOB_NAMES)[number];

@@ -1,0 +1,118 @@
+import type { JobRow, JobsRepository } from '../store/jobs.repository.ts';
+import { WorkerCrashError, type WorkerPool } from './pool.ts';
+import { WORKER_JOB_NAMES, type WorkerJobName } from './protocol.ts';
+
+/** A job that ran this many times without finishing (restarts, crashes) is failed, not retried again. */
+export const MAX_ATTEMPTS = 3;
+
+/** The rules around one kind of job, run on the main thread (database writes); the heavy part runs in a worker. */
+export interface JobHandler {
+  /** The worker's input from the job's payload, or null when there is nothing left to do. */
+  prepare(job: JobRow): Promise<unknown | null>;
+  onProgress?(job: JobRow, fraction: number, message: string): void;
+  onDone(job: JobRow, output: unknown): Promise<void>;
+  onFailed(job: JobRow, error: Error): void;
+  /** The job was interrupted by a stop or crash and will run again. */
+  onRequeued?(job: JobRow): void;
+  /** The job was interrupted too often and is given up. */
+  onAbandoned?(job: JobRow): void;
+}
+
+/**
+ * Persisted queue + dispatcher: jobs wait in the database and run on the worker pool in order;
+ * one failing job never stops the others.
+ */
+export class JobQueue {
+  private closing = false;
+  private readonly active = new Map<number, Promise<void>>();
+
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly pool: WorkerPool,
+    private readonly handlers: Record<WorkerJobName, JobHandler>,
+  ) {
+    for (const name of WORKER_JOB_NAMES) if (!handlers[name]) throw new Error(`job ${name} has no handler`);
+    for (const name of Object.keys(handlers)) if (!WORKER_JOB_NAMES.includes(name as WorkerJobName)) throw new Error(`job ${name} has no worker handler`);
+  }
+
+  /** After a start: jobs the last process left running run again, or fail once they were tried too often. */
+  recover(): void {
+    for (const job of this.jobs.interrupted()) {
+      const handler = this.handlers[job.name as WorkerJobName];
+      if (job.attempts >= MAX_ATTEMPTS) {
+        this.jobs.finish(job.job_id, 'failed', `interrupted ${job.attempts} times`);
+        handler?.onAbandoned?.(job);
+      } else {
+        this.jobs.requeue(job.job_id);
+        handler?.onRequeued?.(job);
+      }
+    }
+    this.pump();
+  }
+
+  enqueue(name: WorkerJobName, clientId: string, payload: unknown): JobRow {
+    const job = this.jobs.enqueue(name, clientId, payload);
+    queueMicrotask(() => this.pump());
+    return job;
+  }
+
+  /** Jobs waiting or running, for GET /workers. */
+  pending(): JobRow[] {
+    return this.jobs.pending();
+  }
+
+  cancel(jobId: number): void {
+    const job = this.jobs.find(jobId);
+    if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
+    this.jobs.finish(jobId, 'cancelled');
+    this.pool.abort(jobId);
+  }
+
+  /** Starts queued jobs while workers are free. */
+  pump(): void {
+    while (!this.closing && this.pool.hasIdleWorker()) {
+      const job = this.jobs.claimNext();
+      if (!job) return;
+      const run = this.execute(job).finally(() => {
+        this.active.delete(job.job_id);
+        this.pump();
+      });
+      this.active.set(job.job_id, run);
+    }
+  }
+
+  private async execute(job: JobRow): Promise<void> {
+    const handler = this.handlers[job.name as WorkerJobName];
+    try {
+      const input = await handler.prepare(job);
+      if (input === null) {
+        this.jobs.finish(job.job_id, 'done', 'nothing to do');
+        return;
+      }
+      const output = await this.pool.run(job.job_id, job.name, input, (fraction, message) => {
+        if (this.jobs.find(job.job_id)?.status === 'running') handler.onProgress?.(job, fraction, message);
+      });
+      if (this.jobs.find(job.job_id)?.status !== 'running') return; // cancelled meanwhile
+      await handler.onDone(job, output);
+      this.jobs.finish(job.job_id, 'done');
+    } catch (error) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      if (this.jobs.find(job.job_id)?.status !== 'running') return;
+      if (this.closing && e instanceof WorkerCrashError) {
+        // Stopped by a shutdown: the job goes back to the queue and runs again at the next start.
+        this.jobs.requeue(job.job_id);
+        handler.onRequeued?.(job);
+        return;
+      }
+      this.jobs.finish(job.job_id, 'failed', `${e.name}: ${e.message}`);
+      handler.onFailed(job, e);
+    }
+  }
+
+  /** Stops taking jobs, stops the workers and puts interrupted jobs back in the queue. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.pool.close();
+    await Promise.allSettled([...this.active.values()]);
+  }
+}

@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import type { Installation } from '../context.ts';
+import { data, errors } from '../http/schemas.ts';
+import { SERVER_VERSION } from '../version.ts';
+
+/** POST /api/auth/token and GET /api/auth/app_version: the two routes without a token. */
+export function authRoutes(app: FastifyInstance, kensa: Installation) {
+  app.post('/api/auth/token', {
+    schema: {
+      tags: ['auth'],
+      summary: 'Exchange client credentials for an access token (30 days)',
+      body: {
+        type: 'object',
+        required: ['client_id', 'client_secret'],
+        properties: {
+          client_id: { type: 'string', minLength: 1, maxLength: 200 },
+          client_secret: { type: 'string', minLength: 1, maxLength: 1000 },
+          grant_type: { type: 'string', enum: ['client_credentials'] },
+        },
+      },
+      response: { 200: data({ type: 'object', properties: { access_token: { type: 'string' }, expires: { type: 'integer' } } }), ...errors(400, 401) },
+    },
+  }, async (request) => {
+    const body = request.body as { client_id: string; client_secret: string };
+    return { data: await kensa.auth.issueToken(body.client_id, body.client_secret) };
+  });
+
+  app.get('/api/auth/app_version', {
+    schema: { tags: ['auth'], summary: 'Server version', response: { 200: data({ type: 'string' }) } },
+  }, async () => ({ data: SERVER_VERSION }));
+}

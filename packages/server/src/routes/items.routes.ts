@@ -1,0 +1,153 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createWriteStream } from 'node:fs';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Installation, UploadLimits } from '../context.ts';
+import { ApiError, message } from '../http/errors.ts';
+import { bearer, data, errors, ref } from '../http/schemas.ts';
+import type { AnnotationInput, UploadedFile, UrlBuilder } from '../services/items.service.ts';
+
+/** Image URLs of answers: absolute, on this server, with a signed expiring token so that `<img>` works. */
+function urlBuilder(request: FastifyRequest, kensa: Installation): UrlBuilder {
+  const base = `${request.protocol}://${request.host}/api/v1/images`;
+  const token = encodeURIComponent(kensa.auth.mediaToken(request.clientId));
+  return {
+    image: (imageId, kind) => `${base}/${imageId}/${kind}?token=${token}`,
+    result: (imageId, modelId, kind) => `${base}/${imageId}/${kind}?model_id=${modelId}&token=${token}`,
+  };
+}
+
+const flag = (value: string | undefined, fallback: boolean) => (value === undefined ? fallback : !['false', '0', 'no'].includes(value.toLowerCase()));
+
+export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: UploadLimits) {
+  app.get('/api/v1/items', {
+    schema: {
+      tags: ['items'],
+      summary: 'Training, predict and archived items with a summary',
+      security: bearer,
+      response: {
+        200: data({
+          type: 'object',
+          properties: {
+            training: { type: 'array', items: ref('Item') }, predict: { type: 'array', items: ref('Item') },
+            archived: { type: 'array', items: ref('Item') }, summary: ref('Summary'),
+          },
+        }),
+        ...errors(401),
+      },
+    },
+  }, async (request) => ({ data: kensa.items.list(request.clientId, urlBuilder(request, kensa)) }));
+
+  app.get('/api/v1/item/:item_id', {
+    schema: {
+      tags: ['items'],
+      summary: 'One item with its images, annotations and assessments',
+      security: bearer,
+      params: { type: 'object', properties: { item_id: { type: 'string' } } },
+      querystring: { type: 'object', properties: { show_annotations: { type: 'string' }, show_assessments: { type: 'string' } } },
+      response: { 200: data(ref('ItemDetail')), ...errors(401, 404) },
+    },
+  }, async (request) => {
+    const { item_id } = request.params as { item_id: string };
+    const query = request.query as { show_annotations?: string; show_assessments?: string };
+    return {
+      data: kensa.items.detail(request.clientId, item_id, urlBuilder(request, kensa), {
+        annotations: flag(query.show_annotations, true), assessments: flag(query.show_assessments, true),
+      }),
+    };
+  });
+
+  app.post('/api/v1/upload', {
+    schema: {
+      tags: ['items'],
+      summary: 'Upload images: multipart files[0], files[1], …; fields training, good, item_id',
+      description: `Each file becomes an item named after the file (without extension), unless item_id puts them all in one item. ` +
+        `Types are checked by content (PNG, JPEG, TIFF, BMP, WebP). Limits: ${limits.maxFilesPerRequest} files per request, ` +
+        `${Math.round(limits.maxFileBytes / 1e6)} MB per file, ${Math.round(limits.maxPixels / 1e6)} MP per image. A refused upload stores nothing.`,
+      consumes: ['multipart/form-data'],
+      security: bearer,
+      response: { 200: data({ type: 'object', properties: { item_ids: { type: 'array', items: { type: 'string' } } } }), ...errors(400, 401, 413) },
+    },
+  }, async (request) => {
+    if (!request.isMultipart()) throw new ApiError(400, 'noImagesToUpload');
+    const files: UploadedFile[] = [];
+    const fields: Record<string, string> = {};
+    try {
+      for await (const part of request.parts({ limits: { files: limits.maxFilesPerRequest, fileSize: limits.maxFileBytes, fields: 50, fieldSize: 10_000 } })) {
+        if (part.type === 'field') {
+          fields[part.fieldname] = String(part.value);
+          continue;
+        }
+        const temporaryPath = kensa.files.temporaryPath();
+        files.push({ fileName: part.filename, temporaryPath });
+        await pipeline(part.file, createWriteStream(temporaryPath));
+        if (part.file.truncated) {
+          throw new ApiError(413, 'fileTooLarge', message('fileSizeLimit', { megabytes: Math.round(limits.maxFileBytes / 1e6) }));
+        }
+      }
+    } catch (error) {
+      await Promise.all(files.map((f) => kensa.files.remove(kensa.files.relative(f.temporaryPath))));
+      throw error;
+    }
+    const training = (fields.training ?? 'false').toLowerCase() === 'true';
+    const good = fields.good === undefined || fields.good === '' || fields.good.toLowerCase() === 'null' ? null : fields.good.toLowerCase() === 'true';
+    const itemId = fields.item_id ? fields.item_id : null;
+    const itemIds = await kensa.items.upload(request.clientId, files, { training, good, itemId });
+    return { data: { item_ids: itemIds } };
+  });
+
+  app.post('/api/v1/image/:image_id/annotation', {
+    schema: {
+      tags: ['items'],
+      summary: "Replace an image's annotation boxes (pixels of the original image)",
+      security: bearer,
+      params: { type: 'object', properties: { image_id: { type: 'string' } } },
+      body: {
+        type: 'object',
+        required: ['annotations'],
+        properties: {
+          annotations: {
+            type: 'array',
+            maxItems: 1000,
+            items: {
+              type: 'object',
+              required: ['x_min', 'x_max', 'y_min', 'y_max'],
+              properties: {
+                x_min: { type: 'number' }, x_max: { type: 'number' }, y_min: { type: 'number' }, y_max: { type: 'number' },
+                notes: { type: ['string', 'null'], maxLength: 2000 },
+              },
+            },
+          },
+        },
+      },
+      response: { 200: data({ type: 'object', properties: { status: { type: 'string' } } }), ...errors(400, 401, 404) },
+    },
+  }, async (request) => {
+    const { image_id } = request.params as { image_id: string };
+    const { annotations } = request.body as { annotations: AnnotationInput[] };
+    kensa.items.annotate(request.clientId, /^\d+$/.test(image_id) ? Number(image_id) : NaN, annotations);
+    return { data: { status: 'ok' } };
+  });
+
+  app.get('/api/v1/images/:image_id/:kind', {
+    schema: {
+      tags: ['items'],
+      summary: 'Image files: raw (the upload), thumbnail, overlay (green boxes), heatmap',
+      description: 'Needs the bearer token or the signed `token` query parameter that the URLs in answers carry.',
+      security: bearer,
+      params: { type: 'object', properties: { image_id: { type: 'string' }, kind: { type: 'string', enum: ['raw', 'thumbnail', 'overlay', 'heatmap'] } } },
+      querystring: { type: 'object', properties: { model_id: { type: 'string' }, token: { type: 'string' } } },
+      response: { 200: { description: 'The image bytes', type: 'string', format: 'binary' }, ...errors(401, 404) },
+    },
+  }, async (request, reply) => {
+    const { image_id, kind } = request.params as { image_id: string; kind: 'raw' | 'thumbnail' | 'overlay' | 'heatmap' };
+    const { model_id } = request.query as { model_id?: string };
+    const file = kensa.items.imageFile(request.clientId, /^\d+$/.test(image_id) ? Number(image_id) : NaN, kind,
+      model_id !== undefined && /^\d+$/.test(model_id) ? Number(model_id) : null);
+    const info = await stat(file.path).catch(() => null);
+    if (!info) throw new ApiError(404, 'imageNotFound');
+    reply.header('content-type', file.contentType).header('content-length', info.size).header('cache-control', 'private, max-age=3600');
+    return reply.send(createReadStream(file.path));
+  });
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import type { Installation } from '../context.ts';
+import { bearer, data, errors, ref } from '../http/schemas.ts';
+import type { ServeRequest, TrainRequest } from '../services/models.service.ts';
+
+const id = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' }] };
+
+export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
+  app.get('/api/v1/algorithms', {
+    schema: {
+      tags: ['models'], summary: 'Algorithms with their parameters, defaults, ranges and AutoTune candidates', security: bearer,
+      response: { 200: data({ type: 'array', items: ref('Algorithm') }), ...errors(401, 404) },
+    },
+  }, async (request) => ({ data: kensa.models.algorithms(request.language) }));
+
+  app.get('/api/v1/models', {
+    schema: { tags: ['models'], summary: "The client's models", security: bearer, response: { 200: data({ type: 'array', items: ref('Model') }), ...errors(401) } },
+  }, async (request) => ({ data: kensa.models.list(request.clientId, request.language) }));
+
+  app.delete('/api/v1/model', {
+    schema: {
+      tags: ['models'], summary: 'Delete models (all named or none)', security: bearer,
+      body: { type: 'object', required: ['model_ids'], properties: { model_ids: { type: 'array', minItems: 1, maxItems: 1000, items: id } } },
+      response: { 200: data({ type: 'object', properties: { status: { type: 'string' } } }), ...errors(400, 401, 404) },
+    },
+  }, async (request) => {
+    await kensa.models.delete(request.clientId, (request.body as { model_ids: (number | string)[] }).model_ids);
+    return { data: { status: 'ok' } };
+  });
+
+  app.post('/api/v1/train', {
+    schema: {
+      tags: ['models'],
+      summary: 'Train a model in the background (answers at once with status "creating")',
+      security: bearer,
+      body: {
+        type: 'object',
+        required: ['algorithm_id', 'name'],
+        properties: {
+          algorithm_id: { type: 'string', minLength: 1, maxLength: 50 },
+          name: { type: 'string', minLength: 1, maxLength: 200 },
+          override_params: {
+            type: 'array',
+            maxItems: 200,
+            items: { type: 'object', required: ['algorithm_parameter_id', 'value'], properties: { algorithm_parameter_id: id, value: {} } },
+          },
+          item_ids: { type: ['array', 'null'], maxItems: 100_000, items: { type: 'string' } },
+        },
+      },
+      response: { 200: data(ref('Model')), ...errors(400, 401, 403) },
+    },
+  }, async (request) => ({ data: kensa.models.train(request.clientId, request.body as TrainRequest, request.language) }));
+
+  app.post('/api/v1/serve', {
+    schema: {
+      tags: ['models'],
+      summary: 'Predict items in the background with a model (default: the active one)',
+      security: bearer,
+      body: {
+        type: 'object',
+        required: ['item_ids'],
+        properties: { item_ids: { type: 'array', maxItems: 100_000, items: { type: 'string' } }, model_id: { anyOf: [id, { type: 'null' }] } },
+      },
+      response: {
+        200: data({ type: 'object', properties: { item_ids: { type: 'array', items: { type: 'string' } }, model_version: { type: 'string' } } }),
+        ...errors(400, 401, 403, 404),
+      },
+    },
+  }, async (request) => ({ data: kensa.models.serve(request.clientId, request.body as ServeRequest) }));
+
+  app.get('/api/v1/workers', {
+    schema: {
+      tags: ['models'], summary: 'Models being trained and items being predicted', security: bearer,
+      response: {
+        200: data({ type: 'object', properties: { training: { type: 'array', items: { type: 'string' } }, predicting: { type: 'array', items: { type: 'string' } } } }),
+        ...errors(401),
+      },
+    },
+  }, async (request) => ({ data: kensa.models.workers(request.clientId) }));
+}

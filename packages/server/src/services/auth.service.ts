@@ -1,0 +1,129 @@
+import { createHmac, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import { jwtVerify, SignJWT } from 'jose';
+import { ApiError } from '../http/errors.ts';
+import type { ClientsRepository } from '../store/clients.repository.ts';
+
+const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
+
+/** Access tokens last 30 days, as the original's `expires`. */
+export const ACCESS_TOKEN_SECONDS = 2_592_000;
+/** Image URL tokens (for <img> tags) last a day; a fresh one comes with every answer that lists URLs. */
+const MEDIA_TOKEN_SECONDS = 86_400;
+const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32 };
+const CLIENT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+export async function hashSecret(secret: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scrypt(secret, salt, SCRYPT.keyLength, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt') return false;
+  const expected = Buffer.from(hash, 'base64');
+  const actual = await scrypt(secret, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  return timingSafeEqual(actual, expected);
+}
+
+export function isValidClientId(clientId: string): boolean {
+  return CLIENT_ID_PATTERN.test(clientId);
+}
+
+/**
+ * Repeated failed logins for one client id are slowed down: after a few failures each answer waits,
+ * doubling up to a cap, until a success or a quiet quarter of an hour.
+ */
+class LoginThrottle {
+  private readonly failures = new Map<string, { count: number; last: number }>();
+  delayMs(key: string): number {
+    const entry = this.failures.get(key);
+    if (!entry || Date.now() - entry.last > 15 * 60_000) return 0;
+    return entry.count < 5 ? 0 : Math.min(5000, 100 * 2 ** (entry.count - 5));
+  }
+  fail(key: string): void {
+    const entry = this.failures.get(key);
+    this.failures.set(key, { count: (entry && Date.now() - entry.last < 15 * 60_000 ? entry.count : 0) + 1, last: Date.now() });
+    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+  }
+  succeed(key: string): void {
+    this.failures.delete(key);
+  }
+}
+
+export class AuthService {
+  private readonly throttle = new LoginThrottle();
+  constructor(private readonly clients: ClientsRepository, private readonly tokenSecret: Uint8Array) {}
+
+  /** Creates a client (or sets the secret of an existing one); returns its credentials. */
+  async createClient(clientId = `client-${randomBytes(6).toString('hex')}`, clientSecret = randomBytes(24).toString('base64url')) {
+    if (!isValidClientId(clientId)) throw new Error(`client id must be 1–64 letters, digits, ".", "_" or "-": ${clientId}`);
+    this.clients.upsert(clientId, await hashSecret(clientSecret));
+    return { clientId, clientSecret };
+  }
+
+  /** POST /auth/token: client credentials → a signed access token. */
+  async issueToken(clientId: string, clientSecret: string): Promise<{ access_token: string; expires: number }> {
+    const delay = this.throttle.delayMs(clientId);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    const client = this.clients.find(clientId);
+    if (!client) {
+      this.throttle.fail(clientId);
+      throw new ApiError(401, 'unknownClient');
+    }
+    if (!(await verifySecret(clientSecret, client.secret_hash))) {
+      this.throttle.fail(clientId);
+      throw new ApiError(401, 'secretMismatch');
+    }
+    this.throttle.succeed(clientId);
+    const token = await new SignJWT({ scope: 'api' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(clientId)
+      .setIssuedAt()
+      .setExpirationTime(`${ACCESS_TOKEN_SECONDS}s`)
+      .sign(this.tokenSecret);
+    return { access_token: token, expires: ACCESS_TOKEN_SECONDS };
+  }
+
+  /** The client id of a valid access token, or a 401. */
+  async authenticate(token: string | undefined): Promise<string> {
+    if (!token) throw new ApiError(401, 'unauthorized');
+    try {
+      const { payload } = await jwtVerify(token, this.tokenSecret, { algorithms: ['HS256'] });
+      if (payload.scope !== 'api' || typeof payload.sub !== 'string' || !this.clients.find(payload.sub)) throw new Error('unknown client');
+      return payload.sub;
+    } catch {
+      throw new ApiError(401, 'unauthorized');
+    }
+  }
+
+  /**
+   * A token for image URLs (`?token=`), so that `<img>` tags work without headers. It names the client and
+   * an expiry, signed with HMAC; it is rounded to the hour so that one list answer reuses one token.
+   */
+  mediaToken(clientId: string): string {
+    const expires = (Math.floor(Date.now() / 3_600_000) + 1) * 3600 + MEDIA_TOKEN_SECONDS;
+    const body = Buffer.from(JSON.stringify({ c: clientId, e: expires })).toString('base64url');
+    return `${body}.${this.mediaSignature(body)}`;
+  }
+
+  /** The client id of a valid media token, or null. */
+  verifyMediaToken(token: string): string | null {
+    const [body, signature] = token.split('.');
+    if (!body || !signature) return null;
+    const expected = Buffer.from(this.mediaSignature(body));
+    const actual = Buffer.from(signature);
+    if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
+    try {
+      const { c, e } = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { c: string; e: number };
+      return e * 1000 > Date.now() && this.clients.find(c) ? c : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private mediaSignature(body: string): string {
+    return createHmac('sha256', this.tokenSecret).update(`media:${body}`).digest('base64url');
+  }
+}

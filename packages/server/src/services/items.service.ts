@@ -1,0 +1,375 @@
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { ImageDecodeError, probeImage, renderThumbnail, DEFAULT_MAX_PIXELS } from '@kensa/engine';
+import { ApiError, message } from '../http/errors.ts';
+import type { Message } from '../i18n/index.ts';
+import { pathSegment, type DataFolder } from '../store/files.ts';
+import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, ItemsRepository } from '../store/items.repository.ts';
+import type { ModelsRepository } from '../store/models.repository.ts';
+
+/** A file of an upload, already streamed to a temporary file. */
+export interface UploadedFile {
+  fileName: string;
+  temporaryPath: string;
+}
+
+export interface UploadOptions {
+  training: boolean;
+  good: boolean | null;
+  /** All files into this one item (beyond the original), instead of one item per file name. */
+  itemId: string | null;
+}
+
+export interface AnnotationInput {
+  x_min: number;
+  x_max: number;
+  y_min: number;
+  y_max: number;
+  notes?: string | null;
+}
+
+/** Builds the image URLs of answers; the route knows the base URL and the client's media token. */
+export interface UrlBuilder {
+  image(imageId: number, kind: 'raw' | 'thumbnail'): string;
+  result(imageId: number, modelId: number, kind: 'overlay' | 'heatmap'): string;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+const EXTENSIONS: Record<string, string> = { png: 'png', jpeg: 'jpg', tiff: 'tif', bmp: 'bmp', webp: 'webp' };
+
+/** An item id from a file name: the name without its extension; null when the name is not allowed. */
+export function itemIdOf(fileName: string): { itemId: string } | { reason: Message } {
+  if (!NAME_PATTERN.test(fileName) || fileName.startsWith('.')) return { reason: message('reasonBadName') };
+  const dot = fileName.lastIndexOf('.');
+  if (dot <= 0) return { reason: message('reasonNoExtension') };
+  return { itemId: fileName.slice(0, dot) };
+}
+
+function reasonOf(error: unknown, maxPixels: number): Message {
+  if (error instanceof ImageDecodeError) {
+    switch (error.code) {
+      case 'empty': return message('reasonEmpty');
+      case 'unsupported': return message('reasonUnsupported');
+      case 'truncated': return message('reasonTruncated');
+      case 'too_large': {
+        const pixels = /(\d+)×(\d+)/.exec(error.message);
+        const megapixels = pixels ? (Number(pixels[1]) * Number(pixels[2]) / 1e6).toFixed(1) : '?';
+        return message('reasonTooManyPixels', { megapixels, limit: `${Math.round(maxPixels / 1e6)} MP` });
+      }
+      default: return message('reasonCorrupt');
+    }
+  }
+  const text = error instanceof Error ? error.message : String(error);
+  return /premature end|truncated|unexpected end/i.test(text) ? message('reasonTruncated') : message('reasonCorrupt');
+}
+
+const bool = (v: number | null) => (v === null ? null : v === 1);
+
+export class ItemsService {
+  constructor(
+    private readonly items: ItemsRepository,
+    private readonly models: ModelsRepository,
+    private readonly files: DataFolder,
+    private readonly maxPixels = DEFAULT_MAX_PIXELS,
+  ) {}
+
+  /**
+   * Stores uploaded images: every file is checked by name and content (decoded once for size, EXIF and
+   * a thumbnail) before anything is kept, so a refused upload changes nothing.
+   */
+  async upload(clientId: string, files: UploadedFile[], options: UploadOptions): Promise<string[]> {
+    try {
+      if (files.length === 0) throw new ApiError(400, 'noImagesToUpload');
+      if (options.itemId !== null && 'reason' in itemIdOf(`${options.itemId}.x`)) {
+        throw new ApiError(400, 'invalidRequest', message('invalidFilenameBecause', { name: options.itemId, reason: message('reasonBadName') }));
+      }
+      const problems: Message[] = [];
+      type Accepted = { file: UploadedFile; itemId: string; bytes: Buffer; thumbnail: Buffer; info: Awaited<ReturnType<typeof probeImage>> };
+      const accepted: Accepted[] = [];
+      const seen = new Set<string>();
+      for (const file of files) {
+        const parsed = itemIdOf(file.fileName);
+        if ('reason' in parsed) {
+          problems.push(message('invalidFilenameBecause', { name: file.fileName, reason: parsed.reason }));
+          continue;
+        }
+        const itemId = options.itemId ?? parsed.itemId;
+        const key = options.itemId ? file.fileName : itemId;
+        if (seen.has(key)) {
+          problems.push(message('invalidFilenameBecause', { name: file.fileName, reason: message('reasonDuplicateName') }));
+          continue;
+        }
+        seen.add(key);
+        const bytes = await readFile(file.temporaryPath);
+        try {
+          const info = await probeImage(bytes, { maxPixels: this.maxPixels });
+          // The thumbnail decodes every pixel, which also finds truncated or corrupt data.
+          const thumbnail = await renderThumbnail(bytes);
+          accepted.push({ file, itemId, bytes, thumbnail, info });
+        } catch (error) {
+          problems.push(message('invalidFilenameBecause', { name: file.fileName, reason: reasonOf(error, this.maxPixels) }));
+        }
+      }
+      if (problems.length > 0) throw new ApiError(400, 'invalidRequest', problems);
+
+      const itemIds: string[] = [];
+      const written: string[] = [];
+      try {
+        const plans: { entry: Accepted; sha256: string; rawPath: string; thumbnailPath: string }[] = [];
+        for (const entry of accepted) {
+          const sha256 = createHash('sha256').update(entry.bytes).digest('hex');
+          const folder = `images/${pathSegment(clientId)}/${pathSegment(entry.itemId)}`;
+          const rawPath = `${folder}/${sha256}.${EXTENSIONS[entry.info.format]}`;
+          const thumbnailPath = `${folder}/${sha256}.thumb.jpg`;
+          plans.push({ entry, sha256, rawPath, thumbnailPath });
+        }
+        // Files first (atomic renames), then all rows in one transaction.
+        for (const plan of plans) {
+          await this.files.write(plan.thumbnailPath, plan.entry.thumbnail);
+          written.push(plan.thumbnailPath);
+          await this.files.adopt(plan.entry.file.temporaryPath, plan.rawPath);
+          written.push(plan.rawPath);
+        }
+        this.items.transaction(() => {
+          for (const plan of plans) {
+            let item = this.items.findItem(clientId, plan.entry.itemId);
+            if (!item) item = this.items.insertItem(clientId, plan.entry.itemId, options.training, options.good);
+            else this.items.updateItemLabel(item.pk, options.training, options.good);
+            const existing = this.items.imagesOfItem(item.pk).find((image) => image.sha256 === plan.sha256);
+            if (!existing) {
+              this.items.insertImage(item.pk, {
+                client_id: clientId, file_name: plan.entry.file.fileName, content_type: plan.entry.info.contentType,
+                file_size: plan.entry.bytes.length, width: plan.entry.info.width, height: plan.entry.info.height, sha256: plan.sha256,
+                raw_path: plan.rawPath, thumbnail_path: plan.thumbnailPath, exif_json: JSON.stringify(plan.entry.info.exif),
+              });
+            }
+            if (!itemIds.includes(plan.entry.itemId)) itemIds.push(plan.entry.itemId);
+          }
+        });
+      } catch (error) {
+        // Files of images that already existed are the same bytes at the same path: keep those.
+        for (const path of written) if (!this.isReferenced(clientId, path)) await this.files.remove(path);
+        throw error;
+      }
+      return itemIds;
+    } finally {
+      await Promise.all(files.map((f) => rm(f.temporaryPath, { force: true })));
+    }
+  }
+
+  private isReferenced(clientId: string, path: string): boolean {
+    return this.items.listItems(clientId).some((item) => this.items.imagesOfItem(item.pk).some((i) => i.raw_path === path || i.thumbnail_path === path));
+  }
+
+  /** GET /items: training, predict and archived items with a summary. */
+  list(clientId: string, urls: UrlBuilder) {
+    const items = this.items.listItems(clientId);
+    const firstImages = this.items.firstImages(clientId);
+    const assessments = this.items.assessmentsByItem(clientId);
+    const algorithmOf = this.algorithmNames(clientId);
+    const present = (item: ItemRow) => this.presentItem(item, firstImages.get(item.pk), assessments.get(item.pk) ?? [], urls, algorithmOf);
+    return {
+      training: items.filter((i) => !i.archived && i.is_training).map(present),
+      predict: items.filter((i) => !i.archived && !i.is_training).map(present),
+      archived: items.filter((i) => i.archived).map(present),
+      summary: this.summary(items, assessments),
+    };
+  }
+
+  private algorithmNames(clientId: string): Map<number, string> {
+    return new Map(this.models.list(clientId).map((m) => [m.model_id, m.algorithm_id]));
+  }
+
+  private summary(items: ItemRow[], assessments: Map<number, AssessmentRow[]>) {
+    const training = items.filter((i) => !i.archived && i.is_training);
+    const perModel = new Map<number, { OK_count: number; NG_count: number; done_count: number; confirmed_count: number; adjusted_count: number; agreed: number }>();
+    for (const item of items.filter((i) => !i.is_training && !i.archived)) {
+      const byModel = groupByModel(assessments.get(item.pk) ?? []);
+      for (const [modelId, rows] of byModel) {
+        const stats = perModel.get(modelId) ?? { OK_count: 0, NG_count: 0, done_count: 0, confirmed_count: 0, adjusted_count: 0, agreed: 0 };
+        const good = rows.every((r) => r.good === 1);
+        if (good) stats.OK_count++; else stats.NG_count++;
+        stats.done_count++;
+        if (item.confirmed) {
+          stats.confirmed_count++;
+          const final = item.override_good === null ? good : item.override_good === 1;
+          if (final === good) stats.agreed++; else stats.adjusted_count++;
+        }
+        perModel.set(modelId, stats);
+      }
+    }
+    return {
+      title: 'Context #1',
+      training_stats: {
+        OK_count: training.filter((i) => i.good === 1).length,
+        NG_count: training.filter((i) => i.good === 0).length,
+        unlabelled_count: training.filter((i) => i.good === null).length,
+      },
+      predict_stats: [...perModel].map(([model_id, s]) => ({
+        model_id, OK_count: s.OK_count, NG_count: s.NG_count, done_count: s.done_count, confirmed_count: s.confirmed_count,
+        adjusted_count: s.adjusted_count, accuracy: s.confirmed_count > 0 ? s.agreed / s.confirmed_count : null,
+      })),
+    };
+  }
+
+  private presentItem(item: ItemRow, firstImage: ImageRow | undefined, assessments: AssessmentRow[], urls: UrlBuilder, algorithmOf: Map<number, string>) {
+    const byModel = groupByModel(assessments);
+    const newest = newestModelOf(assessments);
+    const newestRows = newest === null ? [] : byModel.get(newest)!;
+    const computedGood = newest === null ? null : newestRows.every((r) => r.good === 1);
+    void algorithmOf;
+    return {
+      item_id: item.item_id,
+      label: item.label,
+      description: item.description,
+      created_at: item.created_at,
+      finished_date: item.finished_date,
+      default_image: firstImage ? urls.image(firstImage.image_id, 'raw') : null,
+      thumbnail_image: firstImage ? urls.image(firstImage.image_id, 'thumbnail') : null,
+      is_training_data: item.is_training === 1,
+      good: item.override_good !== null ? item.override_good === 1 : item.is_training ? bool(item.good) : computedGood,
+      status: item.status,
+      detected_objects: newestRows.reduce((sum, r) => sum + r.detected_objects, 0),
+      confirmed_assessment: item.confirmed === 1,
+      override_assessment: item.override_good !== null,
+      models: [...byModel].map(([model_id, rows]) => ({ model_id, aggregate: aggregateOf(rows) })),
+    };
+  }
+
+  /** GET /item/{id}: the item with its images, annotations and every model's assessments. */
+  detail(clientId: string, itemId: string, urls: UrlBuilder, show: { annotations: boolean; assessments: boolean }) {
+    const item = this.items.findItem(clientId, itemId);
+    if (!item) {
+      if (this.items.existsForAnotherClient(clientId, itemId)) throw new ApiError(401, 'itemOfAnotherClient');
+      throw new ApiError(404, 'itemNotFound');
+    }
+    const images = this.items.imagesOfItem(item.pk);
+    const assessments = this.items.assessmentsOfItem(item.pk);
+    const algorithmOf = this.algorithmNames(clientId);
+    const base = this.presentItem(item, images[0], assessments, urls, algorithmOf);
+    const byModel = groupByModel(assessments);
+    const newest = newestModelOf(assessments);
+    const newestRows = newest === null ? [] : byModel.get(newest)!;
+    const newestGood = newestRows.every((r) => r.good === 1);
+    const result = newest === null ? null
+      : `[${algorithmOf.get(newest) ?? '?'}] ${newestGood ? 'Good product' : 'Defected product'}`;
+    return {
+      ...base,
+      images: images.map((image) => this.presentImage(image, urls, show.annotations)),
+      computed_assessment: {
+        assessment_result: result,
+        detected_objects: newest === null ? null : base.detected_objects,
+        detection_accuracy: newest === null ? null : Math.min(...newestRows.map((r) => r.detection_accuracy)),
+        good: newest === null ? null : newestGood,
+      },
+      manual_assessment: {
+        good: bool(item.override_good),
+        override_assessment: item.override_good !== null,
+        confirmed: item.confirmed === 1,
+      },
+      models: [...byModel].map(([model_id, rows]) => ({
+        model_id,
+        aggregate: aggregateOf(rows),
+        assessments: show.assessments ? rows.map((row) => presentAssessment(row, item)) : [],
+      })),
+    };
+  }
+
+  private presentImage(image: ImageRow, urls: UrlBuilder, showAnnotations: boolean) {
+    const newest = this.items.newestAssessmentOfImage(image.image_id);
+    const raw = urls.image(image.image_id, 'raw');
+    return {
+      image_id: image.image_id,
+      file_name: image.file_name,
+      content_type: image.content_type,
+      file_size: image.file_size,
+      width: image.width,
+      height: image.height,
+      raw_url: raw,
+      url: newest ? urls.result(image.image_id, newest.model_id, 'overlay') : raw,
+      heatmap_url: newest ? urls.result(image.image_id, newest.model_id, 'heatmap') : null,
+      thumbnail_url: urls.image(image.image_id, 'thumbnail'),
+      processed: newest !== undefined,
+      exif_metadata: JSON.parse(image.exif_json) as Record<string, unknown>,
+      annotations: showAnnotations ? this.items.annotationsOfImage(image.image_id).map(presentAnnotation) : [],
+    };
+  }
+
+  /** POST /image/{id}/annotation: replaces that image's boxes after checking each one. */
+  annotate(clientId: string, imageId: number, annotations: AnnotationInput[]): void {
+    const image = Number.isSafeInteger(imageId) ? this.items.findImage(clientId, imageId) : undefined;
+    if (!image) throw new ApiError(404, 'imageNotFound');
+    const problems: Message[] = [];
+    annotations.forEach((a, index) => {
+      if (a.x_min > a.x_max) problems.push(message('annotationInverted', { index, axis: 'x' }));
+      if (a.y_min > a.y_max) problems.push(message('annotationInverted', { index, axis: 'y' }));
+      if (a.x_min < 0 || a.y_min < 0 || a.x_max > image.width || a.y_max > image.height) {
+        problems.push(message('annotationOutside', { index, width: image.width, height: image.height }));
+      }
+    });
+    if (problems.length > 0) throw new ApiError(400, 'invalidAnnotation', problems);
+    this.items.replaceAnnotations(image.image_id, annotations.map((a) => ({ x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max, notes: a.notes ?? null })));
+  }
+
+  /** The stored file behind an image URL, scoped to the client; 404 otherwise. */
+  imageFile(clientId: string, imageId: number, kind: 'raw' | 'thumbnail' | 'overlay' | 'heatmap', modelId: number | null): { path: string; contentType: string } {
+    const image = Number.isSafeInteger(imageId) ? this.items.findImage(clientId, imageId) : undefined;
+    if (!image) throw new ApiError(404, 'imageNotFound');
+    if (kind === 'raw') return { path: this.files.absolute(image.raw_path), contentType: image.content_type };
+    if (kind === 'thumbnail') return { path: this.files.absolute(image.thumbnail_path), contentType: 'image/jpeg' };
+    const assessment = modelId !== null ? this.items.findAssessment(image.image_id, modelId) : this.items.newestAssessmentOfImage(image.image_id);
+    if (!assessment) throw new ApiError(404, 'imageNotFound');
+    return { path: this.files.absolute(kind === 'overlay' ? assessment.overlay_path : assessment.heatmap_path), contentType: 'image/png' };
+  }
+}
+
+function groupByModel(rows: AssessmentRow[]): Map<number, AssessmentRow[]> {
+  const grouped = new Map<number, AssessmentRow[]>();
+  for (const row of rows) {
+    const list = grouped.get(row.model_id);
+    if (list) list.push(row);
+    else grouped.set(row.model_id, [row]);
+  }
+  return grouped;
+}
+
+/** The model whose prediction of this item finished last. */
+function newestModelOf(rows: AssessmentRow[]): number | null {
+  let newest: AssessmentRow | null = null;
+  for (const row of rows) {
+    if (!newest || row.finished_date > newest.finished_date || (row.finished_date === newest.finished_date && row.model_id > newest.model_id)) newest = row;
+  }
+  return newest ? newest.model_id : null;
+}
+
+function aggregateOf(rows: AssessmentRow[]) {
+  return {
+    label: rows.every((r) => r.good === 1) ? 'OK' as const : 'NG' as const,
+    detected_objects: rows.reduce((sum, r) => sum + r.detected_objects, 0),
+  };
+}
+
+function presentAnnotation(a: AnnotationRow) {
+  return { annotation_id: a.annotation_id, image_id: a.image_id, x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max, notes: a.notes, created_at: a.created_at };
+}
+
+function presentAssessment(row: AssessmentRow, item: ItemRow) {
+  const computed = {
+    label: row.good === 1 ? 'OK' : 'NG',
+    result: row.good === 1 ? 'good' : 'defect',
+    detected_objects: row.detected_objects,
+    detection_accuracy: row.detection_accuracy,
+    score: row.score,
+  };
+  const finalGood = item.override_good !== null ? item.override_good === 1 : row.good === 1;
+  return {
+    image_id: row.image_id,
+    model_id: row.model_id,
+    created_at: row.created_at,
+    finished_date: row.finished_date,
+    confirmed: item.confirmed === 1,
+    computed,
+    final: { ...computed, label: finalGood ? 'OK' : 'NG', result: finalGood ? 'good' : 'defect' },
+    annotations: JSON.parse(row.boxes_json) as unknown[],
+  };
+}

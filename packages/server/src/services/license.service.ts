@@ -1,0 +1,102 @@
+import { randomUUID, sign, verify, type KeyObject } from 'node:crypto';
+import { ApiError, message } from '../http/errors.ts';
+import type { ClientsRepository, LicenseRow } from '../store/clients.repository.ts';
+import { nowIso } from '../store/database.ts';
+
+export interface LicenseLimits {
+  /** Models a client may keep; null = no limit. */
+  max_models: number | null;
+  /** Images a client may predict per calendar month (UTC); null = no limit. */
+  max_predictions_per_month: number | null;
+}
+
+export interface LicenseBody {
+  format: 'kensa-license-1';
+  license_id: string;
+  client_id: string;
+  issued_at: string;
+  expires_at: string;
+  limits: LicenseLimits;
+}
+
+/** The signed text: the body's fields in a fixed order, so that signing and verifying see the same bytes. */
+function canonical(body: LicenseBody): string {
+  return JSON.stringify({
+    format: body.format, license_id: body.license_id, client_id: body.client_id, issued_at: body.issued_at,
+    expires_at: body.expires_at, limits: { max_models: body.limits.max_models, max_predictions_per_month: body.limits.max_predictions_per_month },
+  });
+}
+
+export const UNLIMITED: LicenseLimits = { max_models: null, max_predictions_per_month: null };
+
+/** Writes a licence file: the body and its Ed25519 signature, as readable JSON. */
+export function signLicense(privateKey: KeyObject, clientId: string, days: number, limits: Partial<LicenseLimits> = {}): string {
+  const issued = new Date();
+  const body: LicenseBody = {
+    format: 'kensa-license-1',
+    license_id: randomUUID(),
+    client_id: clientId,
+    issued_at: issued.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    expires_at: new Date(issued.getTime() + days * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    limits: { ...UNLIMITED, ...limits },
+  };
+  const signature = sign(null, Buffer.from(canonical(body)), privateKey).toString('base64');
+  return `${JSON.stringify({ ...body, signature }, null, 2)}\n`;
+}
+
+/** Checks a licence file's form and signature; returns its body or the reason it is refused. */
+export function readLicense(publicKey: KeyObject, text: string): LicenseBody {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ApiError(403, 'invalidLicense', message('licenseMalformed'));
+  }
+  const limits = parsed.limits as Record<string, unknown> | undefined;
+  const isLimit = (v: unknown) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0);
+  if (parsed.format !== 'kensa-license-1' || typeof parsed.license_id !== 'string' || typeof parsed.client_id !== 'string' ||
+    typeof parsed.issued_at !== 'string' || typeof parsed.expires_at !== 'string' || typeof parsed.signature !== 'string' ||
+    !limits || !isLimit(limits.max_models) || !isLimit(limits.max_predictions_per_month)) {
+    throw new ApiError(403, 'invalidLicense', message('licenseMalformed'));
+  }
+  const body = parsed as unknown as LicenseBody;
+  const valid = verify(null, Buffer.from(canonical(body)), publicKey, Buffer.from(parsed.signature, 'base64'));
+  if (!valid) throw new ApiError(403, 'invalidLicense', message('licenseBadSignature'));
+  return body;
+}
+
+export class LicenseService {
+  constructor(private readonly clients: ClientsRepository, private readonly publicKey: KeyObject, private readonly privateKey: KeyObject) {}
+
+  issue(clientId: string, days: number, limits: Partial<LicenseLimits> = {}): string {
+    return signLicense(this.privateKey, clientId, days, limits);
+  }
+
+  /** POST /license: verify signature, client and expiry, then keep it. */
+  activate(clientId: string, text: string): void {
+    const body = readLicense(this.publicKey, text);
+    if (body.client_id !== clientId) throw new ApiError(403, 'invalidLicense', message('licenseOtherClient'));
+    if (body.expires_at <= nowIso()) throw new ApiError(403, 'invalidLicense', message('licenseExpired', { date: body.expires_at }));
+    if (this.clients.findLicense(body.license_id)) throw new ApiError(403, 'invalidLicense', message('licenseAlreadyExists'));
+    this.clients.insertLicense({
+      license_id: body.license_id, client_id: body.client_id, issued_at: body.issued_at, expires_at: body.expires_at,
+      limits_json: JSON.stringify(body.limits), document: text, activated_at: nowIso(),
+    });
+  }
+
+  /** Issues and activates a licence in one step (bootstrap clients, `createClient`). */
+  grant(clientId: string, days: number, limits: Partial<LicenseLimits> = {}): void {
+    this.activate(clientId, this.issue(clientId, days, limits));
+  }
+
+  hasActive(clientId: string): boolean {
+    return this.clients.activeLicense(clientId, nowIso()) !== undefined;
+  }
+
+  /** The active licence's limits, or a 403 when there is none (train and serve). */
+  requireActive(clientId: string): LicenseLimits {
+    const row: LicenseRow | undefined = this.clients.activeLicense(clientId, nowIso());
+    if (!row) throw new ApiError(403, 'noActiveLicense');
+    return JSON.parse(row.limits_json) as LicenseLimits;
+  }
+}

@@ -1,0 +1,354 @@
+import {
+  ALGORITHMS, describeRange, formatParamValue, ParameterErrors, resolveParams, type AlgorithmDefinition, type Box, type ModelState,
+} from '@kensa/engine';
+import { ApiError, message } from '../http/errors.ts';
+import { render, type Language, type Message } from '../i18n/index.ts';
+import type { JobHandler, JobQueue } from '../jobs/queue.ts';
+import { WorkerCrashError } from '../jobs/pool.ts';
+import type { PredictInput, PredictOutput, TrainInput, TrainOutput } from '../jobs/protocol.ts';
+import { nowIso } from '../store/database.ts';
+import { pathSegment, type DataFolder } from '../store/files.ts';
+import type { JobRow } from '../store/jobs.repository.ts';
+import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
+import type { ModelRow, ModelsRepository } from '../store/models.repository.ts';
+import type { LicenseService } from './license.service.ts';
+
+/** The date the algorithm catalogue reports for its parameters (they are defined in code, not edited). */
+const CATALOGUE_DATE = '2026-01-01T00:00:00Z';
+
+export interface TrainRequest {
+  algorithm_id: string;
+  name: string;
+  override_params?: { algorithm_parameter_id: number | string; value: unknown }[];
+  item_ids?: string[];
+}
+
+export interface ServeRequest {
+  item_ids: string[];
+  model_id?: number | string | null;
+}
+
+/** A failure whose status text is already a catalogue message. */
+class StatusError extends Error {
+  readonly status: Message;
+  constructor(status: Message) {
+    super(status.key);
+    this.status = status;
+  }
+}
+
+/** Maps the engine's progress texts to catalogue messages (unknown ones pass through as they are). */
+function statusOfProgress(text: string): Message {
+  if (text === 'decoding images') return message('statusDecoding');
+  if (text === 'calibrating on held-out images') return message('statusCalibrating');
+  if (text === 'training the final model') return message('statusTrainingFinal');
+  if (text === 'done') return message('statusDone');
+  if (text.startsWith('AutoTune ')) return message('statusAutoTune', { detail: text.slice('AutoTune '.length) });
+  return message('statusEngine', { text });
+}
+
+function algorithmById(id: string): AlgorithmDefinition<ModelState> | undefined {
+  return ALGORITHMS.find((a) => a.id === id);
+}
+
+function monthStart(): string {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export class ModelsService {
+  private queue!: JobQueue;
+
+  constructor(
+    private readonly models: ModelsRepository,
+    private readonly items: ItemsRepository,
+    private readonly files: DataFolder,
+    private readonly licenses: LicenseService,
+  ) {}
+
+  attachQueue(queue: JobQueue): void {
+    this.queue = queue;
+  }
+
+  /** GET /algorithms, generated from the engine's own parameter schemas. */
+  algorithms(language: Language) {
+    if (ALGORITHMS.length === 0) throw new ApiError(404, 'noAlgorithms');
+    return ALGORITHMS.map((algorithm) => ({
+      algorithm_id: algorithm.id,
+      name: algorithm.name,
+      type: algorithm.type,
+      description: algorithm.description[language],
+      learns_from: algorithm.learnsFrom[language],
+      parameters: algorithm.parameters.map((spec) => ({
+        algorithm_parameter_id: spec.id,
+        name: spec.name,
+        data_type: spec.type,
+        value: formatParamValue(spec.default),
+        range: describeRange(spec),
+        auto_tune: spec.autoTune ? spec.autoTune.map((v) => formatParamValue(v)) : null,
+        model_parameter: spec.modelParameter,
+        description: spec.description[language],
+        created_at: CATALOGUE_DATE,
+        updated_at: CATALOGUE_DATE,
+      })),
+    }));
+  }
+
+  list(clientId: string, language: Language) {
+    return this.models.list(clientId).map((m) => this.present(m, language));
+  }
+
+  present(model: ModelRow, language: Language) {
+    const algorithm = algorithmById(model.algorithm_id);
+    const values = JSON.parse(model.parameters_json) as Record<string, unknown>;
+    const evaluation = model.evaluation_json ? JSON.parse(model.evaluation_json) as TrainOutput['evaluation'] : null;
+    const outcomes = this.items.confirmedOutcomes(model.model_id);
+    // Computed from confirmed predictions: NG is the positive class, as in training's evaluation.
+    const tp = outcomes.filter((o) => !o.computedGood && !o.finalGood).length;
+    const fp = outcomes.filter((o) => !o.computedGood && o.finalGood).length;
+    const fn = outcomes.filter((o) => o.computedGood && !o.finalGood).length;
+    return {
+      model_id: model.model_id,
+      name: model.name,
+      algorithm_id: model.algorithm_id,
+      algorithm_type: model.algorithm_type,
+      active: model.active === 1,
+      context_default: model.active === 1,
+      status: model.status,
+      status_text: model.status_json ? render(language, JSON.parse(model.status_json) as Message) : null,
+      progress: model.progress,
+      version: model.version,
+      created_at: model.created_at,
+      updated_at: model.updated_at,
+      ok_img_count: model.ok_img_count,
+      ng_img_count: model.ng_img_count,
+      parameters: Object.entries(values).map(([name, value]) => ({
+        algorithm_parameter_id: algorithm?.parameters.find((p) => p.name === name)?.id ?? null,
+        name,
+        value: formatParamValue(value as never),
+      })),
+      stats: {
+        precision: { computed: tp + fp > 0 ? tp / (tp + fp) : null, projected: evaluation?.confusion?.precision ?? null },
+        recall: { computed: tp + fn > 0 ? tp / (tp + fn) : null, projected: evaluation?.confusion?.recall ?? null },
+      },
+      evaluation: evaluation ? { auroc: evaluation.auroc, auroc_source: evaluation.aurocSource, threshold: evaluation.threshold, threshold_reason: evaluation.thresholdReason } : null,
+    };
+  }
+
+  /** POST /train: validates everything, stores the model as "creating" and queues its training. */
+  train(clientId: string, request: TrainRequest, language: Language) {
+    const limits = this.licenses.requireActive(clientId);
+    if (limits.max_models !== null && this.models.count(clientId) >= limits.max_models) {
+      throw new ApiError(403, 'licenseLimitReached', message('licenseMaxModels', { max: limits.max_models }));
+    }
+    const algorithm = algorithmById(request.algorithm_id);
+    if (!algorithm) {
+      throw new ApiError(400, 'unknownAlgorithm', message('unknownAlgorithmId', { id: request.algorithm_id, ids: ALGORITHMS.map((a) => a.id).join(', ') }));
+    }
+    const problems: Message[] = [];
+    const overrides: Record<string, unknown> = {};
+    for (const override of request.override_params ?? []) {
+      const id = Number(override.algorithm_parameter_id);
+      const spec = algorithm.parameters.find((p) => p.id === id);
+      if (!spec) problems.push(message('unknownParameterId', { id: String(override.algorithm_parameter_id), algorithm: algorithm.id }));
+      else overrides[spec.name] = override.value;
+    }
+    let resolved: Record<string, unknown> = {};
+    try {
+      resolved = resolveParams(algorithm.parameters, overrides).values;
+    } catch (error) {
+      if (!(error instanceof ParameterErrors)) throw error;
+      for (const e of error.errors) {
+        const id = algorithm.parameters.find((p) => p.name === e.parameter)?.id ?? '?';
+        problems.push(message('badParameter', { name: e.parameter, id, reason: e.message }));
+      }
+    }
+    if (problems.length > 0) throw new ApiError(400, 'invalidParameters', problems);
+
+    let trainingItems: ItemRow[];
+    if (request.item_ids !== undefined && request.item_ids !== null) {
+      const unique = [...new Set(request.item_ids.map(String))];
+      trainingItems = this.items.findItems(clientId, unique);
+      if (trainingItems.length !== unique.length) throw new ApiError(403, 'itemAccessDenied');
+    } else {
+      trainingItems = this.items.trainingItems(clientId);
+    }
+    const imageCount = (good: number) => trainingItems.filter((i) => i.good === good).reduce((n, i) => n + this.items.imagesOfItem(i.pk).length, 0);
+    const model = this.models.insert({
+      client_id: clientId,
+      name: request.name,
+      algorithm_id: algorithm.id,
+      algorithm_type: algorithm.type,
+      overrides_json: JSON.stringify(overrides),
+      parameters_json: JSON.stringify(resolved),
+      item_pks_json: JSON.stringify(trainingItems.map((i) => i.pk)),
+      ok_img_count: imageCount(1),
+      ng_img_count: imageCount(0),
+    }, message('statusQueued'));
+    this.queue.enqueue('train', clientId, { modelId: model.model_id });
+    return this.present(model, language);
+  }
+
+  /** DELETE /model: all named models or none; their training stops and their files go. */
+  async delete(clientId: string, modelIds: (number | string)[]): Promise<void> {
+    const ids = modelIds.map(Number);
+    const rows = ids.map((id) => (Number.isSafeInteger(id) ? this.models.find(clientId, id) : undefined));
+    if (rows.length === 0 || rows.some((r) => r === undefined)) throw new ApiError(404, 'modelsNotFound');
+    const resultFiles = ids.flatMap((id) => this.items.resultPathsOfModel(id));
+    for (const id of ids) for (const job of this.queue.pending().filter((j) => j.client_id === clientId)) {
+      if ((JSON.parse(job.payload_json) as { modelId?: number }).modelId === id) this.queue.cancel(job.job_id);
+    }
+    this.models.delete(clientId, ids);
+    for (const row of rows) await this.files.remove(row!.blob_path);
+    for (const path of resultFiles) await this.files.remove(path);
+  }
+
+  /** POST /serve: queues a prediction of each item with the chosen (or the active) model. */
+  serve(clientId: string, request: ServeRequest) {
+    const limits = this.licenses.requireActive(clientId);
+    const unique = [...new Set(request.item_ids.map(String))];
+    const items = this.items.findItems(clientId, unique);
+    if (unique.length === 0 || items.length !== unique.length) throw new ApiError(404, 'itemsNotFound');
+    const model = request.model_id !== undefined && request.model_id !== null
+      ? this.models.find(clientId, Number(request.model_id))
+      : this.models.activeModel(clientId);
+    if (!model || model.status !== 'active' || !model.blob_path) throw new ApiError(400, 'noAvailableModel');
+    if (limits.max_predictions_per_month !== null) {
+      const images = items.reduce((n, item) => n + this.items.imagesOfItem(item.pk).length, 0);
+      if (this.items.countPredictedSince(clientId, monthStart()) + images > limits.max_predictions_per_month) {
+        throw new ApiError(403, 'licenseLimitReached', message('licenseMaxPredictions', { max: limits.max_predictions_per_month }));
+      }
+    }
+    this.items.setItemsPending(items.map((i) => i.pk));
+    for (const item of items) this.queue.enqueue('predict', clientId, { modelId: model.model_id, itemPk: item.pk });
+    return { item_ids: unique, model_version: model.version };
+  }
+
+  /** GET /workers: what runs or waits for this client. */
+  workers(clientId: string) {
+    const training: string[] = [];
+    const predicting: string[] = [];
+    for (const job of this.queue.pending().filter((j) => j.client_id === clientId)) {
+      const payload = JSON.parse(job.payload_json) as { modelId: number; itemPk?: number };
+      if (job.name === 'train') {
+        const model = this.models.findById(payload.modelId);
+        if (model) training.push(model.name);
+      } else if (payload.itemPk !== undefined) {
+        const [item] = this.items.itemsByPk([payload.itemPk]);
+        if (item && !predicting.includes(item.item_id)) predicting.push(item.item_id);
+      }
+    }
+    return { training, predicting };
+  }
+
+  /** The main-thread side of training: gather the images, then store the result. */
+  readonly trainJob: JobHandler = {
+    prepare: async (job: JobRow): Promise<TrainInput | null> => {
+      const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
+      const model = this.models.findById(modelId);
+      if (!model || model.status !== 'creating') return null;
+      const images: TrainInput['images'] = [];
+      for (const item of this.items.itemsByPk(JSON.parse(model.item_pks_json) as number[])) {
+        for (const image of this.items.imagesOfItem(item.pk)) {
+          const boxes: Box[] = this.items.annotationsOfImage(image.image_id)
+            .map((a) => ({ x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max }));
+          images.push({ path: this.files.absolute(image.raw_path), good: item.good === null ? null : item.good === 1, boxes });
+        }
+      }
+      if (images.length === 0) throw new StatusError(message('statusNoTrainingImages'));
+      this.models.setProgress(modelId, 0, message('statusDecoding'));
+      return {
+        algorithmId: model.algorithm_id,
+        images,
+        overrides: JSON.parse(model.overrides_json) as Record<string, unknown>,
+        blobPath: this.files.absolute(this.blobPathOf(model)),
+      };
+    },
+    onProgress: (job, fraction, text) => {
+      const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
+      this.models.setProgress(modelId, Math.min(0.99, fraction), statusOfProgress(text));
+    },
+    onDone: async (job, output) => {
+      const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
+      const model = this.models.findById(modelId);
+      if (!model) return;
+      const result = output as TrainOutput;
+      this.models.markTrained(modelId, {
+        blobPath: this.blobPathOf(model),
+        parametersJson: JSON.stringify(result.params),
+        evaluationJson: JSON.stringify({ ...result.evaluation, autoTuned: result.autoTuned, trainSeconds: result.trainSeconds }),
+        ok: model.ok_img_count,
+        ng: model.ng_img_count,
+      }, message('statusDone'));
+    },
+    onFailed: (job, error) => {
+      const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
+      const status = error instanceof StatusError ? error.status
+        : error instanceof WorkerCrashError ? message('statusWorkerCrashed', { reason: error.message })
+          : message('statusFailed', { reason: error.message });
+      this.models.markFailed(modelId, status);
+    },
+    onRequeued: (job) => {
+      const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
+      this.models.setProgress(modelId, 0, message('statusRequeuedAfterRestart'));
+    },
+    onAbandoned: (job) => {
+      const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
+      this.models.markFailed(modelId, message('statusFailedAfterRestarts', { count: job.attempts }));
+    },
+  };
+
+  /** The main-thread side of prediction: one item with one model; the assessments are written here. */
+  readonly predictJob: JobHandler = {
+    prepare: async (job: JobRow): Promise<PredictInput | null> => {
+      const { modelId, itemPk } = JSON.parse(job.payload_json) as { modelId: number; itemPk: number };
+      const model = this.models.findById(modelId);
+      const [item] = this.items.itemsByPk([itemPk]);
+      if (!item) return null;
+      if (!model || !model.blob_path) {
+        this.items.setItemDone(itemPk);
+        return null;
+      }
+      const folder = `results/${pathSegment(model.client_id)}/${model.model_id}`;
+      return {
+        blobPath: this.files.absolute(model.blob_path),
+        images: this.items.imagesOfItem(itemPk).map((image) => ({
+          imageId: image.image_id,
+          path: this.files.absolute(image.raw_path),
+          width: image.width,
+          height: image.height,
+          overlayPath: this.files.absolute(`${folder}/${image.image_id}.overlay.png`),
+          heatmapPath: this.files.absolute(`${folder}/${image.image_id}.heatmap.png`),
+        })),
+      };
+    },
+    onDone: async (job, output) => {
+      const { modelId, itemPk } = JSON.parse(job.payload_json) as { modelId: number; itemPk: number };
+      if (!this.models.findById(modelId)) return;
+      const now = nowIso();
+      const folder = (clientId: string) => `results/${pathSegment(clientId)}/${modelId}`;
+      const [item] = this.items.itemsByPk([itemPk]);
+      if (!item) return;
+      this.items.transaction(() => {
+        for (const p of (output as PredictOutput).predictions) {
+          this.items.upsertAssessment({
+            image_id: p.imageId, model_id: modelId, item_pk: itemPk, score: p.score, good: p.good ? 1 : 0, threshold: p.threshold,
+            detected_objects: p.boxes.length, detection_accuracy: p.detectionAccuracy, boxes_json: JSON.stringify(p.boxes),
+            overlay_path: `${folder(item.client_id)}/${p.imageId}.overlay.png`, heatmap_path: `${folder(item.client_id)}/${p.imageId}.heatmap.png`,
+            created_at: now, finished_date: now,
+          });
+        }
+        this.items.setItemDone(itemPk);
+      });
+    },
+    onFailed: (job) => {
+      // The item keeps its earlier results (if any); the job row keeps the reason.
+      const { itemPk } = JSON.parse(job.payload_json) as { itemPk: number };
+      this.items.setItemDone(itemPk);
+    },
+  };
+
+  private blobPathOf(model: ModelRow): string {
+    return `models/${pathSegment(model.client_id)}/${model.model_id}.kensa-model`;
+  }
+}

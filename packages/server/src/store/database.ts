@@ -1,0 +1,145 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+
+export type Db = Database.Database;
+
+/**
+ * Schema migrations, in order; each runs once inside a transaction and bumps `user_version`.
+ * Never edit a released one: append a new step.
+ */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE clients (
+    client_id TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE licenses (
+    license_id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    limits_json TEXT NOT NULL,
+    document TEXT NOT NULL,
+    activated_at TEXT NOT NULL
+  );
+  CREATE INDEX licenses_by_client ON licenses(client_id, expires_at);
+  CREATE TABLE items (
+    pk INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    item_id TEXT NOT NULL,
+    label TEXT,
+    description TEXT,
+    is_training INTEGER NOT NULL,
+    good INTEGER,
+    status TEXT NOT NULL DEFAULT 'pending',
+    archived INTEGER NOT NULL DEFAULT 0,
+    override_good INTEGER,
+    confirmed INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    finished_date TEXT,
+    UNIQUE (client_id, item_id)
+  );
+  CREATE TABLE images (
+    image_id INTEGER PRIMARY KEY,
+    item_pk INTEGER NOT NULL REFERENCES items(pk) ON DELETE CASCADE,
+    client_id TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    file_size INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    raw_path TEXT NOT NULL,
+    thumbnail_path TEXT NOT NULL,
+    exif_json TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX images_by_item ON images(item_pk);
+  CREATE TABLE annotations (
+    annotation_id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images(image_id) ON DELETE CASCADE,
+    x_min INTEGER NOT NULL, x_max INTEGER NOT NULL, y_min INTEGER NOT NULL, y_max INTEGER NOT NULL,
+    notes TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX annotations_by_image ON annotations(image_id);
+  CREATE TABLE models (
+    model_id INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    algorithm_id TEXT NOT NULL,
+    algorithm_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_json TEXT,
+    progress REAL NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 0,
+    version TEXT NOT NULL,
+    overrides_json TEXT NOT NULL,
+    parameters_json TEXT NOT NULL,
+    item_pks_json TEXT NOT NULL,
+    evaluation_json TEXT,
+    blob_path TEXT,
+    ok_img_count INTEGER NOT NULL DEFAULT 0,
+    ng_img_count INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX models_by_client ON models(client_id);
+  CREATE TABLE assessments (
+    image_id INTEGER NOT NULL REFERENCES images(image_id) ON DELETE CASCADE,
+    model_id INTEGER NOT NULL REFERENCES models(model_id) ON DELETE CASCADE,
+    item_pk INTEGER NOT NULL,
+    score REAL NOT NULL,
+    good INTEGER NOT NULL,
+    threshold REAL NOT NULL,
+    detected_objects INTEGER NOT NULL,
+    detection_accuracy REAL NOT NULL,
+    boxes_json TEXT NOT NULL,
+    overlay_path TEXT NOT NULL,
+    heatmap_path TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    finished_date TEXT NOT NULL,
+    PRIMARY KEY (image_id, model_id)
+  );
+  CREATE INDEX assessments_by_item ON assessments(item_pk);
+  CREATE TABLE jobs (
+    job_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+  );
+  CREATE INDEX jobs_by_status ON jobs(status, job_id);
+  `,
+];
+
+/** Opens (or creates) the installation's database in WAL mode and brings its schema up to date. */
+export function openDatabase(dataDir: string): Db {
+  const db = new Database(join(dataDir, 'kensa.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+export function nowIso(): string {
+  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,206 @@
+import { nowIso, type Db } from './database.ts';
+
+export interface ItemRow {
+  pk: number;
+  client_id: string;
+  item_id: string;
+  label: string | null;
+  description: string | null;
+  is_training: number;
+  good: number | null;
+  status: 'pending' | 'done';
+  archived: number;
+  override_good: number | null;
+  confirmed: number;
+  created_at: string;
+  finished_date: string | null;
+}
+
+export interface ImageRow {
+  image_id: number;
+  item_pk: number;
+  client_id: string;
+  file_name: string;
+  content_type: string;
+  file_size: number;
+  width: number;
+  height: number;
+  sha256: string;
+  raw_path: string;
+  thumbnail_path: string;
+  exif_json: string;
+  created_at: string;
+}
+
+export interface AnnotationRow {
+  annotation_id: number;
+  image_id: number;
+  x_min: number;
+  x_max: number;
+  y_min: number;
+  y_max: number;
+  notes: string | null;
+  created_at: string;
+}
+
+export interface AssessmentRow {
+  image_id: number;
+  model_id: number;
+  item_pk: number;
+  score: number;
+  good: number;
+  threshold: number;
+  detected_objects: number;
+  detection_accuracy: number;
+  boxes_json: string;
+  overlay_path: string;
+  heatmap_path: string;
+  created_at: string;
+  finished_date: string;
+}
+
+export type NewImage = Omit<ImageRow, 'image_id' | 'item_pk' | 'created_at'>;
+
+/** Items, their images, annotations and assessments; every read is scoped by client id. */
+export class ItemsRepository {
+  constructor(private readonly db: Db) {}
+
+  findItem(clientId: string, itemId: string): ItemRow | undefined {
+    return this.db.prepare('SELECT * FROM items WHERE client_id = ? AND item_id = ?').get(clientId, itemId) as ItemRow | undefined;
+  }
+
+  /** Whether some other client has an item of this id (to answer 401 rather than 404, as the original). */
+  existsForAnotherClient(clientId: string, itemId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM items WHERE client_id <> ? AND item_id = ? LIMIT 1').get(clientId, itemId) !== undefined;
+  }
+
+  findItems(clientId: string, itemIds: string[]): ItemRow[] {
+    const select = this.db.prepare('SELECT * FROM items WHERE client_id = ? AND item_id = ?');
+    return itemIds.map((id) => select.get(clientId, id) as ItemRow | undefined).filter((row): row is ItemRow => row !== undefined);
+  }
+
+  itemsByPk(pks: number[]): ItemRow[] {
+    const select = this.db.prepare('SELECT * FROM items WHERE pk = ?');
+    return pks.map((pk) => select.get(pk) as ItemRow | undefined).filter((row): row is ItemRow => row !== undefined);
+  }
+
+  listItems(clientId: string): ItemRow[] {
+    return this.db.prepare('SELECT * FROM items WHERE client_id = ? ORDER BY pk').all(clientId) as ItemRow[];
+  }
+
+  trainingItems(clientId: string): ItemRow[] {
+    return this.db.prepare('SELECT * FROM items WHERE client_id = ? AND is_training = 1 AND archived = 0 ORDER BY pk').all(clientId) as ItemRow[];
+  }
+
+  insertItem(clientId: string, itemId: string, isTraining: boolean, good: boolean | null): ItemRow {
+    const info = this.db.prepare(`INSERT INTO items (client_id, item_id, label, is_training, good, status, created_at)
+      VALUES (?, ?, ?, ?, ?, 'pending', ?)`).run(clientId, itemId, itemId, isTraining ? 1 : 0, good === null ? null : good ? 1 : 0, nowIso());
+    return this.db.prepare('SELECT * FROM items WHERE pk = ?').get(info.lastInsertRowid) as ItemRow;
+  }
+
+  updateItemLabel(pk: number, isTraining: boolean, good: boolean | null): void {
+    this.db.prepare('UPDATE items SET is_training = ?, good = ? WHERE pk = ?').run(isTraining ? 1 : 0, good === null ? null : good ? 1 : 0, pk);
+  }
+
+  setItemsPending(pks: number[]): void {
+    const update = this.db.prepare(`UPDATE items SET status = 'pending', finished_date = NULL WHERE pk = ?`);
+    for (const pk of pks) update.run(pk);
+  }
+
+  setItemDone(pk: number): void {
+    this.db.prepare(`UPDATE items SET status = 'done', finished_date = ? WHERE pk = ?`).run(nowIso(), pk);
+  }
+
+  imagesOfItem(itemPk: number): ImageRow[] {
+    return this.db.prepare('SELECT * FROM images WHERE item_pk = ? ORDER BY image_id').all(itemPk) as ImageRow[];
+  }
+
+  /** The first image of every item of a client, for lists. */
+  firstImages(clientId: string): Map<number, ImageRow> {
+    const rows = this.db.prepare(`SELECT * FROM images WHERE image_id IN
+      (SELECT MIN(image_id) FROM images WHERE client_id = ? GROUP BY item_pk)`).all(clientId) as ImageRow[];
+    return new Map(rows.map((r) => [r.item_pk, r]));
+  }
+
+  findImage(clientId: string, imageId: number): ImageRow | undefined {
+    return this.db.prepare('SELECT * FROM images WHERE client_id = ? AND image_id = ?').get(clientId, imageId) as ImageRow | undefined;
+  }
+
+  insertImage(itemPk: number, image: NewImage): ImageRow {
+    const info = this.db.prepare(`INSERT INTO images (item_pk, client_id, file_name, content_type, file_size, width, height, sha256,
+      raw_path, thumbnail_path, exif_json, created_at) VALUES (@item_pk, @client_id, @file_name, @content_type, @file_size, @width,
+      @height, @sha256, @raw_path, @thumbnail_path, @exif_json, @created_at)`).run({ ...image, item_pk: itemPk, created_at: nowIso() });
+    return this.db.prepare('SELECT * FROM images WHERE image_id = ?').get(info.lastInsertRowid) as ImageRow;
+  }
+
+  annotationsOfImage(imageId: number): AnnotationRow[] {
+    return this.db.prepare('SELECT * FROM annotations WHERE image_id = ? ORDER BY annotation_id').all(imageId) as AnnotationRow[];
+  }
+
+  replaceAnnotations(imageId: number, boxes: Omit<AnnotationRow, 'annotation_id' | 'image_id' | 'created_at'>[]): void {
+    const insert = this.db.prepare(`INSERT INTO annotations (image_id, x_min, x_max, y_min, y_max, notes, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    const now = nowIso();
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM annotations WHERE image_id = ?').run(imageId);
+      for (const b of boxes) insert.run(imageId, b.x_min, b.x_max, b.y_min, b.y_max, b.notes, now);
+    })();
+  }
+
+  assessmentsOfItem(itemPk: number): AssessmentRow[] {
+    return this.db.prepare('SELECT * FROM assessments WHERE item_pk = ? ORDER BY model_id, image_id').all(itemPk) as AssessmentRow[];
+  }
+
+  /** All assessments of a client's items, grouped by item, for lists and the summary. */
+  assessmentsByItem(clientId: string): Map<number, AssessmentRow[]> {
+    const rows = this.db.prepare(`SELECT a.* FROM assessments a JOIN items i ON i.pk = a.item_pk WHERE i.client_id = ?
+      ORDER BY a.model_id, a.image_id`).all(clientId) as AssessmentRow[];
+    const grouped = new Map<number, AssessmentRow[]>();
+    for (const row of rows) {
+      const list = grouped.get(row.item_pk);
+      if (list) list.push(row);
+      else grouped.set(row.item_pk, [row]);
+    }
+    return grouped;
+  }
+
+  findAssessment(imageId: number, modelId: number): AssessmentRow | undefined {
+    return this.db.prepare('SELECT * FROM assessments WHERE image_id = ? AND model_id = ?').get(imageId, modelId) as AssessmentRow | undefined;
+  }
+
+  newestAssessmentOfImage(imageId: number): AssessmentRow | undefined {
+    return this.db.prepare('SELECT * FROM assessments WHERE image_id = ? ORDER BY finished_date DESC, model_id DESC LIMIT 1').get(imageId) as AssessmentRow | undefined;
+  }
+
+  upsertAssessment(row: AssessmentRow): void {
+    this.db.prepare(`INSERT INTO assessments (image_id, model_id, item_pk, score, good, threshold, detected_objects, detection_accuracy,
+      boxes_json, overlay_path, heatmap_path, created_at, finished_date) VALUES (@image_id, @model_id, @item_pk, @score, @good, @threshold,
+      @detected_objects, @detection_accuracy, @boxes_json, @overlay_path, @heatmap_path, @created_at, @finished_date)
+      ON CONFLICT(image_id, model_id) DO UPDATE SET score = excluded.score, good = excluded.good, threshold = excluded.threshold,
+      detected_objects = excluded.detected_objects, detection_accuracy = excluded.detection_accuracy, boxes_json = excluded.boxes_json,
+      overlay_path = excluded.overlay_path, heatmap_path = excluded.heatmap_path, finished_date = excluded.finished_date`).run(row);
+  }
+
+  /** Result files of a model's assessments (to delete them with the model). */
+  resultPathsOfModel(modelId: number): string[] {
+    const rows = this.db.prepare('SELECT overlay_path, heatmap_path FROM assessments WHERE model_id = ?').all(modelId) as { overlay_path: string; heatmap_path: string }[];
+    return rows.flatMap((r) => [r.overlay_path, r.heatmap_path]);
+  }
+
+  countPredictedSince(clientId: string, since: string): number {
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM assessments a JOIN items i ON i.pk = a.item_pk
+      WHERE i.client_id = ? AND a.finished_date >= ?`).get(clientId, since) as { n: number }).n;
+  }
+
+  /** Verdicts of one model on items a person confirmed: what the model said and what was right. */
+  confirmedOutcomes(modelId: number): { computedGood: boolean; finalGood: boolean }[] {
+    const rows = this.db.prepare(`SELECT i.pk, MIN(a.good) AS computed_good, i.override_good FROM assessments a JOIN items i ON i.pk = a.item_pk
+      WHERE a.model_id = ? AND i.confirmed = 1 GROUP BY i.pk`).all(modelId) as { computed_good: number; override_good: number | null }[];
+    return rows.map((r) => ({ computedGood: r.computed_good === 1, finalGood: r.override_good === null ? r.computed_good === 1 : r.override_good === 1 }));
+  }
+
+  transaction<T>(work: () => T): T {
+    return this.db.transaction(work)();
+  }
+}
+
