@@ -66,6 +66,7 @@ export interface RunningInstallation extends Installation {
 
 export function startInstallation(dataDir: string, options: { workers?: number; limits?: UploadLimits } = {}): RunningInstallation {
   const installation = openInstallation(dataDir, options.limits);
+  installation.files.removeTemporaryFiles();
   const pool = new WorkerPool(options.workers);
   const queue = new JobQueue(new JobsRepository(installation.db), pool, {
     train: installation.models.trainJob,

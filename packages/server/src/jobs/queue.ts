@@ -70,7 +70,8 @@ export class JobQueue {
 
   /** Starts queued jobs while workers are free. */
   pump(): void {
-    while (!this.closing && this.pool.hasIdleWorker()) {
+    // Counted here, not asked of the pool: a claimed job holds its place while it prepares its input.
+    while (!this.closing && this.active.size < this.pool.size) {
       const job = this.jobs.claimNext();
       if (!job) return;
       const run = this.execute(job).finally(() => {

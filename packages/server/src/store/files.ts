@@ -12,7 +12,10 @@ export class DataFolder {
   constructor(root: string) {
     this.root = resolve(root);
     for (const sub of ['images', 'models', 'results', 'keys', 'tmp']) mkdirSync(join(this.root, sub), { recursive: true });
-    // Uploads interrupted by a crash leave temporary files behind; nothing refers to them.
+  }
+
+  /** Uploads interrupted by a crash leave temporary files behind; nothing refers to them. Only at server start. */
+  removeTemporaryFiles(): void {
     for (const name of readdirSync(join(this.root, 'tmp'))) rmSync(join(this.root, 'tmp', name), { force: true, recursive: true });
   }
 

@@ -1,0 +1,158 @@
+/** Test helpers: a real server on a free port over a temporary data folder, and a small HTTP client. */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { startServer, type RunningServer, type StartOptions } from '../src/index.ts';
+
+export const COOKIES = '/work/shared/datasets/cookies';
+export const cookie = (split: 'train/good' | 'test/good' | 'test/defect', index: number) => {
+  const folder = join(COOKIES, split);
+  const name = readdirSync(folder).sort()[index];
+  return { name, bytes: readFileSync(join(folder, name)) };
+};
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  dispose(): Promise<void>;
+}
+
+export async function startTestServer(options: Partial<StartOptions> & { dataDir?: string } = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kensa-server-test-'));
+  const server = await startServer({
+    host: '127.0.0.1', port: 0, workers: 1, webDist: null, bootstrapClients: 'alice:alice-secret,bob:bob-secret', ...options, dataDir,
+  });
+  return {
+    ...server,
+    dataDir,
+    dispose: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Answer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+export class Api {
+  token: string | null = null;
+  constructor(readonly baseUrl: string, readonly language: 'en' | 'ja' = 'en') {}
+
+  async login(clientId: string, clientSecret: string): Promise<this> {
+    const answer = await this.request('POST', '/api/auth/token', { client_id: clientId, client_secret: clientSecret, grant_type: 'client_credentials' });
+    if (answer.status !== 200) throw new Error(`login failed: ${JSON.stringify(answer.body)}`);
+    this.token = answer.body.data.access_token;
+    return this;
+  }
+
+  withLanguage(language: 'en' | 'ja'): Api {
+    const api = new Api(this.baseUrl, language);
+    api.token = this.token;
+    return api;
+  }
+
+  async request(method: string, path: string, body?: unknown, init: { raw?: string; form?: FormData } = {}): Promise<Answer> {
+    const headers: Record<string, string> = { 'accept-language': this.language };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let payload: string | FormData | undefined;
+    if (init.form) payload = init.form;
+    else if (init.raw !== undefined) {
+      payload = init.raw;
+      headers['content-type'] = 'application/json';
+    } else if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['content-type'] = 'application/json';
+    }
+    const response = await fetch(this.baseUrl + path, { method, headers, body: payload });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: response.status, body: parsed, headers: response.headers };
+  }
+
+  get(path: string) { return this.request('GET', path); }
+  post(path: string, body?: unknown) { return this.request('POST', path, body); }
+
+  /** POST /v1/upload with files[i] and form fields. */
+  upload(files: { name: string; bytes: Uint8Array }[], fields: Record<string, string> = {}): Promise<Answer> {
+    const form = new FormData();
+    for (const [key, value] of Object.entries(fields)) form.append(key, value);
+    files.forEach((f, i) => form.append(`files[${i}]`, new Blob([f.bytes]), f.name));
+    return this.request('POST', '/api/v1/upload', undefined, { form });
+  }
+
+  async waitForModel(modelId: number, timeoutMs = 60_000): Promise<any> {
+    const start = Date.now();
+    for (;;) {
+      const models = await this.get('/api/v1/models');
+      const model = models.body.data.find((m: any) => m.model_id === modelId);
+      if (model && model.status !== 'creating') return model;
+      if (Date.now() - start > timeoutMs) throw new Error(`model ${modelId} still creating: ${JSON.stringify(model)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async waitForItems(itemIds: string[], timeoutMs = 60_000): Promise<void> {
+    const start = Date.now();
+    for (;;) {
+      const items = await this.get('/api/v1/items');
+      const all = [...items.body.data.training, ...items.body.data.predict];
+      if (itemIds.every((id) => all.find((i: any) => i.item_id === id)?.status === 'done')) return;
+      if (Date.now() - start > timeoutMs) throw new Error(`items not done: ${itemIds.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** PM (Pattern Matching) with a small working size: the quickest way to a real trained model. */
+export async function parameterId(api: Api, algorithmId: string, name: string): Promise<number> {
+  const algorithms = await api.get('/api/v1/algorithms');
+  const algorithm = algorithms.body.data.find((a: any) => a.algorithm_id === algorithmId);
+  return algorithm.parameters.find((p: any) => p.name === name).algorithm_parameter_id;
+}
+
+/** Every file under a folder (relative paths) with its size: to show that refused requests change nothing. */
+export function folderSnapshot(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      const info = statSync(path);
+      if (info.isDirectory()) walk(path);
+      else out.push(`${relative(root, path)}:${info.size}`);
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+/** A minimal valid PNG header claiming a size, with real CRCs (no pixel data needed to be refused). */
+export function pngHeader(width: number, height: number): Uint8Array {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes: Buffer) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const length = Buffer.alloc(4); length.writeUInt32BE(data.length);
+    const check = Buffer.alloc(4); check.writeUInt32BE(crc(body));
+    return Buffer.concat([length, body, check]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; ihdr[9] = 2; // 8-bit RGB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
