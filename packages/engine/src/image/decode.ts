@@ -79,6 +79,15 @@ export async function probeImage(bytes: Uint8Array, options: DecodeOptions = {})
   if (bytes.length === 0) throw new ImageDecodeError('empty', 'Image file is empty (0 bytes)');
   const format = sniffFormat(bytes);
   if (!format) throw new ImageDecodeError('unsupported', 'Not an image of a supported type (PNG, JPEG, TIFF, BMP, WebP)');
+  if (format === 'png' && bytes.length >= 24) {
+    // The declared size decides, even when the rest is missing or broken (a decompression bomb's header).
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const declared = view.getUint32(16) * view.getUint32(20);
+    if (declared > maxPixels) {
+      throw new ImageDecodeError('too_large',
+        `Image is ${view.getUint32(16)}×${view.getUint32(20)} = ${(declared / 1e6).toFixed(1)} MP; the limit is ${(maxPixels / 1e6).toFixed(0)} MP`);
+    }
+  }
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
