@@ -80,7 +80,7 @@ export class Api {
   upload(files: { name: string; bytes: Uint8Array }[], fields: Record<string, string> = {}): Promise<Answer> {
     const form = new FormData();
     for (const [key, value] of Object.entries(fields)) form.append(key, value);
-    files.forEach((f, i) => form.append(`files[${i}]`, new Blob([f.bytes]), f.name));
+    files.forEach((f, i) => form.append(`files[${i}]`, new Blob([new Uint8Array(f.bytes)]), f.name));
     return this.request('POST', '/api/v1/upload', undefined, { form });
   }
 

@@ -145,14 +145,19 @@ export class ModelsService {
     if (!algorithm) {
       throw new ApiError(400, 'unknownAlgorithm', message('unknownAlgorithmId', { id: request.algorithm_id, ids: ALGORITHMS.map((a) => a.id).join(', ') }));
     }
-    const problems: Message[] = [];
+    // Problems are reported in the order of the request's override_params.
+    const problems: { position: number; message: Message }[] = [];
     const overrides: Record<string, unknown> = {};
-    for (const override of request.override_params ?? []) {
+    const positionOf = new Map<string, number>();
+    (request.override_params ?? []).forEach((override, position) => {
       const id = Number(override.algorithm_parameter_id);
       const spec = algorithm.parameters.find((p) => p.id === id);
-      if (!spec) problems.push(message('unknownParameterId', { id: String(override.algorithm_parameter_id), algorithm: algorithm.id }));
-      else overrides[spec.name] = override.value;
-    }
+      if (!spec) problems.push({ position, message: message('unknownParameterId', { id: String(override.algorithm_parameter_id), algorithm: algorithm.id }) });
+      else {
+        overrides[spec.name] = override.value;
+        positionOf.set(spec.name, position);
+      }
+    });
     let resolved: Record<string, unknown> = {};
     try {
       resolved = resolveParams(algorithm.parameters, overrides).values;
@@ -160,10 +165,11 @@ export class ModelsService {
       if (!(error instanceof ParameterErrors)) throw error;
       for (const e of error.errors) {
         const id = algorithm.parameters.find((p) => p.name === e.parameter)?.id ?? '?';
-        problems.push(message('badParameter', { name: e.parameter, id, reason: e.message }));
+        problems.push({ position: positionOf.get(e.parameter) ?? 0, message: message('badParameter', { name: e.parameter, id, reason: e.message }) });
       }
     }
-    if (problems.length > 0) throw new ApiError(400, 'invalidParameters', problems);
+    problems.sort((a, b) => a.position - b.position);
+    if (problems.length > 0) throw new ApiError(400, 'invalidParameters', problems.map((p) => p.message));
 
     let trainingItems: ItemRow[];
     if (request.item_ids !== undefined && request.item_ids !== null) {
