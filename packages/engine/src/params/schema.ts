@@ -95,7 +95,9 @@ export function parseParamValue(spec: ParameterSpec, raw: unknown): ParamValue {
       else throw new ParameterError(spec.name, `${spec.name} must be a tuple like [8, 8]`);
       const length = spec.length ?? 2;
       if (items.length !== length) throw new ParameterError(spec.name, `${spec.name} must have ${length} values`);
-      return items.map((v) => checkNumber(spec, typeof v === 'number' ? v : Number(v), (spec.elementType ?? 'int') === 'int'));
+      // Only numbers and numeric strings: Number(null) and Number(true) would slip through as 0 and 1.
+      const element = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
+      return items.map((v) => checkNumber(spec, element(v), (spec.elementType ?? 'int') === 'int'));
     }
     case 'str': {
       if (typeof raw !== 'string' && typeof raw !== 'number') throw new ParameterError(spec.name, `${spec.name} must be a string`);
