@@ -29,7 +29,9 @@ export function fitCalibration(okMaps: FloatMap[], mode: 'global' | 'location'):
   const gh = Math.max(1, Math.round(height / cell));
   const grid = createMap(gw, gh);
   const buckets: number[][] = Array.from({ length: gw * gh }, () => []);
-  for (const map of okMaps) {
+  for (const original of okMaps) {
+    // Images of other sizes (aspect ratios differ between photos) are compared place by place, relatively.
+    const map = resizeMap(original, width, height);
     for (let y = 0; y < height; y++) {
       const gy = Math.min(gh - 1, Math.floor((y * gh) / height));
       for (let x = 0; x < width; x++) {

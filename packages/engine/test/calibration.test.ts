@@ -1,0 +1,75 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applyCalibration, fitCalibration, PIXEL_QUANTILE } from '../src/calibration/calibrate.ts';
+import { quantile, median } from '../src/calibration/quantile.ts';
+import { Random } from '../src/kernels/random.ts';
+import type { FloatMap } from '../src/image/raster.ts';
+
+test('quantile interpolates linearly between order statistics', () => {
+  assert.equal(quantile([3, 1, 2, 4], 0), 1);
+  assert.equal(quantile([3, 1, 2, 4], 1), 4);
+  assert.equal(quantile([3, 1, 2, 4], 0.5), 2.5);
+  assert.equal(quantile([10, 20], 0.25), 12.5);
+  assert.equal(median([5, 1, 9]), 5);
+  assert.ok(Number.isNaN(quantile([], 0.5)));
+  const random = new Random(1);
+  const values = Array.from({ length: 1001 }, () => random.next());
+  const sorted = [...values].sort((a, b) => a - b);
+  assert.equal(quantile(values, 0.9), sorted[900]);
+});
+
+/** Held-out OK maps where the right half (a part edge, say) is noisier by `ratio`. */
+function okMaps(random: Random, count: number, width: number, height: number, ratio: number): FloatMap[] {
+  return Array.from({ length: count }, () => {
+    const data = new Float32Array(width * height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = random.next() * (x < width / 2 ? 1 : ratio);
+    return { width, height, data };
+  });
+}
+
+test('global calibration: 1.0 is the high quantile of held-out OK pixels', () => {
+  const random = new Random(2);
+  const maps = okMaps(random, 6, 40, 30, 1);
+  const calibration = fitCalibration(maps, 'global');
+  const pooled = maps.flatMap((m) => Array.from(m.data));
+  assert.ok(Math.abs(calibration.level - quantile(pooled, PIXEL_QUANTILE)) < 1e-6);
+  const calibrated = applyCalibration(maps[0], calibration);
+  assert.ok(Math.abs(calibrated.data[7] - maps[0].data[7] / calibration.level) < 1e-6);
+});
+
+test('location calibration: a noisy place must rise further before it counts', () => {
+  const random = new Random(3);
+  const width = 48, height = 36;
+  const maps = okMaps(random, 8, width, height, 2);
+  const location = fitCalibration(maps, 'location');
+  const global = fitCalibration(maps, 'global');
+  assert.ok(location.grid && location.grid.width === 12 && location.grid.height === 9);
+  // a defect of raw value 1.6 lies above anything OK on the quiet left, within OK range on the noisy right
+  const probe = { width, height, data: new Float32Array(width * height).fill(1.6) };
+  const calibrated = applyCalibration(probe, location);
+  const left = calibrated.data[10 * width + 4], right = calibrated.data[10 * width + width - 4];
+  assert.ok(left > 1.4, `quiet place: ${left}`);
+  assert.ok(right < 0.9, `noisy place: ${right}`);
+  // global calibration cannot tell these places apart
+  const flat = applyCalibration(probe, global);
+  assert.equal(flat.data[10 * width + 4], flat.data[10 * width + width - 4]);
+  // held-out OK maps themselves come out at about 1 at their own quantile, on both sides
+  const calibratedOk = maps.map((m) => applyCalibration(m, location));
+  const side = (fromX: number, toX: number) => calibratedOk.flatMap((m) => {
+    const out: number[] = [];
+    for (let y = 0; y < height; y++) for (let x = fromX; x < toX; x++) out.push(m.data[y * width + x]);
+    return out;
+  });
+  assert.ok(Math.abs(quantile(side(2, 20), 0.999) - 1) < 0.25);
+  assert.ok(Math.abs(quantile(side(28, 46), 0.999) - 1) < 0.25);
+});
+
+test('location calibration accepts OK maps of different sizes (photos of other aspect ratios)', () => {
+  const random = new Random(4);
+  const maps = [...okMaps(random, 3, 40, 30, 3), ...okMaps(random, 3, 24, 40, 3)];
+  const calibration = fitCalibration(maps, 'location');
+  assert.ok(calibration.grid!.data.every((v) => Number.isFinite(v) && v > 0), 'every place has a finite level');
+  const out = applyCalibration(maps[4], calibration);
+  assert.equal(out.width, 24);
+  assert.ok(out.data.every(Number.isFinite));
+});
