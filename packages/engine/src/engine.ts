@@ -321,7 +321,9 @@ export async function predictImage(model: TrainedModel, bytes: Uint8Array, overr
 }
 
 export function serializeModel(model: TrainedModel): Uint8Array {
-  return encodeBlob({ kind: 'kensa-model', ...model } as unknown as Record<string, unknown>);
+  // The wall-clock training time is left out: the same data and seed must give the same bytes.
+  const { trainSeconds: _wallClock, ...stored } = model;
+  return encodeBlob({ kind: 'kensa-model', ...stored } as unknown as Record<string, unknown>);
 }
 
 export function deserializeModel(bytes: Uint8Array): TrainedModel {
@@ -332,7 +334,8 @@ export function deserializeModel(bytes: Uint8Array): TrainedModel {
     throw new ModelFormatError(
       `Model was trained with ${header.algorithm} version ${header.algorithmVersion} (engine ${header.engineVersion}); this engine has version ${algorithm.version} (engine ${ENGINE_VERSION}): retrain the model`);
   }
-  return header;
+  const { kind: _kind, ...model } = header;
+  return { ...model, trainSeconds: model.trainSeconds ?? 0 };
 }
 
 export { quantile };
