@@ -53,8 +53,12 @@ export class Session {
     this.sdk.language = language;
   }
 
-  /** An object URL for an image the API links to; images need the bearer token, so `<img src>` cannot load them. */
+  /**
+   * A URL an `<img>` can show: links the server signed (`?token=`) as they are, so that the browser caches
+   * them; any other API link is fetched with the bearer token into an object URL.
+   */
   async imageUrl(url: string): Promise<string> {
+    if (/[?&]token=/.test(url)) return url;
     return loadImage(this.sdk, url);
   }
 }

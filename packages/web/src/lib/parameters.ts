@@ -7,10 +7,13 @@ export interface Range {
   max: number | null;
 }
 
-/** Reads `range` in the forms a schema may give it: `[min, max]`, `{min, max}`, or the text `"[1, null]"`. */
+/** Reads `range` in the forms a schema may give it: `[min, max]`, `{min, max}`, JSON text, or prose with an interval. */
 export function parseRange(range: unknown): Range | null {
   let value = range;
   if (typeof value === 'string') {
+    // Prose such as "int in [1, 1000000]", "(int, int), each in [2, 256]" or "float in [0, ∞)".
+    const interval = /[[(]\s*(-?[\d.]+(?:[eE][-+]?\d+)?|-∞)\s*,\s*(-?[\d.]+(?:[eE][-+]?\d+)?|∞)\s*[\])]/.exec(value);
+    if (interval) return { min: interval[1] === '-∞' ? null : Number(interval[1]), max: interval[2] === '∞' ? null : Number(interval[2]) };
     try {
       value = JSON.parse(value);
     } catch {

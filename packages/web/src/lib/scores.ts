@@ -30,16 +30,23 @@ export async function loadScores(
 ): Promise<ScoredItem[]> {
   const predicted = items.filter((i) => i.status === 'done' && (i.models ?? []).some((m) => String(m.model_id) === String(modelId))).slice(0, limit);
   const out: ScoredItem[] = [];
+  const skipped: string[] = [];
   let next = 0;
   const worker = async () => {
     while (next < predicted.length) {
       const item = predicted[next++];
-      const detail = await sdk.getItem(item.item_id, { showAssessments: true });
-      const scored = itemScore(detail, modelId);
-      if (scored) out.push({ item, ...scored, confirmed: !!detail.confirmed_assessment });
+      try {
+        const detail = await sdk.getItem(item.item_id, { showAssessments: true });
+        const scored = itemScore(detail, modelId);
+        if (scored) out.push({ item, ...scored, confirmed: !!detail.confirmed_assessment });
+      } catch {
+        // One unreadable item (deleted meanwhile, refused) must not hide the others' scores.
+        skipped.push(item.item_id);
+      }
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  if (skipped.length) console.warn(`Scores left out for ${skipped.length} item(s) whose details could not be read:`, skipped.slice(0, 5));
   return out;
 }
 

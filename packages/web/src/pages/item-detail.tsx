@@ -157,6 +157,12 @@ export function ItemDetailPage(props: { itemId: string }) {
                     onInput={(e) => setOpacity(Number(e.currentTarget.value))}
                   />
                 </label>
+                <span class="grow" />
+                <span class="small" data-testid="annotation-count">{t('annotationCount', { count: boxes.length })}</span>
+                {dirty && <span class="small text-warning">{t('unsavedChanges')}</span>}
+                <button type="button" class="button-primary" disabled={!dirty || busy} onClick={saveBoxes} data-testid="save-annotations">
+                  {busy ? t('saving') : t('saveAnnotations')}
+                </button>
               </div>
               <AnnotationEditor
                 width={image.width}
@@ -175,14 +181,7 @@ export function ItemDetailPage(props: { itemId: string }) {
                 }}
               />
               {!image.heatmap_url && <p class="muted small">{t('noHeatmap')}</p>}
-              <div class="annotation-bar">
-                <p class="muted small grow">{t('annotationsHelp')}</p>
-                <span class="small" data-testid="annotation-count">{t('annotationCount', { count: boxes.length })}</span>
-                {dirty && <span class="small text-warning">{t('unsavedChanges')}</span>}
-                <button type="button" class="button-primary" disabled={!dirty || busy} onClick={saveBoxes} data-testid="save-annotations">
-                  {busy ? t('saving') : t('saveAnnotations')}
-                </button>
-              </div>
+              <p class="muted small annotation-help">{t('annotationsHelp')}</p>
             </>
           )}
         </section>

@@ -53,7 +53,7 @@ export function ReviewPage() {
       {loaded.loading && !loaded.data ? (
         <p class="muted">{t('loading')}</p>
       ) : queue.length === 0 ? (
-        <p class="empty">{t('reviewQueueEmpty')}</p>
+        !loaded.error && <p class="empty">{t('reviewQueueEmpty')}</p>
       ) : (
         <ul class="review-list" data-testid="review-queue">
           {queue.map((entry) => (

@@ -72,6 +72,7 @@ export function TrainPage() {
     try {
       const overrides = overridesFor(algorithm.parameters, choices);
       const model = await sdk.train(algorithm.algorithm_id, name.trim() || defaultModelName(algorithm.algorithm_id), overrides, useAll ? undefined : [...picked]);
+      app.setLicence('active'); // training is refused without one
       navigate(`#/models?model=${encodeURIComponent(String(model.model_id))}`);
     } catch (caught) {
       setError(caught);
@@ -105,7 +106,7 @@ export function TrainPage() {
                 <span class="algorithm-text">
                   <strong>{a.name}</strong> <code>{a.algorithm_id}</code>
                   <span class="small muted block">
-                    {t('learnsFrom')}: {a.type === 'supervised' ? t('supervised') : t('unsupervised')}
+                    {t('learnsFrom')}: {typeof a.learns_from === 'string' ? a.learns_from : a.type === 'supervised' ? t('supervised') : t('unsupervised')}
                   </span>
                   {a.description && <span class="small block">{a.description}</span>}
                 </span>
@@ -123,7 +124,8 @@ export function TrainPage() {
                 {algorithm.parameters.map((p) => {
                   const choice = choices[p.algorithm_parameter_id] ?? { text: displayValue(p.value), autoTune: hasAutoTune(p) };
                   const problem = problems[p.algorithm_parameter_id];
-                  const range = describeRange(parseRange(p.range));
+                  // The server's own wording of the range when it gives one, else ours.
+                  const range = typeof p.range === 'string' && p.range ? p.range : describeRange(parseRange(p.range));
                   const inputId = `param-${p.algorithm_parameter_id}`;
                   const set = (change: Partial<ParameterChoice>) => setChoices({ ...choices, [p.algorithm_parameter_id]: { ...choice, ...change } });
                   return (

@@ -1,0 +1,268 @@
+/**
+ * The web UI end to end, in Debian's Chromium against a real server and the cookies dataset: sign in, upload
+ * (good, defect, for prediction, a long file name), annotate by dragging, train, predict, open an NG item and
+ * find its detected box drawn, review, dashboard, switch to Japanese (labels and the server's errors), and a
+ * tablet-sized screen. Screenshots of the main pages go to test/screenshots/ (git-ignored) for a person to look at.
+ */
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+
+const CHROMIUM = '/usr/bin/chromium';
+const WEB_ROOT = resolve(import.meta.dirname, '..');
+const COOKIES = process.env.KENSA_COOKIES_DIR ?? resolve(WEB_ROOT, '../../../shared/datasets/cookies');
+const SCREENSHOTS = join(WEB_ROOT, 'test', 'screenshots');
+const CLIENT = { clientId: 'web-e2e', clientSecret: 'web-e2e-secret-123' };
+// Long enough to break a careless layout (91 characters, no spaces); the server's route parameters stop at 100.
+const LONG_ID = `lot-2026-11-28-line-07-station-03-camera-left-${'x'.repeat(40)}-0001`;
+const JAPANESE = /[\u3040-\u30ff\u4e00-\u9faf]/;
+
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: install Debian's Chromium (apt-get install -y chromium) to run the web UI tests`;
+
+describe('web UI in Chromium', { skip }, () => {
+  let browser: Browser;
+  let page: Page;
+  let baseUrl: string;
+  let closeServer: () => Promise<void>;
+  const temporary: string[] = [];
+  let filesDir: string;
+
+  const shot = async (name: string) => {
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+  };
+  /** No page may scroll sideways: long ids and wide tables must wrap or truncate. */
+  const assertNoHorizontalOverflow = async (where: string) => {
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `${where}: the page is ${overflow}px wider than the window`);
+  };
+  const goto = async (hash: string) => {
+    await page.evaluate((h) => (location.hash = h), hash);
+  };
+
+  before(async () => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    // Build the UI into a private folder, so that a developer's dist/ is left alone.
+    const webDist = await mkdtemp(join(tmpdir(), 'kensa-web-dist-'));
+    const dataDir = await mkdtemp(join(tmpdir(), 'kensa-web-data-'));
+    filesDir = await mkdtemp(join(tmpdir(), 'kensa-web-files-'));
+    temporary.push(webDist, dataDir, filesDir);
+    const { build } = await import('vite');
+    await build({ configFile: join(WEB_ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: webDist, emptyOutDir: true } });
+    const { startServer } = await import('@kensa/server');
+    const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, bootstrapClients: [CLIENT], workers: 1, webDist });
+    baseUrl = server.url;
+    closeServer = server.close;
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'en-GB' });
+    page.setDefaultTimeout(20_000);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await closeServer?.();
+    for (const dir of temporary) await rm(dir, { recursive: true, force: true });
+  });
+
+  const images = async (split: string, count: number) => {
+    const dir = join(COOKIES, split);
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.jpg')).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    return names.slice(0, count).map((n) => join(dir, n));
+  };
+
+  const upload = async (files: string[], kind: 'good' | 'defect' | 'predict') => {
+    await page.locator(`input[name="upload-kind"][value="${kind}"]`).check();
+    await page.getByTestId('file-input').setInputFiles(files);
+    await page.locator('.upload-panel .button-primary').click();
+    await page.locator('.upload-panel .text-success').waitFor();
+  };
+
+  test('sign in: a wrong secret is refused readably, the right one opens the items', async () => {
+    await page.goto(`${baseUrl}/`);
+    await page.getByLabel('Client id').fill(CLIENT.clientId);
+    await page.getByLabel('Client secret').fill('not-the-secret');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('Client id and secret mismatch').waitFor();
+    await shot('01-sign-in-error');
+    await page.getByLabel('Client secret').fill(CLIENT.clientSecret);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.mainnav').waitFor();
+    assert.equal(await page.locator('h1').textContent(), 'Items');
+  });
+
+  test('upload good, defect and prediction images; a long id does not break the layout', async () => {
+    await upload(await images('train/good', 12), 'good');
+    await page.locator('.item-card').first().waitFor();
+    assert.equal(await page.locator('[data-tab="training"] .count').textContent(), '12');
+    await upload((await images('test/defect', 1)), 'defect');
+
+    // A long file name: the id shows truncated, the page never scrolls sideways.
+    const longFile = join(filesDir, `${LONG_ID}.jpg`);
+    await copyFile((await images('test/good', 1))[0], longFile);
+    await goto('#/items?tab=predict');
+    const predictFiles = [...(await images('test/defect', 4)).slice(1), ...(await images('test/good', 3)).slice(1), longFile];
+    await upload(predictFiles, 'predict');
+    await page.locator(`[data-item-id="${LONG_ID}"] img.thumb`).waitFor();
+    assert.equal(await page.locator('[data-tab="predict"] .count').textContent(), String(predictFiles.length));
+    await assertNoHorizontalOverflow('items');
+
+    // Filtering narrows the grid.
+    await page.getByTestId('item-filter').fill('station-03');
+    await page.waitForFunction(() => document.querySelectorAll('.item-grid .item-card').length === 1);
+    await shot('02-items-predict-filtered');
+    await page.getByTestId('item-filter').fill('');
+    await goto('#/items?tab=training');
+    await page.locator('.item-card img.thumb').first().waitFor();
+    await shot('03-items-training');
+  });
+
+  test('annotate a defect by dragging: draw, move, save, still there after reload', async () => {
+    const defectId = (await images('test/defect', 1))[0].replace(/^.*\/|\.jpg$/g, '');
+    await goto(`#/item/${encodeURIComponent(defectId)}`);
+    const layer = page.getByTestId('annotation-layer');
+    await page.locator('.stage-image').first().waitFor();
+    const box = (await layer.boundingBox())!;
+    // Draw from 30 % to 50 % of the image.
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.4, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 5 });
+    await page.mouse.up();
+    assert.equal(await page.getByTestId('annotation-box').count(), 1);
+    const drawn = await page.getByTestId('annotation-box').boundingBox();
+    // Move it by dragging its middle 10 % of the width to the right.
+    await page.mouse.move(drawn!.x + drawn!.width / 2, drawn!.y + drawn!.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(drawn!.x + drawn!.width / 2 + box.width * 0.1, drawn!.y + drawn!.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const moved = await page.getByTestId('annotation-box').boundingBox();
+    assert.ok(Math.abs(moved!.x - drawn!.x - box.width * 0.1) < 3, `the box moved by ${moved!.x - drawn!.x}px`);
+    await page.getByTestId('save-annotations').click();
+    await page.getByRole('status').getByText('Saved.').waitFor();
+    await shot('04-item-annotated');
+
+    await page.reload();
+    await page.getByTestId('annotation-box').waitFor();
+    const saved = await page.getByTestId('annotation-box').boundingBox();
+    // Stored in pixels of the original image, shown again where it was left.
+    assert.ok(Math.abs(saved!.x - moved!.x) < 3 && Math.abs(saved!.width - moved!.width) < 3, 'the saved box is where it was drawn');
+
+    // Keyboard: the box takes focus and Delete removes it (not saved, so the stored one stays).
+    await page.getByTestId('annotation-box').focus();
+    await page.keyboard.press('Delete');
+    assert.equal(await page.getByTestId('annotation-box').count(), 0);
+  });
+
+  test('train from the generated form and watch the model become ready', async () => {
+    await goto('#/train');
+    const algorithm = page.locator('[data-algorithm="PM"] input');
+    await algorithm.waitFor();
+    await algorithm.check();
+    // The form comes from the schema: defaults filled in; a value out of range is flagged before sending.
+    const workingSize = page.locator('input[name="working_size"]');
+    assert.equal(await workingSize.inputValue(), '256');
+    await workingSize.fill('5');
+    await page.getByText('Outside the allowed range').waitFor();
+    assert.ok(await page.getByTestId('start-training').isDisabled());
+    await workingSize.fill('64');
+    await page.getByTestId('model-name').fill('cookies-pm');
+    await shot('05-train-form');
+    await page.getByTestId('start-training').click();
+    await page.waitForURL(/#\/models/);
+    await page.locator('.model-card[data-status="active"]').waitFor({ timeout: 180_000 });
+    assert.equal(await page.locator('.model-card h2').first().textContent(), 'cookies-pm');
+    await shot('06-models');
+  });
+
+  test('predict every item and watch them turn from pending to OK / NG; an NG item shows its box', async (t) => {
+    await goto('#/predict');
+    await page.getByTestId('select-all').click();
+    await page.getByTestId('run-prediction').click();
+    await page.getByTestId('watched-items').waitFor();
+    await page.waitForFunction(
+      () => {
+        const cards = [...document.querySelectorAll('[data-testid="watched-items"] .item-card')];
+        return cards.length > 0 && cards.every((c) => c.getAttribute('data-verdict') !== 'pending');
+      },
+      undefined,
+      { timeout: 180_000 },
+    );
+    await shot('07-predict-done');
+    const ngCard = page.locator('[data-testid="watched-items"] .item-card[data-verdict="NG"]').first();
+    assert.ok(await ngCard.count(), 'at least one cookie is found defective');
+    await ngCard.locator('a.item-link').click();
+    await page.getByTestId('detected-box').first().waitFor();
+    const detected = await page.getByTestId('detected-box').first().boundingBox();
+    assert.ok(detected && detected.width > 2 && detected.height > 2, 'the detected box is drawn with a visible size');
+    if (await page.getByTestId('heatmap-toggle').isEnabled()) {
+      await page.getByTestId('heatmap-toggle').check();
+      await page.getByTestId('heatmap-opacity').fill('0.6');
+      await page.locator('.heatmap-layer img').waitFor();
+    }
+    await shot('08-item-ng-detected');
+    await assertNoHorizontalOverflow('item detail');
+    // Review: confirm the NG verdict (PATCH /api/v1/item/{id}, beyond the original).
+    await page.getByTestId('review-ng').click();
+    const outcome = page.locator('.notice-success, .notice-error').first();
+    await outcome.waitFor();
+    const text = (await outcome.textContent()) ?? '';
+    if ((await outcome.getAttribute('class'))?.includes('notice-error') && /^Not found/.test(text)) {
+      t.diagnostic('the server has no review route yet (PATCH /api/v1/item/{id} answered 404): review not checked');
+    } else {
+      assert.match(text, /Verdict recorded: NG/);
+      await page.locator('.badge-confirmed').waitFor();
+    }
+  });
+
+  test('review queue and dashboard show the predictions', async () => {
+    await goto('#/review');
+    await page.locator('.review-row, .empty').first().waitFor();
+    await shot('09-review');
+    await goto('#/dashboard');
+    await page.getByTestId('summary-table').waitFor();
+    await page.getByTestId('score-histogram').waitFor();
+    assert.ok((await page.locator('.chart .bar-ok, .chart .bar-ng').count()) > 0, 'the charts have bars');
+    await shot('10-dashboard');
+  });
+
+  test('Japanese: every label of the shell and the server errors are in Japanese', async () => {
+    await page.getByTestId('language').selectOption('ja');
+    await page.locator('[data-nav="items"]').getByText('アイテム').waitFor();
+    for (const nav of ['items', 'train', 'models', 'predict', 'review', 'dashboard']) {
+      assert.match((await page.locator(`[data-nav="${nav}"]`).textContent()) ?? '', JAPANESE, `nav ${nav}`);
+    }
+    await goto('#/items?tab=training');
+    await page.locator('.item-card').first().waitFor();
+    await shot('11-items-ja');
+    // An API error in the chosen language: the server's own Japanese title.
+    await page.getByRole('button', { name: 'サインアウト' }).click();
+    await page.getByLabel('クライアントID').fill(CLIENT.clientId);
+    await page.getByLabel('クライアントシークレット').fill('wrong');
+    await page.getByRole('button', { name: 'サインイン' }).click();
+    const error = await page.getByRole('alert').textContent();
+    assert.match(error ?? '', JAPANESE, `the error is Japanese: ${error}`);
+    await shot('12-sign-in-error-ja');
+  });
+
+  test('tablet portrait: items and an item are usable without sideways scrolling', async () => {
+    await page.getByLabel('クライアントシークレット').fill(CLIENT.clientSecret);
+    await page.getByRole('button', { name: 'サインイン' }).click();
+    await page.locator('.mainnav').waitFor();
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await goto('#/items?tab=predict');
+    await page.locator('.item-card img.thumb').first().waitFor();
+    await assertNoHorizontalOverflow('tablet items');
+    await shot('13-tablet-items');
+    await goto(`#/item/${encodeURIComponent(LONG_ID)}`);
+    await page.locator('.stage-image').first().waitFor();
+    await assertNoHorizontalOverflow('tablet item detail');
+    await shot('14-tablet-item');
+  });
+});
