@@ -80,6 +80,8 @@ test('the whole life of the original: token → licence → upload → annotate 
   assert.equal(model.progress, 1);
   assert.equal(model.parameters.find((p: any) => p.name === 'working_size').value, '96');
   assert.equal(typeof model.stats.precision.projected, 'number');
+  const inJapanese = await api.withLanguage('ja').get('/api/v1/models');
+  assert.equal(inJapanese.body.data[0].status_text, '学習完了');
 
   const predictGood = cookie('test/good', 0);
   const predictDefect = cookie('test/defect', 5);

@@ -68,11 +68,7 @@ export class WorkerPool {
     return slot;
   }
 
-  hasIdleWorker(): boolean {
-    return !this.closed && this.slots.some((s) => s.running === null);
-  }
-
-  /** Runs a named job on an idle worker (call only when hasIdleWorker()). */
+  /** Runs a named job on an idle worker (the queue never runs more jobs than the pool has workers). */
   run(jobId: number, name: string, input: unknown, onProgress: Running['onProgress']): Promise<unknown> {
     const slot = this.slots.find((s) => s.running === null);
     if (!slot || this.closed) return Promise.reject(new Error('no idle worker'));

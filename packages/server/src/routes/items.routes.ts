@@ -37,7 +37,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
         ...errors(401),
       },
     },
-  }, async (request) => ({ data: kensa.items.list(request.clientId, urlBuilder(request, kensa)) }));
+  }, async (request) => ({ data: kensa.items.list(request.clientId, urlBuilder(request, kensa), request.language) }));
 
   app.get('/api/v1/item/:item_id', {
     schema: {
@@ -54,7 +54,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
     return {
       data: kensa.items.detail(request.clientId, item_id, urlBuilder(request, kensa), {
         annotations: flag(query.show_annotations, true), assessments: flag(query.show_assessments, true),
-      }),
+      }, request.language),
     };
   });
 

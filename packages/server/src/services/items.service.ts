@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { ImageDecodeError, probeImage, renderThumbnail, DEFAULT_MAX_PIXELS } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
-import type { Message } from '../i18n/index.ts';
+import { translate, type Language, type Message } from '../i18n/index.ts';
 import { pathSegment, type DataFolder } from '../store/files.ts';
 import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
@@ -162,17 +162,16 @@ export class ItemsService {
   }
 
   /** GET /items: training, predict and archived items with a summary. */
-  list(clientId: string, urls: UrlBuilder) {
+  list(clientId: string, urls: UrlBuilder, language: Language) {
     const items = this.items.listItems(clientId);
     const firstImages = this.items.firstImages(clientId);
     const assessments = this.items.assessmentsByItem(clientId);
-    const algorithmOf = this.algorithmNames(clientId);
-    const present = (item: ItemRow) => this.presentItem(item, firstImages.get(item.pk), assessments.get(item.pk) ?? [], urls, algorithmOf);
+    const present = (item: ItemRow) => this.presentItem(item, firstImages.get(item.pk), assessments.get(item.pk) ?? [], urls);
     return {
       training: items.filter((i) => !i.archived && i.is_training).map(present),
       predict: items.filter((i) => !i.archived && !i.is_training).map(present),
       archived: items.filter((i) => i.archived).map(present),
-      summary: this.summary(items, assessments),
+      summary: this.summary(items, assessments, language),
     };
   }
 
@@ -180,7 +179,7 @@ export class ItemsService {
     return new Map(this.models.list(clientId).map((m) => [m.model_id, m.algorithm_id]));
   }
 
-  private summary(items: ItemRow[], assessments: Map<number, AssessmentRow[]>) {
+  private summary(items: ItemRow[], assessments: Map<number, AssessmentRow[]>, language: Language) {
     const training = items.filter((i) => !i.archived && i.is_training);
     const perModel = new Map<number, { OK_count: number; NG_count: number; done_count: number; confirmed_count: number; adjusted_count: number; agreed: number }>();
     for (const item of items.filter((i) => !i.is_training && !i.archived)) {
@@ -199,7 +198,7 @@ export class ItemsService {
       }
     }
     return {
-      title: 'Context #1',
+      title: translate(language, 'summaryTitle'),
       training_stats: {
         OK_count: training.filter((i) => i.good === 1).length,
         NG_count: training.filter((i) => i.good === 0).length,
@@ -212,12 +211,11 @@ export class ItemsService {
     };
   }
 
-  private presentItem(item: ItemRow, firstImage: ImageRow | undefined, assessments: AssessmentRow[], urls: UrlBuilder, algorithmOf: Map<number, string>) {
+  private presentItem(item: ItemRow, firstImage: ImageRow | undefined, assessments: AssessmentRow[], urls: UrlBuilder) {
     const byModel = groupByModel(assessments);
     const newest = newestModelOf(assessments);
     const newestRows = newest === null ? [] : byModel.get(newest)!;
     const computedGood = newest === null ? null : newestRows.every((r) => r.good === 1);
-    void algorithmOf;
     return {
       item_id: item.item_id,
       label: item.label,
@@ -237,7 +235,7 @@ export class ItemsService {
   }
 
   /** GET /item/{id}: the item with its images, annotations and every model's assessments. */
-  detail(clientId: string, itemId: string, urls: UrlBuilder, show: { annotations: boolean; assessments: boolean }) {
+  detail(clientId: string, itemId: string, urls: UrlBuilder, show: { annotations: boolean; assessments: boolean }, language: Language) {
     const item = this.items.findItem(clientId, itemId);
     if (!item) {
       if (this.items.existsForAnotherClient(clientId, itemId)) throw new ApiError(401, 'itemOfAnotherClient');
@@ -246,13 +244,13 @@ export class ItemsService {
     const images = this.items.imagesOfItem(item.pk);
     const assessments = this.items.assessmentsOfItem(item.pk);
     const algorithmOf = this.algorithmNames(clientId);
-    const base = this.presentItem(item, images[0], assessments, urls, algorithmOf);
+    const base = this.presentItem(item, images[0], assessments, urls);
     const byModel = groupByModel(assessments);
     const newest = newestModelOf(assessments);
     const newestRows = newest === null ? [] : byModel.get(newest)!;
     const newestGood = newestRows.every((r) => r.good === 1);
     const result = newest === null ? null
-      : `[${algorithmOf.get(newest) ?? '?'}] ${newestGood ? 'Good product' : 'Defected product'}`;
+      : `[${algorithmOf.get(newest) ?? '?'}] ${translate(language, newestGood ? 'resultGood' : 'resultDefect')}`;
     return {
       ...base,
       images: images.map((image) => this.presentImage(image, urls, show.annotations)),

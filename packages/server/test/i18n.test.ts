@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { en } from '../src/i18n/en.ts';
+import { ja } from '../src/i18n/ja.ts';
+import { languageOf, translate } from '../src/i18n/index.ts';
+
+test('Accept-Language picks Japanese only when it ranks above English', () => {
+  assert.equal(languageOf(undefined), 'en');
+  assert.equal(languageOf('ja'), 'ja');
+  assert.equal(languageOf('ja-JP,ja;q=0.9,en;q=0.8'), 'ja');
+  assert.equal(languageOf('en-US,en;q=0.9,ja;q=0.8'), 'en');
+  assert.equal(languageOf('fr, ja;q=0.5'), 'ja');
+  assert.equal(languageOf('de'), 'en');
+  assert.equal(languageOf('ja;q=0'), 'en');
+});
+
+test('both catalogues hold the same keys and the same {marks}; Japanese texts are translated', () => {
+  assert.deepEqual(Object.keys(ja).sort(), Object.keys(en).sort());
+  const marks = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
+  for (const key of Object.keys(en) as (keyof typeof en)[]) {
+    assert.deepEqual(marks(ja[key]), marks(en[key]), key);
+    if (en[key] !== '{text}') assert.notEqual(ja[key], en[key], `${key} is not translated`);
+  }
+});
+
+test('messages nest: a reason inside a detail is translated too', () => {
+  const params = { name: 'a.png', reason: { key: 'reasonEmpty' as const } };
+  assert.equal(translate('en', 'invalidFilenameBecause', params), 'Invalid filename a.png: the file is empty');
+  assert.equal(translate('ja', 'invalidFilenameBecause', params), '不正なファイル名 a.png: ファイルが空です');
+});
