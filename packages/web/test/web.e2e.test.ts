@@ -5,7 +5,7 @@
  * tablet-sized screen. Screenshots of the main pages go to test/screenshots/ (git-ignored) for a person to look at.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -108,9 +108,17 @@ describe('web UI in Chromium', { skip }, () => {
     await copyFile((await images('test/good', 1))[0], longFile);
     await goto('#/items?tab=predict');
     const predictFiles = [...(await images('test/defect', 4)).slice(1), ...(await images('test/good', 3)).slice(1), longFile];
-    await upload(predictFiles, 'predict');
+    // A file that is not an image is refused by the server; it stays listed with the reason, the others go in.
+    const notAnImage = join(filesDir, 'not-an-image.png');
+    await writeFile(notAnImage, 'this is text, not a PNG');
+    await upload([...predictFiles, notAnImage], 'predict');
     await page.locator(`[data-item-id="${LONG_ID}"] img.thumb`).waitFor();
     assert.equal(await page.locator('[data-tab="predict"] .count').textContent(), String(predictFiles.length));
+    const kept = page.locator('.upload-queue .file-list li');
+    assert.equal(await kept.count(), 1);
+    assert.match((await kept.textContent()) ?? '', /not-an-image\.png.*Invalid/);
+    await shot('02a-upload-refused-file-kept');
+    await page.getByRole('button', { name: 'Clear' }).click();
     await assertNoHorizontalOverflow('items');
 
     // Filtering narrows the grid.

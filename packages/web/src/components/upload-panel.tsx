@@ -117,7 +117,7 @@ export function UploadPanel(props: { defaultKind: UploadKind; kinds?: UploadKind
       {message && <p class="text-success" role="status">{message}</p>}
       <div class="actions">
         <button type="button" class="button-primary" disabled={files.length === 0 || progress !== null} onClick={start}>
-          {failures.size > 0 ? t('uploadRetry') : t('uploadStart', { count: files.length })}
+          {failures.size > 0 ? t('uploadRetry') : files.length > 0 ? t('uploadStart', { count: files.length }) : t('uploadButton')}
         </button>
         {files.length > 0 && !progress && (
           <button

@@ -69,6 +69,7 @@ export const en = {
   uploadDefect: 'Defect (training)',
   uploadPredict: 'For prediction',
   uploadStart: 'Upload {count} files',
+  uploadButton: 'Upload',
   uploading: 'Uploading… {done} of {total}',
   uploadDone: '{count} items uploaded.',
   uploadFailedKept: 'Some files were not uploaded; they are kept below so you can retry.',
@@ -157,6 +158,7 @@ export const en = {
   deleteModelConfirm: 'Delete model {name}?',
   noModels: 'No models yet. Train one first.',
   okNgImages: '{ok} OK / {ng} NG',
+  thresholdChosen: 'Threshold',
 
   predictTitle: 'Predict',
   predictIntro: 'Choose items and a model, then run. Results appear as they finish.',
@@ -270,6 +272,7 @@ export const ja: Record<MessageKey, string> = {
   uploadDefect: '不良品（学習用）',
   uploadPredict: '予測用',
   uploadStart: '{count} 件をアップロード',
+  uploadButton: 'アップロード',
   uploading: 'アップロード中… {total} 件中 {done} 件',
   uploadDone: '{count} 件のアイテムをアップロードしました。',
   uploadFailedKept: '一部のファイルはアップロードされませんでした。再試行できるよう下に残しています。',
@@ -358,6 +361,7 @@ export const ja: Record<MessageKey, string> = {
   deleteModelConfirm: 'モデル {name} を削除しますか？',
   noModels: 'まだモデルがありません。先に学習してください。',
   okNgImages: 'OK {ok} 枚 / NG {ng} 枚',
+  thresholdChosen: 'しきい値',
 
   predictTitle: '予測',
   predictIntro: 'アイテムとモデルを選んで実行します。終わったものから結果が表示されます。',

@@ -50,12 +50,20 @@ export async function loadScores(
   return out;
 }
 
-/** The model's anomaly threshold from its resolved parameters, if it has one. */
+/** The model's anomaly threshold: the one training chose (its evaluation), else a fixed one from its parameters. */
 export function modelThreshold(model: Model | null | undefined): number | null {
+  const evaluated = (model?.evaluation as { threshold?: unknown } | null | undefined)?.threshold;
+  if (typeof evaluated === 'number' && Number.isFinite(evaluated)) return evaluated;
   const parameters = model?.parameters as Record<string, unknown> | unknown[] | undefined;
   let raw: unknown;
   if (Array.isArray(parameters)) raw = (parameters as { name?: string; value?: unknown }[]).find((p) => p?.name === 'threshold')?.value;
   else raw = parameters?.threshold;
   const value = typeof raw === 'string' ? Number(raw) : raw;
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** The review queue's order: NG first (a missed defect costs most), then the scores nearest the threshold. */
+export function reviewOrder(items: readonly ScoredItem[], threshold: number | null): ScoredItem[] {
+  const distance = (s: ScoredItem) => (threshold === null ? -s.score : Math.abs(s.score - threshold));
+  return [...items].sort((a, b) => (a.label === b.label ? distance(a) - distance(b) : a.label === 'NG' ? -1 : 1));
 }

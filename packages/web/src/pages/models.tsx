@@ -4,7 +4,9 @@ import { useApp, useInterval } from '../app-context.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { formatDate, formatPercent, useI18n } from '../i18n/i18n.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
+import { modelThreshold } from '../lib/scores.ts';
 import { useLoad } from '../lib/use-load.ts';
+import { formatScore } from '../components/charts.tsx';
 
 const STATUS_LABEL: Record<string, MessageKey> = { creating: 'statusCreating', active: 'statusActive', failed: 'statusFailed' };
 
@@ -47,6 +49,8 @@ export function ModelsPage(props: { highlight: string | null }) {
           {list.map((model) => {
             const progress = typeof model.progress === 'number' ? Math.max(0, Math.min(1, model.progress)) : null;
             const highlighted = props.highlight !== null && String(model.model_id) === props.highlight;
+            const evaluation = model.evaluation as { auroc?: unknown; threshold_reason?: unknown; threshold?: unknown } | null | undefined;
+            const threshold = modelThreshold(model);
             return (
               <li key={String(model.model_id)} class={`panel model-card status-${model.status} ${highlighted ? 'highlighted' : ''}`} data-model-id={String(model.model_id)} data-status={model.status}>
                 <div class="model-head">
@@ -96,6 +100,21 @@ export function ModelsPage(props: { highlight: string | null }) {
                       {formatPercent(model.stats?.recall?.computed)} <span class="muted small">{t('computed')}</span>
                     </dd>
                   </div>
+                  {evaluation && typeof evaluation.auroc === 'number' && (
+                    <div>
+                      <dt>AUROC</dt>
+                      <dd>{evaluation.auroc.toFixed(3)}</dd>
+                    </div>
+                  )}
+                  {threshold !== null && (
+                    <div class="span-wide">
+                      <dt>{t('thresholdChosen')}</dt>
+                      <dd>
+                        {formatScore(threshold)}
+                        {typeof evaluation?.threshold_reason === 'string' && <span class="muted small block">{evaluation.threshold_reason}</span>}
+                      </dd>
+                    </div>
+                  )}
                   <div>
                     <dt>{t('created')}</dt>
                     <dd>{formatDate(model.created_at, language)}</dd>

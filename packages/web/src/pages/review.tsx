@@ -5,15 +5,8 @@ import { formatScore } from '../components/charts.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { VerdictBadge } from '../components/verdict-badge.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
-import { loadScores, modelThreshold } from '../lib/scores.ts';
-import type { ScoredItem } from '../lib/scores.ts';
+import { loadScores, modelThreshold, reviewOrder } from '../lib/scores.ts';
 import { useLoad } from '../lib/use-load.ts';
-
-/** NG first (a missed defect costs most), then the OK items whose score is nearest the threshold. */
-export function reviewOrder(items: ScoredItem[], threshold: number | null): ScoredItem[] {
-  const distance = (s: ScoredItem) => (threshold === null ? -s.score : Math.abs(s.score - threshold));
-  return [...items].sort((a, b) => (a.label === b.label ? distance(a) - distance(b) : a.label === 'NG' ? -1 : 1));
-}
 
 export function ReviewPage() {
   const { t } = useI18n();
