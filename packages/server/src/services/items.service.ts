@@ -164,7 +164,7 @@ export class ItemsService {
   /** GET /items: training, predict and archived items with a summary. */
   list(clientId: string, urls: UrlBuilder, language: Language) {
     const items = this.items.listItems(clientId);
-    const firstImages = this.items.firstImages(clientId);
+    const firstImages = this.items.firstImageIds(clientId);
     const assessments = this.items.assessmentsByItem(clientId);
     const present = (item: ItemRow) => this.presentItem(item, firstImages.get(item.pk), assessments.get(item.pk) ?? [], urls);
     return {
@@ -211,7 +211,7 @@ export class ItemsService {
     };
   }
 
-  private presentItem(item: ItemRow, firstImage: ImageRow | undefined, assessments: AssessmentRow[], urls: UrlBuilder) {
+  private presentItem(item: ItemRow, firstImageId: number | undefined, assessments: AssessmentRow[], urls: UrlBuilder) {
     const byModel = groupByModel(assessments);
     const newest = newestModelOf(assessments);
     const newestRows = newest === null ? [] : byModel.get(newest)!;
@@ -222,8 +222,8 @@ export class ItemsService {
       description: item.description,
       created_at: item.created_at,
       finished_date: item.finished_date,
-      default_image: firstImage ? urls.image(firstImage.image_id, 'raw') : null,
-      thumbnail_image: firstImage ? urls.image(firstImage.image_id, 'thumbnail') : null,
+      default_image: firstImageId !== undefined ? urls.image(firstImageId, 'raw') : null,
+      thumbnail_image: firstImageId !== undefined ? urls.image(firstImageId, 'thumbnail') : null,
       is_training_data: item.is_training === 1,
       good: item.override_good !== null ? item.override_good === 1 : item.is_training ? bool(item.good) : computedGood,
       status: item.status,
@@ -244,7 +244,7 @@ export class ItemsService {
     const images = this.items.imagesOfItem(item.pk);
     const assessments = this.items.assessmentsOfItem(item.pk);
     const algorithmOf = this.algorithmNames(clientId);
-    const base = this.presentItem(item, images[0], assessments, urls);
+    const base = this.presentItem(item, images[0]?.image_id, assessments, urls);
     const byModel = groupByModel(assessments);
     const newest = newestModelOf(assessments);
     const newestRows = newest === null ? [] : byModel.get(newest)!;

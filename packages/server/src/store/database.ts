@@ -117,6 +117,8 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX jobs_by_status ON jobs(status, job_id);
   `,
+  // Lists read each item's first image from this index without touching the table.
+  `CREATE INDEX images_by_client ON images(client_id, item_pk, image_id);`,
 ];
 
 /** Opens (or creates) the installation's database in WAL mode and brings its schema up to date. */

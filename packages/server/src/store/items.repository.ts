@@ -115,11 +115,11 @@ export class ItemsRepository {
     return this.db.prepare('SELECT * FROM images WHERE item_pk = ? ORDER BY image_id').all(itemPk) as ImageRow[];
   }
 
-  /** The first image of every item of a client, for lists. */
-  firstImages(clientId: string): Map<number, ImageRow> {
-    const rows = this.db.prepare(`SELECT * FROM images WHERE image_id IN
-      (SELECT MIN(image_id) FROM images WHERE client_id = ? GROUP BY item_pk)`).all(clientId) as ImageRow[];
-    return new Map(rows.map((r) => [r.item_pk, r]));
+  /** The id of the first image of every item of a client, for lists (read from the index alone). */
+  firstImageIds(clientId: string): Map<number, number> {
+    const rows = this.db.prepare(`SELECT item_pk, MIN(image_id) AS image_id FROM images WHERE client_id = ? GROUP BY item_pk`)
+      .raw().all(clientId) as [number, number][];
+    return new Map(rows);
   }
 
   findImage(clientId: string, imageId: number): ImageRow | undefined {
