@@ -55,7 +55,8 @@ export interface Connection {
 
 export async function connect(flags: ParsedFlags['flags']): Promise<Connection> {
   const saved = await readProfile();
-  const text = (name: string, env: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : process.env[env]);
+  // An empty value counts as unset, so `KENSA_CLIENT_ID= kensa …` falls back to the profile.
+  const text = (name: string, env: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : process.env[env]) || undefined;
   const apiUrl = text('url', 'KENSA_API_URL') ?? saved?.api_url;
   const clientId = text('client-id', 'KENSA_CLIENT_ID') ?? saved?.client_id;
   const clientSecret = text('client-secret', 'KENSA_CLIENT_SECRET') ?? (clientId === saved?.client_id ? saved?.client_secret : undefined);

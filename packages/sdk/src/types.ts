@@ -205,15 +205,16 @@ export interface Model {
   updated_at?: string;
   ok_img_count?: number;
   ng_img_count?: number;
-  parameters?: Record<string, unknown>;
+  /** The values it was trained with, defaults filled in. */
+  parameters?: { algorithm_parameter_id: number; name: string; value: string | null }[];
+  /** How it did on held-out images during training (beyond). */
+  evaluation?: Record<string, unknown> | null;
   stats?: { precision: PrecisionRecall; recall: PrecisionRecall };
   [extra: string]: unknown;
 }
 
 /** `GET /v1/models/{id}` (beyond the original): a model with its evaluation. */
-export interface ModelDetail extends Model {
-  evaluation?: Record<string, unknown> | null;
-}
+export interface ModelDetail extends Model {}
 
 export interface StatusOk {
   status: 'ok';

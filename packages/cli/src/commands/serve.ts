@@ -1,5 +1,4 @@
 import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
-import { printJson } from '../output.ts';
 
 /** `id:secret` pairs, as in `KENSA_BOOTSTRAP_CLIENT`. */
 export function parseClientPairs(values: string[]): { clientId: string; clientSecret: string }[] {
@@ -40,8 +39,17 @@ export const serveCommand: CommandSpec = {
       bootstrapClients: parseClientPairs(pairs),
       workers,
     });
-    if (flags.json) printJson({ url: server.url });
-    else console.log(`Kensa listening on ${server.url} (API at ${server.url.replace(/\/$/, '')}/api) — Ctrl-C stops it`);
+    const created = server.createdClient;
+    // One line: the process keeps running, so a script reads the first line of its output.
+    if (flags.json) console.log(JSON.stringify({ url: server.url, created_client: created ? { client_id: created.clientId, client_secret: created.clientSecret } : null }));
+    else {
+      console.log(`Kensa listening on ${server.url} (API at ${server.url.replace(/\/$/, '')}/api) — Ctrl-C stops it`);
+      if (created) {
+        // Shown once: the secret is stored only as a hash.
+        console.log(`First start: created client ${created.clientId} with secret ${created.clientSecret} and a licence.`);
+        console.log(`  kensa login --url ${server.url}/api --client-id ${created.clientId} --client-secret ${created.clientSecret}`);
+      }
+    }
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
