@@ -1,14 +1,24 @@
 import type { AlgorithmDefinition, ModelState } from './types.ts';
 import { patternMatching } from './pm/index.ts';
+import { patchSample } from './ps/index.ts';
 import { localPatternInspection } from './lp/index.ts';
+import { reconstructorInspection } from './rc/index.ts';
+import { vectorInspection } from './oc/index.ts';
+import { huntersGrove } from './if/index.ts';
+import { mixedGrove } from './rf/index.ts';
 
 /**
  * Every algorithm the engine offers, in the order the API lists them. Adding an algorithm means adding
  * its folder and one line here.
  */
 export const ALGORITHMS: AlgorithmDefinition<ModelState>[] = [
+  reconstructorInspection,
+  vectorInspection,
+  huntersGrove,
+  mixedGrove,
   patternMatching,
   localPatternInspection,
+  patchSample,
 ] as unknown as AlgorithmDefinition<ModelState>[];
 
 export const DEFAULT_ALGORITHM_ID = 'PS';
