@@ -240,6 +240,28 @@ describe('web UI in Chromium', { skip }, () => {
     await shot('10-dashboard');
   });
 
+  test('keyboard: the navigation and an item open without a mouse; a bad licence file is refused readably', async () => {
+    await goto('#/items?tab=predict');
+    await page.reload();
+    await page.locator('.item-card').first().waitFor();
+    // Tab from the top of the page: the skip link first, then the brand, the navigation, … an item.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.className), 'skip-link');
+    for (let i = 0; i < 40 && !(await page.evaluate(() => document.activeElement?.classList.contains('item-link'))); i++) {
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/item\//);
+
+    await goto('#/licence');
+    const bogus = join(filesDir, 'bogus.lic');
+    await writeFile(bogus, 'not a licence');
+    await page.getByTestId('licence-file').setInputFiles(bogus);
+    await page.getByRole('button', { name: 'Activate' }).click();
+    await page.getByRole('alert').getByText('Invalid license!').waitFor();
+    await shot('11a-licence-refused');
+  });
+
   test('Japanese: every label of the shell and the server errors are in Japanese', async () => {
     await page.getByTestId('language').selectOption('ja');
     await page.locator('[data-nav="items"]').getByText('アイテム').waitFor();

@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { uploadFiles } from '../api/session.ts';
 import type { UploadKind } from '../api/session.ts';
 import { useApp } from '../app-context.tsx';
@@ -21,6 +21,8 @@ export function UploadPanel(props: { defaultKind: UploadKind; kinds?: UploadKind
   const [message, setMessage] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
+  // Follows the page's suggestion (e.g. the items tab switched to "predict"); queued files stay.
+  useEffect(() => setKind(props.defaultKind), [props.defaultKind]);
   const kinds = props.kinds ?? ['good', 'defect', 'predict'];
   const kindLabel: Record<UploadKind, string> = { good: t('uploadGood'), defect: t('uploadDefect'), predict: t('uploadPredict') };
 

@@ -159,6 +159,9 @@ export const en = {
   noModels: 'No models yet. Train one first.',
   okNgImages: '{ok} OK / {ng} NG',
   thresholdChosen: 'Threshold',
+  reasonBestF1: 'best F1 on labelled images',
+  reasonHeldOutOk: 'from held-out OK images',
+  reasonUser: 'set by hand',
 
   predictTitle: 'Predict',
   predictIntro: 'Choose items and a model, then run. Results appear as they finish.',
@@ -362,6 +365,9 @@ export const ja: Record<MessageKey, string> = {
   noModels: 'まだモデルがありません。先に学習してください。',
   okNgImages: 'OK {ok} 枚 / NG {ng} 枚',
   thresholdChosen: 'しきい値',
+  reasonBestF1: 'ラベル付き画像で F1 が最大',
+  reasonHeldOutOk: '検証用に分けた OK 画像から決定',
+  reasonUser: '手動で設定',
 
   predictTitle: '予測',
   predictIntro: 'アイテムとモデルを選んで実行します。終わったものから結果が表示されます。',

@@ -9,6 +9,8 @@ import { useLoad } from '../lib/use-load.ts';
 import { formatScore } from '../components/charts.tsx';
 
 const STATUS_LABEL: Record<string, MessageKey> = { creating: 'statusCreating', active: 'statusActive', failed: 'statusFailed' };
+/** Why training chose its threshold (the engine's codes). */
+const REASON_LABEL: Record<string, MessageKey> = { best_f1: 'reasonBestF1', held_out_ok: 'reasonHeldOutOk', user: 'reasonUser' };
 
 export function ModelsPage(props: { highlight: string | null }) {
   const { t, language } = useI18n();
@@ -107,11 +109,15 @@ export function ModelsPage(props: { highlight: string | null }) {
                     </div>
                   )}
                   {threshold !== null && (
-                    <div class="span-wide">
+                    <div>
                       <dt>{t('thresholdChosen')}</dt>
                       <dd>
                         {formatScore(threshold)}
-                        {typeof evaluation?.threshold_reason === 'string' && <span class="muted small block">{evaluation.threshold_reason}</span>}
+                        {typeof evaluation?.threshold_reason === 'string' && (
+                          <span class="muted small block">
+                            {REASON_LABEL[evaluation.threshold_reason] ? t(REASON_LABEL[evaluation.threshold_reason]) : evaluation.threshold_reason}
+                          </span>
+                        )}
                       </dd>
                     </div>
                   )}
