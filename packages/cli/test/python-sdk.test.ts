@@ -13,7 +13,7 @@ import { COOKIES, REPO_ROOT, startLiveServer } from '../../sdk/test/live-server.
 const python = spawnSync('python3', ['--version'], { encoding: 'utf8' });
 
 describe('Python SDK against a live server', { timeout: 300_000 }, () => {
-  it('passes its unittest suite', { skip: python.status !== 0 ? 'python3 is not installed' : false }, async () => {
+  it('passes its unittest suite', { skip: python.status !== 0 ? 'python3 is not installed' : false }, async (t) => {
     const server = await startLiveServer([
       { clientId: 'py', clientSecret: 'py-secret' },
       { clientId: 'py-other', clientSecret: 'py-other-secret' },
@@ -51,6 +51,7 @@ describe('Python SDK against a live server', { timeout: 300_000 }, () => {
       const ran = Number(/Ran (\d+) tests?/.exec(run.output)?.[1] ?? 0);
       assert.ok(ran >= 8, `ran ${ran} Python tests:\n${run.output}`);
       assert.doesNotMatch(run.output, /skipped/i, run.output);
+      t.diagnostic(`${python.stdout.trim()}: ${/Ran \d+ tests? in [\d.]+s/.exec(run.output)?.[0]}, OK`);
     } finally {
       await server.close();
       await rm(work, { recursive: true, force: true });
