@@ -5,10 +5,10 @@
  * tablet-sized screen. Screenshots of the main pages go to test/screenshots/ (git-ignored) for a person to look at.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 
@@ -98,9 +98,21 @@ describe('web UI in Chromium', { skip }, () => {
   });
 
   test('upload good, defect and prediction images; a long id does not break the layout', async () => {
-    await upload(await images('train/good', 12), 'good');
+    const good = await images('train/good', 12);
+    await upload(good.slice(0, 10), 'good');
     await page.locator('.item-card').first().waitFor();
-    assert.equal(await page.locator('[data-tab="training"] .count').textContent(), '12');
+    // The other two by drag-and-drop onto the drop zone.
+    const dropped = await Promise.all(good.slice(10).map(async (path) => ({ name: basename(path), base64: (await readFile(path)).toString('base64') })));
+    const dataTransfer = await page.evaluateHandle((files) => {
+      const transfer = new DataTransfer();
+      for (const f of files) transfer.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: 'image/jpeg' }));
+      return transfer;
+    }, dropped);
+    await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer });
+    await page.getByText('2 files ready').waitFor();
+    await page.locator('.upload-panel .button-primary').click();
+    await page.locator('.upload-panel .text-success').getByText('2 items uploaded.').waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-tab="training"] .count')?.textContent === '12');
     await upload((await images('test/defect', 1)), 'defect');
 
     // A long file name: the id shows truncated, the page never scrolls sideways.

@@ -1,5 +1,4 @@
-import { useState } from 'preact/hooks';
-import { APIError } from '@kensa/sdk';
+import { useRef, useState } from 'preact/hooks';
 import { useApp } from '../app-context.tsx';
 import { ErrorNotice, SuccessNotice } from '../components/error-notice.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
@@ -9,6 +8,7 @@ export function LicencePage() {
   const { t } = useI18n();
   const app = useApp();
   const [file, setFile] = useState<File | null>(null);
+  const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [success, setSuccess] = useState<string | null>(null);
@@ -25,8 +25,6 @@ export function LicencePage() {
       app.setLicence('active');
       setSuccess(t('licenceActivated'));
     } catch (caught) {
-      // "License already exists" means this client already has one: the state is known even though it failed.
-      if (caught instanceof APIError && caught.status === 403 && caught.detail) app.setLicence('active');
       setError(caught);
       app.noticeError(caught);
     } finally {
@@ -44,10 +42,23 @@ export function LicencePage() {
         <p>{t('licenceIntro')}</p>
         <ErrorNotice error={error} onDismiss={() => setError(null)} />
         <SuccessNotice message={success} />
-        <label class="field">
+        <div class="field">
           <span>{t('licenceFile')}</span>
-          <input type="file" required onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} data-testid="licence-file" />
-        </label>
+          {/* The browser's own file button speaks the browser's language; this one speaks the page's. */}
+          <div class="file-choice">
+            <button type="button" onClick={() => input.current?.click()}>{t('chooseFile')}</button>
+            <span class="ellipsis muted">{file?.name ?? t('noFileChosen')}</span>
+          </div>
+          <input
+            ref={input}
+            type="file"
+            class="visually-hidden"
+            tabIndex={-1}
+            aria-label={t('licenceFile')}
+            onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+            data-testid="licence-file"
+          />
+        </div>
         <button type="submit" class="button-primary" disabled={!file || busy}>
           {busy ? t('activating') : t('activate')}
         </button>
