@@ -8,6 +8,8 @@ declare module 'autocannon' {
       headers?: Record<string, string>;
       connections?: number;
       duration?: number;
+      /** Requests per second over all connections (default: as fast as possible). */
+      overallRate?: number;
     }
     interface Result {
       requests: { average: number };

@@ -171,3 +171,28 @@ test('unknown routes and malformed JSON keep the envelope', async () => {
   await expectError((as) => as(alice).get('/api/nothing-here'), 404, 'routeNotFound');
   await expectError((as) => as(alice).request('POST', '/api/v1/serve', undefined, { raw: '{"item_ids": [' }), 400, 'invalidJson');
 });
+
+test('licence limits: a licence allowing no models refuses train with 403 naming the limit', async () => {
+  await createClient({ dataDir: server.dataDir, clientId: 'dave', clientSecret: 'dave-secret' });
+  const dave = await new Api(server.url).login('dave', 'dave-secret');
+  const limited = await issueLicense({ dataDir: server.dataDir, clientId: 'dave', days: 30, limits: { max_models: 0 } });
+  assert.equal((await dave.request('POST', '/api/v1/license', undefined, { form: licenceForm(limited) })).status, 200);
+  await expectError((as) => as(dave).post('/api/v1/train', { algorithm_id: 'PM', name: 'x' }), 403, 'licenseLimitReached',
+    (d, l) => assert.equal(d, l === 'en' ? 'The license allows at most 0 models' : 'このライセンスで作成できるモデルは最大 0 個です'));
+});
+
+test('repeated failed logins are slowed down', async () => {
+  const anonymous = new Api(server.url);
+  const attempt = async () => {
+    const started = performance.now();
+    const answer = await anonymous.post('/api/auth/token', { client_id: 'bob', client_secret: 'guess', grant_type: 'client_credentials' });
+    assert.equal(answer.status, 401);
+    return performance.now() - started;
+  };
+  const first = await attempt();
+  for (let i = 0; i < 6; i++) await attempt();
+  const later = await attempt();
+  assert.ok(later >= 350 && later > first, `8th failure took ${later.toFixed(0)} ms, the first ${first.toFixed(0)} ms`);
+  // The right secret still works (and resets the count).
+  await new Api(server.url).login('bob', 'bob-secret');
+});
