@@ -2,4 +2,5 @@
 // Runs the TypeScript entry through tsx, so the command works straight from a clone.
 import { register } from 'tsx/esm/api';
 register();
-await import('../src/main.ts');
+const { main } = await import('../src/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { APIError } from '@kensa/sdk';
 import { benchCommand } from './commands/bench.ts';
 import { clientCommand } from './commands/client.ts';
@@ -89,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('kensa.js')) {
+// Run directly (`node --import tsx packages/cli/src/main.ts …`); bin/kensa.js calls main() itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -22,21 +22,23 @@ export interface Progress {
  * A bar redrawn in place when stdout is a terminal; otherwise one plain line per change (none with `--json`,
  * whose readers want stdout alone). Both go to stderr so stdout stays the command's result.
  */
-export function createProgress(label: string, options: { json?: boolean } = {}): Progress {
+export function createProgress(label: string, options: { json?: boolean; percent?: boolean } = {}): Progress {
   const interactive = Boolean(process.stdout.isTTY && process.stderr.isTTY);
   let last = '';
   let drawn = false;
   return {
     update(done, total, note = '') {
       const fraction = total > 0 ? Math.min(1, done / total) : 0;
+      const count = options.percent ? `${Math.round(fraction * 100)}%` : `${done}/${total}`;
       if (interactive) {
         const width = 30;
         const filled = Math.round(fraction * width);
-        process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${note}`.padEnd(80) + '');
+        // \x1b[2K clears the line first, so a shorter note leaves nothing of the longer one behind.
+        process.stderr.write(`\r\x1b[2K${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${count}${note ? ` ${note}` : ''}`);
         drawn = true;
         return;
       }
-      const line = `${label}: ${done}/${total}${note ? ` ${note}` : ''}`;
+      const line = `${label}: ${count}${note ? ` ${note}` : ''}`;
       if (line !== last && !options.json) process.stderr.write(`${line}\n`);
       last = line;
     },

@@ -46,11 +46,11 @@ export const trainCommand: CommandSpec = {
     let model = await sdk.train(algorithm, name, values, itemIds);
     await remember();
     if (flags.wait) {
-      const progress = createProgress(`Training ${model.name}`, { json: flags.json === true });
+      const progress = createProgress(`Training ${model.name}`, { json: flags.json === true, percent: true });
       try {
         model = await sdk.waitForModel(model.model_id, {
           timeoutMs,
-          onProgress: (m) => progress.update(Math.round((m.progress ?? 0) * 100), 100, m.status),
+          onProgress: (m) => progress.update(m.progress ?? 0, 1, m.status === 'creating' ? m.status_text ?? '' : m.status),
         });
         progress.finish();
       } catch (error) {
