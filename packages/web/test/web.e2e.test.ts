@@ -109,9 +109,9 @@ describe('web UI in Chromium', { skip }, () => {
       return transfer;
     }, dropped);
     await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer });
-    await page.getByText('2 files ready').waitFor();
+    await page.getByText('Ready to upload: 2').waitFor();
     await page.locator('.upload-panel .button-primary').click();
-    await page.locator('.upload-panel .text-success').getByText('2 items uploaded.').waitFor();
+    await page.locator('.upload-panel .text-success').getByText('Uploaded: 2 items.').waitFor();
     await page.waitForFunction(() => document.querySelector('[data-tab="training"] .count')?.textContent === '12');
     await upload((await images('test/defect', 1)), 'defect');
 
@@ -272,6 +272,21 @@ describe('web UI in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Activate' }).click();
     await page.getByRole('alert').getByText('Invalid license!').waitFor();
     await shot('11a-licence-refused');
+  });
+
+  test('several images into one item; the item shows each of them', async () => {
+    await goto('#/items?tab=predict');
+    await page.locator('.one-item summary').click();
+    await page.locator('.one-item input').fill('two-sides');
+    await upload((await images('test/good', 6)).slice(4, 6), 'predict');
+    await goto('#/item/two-sides');
+    const tabs = page.locator('.image-tab');
+    await tabs.first().waitFor();
+    assert.equal(await tabs.count(), 2);
+    const firstName = await page.locator('.facts dd').nth(0).textContent();
+    await tabs.nth(1).click();
+    await page.waitForFunction((name) => document.querySelectorAll('.facts dd')[0]?.textContent !== name, firstName);
+    await shot('11b-item-two-images');
   });
 
   test('Japanese: every label of the shell and the server errors are in Japanese', async () => {

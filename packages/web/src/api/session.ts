@@ -102,8 +102,11 @@ export async function uploadFiles(
   files: readonly File[],
   kind: UploadKind,
   onProgress: (done: number, total: number) => void,
-  batchSize = 8,
+  options: { itemId?: string; batchSize?: number } = {},
 ): Promise<UploadOutcome> {
+  const batchSize = options.batchSize ?? 8;
+  // Several images of one product (e.g. its six sides) go into one item when an item id is given.
+  const uploadOptions = options.itemId ? { itemId: options.itemId } : {};
   const isGood = kind === 'good' ? true : kind === 'defect' ? false : undefined;
   const itemIds: string[] = [];
   const failed: UploadOutcome['failed'] = [];
@@ -112,7 +115,7 @@ export async function uploadFiles(
   for (let start = 0; start < files.length; start += batchSize) {
     const batch = files.slice(start, start + batchSize);
     try {
-      const answer = await session.sdk.upload(batch, isGood);
+      const answer = await session.sdk.upload(batch, isGood, uploadOptions);
       itemIds.push(...answer.item_ids);
     } catch (error) {
       if (!(error instanceof APIError) || error.status === 0 || batch.length === 1) {
@@ -120,7 +123,7 @@ export async function uploadFiles(
       } else {
         for (const file of batch) {
           try {
-            itemIds.push(...(await session.sdk.upload([file], isGood)).item_ids);
+            itemIds.push(...(await session.sdk.upload([file], isGood, uploadOptions)).item_ids);
           } catch (singleError) {
             failed.push({ file, error: singleError });
           }

@@ -20,6 +20,7 @@ export function UploadPanel(props: { defaultKind: UploadKind; kinds?: UploadKind
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
+  const [oneItem, setOneItem] = useState('');
   const input = useRef<HTMLInputElement>(null);
   // Follows the page's suggestion (e.g. the items tab switched to "predict"); queued files stay.
   useEffect(() => setKind(props.defaultKind), [props.defaultKind]);
@@ -37,7 +38,7 @@ export function UploadPanel(props: { defaultKind: UploadKind; kinds?: UploadKind
   const start = async () => {
     if (files.length === 0 || progress) return;
     setMessage(null);
-    const outcome = await uploadFiles(app.session, files, kind, (done, total) => setProgress({ done, total }));
+    const outcome = await uploadFiles(app.session, files, kind, (done, total) => setProgress({ done, total }), { itemId: oneItem.trim() || undefined });
     setProgress(null);
     const reasons = new Map<File, string>();
     for (const { file, error } of outcome.failed) {
@@ -95,6 +96,13 @@ export function UploadPanel(props: { defaultKind: UploadKind; kinds?: UploadKind
           </label>
         ))}
       </fieldset>
+      <details class="one-item">
+        <summary>{t('oneItemTitle')}</summary>
+        <label class="field">
+          <span class="small muted">{t('oneItemHelp')}</span>
+          <input value={oneItem} pattern="[A-Za-z0-9._\-]+" placeholder="box-0001" onInput={(e) => setOneItem(e.currentTarget.value)} />
+        </label>
+      </details>
       {files.length > 0 && (
         <div class="upload-queue">
           <p>{t('uploadQueued', { count: files.length })}</p>
