@@ -2,7 +2,7 @@ import { APIError, ModelFailedError, WaitTimeoutError } from './errors.ts';
 import { toNamedBlobs, type FileInput } from './files.ts';
 import type {
   AccessToken, Algorithm, AnnotationInput, InspectResponse, ItemDetail, ItemsResponse, Model, ModelDetail,
-  ParameterOverride, Processes, ServeResponse, StatusOk, Target, UploadResponse,
+  ParameterOverride, Processes, ServeResponse, StatusOk, UploadResponse,
 } from './types.ts';
 
 export type Language = 'en' | 'ja';
@@ -34,8 +34,6 @@ export interface WaitOptions {
 export interface UploadOptions {
   /** Put all files of this upload into one item with several images (beyond the original). */
   itemId?: string;
-  /** Inspection target (product line) the items belong to (beyond the original). */
-  target?: string;
 }
 
 export interface UploadFolderOptions extends UploadOptions {
@@ -198,14 +196,12 @@ export class VisualInspectionSDK {
     modelName: string,
     params: readonly ParameterOverride[] | ParameterValues = [],
     itemIds?: readonly string[],
-    options: { target?: string } = {},
   ): Promise<Model> {
     const overrides = Array.isArray(params)
       ? (params as ParameterOverride[]).map((p) => ({ algorithm_parameter_id: p.algorithm_parameter_id, value: encodeValue(p.value) }))
       : Object.keys(params).length ? await this.resolveParameters(algorithmId, params as ParameterValues) : [];
     const body: Record<string, unknown> = { algorithm_id: algorithmId, name: modelName, override_params: overrides };
     if (itemIds) body.item_ids = itemIds;
-    if (options.target) body.target = options.target;
     return this.request('POST', '/v1/train', { json: body });
   }
 
@@ -222,7 +218,6 @@ export class VisualInspectionSDK {
         form.append('training', isGood === undefined ? 'false' : 'true');
         if (isGood !== undefined) form.append('good', isGood ? 'true' : 'false');
         if (options.itemId) form.append('item_id', options.itemId);
-        if (options.target) form.append('target', options.target);
         return form;
       },
     });
@@ -251,17 +246,7 @@ export class VisualInspectionSDK {
     return this.request('GET', '/v1/workers');
   }
 
-  // ---- Beyond the original -------------------------------------------------------------------------------
-
-  /** Inspection targets (product lines) of this client. */
-  getTargets(): Promise<Target[]> {
-    return this.request('GET', '/v1/targets');
-  }
-
-  /** Adds an inspection target; items and models can then be kept apart by it. */
-  createTarget(name: string): Promise<Target> {
-    return this.request('POST', '/v1/targets', { json: { name } });
-  }
+  // ---- Beyond the original (the contract's newer routes; each needs a server that has the route) -----------
 
   /** One model with its stats and evaluation. */
   getModel(modelId: number | string): Promise<ModelDetail> {

@@ -237,12 +237,6 @@ export interface Processes {
   predicting: string[];
 }
 
-export interface Target {
-  target_id?: number | string;
-  name: string;
-  [extra: string]: unknown;
-}
-
 export interface InspectResult {
   file_name: string;
   good: boolean;
