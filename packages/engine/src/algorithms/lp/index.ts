@@ -55,8 +55,13 @@ function trainingOffsets(maxShift: number): [number, number][] {
 }
 const searchOffsets = (maxShift: number) => offsets(maxShift, Math.max(1, Math.round(maxShift / 2)));
 
-/** Floors keep a cell that barely varied in training from calling every speck of noise a defect. */
-const NOISE_VARIANCE = 1e-4;
+/**
+ * Floors keep a cell that barely varied in training (a plain background) from calling every speck of noise
+ * or change of exposure a defect: a spread of at least 0.06 in [0, 1] intensity units. Measured on cookies:
+ * floor 0.01 put the strongest box on the real defect in 3 of 32 masked images, 0.04 in 14, 0.06 in 17
+ * (pixel AUROC 0.906 → 0.931), 0.1 in 9.
+ */
+const NOISE_VARIANCE = 0.06 ** 2;
 const RESIDUAL_FLOOR_FRACTION = 0.1;
 
 function gridOf(state: Pick<LocalPatternState, 'width' | 'height' | 'patchWidth' | 'patchHeight' | 'step'>): PatchGrid {
