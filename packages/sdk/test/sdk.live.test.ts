@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { APIError, VisualInspectionSDK, type ItemDetail, type Model } from '../src/index.ts';
+import { APIError, VisualInspectionSDK, WaitTimeoutError, type ItemDetail, type Model } from '../src/index.ts';
 import { cookie, fastestAlgorithm, QUICK_PARAMS, startLiveServer, type LiveServer } from './live-server.ts';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
@@ -185,6 +185,9 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     }
     const listed = await alpha.getItems();
     assert.ok(listed.predict.some((i) => i.item_id === 'line-good' && i.status === 'done'));
+    // An item nobody served never finishes: the wait gives up with its own error, naming the item.
+    const idle = await alpha.upload([cookie('test/good', 'test-normal-3.jpg')]);
+    await assert.rejects(alpha.waitForItems(idle.item_ids, { timeoutMs: 300, intervalMs: 100 }), (error: Error) => error instanceof WaitTimeoutError && /test-normal-3/.test(error.message));
   });
 
   it('throws the documented item and upload errors', async () => {
