@@ -8,8 +8,8 @@ import { languageOf, render, translate, type Message, type MessageKey, type Mess
 export class ApiError extends Error {
   readonly status: number;
   readonly title: MessageKey;
-  readonly detail: Message | Message[] | null;
-  constructor(status: number, title: MessageKey, detail: Message | Message[] | null = null) {
+  readonly detail: Message | Message[] | string | null;
+  constructor(status: number, title: MessageKey, detail: Message | Message[] | string | null = null) {
     super(title);
     this.name = 'ApiError';
     this.status = status;

@@ -57,6 +57,7 @@ export const ja: Record<MessageKey, string> = {
   badParameter: 'パラメータ {name}（algorithm_parameter_id {id}）が不正です: {reason}',
   modelStillTraining: 'モデル {id} はまだ学習中です',
   missingField: 'フィールド {field} がありません',
+  modelFileMissing: 'モデルファイルをマルチパートのフィールド "model" で送ってください',
 
   statusQueued: '空いているワーカーを待っています',
   statusDecoding: '画像をデコードしています',

@@ -3,7 +3,9 @@ import { dirname } from 'node:path';
 import {
   deserializeModel, predictImage, renderHeatmap, resizeMap, renderOverlay, serializeModel, trainModel, type TrainedModel,
 } from '@kensa/engine';
-import type { ImagePrediction, PredictInput, PredictOutput, TrainInput, TrainOutput, WorkerJobName } from './protocol.ts';
+import type {
+  ImagePrediction, InspectInput, InspectOutput, PredictInput, PredictOutput, ReadModelInput, ReadModelOutput, TrainInput, TrainOutput, WorkerJobName,
+} from './protocol.ts';
 
 /** What a handler gets besides its input: progress reporting and cancellation. */
 export interface HandlerContext {
@@ -81,8 +83,38 @@ async function predict(input: PredictInput, context: HandlerContext): Promise<Pr
   return { predictions };
 }
 
+async function inspect(input: InspectInput, context: HandlerContext): Promise<InspectOutput> {
+  const model = await loadModel(input.blobPath);
+  const results: InspectOutput['results'] = [];
+  for (const file of input.files) {
+    if (context.signal.aborted) throw new Error('Inspection was cancelled');
+    const prediction = await predictImage(model, new Uint8Array(await readFile(file.path)));
+    results.push({
+      fileName: file.fileName, score: prediction.score, good: prediction.good, label: prediction.label, threshold: prediction.threshold,
+      detectionAccuracy: prediction.detectionAccuracy,
+      boxes: prediction.boxes.map((b) => ({ x_min: b.x_min, x_max: b.x_max, y_min: b.y_min, y_max: b.y_max, score: b.score })),
+    });
+  }
+  return { results };
+}
+
+async function readModel(input: ReadModelInput): Promise<ReadModelOutput> {
+  const model = deserializeModel(new Uint8Array(await readFile(input.path)));
+  return {
+    algorithm: model.algorithm,
+    params: model.params as Record<string, unknown>,
+    evaluation: {
+      auroc: model.evaluation.auroc, aurocSource: model.evaluation.aurocSource, threshold: model.evaluation.threshold,
+      thresholdReason: model.evaluation.thresholdReason, confusion: model.evaluation.confusion,
+    },
+    trainedOn: model.trainedOn,
+  };
+}
+
 /** Every job a worker can run, by name. */
 export const WORKER_HANDLERS: Record<WorkerJobName, Handler> = {
   train: train as Handler,
   predict: predict as Handler,
+  inspect: inspect as Handler,
+  'read-model': readModel as Handler,
 };

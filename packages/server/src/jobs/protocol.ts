@@ -54,5 +54,32 @@ export interface PredictOutput {
   predictions: ImagePrediction[];
 }
 
-export const WORKER_JOB_NAMES = ['train', 'predict'] as const;
-export type WorkerJobName = (typeof WORKER_JOB_NAMES)[number];
+/** Synchronous inspection: predictions of files in the answer, nothing rendered or stored. */
+export interface InspectInput {
+  blobPath: string;
+  files: { path: string; fileName: string }[];
+}
+
+export interface InspectOutput {
+  results: (Omit<ImagePrediction, 'imageId'> & { fileName: string; label: 'OK' | 'NG' })[];
+}
+
+/** Reading a model file someone brings (import): checked and summarised off the event loop. */
+export interface ReadModelInput {
+  path: string;
+}
+
+export interface ReadModelOutput {
+  algorithm: string;
+  params: Record<string, unknown>;
+  evaluation: TrainOutput['evaluation'];
+  trainedOn: TrainOutput['trainedOn'];
+}
+
+/** Jobs kept in the database queue (they survive restarts). */
+export const QUEUED_JOB_NAMES = ['train', 'predict'] as const;
+export type QueuedJobName = (typeof QUEUED_JOB_NAMES)[number];
+/** Jobs run for one request, not persisted (their caller waits for them). */
+export const TRANSIENT_JOB_NAMES = ['inspect', 'read-model'] as const;
+export type TransientJobName = (typeof TRANSIENT_JOB_NAMES)[number];
+export type WorkerJobName = QueuedJobName | TransientJobName;

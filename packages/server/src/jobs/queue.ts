@@ -1,6 +1,6 @@
 import type { JobRow, JobsRepository } from '../store/jobs.repository.ts';
 import { WorkerCrashError, type WorkerPool } from './pool.ts';
-import { WORKER_JOB_NAMES, type WorkerJobName } from './protocol.ts';
+import { QUEUED_JOB_NAMES, type QueuedJobName, type TransientJobName } from './protocol.ts';
 
 /** A job that ran this many times without finishing (restarts, crashes) is failed, not retried again. */
 export const MAX_ATTEMPTS = 3;
@@ -25,20 +25,23 @@ export interface JobHandler {
 export class JobQueue {
   private closing = false;
   private readonly active = new Map<number, Promise<void>>();
+  /** Jobs of one request (inspect, reading a model file): not persisted, served before queued jobs. */
+  private readonly transient: { name: TransientJobName; input: unknown; resolve(output: unknown): void; reject(error: Error): void }[] = [];
+  private transientCount = 0;
 
   constructor(
     private readonly jobs: JobsRepository,
     private readonly pool: WorkerPool,
-    private readonly handlers: Record<WorkerJobName, JobHandler>,
+    private readonly handlers: Record<QueuedJobName, JobHandler>,
   ) {
-    for (const name of WORKER_JOB_NAMES) if (!handlers[name]) throw new Error(`job ${name} has no handler`);
-    for (const name of Object.keys(handlers)) if (!WORKER_JOB_NAMES.includes(name as WorkerJobName)) throw new Error(`job ${name} has no worker handler`);
+    for (const name of QUEUED_JOB_NAMES) if (!handlers[name]) throw new Error(`job ${name} has no handler`);
+    for (const name of Object.keys(handlers)) if (!QUEUED_JOB_NAMES.includes(name as QueuedJobName)) throw new Error(`job ${name} has no worker handler`);
   }
 
   /** After a start: jobs the last process left running run again, or fail once they were tried too often. */
   recover(): void {
     for (const job of this.jobs.interrupted()) {
-      const handler = this.handlers[job.name as WorkerJobName];
+      const handler = this.handlers[job.name as QueuedJobName];
       if (job.attempts >= MAX_ATTEMPTS) {
         this.jobs.finish(job.job_id, 'failed', `interrupted ${job.attempts} times`);
         handler?.onAbandoned?.(job);
@@ -50,7 +53,7 @@ export class JobQueue {
     this.pump();
   }
 
-  enqueue(name: WorkerJobName, clientId: string, payload: unknown): JobRow {
+  enqueue(name: QueuedJobName, clientId: string, payload: unknown): JobRow {
     const job = this.jobs.enqueue(name, clientId, payload);
     queueMicrotask(() => this.pump());
     return job;
@@ -68,10 +71,29 @@ export class JobQueue {
     this.pool.abort(jobId);
   }
 
-  /** Starts queued jobs while workers are free. */
+  /** Runs a job for a waiting request on the next free worker; nothing is stored. */
+  runNow(name: TransientJobName, input: unknown): Promise<unknown> {
+    if (this.closing) return Promise.reject(new WorkerCrashError('server stopped'));
+    return new Promise((resolve, reject) => {
+      this.transient.push({ name, input, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Starts transient, then queued jobs while workers are free. */
   pump(): void {
     // Counted here, not asked of the pool: a claimed job holds its place while it prepares its input.
     while (!this.closing && this.active.size < this.pool.size) {
+      const waiting = this.transient.shift();
+      if (waiting) {
+        const id = -(++this.transientCount);
+        const run = this.pool.run(id, waiting.name, waiting.input, () => {}).then(waiting.resolve, waiting.reject).finally(() => {
+          this.active.delete(id);
+          this.pump();
+        });
+        this.active.set(id, run);
+        continue;
+      }
       const job = this.jobs.claimNext();
       if (!job) return;
       const run = this.execute(job).finally(() => {
@@ -83,7 +105,7 @@ export class JobQueue {
   }
 
   private async execute(job: JobRow): Promise<void> {
-    const handler = this.handlers[job.name as WorkerJobName];
+    const handler = this.handlers[job.name as QueuedJobName];
     try {
       const input = await handler.prepare(job);
       if (input === null) {
@@ -113,6 +135,7 @@ export class JobQueue {
   /** Stops taking jobs, stops the workers and puts interrupted jobs back in the queue. */
   async close(): Promise<void> {
     this.closing = true;
+    for (const waiting of this.transient.splice(0)) waiting.reject(new WorkerCrashError('server stopped'));
     await this.pool.close();
     await Promise.allSettled([...this.active.values()]);
   }

@@ -18,6 +18,38 @@ function urlBuilder(request: FastifyRequest, kensa: Installation): UrlBuilder {
   };
 }
 
+/**
+ * Streams every file part of a multipart request to a temporary file (limits enforced while streaming)
+ * and collects the fields; on any error the temporary files are removed.
+ */
+export async function receiveFiles(request: FastifyRequest, kensa: Installation, limits: UploadLimits) {
+  if (!request.isMultipart()) throw new ApiError(400, 'noImagesToUpload');
+  const files: UploadedFile[] = [];
+  const fields: Record<string, string> = {};
+  try {
+    for await (const part of request.parts({ limits: { files: limits.maxFilesPerRequest, fileSize: limits.maxFileBytes, fields: 50, fieldSize: 10_000 } })) {
+      if (part.type === 'field') {
+        fields[part.fieldname] = String(part.value);
+        continue;
+      }
+      const temporaryPath = kensa.files.temporaryPath();
+      files.push({ fileName: part.filename, temporaryPath });
+      await pipeline(part.file, createWriteStream(temporaryPath));
+      if (part.file.truncated) {
+        throw new ApiError(413, 'fileTooLarge', message('fileSizeLimit', { megabytes: Math.round(limits.maxFileBytes / 1e6) }));
+      }
+    }
+  } catch (error) {
+    await removeTemporary(kensa, files);
+    throw error;
+  }
+  return { files, fields };
+}
+
+async function removeTemporary(kensa: Installation, files: UploadedFile[]) {
+  await Promise.all(files.map((f) => kensa.files.remove(kensa.files.relative(f.temporaryPath))));
+}
+
 const flag = (value: string | undefined, fallback: boolean) => (value === undefined ? fallback : !['false', '0', 'no'].includes(value.toLowerCase()));
 
 export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: UploadLimits) {
@@ -70,31 +102,73 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
       response: { 200: data({ type: 'object', properties: { item_ids: { type: 'array', items: { type: 'string' } } } }), ...errors(400, 401, 413) },
     },
   }, async (request) => {
-    if (!request.isMultipart()) throw new ApiError(400, 'noImagesToUpload');
-    const files: UploadedFile[] = [];
-    const fields: Record<string, string> = {};
-    try {
-      for await (const part of request.parts({ limits: { files: limits.maxFilesPerRequest, fileSize: limits.maxFileBytes, fields: 50, fieldSize: 10_000 } })) {
-        if (part.type === 'field') {
-          fields[part.fieldname] = String(part.value);
-          continue;
-        }
-        const temporaryPath = kensa.files.temporaryPath();
-        files.push({ fileName: part.filename, temporaryPath });
-        await pipeline(part.file, createWriteStream(temporaryPath));
-        if (part.file.truncated) {
-          throw new ApiError(413, 'fileTooLarge', message('fileSizeLimit', { megabytes: Math.round(limits.maxFileBytes / 1e6) }));
-        }
-      }
-    } catch (error) {
-      await Promise.all(files.map((f) => kensa.files.remove(kensa.files.relative(f.temporaryPath))));
-      throw error;
-    }
+    const { files, fields } = await receiveFiles(request, kensa, limits);
     const training = (fields.training ?? 'false').toLowerCase() === 'true';
     const good = fields.good === undefined || fields.good === '' || fields.good.toLowerCase() === 'null' ? null : fields.good.toLowerCase() === 'true';
     const itemId = fields.item_id ? fields.item_id : null;
     const itemIds = await kensa.items.upload(request.clientId, files, { training, good, itemId });
     return { data: { item_ids: itemIds } };
+  });
+
+  app.patch('/api/v1/item/:item_id', {
+    schema: {
+      tags: ['items'],
+      summary: "Review an item (beyond): confirm its verdict (same good) or override it; on a training item, set its label",
+      security: bearer,
+      params: { type: 'object', properties: { item_id: { type: 'string' } } },
+      body: { type: 'object', required: ['good'], properties: { good: { type: 'boolean' } } },
+      response: { 200: data(ref('ItemDetail')), ...errors(400, 401, 404) },
+    },
+  }, async (request) => {
+    const { item_id } = request.params as { item_id: string };
+    const { good } = request.body as { good: boolean };
+    return { data: kensa.items.review(request.clientId, item_id, good, urlBuilder(request, kensa), request.language) };
+  });
+
+  app.post('/api/v1/inspect', {
+    schema: {
+      tags: ['items'],
+      summary: 'Synchronous inspection (beyond): multipart files[0]…, optional model_id, store=true; results in the answer',
+      description: 'Nothing is stored unless `store` is `true`; then the files also become predict items, predicted in the background with the same model.',
+      consumes: ['multipart/form-data'],
+      security: bearer,
+      response: {
+        200: data({
+          type: 'object',
+          properties: {
+            results: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  file_name: { type: 'string' }, good: { type: 'boolean' }, score: { type: 'number' }, label: { type: 'string' },
+                  detected_objects: { type: 'integer' }, detection_accuracy: { type: 'number' },
+                  boxes: { type: 'array', items: { type: 'object', properties: { x_min: { type: 'number' }, x_max: { type: 'number' }, y_min: { type: 'number' }, y_max: { type: 'number' }, score: { type: 'number' } } } },
+                  heatmap_url: { type: ['string', 'null'] },
+                },
+              },
+            },
+            model_id: { type: 'integer' },
+            model_version: { type: 'string' },
+          },
+        }),
+        ...errors(400, 401, 403, 413),
+      },
+    },
+  }, async (request) => {
+    const { files, fields } = await receiveFiles(request, kensa, limits);
+    try {
+      const checked = await kensa.items.checkFiles(files, null);
+      const store = (fields.store ?? '').toLowerCase() === 'true';
+      const { model, results } = await kensa.models.inspect(request.clientId, checked.map((c) => ({ path: c.file.temporaryPath, fileName: c.file.fileName })), fields.model_id ?? null);
+      if (store) {
+        const itemIds = await kensa.items.upload(request.clientId, files, { training: false, good: null, itemId: null });
+        kensa.models.serve(request.clientId, { item_ids: itemIds, model_id: model.model_id });
+      }
+      return { data: { results, model_id: model.model_id, model_version: model.version } };
+    } finally {
+      await removeTemporary(kensa, files);
+    }
   });
 
   app.post('/api/v1/image/:image_id/annotation', {

@@ -1,9 +1,16 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import { ApiError, message } from '../http/errors.ts';
 import type { Installation } from '../context.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
+import { receiveFiles } from './items.routes.ts';
 import type { ServeRequest, TrainRequest } from '../services/models.service.ts';
 
 const id = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' }] };
+
+/** Model files can be large (memory banks); they are streamed to disk like uploads. */
+const MAX_MODEL_FILE_BYTES = 2_000_000_000;
 
 export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
   app.get('/api/v1/algorithms', {
@@ -16,6 +23,45 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
   app.get('/api/v1/models', {
     schema: { tags: ['models'], summary: "The client's models", security: bearer, response: { 200: data({ type: 'array', items: ref('Model') }), ...errors(401) } },
   }, async (request) => ({ data: kensa.models.list(request.clientId, request.language) }));
+
+  app.get('/api/v1/models/:model_id', {
+    schema: {
+      tags: ['models'], summary: 'One model with its stats and evaluation (beyond)', security: bearer,
+      params: { type: 'object', properties: { model_id: { type: 'string' } } },
+      response: { 200: data(ref('Model')), ...errors(401, 404) },
+    },
+  }, async (request) => ({ data: kensa.models.get(request.clientId, (request.params as { model_id: string }).model_id, request.language) }));
+
+  app.post('/api/v1/models/:model_id/export', {
+    schema: {
+      tags: ['models'], summary: 'The model as one portable file (beyond)', security: bearer,
+      params: { type: 'object', properties: { model_id: { type: 'string' } } },
+      response: { 200: { description: 'application/octet-stream', type: 'string', format: 'binary' }, ...errors(400, 401, 404) },
+    },
+  }, async (request, reply) => {
+    const file = kensa.models.exportFile(request.clientId, (request.params as { model_id: string }).model_id);
+    const info = await stat(file.path).catch(() => null);
+    if (!info) throw new ApiError(404, 'modelsNotFound');
+    reply.header('content-type', 'application/octet-stream').header('content-length', info.size)
+      .header('content-disposition', `attachment; filename="${file.fileName}"`);
+    return reply.send(createReadStream(file.path));
+  });
+
+  app.post('/api/v1/models/import', {
+    schema: {
+      tags: ['models'], summary: 'Install a model file made by export (beyond): multipart field "model"', security: bearer,
+      consumes: ['multipart/form-data'],
+      response: { 200: data(ref('Model')), ...errors(400, 401, 403, 413) },
+    },
+  }, async (request) => {
+    const { files } = await receiveFiles(request, kensa, { maxFileBytes: MAX_MODEL_FILE_BYTES, maxFilesPerRequest: 1, maxPixels: 0 });
+    try {
+      if (files.length === 0) throw new ApiError(400, 'invalidRequest', message('modelFileMissing'));
+      return { data: await kensa.models.importFile(request.clientId, files[0].temporaryPath, files[0].fileName, request.language) };
+    } finally {
+      await Promise.all(files.map((f) => kensa.files.remove(kensa.files.relative(f.temporaryPath))));
+    }
+  });
 
   app.delete('/api/v1/model', {
     schema: {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
-import { ImageDecodeError, probeImage, renderThumbnail, DEFAULT_MAX_PIXELS } from '@kensa/engine';
+import { ImageDecodeError, probeImage, renderThumbnail, DEFAULT_MAX_PIXELS, type ImageInfo } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
 import { translate, type Language, type Message } from '../i18n/index.ts';
 import { pathSegment, type DataFolder } from '../store/files.ts';
@@ -26,6 +26,15 @@ export interface AnnotationInput {
   y_min: number;
   y_max: number;
   notes?: string | null;
+}
+
+/** A file that passed the checks, with what the checks learned. */
+export interface CheckedFile {
+  file: UploadedFile;
+  itemId: string;
+  bytes: Buffer;
+  thumbnail: Buffer;
+  info: ImageInfo;
 }
 
 /** Builds the image URLs of answers; the route knows the base URL and the client's media token. */
@@ -74,48 +83,55 @@ export class ItemsService {
   ) {}
 
   /**
+   * Checks every file by name and content (decoded once: size, EXIF, and a thumbnail, which also finds
+   * truncated data); throws one 400 naming every refused file, or returns them all ready to store.
+   */
+  async checkFiles(files: UploadedFile[], itemIdOverride: string | null): Promise<CheckedFile[]> {
+    if (files.length === 0) throw new ApiError(400, 'noImagesToUpload');
+    if (itemIdOverride !== null && 'reason' in itemIdOf(`${itemIdOverride}.x`)) {
+      throw new ApiError(400, 'invalidRequest', message('invalidFilenameBecause', { name: itemIdOverride, reason: message('reasonBadName') }));
+    }
+    const problems: Message[] = [];
+    const accepted: CheckedFile[] = [];
+    const seen = new Set<string>();
+    for (const file of files) {
+      const parsed = itemIdOf(file.fileName);
+      if ('reason' in parsed) {
+        problems.push(message('invalidFilenameBecause', { name: file.fileName, reason: parsed.reason }));
+        continue;
+      }
+      const itemId = itemIdOverride ?? parsed.itemId;
+      const key = itemIdOverride ? file.fileName : itemId;
+      if (seen.has(key)) {
+        problems.push(message('invalidFilenameBecause', { name: file.fileName, reason: message('reasonDuplicateName') }));
+        continue;
+      }
+      seen.add(key);
+      const bytes = await readFile(file.temporaryPath);
+      try {
+        const info = await probeImage(bytes, { maxPixels: this.maxPixels });
+        const thumbnail = await renderThumbnail(bytes);
+        accepted.push({ file, itemId, bytes, thumbnail, info });
+      } catch (error) {
+        problems.push(message('invalidFilenameBecause', { name: file.fileName, reason: reasonOf(error, this.maxPixels) }));
+      }
+    }
+    if (problems.length > 0) throw new ApiError(400, 'invalidRequest', problems);
+    return accepted;
+  }
+
+  /**
    * Stores uploaded images: every file is checked by name and content (decoded once for size, EXIF and
    * a thumbnail) before anything is kept, so a refused upload changes nothing.
    */
   async upload(clientId: string, files: UploadedFile[], options: UploadOptions): Promise<string[]> {
     try {
-      if (files.length === 0) throw new ApiError(400, 'noImagesToUpload');
-      if (options.itemId !== null && 'reason' in itemIdOf(`${options.itemId}.x`)) {
-        throw new ApiError(400, 'invalidRequest', message('invalidFilenameBecause', { name: options.itemId, reason: message('reasonBadName') }));
-      }
-      const problems: Message[] = [];
-      type Accepted = { file: UploadedFile; itemId: string; bytes: Buffer; thumbnail: Buffer; info: Awaited<ReturnType<typeof probeImage>> };
-      const accepted: Accepted[] = [];
-      const seen = new Set<string>();
-      for (const file of files) {
-        const parsed = itemIdOf(file.fileName);
-        if ('reason' in parsed) {
-          problems.push(message('invalidFilenameBecause', { name: file.fileName, reason: parsed.reason }));
-          continue;
-        }
-        const itemId = options.itemId ?? parsed.itemId;
-        const key = options.itemId ? file.fileName : itemId;
-        if (seen.has(key)) {
-          problems.push(message('invalidFilenameBecause', { name: file.fileName, reason: message('reasonDuplicateName') }));
-          continue;
-        }
-        seen.add(key);
-        const bytes = await readFile(file.temporaryPath);
-        try {
-          const info = await probeImage(bytes, { maxPixels: this.maxPixels });
-          // The thumbnail decodes every pixel, which also finds truncated or corrupt data.
-          const thumbnail = await renderThumbnail(bytes);
-          accepted.push({ file, itemId, bytes, thumbnail, info });
-        } catch (error) {
-          problems.push(message('invalidFilenameBecause', { name: file.fileName, reason: reasonOf(error, this.maxPixels) }));
-        }
-      }
-      if (problems.length > 0) throw new ApiError(400, 'invalidRequest', problems);
+      const accepted = await this.checkFiles(files, options.itemId);
 
       const itemIds: string[] = [];
       const written: string[] = [];
       try {
-        const plans: { entry: Accepted; sha256: string; rawPath: string; thumbnailPath: string }[] = [];
+        const plans: { entry: CheckedFile; sha256: string; rawPath: string; thumbnailPath: string }[] = [];
         for (const entry of accepted) {
           const sha256 = createHash('sha256').update(entry.bytes).digest('hex');
           const folder = `images/${pathSegment(clientId)}/${pathSegment(entry.itemId)}`;
@@ -291,6 +307,28 @@ export class ItemsService {
       exif_metadata: JSON.parse(image.exif_json) as Record<string, unknown>,
       annotations: showAnnotations ? this.items.annotationsOfImage(image.image_id).map(presentAnnotation) : [],
     };
+  }
+
+  /**
+   * PATCH /item/{id} (beyond): a person's verdict. On a predicted item it confirms the computed verdict
+   * (same `good`) or overrides it; on a training item it sets the label.
+   */
+  review(clientId: string, itemId: string, good: boolean, urls: UrlBuilder, language: Language) {
+    const item = this.items.findItem(clientId, itemId);
+    if (!item) {
+      if (this.items.existsForAnotherClient(clientId, itemId)) throw new ApiError(401, 'itemOfAnotherClient');
+      throw new ApiError(404, 'itemNotFound');
+    }
+    if (item.is_training) {
+      this.items.updateItemLabel(item.pk, true, good);
+      this.items.setReview(item.pk, null);
+    } else {
+      const assessments = this.items.assessmentsOfItem(item.pk);
+      const newest = newestModelOf(assessments);
+      const computedGood = newest === null ? null : assessments.filter((a) => a.model_id === newest).every((a) => a.good === 1);
+      this.items.setReview(item.pk, computedGood === good ? null : good);
+    }
+    return this.detail(clientId, itemId, urls, { annotations: true, assessments: true }, language);
   }
 
   /** POST /image/{id}/annotation: replaces that image's boxes after checking each one. */

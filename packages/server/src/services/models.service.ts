@@ -5,7 +5,7 @@ import { ApiError, message } from '../http/errors.ts';
 import { render, type Language, type Message } from '../i18n/index.ts';
 import type { JobHandler, JobQueue } from '../jobs/queue.ts';
 import { WorkerCrashError } from '../jobs/pool.ts';
-import type { PredictInput, PredictOutput, TrainInput, TrainOutput } from '../jobs/protocol.ts';
+import type { InspectInput, InspectOutput, PredictInput, PredictOutput, ReadModelOutput, TrainInput, TrainOutput } from '../jobs/protocol.ts';
 import { nowIso } from '../store/database.ts';
 import { pathSegment, type DataFolder } from '../store/files.ts';
 import type { JobRow } from '../store/jobs.repository.ts';
@@ -135,6 +135,80 @@ export class ModelsService {
     };
   }
 
+  /** GET /models/{id} (beyond): one model with its evaluation. */
+  get(clientId: string, modelId: string, language: Language) {
+    const model = /^\d+$/.test(modelId) ? this.models.find(clientId, Number(modelId)) : undefined;
+    if (!model) throw new ApiError(404, 'modelsNotFound');
+    return this.present(model, language);
+  }
+
+  /** POST /models/{id}/export (beyond): the trained model's file, portable to another installation. */
+  exportFile(clientId: string, modelId: string): { path: string; fileName: string } {
+    const model = /^\d+$/.test(modelId) ? this.models.find(clientId, Number(modelId)) : undefined;
+    if (!model) throw new ApiError(404, 'modelsNotFound');
+    if (model.status !== 'active' || !model.blob_path) throw new ApiError(400, 'modelNotReady', message('modelStillTraining', { id: model.model_id }));
+    return { path: this.files.absolute(model.blob_path), fileName: `${model.name.replace(/[^A-Za-z0-9_.-]+/g, '_')}.kensa-model` };
+  }
+
+  /**
+   * POST /models/import (beyond): a model file from `export` becomes a trained model of this client
+   * (checked in a worker: format, checksum, algorithm and its version) and, as the newest, the active one.
+   */
+  async importFile(clientId: string, temporaryPath: string, fileName: string, language: Language) {
+    const limits = this.licenses.requireActive(clientId);
+    if (limits.max_models !== null && this.models.count(clientId) >= limits.max_models) {
+      throw new ApiError(403, 'licenseLimitReached', message('licenseMaxModels', { max: limits.max_models }));
+    }
+    let summary: ReadModelOutput;
+    try {
+      summary = await this.queue.runNow('read-model', { path: temporaryPath }) as ReadModelOutput;
+    } catch (error) {
+      throw new ApiError(400, 'invalidRequest', error instanceof Error ? error.message : String(error));
+    }
+    const algorithm = algorithmById(summary.algorithm);
+    const model = this.models.insert({
+      client_id: clientId,
+      name: fileName.replace(/\.kensa-model$/, '') || `imported ${summary.algorithm}`,
+      algorithm_id: summary.algorithm,
+      algorithm_type: algorithm?.type ?? 'unsupervised',
+      overrides_json: '{}',
+      parameters_json: JSON.stringify(summary.params),
+      item_pks_json: '[]',
+      ok_img_count: summary.trainedOn.ok,
+      ng_img_count: summary.trainedOn.ng,
+    }, message('statusDone'));
+    await this.files.adopt(temporaryPath, this.blobPathOf(model));
+    this.models.markTrained(model.model_id, {
+      blobPath: this.blobPathOf(model), parametersJson: JSON.stringify(summary.params), evaluationJson: JSON.stringify(summary.evaluation),
+      ok: summary.trainedOn.ok, ng: summary.trainedOn.ng,
+    }, message('statusDone'));
+    return this.present(this.models.findById(model.model_id)!, language);
+  }
+
+  /** The model a prediction uses: the one named, else the client's active one; 400 when there is none. */
+  servingModel(clientId: string, modelId: number | string | null | undefined): ModelRow {
+    const model = modelId !== undefined && modelId !== null && modelId !== ''
+      ? this.models.find(clientId, Number(modelId))
+      : this.models.activeModel(clientId);
+    if (!model || model.status !== 'active' || !model.blob_path) throw new ApiError(400, 'noAvailableModel');
+    return model;
+  }
+
+  /** POST /inspect (beyond): predictions of checked files in the answer, computed in a worker. */
+  async inspect(clientId: string, files: { path: string; fileName: string }[], modelId: string | null) {
+    this.licenses.requireActive(clientId);
+    const model = this.servingModel(clientId, modelId);
+    const input: InspectInput = { blobPath: this.files.absolute(model.blob_path!), files };
+    const output = await this.queue.runNow('inspect', input) as InspectOutput;
+    return {
+      model,
+      results: output.results.map((r) => ({
+        file_name: r.fileName, good: r.good, score: r.score, label: r.label, detected_objects: r.boxes.length,
+        detection_accuracy: r.detectionAccuracy, boxes: r.boxes, heatmap_url: null as string | null,
+      })),
+    };
+  }
+
   /** POST /train: validates everything, stores the model as "creating" and queues its training. */
   train(clientId: string, request: TrainRequest, language: Language) {
     const limits = this.licenses.requireActive(clientId);
@@ -215,10 +289,7 @@ export class ModelsService {
     const unique = [...new Set(request.item_ids.map(String))];
     const items = this.items.findItems(clientId, unique);
     if (unique.length === 0 || items.length !== unique.length) throw new ApiError(404, 'itemsNotFound');
-    const model = request.model_id !== undefined && request.model_id !== null
-      ? this.models.find(clientId, Number(request.model_id))
-      : this.models.activeModel(clientId);
-    if (!model || model.status !== 'active' || !model.blob_path) throw new ApiError(400, 'noAvailableModel');
+    const model = this.servingModel(clientId, request.model_id);
     if (limits.max_predictions_per_month !== null) {
       const images = items.reduce((n, item) => n + this.items.imagesOfItem(item.pk).length, 0);
       if (this.items.countPredictedSince(clientId, monthStart()) + images > limits.max_predictions_per_month) {

@@ -102,6 +102,11 @@ export class ItemsRepository {
     this.db.prepare('UPDATE items SET is_training = ?, good = ? WHERE pk = ?').run(isTraining ? 1 : 0, good === null ? null : good ? 1 : 0, pk);
   }
 
+  /** A person's review: confirmed, with the verdict overridden (override_good) or not (null). */
+  setReview(pk: number, overrideGood: boolean | null): void {
+    this.db.prepare('UPDATE items SET confirmed = 1, override_good = ? WHERE pk = ?').run(overrideGood === null ? null : overrideGood ? 1 : 0, pk);
+  }
+
   setItemsPending(pks: number[]): void {
     const update = this.db.prepare(`UPDATE items SET status = 'pending', finished_date = NULL WHERE pk = ?`);
     for (const pk of pks) update.run(pk);

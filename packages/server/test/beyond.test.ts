@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Api, cookie, parameterId, startTestServer, type TestServer } from './helpers.ts';
+
+/** Routes beyond the original: review, model detail, export/import, synchronous inspection. */
+let server: TestServer;
+let other: TestServer;
+let api: Api;
+let modelId: number;
+
+before(async () => {
+  server = await startTestServer();
+  other = await startTestServer();
+  api = await new Api(server.url).login('alice', 'alice-secret');
+  await api.upload([0, 1, 2, 3].map((i) => cookie('train/good', i)), { training: 'true', good: 'true' });
+  const workingSize = await parameterId(api, 'PM', 'working_size');
+  const trained = await api.post('/api/v1/train', { algorithm_id: 'PM', name: 'portable', override_params: [{ algorithm_parameter_id: workingSize, value: 96 }] });
+  modelId = trained.body.data.model_id;
+  assert.equal((await api.waitForModel(modelId)).status, 'active');
+});
+after(async () => {
+  await server.dispose();
+  await other.dispose();
+});
+
+test('GET /models/{id}; review confirms or overrides a verdict and feeds computed precision/recall', async () => {
+  const detail = await api.get(`/api/v1/models/${modelId}`);
+  assert.equal(detail.body.data.model_id, modelId);
+  assert.equal(typeof detail.body.data.evaluation.threshold, 'number');
+  assert.equal((await api.get('/api/v1/models/999')).status, 404);
+
+  const uploaded = await api.upload([cookie('test/defect', 3)], { training: 'false' });
+  const [itemId] = uploaded.body.data.item_ids;
+  await api.post('/api/v1/serve', { item_ids: [itemId] });
+  await api.waitForItems([itemId]);
+  const computed = (await api.get(`/api/v1/item/${itemId}`)).body.data.computed_assessment.good;
+  // The person says the opposite of the model: an override.
+  const reviewed = await api.request('PATCH', `/api/v1/item/${itemId}`, { good: !computed });
+  assert.equal(reviewed.status, 200, JSON.stringify(reviewed.body));
+  assert.equal(reviewed.body.data.confirmed_assessment, true);
+  assert.equal(reviewed.body.data.override_assessment, true);
+  assert.equal(reviewed.body.data.good, !computed);
+  const model = (await api.get(`/api/v1/models/${modelId}`)).body.data;
+  // One confirmed item the model got wrong: if it said NG, precision is 0; if it said OK, recall is 0.
+  if (computed === false) assert.equal(model.stats.precision.computed, 0);
+  else assert.equal(model.stats.recall.computed, 0);
+  const summary = (await api.get('/api/v1/items')).body.data.summary.predict_stats[0];
+  assert.deepEqual([summary.confirmed_count, summary.adjusted_count, summary.accuracy], [1, 1, 0]);
+});
+
+test('export → import on another installation → synchronous inspection there, storing nothing', async () => {
+  const exported = await fetch(`${server.url}/api/v1/models/${modelId}/export`, { method: 'POST', headers: { authorization: `Bearer ${api.token}` } });
+  assert.equal(exported.status, 200);
+  assert.equal(exported.headers.get('content-type'), 'application/octet-stream');
+  const bytes = new Uint8Array(await exported.arrayBuffer());
+  assert.equal(new TextDecoder().decode(bytes.subarray(0, 8)), 'KENSAMDL');
+
+  const remote = await new Api(other.url).login('bob', 'bob-secret');
+  const form = new FormData();
+  form.append('model', new Blob([bytes]), 'portable.kensa-model');
+  const imported = await remote.request('POST', '/api/v1/models/import', undefined, { form });
+  assert.equal(imported.status, 200, JSON.stringify(imported.body));
+  assert.equal(imported.body.data.status, 'active');
+  assert.equal(imported.body.data.algorithm_id, 'PM');
+
+  const corrupt = new FormData();
+  const broken = bytes.slice();
+  broken[broken.length - 100] ^= 0xff;
+  corrupt.append('model', new Blob([broken]), 'broken.kensa-model');
+  const refused = await remote.request('POST', '/api/v1/models/import', undefined, { form: corrupt });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.errors.detail, /checksum/);
+
+  const inspectForm = new FormData();
+  const good = cookie('test/good', 2);
+  const defect = cookie('test/defect', 7);
+  inspectForm.append('files[0]', new Blob([good.bytes]), good.name);
+  inspectForm.append('files[1]', new Blob([defect.bytes]), defect.name);
+  const inspected = await remote.request('POST', '/api/v1/inspect', undefined, { form: inspectForm });
+  assert.equal(inspected.status, 200, JSON.stringify(inspected.body));
+  assert.equal(inspected.body.data.model_id, imported.body.data.model_id);
+  assert.deepEqual(inspected.body.data.results.map((r: any) => r.file_name), [good.name, defect.name]);
+  for (const result of inspected.body.data.results) {
+    assert.equal(typeof result.good, 'boolean');
+    assert.equal(result.label, result.good ? 'OK' : 'NG');
+    assert.equal(result.detected_objects, result.boxes.length);
+  }
+  const items = (await remote.get('/api/v1/items')).body.data;
+  assert.deepEqual([items.training, items.predict], [[], []], 'inspect stored nothing');
+});
