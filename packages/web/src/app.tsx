@@ -21,15 +21,19 @@ export function App() {
   const [session, setSession] = useState<Session | null>(() => Session.restore(language));
   const [signInNotice, setSignInNotice] = useState<string | null>(null);
 
-  const setLanguage = useCallback((next: Language) => {
-    localStorage.setItem('kensa.language', next);
-    setLanguageState(next);
-  }, []);
+  const setLanguage = useCallback(
+    (next: Language) => {
+      localStorage.setItem('kensa.language', next);
+      // Before the re-render: pages reload server texts in their effects, which run before this component's.
+      session?.setLanguage(next);
+      setLanguageState(next);
+    },
+    [session],
+  );
 
   useEffect(() => {
     document.documentElement.lang = language;
-    session?.setLanguage(language);
-  }, [language, session]);
+  }, [language]);
 
   const signOut = useCallback((notice: string | null = null) => {
     Session.forget();

@@ -298,6 +298,11 @@ describe('web UI in Chromium', { skip }, () => {
     await goto('#/items?tab=training');
     await page.locator('.item-card').first().waitFor();
     await shot('11-items-ja');
+    // Texts the server writes (algorithm descriptions) follow the language too.
+    await goto('#/train');
+    await page.locator('[data-algorithm="PM"]').waitFor();
+    assert.match((await page.locator('[data-algorithm="PM"]').textContent()) ?? '', JAPANESE);
+    await shot('11c-train-ja');
     // An API error in the chosen language: the server's own Japanese title.
     await page.getByRole('button', { name: 'サインアウト' }).click();
     await page.getByLabel('クライアントID').fill(CLIENT.clientId);
@@ -308,7 +313,18 @@ describe('web UI in Chromium', { skip }, () => {
     await shot('12-sign-in-error-ja');
   });
 
+  test('an ended session sends the person back to sign in, saying why', async () => {
+    await page.evaluate(() => {
+      const stored = JSON.parse(sessionStorage.getItem('kensa.session')!);
+      sessionStorage.setItem('kensa.session', JSON.stringify({ ...stored, accessToken: 'expired-or-forged' }));
+    });
+    await page.reload();
+    await page.locator('.sign-in .notice-info').waitFor();
+    assert.match((await page.locator('.sign-in .notice-info').textContent()) ?? '', JAPANESE);
+  });
+
   test('tablet portrait: items and an item are usable without sideways scrolling', async () => {
+    await page.getByLabel('クライアントID').fill(CLIENT.clientId);
     await page.getByLabel('クライアントシークレット').fill(CLIENT.clientSecret);
     await page.getByRole('button', { name: 'サインイン' }).click();
     await page.locator('.mainnav').waitFor();

@@ -8,7 +8,7 @@ import { loadScores, modelThreshold } from '../lib/scores.ts';
 import { useLoad } from '../lib/use-load.ts';
 
 export function DashboardPage() {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const app = useApp();
   const { sdk } = app.session;
   const loaded = useLoad(async () => {
@@ -16,7 +16,7 @@ export function DashboardPage() {
     const active = models.find((m) => m.active && m.status === 'active') ?? null;
     const scores = active ? await loadScores(sdk, items.predict, active.model_id) : [];
     return { summary: items.summary, models, active, scores };
-  }, [app.session]);
+  }, [app.session, language]); // the summary title comes translated
 
   const data = loaded.data;
   const modelName = (id: unknown, models: Model[]) => models.find((m) => String(m.model_id) === String(id))?.name ?? String(id);

@@ -16,7 +16,7 @@ export function ModelsPage(props: { highlight: string | null }) {
   const { t, language } = useI18n();
   const app = useApp();
   const { sdk } = app.session;
-  const models = useLoad(() => sdk.getModels(), [app.session]);
+  const models = useLoad(() => sdk.getModels(), [app.session, language]); // status texts come translated
   const [error, setError] = useState<unknown>(null);
   const list = [...(models.data ?? [])].sort((a, b) => String(b.created_at ?? '').localeCompare(String(a.created_at ?? '')));
   const training = list.some((m) => m.status === 'creating');

@@ -25,13 +25,13 @@ function initialChoices(algorithm: Algorithm): Record<number, ParameterChoice> {
 }
 
 export function TrainPage() {
-  const { t } = useI18n();
+  const { t, language } = useI18n();
   const app = useApp();
   const { sdk } = app.session;
   const loaded = useLoad(async () => {
     const [algorithms, items] = await Promise.all([sdk.getAlgorithms(), sdk.getItems()]);
     return { algorithms, training: items.training };
-  }, [app.session]);
+  }, [app.session, language]); // descriptions come translated by the server
   const algorithms = loaded.data?.algorithms ?? [];
   const training = loaded.data?.training ?? [];
 
@@ -124,8 +124,9 @@ export function TrainPage() {
                 {algorithm.parameters.map((p) => {
                   const choice = choices[p.algorithm_parameter_id] ?? { text: displayValue(p.value), autoTune: hasAutoTune(p) };
                   const problem = problems[p.algorithm_parameter_id];
-                  // The server's own wording of the range when it gives one, else ours.
-                  const range = typeof p.range === 'string' && p.range ? p.range : describeRange(parseRange(p.range));
+                  // Numbers read the same in every language; the server's prose only when it has none.
+                  const range = describeRange(parseRange(p.range)) ?? (typeof p.range === 'string' && p.range ? p.range : null);
+                  const hints = [p.value !== null ? t('defaultValue', { value: displayValue(p.value) || '—' }) : null, range ? t('range', { range }) : null].filter(Boolean);
                   const inputId = `param-${p.algorithm_parameter_id}`;
                   const set = (change: Partial<ParameterChoice>) => setChoices({ ...choices, [p.algorithm_parameter_id]: { ...choice, ...change } });
                   return (
@@ -144,8 +145,7 @@ export function TrainPage() {
                         onInput={(e) => set({ text: e.currentTarget.value })}
                       />
                       <div id={`${inputId}-hint`} class="small muted">
-                        {p.value !== null && <span>{t('defaultValue', { value: displayValue(p.value) || '—' })} </span>}
-                        {range && <span>· {t('range', { range })}</span>}
+                        {hints.length > 0 && <span>{hints.join(' · ')}</span>}
                         {p.description && <span class="block">{String(p.description)}</span>}
                       </div>
                       {hasAutoTune(p) && (
