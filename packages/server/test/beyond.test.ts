@@ -88,3 +88,21 @@ test('export → import on another installation → synchronous inspection there
   const items = (await remote.get('/api/v1/items')).body.data;
   assert.deepEqual([items.training, items.predict], [[], []], 'inspect stored nothing');
 });
+
+test('GET /items pages with limit and cursor, and filters by status', async () => {
+  const all = (await api.get('/api/v1/items')).body.data;
+  const ids = [...all.training, ...all.predict].map((i: any) => i.item_id).sort();
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: any = (await api.get(`/api/v1/items?limit=2${cursor ? `&cursor=${cursor}` : ''}`)).body.data;
+    const pageItems = [...page.training, ...page.predict];
+    assert.ok(pageItems.length <= 2);
+    seen.push(...pageItems.map((i: any) => i.item_id));
+    cursor = page.next_cursor;
+  } while (cursor);
+  assert.deepEqual(seen.sort(), ids);
+  const done = (await api.get('/api/v1/items?status=done')).body.data;
+  assert.ok([...done.training, ...done.predict].every((i: any) => i.status === 'done'));
+  assert.equal((await api.get('/api/v1/items?limit=0')).status, 400);
+});

@@ -58,18 +58,33 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
       tags: ['items'],
       summary: 'Training, predict and archived items with a summary',
       security: bearer,
+      querystring: {
+        type: 'object',
+        properties: {
+          status: { type: 'string', enum: ['pending', 'done'] },
+          limit: { type: 'string', pattern: '^[1-9][0-9]{0,5}$', description: 'Items per page (beyond)' },
+          cursor: { type: 'string', pattern: '^[0-9]+$', description: 'next_cursor of the previous page (beyond)' },
+        },
+      },
       response: {
         200: data({
           type: 'object',
           properties: {
             training: { type: 'array', items: ref('Item') }, predict: { type: 'array', items: ref('Item') },
-            archived: { type: 'array', items: ref('Item') }, summary: ref('Summary'),
+            archived: { type: 'array', items: ref('Item') }, summary: ref('Summary'), next_cursor: { type: ['string', 'null'] },
           },
         }),
-        ...errors(401),
+        ...errors(400, 401),
       },
     },
-  }, async (request) => ({ data: kensa.items.list(request.clientId, urlBuilder(request, kensa), request.language) }));
+  }, async (request) => {
+    const query = request.query as { status?: 'pending' | 'done'; limit?: string; cursor?: string };
+    return {
+      data: kensa.items.list(request.clientId, urlBuilder(request, kensa), request.language, {
+        status: query.status, limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor,
+      }),
+    };
+  });
 
   app.get('/api/v1/item/:item_id', {
     schema: {

@@ -28,6 +28,12 @@ export interface AnnotationInput {
   notes?: string | null;
 }
 
+export interface ListQuery {
+  status?: 'pending' | 'done';
+  limit?: number;
+  cursor?: string;
+}
+
 /** A file that passed the checks, with what the checks learned. */
 export interface CheckedFile {
   file: UploadedFile;
@@ -178,16 +184,29 @@ export class ItemsService {
   }
 
   /** GET /items: training, predict and archived items with a summary. */
-  list(clientId: string, urls: UrlBuilder, language: Language) {
+  /**
+   * GET /items: training, predict and archived items with a summary of all of them. Beyond the original:
+   * `status` keeps only pending or done items; `limit` pages through the items in upload order, and
+   * `next_cursor` (null on the last page) is the `cursor` of the next page.
+   */
+  list(clientId: string, urls: UrlBuilder, language: Language, query: ListQuery = {}) {
     const items = this.items.listItems(clientId);
     const firstImages = this.items.firstImageIds(clientId);
     const assessments = this.items.assessmentsByItem(clientId);
     const present = (item: ItemRow) => this.presentItem(item, firstImages.get(item.pk), assessments.get(item.pk) ?? [], urls);
+    const after = query.cursor && /^\d+$/.test(query.cursor) ? Number(query.cursor) : 0;
+    let page = items.filter((i) => i.pk > after && (!query.status || i.status === query.status));
+    let nextCursor: string | null = null;
+    if (query.limit !== undefined && page.length > query.limit) {
+      page = page.slice(0, query.limit);
+      nextCursor = String(page[page.length - 1].pk);
+    }
     return {
-      training: items.filter((i) => !i.archived && i.is_training).map(present),
-      predict: items.filter((i) => !i.archived && !i.is_training).map(present),
-      archived: items.filter((i) => i.archived).map(present),
+      training: page.filter((i) => !i.archived && i.is_training).map(present),
+      predict: page.filter((i) => !i.archived && !i.is_training).map(present),
+      archived: page.filter((i) => i.archived).map(present),
       summary: this.summary(items, assessments, language),
+      next_cursor: nextCursor,
     };
   }
 
