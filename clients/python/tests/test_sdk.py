@@ -185,6 +185,13 @@ class OfflineTest(unittest.TestCase):
         self.assertEqual(str(error), "No match for item_id! (404)")
         self.assertIn("pointer='/api/v1/item/x'", repr(error))
 
+    def test_source_is_python_3_9(self) -> None:
+        import ast
+        import pathlib
+        package = pathlib.Path(__file__).resolve().parent.parent / "kensa"
+        for path in sorted(package.glob("*.py")):
+            ast.parse(path.read_text(encoding="utf-8"), filename=str(path), feature_version=(3, 9))
+
     def test_multipart_encoding(self) -> None:
         from kensa.sdk import _encode_multipart
         body, content_type = _encode_multipart([("training", "true")], [("files[0]", "a.png", b"\x89PNG")])

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -55,6 +55,13 @@ describe('kensa command line against a live server', { timeout: 300_000 }, () =>
     assert.equal(profile.client_id, 'cli');
     assert.ok(profile.access_token);
     assert.equal((await stat(env.KENSA_PROFILE)).mode & 0o777, 0o600);
+    // A cached token the server refuses is renewed and saved back.
+    await writeFile(env.KENSA_PROFILE, JSON.stringify({ ...profile, access_token: 'expired' }));
+    ok(await runKensa(['models'], env));
+    const renewed = JSON.parse(await readFile(env.KENSA_PROFILE, 'utf8')).access_token;
+    assert.ok(renewed && renewed !== 'expired');
+    ok(await runKensa(['models'], env));
+    assert.equal(JSON.parse(await readFile(env.KENSA_PROFILE, 'utf8')).access_token, renewed, 'a good token is kept');
   });
 
   it('uploads a folder and files for training, with plain progress lines off a terminal', async () => {
