@@ -13,3 +13,4 @@ export type { Calibration } from './calibration/calibrate.ts';
 export type { DetectedBox, Detection, DetectionSettings } from './postprocess/detect.ts';
 export { ENGINE_VERSION } from './version.ts';
 export * from './benchmark/mvtec.ts';
+export * from './samples/index.ts';

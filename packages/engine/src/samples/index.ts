@@ -117,14 +117,14 @@ export function encodeSampleImage(sample: RenderedSample, format: SampleFormat =
 export function encodeSampleMask(sample: RenderedSample): Promise<Buffer> {
   return sharp(Buffer.from(sample.mask.buffer, sample.mask.byteOffset, sample.mask.byteLength), {
     raw: { width: sample.width, height: sample.height, channels: 1 },
-  }).png({ compressionLevel: 9 }).toBuffer();
+  }).toColourspace('b-w').png({ compressionLevel: 9 }).toBuffer();
 }
 
-export interface ExportOptions extends SampleSetOptions {
+export interface SampleExportOptions extends SampleSetOptions {
   format?: SampleFormat;
 }
 
-export interface ExportedDataset {
+export interface ExportedSampleDataset {
   dir: string;
   images: number;
   masks: number;
@@ -136,10 +136,10 @@ export interface ExportedDataset {
  * Writes a sample set in the MVTec AD layout: `train/good`, `test/good`, `test/<defect>` and
  * `ground_truth/<defect>/<name>_mask.png`, so that `kensa bench DIR` runs on it.
  */
-export async function exportSampleDataset(dir: string, options: ExportOptions): Promise<ExportedDataset> {
+export async function exportSampleDataset(dir: string, options: SampleExportOptions): Promise<ExportedSampleDataset> {
   const format = options.format ?? 'png';
   const extension = format === 'jpeg' ? 'jpg' : 'png';
-  const result: ExportedDataset = { dir, images: 0, masks: 0, boxes: {} };
+  const result: ExportedSampleDataset = { dir, images: 0, masks: 0, boxes: {} };
   const made = new Set<string>();
   const folder = async (...parts: string[]) => {
     const path = join(dir, ...parts);
