@@ -106,3 +106,21 @@ test('GET /items pages with limit and cursor, and filters by status', async () =
   assert.ok([...done.training, ...done.predict].every((i: any) => i.status === 'done'));
   assert.equal((await api.get('/api/v1/items?limit=0')).status, 400);
 });
+
+test('archive an item, then delete it with its files', async () => {
+  const uploaded = await api.upload([cookie('test/good', 5)], { training: 'false' });
+  const [itemId] = uploaded.body.data.item_ids;
+  const archived = await api.request('PATCH', `/api/v1/item/${itemId}`, { archived: true });
+  assert.equal(archived.status, 200, JSON.stringify(archived.body));
+  const lists = (await api.get('/api/v1/items')).body.data;
+  assert.ok(lists.archived.some((i: any) => i.item_id === itemId));
+  assert.ok(!lists.predict.some((i: any) => i.item_id === itemId));
+  assert.equal((await api.request('PATCH', `/api/v1/item/${itemId}`, {})).status, 400);
+
+  const rawUrl = archived.body.data.images[0].raw_url;
+  assert.equal((await fetch(rawUrl)).status, 200);
+  assert.deepEqual((await api.request('DELETE', `/api/v1/item/${itemId}`)).body, { data: { status: 'ok' } });
+  assert.equal((await api.get(`/api/v1/item/${itemId}`)).status, 404);
+  assert.equal((await fetch(rawUrl)).status, 404);
+  assert.equal((await api.request('DELETE', `/api/v1/item/${itemId}`)).status, 404);
+});

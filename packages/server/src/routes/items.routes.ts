@@ -128,16 +128,30 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   app.patch('/api/v1/item/:item_id', {
     schema: {
       tags: ['items'],
-      summary: "Review an item (beyond): confirm its verdict (same good) or override it; on a training item, set its label",
+      summary: 'Review or archive an item (beyond)',
+      description: '`good` confirms the verdict (the same value) or overrides it; on a training item it sets the label. `archived` moves the item to or from the archive.',
       security: bearer,
       params: { type: 'object', properties: { item_id: { type: 'string' } } },
-      body: { type: 'object', required: ['good'], properties: { good: { type: 'boolean' } } },
+      body: { type: 'object', minProperties: 1, additionalProperties: false, properties: { good: { type: 'boolean' }, archived: { type: 'boolean' } } },
       response: { 200: data(ref('ItemDetail')), ...errors(400, 401, 404) },
     },
   }, async (request) => {
     const { item_id } = request.params as { item_id: string };
-    const { good } = request.body as { good: boolean };
-    return { data: kensa.items.review(request.clientId, item_id, good, urlBuilder(request, kensa), request.language) };
+    const change = request.body as { good?: boolean; archived?: boolean };
+    return { data: kensa.items.review(request.clientId, item_id, change, urlBuilder(request, kensa), request.language) };
+  });
+
+  app.delete('/api/v1/item/:item_id', {
+    schema: {
+      tags: ['items'],
+      summary: 'Delete an item with its images and results (beyond)',
+      security: bearer,
+      params: { type: 'object', properties: { item_id: { type: 'string' } } },
+      response: { 200: data({ type: 'object', properties: { status: { type: 'string' } } }), ...errors(401, 404) },
+    },
+  }, async (request) => {
+    await kensa.items.remove(request.clientId, (request.params as { item_id: string }).item_id);
+    return { data: { status: 'ok' } };
   });
 
   app.post('/api/v1/inspect', {

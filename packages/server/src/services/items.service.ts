@@ -332,22 +332,40 @@ export class ItemsService {
    * PATCH /item/{id} (beyond): a person's verdict. On a predicted item it confirms the computed verdict
    * (same `good`) or overrides it; on a training item it sets the label.
    */
-  review(clientId: string, itemId: string, good: boolean, urls: UrlBuilder, language: Language) {
+  review(clientId: string, itemId: string, change: { good?: boolean; archived?: boolean }, urls: UrlBuilder, language: Language) {
+    const item = this.findOwnItem(clientId, itemId);
+    this.items.transaction(() => {
+      if (change.archived !== undefined) this.items.setArchived(item.pk, change.archived);
+      if (change.good === undefined) return;
+      if (item.is_training) {
+        this.items.updateItemLabel(item.pk, true, change.good);
+        this.items.setReview(item.pk, null);
+      } else {
+        const assessments = this.items.assessmentsOfItem(item.pk);
+        const newest = newestModelOf(assessments);
+        const computedGood = newest === null ? null : assessments.filter((a) => a.model_id === newest).every((a) => a.good === 1);
+        this.items.setReview(item.pk, computedGood === change.good ? null : change.good);
+      }
+    });
+    return this.detail(clientId, itemId, urls, { annotations: true, assessments: true }, language);
+  }
+
+  /** DELETE /item/{id} (beyond): the item, its images, annotations, results and files. */
+  async remove(clientId: string, itemId: string): Promise<void> {
+    const item = this.findOwnItem(clientId, itemId);
+    const paths = this.items.imagesOfItem(item.pk).flatMap((image) => [image.raw_path, image.thumbnail_path]);
+    paths.push(...this.items.assessmentsOfItem(item.pk).flatMap((a) => [a.overlay_path, a.heatmap_path]));
+    this.items.deleteItem(item.pk);
+    for (const path of paths) await this.files.remove(path);
+  }
+
+  private findOwnItem(clientId: string, itemId: string): ItemRow {
     const item = this.items.findItem(clientId, itemId);
     if (!item) {
       if (this.items.existsForAnotherClient(clientId, itemId)) throw new ApiError(401, 'itemOfAnotherClient');
       throw new ApiError(404, 'itemNotFound');
     }
-    if (item.is_training) {
-      this.items.updateItemLabel(item.pk, true, good);
-      this.items.setReview(item.pk, null);
-    } else {
-      const assessments = this.items.assessmentsOfItem(item.pk);
-      const newest = newestModelOf(assessments);
-      const computedGood = newest === null ? null : assessments.filter((a) => a.model_id === newest).every((a) => a.good === 1);
-      this.items.setReview(item.pk, computedGood === good ? null : good);
-    }
-    return this.detail(clientId, itemId, urls, { annotations: true, assessments: true }, language);
+    return item;
   }
 
   /** POST /image/{id}/annotation: replaces that image's boxes after checking each one. */

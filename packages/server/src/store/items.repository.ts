@@ -107,6 +107,18 @@ export class ItemsRepository {
     this.db.prepare('UPDATE items SET confirmed = 1, override_good = ? WHERE pk = ?').run(overrideGood === null ? null : overrideGood ? 1 : 0, pk);
   }
 
+  setArchived(pk: number, archived: boolean): void {
+    this.db.prepare('UPDATE items SET archived = ? WHERE pk = ?').run(archived ? 1 : 0, pk);
+  }
+
+  /** Deletes an item; its images, annotations and assessments go with it (foreign keys cascade). */
+  deleteItem(pk: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM assessments WHERE item_pk = ?').run(pk);
+      this.db.prepare('DELETE FROM items WHERE pk = ?').run(pk);
+    })();
+  }
+
   setItemsPending(pks: number[]): void {
     const update = this.db.prepare(`UPDATE items SET status = 'pending', finished_date = NULL WHERE pk = ?`);
     for (const pk of pks) update.run(pk);
