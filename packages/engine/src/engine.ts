@@ -4,7 +4,7 @@ import { applyCalibration, fitCalibration, type Calibration } from './calibratio
 import { quantile } from './calibration/quantile.ts';
 import { synthesizeDefect } from './calibration/synthetic.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
-import { decodeForTiles, stitchTileMaps, trainingTiles } from './image/tiles.ts';
+import { decodeForTiles, foldsByImage, stitchTileMaps, trainingTiles } from './image/tiles.ts';
 import { resizeMap, type FloatMap, type Raster } from './image/raster.ts';
 import { Random } from './kernels/random.ts';
 import { auroc, bestF1Threshold, confusionAt, type Confusion } from './metrics/index.ts';
@@ -103,9 +103,11 @@ async function crossFit(
   const random = new Random(options.seed + 17);
   const ok = samples.filter((s) => s.good === true);
   const ng = samples.filter((s) => s.good === false);
-  const folds = new Map<TrainingSample, number>();
-  random.shuffle([...ok]).forEach((s, i) => folds.set(s, i % 2));
-  random.shuffle([...ng]).forEach((s, i) => folds.set(s, i % 2));
+  const folds = foldsByImage(samples, random) ?? new Map<TrainingSample, number>();
+  if (folds.size === 0) {
+    random.shuffle([...ok]).forEach((s, i) => folds.set(s, i % 2));
+    random.shuffle([...ng]).forEach((s, i) => folds.set(s, i % 2));
+  }
   const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [] };
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { predictImage, trainModel } from '../src/engine.ts';
-import { boxesInTile, decodeForTiles, stitchTileMaps, tileLayout, trainingTiles } from '../src/image/tiles.ts';
+import { boxesInTile, decodeForTiles, foldsByImage, stitchTileMaps, tileLayout, trainingTiles } from '../src/image/tiles.ts';
 import { Random } from '../src/kernels/random.ts';
 
 test('tile layout covers the scaled image with overlapping tiles of working size', () => {
@@ -53,6 +53,35 @@ test('stitching keeps the highest value where tiles overlap', () => {
   });
   assert.equal(layout.tiles.length, 2);
   assert.deepEqual(Array.from(map.data.subarray(0, 10)), [1, 1, 1, 1, 2, 2, 2, 2, 2, 2]);
+});
+
+test('training tiles: labels from boxes, whole images per cross-fitting fold, memory-capped', async () => {
+  const png = (shade: number) => sharp({ create: { width: 300, height: 200, channels: 3, background: { r: shade, g: shade, b: shade } } }).png().toBuffer();
+  const images = [
+    ...await Promise.all([10, 20, 30, 40].map(async (s) => ({ bytes: await png(s), good: true as const }))),
+    { bytes: await png(50), good: false as const, boxes: [{ x_min: 10, y_min: 10, x_max: 30, y_max: 30 }] },
+    { bytes: await png(60), good: false as const }, // NG without boxes: which tile is bad is unknown
+  ];
+  const perImage = tileLayout(300, 200, 128, 64).tiles.length; // scale 0.5: 150×100 in tiles of 64
+  assert.equal(perImage, 6);
+  const samples = await trainingTiles(images, 128, 64, 0);
+  assert.equal(samples.length, 6 * perImage);
+  const ofImage = (k: number) => samples.slice(k * perImage, (k + 1) * perImage);
+  assert.ok(ofImage(0).every((s) => s.good === true && s.raster.width === 64));
+  assert.deepEqual(ofImage(4).map((s) => s.good), [false, true, true, true, true, true], 'only the tile with the box is NG');
+  assert.deepEqual(ofImage(4)[0].boxes, [{ x_min: 5, y_min: 5, x_max: 15, y_max: 15 }]);
+  assert.ok(ofImage(5).every((s) => s.good === null));
+  const folds = foldsByImage(samples, new Random(1))!;
+  for (let k = 0; k < 5; k++) assert.equal(new Set(ofImage(k).map((s) => folds.get(s))).size, 1, `image ${k} in one fold`);
+  assert.deepEqual(new Set([0, 1, 2, 3].map((k) => folds.get(ofImage(k)[0]))), new Set([0, 1]), 'OK images in both folds');
+  assert.ok(ofImage(5).every((s) => !folds.has(s)), 'unlabelled tiles are never held out');
+  assert.equal(foldsByImage(samples.map((s) => ({ ...s })), new Random(1)), null, 'plain samples: no tile folds');
+  // a budget of 10 float tiles keeps 10 (a seeded choice) plus the NG tile, which is always kept
+  const capped = await trainingTiles(images, 128, 64, 0, undefined, 10 * 64 * 64 * 3 * 4);
+  assert.ok(capped.length <= 11 && capped.length >= 10, `${capped.length} tiles kept`);
+  assert.equal(capped.filter((s) => s.good === false).length, 1);
+  const again = await trainingTiles(images, 128, 64, 0, undefined, 10 * 64 * 64 * 3 * 4);
+  assert.deepEqual(again.map((s) => s.raster.data[0]), capped.map((s) => s.raster.data[0]), 'the same seed keeps the same tiles');
 });
 
 /** A 4000×3000 grey-brown surface with fine noise; `defect` paints a dark 14×38 mark. */

@@ -100,6 +100,7 @@ export interface TilingImage {
  */
 export async function trainingTiles(
   images: TilingImage[], tileSize: number, workingSize: number, seed: number, signal?: AbortSignal,
+  budgetBytes = TRAINING_TILE_BUDGET_BYTES,
 ): Promise<TrainingSample[]> {
   const layouts: TileLayout[] = [];
   for (const image of images) {
@@ -108,7 +109,7 @@ export async function trainingTiles(
   }
   const total = layouts.reduce((n, l) => n + l.tiles.length, 0);
   const bytesPerTile = Math.max(...layouts.map((l) => l.tiles[0].width * l.tiles[0].height * 3 * 4));
-  const cap = Math.max(1, Math.floor(TRAINING_TILE_BUDGET_BYTES / bytesPerTile));
+  const cap = Math.max(1, Math.floor(budgetBytes / bytesPerTile));
   const kept = total <= cap ? null : new Set(new Random(seed + 31).sample(total, cap));
   const samples: TrainingSample[] = [];
   let index = 0;
@@ -122,10 +123,39 @@ export async function trainingTiles(
       const good = image.good === false ? ((image.boxes?.length ?? 0) > 0 ? boxes.length === 0 : null) : image.good;
       const keep = kept === null || kept.has(index) || good === false;
       index++;
-      if (keep) samples.push({ raster: tileRaster(pixels, tile), good, boxes });
+      if (keep) {
+        const sample: TrainingSample = { raster: tileRaster(pixels, tile), good, boxes };
+        sourceImage.set(sample, k);
+        samples.push(sample);
+      }
     }
   }
   return samples;
+}
+
+/** Which training image a tile came from. */
+const sourceImage = new WeakMap<TrainingSample, number>();
+
+/**
+ * Cross-fitting folds for tiles: whole images go to one fold or the other (OK images alternating, then the
+ * others), since overlapping tiles of one image in both halves would make held-out scores too optimistic.
+ * Null when the samples are not tiles.
+ */
+export function foldsByImage(samples: TrainingSample[], random: Random): Map<TrainingSample, number> | null {
+  if (samples.length === 0 || !samples.every((s) => sourceImage.has(s))) return null;
+  const images = new Map<number, TrainingSample[]>();
+  for (const s of samples) {
+    const k = sourceImage.get(s)!;
+    images.set(k, [...(images.get(k) ?? []), s]);
+  }
+  const okImages = [...images.keys()].filter((k) => images.get(k)!.every((s) => s.good === true));
+  const otherImages = [...images.keys()].filter((k) => !okImages.includes(k));
+  const folds = new Map<TrainingSample, number>();
+  for (const list of [okImages, otherImages]) {
+    // unlabelled tiles get no fold: like unlabelled images, they are trained on and never held out
+    random.shuffle(list).forEach((k, i) => images.get(k)!.forEach((s) => s.good !== null && folds.set(s, i % 2)));
+  }
+  return folds;
 }
 
 /**
