@@ -46,7 +46,6 @@ export interface UploadFolderOptions extends UploadOptions {
 }
 
 export interface ItemsQuery {
-  target?: string;
   status?: 'pending' | 'done';
   limit?: number;
   cursor?: string;
@@ -165,7 +164,7 @@ export class VisualInspectionSDK {
     return this.request('GET', '/auth/app_version', {}, false);
   }
 
-  /** Training, prediction and archived items with a summary. */
+  /** Training, prediction and archived items with a summary (`limit`/`cursor` page through them). */
   getItems(query: ItemsQuery = {}): Promise<ItemsResponse> {
     return this.request('GET', `/v1/items${queryString(query)}`);
   }
@@ -284,9 +283,22 @@ export class VisualInspectionSDK {
     });
   }
 
-  /** A person's review of an item: confirms (`good` equal to the verdict) or overrides it. */
+  /**
+   * A person's review of an item: confirms (`good` equal to the verdict) or overrides it; on a training item
+   * it sets the label.
+   */
   reviewItem(itemId: string, good: boolean): Promise<ItemDetail> {
     return this.request('PATCH', `/v1/item/${encodeURIComponent(itemId)}`, { json: { good } });
+  }
+
+  /** Moves an item to the archive (`archived` true) or back. */
+  archiveItem(itemId: string, archived = true): Promise<ItemDetail> {
+    return this.request('PATCH', `/v1/item/${encodeURIComponent(itemId)}`, { json: { archived } });
+  }
+
+  /** Deletes an item with its images and results. */
+  deleteItem(itemId: string): Promise<StatusOk> {
+    return this.request('DELETE', `/v1/item/${encodeURIComponent(itemId)}`);
   }
 
   // ---- Helpers --------------------------------------------------------------------------------------------

@@ -150,6 +150,8 @@ export interface ItemsResponse {
   predict: Item[];
   archived: Item[];
   summary: Summary;
+  /** With `limit`: the `cursor` of the next page, null on the last (beyond). */
+  next_cursor?: string | null;
 }
 
 export interface AlgorithmParameter {

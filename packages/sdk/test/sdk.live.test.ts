@@ -245,6 +245,40 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     assert.equal(afterLicence.status, 404);
   });
 
+  it('uses the routes beyond the original: model detail, export/import, inspect, review, archive, delete', async () => {
+    const detail = await alpha.getModel(model.model_id);
+    assert.equal(detail.model_id, model.model_id);
+    assert.ok(detail.evaluation && typeof detail.evaluation === 'object');
+    const exported = await alpha.exportModel(model.model_id);
+    assert.ok(exported.byteLength > 100);
+    const imported = await beta.importModel({ name: 'sdk-life.kensa', data: exported });
+    assert.equal(imported.algorithm_id, model.algorithm_id);
+    assert.equal(imported.status, 'active');
+    const inspected = await beta.inspect([cookie('test/defect', 'anomaly-3.jpg'), cookie('test/good', 'test-normal-4.jpg')], { modelId: imported.model_id });
+    assert.equal(String(inspected.model_id), String(imported.model_id));
+    assert.deepEqual(inspected.results.map((r) => r.file_name), ['anomaly-3.jpg', 'test-normal-4.jpg']);
+    for (const result of inspected.results) {
+      assert.equal(typeof result.good, 'boolean');
+      assert.equal(typeof result.score, 'number');
+      assert.equal(result.boxes.length, result.detected_objects);
+    }
+    assert.ok(!(await beta.getItems()).predict.some((i) => i.item_id === 'anomaly-3'), 'inspect stores nothing by default');
+    // A person confirms the opposite of the verdict: an override.
+    const verdict = predicted[0].computed_assessment!.good!;
+    const reviewed = await alpha.reviewItem('line-defect', !verdict);
+    assert.equal(reviewed.manual_assessment?.good, !verdict);
+    assert.equal(reviewed.override_assessment, true);
+    await alpha.archiveItem('line-good');
+    assert.ok((await alpha.getItems()).archived.some((i) => i.item_id === 'line-good'));
+    await alpha.archiveItem('line-good', false);
+    assert.deepEqual(await alpha.deleteItem('line-good'), { status: 'ok' });
+    const gone = await apiError(() => alpha.getItem('line-good'));
+    assert.equal(gone.status, 404);
+    const page = await alpha.getItems({ limit: 1 });
+    assert.equal(page.training.length + page.predict.length + page.archived.length, 1);
+    assert.equal(typeof page.next_cursor, 'string');
+  });
+
   it('deletes the model', async () => {
     assert.deepEqual(await alpha.deleteModels([model.model_id]), { status: 'ok' });
     assert.ok(!(await alpha.getModels()).some((m) => m.model_id === model.model_id));
