@@ -137,9 +137,11 @@ class VisualInspectionSDK:
     def get_version_number(self) -> str:
         return self._request("GET", "/auth/app_version", authorized=False)
 
-    def get_items(self) -> Dict[str, Any]:
-        """``{"training": [...], "predict": [...], "archived": [...], "summary": {...}}``."""
-        return self._request("GET", "/v1/items")
+    def get_items(self, status: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> Dict[str, Any]:
+        """``{"training": [...], "predict": [...], "archived": [...], "summary": {...}}``. The keyword filters are
+        beyond the original: ``status`` ("pending" | "done"), and ``limit`` / ``cursor`` (``next_cursor``) to page."""
+        query = urlencode({k: v for k, v in {"status": status, "limit": limit, "cursor": cursor}.items() if v is not None})
+        return self._request("GET", "/v1/items" + (f"?{query}" if query else ""))
 
     def get_algorithms(self) -> List[Dict[str, Any]]:
         return self._request("GET", "/v1/algorithms")
@@ -193,10 +195,28 @@ class VisualInspectionSDK:
     def get_model(self, model_id: Union[int, str]) -> Dict[str, Any]:
         return self._request("GET", f"/v1/models/{quote(str(model_id), safe='')}")
 
-    def get_items_query(self, **query: Any) -> Dict[str, Any]:
-        """``get_items`` with the newer filters (``target``, ``status``, ``limit``, ``cursor``)."""
-        text = urlencode({k: v for k, v in query.items() if v is not None})
-        return self._request("GET", "/v1/items" + (f"?{text}" if text else ""))
+    def export_model(self, model_id: Union[int, str]) -> bytes:
+        """The model as one portable file, for ``import_model`` on another installation."""
+        return self._send("POST", f"/v1/models/{quote(str(model_id), safe='')}/export")
+
+    def import_model(self, model_file: FileInput) -> Dict[str, Any]:
+        name, data = _read_file(model_file)
+        return self._multipart("/v1/models/import", [], [("model", name, data)])
+
+    def inspect(self, filenames: Union[FileInput, Sequence[FileInput]], model_id: Optional[Union[int, str]] = None,
+                store: bool = False) -> Dict[str, Any]:
+        """Synchronous inspection for a production line: ``{"results": [...], "model_id", "model_version"}`` in
+        the answer; nothing is stored unless ``store``."""
+        items: Sequence[FileInput] = [filenames] if isinstance(filenames, (str, os.PathLike, tuple)) else list(filenames)
+        files = [(f"files[{index}]",) + _read_file(item) for index, item in enumerate(items)]
+        fields = [("model_id", str(model_id))] if model_id is not None else []
+        if store:
+            fields.append(("store", "true"))
+        return self._multipart("/v1/inspect", fields, files)  # type: ignore[arg-type]
+
+    def review_item(self, item_id: str, good: bool) -> Dict[str, Any]:
+        """A person's review: confirms (``good`` equal to the verdict) or overrides it; returns the item."""
+        return self._request("PATCH", f"/v1/item/{quote(str(item_id), safe='')}", {"good": good})
 
     def download_file(self, url: str) -> bytes:
         """Bytes of a file the API links to (``url``, ``raw_url``, ``heatmap_url``), with this client's token."""
