@@ -1,5 +1,5 @@
 import { createContext } from 'preact';
-import { useContext, useEffect, useState } from 'preact/hooks';
+import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { APIError } from '@kensa/sdk';
 import type { Session } from './api/session.ts';
 
@@ -67,11 +67,35 @@ export function itemHref(itemId: string): string {
   return `#/item/${encodeURIComponent(itemId)}`;
 }
 
-/** Runs `tick` now and every `ms` while `active`; the page's live views poll with it. */
-export function useInterval(tick: () => void, ms: number, active: boolean): void {
+/**
+ * Calls `refresh` whenever the server reports progress while `active`: on its event stream when it has one
+ * (a burst of events gives one refresh), else by polling every `pollMs`.
+ */
+export function useLiveRefresh(refresh: () => void, active: boolean, pollMs = 1500): void {
+  const session = useSession();
+  const latest = useRef(refresh);
+  latest.current = refresh;
   useEffect(() => {
     if (!active) return;
-    const timer = setInterval(tick, ms);
-    return () => clearInterval(timer);
-  }, [active, ms, tick]);
+    const stop = new AbortController();
+    let timer: ReturnType<typeof setInterval> | undefined;
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const soon = () => {
+      clearTimeout(pending);
+      pending = setTimeout(() => latest.current(), 200);
+    };
+    const poll = () => {
+      if (!stop.signal.aborted && timer === undefined) timer = setInterval(() => latest.current(), pollMs);
+    };
+    // A slow poll even while events flow, in case the stream never mentions what this view shows.
+    const safety = setInterval(() => latest.current(), pollMs * 5);
+    // No stream, or a stream that ended: poll at full pace.
+    void session.followEvents(soon, stop.signal).then(poll);
+    return () => {
+      stop.abort();
+      clearInterval(timer);
+      clearInterval(safety);
+      clearTimeout(pending);
+    };
+  }, [active, pollMs, session]);
 }

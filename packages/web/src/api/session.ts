@@ -54,6 +54,44 @@ export class Session {
   }
 
   /**
+   * The server's event stream (`GET /api/v1/events`, server-sent events), read with `fetch` because
+   * `EventSource` cannot send the bearer token. Resolves `false` when the server has no such stream, so that
+   * the caller polls instead; otherwise calls `onEvent` for each event until `signal` aborts or the stream ends.
+   */
+  async followEvents(onEvent: () => void, signal: AbortSignal): Promise<boolean> {
+    const token = this.sdk.accessToken;
+    if (!token) return false;
+    let response: Response;
+    try {
+      response = await fetch(`${this.sdk.apiUrl}/v1/events`, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' }, signal });
+    } catch {
+      return false;
+    }
+    if (!response.ok || !response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+      await response.body?.cancel();
+      return false;
+    }
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return true;
+        buffer += value;
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          // Lines starting with ":" are keep-alive comments, not events.
+          if (block.split('\n').some((line) => line && !line.startsWith(':'))) onEvent();
+        }
+      }
+    } catch {
+      return true; // aborted or cut: the caller decides whether to follow again
+    }
+  }
+
+  /**
    * A URL an `<img>` can show: links the server signed (`?token=`) as they are, so that the browser caches
    * them; any other API link is fetched with the bearer token into an object URL.
    */

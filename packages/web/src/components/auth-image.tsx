@@ -20,5 +20,5 @@ export function AuthImage(props: { url: string | null | undefined; alt: string; 
     };
   }, [props.url, session]);
   if (!src) return <span class={`image-placeholder ${props.class ?? ''} ${failed ? 'image-failed' : ''}`} role="img" aria-label={props.alt} />;
-  return <img src={src} alt={props.alt} class={props.class} onLoad={props.onLoad} draggable={false} />;
+  return <img src={src} alt={props.alt} class={props.class} onLoad={props.onLoad} draggable={false} loading="lazy" decoding="async" />;
 }

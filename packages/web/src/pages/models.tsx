@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Model } from '@kensa/sdk';
-import { useApp, useInterval } from '../app-context.tsx';
+import { useApp, useLiveRefresh } from '../app-context.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { formatDate, formatPercent, useI18n } from '../i18n/i18n.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
@@ -21,7 +21,7 @@ export function ModelsPage(props: { highlight: string | null }) {
   const list = [...(models.data ?? [])].sort((a, b) => String(b.created_at ?? '').localeCompare(String(a.created_at ?? '')));
   const training = list.some((m) => m.status === 'creating');
   // Live progress while something trains; quiet reloads keep the table steady.
-  useInterval(() => void models.reload(true), 1500, training);
+  useLiveRefresh(() => void models.reload(true), training);
 
   const remove = async (model: Model) => {
     if (!confirm(t('deleteModelConfirm', { name: model.name }))) return;

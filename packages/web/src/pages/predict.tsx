@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'preact/hooks';
-import { useApp, useInterval } from '../app-context.tsx';
+import { useApp, useLiveRefresh } from '../app-context.tsx';
 import { ErrorNotice, SuccessNotice } from '../components/error-notice.tsx';
 import { Pager } from '../components/pager.tsx';
 import { UploadPanel } from '../components/upload-panel.tsx';
@@ -39,7 +39,7 @@ export function PredictPage() {
   const shown = pageOf(candidates, page, PAGE_SIZE);
   const stillRunning = items.filter((i) => watching.has(i.item_id) && i.status !== 'done').length;
   // Watch the queued items turn from pending to OK / NG.
-  useInterval(() => void loaded.reload(true), 1500, stillRunning > 0);
+  useLiveRefresh(() => void loaded.reload(true), stillRunning > 0);
 
   const toggle = (id: string) => {
     const next = new Set(picked);
