@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { APIError } from '@kensa/sdk';
 import { benchCommand } from './commands/bench.ts';
 import { clientCommand } from './commands/client.ts';
+import { demoCommand } from './commands/demo.ts';
 import { itemCommand } from './commands/item.ts';
 import { licenseCommand } from './commands/license.ts';
 import { loginCommand } from './commands/login.ts';
@@ -16,7 +17,7 @@ import { UsageError, type CommandSpec } from './flags.ts';
 /** Every `kensa` sub-command; each lives in `commands/<name>.ts`. */
 const COMMANDS: CommandSpec[] = [
   serveCommand, clientCommand, licenseCommand, loginCommand, uploadCommand, trainCommand, modelsCommand,
-  predictCommand, itemCommand, benchCommand,
+  predictCommand, itemCommand, benchCommand, demoCommand,
 ];
 
 const EXIT_CODES = [

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cookie, QUICK_PARAMS, startLiveServer, type LiveServer } from '../../sdk/test/live-server.ts';
 import { json, runKensa, type Run } from './run-kensa.ts';
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
 
 const ok = (run: Run, code = 0) => assert.equal(run.code, code, `exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
 
@@ -78,6 +80,24 @@ describe('kensa command line against a live server', { timeout: 300_000 }, () =>
     const missing = await runKensa(['upload', join(home, 'nowhere'), '--good'], env);
     ok(missing, 1);
     assert.match(missing.stderr, /No such file or folder/);
+  });
+
+  it('draws a progress bar in place on a terminal', { skip: hasScript ? false : 'util-linux `script` is not installed' }, async () => {
+    // `script` gives the command a pseudo-terminal, as a person's shell would.
+    const command = [process.execPath, '--import', 'tsx', resolve(import.meta.dirname, '../src/main.ts'), 'upload', cookie('test/good', 'test-normal-5.jpg'), cookie('test/good', 'test-normal-6.jpg'), '--predict', '--batch', '1']
+      .map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
+    const run = await new Promise<{ code: number | null; output: string }>((done, fail) => {
+      const child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (c) => (output += c));
+      child.stderr.on('data', (c) => (output += c));
+      child.on('error', fail);
+      child.on('close', (code) => done({ code, output }));
+    });
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /\r\x1b\[2KUploading \[#{15}-{15}\] 1\/2/);
+    assert.match(run.output, /\r\x1b\[2KUploading \[#{30}\] 2\/2/);
+    assert.doesNotMatch(run.output, /Uploading: /, 'no plain lines on a terminal');
   });
 
   it('trains with parameters by name and waits for the model', async () => {

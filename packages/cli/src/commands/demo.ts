@@ -1,0 +1,235 @@
+/**
+ * `kensa demo`: a sample project in one command. Procedural images (engine `samples/`) are uploaded — good
+ * ones and a few defective ones with their defects boxed for training, the rest held back — the default
+ * algorithm is trained on them, and the held-back images are predicted, so that the web UI shows real
+ * results. `--export DIR` only writes the images as an MVTec-layout dataset for `kensa bench`.
+ */
+import {
+  DEFAULT_ALGORITHM_ID, encodeSampleImage, exportSampleDataset, generateSampleSet, SAMPLE_PRODUCTS, sampleDefects,
+  type SampleCounts, type SampleFormat, type SampleImage, type SampleProduct,
+} from '@kensa/engine';
+import { ModelFailedError, type AnnotationInput, type Model, type NamedData, type VisualInspectionSDK } from '@kensa/sdk';
+import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
+import { createProgress, parseSeconds, printJson, printTable } from '../output.ts';
+import { CONNECTION_FLAGS, connect } from '../profile.ts';
+import { verdictOf, type ItemVerdict } from '../verdict.ts';
+
+const PRODUCT_NAMES: Record<SampleProduct, string> = { metal: 'brushed metal plates', wood: 'wood blocks' };
+
+/** The demo's set: enough good images for the default algorithm, two defective per kind to set the threshold. */
+const DEMO_COUNTS: SampleCounts = { trainGood: 24, testGood: 6, testPerDefect: 5 };
+const NG_PER_DEFECT_FOR_TRAINING = 2;
+const UPLOAD_BATCH = 10;
+
+interface DemoFile {
+  file: NamedData;
+  itemId: string;
+  /** Defect kind, or null for a good image. */
+  defect: string | null;
+  sample: SampleImage;
+}
+
+interface DemoPlan {
+  trainGood: DemoFile[];
+  trainDefective: DemoFile[];
+  heldBack: DemoFile[];
+}
+
+function parseCount(value: string | boolean | undefined, name: string, fallback: number, least: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < least) throw new UsageError(`--${name} must be a whole number ≥ ${least}, not ${value}`);
+  return n;
+}
+
+function parseProduct(value: string | boolean | undefined): SampleProduct {
+  if (value === undefined) return 'metal';
+  if (typeof value !== 'string' || !SAMPLE_PRODUCTS.includes(value as SampleProduct)) {
+    throw new UsageError(`--product must be one of ${SAMPLE_PRODUCTS.join(', ')}, not ${value}`);
+  }
+  return value as SampleProduct;
+}
+
+/** Renders and encodes the demo's images; item ids carry the seed so that two seeds never share an item. */
+async function planDemo(product: SampleProduct, seed: number, counts: SampleCounts): Promise<DemoPlan> {
+  const plan: DemoPlan = { trainGood: [], trainDefective: [], heldBack: [] };
+  const seenPerDefect = new Map<string, number>();
+  for (const sample of generateSampleSet({ seed, product, counts })) {
+    const itemId = `demo${seed}-${sample.name}`;
+    const entry: DemoFile = { file: { name: `${itemId}.png`, data: await encodeSampleImage(sample), type: 'image/png' }, itemId, defect: sample.defect, sample };
+    if (sample.split === 'train') plan.trainGood.push(entry);
+    else if (sample.defect === null) plan.heldBack.push(entry);
+    else {
+      const seen = seenPerDefect.get(sample.defect) ?? 0;
+      seenPerDefect.set(sample.defect, seen + 1);
+      (seen < Math.min(NG_PER_DEFECT_FOR_TRAINING, counts.testPerDefect - 1) ? plan.trainDefective : plan.heldBack).push(entry);
+    }
+  }
+  return plan;
+}
+
+async function uploadAll(sdk: VisualInspectionSDK, files: DemoFile[], isGood: boolean | undefined, label: string, json: boolean): Promise<string[]> {
+  const progress = createProgress(label, { json });
+  const ids: string[] = [];
+  progress.update(0, files.length);
+  for (let start = 0; start < files.length; start += UPLOAD_BATCH) {
+    const batch = files.slice(start, start + UPLOAD_BATCH);
+    const answer = await sdk.upload(batch.map((f) => f.file), isGood);
+    for (const id of answer.item_ids) if (!ids.includes(id)) ids.push(id);
+    progress.update(start + batch.length, files.length);
+  }
+  progress.finish();
+  return ids;
+}
+
+/** The defects of each defective training image as annotation boxes, so that the model learns where they are. */
+async function annotate(sdk: VisualInspectionSDK, files: DemoFile[]): Promise<void> {
+  for (const entry of files) {
+    const detail = await sdk.getItem(entry.itemId);
+    const image = detail.images[0];
+    if (!image) throw new Error(`Item ${entry.itemId} has no image after its upload`);
+    const boxes: AnnotationInput[] = entry.sample.boxes.map((b) => ({ ...b, notes: entry.defect }));
+    await sdk.setAnnotations(boxes, image.image_id);
+  }
+}
+
+export interface DemoItemResult {
+  item_id: string;
+  expected: string;
+  verdict: ItemVerdict['verdict'];
+  score: number | null;
+  detected_objects: number | null;
+}
+
+async function runAgainstServer(flags: Record<string, string | boolean>, product: SampleProduct, seed: number, counts: SampleCounts): Promise<number> {
+  const json = flags.json === true;
+  const say = (line: string) => { if (!json) process.stderr.write(`${line}\n`); };
+  const algorithm = typeof flags.algorithm === 'string' && flags.algorithm ? flags.algorithm : DEFAULT_ALGORITHM_ID;
+  const timeoutMs = parseSeconds(flags.timeout, 600);
+  const started = performance.now();
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
+  const { sdk, remember } = await connect(flags);
+  await sdk.authorize();
+  await remember();
+
+  say(`Kensa demo: ${PRODUCT_NAMES[product]} (seed ${seed})`);
+  const plan = await planDemo(product, seed, counts);
+  say(`  made ${plan.trainGood.length + plan.trainDefective.length + plan.heldBack.length} images in ${seconds()} s`);
+  const goodIds = await uploadAll(sdk, plan.trainGood, true, 'Uploading good training images', json);
+  const defectiveIds = await uploadAll(sdk, plan.trainDefective, false, 'Uploading defective training images', json);
+  await annotate(sdk, plan.trainDefective);
+  const heldBackIds = await uploadAll(sdk, plan.heldBack, undefined, 'Uploading held-back images', json);
+  say(`  uploaded ${goodIds.length} good and ${defectiveIds.length} defective training images (defects boxed), ${heldBackIds.length} held back`);
+
+  const name = `demo-${product}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
+  let model: Model = await sdk.train(algorithm, name, {}, [...goodIds, ...defectiveIds]);
+  const training = createProgress(`Training ${algorithm} model ${model.model_id}`, { json });
+  try {
+    model = await sdk.waitForModel(model.model_id, {
+      timeoutMs, intervalMs: 500, onProgress: (m) => training.update(Math.round((m.progress ?? 0) * 100), 100, m.status),
+    });
+  } catch (error) {
+    training.finish();
+    if (error instanceof ModelFailedError) throw new Error(`The demo model failed to train: ${error.message}`);
+    throw error;
+  }
+  training.finish();
+  say(`  trained ${algorithm} model ${model.model_id} "${model.name}" (${seconds()} s so far)`);
+
+  const served = await sdk.serve(heldBackIds, model.model_id);
+  const predicting = createProgress('Predicting held-back images', { json });
+  const deadline = Date.now() + timeoutMs;
+  let verdicts: ItemVerdict[] = [];
+  // An item predicted by an earlier demo run is already `done`: wait until the newest verdict is this model's.
+  for (;;) {
+    const details = await sdk.waitForItems(served.item_ids, {
+      timeoutMs: Math.max(1000, deadline - Date.now()), intervalMs: 500, onProgress: (done, total) => predicting.update(done, total),
+    });
+    verdicts = details.map(verdictOf);
+    if (verdicts.every((v) => String(v.model_id) === String(model.model_id)) || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  predicting.finish();
+
+  const truth = new Map(plan.heldBack.map((f) => [f.itemId, f.defect ?? 'good']));
+  const items: DemoItemResult[] = verdicts.map((v) => ({
+    item_id: v.item_id, expected: truth.get(v.item_id) ?? '?', verdict: v.verdict, score: v.score, detected_objects: v.detected_objects,
+  }));
+  const defective = items.filter((i) => i.expected !== 'good');
+  const good = items.filter((i) => i.expected === 'good');
+  const summary = {
+    defective: defective.length,
+    defective_found: defective.filter((i) => i.verdict === 'NG').length,
+    good: good.length,
+    good_passed: good.filter((i) => i.verdict === 'OK').length,
+    seconds: Number(seconds()),
+  };
+  const base = sdk.apiUrl.replace(/\/api$/, '');
+  const example = defective.find((i) => i.verdict === 'NG') ?? defective[0] ?? items[0];
+  const links = {
+    dashboard: `${base}/#/dashboard`,
+    items: `${base}/#/items?tab=predict`,
+    example_item: example ? `${base}/#/item/${encodeURIComponent(example.item_id)}` : null,
+    model: `${base}/#/models?model=${encodeURIComponent(String(model.model_id))}`,
+  };
+  if (json) {
+    printJson({ product, seed, algorithm, model, items, summary, links });
+    return 0;
+  }
+  printTable([
+    ['ITEM', 'EXPECTED', 'VERDICT', 'DEFECTS', 'SCORE'],
+    ...items.map((i) => [i.item_id, i.expected, i.verdict, i.detected_objects, i.score === null ? null : i.score.toFixed(3)]),
+  ]);
+  console.log(`Found ${summary.defective_found} of ${summary.defective} defective images; ${summary.good_passed} of ${summary.good} good images passed (model ${model.model_id}, ${summary.seconds} s).`);
+  console.log('');
+  console.log('Where to look:');
+  console.log(`  dashboard     ${links.dashboard}`);
+  console.log(`  predictions   ${links.items}`);
+  if (example && links.example_item) console.log(`  one defect    ${links.example_item}   (or: kensa item ${example.item_id} --open --out .)`);
+  console.log(`  the model     ${links.model}   (or: kensa models)`);
+  console.log(`Your own images next: kensa upload DIR --good, kensa train --algorithm ${algorithm} --wait, kensa predict DIR --wait`);
+  return 0;
+}
+
+export const demoCommand: CommandSpec = {
+  name: 'demo',
+  summary: 'Sample project: upload generated images, train, predict a held-back set (--export: write them as a dataset)',
+  usage: 'kensa demo [--product metal|wood] [--seed N] [--algorithm ID] [--timeout SECONDS] [--json]\n'
+    + '       kensa demo --export DIR [--product metal|wood] [--seed N] [--train-good N] [--test-good N] [--test-per-defect N] [--format png|jpeg]',
+  examples: [
+    'kensa demo                                   # against the server of `kensa login`; about a minute',
+    'kensa demo --product wood --url http://127.0.0.1:8080/api --client-id demo --client-secret demo-secret',
+    'kensa demo --export ./samples/metal && kensa bench ./samples/metal --algorithm PM',
+  ],
+  async run(argv) {
+    const { positional, flags } = parseFlags(argv, {
+      string: [...CONNECTION_FLAGS, 'product', 'seed', 'algorithm', 'timeout', 'export', 'format', 'train-good', 'test-good', 'test-per-defect'],
+      boolean: ['json'],
+    });
+    if (positional.length) throw new UsageError(`demo takes no arguments (got ${positional.join(' ')}); did you mean --export DIR?`);
+    const product = parseProduct(flags.product);
+    const seed = parseCount(flags.seed, 'seed', 1, 0);
+    if (typeof flags.export === 'string') {
+      const defaults = { trainGood: 40, testGood: 20, testPerDefect: 15 };
+      const counts: SampleCounts = {
+        trainGood: parseCount(flags['train-good'], 'train-good', defaults.trainGood, 1),
+        testGood: parseCount(flags['test-good'], 'test-good', defaults.testGood, 0),
+        testPerDefect: parseCount(flags['test-per-defect'], 'test-per-defect', defaults.testPerDefect, 0),
+      };
+      const format = (flags.format ?? 'png') as SampleFormat;
+      if (format !== 'png' && format !== 'jpeg') throw new UsageError(`--format must be png or jpeg, not ${flags.format}`);
+      const exported = await exportSampleDataset(flags.export, { seed, product, counts, format });
+      if (flags.json) printJson({ dir: exported.dir, product, seed, images: exported.images, masks: exported.masks, defects: sampleDefects(product) });
+      else {
+        console.log(`Wrote ${exported.images} ${PRODUCT_NAMES[product]} images and ${exported.masks} defect masks to ${exported.dir} (MVTec layout: train/good, test/good, test/{${sampleDefects(product).join(',')}}, ground_truth)`);
+        console.log(`  kensa bench ${exported.dir} --algorithm PM`);
+      }
+      return 0;
+    }
+    for (const name of ['format', 'test-good', 'test-per-defect']) {
+      if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --export only`);
+    }
+    const counts = { ...DEMO_COUNTS, trainGood: parseCount(flags['train-good'], 'train-good', DEMO_COUNTS.trainGood, 4) };
+    return runAgainstServer(flags, product, seed, counts);
+  },
+};
