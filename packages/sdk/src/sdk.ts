@@ -8,7 +8,10 @@ import type {
 export type Language = 'en' | 'ja';
 
 export interface SDKOptions {
-  /** The server's API root, e.g. `http://127.0.0.1:8080/api` (a bare `http://host:port` gets `/api` added). */
+  /**
+   * The server's API root, e.g. `http://127.0.0.1:8080/api`; a bare `http://host:port` gets `/api` added, and
+   * in a browser a relative `/api` means the page's own server.
+   */
   apiUrl: string;
   clientId?: string;
   clientSecret?: string;
@@ -113,8 +116,16 @@ export class VisualInspectionSDK {
 
   constructor(options: SDKOptions) {
     if (!options?.apiUrl) throw new TypeError('apiUrl is required');
-    const trimmed = options.apiUrl.replace(/\/+$/, '');
-    this.apiUrl = /\/api$/.test(new URL(trimmed).pathname) ? trimmed : `${trimmed}/api`;
+    // In a browser a relative root (`/api`) means this page's server.
+    const page = (globalThis as { location?: { href?: string } }).location?.href;
+    let root: URL;
+    try {
+      root = new URL(options.apiUrl, page);
+    } catch {
+      throw new TypeError(`apiUrl must be an absolute URL such as http://127.0.0.1:8080/api, not ${options.apiUrl}`);
+    }
+    const trimmed = `${root.origin}${root.pathname.replace(/\/+$/, '')}`;
+    this.apiUrl = trimmed.endsWith('/api') ? trimmed : `${trimmed}/api`;
     this.clientId = options.clientId;
     this.clientSecret = options.clientSecret;
     this.language = options.language ?? 'en';
