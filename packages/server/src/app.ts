@@ -10,6 +10,7 @@ import { ApiError, envelope, makeErrorHandler } from './http/errors.ts';
 import { SHARED_SCHEMAS } from './http/schemas.ts';
 import { languageOf, type Language } from './i18n/index.ts';
 import { authRoutes } from './routes/auth.routes.ts';
+import { eventsRoutes } from './routes/events.routes.ts';
 import { itemsRoutes } from './routes/items.routes.ts';
 import { licenseRoutes } from './routes/license.routes.ts';
 import { modelsRoutes } from './routes/models.routes.ts';
@@ -84,8 +85,10 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
     if (!path.startsWith('/api/v1/')) return;
     const header = request.headers.authorization;
     const bearerToken = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
-    // Image files may also be fetched with the signed query token of the URLs in answers (for <img> tags).
-    const queryToken = path.startsWith('/api/v1/images/') ? (request.query as { token?: string }).token : undefined;
+    // Image files and the event stream may also use the signed query token of the URLs in answers
+    // (<img> tags and EventSource send no headers).
+    const queryAllowed = path.startsWith('/api/v1/images/') || path === '/api/v1/events';
+    const queryToken = queryAllowed ? (request.query as { token?: string }).token : undefined;
     if (!bearerToken && queryToken) {
       const clientId = kensa.auth.verifyMediaToken(queryToken);
       if (!clientId) throw new ApiError(401, 'unauthorized');
@@ -100,6 +103,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   licenseRoutes(app, kensa);
   itemsRoutes(app, kensa, limits);
   modelsRoutes(app, kensa);
+  eventsRoutes(app, kensa);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const webDist = config.webDist === undefined ? DEFAULT_WEB_DIST : config.webDist;

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_PIXELS } from '@kensa/engine';
 import { JobQueue } from './jobs/queue.ts';
 import { WorkerPool } from './jobs/pool.ts';
 import { AuthService } from './services/auth.service.ts';
+import { EventsService } from './services/events.service.ts';
 import { ItemsService } from './services/items.service.ts';
 import { LicenseService } from './services/license.service.ts';
 import { ModelsService } from './services/models.service.ts';
@@ -33,6 +34,7 @@ export interface Installation {
   licenses: LicenseService;
   items: ItemsService;
   models: ModelsService;
+  events: EventsService;
   close(): void;
 }
 
@@ -46,13 +48,15 @@ export function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT
   const itemsRepository = new ItemsRepository(db);
   const modelsRepository = new ModelsRepository(db);
   const licenses = new LicenseService(clients, keys.licensePublicKey, keys.licensePrivateKey);
+  const events = new EventsService();
   return {
     db,
     files,
     auth: new AuthService(clients, keys.tokenSecret),
     licenses,
     items: new ItemsService(itemsRepository, modelsRepository, files, limits.maxPixels),
-    models: new ModelsService(modelsRepository, itemsRepository, files, licenses),
+    models: new ModelsService(modelsRepository, itemsRepository, files, licenses, events),
+    events,
     close: () => db.close(),
   };
 }

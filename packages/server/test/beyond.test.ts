@@ -124,3 +124,39 @@ test('archive an item, then delete it with its files', async () => {
   assert.equal((await fetch(rawUrl)).status, 404);
   assert.equal((await api.request('DELETE', `/api/v1/item/${itemId}`)).status, 404);
 });
+
+test('GET /events streams a model\'s progress to its client only, in the reader\'s language', async () => {
+  const controller = new AbortController();
+  const stream = await fetch(`${server.url}/api/v1/events`, { headers: { authorization: `Bearer ${api.token}`, 'accept-language': 'ja' }, signal: controller.signal });
+  assert.equal(stream.status, 200);
+  assert.match(stream.headers.get('content-type')!, /text\/event-stream/);
+  const other = await new Api(server.url).login('bob', 'bob-secret');
+  const bobStream = await fetch(`${server.url}/api/v1/events`, { headers: { authorization: `Bearer ${other.token}` }, signal: controller.signal });
+
+  const workingSize = await parameterId(api, 'PM', 'working_size');
+  const trained = await api.post('/api/v1/train', { algorithm_id: 'PM', name: 'streamed', override_params: [{ algorithm_parameter_id: workingSize, value: 64 }] });
+  const events: any[] = [];
+  const reader = stream.body!.getReader();
+  let buffer = '';
+  while (!events.some((e) => e.model_id === trained.body.data.model_id && e.status === 'active')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += new TextDecoder().decode(value);
+    for (const block of buffer.split('\n\n').slice(0, -1)) {
+      const data = block.split('\n').find((line) => line.startsWith('data: '));
+      if (data) events.push(JSON.parse(data.slice(6)));
+    }
+    buffer = buffer.slice(buffer.lastIndexOf('\n\n') + 2);
+  }
+  const mine = events.filter((e) => e.type === 'model' && e.model_id === trained.body.data.model_id);
+  assert.equal(mine[0].status, 'creating');
+  assert.equal(mine.at(-1).status, 'active');
+  assert.equal(mine.at(-1).status_text, '学習完了');
+
+  // Bob's stream saw nothing of Alice's training.
+  const bobReader = bobStream.body!.getReader();
+  const first = new TextDecoder().decode((await bobReader.read()).value);
+  const more = await Promise.race([bobReader.read().then((r) => new TextDecoder().decode(r.value)), new Promise<string>((r) => setTimeout(() => r(''), 300))]);
+  assert.ok(!`${first}${more}`.includes('data:'), `${first}${more}`);
+  controller.abort();
+});

@@ -11,6 +11,7 @@ import { pathSegment, type DataFolder } from '../store/files.ts';
 import type { JobRow } from '../store/jobs.repository.ts';
 import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelRow, ModelsRepository } from '../store/models.repository.ts';
+import type { EventsService } from './events.service.ts';
 import type { LicenseService } from './license.service.ts';
 
 /** The date the algorithm catalogue reports for its parameters (they are defined in code, not edited). */
@@ -64,7 +65,23 @@ export class ModelsService {
     private readonly items: ItemsRepository,
     private readonly files: DataFolder,
     private readonly licenses: LicenseService,
+    private readonly events: EventsService,
   ) {}
+
+  /** Tells event streams where a model stands now. */
+  private announceModel(modelId: number): void {
+    const model = this.models.findById(modelId);
+    if (!model) return;
+    this.events.publish({
+      type: 'model', clientId: model.client_id, model_id: model.model_id, status: model.status, progress: model.progress,
+      status_text: model.status_json ? JSON.parse(model.status_json) as Message : null,
+    });
+  }
+
+  private announceItem(itemPk: number): void {
+    const [item] = this.items.itemsByPk([itemPk]);
+    if (item) this.events.publish({ type: 'item', clientId: item.client_id, item_id: item.item_id, status: item.status });
+  }
 
   attachQueue(queue: JobQueue): void {
     this.queue = queue;
@@ -266,6 +283,7 @@ export class ModelsService {
       ng_img_count: imageCount(0),
     }, message('statusQueued'));
     this.queue.enqueue('train', clientId, { modelId: model.model_id });
+    this.announceModel(model.model_id);
     return this.present(model, language);
   }
 
@@ -297,7 +315,10 @@ export class ModelsService {
       }
     }
     this.items.setItemsPending(items.map((i) => i.pk));
-    for (const item of items) this.queue.enqueue('predict', clientId, { modelId: model.model_id, itemPk: item.pk });
+    for (const item of items) {
+      this.queue.enqueue('predict', clientId, { modelId: model.model_id, itemPk: item.pk });
+      this.announceItem(item.pk);
+    }
     return { item_ids: unique, model_version: model.version };
   }
 
@@ -334,6 +355,7 @@ export class ModelsService {
       }
       if (images.length === 0) throw new StatusError(message('statusNoTrainingImages'));
       this.models.setProgress(modelId, 0, message('statusDecoding'));
+      this.announceModel(modelId);
       return {
         algorithmId: model.algorithm_id,
         images,
@@ -344,6 +366,7 @@ export class ModelsService {
     onProgress: (job, fraction, text) => {
       const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
       this.models.setProgress(modelId, Math.min(0.99, fraction), statusOfProgress(text));
+      this.announceModel(modelId);
     },
     onDone: async (job, output) => {
       const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
@@ -357,6 +380,7 @@ export class ModelsService {
         ok: model.ok_img_count,
         ng: model.ng_img_count,
       }, message('statusDone'));
+      this.announceModel(modelId);
     },
     onFailed: (job, error) => {
       const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
@@ -364,14 +388,17 @@ export class ModelsService {
         : error instanceof WorkerCrashError ? message('statusWorkerCrashed', { reason: error.message })
           : message('statusFailed', { reason: error.message });
       this.models.markFailed(modelId, status);
+      this.announceModel(modelId);
     },
     onRequeued: (job) => {
       const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
       this.models.setProgress(modelId, 0, message('statusRequeuedAfterRestart'));
+      this.announceModel(modelId);
     },
     onAbandoned: (job) => {
       const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
       this.models.markFailed(modelId, message('statusFailedAfterRestarts', { count: job.attempts }));
+      this.announceModel(modelId);
     },
   };
 
@@ -417,11 +444,13 @@ export class ModelsService {
         }
         this.items.setItemDone(itemPk);
       });
+      this.announceItem(itemPk);
     },
     onFailed: (job) => {
       // The item keeps its earlier results (if any); the job row keeps the reason.
       const { itemPk } = JSON.parse(job.payload_json) as { itemPk: number };
       this.items.setItemDone(itemPk);
+      this.announceItem(itemPk);
     },
   };
 
