@@ -5,7 +5,12 @@ import type { Item } from '@kensa/sdk';
 /** The badge of an item: a training label, or a prediction result. */
 export type Verdict = 'OK' | 'NG' | 'pending' | 'good' | 'defect' | 'unlabelled';
 
-export function verdictOf(item: Item): Verdict {
+/** What a verdict is read from: a listed item or an item's detail. */
+export type VerdictSource = Pick<Item, 'is_training_data' | 'good' | 'status' | 'confirmed_assessment'> & {
+  models?: readonly { aggregate: { label: string } }[] | null;
+};
+
+export function verdictOf(item: VerdictSource): Verdict {
   if (item.is_training_data) return item.good === true ? 'good' : item.good === false ? 'defect' : 'unlabelled';
   if (item.status !== 'done') return 'pending';
   // A person's review wins over the model; the newest model's verdict otherwise.

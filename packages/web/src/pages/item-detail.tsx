@@ -1,5 +1,5 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { Assessment, Item, Model } from '@kensa/sdk';
+import { useEffect, useState } from 'preact/hooks';
+import type { Assessment, Model } from '@kensa/sdk';
 import { useApp } from '../app-context.tsx';
 import { AnnotationEditor, newBoxKey } from '../components/annotation-editor.tsx';
 import type { EditorBox } from '../components/annotation-editor.tsx';
@@ -55,7 +55,7 @@ export function ItemDetailPage(props: { itemId: string }) {
   const assessmentOf = (assessments: Assessment[] | undefined) => assessments?.find((a) => image && sameId(a.image_id, image.image_id));
   const detected = assessmentOf(chosenModel?.assessments)?.annotations ?? [];
   const modelName = (id: unknown) => models.find((m) => sameId(m.model_id, id))?.name ?? String(id);
-  const verdict = detail ? verdictOf({ ...detail, models: detail.models } as unknown as Item) : 'pending';
+  const verdict = detail ? verdictOf(detail) : 'pending';
 
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
@@ -86,7 +86,6 @@ export function ItemDetailPage(props: { itemId: string }) {
       await loaded.reload(true);
     });
 
-  const title = useMemo(() => t('itemTitle', { id: props.itemId }), [t, props.itemId]);
   if (!detail) {
     return (
       <div class="page">
@@ -102,7 +101,7 @@ export function ItemDetailPage(props: { itemId: string }) {
     <div class="page item-detail">
       <a href={`#/items?tab=${backTab}`} class="back-link">← {t('back')}</a>
       <div class="page-head">
-        <h1 class="break-anywhere">{title}</h1>
+        <h1 class="break-anywhere">{t('itemTitle', { id: props.itemId })}</h1>
         <VerdictBadge verdict={verdict} />
       </div>
       <ErrorNotice error={error} onDismiss={() => setError(null)} />
