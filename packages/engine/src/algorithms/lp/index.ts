@@ -48,12 +48,11 @@ function offsets(maxShift: number, spacing: number): [number, number][] {
 }
 
 // Training sees neighbours at half the shift (so the model spans small misplacement); prediction searches
-// the whole ±max_shift finely, so a defect cannot hide by matching a far neighbour's pattern.
+// the whole ±max_shift, coarse to fine (`searchShift`).
 function trainingOffsets(maxShift: number): [number, number][] {
   const a = Math.round(maxShift / 2);
   return a === 0 ? [[0, 0]] : [[0, 0], [-a, 0], [a, 0], [0, -a], [0, a]];
 }
-const searchOffsets = (maxShift: number) => offsets(maxShift, Math.max(1, Math.round(maxShift / 2)));
 
 /**
  * Floors keep a cell that barely varied in training (a plain background) from calling every speck of noise
@@ -171,7 +170,9 @@ function anomalyMap(state: LocalPatternState, raster: Raster, params: ParamValue
   const grid = gridOf(state);
   const shape = descriptorShape(state.patchWidth, state.patchHeight);
   const planes = planesOf(raster, width, height, shape);
-  const shifts = searchOffsets(num(params, 'max_shift'));
+  const maxShift = num(params, 'max_shift');
+  const coarse = offsets(maxShift, maxShift);
+  const fineStep = Math.round(maxShift / 2);
   const descriptor = new Float32Array(state.dims);
   const residual = new Float64Array(state.dims);
   const points = state.dims / PLANES;
@@ -181,13 +182,24 @@ function anomalyMap(state: LocalPatternState, raster: Raster, params: ParamValue
   const count = new Float32Array(width * height);
   for (let cell = 0; cell < state.cells; cell++) {
     const x0 = grid.xs[cell % grid.columns], y0 = grid.ys[Math.floor(cell / grid.columns)];
-    let best = Infinity;
-    for (const [dx, dy] of shifts) {
+    // Coarse to fine: the ±max_shift lattice, then half steps around its best offset.
+    let best = Infinity, bestX = 0, bestY = 0;
+    const tryOffset = (dx: number, dy: number) => {
       readDescriptor(planes, shape, x0 + dx, y0 + dy, descriptor);
       const total = scoreWindow(state, cell, descriptor, residual, pointScores);
       if (total < best) {
         best = total;
+        bestX = dx;
+        bestY = dy;
         bestPointScores.set(pointScores);
+      }
+    };
+    for (const [dx, dy] of coarse) tryOffset(dx, dy);
+    if (fineStep > 0 && fineStep < maxShift) {
+      const cx = bestX, cy = bestY;
+      for (let j = -1; j <= 1; j++) for (let i = -1; i <= 1; i++) {
+        const dx = cx + i * fineStep, dy = cy + j * fineStep;
+        if ((i !== 0 || j !== 0) && Math.abs(dx) <= maxShift && Math.abs(dy) <= maxShift) tryOffset(dx, dy);
       }
     }
     // Each sample point stands for its pool×pool block of the window.

@@ -6,7 +6,7 @@ import { Random } from '../../kernels/random.ts';
  * `rows` is n × d row-major and already centred. Returns k orthonormal directions (k × d) and their
  * variances, largest first.
  */
-export function principalSubspace(rows: Float32Array, n: number, d: number, wanted: number, random: Random, iterations = 5): { basis: Float32Array; variances: Float32Array } {
+export function principalSubspace(rows: Float32Array, n: number, d: number, wanted: number, random: Random, iterations = 4): { basis: Float32Array; variances: Float32Array } {
   wanted = Math.max(0, Math.min(wanted, n - 1, d));
   if (wanted === 0) return { basis: new Float32Array(0), variances: new Float32Array(0) };
   // A few extra directions make a few iterations enough for the wanted ones (randomised SVD's oversampling).
