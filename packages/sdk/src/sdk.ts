@@ -411,10 +411,15 @@ export class VisualInspectionSDK {
     return `${this.apiUrl}${path}`;
   }
 
-  private async bearer(): Promise<string> {
-    if (this.clientId && this.clientSecret && (!this.token || Date.now() >= this.tokenRenewAt)) await this.authorize();
+  /** The token to send, and whether it was minted for this very call (then a 401 is not about its age). */
+  private async bearer(): Promise<{ token: string; fresh: boolean }> {
+    let fresh = false;
+    if (this.clientId && this.clientSecret && (!this.token || Date.now() >= this.tokenRenewAt)) {
+      await this.authorize();
+      fresh = true;
+    }
     if (!this.token) throw new TypeError('No access token: give clientId and clientSecret, or accessToken');
-    return this.token;
+    return { token: this.token, fresh };
   }
 
   private async send(method: string, path: string, body: RequestBody, authorized: boolean): Promise<Response> {
@@ -422,7 +427,12 @@ export class VisualInspectionSDK {
     const pointer = new URL(url).pathname;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { 'Accept-Language': this.language, Accept: 'application/json' };
-      if (authorized) headers.Authorization = `Bearer ${await this.bearer()}`;
+      let freshToken = false;
+      if (authorized) {
+        const { token, fresh } = await this.bearer();
+        headers.Authorization = `Bearer ${token}`;
+        freshToken = fresh;
+      }
       let payload: BodyInit | undefined;
       if (body.json !== undefined) {
         headers['Content-Type'] = 'application/json';
@@ -436,8 +446,9 @@ export class VisualInspectionSDK {
       } catch (error) {
         throw new APIError(0, `Cannot reach ${new URL(url).origin}`, error instanceof Error ? (error.cause as Error)?.message ?? error.message : String(error), pointer);
       }
-      // A token the server no longer accepts (expired, server keys rotated): authorize again, once.
-      if (response.status === 401 && authorized && attempt === 0 && this.clientId && this.clientSecret) {
+      // A token the server no longer accepts (expired, server keys rotated): authorize again, once. A token
+      // minted for this call is not stale, so its 401 (e.g. another client's item) is final.
+      if (response.status === 401 && authorized && attempt === 0 && !freshToken && this.clientId && this.clientSecret) {
         await response.body?.cancel();
         await this.authorize();
         continue;

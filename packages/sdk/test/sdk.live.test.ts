@@ -195,6 +195,16 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     assert.deepEqual([missing.status, missing.title], [404, 'No match for item_id!']);
     const foreign = await apiError(() => beta.getItem('normal-1'));
     assert.deepEqual([foreign.status, foreign.title], [401, 'No permission to view item!']);
+    let tokens = 0;
+    const fresh = new VisualInspectionSDK({
+      apiUrl: server.apiUrl, clientId: 'beta', clientSecret: 'beta-secret',
+      fetch: (input, init) => {
+        if (String(input).endsWith('/auth/token')) tokens++;
+        return fetch(input, init);
+      },
+    });
+    await apiError(() => fresh.getItem('normal-1'));
+    assert.equal(tokens, 1, 'a 401 on a token minted for the call is final, not retried');
     const badName = await apiError(() => alpha.upload([{ name: 'bad name!.jpg', data: new Uint8Array([0xff, 0xd8, 0xff]) }]));
     assert.deepEqual([badName.status, badName.title], [400, 'Invalid Request']);
     assert.ok(Array.isArray(badName.detail) && badName.detail.some((d) => d.includes('bad name!.jpg')), `detail names the file: ${badName.detail}`);
