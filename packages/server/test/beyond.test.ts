@@ -160,3 +160,28 @@ test('GET /events streams a model\'s progress to its client only, in the reader\
   assert.ok(!`${first}${more}`.includes('data:'), `${first}${more}`);
   controller.abort();
 });
+
+test('PATCH /models/{id} changes the threshold without retraining; training parameters are refused', async () => {
+  const threshold = await parameterId(api, 'PM', 'threshold');
+  const workingSize = await parameterId(api, 'PM', 'working_size');
+  const refused = await api.request('PATCH', `/api/v1/models/${modelId}`, { override_params: [{ algorithm_parameter_id: workingSize, value: 128 }] });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.errors.detail[0], /working_size .*train a new model/);
+
+  const defect = cookie('test/defect', 9);
+  const inspectWith = async (value: number) => {
+    const changed = await api.request('PATCH', `/api/v1/models/${modelId}`, { override_params: [{ algorithm_parameter_id: threshold, value }] });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.equal(changed.body.data.parameters.find((p: any) => p.name === 'threshold').value, String(value));
+    const form = new FormData();
+    form.append('files[0]', new Blob([defect.bytes]), defect.name);
+    form.append('model_id', String(modelId));
+    return (await api.request('POST', '/api/v1/inspect', undefined, { form })).body.data.results[0];
+  };
+  const lenient = await inspectWith(1e6);
+  assert.equal(lenient.good, true);
+  assert.deepEqual(lenient.boxes, []);
+  const strict = await inspectWith(1e-6);
+  assert.equal(strict.good, false);
+  assert.ok(strict.boxes.length > 0);
+});

@@ -58,6 +58,7 @@ export const en = {
   badParameter: 'Parameter {name} (algorithm_parameter_id {id}): {reason}',
   modelStillTraining: 'Model {id} is still training',
   missingField: 'Missing field {field}',
+  parameterNeedsRetraining: 'Parameter {name} (algorithm_parameter_id {id}) shapes training: train a new model to change it',
   modelFileMissing: 'Send the model file in the multipart field "model"',
 
   // Model status texts.

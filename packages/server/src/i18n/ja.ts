@@ -57,6 +57,7 @@ export const ja: Record<MessageKey, string> = {
   badParameter: 'パラメータ {name}（algorithm_parameter_id {id}）が不正です: {reason}',
   modelStillTraining: 'モデル {id} はまだ学習中です',
   missingField: 'フィールド {field} がありません',
+  parameterNeedsRetraining: 'パラメータ {name}（algorithm_parameter_id {id}）は学習に関わるため、変更するには新しいモデルを学習してください',
   modelFileMissing: 'モデルファイルをマルチパートのフィールド "model" で送ってください',
 
   statusQueued: '空いているワーカーを待っています',

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
-  deserializeModel, predictImage, renderHeatmap, resizeMap, renderOverlay, serializeModel, trainModel, type TrainedModel,
+  deserializeModel, predictImage, renderHeatmap, resizeMap, renderOverlay, serializeModel, trainModel, type ParamValues, type TrainedModel,
 } from '@kensa/engine';
 import type {
   ImagePrediction, InspectInput, InspectOutput, PredictInput, PredictOutput, ReadModelInput, ReadModelOutput, TrainInput, TrainOutput, WorkerJobName,
@@ -61,12 +61,14 @@ async function loadModel(path: string): Promise<TrainedModel> {
 
 async function predict(input: PredictInput, context: HandlerContext): Promise<PredictOutput> {
   const model = await loadModel(input.blobPath);
-  const range = Array.isArray(model.params.anomaly_range) ? model.params.anomaly_range as [number, number] : [0, 1] as [number, number];
+  const overrides = input.overrides as ParamValues;
+  const rangeValue = overrides.anomaly_range ?? model.params.anomaly_range;
+  const range = Array.isArray(rangeValue) ? rangeValue as [number, number] : [0, 1] as [number, number];
   const predictions: ImagePrediction[] = [];
   for (const [index, image] of input.images.entries()) {
     if (context.signal.aborted) throw new Error('Prediction was cancelled');
     const bytes = new Uint8Array(await readFile(image.path));
-    const prediction = await predictImage(model, bytes);
+    const prediction = await predictImage(model, bytes, overrides);
     const map = resizeMap(prediction.calibratedMap, image.width, image.height);
     await writeAtomically(image.heatmapPath, await renderHeatmap(map, prediction.threshold, range));
     await writeAtomically(image.overlayPath, await renderOverlay(bytes, prediction.boxes));
@@ -88,7 +90,7 @@ async function inspect(input: InspectInput, context: HandlerContext): Promise<In
   const results: InspectOutput['results'] = [];
   for (const file of input.files) {
     if (context.signal.aborted) throw new Error('Inspection was cancelled');
-    const prediction = await predictImage(model, new Uint8Array(await readFile(file.path)));
+    const prediction = await predictImage(model, new Uint8Array(await readFile(file.path)), input.overrides as ParamValues);
     results.push({
       fileName: file.fileName, score: prediction.score, good: prediction.good, label: prediction.label, threshold: prediction.threshold,
       detectionAccuracy: prediction.detectionAccuracy,

@@ -37,6 +37,8 @@ export interface TrainOutput {
 
 export interface PredictInput {
   blobPath: string;
+  /** Prediction-time parameters changed after training, by name. */
+  overrides: Record<string, unknown>;
   /** width/height: the original's size, which the heatmap is scaled to so that it lays over the image. */
   images: { imageId: number; path: string; width: number; height: number; overlayPath: string; heatmapPath: string }[];
 }
@@ -57,6 +59,7 @@ export interface PredictOutput {
 /** Synchronous inspection: predictions of files in the answer, nothing rendered or stored. */
 export interface InspectInput {
   blobPath: string;
+  overrides: Record<string, unknown>;
   files: { path: string; fileName: string }[];
 }
 

@@ -32,6 +32,30 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
     },
   }, async (request) => ({ data: kensa.models.get(request.clientId, (request.params as { model_id: string }).model_id, request.language) }));
 
+  app.patch('/api/v1/models/:model_id', {
+    schema: {
+      tags: ['models'],
+      summary: 'Change prediction parameters without retraining (beyond): threshold, min_detected_area, ignore_outer, …',
+      description: 'Only parameters with `model_parameter: false`; the others name a 400. Later predictions use the new values.',
+      security: bearer,
+      params: { type: 'object', properties: { model_id: { type: 'string' } } },
+      body: {
+        type: 'object',
+        required: ['override_params'],
+        properties: {
+          override_params: {
+            type: 'array', minItems: 1, maxItems: 100,
+            items: { type: 'object', required: ['algorithm_parameter_id', 'value'], properties: { algorithm_parameter_id: id, value: {} } },
+          },
+        },
+      },
+      response: { 200: data(ref('Model')), ...errors(400, 401, 404) },
+    },
+  }, async (request) => {
+    const { override_params } = request.body as { override_params: { algorithm_parameter_id: number | string; value: unknown }[] };
+    return { data: kensa.models.updatePrediction(request.clientId, (request.params as { model_id: string }).model_id, override_params, request.language) };
+  });
+
   app.post('/api/v1/models/:model_id/export', {
     schema: {
       tags: ['models'], summary: 'The model as one portable file (beyond)', security: bearer,

@@ -155,8 +155,8 @@ export class ItemsService {
         this.items.transaction(() => {
           for (const plan of plans) {
             let item = this.items.findItem(clientId, plan.entry.itemId);
+            // An existing item keeps its labels (a review changes them), so uploading more images never relabels.
             if (!item) item = this.items.insertItem(clientId, plan.entry.itemId, options.training, options.good);
-            else this.items.updateItemLabel(item.pk, options.training, options.good);
             const existing = this.items.imagesOfItem(item.pk).find((image) => image.sha256 === plan.sha256);
             if (!existing) {
               this.items.insertImage(item.pk, {

@@ -1,5 +1,6 @@
 import {
-  ALGORITHMS, describeRange, formatParamValue, ParameterErrors, resolveParams, type AlgorithmDefinition, type Box, type ModelState,
+  ALGORITHMS, describeRange, formatParamValue, ParameterError, ParameterErrors, parseParamValue, resolveParams, type AlgorithmDefinition, type Box,
+  type ModelState,
 } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
 import { render, type Language, type Message } from '../i18n/index.ts';
@@ -117,7 +118,7 @@ export class ModelsService {
 
   present(model: ModelRow, language: Language) {
     const algorithm = algorithmById(model.algorithm_id);
-    const values = JSON.parse(model.parameters_json) as Record<string, unknown>;
+    const values = { ...JSON.parse(model.parameters_json) as Record<string, unknown>, ...JSON.parse(model.prediction_overrides_json) as Record<string, unknown> };
     const evaluation = model.evaluation_json ? JSON.parse(model.evaluation_json) as TrainOutput['evaluation'] : null;
     const outcomes = this.items.confirmedOutcomes(model.model_id);
     // Computed from confirmed predictions: NG is the positive class, as in training's evaluation.
@@ -157,6 +158,37 @@ export class ModelsService {
     const model = /^\d+$/.test(modelId) ? this.models.find(clientId, Number(modelId)) : undefined;
     if (!model) throw new ApiError(404, 'modelsNotFound');
     return this.present(model, language);
+  }
+
+  /**
+   * PATCH /models/{id} (beyond): changes prediction-time parameters (those with model_parameter false:
+   * threshold, min_detected_area, ignore_outer, …) without retraining; later predictions use them.
+   */
+  updatePrediction(clientId: string, modelId: string, overrideParams: { algorithm_parameter_id: number | string; value: unknown }[], language: Language) {
+    const model = /^\d+$/.test(modelId) ? this.models.find(clientId, Number(modelId)) : undefined;
+    if (!model) throw new ApiError(404, 'modelsNotFound');
+    const algorithm = algorithmById(model.algorithm_id);
+    if (!algorithm) throw new ApiError(400, 'unknownAlgorithm', message('unknownAlgorithmId', { id: model.algorithm_id, ids: ALGORITHMS.map((a) => a.id).join(', ') }));
+    const changes = JSON.parse(model.prediction_overrides_json) as Record<string, unknown>;
+    const problems: Message[] = [];
+    for (const override of overrideParams) {
+      const spec = algorithm.parameters.find((p) => p.id === Number(override.algorithm_parameter_id));
+      if (!spec) {
+        problems.push(message('unknownParameterId', { id: String(override.algorithm_parameter_id), algorithm: algorithm.id }));
+      } else if (spec.modelParameter) {
+        problems.push(message('parameterNeedsRetraining', { name: spec.name, id: spec.id }));
+      } else {
+        try {
+          changes[spec.name] = parseParamValue(spec, override.value);
+        } catch (error) {
+          if (!(error instanceof ParameterError)) throw error;
+          problems.push(message('badParameter', { name: spec.name, id: spec.id, reason: error.message }));
+        }
+      }
+    }
+    if (problems.length > 0) throw new ApiError(400, 'invalidParameters', problems);
+    this.models.setPredictionOverrides(model.model_id, JSON.stringify(changes));
+    return this.present(this.models.findById(model.model_id)!, language);
   }
 
   /** POST /models/{id}/export (beyond): the trained model's file, portable to another installation. */
@@ -215,7 +247,7 @@ export class ModelsService {
   async inspect(clientId: string, files: { path: string; fileName: string }[], modelId: string | null) {
     this.licenses.requireActive(clientId);
     const model = this.servingModel(clientId, modelId);
-    const input: InspectInput = { blobPath: this.files.absolute(model.blob_path!), files };
+    const input: InspectInput = { blobPath: this.files.absolute(model.blob_path!), overrides: JSON.parse(model.prediction_overrides_json), files };
     const output = await this.queue.runNow('inspect', input) as InspectOutput;
     return {
       model,
@@ -293,11 +325,16 @@ export class ModelsService {
     const rows = ids.map((id) => (Number.isSafeInteger(id) ? this.models.find(clientId, id) : undefined));
     if (rows.length === 0 || rows.some((r) => r === undefined)) throw new ApiError(404, 'modelsNotFound');
     const resultFiles = ids.flatMap((id) => this.items.resultPathsOfModel(id));
-    for (const id of ids) for (const job of this.queue.pending().filter((j) => j.client_id === clientId)) {
-      if ((JSON.parse(job.payload_json) as { modelId?: number }).modelId === id) this.queue.cancel(job.job_id);
+    for (const job of this.queue.pending().filter((j) => j.client_id === clientId)) {
+      const payload = JSON.parse(job.payload_json) as { modelId?: number; itemPk?: number };
+      if (payload.modelId === undefined || !ids.includes(payload.modelId)) continue;
+      this.queue.cancel(job.job_id);
+      // An item waiting for this model's prediction is no longer waiting.
+      if (payload.itemPk !== undefined) this.items.setItemDone(payload.itemPk);
     }
     this.models.delete(clientId, ids);
-    for (const row of rows) await this.files.remove(row!.blob_path);
+    // A model still training has no blob_path yet; its file may exist if training ended just now.
+    for (const row of rows) await this.files.remove(row!.blob_path ?? this.blobPathOf(row!));
     for (const path of resultFiles) await this.files.remove(path);
   }
 
@@ -416,6 +453,7 @@ export class ModelsService {
       const folder = `results/${pathSegment(model.client_id)}/${model.model_id}`;
       return {
         blobPath: this.files.absolute(model.blob_path),
+        overrides: JSON.parse(model.prediction_overrides_json) as Record<string, unknown>,
         images: this.items.imagesOfItem(itemPk).map((image) => ({
           imageId: image.image_id,
           path: this.files.absolute(image.raw_path),

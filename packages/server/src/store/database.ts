@@ -119,6 +119,8 @@ const MIGRATIONS: string[] = [
   `,
   // Lists read each item's first image from this index without touching the table.
   `CREATE INDEX images_by_client ON images(client_id, item_pk, image_id);`,
+  // Prediction-time parameters changed after training (threshold, min_detected_area, …), by name.
+  `ALTER TABLE models ADD COLUMN prediction_overrides_json TEXT NOT NULL DEFAULT '{}';`,
 ];
 
 /** Opens (or creates) the installation's database in WAL mode and brings its schema up to date. */

@@ -22,6 +22,7 @@ export interface ModelRow {
   blob_path: string | null;
   ok_img_count: number;
   ng_img_count: number;
+  prediction_overrides_json: string;
   created_at: string;
   updated_at: string;
 }
@@ -78,6 +79,10 @@ export class ModelsRepository {
         evaluation_json = ?, ok_img_count = ?, ng_img_count = ?, updated_at = ? WHERE model_id = ?`)
         .run(JSON.stringify(status), fields.blobPath, fields.parametersJson, fields.evaluationJson, fields.ok, fields.ng, nowIso(), modelId);
     })();
+  }
+
+  setPredictionOverrides(modelId: number, overridesJson: string): void {
+    this.db.prepare('UPDATE models SET prediction_overrides_json = ?, updated_at = ? WHERE model_id = ?').run(overridesJson, nowIso(), modelId);
   }
 
   markFailed(modelId: number, status: Message): void {
