@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { ALGORITHMS } from '../src/algorithms/registry.ts';
+import { GUIDE_FILES, renderAlgorithmGuide, type DocLanguage } from '../../../scripts/generate-docs.ts';
+
+const LANGUAGES: DocLanguage[] = ['en', 'ja'];
+
+test('the committed algorithm guides are what the parameter schemas generate', async () => {
+  for (const language of LANGUAGES) {
+    const committed = await readFile(GUIDE_FILES[language], 'utf8');
+    const generated = renderAlgorithmGuide(language);
+    if (committed === generated) continue;
+    const a = committed.split('\n'), b = generated.split('\n');
+    const line = a.findIndex((text, i) => text !== b[i]);
+    assert.fail(`${GUIDE_FILES[language]} differs from the schemas at line ${line + 1}:\n  committed: ${a[line]}\n  generated: ${b[line]}\n`
+      + 'Run `node --import tsx scripts/generate-docs.ts` and commit the result.');
+  }
+});
+
+test('each guide lists every algorithm of the registry with every parameter, by name and id', () => {
+  for (const language of LANGUAGES) {
+    const guide = renderAlgorithmGuide(language);
+    for (const algorithm of ALGORITHMS) {
+      assert.ok(guide.includes(`\n## ${algorithm.id} — ${algorithm.name}\n`), `${language}: section of ${algorithm.id}`);
+      assert.ok(guide.includes(algorithm.description[language]), `${language}: description of ${algorithm.id}`);
+      const section = guide.slice(guide.indexOf(`\n## ${algorithm.id} — `));
+      for (const spec of algorithm.parameters) {
+        assert.ok(section.includes(`| \`${spec.name}\` | ${spec.id} |`), `${language}: ${algorithm.id} parameter ${spec.name} (${spec.id})`);
+      }
+    }
+  }
+});
+
+test('a change in a schema changes the guide (the tables are read from the schemas, not written by hand)', () => {
+  const pm = ALGORITHMS.find((a) => a.id === 'PM')!;
+  const changed = {
+    ...pm,
+    parameters: pm.parameters.map((p) => (p.name === 'working_size' ? { ...p, default: 512, autoTune: [256, 512] } : p)),
+  };
+  const before = renderAlgorithmGuide('en', [pm]);
+  const after = renderAlgorithmGuide('en', [changed]);
+  const row = (text: string) => text.split('\n').find((l) => l.startsWith('| `working_size` |'));
+  assert.notEqual(row(before), row(after));
+  assert.match(row(after)!, /\| `512` \| `256`, `512` \|/);
+});
