@@ -1,0 +1,127 @@
+import type { FloatMap, Raster } from '../../image/raster.ts';
+import { describePatches, fitPatchDescriptors, type PatchDescriptorModel } from '../../features/patch-descriptors.ts';
+import { patchScoresToMap } from '../../features/patches.ts';
+import { Random } from '../../kernels/random.ts';
+import { gaussianBlur } from '../../postprocess/filters.ts';
+import { fitRandomForest, forestProbabilities, type RandomForest } from '../../kernels/random-forest.ts';
+import { sharedParameters } from '../../params/shared.ts';
+import { num, pair, type ParamValues } from '../../params/schema.ts';
+import { checkAborted, type AlgorithmDefinition, type Box, type TrainContext, type TrainingSample } from '../types.ts';
+
+/**
+ * RF — Mixed Grove Inspection: supervised. Patches whose centre lies inside an annotation box of an NG image
+ * are defects; patches of OK images, and patches of NG images that touch no box, are good. A random forest
+ * learns to tell them apart from their feature vectors, and a patch's anomaly is the forest's defect
+ * probability. Classes are balanced by weight, so a few annotated defects are not drowned by good patches.
+ */
+interface MixedGroveState {
+  [key: string]: PatchDescriptorModel | RandomForest;
+  descriptor: PatchDescriptorModel;
+  forest: RandomForest;
+}
+
+/** Deep enough to carve small defect regions out of feature space, shallow enough to stay fast. */
+const MAX_DEPTH = 14;
+const MIN_LEAF = 3;
+
+type PatchLabel = 'good' | 'defect' | 'ambiguous';
+
+function labelOf(x0: number, y0: number, pw: number, ph: number, boxes: Box[]): PatchLabel {
+  const cx = x0 + pw / 2, cy = y0 + ph / 2;
+  let touches = false;
+  for (const b of boxes) {
+    if (cx >= b.x_min && cx < b.x_max && cy >= b.y_min && cy < b.y_max) return 'defect';
+    if (x0 < b.x_max && x0 + pw > b.x_min && y0 < b.y_max && y0 + ph > b.y_min) touches = true;
+  }
+  return touches ? 'ambiguous' : 'good';
+}
+
+function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): MixedGroveState {
+  const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
+  const step = num(params, 'min_inspection_step');
+  const seed = num(params, 'seed');
+  const trees = num(params, 'n_estimators');
+  const trainSize = num(params, 'train_size');
+  const random = new Random(seed);
+  const labelled = samples.filter((s) => s.good === true || (s.good === false && s.boxes.length > 0));
+  checkAborted(context.signal);
+  context.onProgress(0, 'patch features');
+  // Features are standardised on good images: the scale of normal variation.
+  const good = labelled.filter((s) => s.good).map((s) => s.raster);
+  const { model: descriptor } = fitPatchDescriptors(good.length > 0 ? good : labelled.map((s) => s.raster), {
+    patchWidth, patchHeight, step, random, signal: context.signal,
+  });
+  const dims = descriptor.dims;
+
+  // Every patch of every labelled image, by class; then a class-balanced sample of train_size patches.
+  const goodRows: Float32Array[] = [];
+  const defectRows: Float32Array[] = [];
+  labelled.forEach((sample, i) => {
+    checkAborted(context.signal);
+    const { grid, data } = describePatches(descriptor, sample.raster);
+    for (let gy = 0, p = 0; gy < grid.rows; gy++) {
+      for (let gx = 0; gx < grid.columns; gx++, p++) {
+        const label = sample.good ? 'good' : labelOf(grid.xs[gx], grid.ys[gy], grid.patchWidth, grid.patchHeight, sample.boxes);
+        if (label === 'ambiguous') continue;
+        (label === 'defect' ? defectRows : goodRows).push(data.subarray(p * dims, (p + 1) * dims));
+      }
+    }
+    context.onProgress((0.3 * (i + 1)) / labelled.length, 'patch features');
+  });
+  if (defectRows.length === 0) throw new Error('RF needs annotated defects: no patch lies inside an annotation box');
+  const half = Math.max(1, Math.floor(trainSize / 2));
+  const chosenDefects = random.sample(defectRows.length, half);
+  const chosenGood = random.sample(goodRows.length, Math.max(half, trainSize - chosenDefects.length));
+  const n = chosenDefects.length + chosenGood.length;
+  const data = new Float32Array(n * dims);
+  const labels = new Uint8Array(n);
+  const weights = new Float32Array(n);
+  // Each class weighs as much as the other in total.
+  const defectWeight = chosenGood.length / chosenDefects.length;
+  chosenDefects.forEach((r, i) => { data.set(defectRows[r], i * dims); labels[i] = 1; weights[i] = defectWeight; });
+  chosenGood.forEach((r, i) => { const k = chosenDefects.length + i; data.set(goodRows[r], k * dims); weights[k] = 1; });
+  checkAborted(context.signal);
+  context.onProgress(0.3, 'growing trees');
+  const forest = fitRandomForest(data, dims, labels, weights, {
+    trees, seed: seed + 1, maxDepth: MAX_DEPTH, minLeaf: MIN_LEAF, signal: context.signal,
+    onTree: (done) => context.onProgress(0.3 + (0.7 * done) / trees, 'growing trees'),
+  });
+  return { descriptor, forest };
+}
+
+function anomalyMap(state: MixedGroveState, raster: Raster): FloatMap {
+  const { grid, data } = describePatches(state.descriptor, raster);
+  // Smoothed over about a patch, as the forest's votes on neighbouring patches are noisy.
+  return gaussianBlur(patchScoresToMap(forestProbabilities(state.forest, data), grid), (grid.patchWidth + grid.patchHeight) / 2);
+}
+
+export const mixedGrove: AlgorithmDefinition<MixedGroveState> = {
+  id: 'RF',
+  name: 'Mixed Grove Inspection',
+  type: 'supervised',
+  version: 1,
+  description: {
+    en: 'A random forest trained on patches inside annotation boxes (defects) and outside them (good); a patch’s anomaly is its defect probability.',
+    ja: 'アノテーション枠の内側（欠陥）と外側（良品）のパッチで学習したランダムフォレスト。パッチの異常度は欠陥である確率です。',
+  },
+  learnsFrom: { en: 'OK and NG images with annotations', ja: 'OK画像とアノテーション付きNG画像' },
+  parameters: [
+    ...sharedParameters(500),
+    {
+      id: 520, name: 'n_estimators', type: 'int', default: 100, min: 1, max: 1000, autoTune: [10, 50, 100, 200], modelParameter: true,
+      description: { en: 'Number of decision trees.', ja: '決定木の数。' },
+      effect: { en: 'More: steadier probabilities, slower training and inspection.', ja: '多いほど確率が安定し、学習と検査が遅くなります。' },
+    },
+    {
+      id: 521, name: 'detected_area_thresh', type: 'float', default: 0.1, min: 0, max: 1, autoTune: null, modelParameter: false,
+      description: {
+        en: 'Smallest detected region, as a fraction of the patch area (min_inspection_size).',
+        ja: '検出する領域の最小面積（パッチ面積 min_inspection_size に対する割合）。',
+      },
+      effect: { en: 'Larger: fewer small detections.', ja: '大きいほど小さな検出が減ります。' },
+    },
+  ],
+  requires: { okImages: 1, ngImagesWithBoxes: 1 },
+  train,
+  anomalyMap,
+};
