@@ -28,15 +28,16 @@ export function metalScene(random: Random, defectKind: string | null): Scene {
   };
 
   const fieldWidth = Math.ceil(halfWidth * 2) + 4, fieldHeight = Math.ceil(halfHeight * 2) + 4;
-  const brushing = streakTexture(random, fieldWidth, fieldHeight, between(random, 40, 80));
+  // One batch of plates: the same finish on each, give or take a little.
+  const brushing = streakTexture(random, fieldWidth, fieldHeight, between(random, 55, 70));
   const grain = streakTexture(random, fieldWidth, fieldHeight, 3);
-  const tone = between(random, 0.56, 0.64);
+  const tone = between(random, 0.58, 0.62);
   const tint = [0.97, 1, 1.035];
   // The sheen band is where light, plate and camera line up: nearly the same place in every shot of the station.
   const sheenCentre = (-0.25 + between(random, -0.1, 0.1)) * halfWidth;
   const sheenWidth = between(random, 0.3, 0.4) * halfWidth * 2;
   const sheenStrength = between(random, 0.05, 0.08);
-  const brushingDepth = between(random, 0.05, 0.07);
+  const brushingDepth = between(random, 0.05, 0.058);
   const holes: [number, number][] = [[-1, -1], [1, -1], [-1, 1], [1, 1]].map(([su, sv]) => [su * (halfWidth - HOLE_INSET), sv * (halfHeight - HOLE_INSET)]);
 
   const plain = (u: number) => tone * (1 + sheenStrength * Math.exp(-(((u - sheenCentre) / sheenWidth) ** 2)) / tone);
