@@ -180,6 +180,23 @@ describe('web UI in Chromium', { skip }, () => {
     assert.equal(await page.getByTestId('annotation-box').count(), 0);
   });
 
+  test('a model that cannot train says why', async () => {
+    // RF learns from annotated NG images; given only two good items it must fail, and say so.
+    await goto('#/train');
+    await page.locator('[data-algorithm="RF"] input').check();
+    await page.locator('input[name="working_size"]').fill('64');
+    await page.getByTestId('model-name').fill('rf-without-defects');
+    await page.getByText('Choose items').click();
+    await page.locator('.item-picker input[type="search"]').fill('normal-1');
+    await page.locator('.pick-list input[type="checkbox"]').first().check();
+    await page.locator('.pick-list input[type="checkbox"]').nth(1).check();
+    await page.getByTestId('start-training').click();
+    await page.waitForURL(/#\/models/);
+    const failed = page.locator('.model-card[data-status="failed"]');
+    await failed.waitFor({ timeout: 120_000 });
+    assert.match((await failed.locator('[role="alert"]').textContent()) ?? '', /Why it failed: .*RF needs .*NG/);
+  });
+
   test('train from the generated form and watch the model become ready', async () => {
     await goto('#/train');
     const algorithm = page.locator('[data-algorithm="PM"] input');

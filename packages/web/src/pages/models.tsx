@@ -89,17 +89,15 @@ export function ModelsPage(props: { highlight: string | null }) {
                   <div>
                     <dt>{t('precision')}</dt>
                     <dd>
-                      {formatPercent(model.stats?.precision?.projected)} <span class="muted small">{t('projected')}</span>
-                      {' · '}
-                      {formatPercent(model.stats?.precision?.computed)} <span class="muted small">{t('computed')}</span>
+                      <span class="block">{formatPercent(model.stats?.precision?.projected)} <span class="muted small">{t('projected')}</span></span>
+                      <span class="block">{formatPercent(model.stats?.precision?.computed)} <span class="muted small">{t('computed')}</span></span>
                     </dd>
                   </div>
                   <div>
                     <dt>{t('recall')}</dt>
                     <dd>
-                      {formatPercent(model.stats?.recall?.projected)} <span class="muted small">{t('projected')}</span>
-                      {' · '}
-                      {formatPercent(model.stats?.recall?.computed)} <span class="muted small">{t('computed')}</span>
+                      <span class="block">{formatPercent(model.stats?.recall?.projected)} <span class="muted small">{t('projected')}</span></span>
+                      <span class="block">{formatPercent(model.stats?.recall?.computed)} <span class="muted small">{t('computed')}</span></span>
                     </dd>
                   </div>
                   {evaluation && typeof evaluation.auroc === 'number' && (
