@@ -1,0 +1,150 @@
+import { filterBank, poolOnGrid, type FilterBankOptions } from '../../features/filter-bank.ts';
+import { patchGrid, type PatchGrid } from '../../features/patches.ts';
+import type { Raster } from '../../image/raster.ts';
+
+/**
+ * Patch descriptors of PS: the rotation-invariant filter bank pooled over each patch of a grid,
+ * standardised with the training set's statistics, plus two position coordinates scaled by a weight that
+ * says how much position matters for this product (0 where parts move freely).
+ */
+export interface DescriptorSettings extends FilterBankOptions {
+  patchWidth: number;
+  patchHeight: number;
+  step: number;
+}
+
+export interface RawDescriptors {
+  grid: PatchGrid;
+  dims: number;
+  /** patches × dims, grid row-major. */
+  data: Float32Array;
+}
+
+export function rawDescriptors(raster: Raster, settings: DescriptorSettings): RawDescriptors {
+  const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
+  const { dims, data } = poolOnGrid(filterBank(raster, settings), grid);
+  return { grid, dims, data };
+}
+
+/** Patch centres as fractions of the raster's width and height, two per patch. */
+export function patchCentres(grid: PatchGrid): Float32Array {
+  const out = new Float32Array(grid.columns * grid.rows * 2);
+  for (let gy = 0, p = 0; gy < grid.rows; gy++) {
+    for (let gx = 0; gx < grid.columns; gx++, p++) {
+      out[2 * p] = (grid.xs[gx] + grid.patchWidth / 2) / grid.imageWidth;
+      out[2 * p + 1] = (grid.ys[gy] + grid.patchHeight / 2) / grid.imageHeight;
+    }
+  }
+  return out;
+}
+
+/** Per-feature mean and standard deviation over rows of `dims` values. */
+export function featureStatistics(data: Float32Array, dims: number): { mean: Float32Array; scale: Float32Array } {
+  const n = data.length / dims;
+  const sum = new Float64Array(dims), sumSq = new Float64Array(dims);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < dims; j++) {
+      const v = data[i * dims + j];
+      sum[j] += v;
+      sumSq[j] += v * v;
+    }
+  }
+  const mean = new Float32Array(dims), scale = new Float32Array(dims);
+  for (let j = 0; j < dims; j++) {
+    mean[j] = sum[j] / n;
+    const variance = Math.max(0, sumSq[j] / n - mean[j] * mean[j]);
+    scale[j] = 1 / Math.max(Math.sqrt(variance), 1e-6);
+  }
+  return { mean, scale };
+}
+
+/**
+ * How much of the features' variance the patch position explains (R², averaged over features): patches
+ * are grouped by position into cells of a coarse grid, and R² = 1 − within-cell variance / total variance.
+ * High for aligned parts (the same thing is always at the same place), low for free placement.
+ * `data` must be standardised (unit variance per feature).
+ */
+export function positionR2(data: Float32Array, dims: number, centres: Float32Array, cellsPerSide = 8): number {
+  const n = data.length / dims;
+  const cells = cellsPerSide * cellsPerSide;
+  const count = new Float64Array(cells);
+  const sum = new Float64Array(cells * dims), sumSq = new Float64Array(cells * dims);
+  const totalSum = new Float64Array(dims), totalSq = new Float64Array(dims);
+  for (let i = 0; i < n; i++) {
+    const cx = Math.min(cellsPerSide - 1, Math.floor(centres[2 * i] * cellsPerSide));
+    const cy = Math.min(cellsPerSide - 1, Math.floor(centres[2 * i + 1] * cellsPerSide));
+    const c = cy * cellsPerSide + cx;
+    count[c]++;
+    for (let j = 0; j < dims; j++) {
+      const v = data[i * dims + j];
+      sum[c * dims + j] += v;
+      sumSq[c * dims + j] += v * v;
+      totalSum[j] += v;
+      totalSq[j] += v * v;
+    }
+  }
+  let within = 0, total = 0;
+  for (let j = 0; j < dims; j++) {
+    total += totalSq[j] - (totalSum[j] * totalSum[j]) / n;
+    for (let c = 0; c < cells; c++) {
+      if (count[c] === 0) continue;
+      within += sumSq[c * dims + j] - (sum[c * dims + j] * sum[c * dims + j]) / count[c];
+    }
+  }
+  return total > 0 ? Math.max(0, Math.min(1, 1 - within / total)) : 0;
+}
+
+/**
+ * The affine map from raw filter-bank features to descriptor coordinates: standardisation followed by the
+ * principal components of the standardised training features (a rotation when all are kept, so distances
+ * are unchanged; the leading coordinates carry most of the distance, which makes the search stop early).
+ */
+export interface Projection {
+  [key: string]: Float32Array | number;
+  rawDims: number;
+  /** Coordinates kept. */
+  keep: number;
+  /** Subtracted from each raw feature. */
+  offset: Float32Array;
+  /** keep × rawDims. */
+  matrix: Float32Array;
+}
+
+export function makeProjection(
+  mean: Float32Array, scale: Float32Array, pca: { mean: Float32Array; components: Float32Array }, keep: number,
+): Projection {
+  const rawDims = mean.length;
+  const offset = new Float32Array(rawDims);
+  for (let j = 0; j < rawDims; j++) offset[j] = mean[j] + pca.mean[j] / scale[j];
+  const matrix = new Float32Array(keep * rawDims);
+  for (let c = 0; c < keep; c++) for (let j = 0; j < rawDims; j++) matrix[c * rawDims + j] = pca.components[c * rawDims + j] * scale[j];
+  return { rawDims, keep, offset, matrix };
+}
+
+/**
+ * Final descriptors: (when `positionWeight` > 0) the patch centre times the weight, so that a patch is
+ * compared mostly with patches from the same place, then the projected features.
+ */
+export function finishDescriptors(raw: RawDescriptors, projection: Projection, positionWeight: number): { dims: number; data: Float32Array } {
+  const n = raw.data.length / raw.dims;
+  const { rawDims, keep, offset, matrix } = projection;
+  const lead = positionWeight > 0 ? 2 : 0;
+  const dims = lead + keep;
+  const out = new Float32Array(n * dims);
+  const centres = lead ? patchCentres(raw.grid) : null;
+  const row = new Float32Array(rawDims);
+  for (let i = 0; i < n; i++) {
+    const o = i * dims;
+    if (centres) {
+      out[o] = centres[2 * i] * positionWeight;
+      out[o + 1] = centres[2 * i + 1] * positionWeight;
+    }
+    for (let j = 0; j < rawDims; j++) row[j] = raw.data[i * rawDims + j] - offset[j];
+    for (let c = 0; c < keep; c++) {
+      let s = 0;
+      for (let j = 0, m = c * rawDims; j < rawDims; j++) s += row[j] * matrix[m + j];
+      out[o + lead + c] = s;
+    }
+  }
+  return { dims, data: out };
+}

@@ -1,0 +1,232 @@
+import type { FloatMap, Raster } from '../image/raster.ts';
+import type { PatchGrid } from './patches.ts';
+
+/**
+ * A multi-scale bank of rotation-invariant filter responses, computed on a Gaussian pyramid (each level
+ * half the size of the one before, so coarse scales cost almost nothing) and pooled over the patches of
+ * a grid.
+ *
+ * Every response is isotropic (it does not change when the part turns): smoothed colour, gradient
+ * magnitude, the two Hessian eigenvalues (ridges, valleys, blobs: cracks and chips) and local contrast.
+ * Colour is taken in an opponent space (lightness, red–green, yellow–blue) so that a change of lightness
+ * and a change of hue land in different features.
+ */
+export interface FilterBankOptions {
+  /** Pyramid levels: level k sees structures of about 2^k pixels. */
+  levels: number;
+  /** Colour planes (red–green, yellow–blue) at each level, besides lightness. */
+  colour: boolean;
+  /**
+   * 'robust': lightness of each image is centred on its own median and scaled by its MAD (exposure varies
+   * between shots); 'none' keeps absolute values.
+   */
+  normalise: 'robust' | 'none';
+}
+
+/** Names of the features of one level, in the order `filterBank` produces them. */
+export function featureNames(options: FilterBankOptions): string[] {
+  const names: string[] = [];
+  for (let level = 0; level < options.levels; level++) {
+    const base = options.colour ? ['L', 'a', 'b'] : ['L'];
+    for (const n of [...base, 'gradient', 'ridge', 'valley', 'contrast']) names.push(`${n}@${level}`);
+  }
+  return names;
+}
+
+export interface PyramidLevel {
+  /** Size of one level pixel in raster pixels (2^level). */
+  scale: number;
+  width: number;
+  height: number;
+  planes: Float32Array[];
+}
+
+/**
+ * Binomial blur [1 4 6 4 1]/16 along both axes (a Gaussian of σ = 1, the classic pyramid kernel), borders
+ * clamped.
+ */
+export function binomialBlur(map: FloatMap): FloatMap {
+  const { width, height, data } = map;
+  const tmp = new Float32Array(width * height);
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const i = row + x;
+      if (x >= 2 && x < width - 2) {
+        tmp[i] = (data[i - 2] + data[i + 2] + 4 * (data[i - 1] + data[i + 1]) + 6 * data[i]) * 0.0625;
+      } else {
+        const at = (dx: number) => data[row + Math.min(width - 1, Math.max(0, x + dx))];
+        tmp[i] = (at(-2) + at(2) + 4 * (at(-1) + at(1)) + 6 * data[i]) * 0.0625;
+      }
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    const r = (dy: number) => Math.min(height - 1, Math.max(0, y + dy)) * width;
+    const m2 = r(-2), m1 = r(-1), c = y * width, p1 = r(1), p2 = r(2);
+    for (let x = 0; x < width; x++) {
+      out[c + x] = (tmp[m2 + x] + tmp[p2 + x] + 4 * (tmp[m1 + x] + tmp[p1 + x]) + 6 * tmp[c + x]) * 0.0625;
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** Opponent colour planes: L = (R+G+B)/3, a = R−G, b = (R+G)/2 − B. Grey rasters give a = b = 0. */
+export function opponentColour(raster: Raster): { l: FloatMap; a: FloatMap; b: FloatMap } {
+  const { width, height, channels, data } = raster;
+  const n = width * height;
+  const l = new Float32Array(n), a = new Float32Array(n), b = new Float32Array(n);
+  for (let i = 0, p = 0; i < n; i++, p += channels) {
+    const r = data[p], g = data[p + Math.min(1, channels - 1)], bl = data[p + Math.min(2, channels - 1)];
+    l[i] = (r + g + bl) / 3;
+    a[i] = r - g;
+    b[i] = (r + g) / 2 - bl;
+  }
+  return { l: { width, height, data: l }, a: { width, height, data: a }, b: { width, height, data: b } };
+}
+
+/** Median and MAD (scaled to a standard deviation) of a sample of the values. */
+export function robustCentre(values: Float32Array): { centre: number; spread: number } {
+  const step = Math.max(1, Math.floor(values.length / 20000));
+  const sample: number[] = [];
+  for (let i = 0; i < values.length; i += step) sample.push(values[i]);
+  sample.sort((x, y) => x - y);
+  const centre = sample[sample.length >> 1];
+  const deviations = sample.map((v) => Math.abs(v - centre)).sort((x, y) => x - y);
+  return { centre, spread: Math.max(deviations[deviations.length >> 1] * 1.4826, 0.02) };
+}
+
+/** Gradient magnitude and Hessian eigenvalues (λ1 ≥ λ2) of a smoothed plane, by central differences. */
+export function differentialInvariants(smooth: FloatMap): { gradient: Float32Array; lambda1: Float32Array; lambda2: Float32Array } {
+  const { width, height, data } = smooth;
+  const n = width * height;
+  const gradient = new Float32Array(n), lambda1 = new Float32Array(n), lambda2 = new Float32Array(n);
+  for (let y = 0; y < height; y++) {
+    const up = (y > 0 ? y - 1 : 0) * width, down = (y < height - 1 ? y + 1 : height - 1) * width, row = y * width;
+    for (let x = 0; x < width; x++) {
+      const xm = x > 0 ? x - 1 : 0, xp = x < width - 1 ? x + 1 : width - 1;
+      const c = data[row + x];
+      const l = data[row + xm], r = data[row + xp];
+      const u = data[up + x], d = data[down + x];
+      const gx = (r - l) / 2, gy = (d - u) / 2;
+      const hxx = r - 2 * c + l, hyy = d - 2 * c + u;
+      const hxy = (data[down + xp] - data[down + xm] - data[up + xp] + data[up + xm]) / 4;
+      const half = (hxx + hyy) / 2;
+      const root = Math.sqrt(((hxx - hyy) / 2) ** 2 + hxy * hxy);
+      gradient[row + x] = Math.sqrt(gx * gx + gy * gy);
+      lambda1[row + x] = half + root;
+      lambda2[row + x] = half - root;
+    }
+  }
+  return { gradient, lambda1, lambda2 };
+}
+
+/** Halves a map (2×2 means; an odd last row or column is averaged with itself). */
+export function halve(map: FloatMap): FloatMap {
+  const width = Math.max(1, Math.ceil(map.width / 2)), height = Math.max(1, Math.ceil(map.height / 2));
+  const out = new Float32Array(width * height);
+  const w = map.width, h = map.height, src = map.data;
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.min(2 * y, h - 1), y1 = Math.min(2 * y + 1, h - 1);
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.min(2 * x, w - 1), x1 = Math.min(2 * x + 1, w - 1);
+      out[y * width + x] = (src[y0 * w + x0] + src[y0 * w + x1] + src[y1 * w + x0] + src[y1 * w + x1]) / 4;
+    }
+  }
+  return { width, height, data: out };
+}
+
+/**
+ * The filter bank of one raster: one pyramid level per entry, planes in `featureNames` order. Colour planes
+ * of level 0 are left unsmoothed: pooling over a patch smooths them anyway.
+ */
+export function filterBank(raster: Raster, options: FilterBankOptions): PyramidLevel[] {
+  let { l, a, b } = opponentColour(raster);
+  if (options.normalise === 'robust') {
+    const { centre, spread } = robustCentre(l.data);
+    for (let i = 0; i < l.data.length; i++) l.data[i] = (l.data[i] - centre) / spread;
+    // Colour planes share lightness's scale, so that their balance with lightness stays as it was.
+    for (const plane of [a.data, b.data]) for (let i = 0; i < plane.length; i++) plane[i] /= spread;
+  }
+  const levels: PyramidLevel[] = [];
+  for (let level = 0; level < options.levels; level++) {
+    const smoothL = binomialBlur(l);
+    const planes: Float32Array[] = [smoothL.data];
+    if (options.colour) {
+      if (level > 0) {
+        a = binomialBlur(a);
+        b = binomialBlur(b);
+      }
+      planes.push(a.data, b.data);
+    }
+    const { gradient, lambda1, lambda2 } = differentialInvariants(smoothL);
+    planes.push(gradient, lambda1, lambda2);
+    // Local contrast: the spread of lightness in the same σ = 1 window.
+    const meanSq = binomialBlur({ width: l.width, height: l.height, data: l.data.map((v) => v * v) }).data;
+    const contrast = new Float32Array(meanSq.length);
+    for (let i = 0; i < contrast.length; i++) contrast[i] = Math.sqrt(Math.max(0, meanSq[i] - smoothL.data[i] * smoothL.data[i]));
+    planes.push(contrast);
+    levels.push({ scale: 2 ** level, width: l.width, height: l.height, planes });
+    if (level + 1 < options.levels) {
+      l = halve(smoothL);
+      if (options.colour) {
+        a = halve(a);
+        b = halve(b);
+      }
+    }
+  }
+  return levels;
+}
+
+/** Summed-area table of a plane, (width+1) × (height+1), in float64 to keep the sums exact enough. */
+function integral(plane: Float32Array, width: number, height: number): Float64Array {
+  const out = new Float64Array((width + 1) * (height + 1));
+  for (let y = 0; y < height; y++) {
+    let row = 0;
+    for (let x = 0; x < width; x++) {
+      row += plane[y * width + x];
+      out[(y + 1) * (width + 1) + x + 1] = out[y * (width + 1) + x + 1] + row;
+    }
+  }
+  return out;
+}
+
+/**
+ * Mean of every plane over every patch of the grid (patch windows mapped to each level's pixels):
+ * `out[patch * dims + feature]`, patches in the grid's row-major order.
+ */
+export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: number; data: Float32Array } {
+  const dims = levels.reduce((s, l) => s + l.planes.length, 0);
+  const count = grid.columns * grid.rows;
+  const data = new Float32Array(count * dims);
+  let feature = 0;
+  for (const level of levels) {
+    const { width, height, scale } = level;
+    const x0s = new Int32Array(grid.columns), x1s = new Int32Array(grid.columns);
+    const y0s = new Int32Array(grid.rows), y1s = new Int32Array(grid.rows);
+    for (let gx = 0; gx < grid.columns; gx++) {
+      const lo = Math.min(width - 1, Math.floor(grid.xs[gx] / scale));
+      x0s[gx] = lo;
+      x1s[gx] = Math.max(lo + 1, Math.min(width, Math.ceil((grid.xs[gx] + grid.patchWidth) / scale)));
+    }
+    for (let gy = 0; gy < grid.rows; gy++) {
+      const lo = Math.min(height - 1, Math.floor(grid.ys[gy] / scale));
+      y0s[gy] = lo;
+      y1s[gy] = Math.max(lo + 1, Math.min(height, Math.ceil((grid.ys[gy] + grid.patchHeight) / scale)));
+    }
+    for (const plane of level.planes) {
+      const sums = integral(plane, width, height);
+      const w1 = width + 1;
+      for (let gy = 0; gy < grid.rows; gy++) {
+        const y0 = y0s[gy], y1 = y1s[gy];
+        for (let gx = 0; gx < grid.columns; gx++) {
+          const x0 = x0s[gx], x1 = x1s[gx];
+          const sum = sums[y1 * w1 + x1] - sums[y0 * w1 + x1] - sums[y1 * w1 + x0] + sums[y0 * w1 + x0];
+          data[(gy * grid.columns + gx) * dims + feature] = sum / ((x1 - x0) * (y1 - y0));
+        }
+      }
+      feature++;
+    }
+  }
+  return { dims, data };
+}

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bruteForceKnn, buildKnnIndex, KnnSearcher, searchKnn } from '../src/kernels/knn.ts';
+import { Random } from '../src/kernels/random.ts';
+
+/** Points in clusters of different spreads (as patch features are), plus uniform noise. */
+function clustered(n: number, dims: number, random: Random): Float32Array {
+  const centres = Array.from({ length: 7 }, () => Array.from({ length: dims }, () => random.normal() * 5));
+  const out = new Float32Array(n * dims);
+  for (let i = 0; i < n; i++) {
+    const uniform = random.next() < 0.1;
+    const c = centres[random.int(centres.length)];
+    const spread = 0.2 + random.int(3);
+    for (let j = 0; j < dims; j++) out[i * dims + j] = uniform ? (random.next() - 0.5) * 20 : c[j] + random.normal() * spread;
+  }
+  return out;
+}
+
+function assertSameNeighbours(fast: { indices: Int32Array; distances: Float32Array }, slow: { indices: Int32Array; distances: Float32Array }) {
+  assert.equal(fast.distances.length, slow.distances.length);
+  for (let i = 0; i < slow.distances.length; i++) {
+    // Ties may pick a different point at the same distance: distances must agree exactly (to rounding).
+    assert.ok(Math.abs(fast.distances[i] - slow.distances[i]) <= 1e-4 * Math.max(1, slow.distances[i]),
+      `neighbour ${i}: ${fast.distances[i]} (index ${fast.indices[i]}) vs ${slow.distances[i]} (index ${slow.indices[i]})`);
+  }
+}
+
+test('exact k-NN search equals brute force on random clustered and uniform data', () => {
+  const random = new Random(1);
+  for (const [n, dims, k, cells] of [[500, 8, 1, undefined], [800, 30, 3, undefined], [300, 5, 5, 1], [1000, 16, 2, 200], [50, 3, 1, 50]] as const) {
+    const points = clustered(n, dims, random);
+    const queries = clustered(200, dims, random);
+    const index = buildKnnIndex(points, dims, { seed: 3, cells });
+    assertSameNeighbours(searchKnn(index, queries, k), bruteForceKnn(points, dims, queries, k));
+  }
+});
+
+test('searching the points among themselves can exclude each point itself', () => {
+  const random = new Random(2);
+  const points = clustered(400, 6, random);
+  const index = buildKnnIndex(points, 6, { seed: 1 });
+  const fast = searchKnn(index, points, 3, { excludeSelf: true });
+  assertSameNeighbours(fast, bruteForceKnn(points, 6, points, 3, { excludeSelf: true }));
+  for (let q = 0; q < 400; q++) for (let j = 0; j < 3; j++) assert.notEqual(fast.indices[q * 3 + j], q);
+});
+
+test('hints never change the answer, and pruning skips most of the points', () => {
+  const random = new Random(3);
+  const points = clustered(3000, 10, random);
+  const index = buildKnnIndex(points, 10, { seed: 5 });
+  const searcher = new KnnSearcher(index, 1);
+  const queries = clustered(100, 10, random);
+  const slow = bruteForceKnn(points, 10, queries, 1);
+  let evaluated = 0;
+  for (let q = 0; q < 100; q++) {
+    // A deliberately bad hint (a random point) must not matter.
+    searcher.search(queries, q * 10, [random.int(3000)]);
+    assert.ok(Math.abs(searcher.best[0] - slow.distances[q]) <= 1e-4 * Math.max(1, slow.distances[q]));
+    evaluated += searcher.evaluated;
+  }
+  assert.ok(evaluated / 100 < 3000 / 3, `evaluated ${evaluated / 100} of 3000 points per query`);
+});
+
+test('fewer points than k leave −1 and infinite distances', () => {
+  const points = Float32Array.from([0, 0, 1, 1]);
+  const index = buildKnnIndex(points, 2);
+  const { indices, distances } = searchKnn(index, Float32Array.from([0.1, 0]), 3);
+  assert.deepEqual(Array.from(indices), [0, 1, -1]);
+  assert.equal(distances[2], Infinity);
+  assert.ok(Math.abs(distances[0] - 0.01) < 1e-6);
+});
