@@ -4,6 +4,7 @@ import { APIError } from '@kensa/sdk';
 import { benchCommand } from './commands/bench.ts';
 import { clientCommand } from './commands/client.ts';
 import { demoCommand } from './commands/demo.ts';
+import { inspectCommand } from './commands/inspect.ts';
 import { itemCommand } from './commands/item.ts';
 import { licenseCommand } from './commands/license.ts';
 import { loginCommand } from './commands/login.ts';
@@ -17,12 +18,12 @@ import { UsageError, type CommandSpec } from './flags.ts';
 /** Every `kensa` sub-command; each lives in `commands/<name>.ts`. */
 const COMMANDS: CommandSpec[] = [
   serveCommand, clientCommand, licenseCommand, loginCommand, uploadCommand, trainCommand, modelsCommand,
-  predictCommand, itemCommand, benchCommand, demoCommand,
+  predictCommand, inspectCommand, itemCommand, benchCommand, demoCommand,
 ];
 
 const EXIT_CODES = [
   'Exit codes: 0 success; 1 the server refused or the work failed (message on stderr, or {"error": …} with',
-  '--json); 2 wrong usage; 3 `predict --fail-on-ng` found an NG item.',
+  '--json); 2 wrong usage; 3 `predict`/`inspect --fail-on-ng` found NG.',
 ];
 
 function help(): string {

@@ -31,7 +31,7 @@ describe('kensa command line against a live server', { timeout: 300_000 }, () =>
   it('prints help with every command, and usage errors exit 2', async () => {
     const help = await runKensa(['--help'], env);
     ok(help);
-    for (const name of ['serve', 'client', 'license', 'login', 'upload', 'train', 'models', 'predict', 'item', 'bench']) {
+    for (const name of ['serve', 'client', 'license', 'login', 'upload', 'train', 'models', 'predict', 'inspect', 'item', 'bench']) {
       assert.match(help.stdout, new RegExp(`^  ${name} `, 'm'), `help lists ${name}`);
     }
     const uploadHelp = await runKensa(['upload', '--help'], env);
@@ -131,6 +131,19 @@ describe('kensa command line against a live server', { timeout: 300_000 }, () =>
     const unknown = await runKensa(['predict', 'no-such-item', '--json'], env);
     ok(unknown, 1);
     assert.equal(json(unknown).error.title, 'Cannot find items');
+  });
+
+  it('inspects images synchronously, storing nothing', async () => {
+    const run = await runKensa(['inspect', cookie('test/defect', 'anomaly-4.jpg'), cookie('test/good', 'test-normal-7.jpg'), '--fail-on-ng', '--json'], env);
+    const answer = json(run);
+    assert.equal(answer.model_id, modelId);
+    assert.deepEqual(answer.results.map((r: { file_name: string }) => r.file_name), ['anomaly-4.jpg', 'test-normal-7.jpg']);
+    ok(run, answer.results.some((r: { good: boolean }) => !r.good) ? 3 : 0);
+    const table = await runKensa(['inspect', cookie('test/good', 'test-normal-7.jpg')], env);
+    ok(table);
+    assert.match(table.stdout, /^test-normal-7\.jpg\s+(OK|NG)\s+\d+\s+[\d.]+$/m);
+    const items = json(await runKensa(['item', 'test-normal-7', '--json'], env));
+    assert.equal(items.error.status, 404, 'inspect stored nothing');
   });
 
   it('shows an item and writes its overlay PNG', async () => {
