@@ -6,13 +6,21 @@
  *
  *   node --import tsx scripts/generate-docs.ts            # rewrite the docs
  *   node --import tsx scripts/generate-docs.ts --check    # exit 1 if they are stale
+ *   node --import tsx scripts/generate-docs.ts --bench    # first measure every algorithm on the sample sets
+ *                                                         # (minutes; writes docs/benchmarks/sample-sets.json)
+ *
+ * The measured figures are kept in that JSON file, not measured on each run: the guide shows them for the
+ * algorithm versions they were measured on, and says "not measured yet" for the others.
  */
-import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  ALGORITHMS, DEFAULT_ALGORITHM_ID, describeRange, formatParamValue,
-  type AlgorithmDefinition, type ModelState, type ParameterSpec,
+  ALGORITHMS, benchAlgorithm, DEFAULT_ALGORITHM_ID, describeRange, ENGINE_VERSION, exportSampleDataset, formatParamValue,
+  loadMvtecDataset, SAMPLE_PRODUCTS, sampleDefects,
+  type AlgorithmDefinition, type ModelState, type ParameterSpec, type SampleCounts, type SampleProduct,
 } from '@kensa/engine';
 
 export type DocLanguage = 'en' | 'ja';
@@ -23,6 +31,43 @@ export const GUIDE_FILES: Record<DocLanguage, string> = {
   en: resolve(REPO_ROOT, 'docs/algorithms.md'),
   ja: resolve(REPO_ROOT, 'docs/algorithms.ja.md'),
 };
+
+export const FIGURES_FILE = resolve(REPO_ROOT, 'docs/benchmarks/sample-sets.json');
+
+/** The sample sets the figures are measured on (procedural, so anyone can measure them again). */
+const BENCH_SEED = 1;
+const BENCH_COUNTS: SampleCounts = { trainGood: 24, testGood: 12, testPerDefect: 6 };
+
+export interface MeasuredFigure {
+  product: SampleProduct;
+  algorithm: string;
+  algorithm_version: number;
+  image_auroc: number;
+  pixel_auroc: number | null;
+  aupro: number | null;
+  f1: number;
+  train_seconds: number;
+  infer_ms_per_image: number;
+}
+
+export interface MeasuredFigures {
+  measured_on: string;
+  engine_version: string;
+  machine: string;
+  seed: number;
+  counts: SampleCounts;
+  results: MeasuredFigure[];
+}
+
+/** The committed figures, or null when none were measured yet. */
+export function readFigures(path = FIGURES_FILE): MeasuredFigures | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as MeasuredFigures;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
 
 const TEXT = {
   en: {
@@ -36,7 +81,7 @@ const TEXT = {
       'New to Kensa? Start with [Getting started](getting-started.md).',
     ],
     choosing: 'Choosing an algorithm',
-    choosingColumns: ['id', 'name', 'type', 'learns from'],
+    choosingColumns: ['id', 'name', 'type', 'learns from', 'image AUROC on the sample sets'],
     defaultNote: (id: string) => `The engine's default is **${id}**: \`kensa demo\` trains it unless given \`--algorithm\`.`,
     learnsFrom: 'Learns from',
     whatItDoes: 'How it works, and when to choose it',
@@ -51,6 +96,17 @@ const TEXT = {
     empty: 'empty',
     none: '—',
     stage: { training: 'training', prediction: 'prediction' },
+    products: { metal: 'metal plates', wood: 'wood blocks' } as Record<string, string>,
+    figuresTitle: 'Measured on the sample sets',
+    figuresIntro: (f: MeasuredFigures) => [
+      `Figures come from the procedural sample images of \`kensa demo --export\` (seed ${f.seed}: ${f.counts.trainGood} good`,
+      `images to train on; ${f.counts.testGood} good images and ${f.counts.testPerDefect} of each defect kind to test), default parameters,`,
+      `measured on ${f.measured_on} (engine ${f.engine_version}, ${f.machine}) by \`node --import tsx scripts/generate-docs.ts --bench\`.`,
+      'AUROC: 1.0 separates defective from good perfectly, 0.5 is chance. Times depend on the machine and its load:',
+      'compare them within a table, not across machines. Your own images decide in the end: measure them with `kensa bench`.',
+    ],
+    figureColumns: ['sample set', 'image AUROC', 'pixel AUROC', 'AUPRO', 'F1 at the chosen threshold', 'training (s)', 'inference (ms/image)'],
+    notMeasured: (a: AlgorithmDefinition<ModelState>) => `Not measured yet for version ${a.version} of ${a.id}.`,
   },
   ja: {
     title: 'アルゴリズムガイド',
@@ -63,7 +119,7 @@ const TEXT = {
       'はじめての方は [はじめに](getting-started.md) から。',
     ],
     choosing: 'アルゴリズムの選び方',
-    choosingColumns: ['ID', '名前', '種類', '学習に使う画像'],
+    choosingColumns: ['ID', '名前', '種類', '学習に使う画像', 'サンプル画像での画像AUROC'],
     defaultNote: (id: string) => `エンジンの既定は **${id}** です。\`kensa demo\` は \`--algorithm\` の指定がなければこれを学習します。`,
     learnsFrom: '学習に使う画像',
     whatItDoes: '仕組みと選ぶ場面',
@@ -78,6 +134,17 @@ const TEXT = {
     empty: '空欄',
     none: '—',
     stage: { training: '学習', prediction: '予測' },
+    products: { metal: '金属板', wood: '木材ブロック' } as Record<string, string>,
+    figuresTitle: 'サンプル画像での測定値',
+    figuresIntro: (f: MeasuredFigures) => [
+      `\`kensa demo --export\` が生成するサンプル画像（シード ${f.seed}：学習用の良品 ${f.counts.trainGood} 枚、評価用に良品 ${f.counts.testGood} 枚と`,
+      `欠陥の種類ごとに ${f.counts.testPerDefect} 枚）で、既定のパラメータのまま測定しました（${f.measured_on}、エンジン ${f.engine_version}、${f.machine}、`,
+      '`node --import tsx scripts/generate-docs.ts --bench`）。',
+      'AUROC は 1.0 で良品と欠陥品を完全に分離、0.5 で偶然と同じです。時間はマシンと負荷によるため、表の中で比べてください。',
+      '最終的にはお手元の画像で決まります。`kensa bench` で測定できます。',
+    ],
+    figureColumns: ['サンプル', '画像AUROC', '画素AUROC', 'AUPRO', '選ばれたしきい値でのF1', '学習（秒）', '推論（ミリ秒/枚）'],
+    notMeasured: (a: AlgorithmDefinition<ModelState>) => `${a.id} のバージョン ${a.version} はまだ測定していません。`,
   },
 } as const;
 
@@ -114,16 +181,30 @@ export function headingAnchor(heading: string): string {
   return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
 }
 
+const fixed = (value: number | null, digits: number) => (value === null || Number.isNaN(value) ? '—' : value.toFixed(digits));
+
+/** Figures measured on this version of the algorithm (older versions' figures no longer describe it). */
+function figuresOf(figures: MeasuredFigures | null, a: AlgorithmDefinition<ModelState>): MeasuredFigure[] {
+  return (figures?.results ?? []).filter((r) => r.algorithm === a.id && r.algorithm_version === a.version);
+}
+
 /** The algorithm guide in one language, exactly as it should be committed. */
-export function renderAlgorithmGuide(language: DocLanguage, algorithms: readonly AlgorithmDefinition<ModelState>[] = ALGORITHMS): string {
+export function renderAlgorithmGuide(
+  language: DocLanguage,
+  algorithms: readonly AlgorithmDefinition<ModelState>[] = ALGORITHMS,
+  figures: MeasuredFigures | null = readFigures(),
+): string {
   const t = TEXT[language];
   const heading = (a: AlgorithmDefinition<ModelState>) => `${a.id} — ${a.name}`;
+  const productName = (product: string) => t.products[product] ?? product;
   const lines: string[] = [t.generated, '', `# ${t.title}`, '', t.otherLanguage, '', ...t.intro, '', `## ${t.choosing}`, ''];
   lines.push(`| ${t.choosingColumns.join(' | ')} |`, `|${t.choosingColumns.map(() => '---').join('|')}|`);
   for (const a of algorithms) {
-    lines.push(`| [${a.id}](#${headingAnchor(heading(a))}) | ${cell(a.name)} | ${t.type[a.type]} | ${cell(a.learnsFrom[language])} |`);
+    const measured = figuresOf(figures, a).map((r) => `${productName(r.product)} ${fixed(r.image_auroc, 3)}`).join(', ') || t.none;
+    lines.push(`| [${a.id}](#${headingAnchor(heading(a))}) | ${cell(a.name)} | ${t.type[a.type]} | ${cell(a.learnsFrom[language])} | ${measured} |`);
   }
   lines.push('', t.defaultNote(DEFAULT_ALGORITHM_ID));
+  if (figures) lines.push('', ...t.figuresIntro(figures));
   for (const a of algorithms) {
     lines.push('', `## ${heading(a)}`, '');
     lines.push(`- **${t.learnsFrom}:** ${a.learnsFrom[language]} (${t.type[a.type]})`);
@@ -132,6 +213,16 @@ export function renderAlgorithmGuide(language: DocLanguage, algorithms: readonly
     lines.push('', `### ${t.parameters} (${a.id})`, '');
     lines.push(`| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`);
     for (const spec of [...a.parameters].sort((x, y) => x.id - y.id)) lines.push(parameterRow(spec, language));
+    lines.push('', `### ${t.figuresTitle} (${a.id})`, '');
+    const measured = figuresOf(figures, a);
+    if (measured.length === 0) lines.push(t.notMeasured(a));
+    else {
+      lines.push(`| ${t.figureColumns.join(' | ')} |`, `|${t.figureColumns.map(() => '---').join('|')}|`);
+      for (const r of measured) {
+        lines.push(`| ${[productName(r.product), fixed(r.image_auroc, 3), fixed(r.pixel_auroc, 3), fixed(r.aupro, 3), fixed(r.f1, 3),
+          fixed(r.train_seconds, 1), fixed(r.infer_ms_per_image, 0)].join(' | ')} |`);
+      }
+    }
   }
   return `${lines.join('\n')}\n`;
 }
@@ -146,7 +237,49 @@ export async function staleGuides(): Promise<DocLanguage[]> {
   return stale;
 }
 
+/** Measures every algorithm on each product's sample set (what `--bench` writes to FIGURES_FILE). */
+export async function measureFigures(log: (message: string) => void = () => {}): Promise<MeasuredFigures> {
+  const root = await mkdtemp(join(tmpdir(), 'kensa-docs-bench-'));
+  const results: MeasuredFigure[] = [];
+  try {
+    for (const product of SAMPLE_PRODUCTS) {
+      const dir = join(root, product);
+      await exportSampleDataset(dir, { seed: BENCH_SEED, product, counts: BENCH_COUNTS });
+      const dataset = await loadMvtecDataset(dir);
+      for (const algorithm of ALGORITHMS) {
+        log(`${product} (${sampleDefects(product).join(', ')}): ${algorithm.id}`);
+        const r = await benchAlgorithm(dataset, algorithm.id);
+        results.push({
+          product, algorithm: algorithm.id, algorithm_version: algorithm.version, image_auroc: r.image_auroc, pixel_auroc: r.pixel_auroc,
+          aupro: r.aupro, f1: r.f1, train_seconds: r.train_seconds, infer_ms_per_image: r.infer_ms_per_image,
+        });
+        log(`  image AUROC ${r.image_auroc.toFixed(3)}, training ${r.train_seconds.toFixed(1)} s`);
+      }
+    }
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+  const round = (v: number | null, digits: number) => (v === null ? null : Number(v.toFixed(digits)));
+  return {
+    measured_on: new Date().toISOString().slice(0, 10),
+    engine_version: ENGINE_VERSION,
+    machine: `${cpus().length} cores`,
+    seed: BENCH_SEED,
+    counts: BENCH_COUNTS,
+    results: results.map((r) => ({
+      ...r, image_auroc: round(r.image_auroc, 4)!, pixel_auroc: round(r.pixel_auroc, 4), aupro: round(r.aupro, 4), f1: round(r.f1, 4)!,
+      train_seconds: round(r.train_seconds, 2)!, infer_ms_per_image: round(r.infer_ms_per_image, 1)!,
+    })),
+  };
+}
+
 async function main(args: string[]): Promise<number> {
+  if (args.includes('--bench')) {
+    const figures = await measureFigures((m) => console.error(m));
+    await mkdir(dirname(FIGURES_FILE), { recursive: true });
+    await writeFile(FIGURES_FILE, `${JSON.stringify(figures, null, 2)}\n`);
+    console.log(`Wrote ${FIGURES_FILE}`);
+  }
   if (args.includes('--check')) {
     const stale = await staleGuides();
     for (const language of stale) console.error(`${GUIDE_FILES[language]} is stale: run node --import tsx scripts/generate-docs.ts`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { ALGORITHMS } from '../src/algorithms/registry.ts';
-import { GUIDE_FILES, renderAlgorithmGuide, type DocLanguage } from '../../../scripts/generate-docs.ts';
+import { GUIDE_FILES, renderAlgorithmGuide, type DocLanguage, type MeasuredFigures } from '../../../scripts/generate-docs.ts';
 
 const LANGUAGES: DocLanguage[] = ['en', 'ja'];
 
@@ -43,4 +43,22 @@ test('a change in a schema changes the guide (the tables are read from the schem
   const row = (text: string) => text.split('\n').find((l) => l.startsWith('| `working_size` |'));
   assert.notEqual(row(before), row(after));
   assert.match(row(after)!, /\| `512` \| `256`, `512` \|/);
+});
+
+test('measured figures show for the algorithm version they were measured on, and only for it', () => {
+  const pm = ALGORITHMS.find((a) => a.id === 'PM')!;
+  const figures = (version: number): MeasuredFigures => ({
+    measured_on: '2026-01-01', engine_version: 'x', machine: '2 cores', seed: 1,
+    counts: { trainGood: 24, testGood: 12, testPerDefect: 6 },
+    results: [{
+      product: 'metal', algorithm: 'PM', algorithm_version: version, image_auroc: 0.8771, pixel_auroc: 0.9,
+      aupro: null, f1: 0.5, train_seconds: 2.25, infer_ms_per_image: 7.5,
+    }],
+  });
+  const current = renderAlgorithmGuide('en', [pm], figures(pm.version));
+  assert.match(current, /\| metal plates \| 0\.877 \| 0\.900 \| — \| 0\.500 \| 2\.3 \| 8 \|/);
+  assert.match(current, /\| Pattern Matching \| unsupervised \| [^|]+ \| metal plates 0\.877 \|/);
+  const stale = renderAlgorithmGuide('en', [pm], figures(pm.version - 1));
+  assert.doesNotMatch(stale, /0\.877/);
+  assert.match(stale, new RegExp(`Not measured yet for version ${pm.version} of PM`));
 });
