@@ -185,3 +185,16 @@ test('PATCH /models/{id} changes the threshold without retraining; training para
   assert.equal(strict.good, false);
   assert.ok(strict.boxes.length > 0);
 });
+
+test('a training that cannot work ends failed with the reason, in both languages, and other jobs go on', async () => {
+  const uploaded = await api.upload([cookie('test/defect', 11)], { training: 'true', good: 'false' });
+  const failing = await api.post('/api/v1/train', { algorithm_id: 'PM', name: 'no-ok-images', item_ids: uploaded.body.data.item_ids });
+  const workingSize = await parameterId(api, 'PM', 'working_size');
+  const fine = await api.post('/api/v1/train', { algorithm_id: 'PM', name: 'fine', override_params: [{ algorithm_parameter_id: workingSize, value: 64 }] });
+  const failed = await api.waitForModel(failing.body.data.model_id);
+  assert.equal(failed.status, 'failed');
+  assert.match(failed.status_text, /^Training failed: .*OK images/);
+  const inJapanese = (await api.withLanguage('ja').get(`/api/v1/models/${failed.model_id}`)).body.data;
+  assert.match(inJapanese.status_text, /^学習に失敗しました: /);
+  assert.equal((await api.waitForModel(fine.body.data.model_id)).status, 'active');
+});
