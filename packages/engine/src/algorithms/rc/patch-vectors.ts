@@ -1,4 +1,4 @@
-import type { Raster } from '../../image/raster.ts';
+import { toGray, type Raster } from '../../image/raster.ts';
 import { extractPatches, type PatchGrid } from '../../features/patches.ts';
 
 /**
@@ -13,6 +13,8 @@ import { extractPatches, type PatchGrid } from '../../features/patches.ts';
 export interface PatchVectorOptions {
   normalisation: 'raw' | 'centred' | 'standardised';
   splitSigns: boolean;
+  /** Luminance only (fewer values per patch: cheaper models, colour ignored). */
+  grey?: boolean;
 }
 
 const HISTOGRAM_BINS = 1024;
@@ -46,11 +48,12 @@ export function channelMedianMad(raster: Raster): { median: Float32Array; mad: F
 }
 
 export function patchVectorDims(grid: PatchGrid, channels: number, options: PatchVectorOptions): number {
-  return grid.patchWidth * grid.patchHeight * channels * (options.splitSigns ? 2 : 1);
+  return grid.patchWidth * grid.patchHeight * (options.grey ? 1 : channels) * (options.splitSigns ? 2 : 1);
 }
 
 /** Every patch of the grid as a vector: `data[(gy·columns + gx)·dims + …]`. */
-export function patchVectors(raster: Raster, grid: PatchGrid, options: PatchVectorOptions): { dims: number; count: number; data: Float32Array } {
+export function patchVectors(source: Raster, grid: PatchGrid, options: PatchVectorOptions): { dims: number; count: number; data: Float32Array } {
+  const raster = options.grey && source.channels > 1 ? { ...toGray(source), channels: 1 } : source;
   const patches = extractPatches(raster, grid);
   const count = grid.columns * grid.rows;
   const base = patches.dims;

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import sharp from 'sharp';
+import { predictImage, type TrainedModel, type TrainingImage } from '../src/engine.ts';
+
+/**
+ * (Not a test file itself: imported by rc.test.ts and ae.test.ts.)
+ * The integration check shared by the reconstruction algorithms (RC, AE) on a small subset of the cookies
+ * set: defect images score above good ones on average, and on the highest-scoring defect image with a
+ * mask the top box overlaps the mask.
+ */
+export const COOKIES = join(import.meta.dirname, '../../../../shared/datasets/cookies');
+
+const byNumber = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
+
+export async function cookieTrainingImages(count: number): Promise<TrainingImage[]> {
+  const dir = join(COOKIES, 'train/good');
+  const files = (await readdir(dir)).sort(byNumber).slice(0, count);
+  return Promise.all(files.map(async (f) => ({ bytes: await readFile(join(dir, f)), good: true })));
+}
+
+export async function checkOnCookies(model: TrainedModel, goodCount: number, defectCount: number, checkBox = true): Promise<{ good: number; defect: number }> {
+  const goodDir = join(COOKIES, 'test/good');
+  const defectDir = join(COOKIES, 'test/defect');
+  const goods = (await readdir(goodDir)).sort(byNumber).slice(0, goodCount);
+  const defects = (await readdir(defectDir)).sort(byNumber)
+    .filter((f) => existsSync(join(COOKIES, 'ground_truth/defect', `${basename(f, extname(f))}_mask.png`)))
+    .slice(0, defectCount);
+  const goodScores: number[] = [];
+  for (const f of goods) goodScores.push((await predictImage(model, await readFile(join(goodDir, f)))).score);
+  let best: { file: string; prediction: Awaited<ReturnType<typeof predictImage>> } | null = null;
+  const defectScores: number[] = [];
+  for (const f of defects) {
+    const prediction = await predictImage(model, await readFile(join(defectDir, f)));
+    defectScores.push(prediction.score);
+    if (!best || prediction.score > best.prediction.score) best = { file: f, prediction };
+  }
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const good = mean(goodScores), defect = mean(defectScores);
+  assert.ok(defect > good, `mean defect score ${defect.toFixed(3)} ≤ mean good score ${good.toFixed(3)}`);
+  if (!checkBox) return { good, defect };
+
+  assert.ok(best && best.prediction.boxes.length > 0, `the highest-scoring defect image ${best?.file} has no box`);
+  const top = best.prediction.boxes.reduce((a, b) => (b.score > a.score ? b : a));
+  const maskPath = join(COOKIES, 'ground_truth/defect', `${basename(best.file, extname(best.file))}_mask.png`);
+  const { data, info } = await sharp(maskPath).greyscale().raw().toBuffer({ resolveWithObject: true });
+  let overlap = 0;
+  for (let y = Math.max(0, top.y_min); y < Math.min(info.height, top.y_max); y++) {
+    for (let x = Math.max(0, top.x_min); x < Math.min(info.width, top.x_max); x++) if (data[y * info.width + x] > 127) overlap++;
+  }
+  assert.ok(overlap > 0, `top box ${JSON.stringify(top)} of ${best.file} misses its mask`);
+  return { good, defect };
+}
