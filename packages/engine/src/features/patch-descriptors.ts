@@ -49,7 +49,8 @@ export interface DescriptorOptions {
   pcaComponents?: number;
   /** Patches sampled to fit PCA, standardisation and the position weight (and returned as training rows). */
   samplePatches?: number;
-  signal?: AbortSignal;
+  /** Called once per image; throws to stop (e.g. when training is cancelled). */
+  checkAbort?: () => void;
 }
 
 const ORIENTATION_BINS = 4;
@@ -315,7 +316,7 @@ export function fitPatchDescriptors(rasters: Raster[], options: DescriptorOption
   const handRows: Float32Array[] = [];
   const greyRows: Float32Array[] = [];
   rasters.forEach((raster, i) => {
-    if (options.signal?.aborted) throw new Error('aborted');
+    options.checkAbort?.();
     const g = grids[i];
     const picks = random.sample(g.columns * g.rows, perImage);
     const sameSize = g.patchWidth * g.patchHeight === size;

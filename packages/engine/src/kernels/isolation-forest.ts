@@ -37,7 +37,8 @@ export interface IsolationForestOptions {
   trees: number;
   maxSamples?: number;
   seed: number;
-  signal?: AbortSignal;
+  /** Called now and then during the work; throws to stop it (e.g. when training is cancelled). */
+  checkAbort?: () => void;
   onTree?: (done: number) => void;
 }
 
@@ -55,7 +56,7 @@ export function fitIsolationForest(data: Float32Array, dims: number, options: Is
   const candidates: number[] = [];
 
   for (let t = 0; t < options.trees; t++) {
-    if (options.signal?.aborted) throw new Error('aborted');
+    options.checkAbort?.();
     treeStart[t] = feature.length;
     const indices = Int32Array.from(random.sample(n, samplesPerTree));
     // Breadth-first so that each node's two children are adjacent: [node, start, end, depth].

@@ -22,9 +22,12 @@ export interface OneClassSvmOptions {
   gamma?: number;
   tolerance?: number;
   maxIterations?: number;
+  /** Rough fraction done, from how far the optimality gap has closed towards the tolerance (log scale). */
+  onProgress?: (fraction: number) => void;
   /** Memory for cached kernel columns. */
   cacheBytes?: number;
-  signal?: AbortSignal;
+  /** Called now and then during the work; throws to stop it (e.g. when training is cancelled). */
+  checkAbort?: () => void;
 }
 
 function squaredDistance(a: Float32Array, ao: number, b: Float32Array, bo: number, dims: number): number {
@@ -85,8 +88,9 @@ export function fitOneClassSvm(data: Float32Array, dims: number, options: OneCla
   }
 
   const tau = 1e-12;
+  let firstGap = 0;
   for (let iteration = 0; iteration < maxIterations; iteration++) {
-    if ((iteration & 1023) === 0 && options.signal?.aborted) throw new Error('aborted');
+    if ((iteration & 1023) === 0) options.checkAbort?.();
     // i: may grow (α < 1) with the smallest gradient.
     let i = -1, gMin = Infinity;
     for (let t = 0; t < n; t++) if (alpha[t] < 1 && gradient[t] < gMin) { gMin = gradient[t]; i = t; }
@@ -106,6 +110,10 @@ export function fitOneClassSvm(data: Float32Array, dims: number, options: OneCla
       }
     }
     if (i < 0 || j < 0 || gMax - gMin < tolerance) break;
+    if (iteration === 0) firstGap = gMax - gMin;
+    if ((iteration & 1023) === 1023 && options.onProgress && firstGap > tolerance) {
+      options.onProgress(Math.min(1, Math.max(0, Math.log(firstGap / (gMax - gMin)) / Math.log(firstGap / tolerance))));
+    }
     const curvature = Math.max(2 - 2 * colI![j], tau);
     let delta = (gradient[j] - gradient[i]) / curvature;
     delta = Math.min(delta, 1 - alpha[i], alpha[j]);

@@ -29,7 +29,8 @@ export interface RandomForestOptions {
   minLeaf?: number;
   featuresPerSplit?: number;
   bins?: number;
-  signal?: AbortSignal;
+  /** Called now and then during the work; throws to stop it (e.g. when training is cancelled). */
+  checkAbort?: () => void;
   onTree?: (done: number) => void;
 }
 
@@ -87,7 +88,7 @@ export function fitRandomForest(
   const featureOrder = Array.from({ length: dims }, (_, k) => k);
 
   for (let t = 0; t < options.trees; t++) {
-    if (options.signal?.aborted) throw new Error('aborted');
+    options.checkAbort?.();
     treeStart[t] = feature.length;
     const indices = new Int32Array(n);
     for (let i = 0; i < n; i++) indices[i] = random.int(n);

@@ -35,12 +35,12 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   checkAborted(context.signal);
   context.onProgress(0, 'patch features');
   const { model: descriptor, rows: data } = fitPatchDescriptors(good, {
-    patchWidth, patchHeight, step, random, samplePatches: num(params, 'train_size'), signal: context.signal,
+    patchWidth, patchHeight, step, random, samplePatches: num(params, 'train_size'), checkAbort: () => checkAborted(context.signal),
   });
   checkAborted(context.signal);
   context.onProgress(0.6, 'growing trees');
   const forest = fitIsolationForest(data, descriptor.dims, {
-    trees, maxSamples: SAMPLES_PER_TREE, seed: seed + 1, signal: context.signal,
+    trees, maxSamples: SAMPLES_PER_TREE, seed: seed + 1, checkAbort: () => checkAborted(context.signal),
     onTree: (done) => context.onProgress(0.6 + (0.35 * done) / trees, 'growing trees'),
   });
   checkAborted(context.signal);

@@ -41,7 +41,7 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   context.onProgress(0, 'patch features');
   const trainSize = num(params, 'train_size');
   const { model: descriptor, rows } = fitPatchDescriptors(good, {
-    patchWidth, patchHeight, step, random, samplePatches: trainSize, signal: context.signal,
+    patchWidth, patchHeight, step, random, samplePatches: trainSize, checkAbort: () => checkAborted(context.signal),
   });
   const dims = descriptor.dims;
   const picks = random.sample(rows.length / dims, Math.min(trainSize, SVM_POINTS));
@@ -50,7 +50,10 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   checkAborted(context.signal);
   context.onProgress(0.3, 'solving the one-class SVM');
   const nu = Math.min(num(params, 'nu_max'), Math.max(num(params, 'contamination'), MIN_SUPPORT_VECTORS / picks.length));
-  const svm = fitOneClassSvm(data, dims, { nu, signal: context.signal });
+  const svm = fitOneClassSvm(data, dims, {
+    nu, checkAbort: () => checkAborted(context.signal),
+    onProgress: (f) => context.onProgress(0.3 + 0.6 * f, 'solving the one-class SVM'),
+  });
   checkAborted(context.signal);
   context.onProgress(0.9, 'scoring training patches');
   // The margin's zero is the SVM's own boundary (f = 0); its unit, the spread over training patches.

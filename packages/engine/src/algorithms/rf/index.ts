@@ -49,7 +49,7 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   // Features are standardised on good images: the scale of normal variation.
   const good = labelled.filter((s) => s.good).map((s) => s.raster);
   const { model: descriptor } = fitPatchDescriptors(good.length > 0 ? good : labelled.map((s) => s.raster), {
-    patchWidth, patchHeight, step, random, signal: context.signal,
+    patchWidth, patchHeight, step, random, checkAbort: () => checkAborted(context.signal),
   });
   const dims = descriptor.dims;
 
@@ -83,7 +83,7 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   checkAborted(context.signal);
   context.onProgress(0.3, 'growing trees');
   const forest = fitRandomForest(data, dims, labels, weights, {
-    trees, seed: seed + 1, maxDepth: MAX_DEPTH, minLeaf: MIN_LEAF, signal: context.signal,
+    trees, seed: seed + 1, maxDepth: MAX_DEPTH, minLeaf: MIN_LEAF, checkAbort: () => checkAborted(context.signal),
     onTree: (done) => context.onProgress(0.3 + (0.7 * done) / trees, 'growing trees'),
   });
   return { descriptor, forest };
