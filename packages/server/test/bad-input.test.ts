@@ -75,6 +75,12 @@ test('wrong JSON and wrong types: 400 naming the problem; a double-encoded JSON 
   await refusedWithoutChange(() => api.post(`/api/v1/image/${imageId}/annotation`, { annotations: [{ x_min: '1', x_max: 2, y_min: 1, y_max: 2 }] }), 400, /annotations\.0\.x_min must be number/);
   await refusedWithoutChange(() => api.post(`/api/v1/image/${imageId}/annotation`, { annotations: 'none' }), 400, /annotations must be array/);
   await refusedWithoutChange(() => api.post('/api/v1/train', { algorithm_id: 'PM', name: 42 }), 400, /name must be string/);
+  const inJapanese = await api.withLanguage('ja').post('/api/v1/train', { algorithm_id: 'PM', name: 42 });
+  assert.deepEqual(inJapanese.body.errors.detail, ['name は string でなければなりません']);
+  const missing = await api.post('/api/v1/serve', {});
+  assert.deepEqual(missing.body.errors.detail, ['item_ids is required']);
+  const wrongJson = await api.withLanguage('ja').request('POST', '/api/v1/serve', undefined, { raw: '{' });
+  assert.deepEqual([wrongJson.body.errors.title, wrongJson.body.errors.detail], ['JSONが不正です', 'リクエストの本文が正しい JSON ではありません']);
   await refusedWithoutChange(() => api.post('/api/v1/serve', { item_ids: itemId }), 400, /item_ids must be array/);
 
   const doubleEncoded = JSON.stringify(JSON.stringify({ annotations: [{ x_min: 10, x_max: 20, y_min: 30, y_max: 40, notes: 'double' }] }));

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { languageOf, render, translate, type Message, type MessageKey, type MessageParams } from '../i18n/index.ts';
+import { languageOf, message, render, translate, type Message, type MessageKey } from '../i18n/index.ts';
+import { validationMessage } from './validation.ts';
 
 /**
  * A refusal the client should see: status, a catalogue title and an optional detail. Services throw these;
@@ -18,9 +19,7 @@ export class ApiError extends Error {
   }
 }
 
-export function message(key: MessageKey, params?: MessageParams): Message {
-  return { key, params };
-}
+export { message };
 
 export interface ErrorEnvelope {
   errors: { status: number; title: string; detail: string | string[] | null; source: { pointer: string } };
@@ -70,10 +69,12 @@ export function makeErrorHandler(limits: LimitFacts) {
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
-      const details = fastifyError.validation.map((v) => {
-        const where = v.instancePath ? v.instancePath.slice(1).replace(/\//g, '.') : (fastifyError.validationContext ?? 'body');
-        return `${where} ${v.message ?? 'is invalid'}`;
-      });
+      // anyOf failures repeat each branch's complaint; the anyOf line alone says it.
+      const failures = fastifyError.validation;
+      const anyOfPaths = new Set(failures.filter((v) => v.keyword === 'anyOf').map((v) => v.instancePath));
+      const details = failures
+        .filter((v) => v.keyword === 'anyOf' || !anyOfPaths.has(v.instancePath))
+        .map((v) => validationMessage(v, fastifyError.validationContext ?? 'body'));
       return reply.status(400).send(envelope(request, 400, 'invalidRequest', details));
     }
     const code = fastifyError.code ?? '';
@@ -84,7 +85,7 @@ export function makeErrorHandler(limits: LimitFacts) {
       return reply.status(413).send(envelope(request, 413, title, detail));
     }
     if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
-      return reply.status(400).send(envelope(request, 400, 'invalidJson', error.message));
+      return reply.status(400).send(envelope(request, 400, 'invalidJson', message('jsonSyntax')));
     }
     const status = fastifyError.statusCode ?? 500;
     if (status >= 400 && status < 500) {

@@ -12,6 +12,10 @@ export interface Message {
 }
 export type MessageParams = { [name: string]: string | number | Message };
 
+export function message(key: MessageKey, params?: MessageParams): Message {
+  return { key, params };
+}
+
 const CATALOGUES: Record<Language, Record<MessageKey, string>> = { en, ja };
 
 /** `Accept-Language: ja…` (with any quality) gives Japanese when it ranks above English; anything else English. */

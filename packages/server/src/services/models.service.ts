@@ -3,6 +3,7 @@ import {
   type ModelState,
 } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
+import { parameterReason } from '../http/validation.ts';
 import { render, type Language, type Message } from '../i18n/index.ts';
 import type { JobHandler, JobQueue } from '../jobs/queue.ts';
 import { WorkerCrashError } from '../jobs/pool.ts';
@@ -182,7 +183,7 @@ export class ModelsService {
           changes[spec.name] = parseParamValue(spec, override.value);
         } catch (error) {
           if (!(error instanceof ParameterError)) throw error;
-          problems.push(message('badParameter', { name: spec.name, id: spec.id, reason: error.message }));
+          problems.push(message('badParameter', { name: spec.name, id: spec.id, reason: parameterReason(error.message) }));
         }
       }
     }
@@ -288,7 +289,7 @@ export class ModelsService {
       if (!(error instanceof ParameterErrors)) throw error;
       for (const e of error.errors) {
         const id = algorithm.parameters.find((p) => p.name === e.parameter)?.id ?? '?';
-        problems.push({ position: positionOf.get(e.parameter) ?? 0, message: message('badParameter', { name: e.parameter, id, reason: e.message }) });
+        problems.push({ position: positionOf.get(e.parameter) ?? 0, message: message('badParameter', { name: e.parameter, id, reason: parameterReason(e.message) }) });
       }
     }
     problems.sort((a, b) => a.position - b.position);
