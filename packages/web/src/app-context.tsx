@@ -63,8 +63,9 @@ export function navigate(hash: string): void {
   location.hash = hash;
 }
 
-export function itemHref(itemId: string): string {
-  return `#/item/${encodeURIComponent(itemId)}`;
+/** An item's page; `archived` tells it where the item lives (its detail does not say). */
+export function itemHref(itemId: string, archived = false): string {
+  return `#/item/${encodeURIComponent(itemId)}${archived ? '?archived=1' : ''}`;
 }
 
 /**

@@ -94,7 +94,7 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
   const page = (() => {
     switch (route.page) {
       case 'item':
-        return <ItemDetailPage itemId={route.rest} />;
+        return <ItemDetailPage itemId={route.rest} archived={route.query.get('archived') === '1'} />;
       case 'train':
         return <TrainPage />;
       case 'models':

@@ -213,8 +213,9 @@ describe('web UI in Chromium', { skip }, () => {
     await shot('05-train-form');
     await page.getByTestId('start-training').click();
     await page.waitForURL(/#\/models/);
-    await page.locator('.model-card[data-status="active"]').waitFor({ timeout: 180_000 });
-    assert.equal(await page.locator('.model-card h2').first().textContent(), 'cookies-pm');
+    const card = page.locator('.model-card', { has: page.locator('h2', { hasText: 'cookies-pm' }) });
+    await card.and(page.locator('[data-status="active"]')).waitFor({ timeout: 180_000 });
+    assert.equal(await page.locator('.model-card h2').first().textContent(), 'cookies-pm', 'the newest model is listed first');
     await shot('06-models');
   });
 
@@ -267,6 +268,49 @@ describe('web UI in Chromium', { skip }, () => {
     await page.getByTestId('score-histogram').waitFor();
     assert.ok((await page.locator('.chart .bar-ok, .chart .bar-ng').count()) > 0, 'the charts have bars');
     await shot('10-dashboard');
+  });
+
+  test('models: prediction settings without retraining, export to a file and import it again', async () => {
+    await goto('#/models');
+    const card = page.locator('.model-card', { has: page.locator('h2', { hasText: 'cookies-pm' }) });
+    await card.locator('.prediction-settings summary').click();
+    const threshold = card.locator('.prediction-settings input[name="threshold"]');
+    assert.match((await threshold.getAttribute('placeholder')) ?? '', /automatic \([\d.]+\)/, 'the threshold training chose is shown');
+    await threshold.fill('-1');
+    await card.getByText('Outside the allowed range').waitFor();
+    await threshold.fill('9.5');
+    await card.locator('.prediction-settings button[type="submit"]').click();
+    await card.getByText('Settings applied.').waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('.model-card')].some((c) => c.textContent?.includes('9.50')));
+    await shot('06a-model-settings');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), card.getByTestId('export-model').click()]);
+    const exported = join(filesDir, download.suggestedFilename());
+    await download.saveAs(exported);
+    assert.match(download.suggestedFilename(), /^cookies-pm\.kensa-model$/);
+    await page.getByTestId('import-model-file').setInputFiles(exported);
+    await page.getByRole('status').getByText(/Model .* imported\./).waitFor();
+    assert.equal(await page.locator('.model-card h2', { hasText: 'cookies-pm' }).count(), 2);
+    // A file that is not a model is refused with the server's reason.
+    await page.getByTestId('import-model-file').setInputFiles(join(filesDir, 'not-an-image.png'));
+    await page.getByRole('alert').waitFor();
+  });
+
+  test('items: archive, restore and delete from the item page', async () => {
+    await goto('#/item/test-normal-2');
+    await page.getByTestId('archive-item').click();
+    await page.waitForURL(/tab=archived/);
+    await page.locator('.item-card[data-item-id="test-normal-2"]').waitFor();
+    await page.locator('.item-card[data-item-id="test-normal-2"] a.item-link').click();
+    await page.getByTestId('restore-item').click();
+    await page.waitForURL(/tab=predict/);
+    await page.locator('.item-card[data-item-id="test-normal-2"]').waitFor();
+    await goto('#/item/test-normal-2');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByTestId('delete-item').click();
+    await page.waitForURL(/#\/items/);
+    await page.locator('.item-card').first().waitFor();
+    assert.equal(await page.locator('.item-card[data-item-id="test-normal-2"]').count(), 0);
   });
 
   test('keyboard: the navigation and an item open without a mouse; a bad licence file is refused readably', async () => {

@@ -1,7 +1,7 @@
 // The UI's one door to the server: the TypeScript SDK, plus what a browser needs on top of it (a token kept
 // for the tab's life, images fetched with the token, files uploaded in batches with progress).
 import { APIError, VisualInspectionSDK } from '@kensa/sdk';
-import type { Language } from '@kensa/sdk';
+import type { Language, Model, ParameterOverride } from '@kensa/sdk';
 
 const TOKEN_KEY = 'kensa.session';
 
@@ -89,6 +89,38 @@ export class Session {
     } catch {
       return true; // aborted or cut: the caller decides whether to follow again
     }
+  }
+
+  /**
+   * Changes a model's prediction parameters without retraining (`PATCH /api/v1/models/{id}`). The SDK has no
+   * method for this route yet, so it is called here with the SDK's token, language and error type.
+   */
+  async updatePredictionParameters(modelId: number | string, overrides: ParameterOverride[]): Promise<Model> {
+    if (!this.sdk.accessToken) await this.sdk.authorize();
+    const url = `${this.sdk.apiUrl}/v1/models/${encodeURIComponent(String(modelId))}`;
+    const pointer = new URL(url).pathname;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'PATCH',
+        headers: {
+          Authorization: `Bearer ${this.sdk.accessToken}`,
+          'Accept-Language': this.sdk.language,
+          Accept: 'application/json',
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({ override_params: overrides }),
+      });
+    } catch (error) {
+      throw new APIError(0, `Cannot reach ${new URL(url).origin}`, error instanceof Error ? error.message : String(error), pointer);
+    }
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch { /* not JSON: keep the text */ }
+    if (!response.ok) throw APIError.fromBody(response.status, response.statusText, body, pointer);
+    return (body as { data: Model }).data;
   }
 
   /**

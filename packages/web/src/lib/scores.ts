@@ -50,16 +50,15 @@ export async function loadScores(
   return out;
 }
 
-/** The model's anomaly threshold: the one training chose (its evaluation), else a fixed one from its parameters. */
+/** The model's anomaly threshold: one a person fixed in its parameters, else the one training chose. */
 export function modelThreshold(model: Model | null | undefined): number | null {
-  const evaluated = (model?.evaluation as { threshold?: unknown } | null | undefined)?.threshold;
-  if (typeof evaluated === 'number' && Number.isFinite(evaluated)) return evaluated;
-  const parameters = model?.parameters as Record<string, unknown> | unknown[] | undefined;
-  let raw: unknown;
-  if (Array.isArray(parameters)) raw = (parameters as { name?: string; value?: unknown }[]).find((p) => p?.name === 'threshold')?.value;
-  else raw = parameters?.threshold;
-  const value = typeof raw === 'string' ? Number(raw) : raw;
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+  const number = (raw: unknown) => {
+    const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    return typeof value === 'number' && Number.isFinite(value) ? value : null;
+  };
+  const parameters = model?.parameters as Record<string, unknown> | { name?: string; value?: unknown }[] | undefined;
+  const fixed = Array.isArray(parameters) ? parameters.find((p) => p?.name === 'threshold')?.value : parameters?.threshold;
+  return number(fixed) ?? number((model?.evaluation as { threshold?: unknown } | null | undefined)?.threshold);
 }
 
 /** The review queue's order: NG first (a missed defect costs most), then the scores nearest the threshold. */

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Assessment, Model } from '@kensa/sdk';
-import { useApp } from '../app-context.tsx';
+import { navigate, useApp } from '../app-context.tsx';
 import { AnnotationEditor, newBoxKey } from '../components/annotation-editor.tsx';
 import type { EditorBox } from '../components/annotation-editor.tsx';
 import { AuthImage } from '../components/auth-image.tsx';
@@ -13,7 +13,7 @@ import { useLoad } from '../lib/use-load.ts';
 
 const sameId = (a: unknown, b: unknown) => String(a) === String(b);
 
-export function ItemDetailPage(props: { itemId: string }) {
+export function ItemDetailPage(props: { itemId: string; archived: boolean }) {
   const { t, language } = useI18n();
   const app = useApp();
   const { sdk } = app.session;
@@ -96,7 +96,21 @@ export function ItemDetailPage(props: { itemId: string }) {
     );
   }
 
-  const backTab = detail.is_training_data ? 'training' : 'predict';
+  const ownTab = detail.is_training_data ? 'training' : 'predict';
+  const backTab = props.archived ? 'archived' : ownTab;
+
+  const setArchived = (archived: boolean) =>
+    run(async () => {
+      await sdk.archiveItem(props.itemId, archived);
+      navigate(`#/items?tab=${archived ? 'archived' : ownTab}`);
+    });
+
+  const remove = () =>
+    run(async () => {
+      if (!confirm(t('deleteItemConfirm', { id: props.itemId }))) return;
+      await sdk.deleteItem(props.itemId);
+      navigate(`#/items?tab=${backTab}`);
+    });
   return (
     <div class="page item-detail">
       <a href={`#/items?tab=${backTab}`} class="back-link">← {t('back')}</a>
@@ -243,6 +257,17 @@ export function ItemDetailPage(props: { itemId: string }) {
               </div>
             </section>
           )}
+          <section class="panel" aria-labelledby="item-actions-title">
+            <h2 id="item-actions-title">{t('itemActions')}</h2>
+            <div class="actions">
+              {props.archived ? (
+                <button type="button" disabled={busy} onClick={() => setArchived(false)} data-testid="restore-item">{t('restoreItem')}</button>
+              ) : (
+                <button type="button" disabled={busy} onClick={() => setArchived(true)} data-testid="archive-item">{t('archiveItem')}</button>
+              )}
+              <button type="button" class="button-quiet button-danger-text" disabled={busy} onClick={remove} data-testid="delete-item">{t('deleteItem')}</button>
+            </div>
+          </section>
           {image && (
             <section class="panel">
               <dl class="facts">

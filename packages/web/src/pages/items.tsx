@@ -104,7 +104,7 @@ export function ItemsPage(props: { tab: string | null }) {
               <p class="muted small" data-testid="item-count">{t('itemCount', { shown: shown.rows.length, total: filtered.length })}</p>
               <ul class="item-grid" data-testid="item-grid">
                 {shown.rows.map((item) => (
-                  <ItemCard key={item.item_id} item={item} />
+                  <ItemCard key={item.item_id} item={item} archived={tab === 'archived'} />
                 ))}
               </ul>
               <Pager page={shown.page} pages={shown.pages} onPage={setPage} />
@@ -124,7 +124,7 @@ export function ItemsPage(props: { tab: string | null }) {
   );
 }
 
-export function ItemCard(props: { item: Item; selectable?: { checked: boolean; onToggle: () => void } }) {
+export function ItemCard(props: { item: Item; archived?: boolean; selectable?: { checked: boolean; onToggle: () => void } }) {
   const { t, language } = useI18n();
   const { item } = props;
   const verdict = verdictOf(item);
@@ -135,9 +135,9 @@ export function ItemCard(props: { item: Item; selectable?: { checked: boolean; o
           <input type="checkbox" checked={props.selectable.checked} onChange={props.selectable.onToggle} aria-label={item.item_id} />
         </label>
       )}
-      <a href={itemHref(item.item_id)} class="item-link" onClick={(e) => {
+      <a href={itemHref(item.item_id, props.archived)} class="item-link" onClick={(e) => {
         e.preventDefault();
-        navigate(itemHref(item.item_id));
+        navigate(itemHref(item.item_id, props.archived));
       }}>
         <AuthImage url={item.thumbnail_image ?? item.default_image} alt={item.item_id} class="thumb" />
         <span class="item-id ellipsis" title={item.item_id}>{item.item_id}</span>

@@ -1,7 +1,8 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { Model } from '@kensa/sdk';
 import { useApp, useLiveRefresh } from '../app-context.tsx';
-import { ErrorNotice } from '../components/error-notice.tsx';
+import { ErrorNotice, SuccessNotice } from '../components/error-notice.tsx';
+import { PredictionSettings } from '../components/prediction-settings.tsx';
 import { formatDate, formatPercent, useI18n } from '../i18n/i18n.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
 import { modelThreshold } from '../lib/scores.ts';
@@ -17,8 +18,15 @@ export function ModelsPage(props: { highlight: string | null }) {
   const app = useApp();
   const { sdk } = app.session;
   const models = useLoad(() => sdk.getModels(), [app.session, language]); // status texts come translated
+  const algorithms = useLoad(() => sdk.getAlgorithms(), [app.session, language]);
   const [error, setError] = useState<unknown>(null);
-  const list = [...(models.data ?? [])].sort((a, b) => String(b.created_at ?? '').localeCompare(String(a.created_at ?? '')));
+  const [message, setMessage] = useState<string | null>(null);
+  const [importing, setImporting] = useState(false);
+  const importInput = useRef<HTMLInputElement>(null);
+  // Newest first; models made in the same second by their id (ids grow).
+  const list = [...(models.data ?? [])].sort(
+    (a, b) => String(b.created_at ?? '').localeCompare(String(a.created_at ?? '')) || Number(b.model_id) - Number(a.model_id) || 0,
+  );
   const training = list.some((m) => m.status === 'creating');
   // Live progress while something trains; quiet reloads keep the table steady.
   useLiveRefresh(() => void models.reload(true), training);
@@ -35,13 +43,65 @@ export function ModelsPage(props: { highlight: string | null }) {
     }
   };
 
+  const act = async (action: () => Promise<void>) => {
+    setError(null);
+    setMessage(null);
+    try {
+      await action();
+    } catch (caught) {
+      setError(caught);
+      app.noticeError(caught);
+    }
+  };
+
+  // One portable file per model, saved by the browser; imported on another installation.
+  const exportModel = (model: Model) =>
+    act(async () => {
+      const bytes = await sdk.exportModel(model.model_id);
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+      link.download = `${model.name.replace(/[^\w.-]+/g, '_')}.kensa-model`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    });
+
+  const importModel = (file: File) =>
+    act(async () => {
+      setImporting(true);
+      try {
+        const model = await sdk.importModel(file);
+        setMessage(t('modelImported', { name: model.name }));
+        await models.reload(true);
+      } finally {
+        setImporting(false);
+      }
+    });
+
   return (
     <div class="page models-page">
       <div class="page-head">
         <h1>{t('modelsTitle')}</h1>
         <button type="button" onClick={() => models.reload(true)}>{t('refresh')}</button>
+        <span class="grow" />
+        <button type="button" disabled={importing} onClick={() => importInput.current?.click()} data-testid="import-model">
+          {importing ? t('importing') : t('importModel')}
+        </button>
+        <input
+          ref={importInput}
+          type="file"
+          class="visually-hidden"
+          tabIndex={-1}
+          aria-label={t('importModel')}
+          data-testid="import-model-file"
+          onChange={(e) => {
+            const file = e.currentTarget.files?.[0];
+            e.currentTarget.value = '';
+            if (file) void importModel(file);
+          }}
+        />
       </div>
       <ErrorNotice error={models.error ?? error} onDismiss={error ? () => setError(null) : undefined} />
+      <SuccessNotice message={message} />
       {models.loading && !models.data ? (
         <p class="muted">{t('loading')}</p>
       ) : list.length === 0 ? (
@@ -60,6 +120,11 @@ export function ModelsPage(props: { highlight: string | null }) {
                   <span class={`badge badge-status-${model.status}`}>{t(STATUS_LABEL[model.status] ?? 'status')}</span>
                   {model.active && <span class="badge badge-active">{t('activeModel')}</span>}
                   <span class="grow" />
+                  {model.status === 'active' && (
+                    <button type="button" class="button-quiet" onClick={() => exportModel(model)} data-testid="export-model">
+                      {t('exportModel')}
+                    </button>
+                  )}
                   <button type="button" class="button-quiet button-danger-text" onClick={() => remove(model)} disabled={model.status === 'creating'}>
                     {t('deleteModel')}
                   </button>
@@ -124,6 +189,14 @@ export function ModelsPage(props: { highlight: string | null }) {
                     <dd>{formatDate(model.created_at, language)}</dd>
                   </div>
                 </dl>
+                {model.status === 'active' && algorithms.data && (
+                  <PredictionSettings
+                    key={String(model.model_id)}
+                    model={model}
+                    algorithm={algorithms.data.find((a) => a.algorithm_id === model.algorithm_id)}
+                    onSaved={() => void models.reload(true)}
+                  />
+                )}
               </li>
             );
           })}
