@@ -176,7 +176,10 @@ export function ModelsPage(props: { highlight: string | null }) {
                       <dt>{t('thresholdChosen')}</dt>
                       <dd>
                         {formatScore(threshold)}
-                        {typeof evaluation?.threshold_reason === 'string' && (
+                        {/* Training's reason holds only while its threshold is the one in use. */}
+                        {evaluation?.threshold !== threshold ? (
+                          <span class="muted small block">{t('reasonUser')}</span>
+                        ) : typeof evaluation?.threshold_reason === 'string' && (
                           <span class="muted small block">
                             {REASON_LABEL[evaluation.threshold_reason] ? t(REASON_LABEL[evaluation.threshold_reason]) : evaluation.threshold_reason}
                           </span>
