@@ -10,6 +10,7 @@ import { ApiError, envelope, makeErrorHandler } from './http/errors.ts';
 import { SHARED_SCHEMAS } from './http/schemas.ts';
 import { languageOf, type Language } from './i18n/index.ts';
 import { authRoutes } from './routes/auth.routes.ts';
+import { callbacksRoutes } from './routes/callbacks.routes.ts';
 import { eventsRoutes } from './routes/events.routes.ts';
 import { itemsRoutes } from './routes/items.routes.ts';
 import { licenseRoutes } from './routes/license.routes.ts';
@@ -104,6 +105,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   itemsRoutes(app, kensa, limits);
   modelsRoutes(app, kensa);
   eventsRoutes(app, kensa);
+  callbacksRoutes(app, kensa);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const webDist = config.webDist === undefined ? DEFAULT_WEB_DIST : config.webDist;

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_PIXELS } from '@kensa/engine';
 import { JobQueue } from './jobs/queue.ts';
 import { WorkerPool } from './jobs/pool.ts';
 import { AuthService } from './services/auth.service.ts';
+import { CallbacksService } from './services/callbacks.service.ts';
 import { EventsService } from './services/events.service.ts';
 import { ItemsService } from './services/items.service.ts';
 import { LicenseService } from './services/license.service.ts';
@@ -35,6 +36,7 @@ export interface Installation {
   items: ItemsService;
   models: ModelsService;
   events: EventsService;
+  callbacks: CallbacksService;
   close(): void;
 }
 
@@ -49,15 +51,20 @@ export function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT
   const modelsRepository = new ModelsRepository(db);
   const licenses = new LicenseService(clients, keys.licensePublicKey, keys.licensePrivateKey);
   const events = new EventsService();
+  const callbacks = new CallbacksService(db);
   return {
     db,
     files,
     auth: new AuthService(clients, keys.tokenSecret),
     licenses,
     items: new ItemsService(itemsRepository, modelsRepository, files, limits.maxPixels),
-    models: new ModelsService(modelsRepository, itemsRepository, files, licenses, events),
+    models: new ModelsService(modelsRepository, itemsRepository, files, licenses, events, callbacks),
     events,
-    close: () => db.close(),
+    callbacks,
+    close: () => {
+      callbacks.close();
+      db.close();
+    },
   };
 }
 

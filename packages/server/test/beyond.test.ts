@@ -198,3 +198,47 @@ test('a training that cannot work ends failed with the reason, in both languages
   assert.match(inJapanese.status_text, /^学習に失敗しました: /);
   assert.equal((await api.waitForModel(fine.body.data.model_id)).status, 'active');
 });
+
+test('callbacks: each finished prediction is POSTed, signed, and retried after a failure', async () => {
+  const { createServer } = await import('node:http');
+  const { createHmac } = await import('node:crypto');
+  const received: { body: string; signature: string; attempt: string }[] = [];
+  let answered = 0;
+  const receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => { body += chunk; });
+    request.on('end', () => {
+      received.push({ body, signature: String(request.headers['x-kensa-signature']), attempt: String(request.headers['x-kensa-attempt']) });
+      // The first delivery fails: the server must try again.
+      response.statusCode = answered++ === 0 ? 500 : 204;
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (receiver.address() as { port: number }).port;
+    assert.equal((await api.post('/api/v1/callbacks', { url: 'ftp://example.com/x' })).status, 400);
+    const registered = await api.post('/api/v1/callbacks', { url: `http://127.0.0.1:${port}/hook` });
+    assert.equal(registered.status, 200, JSON.stringify(registered.body));
+    const { secret, callback_id } = registered.body.data;
+    assert.equal((await api.get('/api/v1/callbacks')).body.data[0].secret, undefined, 'the secret is shown once');
+
+    const uploaded = await api.upload([cookie('test/good', 8)], { training: 'false' });
+    await api.post('/api/v1/serve', { item_ids: uploaded.body.data.item_ids, model_id: modelId });
+    const deadline = Date.now() + 20_000;
+    while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(received.length, 2, 'delivered twice: a failure, then a success');
+    assert.deepEqual(received.map((r) => r.attempt), ['1', '2']);
+    for (const delivery of received) {
+      assert.equal(delivery.signature, `sha256=${createHmac('sha256', secret).update(delivery.body).digest('hex')}`);
+      const payload = JSON.parse(delivery.body);
+      assert.equal(payload.event, 'prediction.finished');
+      assert.deepEqual(payload.item_id, uploaded.body.data.item_ids[0]);
+      assert.equal(typeof payload.good, 'boolean');
+    }
+    assert.deepEqual((await api.request('DELETE', `/api/v1/callbacks/${callback_id}`)).body, { data: { status: 'ok' } });
+    assert.deepEqual((await api.get('/api/v1/callbacks')).body.data, []);
+  } finally {
+    receiver.close();
+  }
+});

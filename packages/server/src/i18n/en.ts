@@ -29,6 +29,7 @@ export const en = {
   licenseLimitReached: 'License limit reached',
   internalError: 'Internal server error',
   modelNotReady: 'The model is not ready',
+  callbackNotFound: 'Cannot find callback',
 
   // Details.
   licenseAlreadyExists: 'License already exists',
@@ -77,6 +78,7 @@ export const en = {
   reasonNotTuple: 'must be a tuple like [8, 8]',
   reasonNotString: 'must be a string',
   reasonOneOf: 'must be one of {values}',
+  callbackUrlInvalid: 'Callback URL must be an http or https URL: {url}',
   modelFileMissing: 'Send the model file in the multipart field "model"',
 
   // Model status texts.

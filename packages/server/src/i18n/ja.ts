@@ -29,6 +29,7 @@ export const ja: Record<MessageKey, string> = {
   licenseLimitReached: 'ライセンスの上限に達しました',
   internalError: 'サーバー内部エラー',
   modelNotReady: 'モデルの準備ができていません',
+  callbackNotFound: 'コールバックが見つかりません',
 
   licenseAlreadyExists: 'ライセンスは既に登録されています',
   licenseMissingFile: 'ライセンスファイルをマルチパートのフィールド "license" で送ってください',
@@ -76,6 +77,7 @@ export const ja: Record<MessageKey, string> = {
   reasonNotTuple: '[8, 8] のような組でなければなりません',
   reasonNotString: '文字列でなければなりません',
   reasonOneOf: '{values} のいずれかでなければなりません',
+  callbackUrlInvalid: 'コールバックURLは http または https のURLでなければなりません: {url}',
   modelFileMissing: 'モデルファイルをマルチパートのフィールド "model" で送ってください',
 
   statusQueued: '空いているワーカーを待っています',

@@ -13,6 +13,7 @@ import { pathSegment, type DataFolder } from '../store/files.ts';
 import type { JobRow } from '../store/jobs.repository.ts';
 import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelRow, ModelsRepository } from '../store/models.repository.ts';
+import type { CallbacksService } from './callbacks.service.ts';
 import type { EventsService } from './events.service.ts';
 import type { LicenseService } from './license.service.ts';
 
@@ -68,6 +69,7 @@ export class ModelsService {
     private readonly files: DataFolder,
     private readonly licenses: LicenseService,
     private readonly events: EventsService,
+    private readonly callbacks: CallbacksService,
   ) {}
 
   /** Tells event streams where a model stands now. */
@@ -484,6 +486,18 @@ export class ModelsService {
         this.items.setItemDone(itemPk);
       });
       this.announceItem(itemPk);
+      const predictions = (output as PredictOutput).predictions;
+      this.callbacks.notify(item.client_id, {
+        event: 'prediction.finished',
+        item_id: item.item_id,
+        model_id: modelId,
+        finished_date: now,
+        good: predictions.every((p) => p.good),
+        detected_objects: predictions.reduce((n, p) => n + p.boxes.length, 0),
+        images: predictions.map((p) => ({
+          image_id: p.imageId, good: p.good, score: p.score, detection_accuracy: p.detectionAccuracy, boxes: p.boxes,
+        })),
+      });
     },
     onFailed: (job) => {
       // The item keeps its earlier results (if any); the job row keeps the reason.

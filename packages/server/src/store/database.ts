@@ -121,6 +121,16 @@ const MIGRATIONS: string[] = [
   `CREATE INDEX images_by_client ON images(client_id, item_pk, image_id);`,
   // Prediction-time parameters changed after training (threshold, min_detected_area, …), by name.
   `ALTER TABLE models ADD COLUMN prediction_overrides_json TEXT NOT NULL DEFAULT '{}';`,
+  `
+  CREATE TABLE callbacks (
+    callback_id INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX callbacks_by_client ON callbacks(client_id);
+  `,
 ];
 
 /** Opens (or creates) the installation's database in WAL mode and brings its schema up to date. */
