@@ -197,7 +197,7 @@ describe('web UI in Chromium', { skip }, () => {
     assert.match((await failed.locator('[role="alert"]').textContent()) ?? '', /Why it failed: .*RF needs .*NG/);
   });
 
-  test('train from the generated form and watch the model become ready', async () => {
+  test('train from the generated form and watch the model become ready', async (t) => {
     await goto('#/train');
     const algorithm = page.locator('[data-algorithm="PM"] input');
     await algorithm.waitFor();
@@ -211,11 +211,17 @@ describe('web UI in Chromium', { skip }, () => {
     await workingSize.fill('64');
     await page.getByTestId('model-name').fill('cookies-pm');
     await shot('05-train-form');
+    // The models page follows the server's event stream while a model trains (polling only without one).
+    const eventStream = page.waitForResponse((r) => r.url().includes('/api/v1/events'), { timeout: 10_000 }).catch(() => null);
     await page.getByTestId('start-training').click();
     await page.waitForURL(/#\/models/);
     const card = page.locator('.model-card', { has: page.locator('h2', { hasText: 'cookies-pm' }) });
     await card.and(page.locator('[data-status="active"]')).waitFor({ timeout: 180_000 });
     assert.equal(await page.locator('.model-card h2').first().textContent(), 'cookies-pm', 'the newest model is listed first');
+    const stream = await eventStream;
+    assert.ok(stream, 'the models page asked for the event stream');
+    if (stream.status() === 404) t.diagnostic('the server has no event stream (GET /api/v1/events answered 404): the page polled');
+    else assert.match(stream.headers()['content-type'] ?? '', /text\/event-stream/);
     await shot('06-models');
   });
 
