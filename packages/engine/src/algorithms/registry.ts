@@ -3,6 +3,7 @@ import { patternMatching } from './pm/index.ts';
 import { patchSample } from './ps/index.ts';
 import { localPatternInspection } from './lp/index.ts';
 import { reconstructorInspection } from './rc/index.ts';
+import { autoClassifiedInspection } from './ae/index.ts';
 import { vectorInspection } from './oc/index.ts';
 import { huntersGrove } from './if/index.ts';
 import { mixedGrove } from './rf/index.ts';
@@ -13,6 +14,7 @@ import { mixedGrove } from './rf/index.ts';
  */
 export const ALGORITHMS: AlgorithmDefinition<ModelState>[] = [
   reconstructorInspection,
+  autoClassifiedInspection,
   vectorInspection,
   huntersGrove,
   mixedGrove,

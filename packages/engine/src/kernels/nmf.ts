@@ -37,9 +37,17 @@ export function multiplyTransposed(A: Float32Array, B: Float32Array, a: number, 
     const ai = i * m;
     for (let j = 0; j < b; j++) {
       const bj = j * m;
-      let s = 0;
-      for (let t = 0; t < m; t++) s += A[ai + t] * B[bj + t];
-      out[i * b + j] = s;
+      // Four partial sums break the dependency chain of one accumulator (about twice as fast in V8).
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let t = 0;
+      for (; t + 3 < m; t += 4) {
+        s0 += A[ai + t] * B[bj + t];
+        s1 += A[ai + t + 1] * B[bj + t + 1];
+        s2 += A[ai + t + 2] * B[bj + t + 2];
+        s3 += A[ai + t + 3] * B[bj + t + 3];
+      }
+      for (; t < m; t++) s0 += A[ai + t] * B[bj + t];
+      out[i * b + j] = s0 + s1 + s2 + s3;
     }
   }
   return out;
@@ -197,6 +205,35 @@ export function nmfObjective(X: Float32Array, W: Float32Array, H: Float32Array, 
   return 0.5 * loss + sparsity * l1;
 }
 
+/** Inverse of a symmetric positive semi-definite k × k matrix (Gauss–Jordan, with a tiny ridge for safety). */
+export function invertSymmetric(matrix: Float64Array, k: number): Float64Array {
+  const a = Float64Array.from(matrix);
+  let trace = 0;
+  for (let i = 0; i < k; i++) trace += a[i * k + i];
+  for (let i = 0; i < k; i++) a[i * k + i] += 1e-9 * (trace / k) + 1e-12;
+  const inverse = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) inverse[i * k + i] = 1;
+  for (let c = 0; c < k; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < k; r++) if (Math.abs(a[r * k + c]) > Math.abs(a[pivot * k + c])) pivot = r;
+    if (pivot !== c) {
+      for (let t = 0; t < k; t++) {
+        [a[c * k + t], a[pivot * k + t]] = [a[pivot * k + t], a[c * k + t]];
+        [inverse[c * k + t], inverse[pivot * k + t]] = [inverse[pivot * k + t], inverse[c * k + t]];
+      }
+    }
+    const p = a[c * k + c];
+    for (let t = 0; t < k; t++) { a[c * k + t] /= p; inverse[c * k + t] /= p; }
+    for (let r = 0; r < k; r++) {
+      if (r === c) continue;
+      const f = a[r * k + c];
+      if (f === 0) continue;
+      for (let t = 0; t < k; t++) { a[r * k + t] -= f * a[c * k + t]; inverse[r * k + t] -= f * inverse[c * k + t]; }
+    }
+  }
+  return inverse;
+}
+
 /**
  * A fixed dictionary ready to encode new rows fast: the Gram matrix is precomputed, and the squared
  * reconstruction error comes from ‖x‖² − 2w·Hx + wᵀ(HHᵀ)w without building the reconstruction.
@@ -211,18 +248,24 @@ export class NmfEncoder {
     this.d = d;
     this.dictionary = dictionary;
     this.gramMatrix = gram(dictionary, k, d);
+    this.gramInverse = invertSymmetric(this.gramMatrix, k);
   }
+  private readonly gramInverse: Float64Array;
 
   /** Codes (n × k) of rows X (n × d). */
   encode(X: Float32Array, n: number): { codes: Float32Array; XHt: Float64Array } {
     const { k, d } = this;
     const XHt = multiplyTransposed(X, this.dictionary, n, k, d);
     const W = new Float32Array(n * k);
-    // Start from the unconstrained projection clipped at zero; a few coordinate sweeps settle the rest.
+    // Start from the unconstrained least-squares codes clipped at zero (most are positive already for
+    // patches like the training ones); a few coordinate sweeps then settle the active set.
+    const inverse = this.gramInverse;
     for (let i = 0; i < n; i++) {
+      const o = i * k;
       for (let j = 0; j < k; j++) {
-        const diag = this.gramMatrix[j * k + j];
-        W[i * k + j] = diag > EPS ? Math.max(0, XHt[i * k + j]) / (diag * k) : 0;
+        let v = 0;
+        for (let l = 0; l < k; l++) v += inverse[j * k + l] * XHt[o + l];
+        W[o + j] = v > 0 ? v : 0;
       }
     }
     updateCodesHals(W, XHt, this.gramMatrix, n, k, this.sparsity, this.sweeps);
