@@ -370,6 +370,12 @@ describe('web UI in Chromium', { skip }, () => {
     await page.locator('[data-algorithm="PM"]').waitFor();
     assert.match((await page.locator('[data-algorithm="PM"]').textContent()) ?? '', JAPANESE);
     await shot('11c-train-ja');
+    for (const [hash, ready, name] of [['#/dashboard', 'summary-table', '11d-dashboard-ja'], ['#/models', 'model-list', '11e-models-ja']]) {
+      await goto(hash);
+      await page.getByTestId(ready).waitFor();
+      assert.match((await page.locator('h1').textContent()) ?? '', JAPANESE);
+      await shot(name);
+    }
     // An API error in the chosen language: the server's own Japanese title.
     await page.getByRole('button', { name: 'サインアウト' }).click();
     await page.getByLabel('クライアントID').fill(CLIENT.clientId);
@@ -404,5 +410,11 @@ describe('web UI in Chromium', { skip }, () => {
     await page.locator('.stage-image').first().waitFor();
     await assertNoHorizontalOverflow('tablet item detail');
     await shot('14-tablet-item');
+    for (const [hash, ready, name] of [['#/train', '[data-algorithm="PM"]', '15-tablet-train'], ['#/dashboard', '[data-testid="summary-table"]', '16-tablet-dashboard']]) {
+      await goto(hash);
+      await page.locator(ready).waitFor();
+      await assertNoHorizontalOverflow(name);
+      await shot(name);
+    }
   });
 });
