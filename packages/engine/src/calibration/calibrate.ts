@@ -34,7 +34,8 @@ export function fitCalibration(okMaps: FloatMap[], mode: 'global' | 'location'):
     const map = resizeMap(original, width, height);
     for (let y = 0; y < height; y++) {
       const gy = Math.min(gh - 1, Math.floor((y * gh) / height));
-      for (let x = 0; x < width; x++) {
+      // The same sampling stride as the global level: hundreds of tile maps must not fill memory with values.
+      for (let x = (y * width) % stride === 0 ? 0 : stride - ((y * width) % stride); x < width; x += stride) {
         const gx = Math.min(gw - 1, Math.floor((x * gw) / width));
         buckets[gy * gw + gx].push(map.data[y * width + x]);
       }

@@ -84,7 +84,7 @@ export function boxesInTile(boxes: Box[], layout: TileLayout, tile: TileRect): B
 }
 
 /** Float tiles of all images held at once for training are capped at this many bytes. */
-export const TRAINING_TILE_BUDGET_BYTES = 256 * 1024 * 1024;
+export const TRAINING_TILE_BUDGET_BYTES = 128 * 1024 * 1024;
 
 export interface TilingImage {
   bytes: Uint8Array;
