@@ -44,8 +44,8 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   const app = Fastify({
     logger: config.logger ?? false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
-    // Whole-request ceiling for multipart: the per-file limit is enforced while streaming.
-    bodyLimit: 1_000_000,
+    // JSON bodies (100,000 item ids fit); multipart uploads are limited per file while streaming instead.
+    bodyLimit: 10_000_000,
   });
   app.addHook('onClose', async () => { await kensa.stop(); });
 
