@@ -198,3 +198,20 @@ test('repeated failed logins are slowed down', async () => {
   // The right secret still works (and resets the count).
   await new Api(server.url).login('bob', 'bob-secret');
 });
+
+test('licence limits: predictions a month are counted per image', async () => {
+  await createClient({ dataDir: server.dataDir, clientId: 'erin', clientSecret: 'erin-secret' });
+  const erin = await new Api(server.url).login('erin', 'erin-secret');
+  const licence = await issueLicense({ dataDir: server.dataDir, clientId: 'erin', days: 30, limits: { max_predictions_per_month: 1 } });
+  assert.equal((await erin.request('POST', '/api/v1/license', undefined, { form: licenceForm(licence) })).status, 200);
+  await erin.upload([0, 1, 2].map((i) => cookie('train/good', i)), { training: 'true', good: 'true' });
+  const workingSize = await parameterId(erin, 'PM', 'working_size');
+  const model = await erin.post('/api/v1/train', { algorithm_id: 'PM', name: 'm', override_params: [{ algorithm_parameter_id: workingSize, value: 64 }] });
+  await erin.waitForModel(model.body.data.model_id);
+  const predict = await erin.upload([cookie('test/good', 3), cookie('test/good', 4)], { training: 'false' });
+  const [first, second] = predict.body.data.item_ids;
+  await expectError((as) => as(erin).post('/api/v1/serve', { item_ids: [first, second] }), 403, 'licenseLimitReached');
+  assert.equal((await erin.post('/api/v1/serve', { item_ids: [first] })).status, 200);
+  await erin.waitForItems([first]);
+  await expectError((as) => as(erin).post('/api/v1/serve', { item_ids: [second] }), 403, 'licenseLimitReached');
+});
