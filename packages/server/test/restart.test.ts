@@ -13,7 +13,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Uploads OK images and starts a PM training large enough to be caught while it runs. */
 async function startTraining(api: Api): Promise<number> {
-  await api.upload(Array.from({ length: 8 }, (_, i) => cookie('train/good', i)), { training: 'true', good: 'true' });
+  await api.upload(Array.from({ length: 12 }, (_, i) => cookie('train/good', i)), { training: 'true', good: 'true' });
   const workingSize = await parameterId(api, 'PM', 'working_size');
   const trained = await api.post('/api/v1/train', { algorithm_id: 'PM', name: 'interrupted', override_params: [{ algorithm_parameter_id: workingSize, value: 768 }] });
   assert.equal(trained.status, 200, JSON.stringify(trained.body));
@@ -49,8 +49,8 @@ test('a stop in the middle of training: after the restart the model trains again
     await waitUntilRunning(api, modelId);
     // The API keeps answering while the model trains (the work runs in a worker thread).
     const started = performance.now();
-    for (let i = 0; i < 10; i++) assert.equal((await api.get('/api/v1/workers')).body.data.training[0], 'interrupted');
-    assert.ok((performance.now() - started) / 10 < 200, 'cheap route answers quickly during training');
+    for (let i = 0; i < 5; i++) assert.equal((await api.get('/api/v1/workers')).body.data.training[0], 'interrupted');
+    assert.ok((performance.now() - started) / 5 < 200, 'cheap route answers quickly during training');
     await first.close();
 
     const second = await startTestServer({ dataDir });
