@@ -174,10 +174,18 @@ describe('web UI in Chromium', { skip }, () => {
     // Stored in pixels of the original image, shown again where it was left.
     assert.ok(Math.abs(saved!.x - moved!.x) < 3 && Math.abs(saved!.width - moved!.width) < 3, 'the saved box is where it was drawn');
 
-    // Keyboard: the box takes focus and Delete removes it (not saved, so the stored one stays).
+    // Keyboard: a box takes focus and Delete removes it; "Add box" puts one in the middle, arrows move it,
+    // + grows it (not saved: the stored box stays on the server).
     await page.getByTestId('annotation-box').focus();
     await page.keyboard.press('Delete');
     assert.equal(await page.getByTestId('annotation-box').count(), 0);
+    await page.getByTestId('add-box').click();
+    const added = (await page.getByTestId('annotation-box').boundingBox())!;
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('+');
+    const nudged = (await page.getByTestId('annotation-box').boundingBox())!;
+    assert.ok(nudged.x + nudged.width / 2 > added.x + added.width / 2 + 2, 'the arrow key moved the box right');
+    assert.ok(nudged.width > added.width + 1, '+ made the box larger');
   });
 
   test('a model that cannot train says why', async () => {

@@ -124,6 +124,14 @@ export function AnnotationEditor(props: {
     if (event.key === 'Delete' || event.key === 'Backspace') {
       event.preventDefault();
       remove(box.key);
+    } else if (event.key === '+' || event.key === '=' || event.key === '-') {
+      // Grow or shrink around the centre, for people who cannot drag a corner.
+      event.preventDefault();
+      const d = event.key === '-' ? -step / 2 : step / 2;
+      update(box.key, (b) => {
+        const next = { ...b, x_min: clamp(Math.round(b.x_min - d), 0, width), x_max: clamp(Math.round(b.x_max + d), 0, width), y_min: clamp(Math.round(b.y_min - d), 0, height), y_max: clamp(Math.round(b.y_max + d), 0, height) };
+        return next.x_max - next.x_min >= MIN_BOX && next.y_max - next.y_min >= MIN_BOX ? next : b;
+      });
     } else if (moves[event.key]) {
       event.preventDefault();
       const [dx, dy] = moves[event.key];
@@ -133,6 +141,16 @@ export function AnnotationEditor(props: {
       const y = Math.round(clamp(box.y_min + dy, 0, height - h));
       update(box.key, (b) => ({ ...b, x_min: x, x_max: x + w, y_min: y, y_max: y + h }));
     }
+  };
+
+  /** A box in the middle of the image, focused, to be placed with the arrow keys and sized with + and −. */
+  const addCentred = () => {
+    const w = Math.round(width / 5);
+    const h = Math.round(height / 5);
+    const box: EditorBox = { key: newBoxKey(), x_min: Math.round((width - w) / 2), x_max: Math.round((width + w) / 2), y_min: Math.round((height - h) / 2), y_max: Math.round((height + h) / 2), notes: null };
+    props.onChange([...props.boxes, box]);
+    setSelected(box.key);
+    requestAnimationFrame(() => svg.current?.querySelector<SVGElement>(`[data-key="${box.key}"]`)?.focus());
   };
 
   // Strokes and handles keep the same size on screen whatever the image's resolution.
@@ -214,6 +232,11 @@ export function AnnotationEditor(props: {
       {selected && props.showBoxes && (
         <button type="button" class="delete-box button-danger" onClick={() => remove(selected)}>
           {t('deleteBox')}
+        </button>
+      )}
+      {props.showBoxes && (
+        <button type="button" class="add-box" onClick={addCentred} data-testid="add-box">
+          {t('addBox')}
         </button>
       )}
     </div>

@@ -93,9 +93,10 @@ export const en = {
   noHeatmap: 'No heatmap yet: predict this item first.',
   annotationsTitle: 'Annotation boxes',
   annotationsHelp:
-    'Drag on the image to draw a box. Drag a box to move it, drag its corner to resize. Select a box and press Delete to remove it; arrow keys move it.',
+    'Drag on the image to draw a box. Drag a box to move it, drag its corner to resize. With the keyboard: “Add box”, then arrow keys move it, + and − size it, Delete removes it.',
   annotationCount: 'Boxes: {count}',
   deleteBox: 'Delete box',
+  addBox: 'Add box',
   saveAnnotations: 'Save boxes',
   saving: 'Saving…',
   saved: 'Saved.',
@@ -317,9 +318,10 @@ export const ja: Record<MessageKey, string> = {
   noHeatmap: 'ヒートマップはまだありません。先に予測してください。',
   annotationsTitle: 'アノテーション枠',
   annotationsHelp:
-    '画像上をドラッグして枠を描きます。枠をドラッグで移動、角をドラッグで大きさを変更します。枠を選んで Delete キーで削除、矢印キーで移動できます。',
+    '画像上をドラッグして枠を描きます。枠をドラッグで移動、角をドラッグで大きさを変更します。キーボードでは「枠を追加」のあと、矢印キーで移動、+ と − で大きさ、Delete キーで削除します。',
   annotationCount: '枠 {count} 個',
   deleteBox: '枠を削除',
+  addBox: '枠を追加',
   saveAnnotations: '枠を保存',
   saving: '保存中…',
   saved: '保存しました。',

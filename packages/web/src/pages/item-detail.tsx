@@ -50,6 +50,14 @@ export function ItemDetailPage(props: { itemId: string; archived: boolean }) {
     setDirty(false);
   }, [image?.image_id, detail]);
 
+  // Unsaved boxes are not lost to a reload or a closed tab without the browser asking first.
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    addEventListener('beforeunload', warn);
+    return () => removeEventListener('beforeunload', warn);
+  }, [dirty]);
+
   const modelResults = detail?.models ?? [];
   const chosenModel = modelResults.find((m) => sameId(m.model_id, modelId)) ?? modelResults[modelResults.length - 1] ?? null;
   const assessmentOf = (assessments: Assessment[] | undefined) => assessments?.find((a) => image && sameId(a.image_id, image.image_id));
