@@ -50,6 +50,11 @@ test('a text file named .png, a zero-byte file, a 200-megapixel PNG: each named 
   ]);
 });
 
+test('a label that is neither true nor false is refused', async () => {
+  await refusedWithoutChange(() => api.upload([real], { training: 'true', good: 'maybe' }), 400, /good must be one of true, false/);
+  assert.deepEqual(folderSnapshot(join(server.dataDir, 'tmp')), []);
+});
+
 test('a path-traversal file name is refused and nothing is written outside the data folder', async () => {
   await refusedWithoutChange(() => api.upload([{ name: '../../escape.jpg', bytes: real.bytes }], { training: 'true' }), 400, /Invalid filename \.\.\/\.\.\/escape\.jpg/);
   assert.equal(existsSync(join(server.dataDir, '..', 'escape.jpg')), false);

@@ -1,12 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { createWriteStream } from 'node:fs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Installation, UploadLimits } from '../context.ts';
 import { ApiError, message } from '../http/errors.ts';
+import { receiveFiles, removeTemporary } from '../http/multipart.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
-import type { AnnotationInput, UploadedFile, UrlBuilder } from '../services/items.service.ts';
+import type { AnnotationInput, UrlBuilder } from '../services/items.service.ts';
 
 /** Image URLs of answers: absolute, on this server, with a signed expiring token so that `<img>` works. */
 function urlBuilder(request: FastifyRequest, kensa: Installation): UrlBuilder {
@@ -18,36 +17,13 @@ function urlBuilder(request: FastifyRequest, kensa: Installation): UrlBuilder {
   };
 }
 
-/**
- * Streams every file part of a multipart request to a temporary file (limits enforced while streaming)
- * and collects the fields; on any error the temporary files are removed.
- */
-export async function receiveFiles(request: FastifyRequest, kensa: Installation, limits: UploadLimits) {
-  if (!request.isMultipart()) throw new ApiError(400, 'noImagesToUpload');
-  const files: UploadedFile[] = [];
-  const fields: Record<string, string> = {};
-  try {
-    for await (const part of request.parts({ limits: { files: limits.maxFilesPerRequest, fileSize: limits.maxFileBytes, fields: 50, fieldSize: 10_000 } })) {
-      if (part.type === 'field') {
-        fields[part.fieldname] = String(part.value);
-        continue;
-      }
-      const temporaryPath = kensa.files.temporaryPath();
-      files.push({ fileName: part.filename, temporaryPath });
-      await pipeline(part.file, createWriteStream(temporaryPath));
-      if (part.file.truncated) {
-        throw new ApiError(413, 'fileTooLarge', message('fileSizeLimit', { megabytes: Math.round(limits.maxFileBytes / 1e6) }));
-      }
-    }
-  } catch (error) {
-    await removeTemporary(kensa, files);
-    throw error;
-  }
-  return { files, fields };
-}
-
-async function removeTemporary(kensa: Installation, files: UploadedFile[]) {
-  await Promise.all(files.map((f) => kensa.files.remove(kensa.files.relative(f.temporaryPath))));
+/** A true/false form field; absent, empty or "null" is null; anything else a 400 naming the field. */
+function formBoolean(fields: Record<string, string>, name: string): boolean | null {
+  const value = fields[name]?.trim().toLowerCase();
+  if (value === undefined || value === '' || value === 'null' || value === 'none') return null;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ApiError(400, 'invalidRequest', message('fieldEnum', { field: name, values: 'true, false' }));
 }
 
 const flag = (value: string | undefined, fallback: boolean) => (value === undefined ? fallback : !['false', '0', 'no'].includes(value.toLowerCase()));
@@ -118,8 +94,15 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
     },
   }, async (request) => {
     const { files, fields } = await receiveFiles(request, kensa, limits);
-    const training = (fields.training ?? 'false').toLowerCase() === 'true';
-    const good = fields.good === undefined || fields.good === '' || fields.good.toLowerCase() === 'null' ? null : fields.good.toLowerCase() === 'true';
+    let training: boolean | null;
+    let good: boolean | null;
+    try {
+      training = formBoolean(fields, 'training') ?? false;
+      good = formBoolean(fields, 'good');
+    } catch (error) {
+      await removeTemporary(kensa, files);
+      throw error;
+    }
     const itemId = fields.item_id ? fields.item_id : null;
     const itemIds = await kensa.items.upload(request.clientId, files, { training, good, itemId });
     return { data: { item_ids: itemIds } };

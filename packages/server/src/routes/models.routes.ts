@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError, message } from '../http/errors.ts';
 import type { Installation } from '../context.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
-import { receiveFiles } from './items.routes.ts';
+import { receiveFiles, removeTemporary } from '../http/multipart.ts';
 import type { ServeRequest, TrainRequest } from '../services/models.service.ts';
 
 const id = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' }] };
@@ -83,7 +83,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       if (files.length === 0) throw new ApiError(400, 'invalidRequest', message('modelFileMissing'));
       return { data: await kensa.models.importFile(request.clientId, files[0].temporaryPath, files[0].fileName, request.language) };
     } finally {
-      await Promise.all(files.map((f) => kensa.files.remove(kensa.files.relative(f.temporaryPath))));
+      await removeTemporary(kensa, files);
     }
   });
 
