@@ -8,6 +8,7 @@ import type { Language } from './i18n/i18n.tsx';
 import type { MessageKey } from './i18n/messages.ts';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { ItemDetailPage } from './pages/item-detail.tsx';
+import { InspectPage } from './pages/inspect.tsx';
 import { ItemsPage } from './pages/items.tsx';
 import { LicencePage } from './pages/licence.tsx';
 import { ModelsPage } from './pages/models.tsx';
@@ -63,6 +64,7 @@ const NAV: { page: string; label: MessageKey }[] = [
   { page: 'train', label: 'navTrain' },
   { page: 'models', label: 'navModels' },
   { page: 'predict', label: 'navPredict' },
+  { page: 'inspect', label: 'navInspect' },
   { page: 'review', label: 'navReview' },
   { page: 'dashboard', label: 'navDashboard' },
 ];
@@ -101,6 +103,8 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
         return <ModelsPage highlight={route.query.get('model')} />;
       case 'predict':
         return <PredictPage />;
+      case 'inspect':
+        return <InspectPage />;
       case 'review':
         return <ReviewPage />;
       case 'dashboard':

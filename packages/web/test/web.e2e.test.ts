@@ -284,6 +284,23 @@ describe('web UI in Chromium', { skip }, () => {
     await shot('10-dashboard');
   });
 
+  test('inspect now: verdicts and boxes in the same answer, nothing stored', async () => {
+    await goto('#/items?tab=predict');
+    await page.locator('.item-card').first().waitFor();
+    const predictCount = await page.locator('[data-tab="predict"] .count').textContent();
+    await goto('#/inspect');
+    const files = [...(await images('test/defect', 7)).slice(5), (await images('test/good', 7))[6]];
+    await page.getByTestId('inspect-file').setInputFiles(files);
+    await page.waitForFunction(() => document.querySelectorAll('.inspect-result').length === 3, undefined, { timeout: 60_000 });
+    await page.locator('.inspect-result .stage-image').first().waitFor();
+    assert.ok((await page.locator('.inspect-result[data-verdict="NG"]').count()) >= 1, 'a broken cookie is NG');
+    assert.ok((await page.locator('.inspect-result[data-verdict="NG"] [data-testid="detected-box"]').count()) >= 1, 'its box is drawn');
+    await shot('09a-inspect');
+    await goto('#/items?tab=predict');
+    await page.locator('.item-card').first().waitFor();
+    assert.equal(await page.locator('[data-tab="predict"] .count').textContent(), predictCount, 'nothing was stored');
+  });
+
   test('models: prediction settings without retraining, export to a file and import it again', async () => {
     await goto('#/models');
     const card = page.locator('.model-card', { has: page.locator('h2', { hasText: 'cookies-pm' }) });
