@@ -104,26 +104,26 @@ export class AuthService {
    */
   mediaToken(clientId: string): string {
     const expires = (Math.floor(Date.now() / 3_600_000) + 1) * 3600 + MEDIA_TOKEN_SECONDS;
-    const body = Buffer.from(JSON.stringify({ c: clientId, e: expires })).toString('base64url');
+    // Kept short: a list of 10,000 items carries it twice per item.
+    const body = `${Buffer.from(clientId).toString('base64url')}.${expires.toString(36)}`;
     return `${body}.${this.mediaSignature(body)}`;
   }
 
   /** The client id of a valid media token, or null. */
   verifyMediaToken(token: string): string | null {
-    const [body, signature] = token.split('.');
-    if (!body || !signature) return null;
+    const parts = token.split('.');
+    if (parts.length !== 3) return null;
+    const body = `${parts[0]}.${parts[1]}`;
     const expected = Buffer.from(this.mediaSignature(body));
-    const actual = Buffer.from(signature);
+    const actual = Buffer.from(parts[2]);
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
-    try {
-      const { c, e } = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { c: string; e: number };
-      return e * 1000 > Date.now() && this.clients.find(c) ? c : null;
-    } catch {
-      return null;
-    }
+    const clientId = Buffer.from(parts[0], 'base64url').toString('utf8');
+    const expires = parseInt(parts[1], 36);
+    return expires * 1000 > Date.now() && this.clients.find(clientId) ? clientId : null;
   }
 
   private mediaSignature(body: string): string {
-    return createHmac('sha256', this.tokenSecret).update(`media:${body}`).digest('base64url');
+    // 128 bits of HMAC-SHA256 are plenty for a token that expires within a day.
+    return createHmac('sha256', this.tokenSecret).update(`media:${body}`).digest().subarray(0, 16).toString('base64url');
   }
 }
