@@ -301,6 +301,10 @@ export function anomalyMapOf(model: TrainedModel, raster: Raster): FloatMap {
 export function predictRaster(
   model: TrainedModel, raster: Raster, original: { width: number; height: number }, overrides: ParamValues = {},
 ): Prediction {
+  if ((optionalNum(model.params, 'tile_size') ?? 0) > 0) {
+    // A whole image reduced to working size is not what a tiled model learned from: refuse, never guess.
+    throw new Error('This model inspects tiles (tile_size > 0): predict from the encoded image with predictImage');
+  }
   const settings = detectionSettings(model, overrides);
   const calibratedMap = anomalyMapOf(model, raster);
   const detection = detect(calibratedMap, original, settings);

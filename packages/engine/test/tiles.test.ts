@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { predictImage, trainModel } from '../src/engine.ts';
+import { decodeForModel, predictImage, predictRaster, trainModel } from '../src/engine.ts';
 import { boxesInTile, decodeForTiles, foldsByImage, stitchTileMaps, tileLayout, trainingTiles } from '../src/image/tiles.ts';
 import { Random } from '../src/kernels/random.ts';
 
@@ -127,6 +127,8 @@ test('tiling finds a 14×38 defect in a 4000×3000 photo and boxes it in origina
   assert.ok(top.x_max - top.x_min < 200 && top.y_max - top.y_min < 200, `box ${JSON.stringify(top)} is tight, in original pixels`);
 
   const ok = await predictImage(model, await factoryPhoto(98, null));
+  const reduced = await decodeForModel(training[0].bytes, 256);
+  assert.throws(() => predictRaster(model, reduced.raster, reduced.info), /tile/, 'a reduced whole image is refused by a tiled model');
   assert.ok(ok.score < ng.score, `good photo scores ${ok.score}, defective ${ng.score}`);
 
   // The same data reduced to 256 pixels without tiling: the defect is under a pixel and scores far lower.
