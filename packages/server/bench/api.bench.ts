@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { Api, cookie, parameterId } from '../test/helpers.ts';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Api, cookie, parameterId, startTestServer } from '../test/helpers.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 const dataDir = mkdtempSync(join(tmpdir(), 'kensa-bench-'));
@@ -90,4 +91,27 @@ try {
 } finally {
   await server.close();
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+// The event loop itself, measured inside a server process (here, this one): its delay while idle, then while
+// a model trains on a worker thread. A blocked loop would show the training's length here.
+{
+  const inProcess = await startTestServer({ workers: 1 });
+  try {
+    const client = await new Api(inProcess.url).login('alice', 'alice-secret');
+    await client.upload(Array.from({ length: 10 }, (_, i) => cookie('train/good', i)), { training: 'true', good: 'true' });
+    const measure = async (label: string, whileRunning: () => Promise<void>) => {
+      const histogram = monitorEventLoopDelay({ resolution: 5 });
+      histogram.enable();
+      await whileRunning();
+      histogram.disable();
+      console.log(`event-loop delay ${label}: p50 ${(histogram.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(1)} ms, max ${(histogram.max / 1e6).toFixed(1)} ms`);
+    };
+    await measure('idle, 5 s', () => new Promise((r) => setTimeout(r, 5000)));
+    const workingSize = await parameterId(client, 'PM', 'working_size');
+    const trained = await client.post('/api/v1/train', { algorithm_id: 'PM', name: 'loop', override_params: [{ algorithm_parameter_id: workingSize, value: 768 }] });
+    await measure('while a model trains', async () => { await client.waitForModel(trained.body.data.model_id, 300_000); });
+  } finally {
+    await inProcess.dispose();
+  }
 }
