@@ -364,6 +364,16 @@ describe('web UI in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Activate' }).click();
     await page.getByRole('alert').getByText('Invalid license!').waitFor();
     await shot('11a-licence-refused');
+
+    // Callbacks: register one (its secret is shown once), then remove it.
+    await page.getByTestId('callback-url').fill('http://127.0.0.1:9/kensa-hook');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByTestId('callback-secret').waitFor();
+    assert.ok(((await page.getByTestId('callback-secret').textContent()) ?? '').length >= 16, 'a secret is shown');
+    await page.locator('[data-testid="callback-list"] li', { hasText: 'kensa-hook' }).waitFor();
+    await shot('11a-settings-callback');
+    await page.locator('[data-testid="callback-list"] li').getByRole('button', { name: 'Remove' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="callback-list"] li').length === 0);
   });
 
   test('several images into one item; the item shows each of them', async () => {

@@ -1,5 +1,6 @@
 import { useRef, useState } from 'preact/hooks';
 import { useApp } from '../app-context.tsx';
+import { CallbacksPanel } from '../components/callbacks-panel.tsx';
 import { ErrorNotice, SuccessNotice } from '../components/error-notice.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
@@ -63,6 +64,7 @@ export function LicencePage() {
           {busy ? t('activating') : t('activate')}
         </button>
       </form>
+      <CallbacksPanel />
     </div>
   );
 }
