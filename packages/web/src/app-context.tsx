@@ -70,7 +70,7 @@ export function itemHref(itemId: string, archived = false): string {
 
 /**
  * Calls `refresh` whenever the server reports progress while `active`: on its event stream when it has one
- * (a burst of events gives one refresh), else by polling every `pollMs`.
+ * (at most one refresh per half second), else by polling every `pollMs`.
  */
 export function useLiveRefresh(refresh: () => void, active: boolean, pollMs = 1500): void {
   const session = useSession();
@@ -81,9 +81,12 @@ export function useLiveRefresh(refresh: () => void, active: boolean, pollMs = 15
     const stop = new AbortController();
     let timer: ReturnType<typeof setInterval> | undefined;
     let pending: ReturnType<typeof setTimeout> | undefined;
+    // At most one refresh per half second however fast events come (a batch of items finishing).
     const soon = () => {
-      clearTimeout(pending);
-      pending = setTimeout(() => latest.current(), 200);
+      pending ??= setTimeout(() => {
+        pending = undefined;
+        latest.current();
+      }, 500);
     };
     const poll = () => {
       if (!stop.signal.aborted && timer === undefined) timer = setInterval(() => latest.current(), pollMs);
