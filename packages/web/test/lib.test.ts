@@ -107,5 +107,5 @@ test('both catalogues: the same keys, placeholders kept, Japanese text in Japane
   const untranslated = (Object.keys(en) as (keyof typeof en)[]).filter((key) => !/[\u3040-\u30ff\u4e00-\u9faf]/.test(ja[key]));
   assert.deepEqual(untranslated.sort(), ['ngCount', 'okCount', 'verdictNG', 'verdictOK']);
   assert.equal(translator('ja')('uploadStart', { count: 3 }), '3 件をアップロード');
-  assert.equal(translator('en')('itemCount', { shown: 48, total: 10000 }), '48 of 10000 items');
+  assert.equal(translator('en')('itemCount', { shown: 48, total: 10000 }), 'Showing 48 of 10000');
 });

@@ -60,7 +60,7 @@ export const en = {
   verdictUnlabelled: 'Unlabelled',
   labelGood: 'Good',
   labelDefect: 'Defect',
-  itemCount: '{shown} of {total} items',
+  itemCount: 'Showing {shown} of {total}',
   noItems: 'No items here yet.',
   noMatches: 'No item matches the filter.',
   pageOf: 'Page {page} of {pages}',
