@@ -242,3 +242,22 @@ test('callbacks: each finished prediction is POSTed, signed, and retried after a
     receiver.close();
   }
 });
+
+test('the newest model that trained becomes active, whatever order the trainings finish in', async () => {
+  const twoWorkers = await startTestServer({ workers: 2 });
+  try {
+    const client = await new Api(twoWorkers.url).login('alice', 'alice-secret');
+    await client.upload(Array.from({ length: 10 }, (_, i) => cookie('train/good', i)), { training: 'true', good: 'true' });
+    const workingSize = await parameterId(client, 'PM', 'working_size');
+    const slow = await client.post('/api/v1/train', { algorithm_id: 'PM', name: 'older-slow', override_params: [{ algorithm_parameter_id: workingSize, value: 768 }] });
+    const quick = await client.post('/api/v1/train', { algorithm_id: 'PM', name: 'newer-quick', override_params: [{ algorithm_parameter_id: workingSize, value: 48 }] });
+    const quickModel = await client.waitForModel(quick.body.data.model_id);
+    const slowModel = await client.waitForModel(slow.body.data.model_id, 120_000);
+    assert.equal(quickModel.status, 'active');
+    assert.equal(slowModel.status, 'active');
+    const models = (await client.get('/api/v1/models')).body.data;
+    assert.deepEqual(models.filter((m: any) => m.active).map((m: any) => m.name), ['newer-quick']);
+  } finally {
+    await twoWorkers.dispose();
+  }
+});

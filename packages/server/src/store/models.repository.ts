@@ -69,15 +69,20 @@ export class ModelsRepository {
       .run(progress, JSON.stringify(status), nowIso(), modelId);
   }
 
-  /** A trained model becomes the client's active one (the newest good model wins). */
+  /**
+   * A trained model becomes the client's active one unless a newer model (created later) is already
+   * active: the newest good model wins, whatever order trainings finish in.
+   */
   markTrained(modelId: number, fields: { blobPath: string; parametersJson: string; evaluationJson: string; ok: number; ng: number }, status: Message): void {
     this.db.transaction(() => {
       const model = this.findById(modelId);
       if (!model) return;
-      this.db.prepare('UPDATE models SET active = 0 WHERE client_id = ?').run(model.client_id);
-      this.db.prepare(`UPDATE models SET status = 'active', active = 1, progress = 1, status_json = ?, blob_path = ?, parameters_json = ?,
+      const current = this.activeModel(model.client_id);
+      const becomesActive = !current || current.model_id < modelId;
+      if (becomesActive) this.db.prepare('UPDATE models SET active = 0 WHERE client_id = ?').run(model.client_id);
+      this.db.prepare(`UPDATE models SET status = 'active', active = ?, progress = 1, status_json = ?, blob_path = ?, parameters_json = ?,
         evaluation_json = ?, ok_img_count = ?, ng_img_count = ?, updated_at = ? WHERE model_id = ?`)
-        .run(JSON.stringify(status), fields.blobPath, fields.parametersJson, fields.evaluationJson, fields.ok, fields.ng, nowIso(), modelId);
+        .run(becomesActive ? 1 : 0, JSON.stringify(status), fields.blobPath, fields.parametersJson, fields.evaluationJson, fields.ok, fields.ng, nowIso(), modelId);
     })();
   }
 
