@@ -354,11 +354,12 @@ export class ModelsService {
         throw new ApiError(403, 'licenseLimitReached', message('licenseMaxPredictions', { max: limits.max_predictions_per_month }));
       }
     }
-    this.items.setItemsPending(items.map((i) => i.pk));
-    for (const item of items) {
-      this.queue.enqueue('predict', clientId, { modelId: model.model_id, itemPk: item.pk });
-      this.announceItem(item.pk);
-    }
+    // All or nothing: the items turn pending and their jobs are queued in one transaction.
+    this.items.transaction(() => {
+      this.items.setItemsPending(items.map((i) => i.pk));
+      for (const item of items) this.queue.enqueue('predict', clientId, { modelId: model.model_id, itemPk: item.pk });
+    });
+    for (const item of items) this.announceItem(item.pk);
     return { item_ids: unique, model_version: model.version };
   }
 
