@@ -105,9 +105,9 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       security: bearer,
       body: {
         type: 'object',
-        required: ['algorithm_id', 'name'],
+        required: ['name'],
         properties: {
-          algorithm_id: { type: 'string', minLength: 1, maxLength: 50 },
+          algorithm_id: { type: 'string', minLength: 1, maxLength: 50, description: "Default: the engine's default algorithm" },
           name: { type: 'string', minLength: 1, maxLength: 200 },
           override_params: {
             type: 'array',

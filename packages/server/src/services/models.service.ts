@@ -1,5 +1,5 @@
 import {
-  ALGORITHMS, describeRange, formatParamValue, ParameterError, ParameterErrors, parseParamValue, resolveParams, type AlgorithmDefinition, type Box,
+  ALGORITHMS, DEFAULT_ALGORITHM_ID, describeRange, formatParamValue, ParameterError, ParameterErrors, parseParamValue, resolveParams, type AlgorithmDefinition, type Box,
   type ModelState,
 } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
@@ -21,7 +21,8 @@ import type { LicenseService } from './license.service.ts';
 const CATALOGUE_DATE = '2026-01-01T00:00:00Z';
 
 export interface TrainRequest {
-  algorithm_id: string;
+  /** Absent: the engine's default algorithm. */
+  algorithm_id?: string;
   name: string;
   override_params?: { algorithm_parameter_id: number | string; value: unknown }[];
   item_ids?: string[];
@@ -267,9 +268,10 @@ export class ModelsService {
     if (limits.max_models !== null && this.models.count(clientId) >= limits.max_models) {
       throw new ApiError(403, 'licenseLimitReached', message('licenseMaxModels', { max: limits.max_models }));
     }
-    const algorithm = algorithmById(request.algorithm_id);
+    const algorithmId = request.algorithm_id ?? DEFAULT_ALGORITHM_ID;
+    const algorithm = algorithmById(algorithmId);
     if (!algorithm) {
-      throw new ApiError(400, 'unknownAlgorithm', message('unknownAlgorithmId', { id: request.algorithm_id, ids: ALGORITHMS.map((a) => a.id).join(', ') }));
+      throw new ApiError(400, 'unknownAlgorithm', message('unknownAlgorithmId', { id: algorithmId, ids: ALGORITHMS.map((a) => a.id).join(', ') }));
     }
     // Problems are reported in the order of the request's override_params.
     const problems: { position: number; message: Message }[] = [];
