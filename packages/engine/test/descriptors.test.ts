@@ -98,3 +98,22 @@ test('symmetric eigen-decomposition: A·v = λ·v, eigenvalues descending', () =
     }
   }
 });
+
+test('with logMagnitudes, spreads and gradient features are the logarithms of the plain ones', () => {
+  const random = new Random(6);
+  const images = Array.from({ length: 3 }, () => scene(40, 36, random));
+  const options = { patchWidth: 8, patchHeight: 8, step: 4, samplePatches: 300 };
+  const plain = fitPatchDescriptors(images, { ...options, random: new Random(7) }).model;
+  const logged = fitPatchDescriptors(images, { ...options, random: new Random(7), logMagnitudes: true }).model;
+  const a = describePatches(plain, images[0]);
+  const b = describePatches(logged, images[0]);
+  const raw = (m: typeof plain, d: typeof a, p: number, k: number) => d.data[p * d.dims + k] / m.scale[k] + m.center[k];
+  for (const p of [0, 10, 20]) {
+    for (const k of [1, 3, 5, 6, 7, 11, 13]) {
+      const expected = Math.log(raw(plain, a, p, k) + 1e-3);
+      assert.ok(Math.abs(raw(logged, b, p, k) - expected) < 1e-3 * (1 + Math.abs(expected)), `patch ${p} feature ${k}`);
+    }
+    // Means are untouched.
+    assert.ok(Math.abs(raw(logged, b, p, 0) - raw(plain, a, p, 0)) < 1e-5);
+  }
+});

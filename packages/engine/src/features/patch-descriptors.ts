@@ -16,12 +16,14 @@ import { patchGrid, type PatchGrid } from './patches.ts';
  * Sums over patches come from integral images, so the cost per patch does not grow with its size.
  */
 export interface PatchDescriptorModel {
-  [key: string]: number | Float32Array;
+  [key: string]: number | boolean | Float32Array;
   patchWidth: number;
   patchHeight: number;
   step: number;
   /** Colour channels used (1 = grey, 3 = colour). */
   colourChannels: number;
+  /** Spreads, gradient energy and Laplacian as logarithms (for distance-based detectors). */
+  logMagnitudes: boolean;
   pcaComponents: number;
   /** Mean grey patch (patchWidth × patchHeight), removed before projection. */
   pcaMean: Float32Array;
@@ -49,11 +51,18 @@ export interface DescriptorOptions {
   pcaComponents?: number;
   /** Patches sampled to fit PCA, standardisation and the position weight (and returned as training rows). */
   samplePatches?: number;
+  /**
+   * Take logarithms of the magnitude features. Helps detectors that measure distances (the one-class SVM);
+   * the isolation forest did better on the raw values (cookies image AUROC 0.97 → 0.72 at seed 0).
+   */
+  logMagnitudes?: boolean;
   /** Called once per image; throws to stop (e.g. when training is cancelled). */
   checkAbort?: () => void;
 }
 
 const ORIENTATION_BINS = 4;
+/** Below this a magnitude is noise (values in [0, 1] units): it keeps log() finite and flat there. */
+const MAGNITUDE_FLOOR = 1e-3;
 const CONTEXT_FACTOR = 3;
 const DEFAULT_PCA_COMPONENTS = 6;
 const DEFAULT_SAMPLE_PATCHES = 6000;
@@ -68,6 +77,7 @@ interface Planes {
   /** Integral images, (width + 1) × (height + 1) each. */
   integrals: Float64Array[];
   colourChannels: number;
+  logMagnitudes: boolean;
 }
 
 function integral(plane: Float32Array, width: number, height: number): Float64Array {
@@ -91,7 +101,7 @@ function boxSum(ii: Float64Array, width: number, x0: number, y0: number, x1: num
 /**
  * Plane order: L, a, b (colour only), then their squares, gradient energy, 4 orientation bins, |Laplacian|.
  */
-function computePlanes(raster: Raster, colourChannels: number): Planes {
+function computePlanes(raster: Raster, colourChannels: number, logMagnitudes: boolean): Planes {
   const { width, height, channels, data } = raster;
   const n = width * height;
   const colour: Float32Array[] = [];
@@ -146,7 +156,7 @@ function computePlanes(raster: Raster, colourChannels: number): Planes {
     }
   }
   const planes = [...colour, ...squares, energy, ...bins, laplacian];
-  return { width, height, grey, colourChannels, integrals: planes.map((p) => integral(p, width, height)) };
+  return { width, height, grey, colourChannels, logMagnitudes, integrals: planes.map((p) => integral(p, width, height)) };
 }
 
 /** Features before PCA, position and standardisation. */
@@ -156,6 +166,7 @@ function handCraftedCount(colourChannels: number): number {
 
 function handCrafted(planes: Planes, x0: number, y0: number, pw: number, ph: number, out: Float32Array, offset: number): void {
   const { width, height, integrals, colourChannels: cc } = planes;
+  const magnitude = planes.logMagnitudes ? logMagnitude : (v: number) => v;
   const x1 = x0 + pw, y1 = y0 + ph;
   const area = pw * ph;
   let k = offset;
@@ -163,9 +174,9 @@ function handCrafted(planes: Planes, x0: number, y0: number, pw: number, ph: num
     const mean = boxSum(integrals[c], width, x0, y0, x1, y1) / area;
     const meanSq = boxSum(integrals[cc + c], width, x0, y0, x1, y1) / area;
     out[k++] = mean;
-    out[k++] = Math.sqrt(Math.max(0, meanSq - mean * mean));
+    out[k++] = magnitude(Math.sqrt(Math.max(0, meanSq - mean * mean)));
   }
-  for (let j = 0; j < 1 + ORIENTATION_BINS + 1; j++) out[k++] = boxSum(integrals[2 * cc + j], width, x0, y0, x1, y1) / area;
+  for (let j = 0; j < 1 + ORIENTATION_BINS + 1; j++) out[k++] = magnitude(boxSum(integrals[2 * cc + j], width, x0, y0, x1, y1) / area);
   // Context window, centred on the patch and clipped to the image.
   const cx0 = Math.max(0, Math.round(x0 + pw / 2 - (pw * CONTEXT_FACTOR) / 2));
   const cy0 = Math.max(0, Math.round(y0 + ph / 2 - (ph * CONTEXT_FACTOR) / 2));
@@ -175,7 +186,15 @@ function handCrafted(planes: Planes, x0: number, y0: number, pw: number, ph: num
   const contextMean = boxSum(integrals[0], width, cx0, cy0, cx1, cy1) / contextArea;
   const contextMeanSq = boxSum(integrals[cc], width, cx0, cy0, cx1, cy1) / contextArea;
   out[k++] = out[offset] - contextMean;
-  out[k++] = Math.sqrt(Math.max(0, contextMeanSq - contextMean * contextMean));
+  out[k++] = magnitude(Math.sqrt(Math.max(0, contextMeanSq - contextMean * contextMean)));
+}
+
+/**
+ * Magnitudes (spreads, gradient energy, Laplacian) are skewed: a few strong edges of good images would sit
+ * many standard deviations out. Their logarithm is closer to symmetric, so distances treat them evenly.
+ */
+function logMagnitude(value: number): number {
+  return Math.log(value + MAGNITUDE_FLOOR);
 }
 
 /** Grey pixels of a patch with the patch's own mean removed (what PCA sees). */
@@ -261,10 +280,10 @@ interface Pca {
  * features are the patch centre in [0, 1]. With `greyOut`, also each patch's mean-removed grey pixels.
  */
 function rawFeatures(
-  raster: Raster, grid: PatchGrid, colourChannels: number, pca: Pca,
+  raster: Raster, grid: PatchGrid, colourChannels: number, logMagnitudes: boolean, pca: Pca,
   patches?: ArrayLike<number>, greyOut?: Float32Array,
 ): { dims: number; data: Float32Array } {
-  const planes = computePlanes(raster, colourChannels);
+  const planes = computePlanes(raster, colourChannels, logMagnitudes);
   const { patchWidth: pw, patchHeight: ph } = grid;
   const hand = handCraftedCount(colourChannels);
   const dims = hand + pca.components + 2;
@@ -305,6 +324,7 @@ export interface FittedDescriptors {
  */
 export function fitPatchDescriptors(rasters: Raster[], options: DescriptorOptions): FittedDescriptors {
   const { patchWidth, patchHeight, step, random } = options;
+  const logMagnitudes = options.logMagnitudes ?? false;
   const colourChannels = rasters.every((r) => r.channels >= 3) ? 3 : 1;
   const hand = handCraftedCount(colourChannels);
   const perImage = Math.max(1, Math.ceil((options.samplePatches ?? DEFAULT_SAMPLE_PATCHES) / rasters.length));
@@ -321,7 +341,7 @@ export function fitPatchDescriptors(rasters: Raster[], options: DescriptorOption
     const picks = random.sample(g.columns * g.rows, perImage);
     const sameSize = g.patchWidth * g.patchHeight === size;
     const grey = sameSize ? new Float32Array(picks.length * size) : undefined;
-    handRows.push(rawFeatures(raster, g, colourChannels, noPca, picks, grey).data);
+    handRows.push(rawFeatures(raster, g, colourChannels, logMagnitudes, noPca, picks, grey).data);
     if (grey) greyRows.push(grey);
   });
 
@@ -376,7 +396,7 @@ export function fitPatchDescriptors(rasters: Raster[], options: DescriptorOption
     scale[k] = sd > 1e-6 ? 1 / sd : 1;
   }
   const positionWeight = positionExplainedVariance(rows, dims, center, scale);
-  const model: PatchDescriptorModel = { patchWidth, patchHeight, step, colourChannels, pcaComponents, pcaMean, pcaBasis, dims, center, scale, positionWeight };
+  const model: PatchDescriptorModel = { patchWidth, patchHeight, step, colourChannels, logMagnitudes, pcaComponents, pcaMean, pcaBasis, dims, center, scale, positionWeight };
   return { model, rows: standardise(model, rows) };
 }
 
@@ -418,7 +438,7 @@ export function describePatches(model: PatchDescriptorModel, raster: Raster): Pa
   const grid = gridOf(raster, model.patchWidth, model.patchHeight, model.step);
   const pca: Pca = { components: model.pcaComponents, mean: model.pcaMean, basis: model.pcaBasis };
   const usable = grid.patchWidth * grid.patchHeight === model.pcaMean.length ? pca : { ...pca, components: 0 };
-  const { dims, data } = rawFeatures(raster, grid, model.colourChannels, usable);
+  const { dims, data } = rawFeatures(raster, grid, model.colourChannels, model.logMagnitudes, usable);
   if (dims !== model.dims) {
     // The image is smaller than a patch of the training images: PCA features are left at the mean.
     const fixed = new Float32Array(grid.columns * grid.rows * model.dims);

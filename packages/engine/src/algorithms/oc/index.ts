@@ -41,7 +41,7 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   context.onProgress(0, 'patch features');
   const trainSize = num(params, 'train_size');
   const { model: descriptor, rows } = fitPatchDescriptors(good, {
-    patchWidth, patchHeight, step, random, samplePatches: trainSize, checkAbort: () => checkAborted(context.signal),
+    patchWidth, patchHeight, step, random, samplePatches: trainSize, logMagnitudes: true, checkAbort: () => checkAborted(context.signal),
   });
   const dims = descriptor.dims;
   const picks = random.sample(rows.length / dims, Math.min(trainSize, SVM_POINTS));
