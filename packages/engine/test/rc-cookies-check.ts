@@ -8,8 +8,8 @@ import { predictImage, type TrainedModel, type TrainingImage } from '../src/engi
 /**
  * (Not a test file itself: imported by rc.test.ts and ae.test.ts.)
  * The integration check shared by the reconstruction algorithms (RC, AE) on a small subset of the cookies
- * set: defect images score above good ones on average, and on the highest-scoring defect image with a
- * mask the top box overlaps the mask.
+ * set: defect images score above good ones on average, and on defect images with a mask the top box
+ * overlaps the mask (on most of them).
  */
 export const COOKIES = join(import.meta.dirname, '../../../../shared/datasets/cookies');
 
@@ -30,26 +30,28 @@ export async function checkOnCookies(model: TrainedModel, goodCount: number, def
     .slice(0, defectCount);
   const goodScores: number[] = [];
   for (const f of goods) goodScores.push((await predictImage(model, await readFile(join(goodDir, f)))).score);
-  let best: { file: string; prediction: Awaited<ReturnType<typeof predictImage>> } | null = null;
   const defectScores: number[] = [];
+  const hits: string[] = [], misses: string[] = [];
   for (const f of defects) {
     const prediction = await predictImage(model, await readFile(join(defectDir, f)));
     defectScores.push(prediction.score);
-    if (!best || prediction.score > best.prediction.score) best = { file: f, prediction };
+    if (!checkBox || prediction.boxes.length === 0) continue;
+    const top = prediction.boxes.reduce((a, b) => (b.score > a.score ? b : a));
+    (await boxTouchesMask(top, join(COOKIES, 'ground_truth/defect', `${basename(f, extname(f))}_mask.png`)) ? hits : misses).push(f);
   }
   const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
   const good = mean(goodScores), defect = mean(defectScores);
   assert.ok(defect > good, `mean defect score ${defect.toFixed(3)} ≤ mean good score ${good.toFixed(3)}`);
   if (!checkBox) return { good, defect };
-
-  assert.ok(best && best.prediction.boxes.length > 0, `the highest-scoring defect image ${best?.file} has no box`);
-  const top = best.prediction.boxes.reduce((a, b) => (b.score > a.score ? b : a));
-  const maskPath = join(COOKIES, 'ground_truth/defect', `${basename(best.file, extname(best.file))}_mask.png`);
-  const { data, info } = await sharp(maskPath).greyscale().raw().toBuffer({ resolveWithObject: true });
-  let overlap = 0;
-  for (let y = Math.max(0, top.y_min); y < Math.min(info.height, top.y_max); y++) {
-    for (let x = Math.max(0, top.x_min); x < Math.min(info.width, top.x_max); x++) if (data[y * info.width + x] > 127) overlap++;
-  }
-  assert.ok(overlap > 0, `top box ${JSON.stringify(top)} of ${best.file} misses its mask`);
+  // Most, not all: some defect photos hold crumbs that are real anomalies but outside the mask.
+  assert.ok(hits.length > 0 && hits.length >= misses.length, `top boxes on the mask: ${hits.join(', ')}; off it: ${misses.join(', ')}`);
   return { good, defect };
+}
+
+async function boxTouchesMask(box: { x_min: number; y_min: number; x_max: number; y_max: number }, maskPath: string): Promise<boolean> {
+  const { data, info } = await sharp(maskPath).greyscale().raw().toBuffer({ resolveWithObject: true });
+  for (let y = Math.max(0, box.y_min); y < Math.min(info.height, box.y_max); y++) {
+    for (let x = Math.max(0, box.x_min); x < Math.min(info.width, box.x_max); x++) if (data[y * info.width + x] > 127) return true;
+  }
+  return false;
 }
