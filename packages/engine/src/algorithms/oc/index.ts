@@ -84,7 +84,7 @@ export const vectorInspection: AlgorithmDefinition<VectorState> = {
     ...sharedParameters(300),
     {
       id: 320, name: 'contamination', type: 'float', default: 0.01, min: 0.0001, max: 0.5,
-      autoTune: [0.001, 0.01, 0.03, 0.1], modelParameter: true,
+      autoTune: [0.001, 0.01, 0.1], modelParameter: true,
       description: {
         en: 'Share of training patches expected to be outliers; the SVM leaves at most this share outside its boundary (its ν, capped by nu_max).',
         ja: '外れ値と見込む学習パッチの割合。SVMは最大でこの割合を境界の外に残します（ν、nu_maxが上限）。',
