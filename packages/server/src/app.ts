@@ -11,6 +11,7 @@ import { SHARED_SCHEMAS } from './http/schemas.ts';
 import { languageOf, type Language } from './i18n/index.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { callbacksRoutes } from './routes/callbacks.routes.ts';
+import { targetsRoutes } from './routes/targets.routes.ts';
 import { eventsRoutes } from './routes/events.routes.ts';
 import { itemsRoutes } from './routes/items.routes.ts';
 import { licenseRoutes } from './routes/license.routes.ts';
@@ -33,6 +34,8 @@ export interface AppConfig {
   /** The built web UI to serve at `/`; default packages/web/dist when it exists. */
   webDist?: string | null;
   logger?: boolean;
+  mqttUrl?: string | null;
+  callbackRetryDelaysMs?: number[];
 }
 
 const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -40,7 +43,9 @@ const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.ur
 /** The HTTP server around an installation; closing the app stops the job queue and the database. */
 export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstance; kensa: RunningInstallation }> {
   const limits: UploadLimits = { ...DEFAULT_UPLOAD_LIMITS, ...config.limits };
-  const kensa = startInstallation(config.dataDir, { workers: config.workers, limits });
+  const kensa = startInstallation(config.dataDir, {
+    workers: config.workers, limits, mqttUrl: config.mqttUrl, callbackRetryDelaysMs: config.callbackRetryDelaysMs,
+  });
   const app = Fastify({
     logger: config.logger ?? false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
@@ -106,6 +111,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   modelsRoutes(app, kensa);
   eventsRoutes(app, kensa);
   callbacksRoutes(app, kensa);
+  targetsRoutes(app, kensa);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const webDist = config.webDist === undefined ? DEFAULT_WEB_DIST : config.webDist;

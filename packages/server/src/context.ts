@@ -9,6 +9,8 @@ import { EventsService } from './services/events.service.ts';
 import { ItemsService } from './services/items.service.ts';
 import { LicenseService } from './services/license.service.ts';
 import { ModelsService } from './services/models.service.ts';
+import { MqttService } from './services/mqtt.service.ts';
+import { TargetsService } from './services/targets.service.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
 import { openDatabase, type Db } from './store/database.ts';
 import { DataFolder } from './store/files.ts';
@@ -16,6 +18,7 @@ import { ItemsRepository } from './store/items.repository.ts';
 import { JobsRepository } from './store/jobs.repository.ts';
 import { loadOrCreateKeys } from './store/keys.ts';
 import { ModelsRepository } from './store/models.repository.ts';
+import { TargetsRepository } from './store/targets.repository.ts';
 
 export interface UploadLimits {
   /** Bytes per uploaded file. */
@@ -37,10 +40,19 @@ export interface Installation {
   models: ModelsService;
   events: EventsService;
   callbacks: CallbacksService;
-  close(): void;
+  targets: TargetsService;
+  mqtt: MqttService;
+  close(): Promise<void>;
 }
 
-export function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS): Installation {
+export interface InstallationOptions {
+  /** Broker for targets without their own (KENSA_MQTT_URL); null: none. */
+  mqttUrl?: string | null;
+  /** Waits before callback retries (ms); tests shorten them. */
+  callbackRetryDelaysMs?: number[];
+}
+
+export function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS, options: InstallationOptions = {}): Installation {
   const root = resolve(dataDir);
   mkdirSync(root, { recursive: true });
   const files = new DataFolder(root);
@@ -51,18 +63,23 @@ export function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT
   const modelsRepository = new ModelsRepository(db);
   const licenses = new LicenseService(clients, keys.licensePublicKey, keys.licensePrivateKey);
   const events = new EventsService();
-  const callbacks = new CallbacksService(db);
+  const callbacks = new CallbacksService(db, options.callbackRetryDelaysMs);
+  const targets = new TargetsService(new TargetsRepository(db), options.mqttUrl ?? null);
+  const mqttService = new MqttService(targets, (text) => process.stderr.write(`${text}\n`));
   return {
     db,
     files,
     auth: new AuthService(clients, keys.tokenSecret),
     licenses,
-    items: new ItemsService(itemsRepository, modelsRepository, files, limits.maxPixels),
-    models: new ModelsService(modelsRepository, itemsRepository, files, licenses, events, callbacks),
+    items: new ItemsService(itemsRepository, modelsRepository, files, targets, limits.maxPixels),
+    models: new ModelsService(modelsRepository, itemsRepository, files, licenses, events, callbacks, targets, mqttService),
     events,
     callbacks,
-    close: () => {
+    targets,
+    mqtt: mqttService,
+    close: async () => {
       callbacks.close();
+      await mqttService.close();
       db.close();
     },
   };
@@ -75,8 +92,8 @@ export interface RunningInstallation extends Installation {
   stop(): Promise<void>;
 }
 
-export function startInstallation(dataDir: string, options: { workers?: number; limits?: UploadLimits } = {}): RunningInstallation {
-  const installation = openInstallation(dataDir, options.limits);
+export function startInstallation(dataDir: string, options: { workers?: number; limits?: UploadLimits } & InstallationOptions = {}): RunningInstallation {
+  const installation = openInstallation(dataDir, options.limits, options);
   installation.files.removeTemporaryFiles();
   const pool = new WorkerPool(options.workers);
   const queue = new JobQueue(new JobsRepository(installation.db), pool, {
@@ -85,13 +102,14 @@ export function startInstallation(dataDir: string, options: { workers?: number; 
   });
   installation.models.attachQueue(queue);
   queue.recover();
+  installation.callbacks.start();
   return {
     ...installation,
     queue,
     pool,
     stop: async () => {
       await queue.close();
-      installation.close();
+      await installation.close();
     },
   };
 }

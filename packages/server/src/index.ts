@@ -22,6 +22,10 @@ export interface StartOptions {
   limits?: AppConfig['limits'];
   webDist?: string | null;
   logger?: boolean;
+  /** Broker for finished predictions of targets without their own (KENSA_MQTT_URL). */
+  mqttUrl?: string | null;
+  /** Waits before callback retries (ms). */
+  callbackRetryDelaysMs?: number[];
 }
 
 export interface RunningServer {
@@ -35,6 +39,7 @@ export interface RunningServer {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { app, kensa } = await buildApp({
     dataDir: options.dataDir, workers: options.workers, limits: options.limits, webDist: options.webDist, logger: options.logger,
+    mqttUrl: options.mqttUrl, callbackRetryDelaysMs: options.callbackRetryDelaysMs,
   });
   try {
     const clients = typeof options.bootstrapClients === 'string' ? parseBootstrapClients(options.bootstrapClients) : options.bootstrapClients ?? [];
@@ -56,7 +61,7 @@ export async function createClient(options: { dataDir: string; clientId?: string
   try {
     return await kensa.auth.createClient(options.clientId, options.clientSecret);
   } finally {
-    kensa.close();
+    await kensa.close();
   }
 }
 
@@ -67,6 +72,6 @@ export async function issueLicense(options: { dataDir: string; clientId: string;
   try {
     return kensa.licenses.issue(options.clientId, options.days, options.limits);
   } finally {
-    kensa.close();
+    await kensa.close();
   }
 }

@@ -15,6 +15,7 @@ const server = await startServer({
   bootstrapClients: process.env.KENSA_BOOTSTRAP_CLIENT,
   workers,
   logger: process.env.KENSA_LOG === '1',
+  mqttUrl: process.env.KENSA_MQTT_URL || null,
 });
 if (server.createdClient) {
   console.log('First start: created a client with an active licence. Keep these credentials; they are not shown again.');

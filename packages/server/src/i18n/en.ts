@@ -30,6 +30,12 @@ export const en = {
   internalError: 'Internal server error',
   modelNotReady: 'The model is not ready',
   callbackNotFound: 'Cannot find callback',
+  targetNotFound: 'Cannot find target',
+  targetNameTaken: 'A target of this name exists already',
+  itemInAnotherTarget: 'The item {id} belongs to another target',
+  predictionFailedModelGone: 'The model was deleted or has no trained file',
+  predictionFailed: 'Prediction failed: {reason}',
+  predictionFailedAfterRestarts: 'Prediction failed: interrupted by restarts {count} times',
 
   // Details.
   licenseAlreadyExists: 'License already exists',

@@ -30,6 +30,12 @@ export const ja: Record<MessageKey, string> = {
   internalError: 'サーバー内部エラー',
   modelNotReady: 'モデルの準備ができていません',
   callbackNotFound: 'コールバックが見つかりません',
+  targetNotFound: '検査対象が見つかりません',
+  targetNameTaken: 'この名前の検査対象は既にあります',
+  itemInAnotherTarget: 'アイテム {id} は別の検査対象に属しています',
+  predictionFailedModelGone: 'モデルが削除されたか、学習済みファイルがありません',
+  predictionFailed: '予測に失敗しました: {reason}',
+  predictionFailedAfterRestarts: '予測に失敗しました: 再起動で {count} 回中断されました',
 
   licenseAlreadyExists: 'ライセンスは既に登録されています',
   licenseMissingFile: 'ライセンスファイルをマルチパートのフィールド "license" で送ってください',

@@ -6,6 +6,8 @@ const callback = {
   type: 'object',
   properties: {
     callback_id: { type: 'integer' }, url: { type: 'string' }, created_at: { type: 'string' },
+    model_id: { type: ['integer', 'null'], description: "Only this model's predictions; null: every model" },
+    deliveries: { type: 'object', properties: { pending: { type: 'integer' }, delivered: { type: 'integer' }, failed: { type: 'integer' } } },
     secret: { type: 'string', description: 'Only in the answer to registration: key of the X-Kensa-Signature HMAC' },
   },
 };
@@ -16,13 +18,41 @@ export function callbacksRoutes(app: FastifyInstance, kensa: Installation) {
     schema: {
       tags: ['callbacks'],
       summary: 'Register a URL that receives each finished prediction (beyond)',
-      description: 'POSTs `{event: "prediction.finished", item_id, model_id, finished_date, good, detected_objects, images}` with ' +
-        '`X-Kensa-Signature: sha256=<hex HMAC-SHA256 of the body under the secret>`; retried 3 times (1 s, 5 s, 30 s) until a 2xx.',
+      description: 'POSTs `{event: "prediction.finished", item_id, target_id, model_id, finished_date, good, score, detected_objects, images}` with ' +
+        '`X-Kensa-Signature: sha256=<hex HMAC-SHA256 of the body under the secret>`, `X-Kensa-Delivery` (the delivery id) and `X-Kensa-Attempt`. ' +
+        'Notifications wait in a persisted outbox and are retried after 1 s, 5 s, 30 s, 2 min, 10 min until a 2xx, across restarts.',
       security: bearer,
-      body: { type: 'object', required: ['url'], properties: { url: { type: 'string', minLength: 1, maxLength: 2000 } } },
-      response: { 200: data(callback), ...errors(400, 401) },
+      body: {
+        type: 'object', required: ['url'],
+        properties: { url: { type: 'string', minLength: 1, maxLength: 2000 }, model_id: { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' }, { type: 'null' }] } },
+      },
+      response: { 200: data(callback), ...errors(400, 401, 404) },
     },
-  }, async (request) => ({ data: kensa.callbacks.register(request.clientId, (request.body as { url: string }).url) }));
+  }, async (request) => {
+    const body = request.body as { url: string; model_id?: number | string | null };
+    return { data: kensa.callbacks.register(request.clientId, body.url, body.model_id === undefined || body.model_id === null ? null : Number(body.model_id)) };
+  });
+
+  app.get('/api/v1/callbacks/:callback_id/deliveries', {
+    schema: {
+      tags: ['callbacks'], summary: 'The newest 100 deliveries of a callback with their state (beyond)', security: bearer,
+      params: { type: 'object', properties: { callback_id: { type: 'string' } } },
+      response: {
+        200: data({
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              delivery_id: { type: 'integer' }, event: { type: ['string', 'null'] }, item_id: { type: ['string', 'null'] }, model_id: { type: ['integer', 'null'] },
+              status: { type: 'string', enum: ['pending', 'delivered', 'failed'] }, attempts: { type: 'integer' }, last_status: { type: ['integer', 'null'] },
+              last_error: { type: ['string', 'null'] }, next_attempt_at: { type: ['string', 'null'] }, created_at: { type: 'string' }, delivered_at: { type: ['string', 'null'] },
+            },
+          },
+        }),
+        ...errors(401, 404),
+      },
+    },
+  }, async (request) => ({ data: kensa.callbacks.deliveries(request.clientId, (request.params as { callback_id: string }).callback_id) }));
 
   app.get('/api/v1/callbacks', {
     schema: { tags: ['callbacks'], summary: 'Registered callbacks (beyond)', security: bearer, response: { 200: data({ type: 'array', items: callback }), ...errors(401) } },

@@ -37,6 +37,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
       querystring: {
         type: 'object',
         properties: {
+          target: { type: 'string', maxLength: 200, description: 'Target id or name (beyond); default: the default target' },
           status: { type: 'string', enum: ['pending', 'done'] },
           limit: { type: 'string', pattern: '^[1-9][0-9]{0,5}$', description: 'Items per page (beyond)' },
           cursor: { type: 'string', pattern: '^[0-9]+$', description: 'next_cursor of the previous page (beyond)' },
@@ -50,14 +51,14 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
             archived: { type: 'array', items: ref('Item') }, summary: ref('Summary'), next_cursor: { type: ['string', 'null'] },
           },
         }),
-        ...errors(400, 401),
+        ...errors(400, 401, 404),
       },
     },
   }, async (request) => {
-    const query = request.query as { status?: 'pending' | 'done'; limit?: string; cursor?: string };
+    const query = request.query as { target?: string; status?: 'pending' | 'done'; limit?: string; cursor?: string };
     return {
       data: kensa.items.list(request.clientId, urlBuilder(request, kensa), request.language, {
-        status: query.status, limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor,
+        target: query.target, status: query.status, limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor,
       }),
     };
   });
@@ -84,7 +85,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   app.post('/api/v1/upload', {
     schema: {
       tags: ['items'],
-      summary: 'Upload images: multipart files[0], files[1], …; fields training, good, item_id',
+      summary: 'Upload images: multipart files[0], files[1], …; fields training, good, item_id, target',
       description: `Each file becomes an item named after the file (without extension), unless item_id puts them all in one item. ` +
         `Types are checked by content (PNG, JPEG, TIFF, BMP, WebP). Limits: ${limits.maxFilesPerRequest} files per request, ` +
         `${Math.round(limits.maxFileBytes / 1e6)} MB per file, ${Math.round(limits.maxPixels / 1e6)} MP per image. A refused upload stores nothing.`,
@@ -104,7 +105,14 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
       throw error;
     }
     const itemId = fields.item_id ? fields.item_id : null;
-    const itemIds = await kensa.items.upload(request.clientId, files, { training, good, itemId });
+    let targetId: number;
+    try {
+      targetId = kensa.targets.resolve(request.clientId, fields.target).target_id;
+    } catch (error) {
+      await removeTemporary(kensa, files);
+      throw error;
+    }
+    const itemIds = await kensa.items.upload(request.clientId, files, { training, good, itemId, targetId });
     return { data: { item_ids: itemIds } };
   });
 
@@ -140,7 +148,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   app.post('/api/v1/inspect', {
     schema: {
       tags: ['items'],
-      summary: 'Synchronous inspection (beyond): multipart files[0]…, optional model_id, store=true; results in the answer',
+      summary: 'Synchronous inspection (beyond): multipart files[0]…, optional model_id, target, store=true; results in the answer',
       description: 'Nothing is stored unless `store` is `true`; then the files also become predict items, predicted in the background with the same model.',
       consumes: ['multipart/form-data'],
       security: bearer,
@@ -172,10 +180,12 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
     try {
       const checked = await kensa.items.checkFiles(files, null);
       const store = (fields.store ?? '').toLowerCase() === 'true';
-      const { model, results } = await kensa.models.inspect(request.clientId, checked.map((c) => ({ path: c.file.temporaryPath, fileName: c.file.fileName })), fields.model_id ?? null);
+      const target = kensa.targets.resolve(request.clientId, fields.target);
+      const { model, results } = await kensa.models.inspect(request.clientId, checked.map((c) => ({ path: c.file.temporaryPath, fileName: c.file.fileName })),
+        fields.model_id ?? null, String(target.target_id));
       if (store) {
-        const itemIds = await kensa.items.upload(request.clientId, files, { training: false, good: null, itemId: null });
-        kensa.models.serve(request.clientId, { item_ids: itemIds, model_id: model.model_id });
+        const itemIds = await kensa.items.upload(request.clientId, files, { training: false, good: null, itemId: null, targetId: target.target_id });
+        kensa.models.serve(request.clientId, { item_ids: itemIds, model_id: model.model_id, target: target.target_id });
       }
       return { data: { results, model_id: model.model_id, model_version: model.version } };
     } finally {

@@ -21,8 +21,12 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
   }, async (request) => ({ data: kensa.models.algorithms(request.language) }));
 
   app.get('/api/v1/models', {
-    schema: { tags: ['models'], summary: "The client's models", security: bearer, response: { 200: data({ type: 'array', items: ref('Model') }), ...errors(401) } },
-  }, async (request) => ({ data: kensa.models.list(request.clientId, request.language) }));
+    schema: {
+      tags: ['models'], summary: "The client's models (all, or one target's)", security: bearer,
+      querystring: { type: 'object', properties: { target: { type: 'string', maxLength: 200, description: 'Target id or name (beyond)' } } },
+      response: { 200: data({ type: 'array', items: ref('Model') }), ...errors(401, 404) },
+    },
+  }, async (request) => ({ data: kensa.models.list(request.clientId, request.language, (request.query as { target?: string }).target) }));
 
   app.get('/api/v1/models/:model_id', {
     schema: {
@@ -78,10 +82,10 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       response: { 200: data(ref('Model')), ...errors(400, 401, 403, 413) },
     },
   }, async (request) => {
-    const { files } = await receiveFiles(request, kensa, { maxFileBytes: MAX_MODEL_FILE_BYTES, maxFilesPerRequest: 1, maxPixels: 0 });
+    const { files, fields } = await receiveFiles(request, kensa, { maxFileBytes: MAX_MODEL_FILE_BYTES, maxFilesPerRequest: 1, maxPixels: 0 });
     try {
       if (files.length === 0) throw new ApiError(400, 'invalidRequest', message('modelFileMissing'));
-      return { data: await kensa.models.importFile(request.clientId, files[0].temporaryPath, files[0].fileName, request.language) };
+      return { data: await kensa.models.importFile(request.clientId, files[0].temporaryPath, files[0].fileName, request.language, fields.target || null) };
     } finally {
       await removeTemporary(kensa, files);
     }
@@ -115,6 +119,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
             items: { type: 'object', required: ['algorithm_parameter_id', 'value'], properties: { algorithm_parameter_id: id, value: {} } },
           },
           item_ids: { type: ['array', 'null'], maxItems: 100_000, items: { type: 'string' } },
+          target: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 200 }, { type: 'null' }], description: 'Target id or name (beyond); default: the default target' },
         },
       },
       response: { 200: data(ref('Model')), ...errors(400, 401, 403) },
@@ -129,7 +134,10 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       body: {
         type: 'object',
         required: ['item_ids'],
-        properties: { item_ids: { type: 'array', maxItems: 100_000, items: { type: 'string' } }, model_id: { anyOf: [id, { type: 'null' }] } },
+        properties: {
+          item_ids: { type: 'array', maxItems: 100_000, items: { type: 'string' } }, model_id: { anyOf: [id, { type: 'null' }] },
+          target: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 200 }, { type: 'null' }], description: 'Target id or name (beyond); whose active model serves; default: the target of the items' },
+        },
       },
       response: {
         200: data({ type: 'object', properties: { item_ids: { type: 'array', items: { type: 'string' } }, model_version: { type: 'string' } } }),

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { ImageDecodeError, probeImage, renderThumbnail, DEFAULT_MAX_PIXELS, type ImageInfo } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
-import { translate, type Language, type Message } from '../i18n/index.ts';
+import { render, translate, type Language, type Message } from '../i18n/index.ts';
 import { pathSegment, type DataFolder } from '../store/files.ts';
 import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
+import type { TargetsService } from './targets.service.ts';
 
 /** A file of an upload, already streamed to a temporary file. */
 export interface UploadedFile {
@@ -18,6 +19,8 @@ export interface UploadOptions {
   good: boolean | null;
   /** All files into this one item (beyond the original), instead of one item per file name. */
   itemId: string | null;
+  /** The target new items belong to (beyond the original); existing items must already be in it. */
+  targetId: number;
 }
 
 export interface AnnotationInput {
@@ -29,6 +32,8 @@ export interface AnnotationInput {
 }
 
 export interface ListQuery {
+  /** A target id or name; absent: the default target. */
+  target?: string;
   status?: 'pending' | 'done';
   limit?: number;
   cursor?: string;
@@ -85,6 +90,7 @@ export class ItemsService {
     private readonly items: ItemsRepository,
     private readonly models: ModelsRepository,
     private readonly files: DataFolder,
+    private readonly targets: TargetsService,
     private readonly maxPixels = DEFAULT_MAX_PIXELS,
   ) {}
 
@@ -155,8 +161,12 @@ export class ItemsService {
         this.items.transaction(() => {
           for (const plan of plans) {
             let item = this.items.findItem(clientId, plan.entry.itemId);
+            // Item ids are unique per client, so the routes without a target keep naming one item.
+            if (item && item.target_id !== options.targetId) {
+              throw new ApiError(400, 'invalidRequest', message('itemInAnotherTarget', { id: plan.entry.itemId }));
+            }
             // An existing item keeps its labels (a review changes them), so uploading more images never relabels.
-            if (!item) item = this.items.insertItem(clientId, plan.entry.itemId, options.training, options.good);
+            if (!item) item = this.items.insertItem(clientId, options.targetId, plan.entry.itemId, options.training, options.good);
             const existing = this.items.imagesOfItem(item.pk).find((image) => image.sha256 === plan.sha256);
             if (!existing) {
               this.items.insertImage(item.pk, {
@@ -183,29 +193,31 @@ export class ItemsService {
     return this.items.listItems(clientId).some((item) => this.items.imagesOfItem(item.pk).some((i) => i.raw_path === path || i.thumbnail_path === path));
   }
 
-  /** GET /items: training, predict and archived items with a summary. */
   /**
-   * GET /items: training, predict and archived items with a summary of all of them. Beyond the original:
-   * `status` keeps only pending or done items; `limit` pages through the items in upload order, and
-   * `next_cursor` (null on the last page) is the `cursor` of the next page.
+   * GET /items: training, predict and archived items of a target (default: the default target) with a
+   * summary of all of them. Beyond the original: `status` keeps only pending or done items; `limit` pages
+   * through the items in upload order, and `next_cursor` (null on the last page) is the `cursor` of the next
+   * page. Pages, their images and assessments, and the summary's counts are read by indexed queries.
    */
   list(clientId: string, urls: UrlBuilder, language: Language, query: ListQuery = {}) {
-    const items = this.items.listItems(clientId);
-    const firstImages = this.items.firstImageIds(clientId);
-    const assessments = this.items.assessmentsByItem(clientId);
-    const present = (item: ItemRow) => this.presentItem(item, firstImages.get(item.pk), assessments.get(item.pk) ?? [], urls);
+    const target = this.targets.resolve(clientId, query.target);
     const after = query.cursor && /^\d+$/.test(query.cursor) ? Number(query.cursor) : 0;
-    let page = items.filter((i) => i.pk > after && (!query.status || i.status === query.status));
+    // One row more than the page tells whether another page follows.
+    let page = this.items.pageOfItems(clientId, target.target_id, { status: query.status, after, limit: query.limit === undefined ? null : query.limit + 1 });
     let nextCursor: string | null = null;
     if (query.limit !== undefined && page.length > query.limit) {
       page = page.slice(0, query.limit);
       nextCursor = String(page[page.length - 1].pk);
     }
+    const pks = page.map((i) => i.pk);
+    const firstImages = this.items.firstImageIdsOf(clientId, pks);
+    const assessments = this.items.assessmentsOfItems(pks);
+    const present = (item: ItemRow) => this.presentItem(item, firstImages.get(item.pk), assessments.get(item.pk) ?? [], urls, language);
     return {
       training: page.filter((i) => !i.archived && i.is_training).map(present),
       predict: page.filter((i) => !i.archived && !i.is_training).map(present),
       archived: page.filter((i) => i.archived).map(present),
-      summary: this.summary(items, assessments, language),
+      summary: this.summary(clientId, target.target_id, this.targets.nameOf(target, language)),
       next_cursor: nextCursor,
     };
   }
@@ -214,45 +226,28 @@ export class ItemsService {
     return new Map(this.models.list(clientId).map((m) => [m.model_id, m.algorithm_id]));
   }
 
-  private summary(items: ItemRow[], assessments: Map<number, AssessmentRow[]>, language: Language) {
-    const training = items.filter((i) => !i.archived && i.is_training);
-    const perModel = new Map<number, { OK_count: number; NG_count: number; done_count: number; confirmed_count: number; adjusted_count: number; agreed: number }>();
-    for (const item of items.filter((i) => !i.is_training && !i.archived)) {
-      const byModel = groupByModel(assessments.get(item.pk) ?? []);
-      for (const [modelId, rows] of byModel) {
-        const stats = perModel.get(modelId) ?? { OK_count: 0, NG_count: 0, done_count: 0, confirmed_count: 0, adjusted_count: 0, agreed: 0 };
-        const good = rows.every((r) => r.good === 1);
-        if (good) stats.OK_count++; else stats.NG_count++;
-        stats.done_count++;
-        if (item.confirmed) {
-          stats.confirmed_count++;
-          const final = item.override_good === null ? good : item.override_good === 1;
-          if (final === good) stats.agreed++; else stats.adjusted_count++;
-        }
-        perModel.set(modelId, stats);
-      }
-    }
+  private summary(clientId: string, targetId: number, title: string) {
+    const training = this.items.trainingCounts(clientId, targetId);
     return {
-      title: translate(language, 'summaryTitle'),
-      training_stats: {
-        OK_count: training.filter((i) => i.good === 1).length,
-        NG_count: training.filter((i) => i.good === 0).length,
-        unlabelled_count: training.filter((i) => i.good === null).length,
-      },
-      predict_stats: [...perModel].map(([model_id, s]) => ({
-        model_id, OK_count: s.OK_count, NG_count: s.NG_count, done_count: s.done_count, confirmed_count: s.confirmed_count,
-        adjusted_count: s.adjusted_count, accuracy: s.confirmed_count > 0 ? s.agreed / s.confirmed_count : null,
+      title,
+      training_stats: { OK_count: training.ok, NG_count: training.ng, unlabelled_count: training.unlabelled },
+      predict_stats: this.items.predictionCounts(clientId, targetId).map((s) => ({
+        model_id: s.model_id, OK_count: s.ok, NG_count: s.ng, done_count: s.done, confirmed_count: s.confirmed,
+        adjusted_count: s.adjusted, accuracy: s.confirmed > 0 ? (s.confirmed - s.adjusted) / s.confirmed : null,
       })),
     };
   }
 
-  private presentItem(item: ItemRow, firstImageId: number | undefined, assessments: AssessmentRow[], urls: UrlBuilder) {
+  private presentItem(item: ItemRow, firstImageId: number | undefined, assessments: AssessmentRow[], urls: UrlBuilder, language: Language) {
     const byModel = groupByModel(assessments);
     const newest = newestModelOf(assessments);
     const newestRows = newest === null ? [] : byModel.get(newest)!;
-    const computedGood = newest === null ? null : newestRows.every((r) => r.good === 1);
+    // A failed last prediction leaves no verdict, even when an earlier prediction had one.
+    const failed = item.prediction_error !== null && !item.is_training;
+    const computedGood = newest === null || failed ? null : newestRows.every((r) => r.good === 1);
     return {
       item_id: item.item_id,
+      target_id: item.target_id,
       label: item.label,
       description: item.description,
       created_at: item.created_at,
@@ -262,7 +257,8 @@ export class ItemsService {
       is_training_data: item.is_training === 1,
       good: item.override_good !== null ? item.override_good === 1 : item.is_training ? bool(item.good) : computedGood,
       status: item.status,
-      detected_objects: newestRows.reduce((sum, r) => sum + r.detected_objects, 0),
+      prediction_error: item.prediction_error === null ? null : render(language, JSON.parse(item.prediction_error) as Message),
+      detected_objects: failed ? 0 : newestRows.reduce((sum, r) => sum + r.detected_objects, 0),
       confirmed_assessment: item.confirmed === 1,
       override_assessment: item.override_good !== null,
       models: [...byModel].map(([model_id, rows]) => ({ model_id, aggregate: aggregateOf(rows) })),
@@ -279,9 +275,10 @@ export class ItemsService {
     const images = this.items.imagesOfItem(item.pk);
     const assessments = this.items.assessmentsOfItem(item.pk);
     const algorithmOf = this.algorithmNames(clientId);
-    const base = this.presentItem(item, images[0]?.image_id, assessments, urls);
+    const base = this.presentItem(item, images[0]?.image_id, assessments, urls, language);
     const byModel = groupByModel(assessments);
-    const newest = newestModelOf(assessments);
+    // A failed last prediction: no computed verdict (earlier results stay listed under models).
+    const newest = item.prediction_error !== null && !item.is_training ? null : newestModelOf(assessments);
     const newestRows = newest === null ? [] : byModel.get(newest)!;
     const newestGood = newestRows.every((r) => r.good === 1);
     const result = newest === null ? null
@@ -357,6 +354,7 @@ export class ItemsService {
     paths.push(...this.items.assessmentsOfItem(item.pk).flatMap((a) => [a.overlay_path, a.heatmap_path]));
     this.items.deleteItem(item.pk);
     for (const path of paths) await this.files.remove(path);
+    await this.files.removeFolderIfEmpty(`images/${pathSegment(clientId)}/${pathSegment(item.item_id)}`);
   }
 
   private findOwnItem(clientId: string, itemId: string): ItemRow {

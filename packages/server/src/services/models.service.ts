@@ -16,6 +16,8 @@ import type { ModelRow, ModelsRepository } from '../store/models.repository.ts';
 import type { CallbacksService } from './callbacks.service.ts';
 import type { EventsService } from './events.service.ts';
 import type { LicenseService } from './license.service.ts';
+import type { MqttService } from './mqtt.service.ts';
+import type { TargetsService } from './targets.service.ts';
 
 /** The date the algorithm catalogue reports for its parameters (they are defined in code, not edited). */
 const CATALOGUE_DATE = '2026-01-01T00:00:00Z';
@@ -26,11 +28,15 @@ export interface TrainRequest {
   name: string;
   override_params?: { algorithm_parameter_id: number | string; value: unknown }[];
   item_ids?: string[];
+  /** Target id or name (beyond the original); absent: the default target. */
+  target?: string | number | null;
 }
 
 export interface ServeRequest {
   item_ids: string[];
   model_id?: number | string | null;
+  /** Whose active model serves when no model is named; absent: the target of the items. */
+  target?: string | number | null;
 }
 
 /** A failure whose status text is already a catalogue message. */
@@ -71,6 +77,8 @@ export class ModelsService {
     private readonly licenses: LicenseService,
     private readonly events: EventsService,
     private readonly callbacks: CallbacksService,
+    private readonly targets: TargetsService,
+    private readonly mqtt: MqttService,
   ) {}
 
   /** Tells event streams where a model stands now. */
@@ -116,8 +124,10 @@ export class ModelsService {
     }));
   }
 
-  list(clientId: string, language: Language) {
-    return this.models.list(clientId).map((m) => this.present(m, language));
+  /** The client's models, or those of one target when it is named. */
+  list(clientId: string, language: Language, target?: string) {
+    const targetId = target === undefined || target === '' ? null : this.targets.resolve(clientId, target).target_id;
+    return this.models.list(clientId).filter((m) => targetId === null || m.target_id === targetId).map((m) => this.present(m, language));
   }
 
   present(model: ModelRow, language: Language) {
@@ -134,6 +144,7 @@ export class ModelsService {
       name: model.name,
       algorithm_id: model.algorithm_id,
       algorithm_type: model.algorithm_type,
+      target_id: model.target_id,
       active: model.active === 1,
       context_default: model.active === 1,
       status: model.status,
@@ -207,8 +218,9 @@ export class ModelsService {
    * POST /models/import (beyond): a model file from `export` becomes a trained model of this client
    * (checked in a worker: format, checksum, algorithm and its version) and, as the newest, the active one.
    */
-  async importFile(clientId: string, temporaryPath: string, fileName: string, language: Language) {
+  async importFile(clientId: string, temporaryPath: string, fileName: string, language: Language, target?: string | null) {
     const limits = this.licenses.requireActive(clientId);
+    const targetRow = this.targets.resolve(clientId, target);
     if (limits.max_models !== null && this.models.count(clientId) >= limits.max_models) {
       throw new ApiError(403, 'licenseLimitReached', message('licenseMaxModels', { max: limits.max_models }));
     }
@@ -221,6 +233,7 @@ export class ModelsService {
     const algorithm = algorithmById(summary.algorithm);
     const model = this.models.insert({
       client_id: clientId,
+      target_id: targetRow.target_id,
       name: fileName.replace(/\.kensa-model$/, '') || `imported ${summary.algorithm}`,
       algorithm_id: summary.algorithm,
       algorithm_type: algorithm?.type ?? 'unsupervised',
@@ -238,19 +251,19 @@ export class ModelsService {
     return this.present(this.models.findById(model.model_id)!, language);
   }
 
-  /** The model a prediction uses: the one named, else the client's active one; 400 when there is none. */
-  servingModel(clientId: string, modelId: number | string | null | undefined): ModelRow {
+  /** The model a prediction uses: the one named, else the target's active one; 400 when there is none. */
+  servingModel(clientId: string, modelId: number | string | null | undefined, targetId: number): ModelRow {
     const model = modelId !== undefined && modelId !== null && modelId !== ''
       ? this.models.find(clientId, Number(modelId))
-      : this.models.activeModel(clientId);
+      : this.models.activeModel(clientId, targetId);
     if (!model || model.status !== 'active' || !model.blob_path) throw new ApiError(400, 'noAvailableModel');
     return model;
   }
 
   /** POST /inspect (beyond): predictions of checked files in the answer, computed in a worker. */
-  async inspect(clientId: string, files: { path: string; fileName: string }[], modelId: string | null) {
+  async inspect(clientId: string, files: { path: string; fileName: string }[], modelId: string | null, target: string | null = null) {
     this.licenses.requireActive(clientId);
-    const model = this.servingModel(clientId, modelId);
+    const model = this.servingModel(clientId, modelId, this.targets.resolve(clientId, target).target_id);
     const input: InspectInput = { blobPath: this.files.absolute(model.blob_path!), overrides: JSON.parse(model.prediction_overrides_json), files };
     const output = await this.queue.runNow('inspect', input) as InspectOutput;
     return {
@@ -268,6 +281,7 @@ export class ModelsService {
     if (limits.max_models !== null && this.models.count(clientId) >= limits.max_models) {
       throw new ApiError(403, 'licenseLimitReached', message('licenseMaxModels', { max: limits.max_models }));
     }
+    const target = this.targets.resolve(clientId, request.target);
     const algorithmId = request.algorithm_id ?? DEFAULT_ALGORITHM_ID;
     const algorithm = algorithmById(algorithmId);
     if (!algorithm) {
@@ -303,13 +317,15 @@ export class ModelsService {
     if (request.item_ids !== undefined && request.item_ids !== null) {
       const unique = [...new Set(request.item_ids.map(String))];
       trainingItems = this.items.findItems(clientId, unique);
-      if (trainingItems.length !== unique.length) throw new ApiError(403, 'itemAccessDenied');
+      // A model learns from its own target's items only.
+      if (trainingItems.length !== unique.length || trainingItems.some((i) => i.target_id !== target.target_id)) throw new ApiError(403, 'itemAccessDenied');
     } else {
-      trainingItems = this.items.trainingItems(clientId);
+      trainingItems = this.items.trainingItems(clientId, target.target_id);
     }
     const imageCount = (good: number) => trainingItems.filter((i) => i.good === good).reduce((n, i) => n + this.items.imagesOfItem(i.pk).length, 0);
     const model = this.models.insert({
       client_id: clientId,
+      target_id: target.target_id,
       name: request.name,
       algorithm_id: algorithm.id,
       algorithm_type: algorithm.type,
@@ -335,7 +351,7 @@ export class ModelsService {
       if (payload.modelId === undefined || !ids.includes(payload.modelId)) continue;
       this.queue.cancel(job.job_id);
       // An item waiting for this model's prediction is no longer waiting.
-      if (payload.itemPk !== undefined) this.items.setItemDone(payload.itemPk);
+      if (payload.itemPk !== undefined) this.items.setItemFailed(payload.itemPk, JSON.stringify(message('predictionFailedModelGone')));
     }
     this.models.delete(clientId, ids);
     // A model still training has no blob_path yet; its file may exist if training ended just now.
@@ -349,7 +365,10 @@ export class ModelsService {
     const unique = [...new Set(request.item_ids.map(String))];
     const items = this.items.findItems(clientId, unique);
     if (unique.length === 0 || items.length !== unique.length) throw new ApiError(404, 'itemsNotFound');
-    const model = this.servingModel(clientId, request.model_id);
+    const targetId = request.target !== undefined && request.target !== null && request.target !== ''
+      ? this.targets.resolve(clientId, request.target).target_id
+      : items[0].target_id;
+    const model = this.servingModel(clientId, request.model_id, targetId);
     if (limits.max_predictions_per_month !== null) {
       const images = items.reduce((n, item) => n + this.items.imagesOfItem(item.pk).length, 0);
       if (this.items.countPredictedSince(clientId, monthStart()) + images > limits.max_predictions_per_month) {
@@ -453,7 +472,8 @@ export class ModelsService {
       const [item] = this.items.itemsByPk([itemPk]);
       if (!item) return null;
       if (!model || !model.blob_path) {
-        this.items.setItemDone(itemPk);
+        this.items.setItemFailed(itemPk, JSON.stringify(message('predictionFailedModelGone')));
+        this.announceItem(itemPk);
         return null;
       }
       const folder = `results/${pathSegment(model.client_id)}/${model.model_id}`;
@@ -476,7 +496,15 @@ export class ModelsService {
       const now = nowIso();
       const folder = (clientId: string) => `results/${pathSegment(clientId)}/${modelId}`;
       const [item] = this.items.itemsByPk([itemPk]);
-      if (!item) return;
+      if (!item) {
+        // Deleted while it was being predicted: the results just written belong to nothing.
+        const model = this.models.findById(modelId)!;
+        for (const p of (output as PredictOutput).predictions) {
+          await this.files.remove(`${folder(model.client_id)}/${p.imageId}.overlay.png`);
+          await this.files.remove(`${folder(model.client_id)}/${p.imageId}.heatmap.png`);
+        }
+        return;
+      }
       this.items.transaction(() => {
         for (const p of (output as PredictOutput).predictions) {
           this.items.upsertAssessment({
@@ -490,22 +518,32 @@ export class ModelsService {
       });
       this.announceItem(itemPk);
       const predictions = (output as PredictOutput).predictions;
-      this.callbacks.notify(item.client_id, {
+      const finished = {
         event: 'prediction.finished',
         item_id: item.item_id,
+        target_id: item.target_id,
         model_id: modelId,
         finished_date: now,
         good: predictions.every((p) => p.good),
+        score: predictions.reduce((max, p) => Math.max(max, p.score), 0),
         detected_objects: predictions.reduce((n, p) => n + p.boxes.length, 0),
         images: predictions.map((p) => ({
           image_id: p.imageId, good: p.good, score: p.score, detection_accuracy: p.detectionAccuracy, boxes: p.boxes,
         })),
-      });
+      };
+      this.callbacks.notify(item.client_id, modelId, finished);
+      const target = this.targets.byId(item.target_id);
+      if (target) this.mqtt.publishPrediction(target, finished);
     },
-    onFailed: (job) => {
-      // The item keeps its earlier results (if any); the job row keeps the reason.
+    onFailed: (job, error) => {
+      // Done, since nothing more will happen, but without a verdict: the reason stays on the item.
       const { itemPk } = JSON.parse(job.payload_json) as { itemPk: number };
-      this.items.setItemDone(itemPk);
+      this.items.setItemFailed(itemPk, JSON.stringify(message('predictionFailed', { reason: `${error.name}: ${error.message}` })));
+      this.announceItem(itemPk);
+    },
+    onAbandoned: (job) => {
+      const { itemPk } = JSON.parse(job.payload_json) as { itemPk: number };
+      this.items.setItemFailed(itemPk, JSON.stringify(message('predictionFailedAfterRestarts', { count: job.attempts })));
       this.announceItem(itemPk);
     },
   };

@@ -131,6 +131,44 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX callbacks_by_client ON callbacks(client_id);
   `,
+  // Inspection targets: every client gets a default target (name NULL: shown as the catalogue's title) holding
+  // its existing items and models. A failed prediction leaves its reason on the item. Callbacks may be limited
+  // to one model, and their notifications wait in a persisted outbox until delivered.
+  `
+  CREATE TABLE targets (
+    target_id INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    name TEXT,
+    is_default INTEGER NOT NULL DEFAULT 0,
+    mqtt_url TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX targets_by_name ON targets(client_id, name);
+  CREATE UNIQUE INDEX targets_default ON targets(client_id) WHERE is_default = 1;
+  INSERT INTO targets (client_id, name, is_default, created_at) SELECT client_id, NULL, 1, created_at FROM clients;
+  ALTER TABLE items ADD COLUMN target_id INTEGER REFERENCES targets(target_id);
+  UPDATE items SET target_id = (SELECT t.target_id FROM targets t WHERE t.client_id = items.client_id AND t.is_default = 1);
+  ALTER TABLE models ADD COLUMN target_id INTEGER REFERENCES targets(target_id);
+  UPDATE models SET target_id = (SELECT t.target_id FROM targets t WHERE t.client_id = models.client_id AND t.is_default = 1);
+  CREATE INDEX items_by_target ON items(client_id, target_id, pk);
+  CREATE INDEX items_by_target_status ON items(client_id, target_id, status, pk);
+  ALTER TABLE items ADD COLUMN prediction_error TEXT;
+  ALTER TABLE callbacks ADD COLUMN model_id INTEGER REFERENCES models(model_id) ON DELETE CASCADE;
+  CREATE TABLE callback_deliveries (
+    delivery_id INTEGER PRIMARY KEY,
+    callback_id INTEGER NOT NULL REFERENCES callbacks(callback_id) ON DELETE CASCADE,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_status INTEGER,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT
+  );
+  CREATE INDEX callback_deliveries_due ON callback_deliveries(status, next_attempt_at);
+  CREATE INDEX callback_deliveries_by_callback ON callback_deliveries(callback_id, delivery_id);
+  `,
 ];
 
 /** Opens (or creates) the installation's database in WAL mode and brings its schema up to date. */
@@ -144,9 +182,10 @@ export function openDatabase(dataDir: string): Db {
   return db;
 }
 
-export function migrate(db: Db): void {
+/** Runs the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old schema). */
+export function migrate(db: Db, upTo = MIGRATIONS.length): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < MIGRATIONS.length; version++) {
+  for (let version = current; version < upTo; version++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[version]);
       db.pragma(`user_version = ${version + 1}`);

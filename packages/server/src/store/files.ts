@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
 /**
@@ -55,6 +55,15 @@ export class DataFolder {
 
   async remove(relativePath: string | null | undefined): Promise<void> {
     if (relativePath) await rm(this.absolute(relativePath), { force: true, recursive: true });
+  }
+
+  /** Removes a folder once nothing is left in it (an item's image folder after its last file went). */
+  async removeFolderIfEmpty(relativePath: string): Promise<void> {
+    try {
+      await rmdir(this.absolute(relativePath));
+    } catch {
+      // Not empty, or gone already: either way nothing is orphaned.
+    }
   }
 }
 

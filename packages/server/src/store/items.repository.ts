@@ -10,6 +10,9 @@ export interface ItemRow {
   good: number | null;
   status: 'pending' | 'done';
   archived: number;
+  target_id: number;
+  /** Why the last prediction of this item failed, a catalogue message as JSON (null when it did not). */
+  prediction_error: string | null;
   override_good: number | null;
   confirmed: number;
   created_at: string;
@@ -89,13 +92,48 @@ export class ItemsRepository {
     return this.db.prepare('SELECT * FROM items WHERE client_id = ? ORDER BY pk').all(clientId) as ItemRow[];
   }
 
-  trainingItems(clientId: string): ItemRow[] {
-    return this.db.prepare('SELECT * FROM items WHERE client_id = ? AND is_training = 1 AND archived = 0 ORDER BY pk').all(clientId) as ItemRow[];
+  /**
+   * One page of a target's items in upload order, after the cursor (a pk), optionally of one status;
+   * read through the (client, target, [status,] pk) indexes so a page costs the same at any size.
+   */
+  pageOfItems(clientId: string, targetId: number, query: { status?: 'pending' | 'done'; after: number; limit: number | null }): ItemRow[] {
+    const limit = query.limit ?? -1;
+    if (query.status) {
+      return this.db.prepare('SELECT * FROM items WHERE client_id = ? AND target_id = ? AND status = ? AND pk > ? ORDER BY pk LIMIT ?')
+        .all(clientId, targetId, query.status, query.after, limit) as ItemRow[];
+    }
+    return this.db.prepare('SELECT * FROM items WHERE client_id = ? AND target_id = ? AND pk > ? ORDER BY pk LIMIT ?')
+      .all(clientId, targetId, query.after, limit) as ItemRow[];
   }
 
-  insertItem(clientId: string, itemId: string, isTraining: boolean, good: boolean | null): ItemRow {
-    const info = this.db.prepare(`INSERT INTO items (client_id, item_id, label, is_training, good, status, created_at)
-      VALUES (?, ?, ?, ?, ?, 'pending', ?)`).run(clientId, itemId, itemId, isTraining ? 1 : 0, good === null ? null : good ? 1 : 0, nowIso());
+  /** Training labels of a target's items that are not archived, counted in SQL. */
+  trainingCounts(clientId: string, targetId: number): { ok: number; ng: number; unlabelled: number } {
+    const rows = this.db.prepare(`SELECT good, COUNT(*) AS n FROM items WHERE client_id = ? AND target_id = ? AND is_training = 1 AND archived = 0
+      GROUP BY good`).all(clientId, targetId) as { good: number | null; n: number }[];
+    const count = (good: number | null) => rows.find((r) => r.good === good)?.n ?? 0;
+    return { ok: count(1), ng: count(0), unlabelled: count(null) };
+  }
+
+  /**
+   * Per model, the verdicts on a target's predict items that are not archived (an item is OK when all its
+   * images are): how many OK/NG, confirmed, and confirmed but overridden.
+   */
+  predictionCounts(clientId: string, targetId: number): { model_id: number; ok: number; ng: number; done: number; confirmed: number; adjusted: number }[] {
+    return this.db.prepare(`SELECT model_id, SUM(g) AS ok, SUM(1 - g) AS ng, COUNT(*) AS done, SUM(confirmed) AS confirmed,
+      SUM(CASE WHEN confirmed = 1 AND override_good IS NOT NULL AND override_good <> g THEN 1 ELSE 0 END) AS adjusted
+      FROM (SELECT a.model_id, MIN(a.good) AS g, i.confirmed, i.override_good FROM assessments a JOIN items i ON i.pk = a.item_pk
+        WHERE i.client_id = ? AND i.target_id = ? AND i.is_training = 0 AND i.archived = 0 GROUP BY a.model_id, i.pk)
+      GROUP BY model_id ORDER BY model_id`).all(clientId, targetId) as { model_id: number; ok: number; ng: number; done: number; confirmed: number; adjusted: number }[];
+  }
+
+  trainingItems(clientId: string, targetId: number): ItemRow[] {
+    return this.db.prepare('SELECT * FROM items WHERE client_id = ? AND target_id = ? AND is_training = 1 AND archived = 0 ORDER BY pk')
+      .all(clientId, targetId) as ItemRow[];
+  }
+
+  insertItem(clientId: string, targetId: number, itemId: string, isTraining: boolean, good: boolean | null): ItemRow {
+    const info = this.db.prepare(`INSERT INTO items (client_id, target_id, item_id, label, is_training, good, status, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`).run(clientId, targetId, itemId, itemId, isTraining ? 1 : 0, good === null ? null : good ? 1 : 0, nowIso());
     return this.db.prepare('SELECT * FROM items WHERE pk = ?').get(info.lastInsertRowid) as ItemRow;
   }
 
@@ -121,16 +159,41 @@ export class ItemsRepository {
   }
 
   setItemsPending(pks: number[]): void {
-    const update = this.db.prepare(`UPDATE items SET status = 'pending', finished_date = NULL WHERE pk = ?`);
+    const update = this.db.prepare(`UPDATE items SET status = 'pending', finished_date = NULL, prediction_error = NULL WHERE pk = ?`);
     for (const pk of pks) update.run(pk);
   }
 
   setItemDone(pk: number): void {
-    this.db.prepare(`UPDATE items SET status = 'done', finished_date = ? WHERE pk = ?`).run(nowIso(), pk);
+    this.db.prepare(`UPDATE items SET status = 'done', finished_date = ?, prediction_error = NULL WHERE pk = ?`).run(nowIso(), pk);
+  }
+
+  /** The prediction ended without a result: done (nothing more will happen), with the reason kept on the item. */
+  setItemFailed(pk: number, reasonJson: string): void {
+    this.db.prepare(`UPDATE items SET status = 'done', finished_date = ?, prediction_error = ? WHERE pk = ?`).run(nowIso(), reasonJson, pk);
   }
 
   imagesOfItem(itemPk: number): ImageRow[] {
     return this.db.prepare('SELECT * FROM images WHERE item_pk = ? ORDER BY image_id').all(itemPk) as ImageRow[];
+  }
+
+  /** The id of the first image of each of these items (read from the index alone). */
+  firstImageIdsOf(clientId: string, pks: number[]): Map<number, number> {
+    const rows = this.db.prepare(`SELECT item_pk, MIN(image_id) AS image_id FROM images WHERE client_id = ?
+      AND item_pk IN (SELECT value FROM json_each(?)) GROUP BY item_pk`).raw().all(clientId, JSON.stringify(pks)) as [number, number][];
+    return new Map(rows);
+  }
+
+  /** Assessments of these items, grouped by item. */
+  assessmentsOfItems(pks: number[]): Map<number, AssessmentRow[]> {
+    const rows = this.db.prepare(`SELECT * FROM assessments WHERE item_pk IN (SELECT value FROM json_each(?)) ORDER BY model_id, image_id`)
+      .all(JSON.stringify(pks)) as AssessmentRow[];
+    const grouped = new Map<number, AssessmentRow[]>();
+    for (const row of rows) {
+      const list = grouped.get(row.item_pk);
+      if (list) list.push(row);
+      else grouped.set(row.item_pk, [row]);
+    }
+    return grouped;
   }
 
   /** The id of the first image of every item of a client, for lists (read from the index alone). */

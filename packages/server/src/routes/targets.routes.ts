@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import type { Installation } from '../context.ts';
+import { bearer, data, errors } from '../http/schemas.ts';
+
+const target = {
+  type: 'object',
+  properties: {
+    target_id: { type: 'integer' }, name: { type: 'string' }, default: { type: 'boolean' },
+    item_count: { type: 'integer' }, model_count: { type: 'integer' },
+    mqtt: { type: ['object', 'null'], properties: { url: { type: 'string' }, topic: { type: 'string' } }, description: 'Where finished predictions are published' },
+    created_at: { type: 'string' },
+  },
+};
+
+/** Inspection targets (beyond): product lines of a client, each with its own items, models and active model. */
+export function targetsRoutes(app: FastifyInstance, kensa: Installation) {
+  app.get('/api/v1/targets', {
+    schema: { tags: ['targets'], summary: "The client's inspection targets, the default one first (beyond)", security: bearer, response: { 200: data({ type: 'array', items: target }), ...errors(401) } },
+  }, async (request) => ({ data: kensa.targets.list(request.clientId, request.language) }));
+
+  app.post('/api/v1/targets', {
+    schema: {
+      tags: ['targets'], summary: 'Create an inspection target (beyond)', security: bearer,
+      description: 'Items, models and the active model are kept per target; routes take `target` (its id or name). ' +
+        '`mqtt_url` (optional) is the broker that receives its finished predictions, instead of the installation\'s KENSA_MQTT_URL.',
+      body: {
+        type: 'object', required: ['name'], additionalProperties: false,
+        properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, mqtt_url: { type: ['string', 'null'], maxLength: 2000 } },
+      },
+      response: { 200: data(target), ...errors(400, 401) },
+    },
+  }, async (request) => ({ data: kensa.targets.create(request.clientId, request.body as { name: string; mqtt_url?: string | null }, request.language) }));
+}

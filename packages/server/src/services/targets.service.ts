@@ -1,0 +1,85 @@
+import { ApiError, message } from '../http/errors.ts';
+import { translate, type Language } from '../i18n/index.ts';
+import type { TargetRow, TargetsRepository } from '../store/targets.repository.ts';
+
+/** The MQTT topic a target's finished predictions are published to. */
+export function mqttTopicOf(target: Pick<TargetRow, 'client_id' | 'target_id'>): string {
+  // Ids, not names: a name may hold MQTT wildcards (+, #) or slashes.
+  return `kensa/${encodeURIComponent(target.client_id)}/targets/${target.target_id}/predictions`;
+}
+
+/**
+ * Inspection targets (beyond the original): a client keeps product lines apart, each with its own items,
+ * models and active model. Requests without a target use the default one, so the original routes are unchanged.
+ */
+export class TargetsService {
+  constructor(private readonly targets: TargetsRepository, private readonly installationMqttUrl: string | null = null) {}
+
+  /** The target a request names (its id, or its name), or the default one when it names none; 404 otherwise. */
+  resolve(clientId: string, target: string | number | null | undefined): TargetRow {
+    if (target === undefined || target === null || target === '') return this.targets.defaultOf(clientId);
+    const text = String(target);
+    const found = /^\d+$/.test(text) ? this.targets.find(clientId, Number(text)) ?? this.targets.findByName(clientId, text) : this.targets.findByName(clientId, text);
+    if (!found) throw new ApiError(404, 'targetNotFound', text);
+    return found;
+  }
+
+  byId(targetId: number): TargetRow | undefined {
+    return this.targets.findById(targetId);
+  }
+
+  list(clientId: string, language: Language) {
+    return this.targets.list(clientId).map((t) => this.present(t, language));
+  }
+
+  create(clientId: string, request: { name: string; mqtt_url?: string | null }, language: Language) {
+    const name = request.name.trim();
+    if (name === '') throw new ApiError(400, 'invalidRequest', message('fieldEnum', { field: 'name', values: '1–100 characters' }));
+    if (this.targets.findByName(clientId, name) || /^\d+$/.test(name)) throw new ApiError(400, 'targetNameTaken', name);
+    const mqttUrl = request.mqtt_url ? request.mqtt_url.trim() : null;
+    if (mqttUrl !== null) {
+      let protocol = '';
+      try { protocol = new URL(mqttUrl).protocol; } catch { /* refused below */ }
+      if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:'].includes(protocol)) {
+        throw new ApiError(400, 'invalidRequest', message('fieldEnum', { field: 'mqtt_url', values: 'mqtt://host:port, mqtts://, ws://, wss://' }));
+      }
+    }
+    return this.present(this.targets.insert(clientId, name, mqttUrl), language);
+  }
+
+  /** The broker a target's predictions go to: its own, else the installation's (KENSA_MQTT_URL), else none. */
+  mqttUrlOf(target: TargetRow): string | null {
+    return target.mqtt_url ?? this.installationMqttUrl;
+  }
+
+  /** The name shown for a target (the default one has none of its own). */
+  nameOf(target: TargetRow, language: Language): string {
+    return target.name ?? translate(language, 'summaryTitle');
+  }
+
+  present(target: TargetRow, language: Language) {
+    const counts = this.targets.counts(target.target_id);
+    const mqttUrl = this.mqttUrlOf(target);
+    return {
+      target_id: target.target_id,
+      name: this.nameOf(target, language),
+      default: target.is_default === 1,
+      item_count: counts.items,
+      model_count: counts.models,
+      // The broker's address without credentials it may carry.
+      mqtt: mqttUrl === null ? null : { url: redact(mqttUrl), topic: mqttTopicOf(target) },
+      created_at: target.created_at,
+    };
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.href;
+  } catch {
+    return url;
+  }
+}
