@@ -1,8 +1,8 @@
 import { APIError, ModelFailedError, WaitTimeoutError } from './errors.ts';
 import { toNamedBlobs, type FileInput } from './files.ts';
 import type {
-  AccessToken, Algorithm, AnnotationInput, InspectResponse, ItemDetail, ItemsResponse, Model, ModelDetail,
-  ParameterOverride, Processes, ServeResponse, StatusOk, UploadResponse,
+  AccessToken, Algorithm, AnnotationInput, Callback, CallbackDelivery, InspectResponse, ItemDetail, ItemsResponse, Model, ModelDetail,
+  ParameterOverride, Processes, ServeResponse, StatusOk, Target, UploadResponse,
 } from './types.ts';
 
 export type Language = 'en' | 'ja';
@@ -34,9 +34,14 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/** An inspection target (beyond the original): its id, or its name. Left out: the default target. */
+export type TargetRef = number | string;
+
 export interface UploadOptions {
   /** Put all files of this upload into one item with several images (beyond the original). */
   itemId?: string;
+  /** The target new items belong to. */
+  target?: TargetRef;
 }
 
 export interface UploadFolderOptions extends UploadOptions {
@@ -49,6 +54,8 @@ export interface UploadFolderOptions extends UploadOptions {
 }
 
 export interface ItemsQuery {
+  /** Items of this target (default: the default target). */
+  target?: TargetRef;
   status?: 'pending' | 'done';
   limit?: number;
   cursor?: string;
@@ -185,9 +192,9 @@ export class VisualInspectionSDK {
     return this.request('GET', '/v1/algorithms');
   }
 
-  /** This client's models; the newest that trained successfully is `active`. */
-  getModels(): Promise<Model[]> {
-    return this.request('GET', '/v1/models');
+  /** This client's models (of one target, when named); per target, the newest that trained successfully is `active`. */
+  getModels(options: { target?: TargetRef } = {}): Promise<Model[]> {
+    return this.request('GET', `/v1/models${queryString({ target: options.target })}`);
   }
 
   /** Deletes models (all of them or, when one is unknown, none). */
@@ -206,12 +213,14 @@ export class VisualInspectionSDK {
     modelName: string,
     params: readonly ParameterOverride[] | ParameterValues = [],
     itemIds?: readonly string[],
+    options: { target?: TargetRef } = {},
   ): Promise<Model> {
     const overrides = Array.isArray(params)
       ? (params as ParameterOverride[]).map((p) => ({ algorithm_parameter_id: p.algorithm_parameter_id, value: encodeValue(p.value) }))
       : Object.keys(params).length ? await this.resolveParameters(algorithmId, params as ParameterValues) : [];
     const body: Record<string, unknown> = { algorithm_id: algorithmId, name: modelName, override_params: overrides };
     if (itemIds) body.item_ids = itemIds;
+    if (options.target !== undefined) body.target = options.target;
     return this.request('POST', '/v1/train', { json: body });
   }
 
@@ -228,6 +237,7 @@ export class VisualInspectionSDK {
         form.append('training', isGood === undefined ? 'false' : 'true');
         if (isGood !== undefined) form.append('good', isGood ? 'true' : 'false');
         if (options.itemId) form.append('item_id', options.itemId);
+        if (options.target !== undefined) form.append('target', String(options.target));
         return form;
       },
     });
@@ -244,10 +254,14 @@ export class VisualInspectionSDK {
     return this.request('GET', `/v1/item/${encodeURIComponent(itemId)}${query}`);
   }
 
-  /** Queues items for prediction by `modelId`, or by the client's active model (see {@link waitForItems}). */
-  serve(itemIds: readonly string[], modelId?: number | string): Promise<ServeResponse> {
+  /**
+   * Queues items for prediction by `modelId`, or by the active model of `options.target` (default: the items'
+   * target) (see {@link waitForItems}).
+   */
+  serve(itemIds: readonly string[], modelId?: number | string, options: { target?: TargetRef } = {}): Promise<ServeResponse> {
     const body: Record<string, unknown> = { item_ids: itemIds };
     if (modelId !== undefined && modelId !== null) body.model_id = modelId;
+    if (options.target !== undefined) body.target = options.target;
     return this.request('POST', '/v1/serve', { json: body });
   }
 
@@ -268,20 +282,21 @@ export class VisualInspectionSDK {
     return this.requestBytes('POST', `/v1/models/${encodeURIComponent(String(modelId))}/export`);
   }
 
-  /** Installs a model file made by `exportModel`; answers with the new model. */
-  async importModel(file: FileInput): Promise<Model> {
+  /** Installs a model file made by `exportModel` (into `options.target`); answers with the new model. */
+  async importModel(file: FileInput, options: { target?: TargetRef } = {}): Promise<Model> {
     const [model] = await toNamedBlobs([file]);
     return this.request('POST', '/v1/models/import', {
       form: () => {
         const form = new FormData();
         form.append('model', model.blob, model.name);
+        if (options.target !== undefined) form.append('target', String(options.target));
         return form;
       },
     });
   }
 
   /** Synchronous inspection: results in the answer, nothing stored unless `store`. */
-  async inspect(files: readonly FileInput[] | FileInput, options: { modelId?: number | string; store?: boolean } = {}): Promise<InspectResponse> {
+  async inspect(files: readonly FileInput[] | FileInput, options: { modelId?: number | string; store?: boolean; target?: TargetRef } = {}): Promise<InspectResponse> {
     const blobs = await toNamedBlobs(Array.isArray(files) ? files : [files as FileInput]);
     return this.request('POST', '/v1/inspect', {
       form: () => {
@@ -289,6 +304,7 @@ export class VisualInspectionSDK {
         blobs.forEach((file, index) => form.append(`files[${index}]`, file.blob, file.name));
         if (options.modelId !== undefined) form.append('model_id', String(options.modelId));
         if (options.store) form.append('store', 'true');
+        if (options.target !== undefined) form.append('target', String(options.target));
         return form;
       },
     });
@@ -310,6 +326,42 @@ export class VisualInspectionSDK {
   /** Deletes an item with its images and results. */
   deleteItem(itemId: string): Promise<StatusOk> {
     return this.request('DELETE', `/v1/item/${encodeURIComponent(itemId)}`);
+  }
+
+  /** The client's inspection targets, the default one first. */
+  getTargets(): Promise<Target[]> {
+    return this.request('GET', '/v1/targets');
+  }
+
+  /** Creates an inspection target; `mqttUrl` is a broker that receives its finished predictions. */
+  createTarget(name: string, options: { mqttUrl?: string } = {}): Promise<Target> {
+    const body: Record<string, unknown> = { name };
+    if (options.mqttUrl !== undefined) body.mqtt_url = options.mqttUrl;
+    return this.request('POST', '/v1/targets', { json: body });
+  }
+
+  /**
+   * Registers a URL that receives each finished prediction (of `modelId` only, when given), signed with
+   * `X-Kensa-Signature: sha256=<HMAC-SHA256 of the body>`; the answer holds the `secret`, shown this once.
+   */
+  registerCallback(url: string, options: { modelId?: number | string } = {}): Promise<Callback> {
+    const body: Record<string, unknown> = { url };
+    if (options.modelId !== undefined) body.model_id = options.modelId;
+    return this.request('POST', '/v1/callbacks', { json: body });
+  }
+
+  /** Registered callbacks with counts of pending, delivered and failed deliveries. */
+  getCallbacks(): Promise<Callback[]> {
+    return this.request('GET', '/v1/callbacks');
+  }
+
+  /** The newest deliveries of a callback and where each stands. */
+  getCallbackDeliveries(callbackId: number | string): Promise<CallbackDelivery[]> {
+    return this.request('GET', `/v1/callbacks/${encodeURIComponent(String(callbackId))}/deliveries`);
+  }
+
+  deleteCallback(callbackId: number | string): Promise<StatusOk> {
+    return this.request('DELETE', `/v1/callbacks/${encodeURIComponent(String(callbackId))}`);
   }
 
   // ---- Helpers --------------------------------------------------------------------------------------------

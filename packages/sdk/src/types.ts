@@ -33,6 +33,10 @@ export interface ItemFields {
   detected_objects: number | null;
   confirmed_assessment: boolean | null;
   override_assessment: boolean | null;
+  /** The inspection target the item belongs to (beyond). */
+  target_id?: number;
+  /** Why the item's last prediction failed (then `good` is null); null when it did not (beyond). */
+  prediction_error?: string | null;
 }
 
 /** An item as listed by `GET /v1/items`. */
@@ -195,6 +199,8 @@ export interface Model {
   name: string;
   algorithm_id: string;
   algorithm_type?: string;
+  /** The inspection target it belongs to; each target has its own active model (beyond). */
+  target_id?: number;
   active: boolean;
   context_default: boolean;
   status: 'creating' | 'active' | 'failed';
@@ -249,6 +255,43 @@ export interface InspectResult {
   boxes: DetectedBox[];
   heatmap_url?: string | null;
   [extra: string]: unknown;
+}
+
+/** An inspection target (beyond): a product line with its own items, models and active model. */
+export interface Target {
+  target_id: number;
+  name: string;
+  default: boolean;
+  item_count: number;
+  model_count: number;
+  /** Where its finished predictions are published, if anywhere. */
+  mqtt: { url: string; topic: string } | null;
+  created_at: string;
+}
+
+/** A registered prediction callback (beyond); `secret` only in the answer to registration. */
+export interface Callback {
+  callback_id: number;
+  url: string;
+  model_id: number | null;
+  created_at: string;
+  deliveries: { pending: number; delivered: number; failed: number };
+  secret?: string;
+}
+
+/** One notification to a callback and where its delivery stands (beyond). */
+export interface CallbackDelivery {
+  delivery_id: number;
+  event: string | null;
+  item_id: string | null;
+  model_id: number | null;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  delivered_at: string | null;
 }
 
 /** `POST /v1/inspect` (beyond): results in the same response. */

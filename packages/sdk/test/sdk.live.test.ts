@@ -289,6 +289,39 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     assert.equal(typeof page.next_cursor, 'string');
   });
 
+  it('keeps inspection targets apart and registers callbacks with visible delivery state', async () => {
+    const [defaultTarget] = await alpha.getTargets();
+    assert.equal(defaultTarget.default, true);
+    const line = await alpha.createTarget('sdk-line');
+    assert.equal(line.default, false);
+    const uploaded = await alpha.upload([cookie('train/good', 'normal-6.jpg'), cookie('train/good', 'normal-7.jpg')], true, { target: 'sdk-line' });
+    const lineItems = await alpha.getItems({ target: line.target_id });
+    assert.deepEqual(lineItems.training.map((i) => i.item_id).sort(), [...uploaded.item_ids].sort());
+    assert.equal(lineItems.summary.title, 'sdk-line');
+    assert.ok(!(await alpha.getItems()).training.some((i) => uploaded.item_ids.includes(i.item_id)), 'not in the default target');
+    const lineModel = await alpha.train(model.algorithm_id, 'sdk-line-model', QUICK_PARAMS, undefined, { target: 'sdk-line' });
+    assert.equal(lineModel.target_id, line.target_id);
+    assert.equal((await alpha.waitForModel(lineModel.model_id, { timeoutMs: 120_000, intervalMs: 250 })).status, 'active');
+    assert.deepEqual((await alpha.getModels({ target: 'sdk-line' })).map((m) => m.model_id), [lineModel.model_id]);
+    assert.equal((await alpha.getModel(model.model_id)).active, true, "the default target's model stays active");
+
+    const callback = await alpha.registerCallback('http://127.0.0.1:9/unreachable', { modelId: lineModel.model_id });
+    assert.equal(typeof callback.secret, 'string');
+    assert.equal(callback.model_id, lineModel.model_id);
+    const probe = await alpha.upload(cookie('test/good', 'test-normal-5.jpg'), undefined, { target: 'sdk-line' });
+    await alpha.serve(probe.item_ids);
+    await alpha.waitForItems(probe.item_ids, { timeoutMs: 60_000, intervalMs: 250 });
+    let deliveries = await alpha.getCallbackDeliveries(callback.callback_id);
+    for (let i = 0; i < 40 && deliveries[0]?.attempts !== 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      deliveries = await alpha.getCallbackDeliveries(callback.callback_id);
+    }
+    assert.equal(deliveries[0].item_id, probe.item_ids[0]);
+    assert.equal(deliveries[0].status, 'pending', 'nobody listens on port 9: waiting for a retry');
+    assert.equal((await alpha.getCallbacks())[0].deliveries.pending, 1);
+    assert.deepEqual(await alpha.deleteCallback(callback.callback_id), { status: 'ok' });
+  });
+
   it('deletes the model', async () => {
     assert.deepEqual(await alpha.deleteModels([model.model_id]), { status: 'ok' });
     assert.ok(!(await alpha.getModels()).some((m) => m.model_id === model.model_id));

@@ -53,7 +53,7 @@ try {
   db.transaction(() => {
     const item = db.prepare(`SELECT * FROM items WHERE client_id = 'alice'`).get() as Record<string, unknown>;
     const image = db.prepare('SELECT * FROM images WHERE item_pk = ?').get(item.pk) as Record<string, unknown>;
-    const insertItem = db.prepare(`INSERT INTO items (client_id, item_id, label, is_training, good, status, created_at) VALUES ('alice', ?, ?, 0, NULL, 'pending', ?)`);
+    const insertItem = db.prepare(`INSERT INTO items (client_id, target_id, item_id, label, is_training, good, status, created_at) VALUES ('alice', ${item.target_id}, ?, ?, 0, NULL, 'pending', ?)`);
     const insertImage = db.prepare(`INSERT INTO images (item_pk, client_id, file_name, content_type, file_size, width, height, sha256, raw_path, thumbnail_path, exif_json, created_at)
       VALUES (?, 'alice', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     for (let i = 1; i < 10_000; i++) {
