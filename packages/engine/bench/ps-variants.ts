@@ -9,25 +9,18 @@
 import { ALGORITHMS, benchAlgorithm, loadMvtecDataset, type AlgorithmDefinition, type BenchResult, type ModelState } from '../src/index.ts';
 import { createPatchSample, DEFAULT_PS_CONFIG, type PsConfig } from '../src/algorithms/ps/index.ts';
 
-const VARIANTS: Record<string, { config?: Partial<PsConfig>; params?: Record<string, unknown> }> = {
+const VARIANTS: Record<string, { config?: Partial<PsConfig>; params?: Record<string, unknown>; calibration?: 'global' | 'location' }> = {
   default: {},
-  'no-position': { config: { positionWeight: 0 } },
-  'position-10': { config: { positionWeight: 10 } },
-  'position-30': { config: { positionWeight: 30 } },
+  aligned: { params: { placement: 'aligned' } },
+  free: { params: { placement: 'free' } },
+  'levels-0-3': { config: { levels: 4, firstLevel: 0, smoothing: 1 }, params: { placement: 'aligned' } },
   'no-density': { config: { density: false } },
-  'half-density': { config: { densityPower: 0.5 } },
   'random-bank': { config: { coreset: 'random' } },
-  'robust-norm': { config: { normalise: 'robust' } },
-  grey: { config: { colour: false } },
-  'levels-3': { config: { levels: 3 } },
-  'levels-5': { config: { levels: 5 } },
-  'no-smoothing': { config: { smoothing: 0 } },
-  'bank-2000': { params: { train_size: 2000 } },
   'bank-8000': { params: { train_size: 8000 } },
-  'size-320': { params: { working_size: 320 } },
-  'step-2': { params: { min_inspection_step: 2 } },
-  'patch-12': { params: { min_inspection_size: [12, 12] } },
+  grey: { config: { colour: false } },
+  'robust-norm': { config: { normalise: 'robust' } },
   large: { params: { model_type: 1 } },
+  'global-calibration': { calibration: 'global' },
 };
 
 const args = process.argv.slice(2);
@@ -58,7 +51,7 @@ console.log(`|---|${datasets.map(() => '---|---|').join('')}---|---|`);
 for (const name of names) {
   const results: BenchResult[] = [];
   for (const dataset of datasets) {
-    results.push(await benchAlgorithm(dataset, `PS:${name}`, { params: { ...variant(name).params, ...extraParams } }));
+    results.push(await benchAlgorithm(dataset, `PS:${name}`, { params: { ...variant(name).params, ...extraParams }, calibration: variant(name).calibration }));
   }
   const ms = results.map((r) => r.infer_ms_per_image.toFixed(1)).join(' / ');
   const train = results.map((r) => r.train_seconds.toFixed(1)).join(' / ');

@@ -14,6 +14,8 @@ import type { PatchGrid } from './patches.ts';
 export interface FilterBankOptions {
   /** Pyramid levels: level k sees structures of about 2^k pixels. */
   levels: number;
+  /** Levels below this one are computed (the pyramid needs them) but give no features. */
+  firstLevel?: number;
   /** Colour planes (red–green, yellow–blue) at each level, besides lightness. */
   colour: boolean;
   /**
@@ -26,7 +28,7 @@ export interface FilterBankOptions {
 /** Names of the features of one level, in the order `filterBank` produces them. */
 export function featureNames(options: FilterBankOptions): string[] {
   const names: string[] = [];
-  for (let level = 0; level < options.levels; level++) {
+  for (let level = options.firstLevel ?? 0; level < options.levels; level++) {
     const base = options.colour ? ['L', 'a', 'b'] : ['L'];
     for (const n of [...base, 'gradient', 'ridge', 'valley', 'contrast']) names.push(`${n}@${level}`);
   }
@@ -151,6 +153,14 @@ export function filterBank(raster: Raster, options: FilterBankOptions): PyramidL
   const levels: PyramidLevel[] = [];
   for (let level = 0; level < options.levels; level++) {
     const smoothL = binomialBlur(l);
+    if (level < (options.firstLevel ?? 0)) {
+      l = halve(smoothL);
+      if (options.colour) {
+        a = level > 0 ? halve(binomialBlur(a)) : halve(a);
+        b = level > 0 ? halve(binomialBlur(b)) : halve(b);
+      }
+      continue;
+    }
     const planes: Float32Array[] = [smoothL.data];
     if (options.colour) {
       if (level > 0) {

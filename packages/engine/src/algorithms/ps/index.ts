@@ -4,7 +4,7 @@ import { greedyCoreset } from '../../kernels/coreset.ts';
 import { buildKnnIndex, KnnSearcher, searchKnn, type KnnIndex } from '../../kernels/knn.ts';
 import { Random } from '../../kernels/random.ts';
 import { sharedParameters } from '../../params/shared.ts';
-import { num, pair, type ParameterSpec, type ParamValues } from '../../params/schema.ts';
+import { num, pair, str, type ParameterSpec, type ParamValues } from '../../params/schema.ts';
 import { gaussianBlur } from '../../postprocess/filters.ts';
 import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
 import { fitPca } from '../../kernels/pca.ts';
@@ -23,6 +23,8 @@ import {
  */
 export interface PsConfig {
   levels: number;
+  /** Finest pyramid level that gives features. */
+  firstLevel: number;
   colour: boolean;
   normalise: 'robust' | 'none';
   /** Position weight: a number, or 'auto' (from how much position explains the features). */
@@ -34,6 +36,8 @@ export interface PsConfig {
   densityK: number;
   /** The level is raised to this power before dividing (0 = none, 1 = full). */
   densityPower: number;
+  /** Radii below this fraction of the typical radius count as this fraction. */
+  densityFloor: number;
   /** Patches drawn at random before the coreset. */
   sampleSize: number;
   coreset: 'greedy' | 'random';
@@ -42,7 +46,8 @@ export interface PsConfig {
 }
 
 export const DEFAULT_PS_CONFIG: PsConfig = {
-  levels: 4,
+  levels: 5,
+  firstLevel: 1,
   colour: true,
   normalise: 'none',
   positionWeight: 'auto',
@@ -50,9 +55,10 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   density: true,
   densityK: 3,
   densityPower: 1,
+  densityFloor: 0.5,
   sampleSize: 30000,
   coreset: 'greedy',
-  smoothing: 1,
+  smoothing: 2,
 };
 
 export interface PsState {
@@ -69,7 +75,7 @@ function descriptorSettings(config: PsConfig, params: ParamValues): DescriptorSe
   const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
   const levels = config.levels + (num(params, 'model_type') === 1 ? 1 : 0);
-  return { levels, colour: config.colour, normalise: config.normalise, patchWidth, patchHeight, step };
+  return { levels, firstLevel: config.firstLevel, colour: config.colour, normalise: config.normalise, patchWidth, patchHeight, step };
 }
 
 function concat(parts: Float32Array[]): Float32Array {
@@ -94,7 +100,8 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const { mean, scale } = featureStatistics(all, rawDims);
   for (let i = 0; i < all.length; i++) all[i] = (all[i] - mean[i % rawDims]) * scale[i % rawDims];
   const r2 = positionR2(all, rawDims, concat(raws.map((r) => patchCentres(r.grid))));
-  const positionWeight = config.positionWeight === 'auto' ? config.positionGain * r2 * r2 : config.positionWeight;
+  const positionWeight = str(params, 'placement') === 'free' ? 0
+    : config.positionWeight === 'auto' ? config.positionGain * r2 * r2 : config.positionWeight;
   const projection = makeProjection(mean, scale, fitPca(all, rawDims), Math.min(rawDims, num(params, 'num_features')));
 
   // Sample, then a greedy coreset of the sample: the bank.
@@ -126,8 +133,8 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
     const { distances } = searchKnn(index, bank, k, { excludeSelf: true });
     const levels = Float32Array.from({ length: rows.length }, (_, i) => Math.sqrt(distances[i * k + k - 1]));
     const typical = Float32Array.from(levels).sort()[rows.length >> 1] || 1;
-    // Floor at half the typical radius: near-duplicates must not make their neighbourhood infinitely strict.
-    for (let i = 0; i < rows.length; i++) radius[i] = (Math.max(levels[i], typical * 0.5) / typical) ** config.densityPower;
+    // Floored: near-duplicates must not make their neighbourhood infinitely strict.
+    for (let i = 0; i < rows.length; i++) radius[i] = (Math.max(levels[i], typical * config.densityFloor) / typical) ** config.densityPower;
   }
   context.onProgress(1, 'done');
   return { projection, positionWeight, positionR2: r2, radius, index };
@@ -175,6 +182,14 @@ const OWN_PARAMETERS: ParameterSpec[] = [
     },
     effect: { en: 'Fewer: faster nearest-neighbour search, coarser comparison.', ja: '少ないほど近傍探索は速く、比較は粗くなります。' },
   },
+  {
+    id: 822, name: 'placement', type: 'str', default: 'aligned', options: ['aligned', 'free'], autoTune: ['aligned', 'free'], modelParameter: true,
+    description: {
+      en: 'aligned: parts sit at about the same place in every photo, so a patch is compared mostly with good patches from the same place (finds missing parts), weighted by how much place explains the training images; free: parts may sit anywhere (position is ignored). Left out: chosen by validation on the training images.',
+      ja: 'aligned：部品が毎回ほぼ同じ位置に写るので、パッチを主に同じ位置の正常パッチと比べます（欠品を検出。位置の効き方は学習画像から決定）。free：部品はどこにあってもよい（位置を無視）。省略時は学習画像での検証で選びます。',
+    },
+    effect: { en: 'aligned finds missing or misplaced parts; free tolerates any placement. AutoTune trains both (longer training).', ja: 'aligned は欠品や位置ずれを検出し、free はどんな置き方も許容します。自動調整では両方を学習します（学習時間が延びます）。' },
+  },
 ];
 
 export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS'): AlgorithmDefinition<PsState> {
@@ -189,7 +204,14 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     },
     learnsFrom: { en: 'OK images; placement and rotation may vary', ja: 'OK画像（置き方・向きが変わってもよい）' },
     parameters: [
-      ...sharedParameters(800, { train_size: 4000, min_inspection_size: [8, 8], min_inspection_step: 4 }),
+      ...sharedParameters(800, { train_size: 4000, min_inspection_size: [8, 8], min_inspection_step: 4 }).map((spec) => (spec.name === 'train_size' ? {
+        ...spec,
+        description: {
+          en: 'Patches kept in the memory bank (a greedy coreset of the training patches: rare good patterns are kept).',
+          ja: 'メモリバンクに残すパッチの数（学習パッチのグリーディ・コアセット：まれな正常パターンも残ります）。',
+        },
+        effect: { en: 'More: fewer false alarms on unusual good patches, slower training and inspection.', ja: '多いほど珍しい正常パッチでの誤検出が減り、学習と検査は遅くなります。' },
+      } : spec)),
       ...OWN_PARAMETERS,
     ],
     requires: { okImages: 2 },
