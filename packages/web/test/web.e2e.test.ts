@@ -186,6 +186,14 @@ describe('web UI in Chromium', { skip }, () => {
     const nudged = (await page.getByTestId('annotation-box').boundingBox())!;
     assert.ok(nudged.x + nudged.width / 2 > added.x + added.width / 2 + 2, 'the arrow key moved the box right');
     assert.ok(nudged.width > added.width + 1, '+ made the box larger');
+
+    // A training label can be corrected (and put back).
+    await page.getByTestId('label-good').click();
+    await page.getByRole('status').getByText('Training label set: Good.').waitFor();
+    await page.locator('.page-head .badge[data-verdict="good"]').waitFor();
+    await page.getByTestId('label-defect').click();
+    await page.getByRole('status').getByText('Training label set: Defect.').waitFor();
+    await page.locator('.page-head .badge[data-verdict="defect"]').waitFor();
   });
 
   test('a model that cannot train says why', async () => {
@@ -321,7 +329,7 @@ describe('web UI in Chromium', { skip }, () => {
     assert.match(download.suggestedFilename(), /^cookies-pm\.kensa-model$/);
     await page.getByTestId('import-model-file').setInputFiles(exported);
     await page.getByRole('status').getByText(/Model .* imported\./).waitFor();
-    assert.equal(await page.locator('.model-card h2', { hasText: 'cookies-pm' }).count(), 2);
+    await page.waitForFunction(() => [...document.querySelectorAll('.model-card h2')].filter((h) => h.textContent === 'cookies-pm').length === 2);
     // A file that is not a model is refused with the server's reason.
     await page.getByTestId('import-model-file').setInputFiles(join(filesDir, 'not-an-image.png'));
     await page.getByRole('alert').waitFor();

@@ -83,15 +83,22 @@ export function ItemDetailPage(props: { itemId: string; archived: boolean }) {
     run(async () => {
       if (!image) return;
       await sdk.setAnnotations(boxes.map(({ key: _key, ...box }) => box), image.image_id);
-      setSuccess(t('saved'));
       await loaded.reload(true);
+      setSuccess(t('saved'));
+    });
+
+  const relabel = (good: boolean) =>
+    run(async () => {
+      await sdk.reviewItem(props.itemId, good);
+      await loaded.reload(true);
+      setSuccess(t('labelSaved', { label: good ? t('labelGood') : t('labelDefect') }));
     });
 
   const review = (good: boolean) =>
     run(async () => {
       await sdk.reviewItem(props.itemId, good);
-      setSuccess(t('reviewSaved', { verdict: good ? t('verdictOK') : t('verdictNG') }));
       await loaded.reload(true);
+      setSuccess(t('reviewSaved', { verdict: good ? t('verdictOK') : t('verdictNG') }));
     });
 
   if (!detail) {
@@ -267,6 +274,18 @@ export function ItemDetailPage(props: { itemId: string; archived: boolean }) {
           )}
           <section class="panel" aria-labelledby="item-actions-title">
             <h2 id="item-actions-title">{t('itemActions')}</h2>
+            {detail.is_training_data && (
+              // A mislabelled training image is fixed here; the next model learns from the new label.
+              <div class="label-choice" role="group" aria-label={t('trainingLabel')}>
+                <span class="small muted">{t('trainingLabel')}</span>
+                <button type="button" class="button-ok" aria-pressed={detail.good === true} disabled={busy || detail.good === true} onClick={() => relabel(true)} data-testid="label-good">
+                  {t('labelGood')}
+                </button>
+                <button type="button" class="button-ng" aria-pressed={detail.good === false} disabled={busy || detail.good === false} onClick={() => relabel(false)} data-testid="label-defect">
+                  {t('labelDefect')}
+                </button>
+              </div>
+            )}
             <div class="actions">
               {props.archived ? (
                 <button type="button" disabled={busy} onClick={() => setArchived(false)} data-testid="restore-item">{t('restoreItem')}</button>

@@ -70,8 +70,8 @@ export function ModelsPage(props: { highlight: string | null }) {
       setImporting(true);
       try {
         const model = await sdk.importModel(file);
-        setMessage(t('modelImported', { name: model.name }));
         await models.reload(true);
+        setMessage(t('modelImported', { name: model.name }));
       } finally {
         setImporting(false);
       }

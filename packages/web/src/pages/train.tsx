@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import type { Algorithm } from '@kensa/sdk';
 import { navigate, useApp } from '../app-context.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
@@ -37,8 +37,14 @@ export function TrainPage() {
 
   const [algorithmId, setAlgorithmId] = useState<string | null>(null);
   const algorithm = algorithms.find((a) => a.algorithm_id === algorithmId) ?? algorithms[0] ?? null;
-  const [choices, setChoices] = useState<Record<number, ParameterChoice>>({});
-  const [name, setName] = useState('');
+  // Each algorithm keeps its own form, derived during render (not in an effect) so that nothing typed right
+  // after switching algorithm is overwritten by defaults arriving a frame later.
+  const [choicesByAlgorithm, setChoicesByAlgorithm] = useState<Record<string, Record<number, ParameterChoice>>>({});
+  const choices = algorithm ? choicesByAlgorithm[algorithm.algorithm_id] ?? initialChoices(algorithm) : {};
+  const setChoices = (next: Record<number, ParameterChoice>) => algorithm && setChoicesByAlgorithm({ ...choicesByAlgorithm, [algorithm.algorithm_id]: next });
+  // Until the person names the model, its name follows the chosen algorithm.
+  const [typedName, setName] = useState<string | null>(null);
+  const name = typedName ?? (algorithm ? defaultModelName(algorithm.algorithm_id) : '');
   const [useAll, setUseAll] = useState(true);
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const [itemFilter, setItemFilter] = useState('');
@@ -46,11 +52,6 @@ export function TrainPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
-  useEffect(() => {
-    if (!algorithm) return;
-    setChoices(initialChoices(algorithm));
-    setName(defaultModelName(algorithm.algorithm_id));
-  }, [algorithm?.algorithm_id]);
 
   const problems = useMemo(() => {
     const found: Record<number, ReturnType<typeof checkValue>> = {};
