@@ -137,38 +137,48 @@ class VisualInspectionSDK:
     def get_version_number(self) -> str:
         return self._request("GET", "/auth/app_version", authorized=False)
 
-    def get_items(self, status: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None) -> Dict[str, Any]:
+    def get_items(self, status: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None,
+                  target: Optional[Union[int, str]] = None) -> Dict[str, Any]:
         """``{"training": [...], "predict": [...], "archived": [...], "summary": {...}}``. The keyword filters are
-        beyond the original: ``status`` ("pending" | "done"), and ``limit`` / ``cursor`` (``next_cursor``) to page."""
-        query = urlencode({k: v for k, v in {"status": status, "limit": limit, "cursor": cursor}.items() if v is not None})
+        beyond the original: ``status`` ("pending" | "done"), ``limit`` / ``cursor`` (``next_cursor``) to page, and
+        ``target`` (an inspection target's id or name; default: the default target)."""
+        query = urlencode({k: v for k, v in {"target": target, "status": status, "limit": limit, "cursor": cursor}.items() if v is not None})
         return self._request("GET", "/v1/items" + (f"?{query}" if query else ""))
 
     def get_algorithms(self) -> List[Dict[str, Any]]:
         return self._request("GET", "/v1/algorithms")
 
-    def get_models(self) -> List[Dict[str, Any]]:
-        return self._request("GET", "/v1/models")
+    def get_models(self, target: Optional[Union[int, str]] = None) -> List[Dict[str, Any]]:
+        """The client's models, or one inspection target's (``target``: its id or name)."""
+        return self._request("GET", "/v1/models" + (f"?{urlencode({'target': target})}" if target is not None else ""))
 
     def delete_models(self, model_ids: Sequence[Union[int, str]]) -> Dict[str, Any]:
         return self._request("DELETE", "/v1/model", {"model_ids": list(model_ids)})
 
     def train(self, algorithm_id: str, model_name: str, algo_param: Optional[Sequence[Dict[str, Any]]] = None,
-              item_ids: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+              item_ids: Optional[Sequence[str]] = None, target: Optional[Union[int, str]] = None) -> Dict[str, Any]:
         """Starts training; returns the model with status ``creating``. ``algo_param`` is a list of
-        ``{"algorithm_parameter_id": id, "value": "..."}``; without ``item_ids`` all training items are used."""
+        ``{"algorithm_parameter_id": id, "value": "..."}``; without ``item_ids`` all training items (of ``target``,
+        default: the default target) are used; the model becomes that target's active one."""
         overrides = [{"algorithm_parameter_id": p["algorithm_parameter_id"], "value": str(p["value"])} for p in (algo_param or [])]
         body: Dict[str, Any] = {"algorithm_id": algorithm_id, "name": model_name, "override_params": overrides}
         if item_ids is not None:
             body["item_ids"] = list(item_ids)
+        if target is not None:
+            body["target"] = target
         return self._request("POST", "/v1/train", body)
 
-    def upload(self, filenames: Union[FileInput, Sequence[FileInput]], is_good: Optional[bool] = None) -> Dict[str, Any]:
-        """Uploads images: ``is_good`` True/False for training, None for prediction. Returns ``{"item_ids": [...]}``."""
+    def upload(self, filenames: Union[FileInput, Sequence[FileInput]], is_good: Optional[bool] = None,
+               target: Optional[Union[int, str]] = None) -> Dict[str, Any]:
+        """Uploads images: ``is_good`` True/False for training, None for prediction, into ``target`` (default: the
+        default target). Returns ``{"item_ids": [...]}``."""
         items: Sequence[FileInput] = [filenames] if isinstance(filenames, (str, os.PathLike, tuple)) else list(filenames)
         files = [(f"files[{index}]",) + _read_file(item) for index, item in enumerate(items)]
         fields = [("training", "false" if is_good is None else "true")]
         if is_good is not None:
             fields.append(("good", "true" if is_good else "false"))
+        if target is not None:
+            fields.append(("target", str(target)))
         return self._multipart("/v1/upload", fields, files)  # type: ignore[arg-type]
 
     def set_annotations(self, annotations: Sequence[Dict[str, Any]], image_id: Union[int, str]) -> Dict[str, Any]:
@@ -178,11 +188,15 @@ class VisualInspectionSDK:
     def get_item(self, item_id: str) -> Dict[str, Any]:
         return self._request("GET", f"/v1/item/{quote(str(item_id), safe='')}")
 
-    def serve(self, item_ids: Sequence[str], model_id: Optional[Union[int, str]] = None) -> Dict[str, Any]:
-        """Queues items for prediction by ``model_id`` or the active model; returns ``{"item_ids", "model_version"}``."""
+    def serve(self, item_ids: Sequence[str], model_id: Optional[Union[int, str]] = None,
+              target: Optional[Union[int, str]] = None) -> Dict[str, Any]:
+        """Queues items for prediction by ``model_id`` or the active model of ``target`` (default: the items'
+        target); returns ``{"item_ids", "model_version"}``."""
         body: Dict[str, Any] = {"item_ids": list(item_ids)}
         if model_id is not None:
             body["model_id"] = model_id
+        if target is not None:
+            body["target"] = target
         return self._request("POST", "/v1/serve", body)
 
     def get_processes(self, *_ignored: Any) -> Dict[str, List[Any]]:
@@ -199,12 +213,13 @@ class VisualInspectionSDK:
         """The model as one portable file, for ``import_model`` on another installation."""
         return self._send("POST", f"/v1/models/{quote(str(model_id), safe='')}/export")
 
-    def import_model(self, model_file: FileInput) -> Dict[str, Any]:
+    def import_model(self, model_file: FileInput, target: Optional[Union[int, str]] = None) -> Dict[str, Any]:
         name, data = _read_file(model_file)
-        return self._multipart("/v1/models/import", [], [("model", name, data)])
+        fields = [("target", str(target))] if target is not None else []
+        return self._multipart("/v1/models/import", fields, [("model", name, data)])
 
     def inspect(self, filenames: Union[FileInput, Sequence[FileInput]], model_id: Optional[Union[int, str]] = None,
-                store: bool = False) -> Dict[str, Any]:
+                store: bool = False, target: Optional[Union[int, str]] = None) -> Dict[str, Any]:
         """Synchronous inspection for a production line: ``{"results": [...], "model_id", "model_version"}`` in
         the answer; nothing is stored unless ``store``."""
         items: Sequence[FileInput] = [filenames] if isinstance(filenames, (str, os.PathLike, tuple)) else list(filenames)
@@ -212,11 +227,42 @@ class VisualInspectionSDK:
         fields = [("model_id", str(model_id))] if model_id is not None else []
         if store:
             fields.append(("store", "true"))
+        if target is not None:
+            fields.append(("target", str(target)))
         return self._multipart("/v1/inspect", fields, files)  # type: ignore[arg-type]
 
     def review_item(self, item_id: str, good: bool) -> Dict[str, Any]:
         """A person's review: confirms (``good`` equal to the verdict) or overrides it; returns the item."""
         return self._request("PATCH", f"/v1/item/{quote(str(item_id), safe='')}", {"good": good})
+
+    def get_targets(self) -> List[Dict[str, Any]]:
+        """Inspection targets (product lines), the default one first: ``[{"target_id", "name", "default", ...}]``."""
+        return self._request("GET", "/v1/targets")
+
+    def create_target(self, name: str, mqtt_url: Optional[str] = None) -> Dict[str, Any]:
+        """Creates an inspection target; ``mqtt_url`` is a broker that receives its finished predictions."""
+        body: Dict[str, Any] = {"name": name}
+        if mqtt_url is not None:
+            body["mqtt_url"] = mqtt_url
+        return self._request("POST", "/v1/targets", body)
+
+    def register_callback(self, url: str, model_id: Optional[Union[int, str]] = None) -> Dict[str, Any]:
+        """A URL that receives each finished prediction (of ``model_id`` only, when given), signed with
+        ``X-Kensa-Signature: sha256=<HMAC-SHA256 of the body>``; the answer's ``secret`` is shown this once."""
+        body: Dict[str, Any] = {"url": url}
+        if model_id is not None:
+            body["model_id"] = model_id
+        return self._request("POST", "/v1/callbacks", body)
+
+    def get_callbacks(self) -> List[Dict[str, Any]]:
+        return self._request("GET", "/v1/callbacks")
+
+    def get_callback_deliveries(self, callback_id: Union[int, str]) -> List[Dict[str, Any]]:
+        """The newest deliveries of a callback: ``status`` pending / delivered / failed, ``attempts``, ``last_error``."""
+        return self._request("GET", f"/v1/callbacks/{quote(str(callback_id), safe='')}/deliveries")
+
+    def delete_callback(self, callback_id: Union[int, str]) -> Dict[str, Any]:
+        return self._request("DELETE", f"/v1/callbacks/{quote(str(callback_id), safe='')}")
 
     def download_file(self, url: str) -> bytes:
         """Bytes of a file the API links to (``url``, ``raw_url``, ``heatmap_url``), with this client's token."""

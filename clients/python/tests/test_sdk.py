@@ -190,6 +190,29 @@ class LiveServerTest(unittest.TestCase):
         self.assertEqual(len(page["training"]) + len(page["predict"]) + len(page["archived"]), 1)
         self.assertIsInstance(page["next_cursor"], str)
 
+    def test_10b_targets_and_callbacks(self) -> None:
+        default = self.sdk.get_targets()[0]
+        self.assertTrue(default["default"])
+        line = self.sdk.create_target("py-line")
+        self.assertFalse(line["default"])
+        uploaded = self.sdk.upload([cookie("train/good", "normal-8.jpg"), cookie("train/good", "normal-9.jpg")], True, target="py-line")
+        line_items = self.sdk.get_items(target=line["target_id"])
+        self.assertEqual(sorted(i["item_id"] for i in line_items["training"]), sorted(uploaded["item_ids"]))
+        self.assertEqual(line_items["summary"]["title"], "py-line")
+        self.assertNotIn("normal-8", [i["item_id"] for i in self.sdk.get_items()["training"]])
+        algorithm = next(a for a in self.sdk.get_algorithms() if a["algorithm_id"] == self.model["algorithm_id"])
+        working_size = next(p for p in algorithm["parameters"] if p["name"] == "working_size")
+        created = self.sdk.train(self.model["algorithm_id"], "py-line-model", [{"algorithm_parameter_id": working_size["algorithm_parameter_id"], "value": "64"}],
+                                 target="py-line")
+        self.assertEqual(created["target_id"], line["target_id"])
+        self.assertEqual(self.sdk.wait_for_model(created["model_id"], timeout=120, interval=0.25)["status"], "active")
+        self.assertEqual([m["model_id"] for m in self.sdk.get_models(target="py-line")], [created["model_id"]])
+        callback = self.sdk.register_callback("http://127.0.0.1:9/unreachable", model_id=created["model_id"])
+        self.assertIsInstance(callback["secret"], str)
+        self.assertEqual(self.sdk.get_callback_deliveries(callback["callback_id"]), [])
+        self.assertEqual(self.sdk.get_callbacks()[0]["deliveries"], {"pending": 0, "delivered": 0, "failed": 0})
+        self.assertEqual(self.sdk.delete_callback(callback["callback_id"]), {"status": "ok"})
+
     def test_11_delete_model(self) -> None:
         self.assertEqual(self.sdk.delete_models([self.model["model_id"]]), {"status": "ok"})
         self.assertNotIn(self.model["model_id"], [m["model_id"] for m in self.sdk.get_models()])

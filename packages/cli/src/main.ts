@@ -11,13 +11,14 @@ import { loginCommand } from './commands/login.ts';
 import { modelsCommand } from './commands/models.ts';
 import { predictCommand } from './commands/predict.ts';
 import { serveCommand } from './commands/serve.ts';
+import { targetsCommand } from './commands/targets.ts';
 import { trainCommand } from './commands/train.ts';
 import { uploadCommand } from './commands/upload.ts';
 import { UsageError, type CommandSpec } from './flags.ts';
 
 /** Every `kensa` sub-command; each lives in `commands/<name>.ts`. */
 const COMMANDS: CommandSpec[] = [
-  serveCommand, clientCommand, licenseCommand, loginCommand, uploadCommand, trainCommand, modelsCommand,
+  serveCommand, clientCommand, licenseCommand, loginCommand, targetsCommand, uploadCommand, trainCommand, modelsCommand,
   predictCommand, inspectCommand, itemCommand, benchCommand, demoCommand,
 ];
 

@@ -2,8 +2,10 @@ import type { Assessment, ItemDetail } from '@kensa/sdk';
 
 export interface ItemVerdict {
   item_id: string;
-  /** `OK`, `NG`, or null while the item has no prediction. */
+  /** `OK`, `NG`, or null while the item has no prediction or its last prediction failed. */
   verdict: 'OK' | 'NG' | null;
+  /** Why the last prediction failed (the server keeps no verdict then); null otherwise. */
+  error: string | null;
   detected_objects: number | null;
   /** The highest image score of the newest prediction. */
   score: number | null;
@@ -33,8 +35,14 @@ export function verdictOf(detail: ItemDetail): ItemVerdict {
   });
   const good = detail.computed_assessment?.good;
   const scores = images.map((i) => i.score).filter((s): s is number => s !== null);
+  const error = typeof detail.prediction_error === 'string' ? detail.prediction_error : null;
+  if (error !== null) {
+    // An earlier model's results may still be listed; they are not this prediction's verdict.
+    return { item_id: detail.item_id, verdict: null, error, detected_objects: null, score: null, model_id: null, images: images.map((i) => ({ ...i, verdict: null, score: null, boxes: [] })) };
+  }
   return {
     item_id: detail.item_id,
+    error: null,
     verdict: good === true ? 'OK' : good === false ? 'NG' : latest ? latest.aggregate.label : null,
     detected_objects: detail.computed_assessment?.detected_objects ?? latest?.aggregate.detected_objects ?? null,
     score: scores.length ? Math.max(...scores) : null,

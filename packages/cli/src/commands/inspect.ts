@@ -10,14 +10,14 @@ const verdict = (r: InspectResult) => (r.good ? 'OK' : 'NG');
 export const inspectCommand: CommandSpec = {
   name: 'inspect',
   summary: 'Inspect images at once, for a production line: verdicts in the answer, nothing stored',
-  usage: 'kensa inspect FILES…|DIR [--model ID] [--store] [--fail-on-ng] [--batch N] [--json]',
+  usage: 'kensa inspect FILES…|DIR [--model ID] [--target ID|NAME] [--store] [--fail-on-ng] [--batch N] [--json]',
   examples: [
     'kensa inspect part-0042.png                       # verdict, defects and score of each image',
     'kensa inspect camera/latest.jpg --fail-on-ng --json || stop_the_belt   # exit code 3 on NG',
     'kensa inspect ./shift-3 --model 4 --store         # also keep them as predicted items',
   ],
   async run(argv) {
-    const { positional, flags } = parseFlags(argv, { string: [...CONNECTION_FLAGS, 'model', 'batch'], boolean: ['json', 'store', 'fail-on-ng'] });
+    const { positional, flags } = parseFlags(argv, { string: [...CONNECTION_FLAGS, 'model', 'batch', 'target'], boolean: ['json', 'store', 'fail-on-ng'] });
     if (positional.length === 0) throw new UsageError('inspect needs image files or a folder');
     const batchSize = flags.batch === undefined ? 20 : Number(flags.batch);
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError('--batch must be a positive integer');
@@ -27,7 +27,7 @@ export const inspectCommand: CommandSpec = {
     const results: InspectResult[] = [];
     let model: { model_id: number | string; model_version: string } | null = null;
     for (let start = 0; start < files.length; start += batchSize) {
-      const answer = await sdk.inspect(files.slice(start, start + batchSize), { modelId, store: flags.store === true });
+      const answer = await sdk.inspect(files.slice(start, start + batchSize), { modelId, store: flags.store === true, target: flags.target as string | undefined });
       results.push(...answer.results);
       model = { model_id: answer.model_id, model_version: answer.model_version };
     }

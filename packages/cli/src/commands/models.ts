@@ -7,10 +7,10 @@ const percent = (value: number | null | undefined) => (value === null || value =
 export const modelsCommand: CommandSpec = {
   name: 'models',
   summary: 'List models (the active one is marked *), or delete some',
-  usage: 'kensa models [--json]\n       kensa models delete ID… [--json]',
-  examples: ['kensa models', 'kensa models --json', 'kensa models delete 3 4'],
+  usage: 'kensa models [--target ID|NAME] [--json]\n       kensa models delete ID… [--json]',
+  examples: ['kensa models', 'kensa models --json', 'kensa models --target line-b   # one target\'s models', 'kensa models delete 3 4'],
   async run(argv) {
-    const { positional, flags } = parseFlags(argv, { string: CONNECTION_FLAGS, boolean: ['json'] });
+    const { positional, flags } = parseFlags(argv, { string: [...CONNECTION_FLAGS, 'target'], boolean: ['json'] });
     const { sdk, remember } = await connect(flags);
     if (positional[0] === 'delete') {
       const ids = positional.slice(1);
@@ -22,7 +22,7 @@ export const modelsCommand: CommandSpec = {
       return 0;
     }
     if (positional.length) throw new UsageError(`Unknown models action ${positional[0]}`);
-    const models = await sdk.getModels();
+    const models = await sdk.getModels({ target: flags.target as string | undefined });
     await remember();
     if (flags.json) {
       printJson(models);
@@ -33,10 +33,11 @@ export const modelsCommand: CommandSpec = {
       return 0;
     }
     printTable([
-      ['', 'ID', 'NAME', 'ALGORITHM', 'STATUS', 'OK/NG IMAGES', 'PRECISION', 'RECALL', 'CREATED'],
+      ['', 'ID', 'TARGET', 'NAME', 'ALGORITHM', 'STATUS', 'OK/NG IMAGES', 'PRECISION', 'RECALL', 'CREATED'],
       ...models.map((m) => [
         m.active ? '*' : '',
         m.model_id,
+        m.target_id ?? null,
         m.name,
         m.algorithm_id,
         m.status === 'creating' && m.progress != null ? `creating ${Math.round(m.progress * 100)}%` : m.status,

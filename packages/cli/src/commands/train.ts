@@ -23,15 +23,16 @@ function describe(model: Model): string {
 export const trainCommand: CommandSpec = {
   name: 'train',
   summary: 'Train a model on the training items (or some of them)',
-  usage: 'kensa train --algorithm ID [--name NAME] [--param name=value …] [--items ID,ID…] [--wait] [--timeout SECONDS] [--json]',
+  usage: 'kensa train --algorithm ID [--name NAME] [--param name=value …] [--items ID,ID…] [--target ID|NAME] [--wait] [--timeout SECONDS] [--json]',
   examples: [
     'kensa train --algorithm PM --wait',
     'kensa train --algorithm PS --name cookies-v2 --param working_size=192 --param min_inspection_size=16,16 --wait',
     'kensa train --algorithm PM --param 8=128 --items normal-1,normal-2,normal-3 --json   # a parameter by its id',
+    'kensa train --algorithm PM --target line-b --wait   # learns from, and becomes active in, that target',
   ],
   async run(argv) {
     const { positional, flags, repeated } = parseFlags(argv, {
-      string: [...CONNECTION_FLAGS, 'algorithm', 'name', 'items', 'timeout'],
+      string: [...CONNECTION_FLAGS, 'algorithm', 'name', 'items', 'timeout', 'target'],
       boolean: ['json', 'wait'],
       repeat: ['param'],
     });
@@ -43,7 +44,7 @@ export const trainCommand: CommandSpec = {
     const name = (flags.name as string | undefined) ?? `${algorithm}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
     const timeoutMs = parseSeconds(flags.timeout, 1800);
     const { sdk, remember } = await connect(flags);
-    let model = await sdk.train(algorithm, name, values, itemIds);
+    let model = await sdk.train(algorithm, name, values, itemIds, { target: flags.target as string | undefined });
     await remember();
     if (flags.wait) {
       const progress = createProgress(`Training ${model.name}`, { json: flags.json === true, percent: true });

@@ -9,14 +9,14 @@ export async function uploadInBatches(
   sdk: VisualInspectionSDK,
   files: string[],
   isGood: boolean | undefined,
-  options: { batchSize: number; itemId?: string; json?: boolean },
+  options: { batchSize: number; itemId?: string; json?: boolean; target?: string },
 ): Promise<string[]> {
   const progress = createProgress('Uploading', options);
   const itemIds: string[] = [];
   progress.update(0, files.length);
   for (let start = 0; start < files.length; start += options.batchSize) {
     const batch = files.slice(start, start + options.batchSize);
-    const answer = await sdk.upload(batch, isGood, { itemId: options.itemId });
+    const answer = await sdk.upload(batch, isGood, { itemId: options.itemId, target: options.target });
     for (const id of answer.item_ids) if (!itemIds.includes(id)) itemIds.push(id);
     progress.update(start + batch.length, files.length);
   }
@@ -33,16 +33,17 @@ export function parseBatchSize(value: string | boolean | undefined): number {
 export const uploadCommand: CommandSpec = {
   name: 'upload',
   summary: 'Upload images: good or defective for training, or for prediction',
-  usage: 'kensa upload DIR|FILES… (--good | --defect | --predict) [--item-id ID] [--recursive] [--batch N] [--json]',
+  usage: 'kensa upload DIR|FILES… (--good | --defect | --predict) [--target ID|NAME] [--item-id ID] [--recursive] [--batch N] [--json]',
   examples: [
     'kensa upload ./cookies/train/good --good',
     'kensa upload scratch-1.jpg scratch-2.jpg --defect',
     'kensa upload ./today --predict --json',
+    'kensa upload ./line-b/good --good --target line-b   # items of another inspection target',
     'kensa upload top.png bottom.png left.png --predict --item-id box-0042   # one item, several images',
   ],
   async run(argv) {
     const { positional, flags } = parseFlags(argv, {
-      string: [...CONNECTION_FLAGS, 'item-id', 'batch'],
+      string: [...CONNECTION_FLAGS, 'item-id', 'batch', 'target'],
       boolean: ['json', 'good', 'defect', 'predict', 'recursive'],
     });
     const kinds = (['good', 'defect', 'predict'] as const).filter((k) => flags[k] === true);
@@ -54,6 +55,7 @@ export const uploadCommand: CommandSpec = {
     const itemIds = await uploadInBatches(sdk, files, isGood, {
       batchSize: parseBatchSize(flags.batch),
       itemId: flags['item-id'] as string | undefined,
+      target: flags.target as string | undefined,
       json: flags.json === true,
     });
     await remember();

@@ -227,11 +227,11 @@ export class ItemsService {
   }
 
   private summary(clientId: string, targetId: number, title: string) {
-    const training = this.items.trainingCounts(clientId, targetId);
+    const { training, predictions } = this.items.summaryCounts(clientId, targetId);
     return {
       title,
       training_stats: { OK_count: training.ok, NG_count: training.ng, unlabelled_count: training.unlabelled },
-      predict_stats: this.items.predictionCounts(clientId, targetId).map((s) => ({
+      predict_stats: predictions.map((s) => ({
         model_id: s.model_id, OK_count: s.ok, NG_count: s.ng, done_count: s.done, confirmed_count: s.confirmed,
         adjusted_count: s.adjusted, accuracy: s.confirmed > 0 ? (s.confirmed - s.adjusted) / s.confirmed : null,
       })),

@@ -169,6 +169,11 @@ const MIGRATIONS: string[] = [
   CREATE INDEX callback_deliveries_due ON callback_deliveries(status, next_attempt_at);
   CREATE INDEX callback_deliveries_by_callback ON callback_deliveries(callback_id, delivery_id);
   `,
+  // The summary of GET /items counts a target's items by label and each model's verdicts from these indexes.
+  `
+  CREATE INDEX items_training_labels ON items(client_id, target_id, is_training, archived, good);
+  CREATE INDEX assessments_by_model_item ON assessments(model_id, item_pk, good);
+  `,
 ];
 
 /** Opens (or creates) the installation's database in WAL mode and brings its schema up to date. */
