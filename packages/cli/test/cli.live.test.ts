@@ -164,6 +164,36 @@ describe('kensa command line against a live server', { timeout: 300_000 }, () =>
     assert.match(japanese.stderr, /Error: .*[\u3040-\u30ff\u4e00-\u9fff].*\(404\)/);
   });
 
+  it('keeps a second inspection target apart, and shows a failed prediction as ERROR with its reason', async () => {
+    const created = await runKensa(['targets', 'create', 'cli-line', '--json'], env);
+    ok(created);
+    const line = json(created);
+    assert.equal(line.name, 'cli-line');
+    const table = await runKensa(['targets'], env);
+    ok(table);
+    assert.match(table.stdout, new RegExp(`^\\s+${line.target_id}\\s+cli-line\\s+0\\s+0`, 'm'));
+    ok(await runKensa(['upload', cookie('train/good', 'normal-10.jpg'), cookie('train/good', 'normal-11.jpg'), '--good', '--target', 'cli-line'], env));
+    const train = await runKensa(['train', '--algorithm', 'PM', '--name', 'cli-line-model', '--param', `working_size=${QUICK_PARAMS.working_size}`, '--target', 'cli-line', '--wait', '--json'], env);
+    ok(train);
+    const lineModel = json(train);
+    assert.equal(lineModel.target_id, line.target_id);
+    assert.equal(lineModel.ok_img_count, 2, 'learned from the target\'s two images only');
+    const lineModels = json(await runKensa(['models', '--target', 'cli-line', '--json'], env));
+    assert.deepEqual(lineModels.map((m: { model_id: unknown }) => m.model_id), [lineModel.model_id]);
+    const predicted = json(await runKensa(['predict', cookie('test/good', 'test-normal-8.jpg'), '--target', 'cli-line', '--wait', '--json'], env));
+    assert.equal(predicted.items[0].error, null);
+    assert.ok(['OK', 'NG'].includes(predicted.items[0].verdict));
+
+    // The item's image vanishes from the data folder: predicting it again fails, and the CLI must not show the old verdict.
+    const imagesDir = join(server.dataDir, 'images', Buffer.from('cli').toString('base64url'), Buffer.from('test-normal-8').toString('base64url'));
+    for (const name of await readdir(imagesDir)) if (!name.endsWith('.thumb.jpg')) await rm(join(imagesDir, name));
+    const failed = await runKensa(['predict', 'test-normal-8', '--wait'], env);
+    ok(failed, 1);
+    assert.match(failed.stdout, /^test-normal-8\s+ERROR\s/m);
+    assert.match(failed.stderr, /test-normal-8: Prediction failed: /);
+    assert.match(failed.stdout, /0 OK, 0 NG, 1 failed/);
+  });
+
   it('creates a client, issues and activates its licence', async () => {
     const created = await runKensa(['client', 'create', '--data-dir', server.dataDir, '--client-id', 'line-3', '--json'], env);
     ok(created);

@@ -33,11 +33,10 @@ export const modelsCommand: CommandSpec = {
       return 0;
     }
     printTable([
-      ['', 'ID', 'TARGET', 'NAME', 'ALGORITHM', 'STATUS', 'OK/NG IMAGES', 'PRECISION', 'RECALL', 'CREATED'],
+      ['', 'ID', 'NAME', 'ALGORITHM', 'STATUS', 'OK/NG IMAGES', 'PRECISION', 'RECALL', 'CREATED', 'TARGET'],
       ...models.map((m) => [
         m.active ? '*' : '',
         m.model_id,
-        m.target_id ?? null,
         m.name,
         m.algorithm_id,
         m.status === 'creating' && m.progress != null ? `creating ${Math.round(m.progress * 100)}%` : m.status,
@@ -45,6 +44,7 @@ export const modelsCommand: CommandSpec = {
         percent(m.stats?.precision?.computed ?? m.stats?.precision?.projected),
         percent(m.stats?.recall?.computed ?? m.stats?.recall?.projected),
         m.created_at,
+        m.target_id ?? null,
       ]),
     ]);
     return 0;
