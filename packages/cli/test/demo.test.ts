@@ -86,12 +86,15 @@ describe('kensa demo', { timeout: 240_000 }, () => {
     assert.equal(dataset.test.filter((t) => t.defect && t.maskPath).length, 4);
   });
 
-  it('refuses unknown products and export-only options without --export', async () => {
+  it('refuses unknown products, export-only options without --export, and malformed parameters', async () => {
     const product = await runKensa(['demo', '--export', join(home, 'x'), '--product', 'plastic'], env);
     ok(product, 2);
     assert.match(product.stderr, /--product must be one of metal, wood/);
     const format = await runKensa(['demo', '--format', 'jpeg', '--url', 'http://127.0.0.1:1/api', '--client-id', 'a', '--client-secret', 'b'], env);
     ok(format, 2);
     assert.match(format.stderr, /--format applies to --export only/);
+    const param = await runKensa(['demo', '--param', 'working_size', '--url', 'http://127.0.0.1:1/api', '--client-id', 'a', '--client-secret', 'b'], env);
+    ok(param, 2);
+    assert.match(param.stderr, /--param takes name=value/);
   });
 });

@@ -8,11 +8,12 @@ import {
   DEFAULT_ALGORITHM_ID, encodeSampleImage, exportSampleDataset, generateSampleSet, SAMPLE_PRODUCTS, sampleDefects,
   type SampleCounts, type SampleFormat, type SampleImage, type SampleProduct,
 } from '@kensa/engine';
-import { ModelFailedError, type AnnotationInput, type Model, type NamedData, type VisualInspectionSDK } from '@kensa/sdk';
+import { ModelFailedError, type AnnotationInput, type Model, type NamedData, type ParameterValues, type VisualInspectionSDK } from '@kensa/sdk';
 import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
 import { createProgress, parseSeconds, printJson, printTable } from '../output.ts';
 import { CONNECTION_FLAGS, connect } from '../profile.ts';
 import { verdictOf, type ItemVerdict } from '../verdict.ts';
+import { parseParams } from './train.ts';
 
 const PRODUCT_NAMES: Record<SampleProduct, string> = { metal: 'brushed metal plates', wood: 'wood blocks' };
 
@@ -101,7 +102,9 @@ export interface DemoItemResult {
   detected_objects: number | null;
 }
 
-async function runAgainstServer(flags: Record<string, string | boolean>, product: SampleProduct, seed: number, counts: SampleCounts): Promise<number> {
+async function runAgainstServer(
+  flags: Record<string, string | boolean>, product: SampleProduct, seed: number, counts: SampleCounts, params: ParameterValues,
+): Promise<number> {
   const json = flags.json === true;
   const say = (line: string) => { if (!json) process.stderr.write(`${line}\n`); };
   const algorithm = typeof flags.algorithm === 'string' && flags.algorithm ? flags.algorithm : DEFAULT_ALGORITHM_ID;
@@ -121,8 +124,11 @@ async function runAgainstServer(flags: Record<string, string | boolean>, product
   const heldBackIds = await uploadAll(sdk, plan.heldBack, undefined, 'Uploading held-back images', json);
   say(`  uploaded ${goodIds.length} good and ${defectiveIds.length} defective training images (defects boxed), ${heldBackIds.length} held back`);
 
+  // At the photos' own size: reduced to the default working size, the thinnest scratches fade into the brushing.
+  const photoSide = Math.max(plan.trainGood[0].sample.width, plan.trainGood[0].sample.height);
+  const values: ParameterValues = { working_size: photoSide, ...params };
   const name = `demo-${product}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
-  let model: Model = await sdk.train(algorithm, name, {}, [...goodIds, ...defectiveIds]);
+  let model: Model = await sdk.train(algorithm, name, values, [...goodIds, ...defectiveIds]);
   const training = createProgress(`Training ${algorithm} model ${model.model_id}`, { json });
   try {
     model = await sdk.waitForModel(model.model_id, {
@@ -134,7 +140,7 @@ async function runAgainstServer(flags: Record<string, string | boolean>, product
     throw error;
   }
   training.finish();
-  say(`  trained ${algorithm} model ${model.model_id} "${model.name}" (${seconds()} s so far)`);
+  say(`  trained ${algorithm} model ${model.model_id} "${model.name}" at working_size ${values.working_size} (${seconds()} s so far)`);
 
   const served = await sdk.serve(heldBackIds, model.model_id);
   const predicting = createProgress('Predicting held-back images', { json });
@@ -194,7 +200,7 @@ async function runAgainstServer(flags: Record<string, string | boolean>, product
 export const demoCommand: CommandSpec = {
   name: 'demo',
   summary: 'Sample project: upload generated images, train, predict a held-back set (--export: write them as a dataset)',
-  usage: 'kensa demo [--product metal|wood] [--seed N] [--algorithm ID] [--timeout SECONDS] [--json]\n'
+  usage: 'kensa demo [--product metal|wood] [--seed N] [--algorithm ID] [--param name=value …] [--timeout SECONDS] [--json]\n'
     + '       kensa demo --export DIR [--product metal|wood] [--seed N] [--train-good N] [--test-good N] [--test-per-defect N] [--format png|jpeg]',
   examples: [
     'kensa demo                                   # against the server of `kensa login`; about a minute',
@@ -202,9 +208,10 @@ export const demoCommand: CommandSpec = {
     'kensa demo --export ./samples/metal && kensa bench ./samples/metal --algorithm PM',
   ],
   async run(argv) {
-    const { positional, flags } = parseFlags(argv, {
+    const { positional, flags, repeated } = parseFlags(argv, {
       string: [...CONNECTION_FLAGS, 'product', 'seed', 'algorithm', 'timeout', 'export', 'format', 'train-good', 'test-good', 'test-per-defect'],
       boolean: ['json'],
+      repeat: ['param'],
     });
     if (positional.length) throw new UsageError(`demo takes no arguments (got ${positional.join(' ')}); did you mean --export DIR?`);
     const product = parseProduct(flags.product);
@@ -230,6 +237,6 @@ export const demoCommand: CommandSpec = {
       if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --export only`);
     }
     const counts = { ...DEMO_COUNTS, trainGood: parseCount(flags['train-good'], 'train-good', DEMO_COUNTS.trainGood, 4) };
-    return runAgainstServer(flags, product, seed, counts);
+    return runAgainstServer(flags, product, seed, counts, parseParams(repeated.param ?? []));
   },
 };
