@@ -3,8 +3,8 @@
  *   node --import tsx packages/server/bench/items.bench.ts [seconds=5]
  * The server runs in its own process (as under `npm start`, one worker). 100,000 predict items of the default
  * target (90% done with an assessment, 10% pending) and 1,000 of a second target are copied in SQL from one real
- * upload and prediction: the list reads rows, not files. The last line lists right after a write, when the
- * summary is counted again. Each line is compared with GET /v1/workers (a route
+ * upload and prediction: the list reads rows, not files. The last line lists right after a write (a review).
+ * Each line is compared with GET /v1/workers (a route
  * that reads almost nothing) measured in the same run, since the machine is shared.
  */
 import { spawn } from 'node:child_process';
@@ -94,7 +94,7 @@ try {
   await run('`GET /v1/items?status=pending&limit=100&cursor=…` (at 90%)', `/api/v1/items?status=pending&limit=100&cursor=${deepCursor}`);
   await run('`GET /v1/items?target=line-B&limit=100` (1,000 items)', '/api/v1/items?target=line-B&limit=100');
 
-  // The summary's counts are kept until the database changes; after a write the next list counts again.
+  // Lists in turn, each right after a write (a review), which changes the summary's counts.
   const cold: number[] = [];
   for (let i = 0; i < 30; i++) {
     await api.request('PATCH', `/api/v1/item/bench-${i * 7 + 1}`, { good: i % 2 === 0 });
@@ -104,7 +104,7 @@ try {
     cold.push(performance.now() - started);
   }
   cold.sort((a, b) => a - b);
-  console.log(`| \`GET /v1/items?limit=100\` right after a review (summary counted again), 30 in turn | – | ${cold[14].toFixed(0)} ms | max ${cold[29].toFixed(0)} ms | 0 |`);
+  console.log(`| \`GET /v1/items?limit=100\` right after a review, 30 in turn | – | ${cold[14].toFixed(0)} ms | max ${cold[29].toFixed(0)} ms | 0 |`);
 } finally {
   await new Promise<void>((resolve) => { child.on('exit', () => resolve()); child.kill('SIGTERM'); });
   rmSync(dataDir, { recursive: true, force: true });

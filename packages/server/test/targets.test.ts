@@ -205,3 +205,46 @@ test('MQTT: a target configured with a broker gets each finished prediction on i
     await subscriber.endAsync();
   }
 });
+
+test('the summary counts kept by triggers equal a full recount after predictions, reviews, archiving and deletions', async () => {
+  /** Counted from scratch, as GET /items did before the counts were kept by triggers. */
+  const recount = (targetId: number) => {
+    const db = new Database(join(server.dataDir, 'kensa.sqlite'), { readonly: true });
+    try {
+      return (db.prepare(`SELECT model_id, SUM(g) AS ok, SUM(1 - g) AS ng, SUM(confirmed) AS confirmed,
+        SUM(CASE WHEN confirmed = 1 AND override_good IS NOT NULL AND override_good <> g THEN 1 ELSE 0 END) AS adjusted
+        FROM (SELECT a.model_id, MIN(a.good) AS g, i.confirmed, i.override_good FROM assessments a JOIN items i ON i.pk = a.item_pk
+          WHERE i.target_id = ? AND i.is_training = 0 AND i.archived = 0 GROUP BY a.model_id, i.pk)
+        GROUP BY model_id ORDER BY model_id`).all(targetId) as any[])
+        .map((r) => ({ model_id: r.model_id, OK_count: r.ok, NG_count: r.ng, done_count: r.ok + r.ng, confirmed_count: r.confirmed, adjusted_count: r.adjusted }));
+    } finally {
+      db.close();
+    }
+  };
+  const check = async (moment: string) => {
+    for (const target of (await api.get('/api/v1/targets')).body.data) {
+      const stats = (await api.get(`/api/v1/items?target=${target.target_id}`)).body.data.summary.predict_stats
+        .map(({ accuracy: _accuracy, ...counts }: any) => counts);
+      assert.deepEqual(stats, recount(target.target_id), `${moment}, target ${target.name}`);
+    }
+  };
+  const uploaded = await api.upload([6, 7, 8].map((i) => cookie('test/defect', i)), { training: 'false' });
+  const ids: string[] = uploaded.body.data.item_ids;
+  const models = (await api.get('/api/v1/models')).body.data;
+  const defaultModel = models.find((m: any) => m.name === 'pm-default').model_id;
+  await api.post('/api/v1/serve', { item_ids: ids });
+  for (const id of ids) await waitForItem(id);
+  await check('after predictions');
+  const verdicts = await Promise.all(ids.map(async (id) => (await api.get(`/api/v1/item/${id}`)).body.data.computed_assessment.good));
+  await api.request('PATCH', `/api/v1/item/${ids[0]}`, { good: !verdicts[0] });
+  await api.request('PATCH', `/api/v1/item/${ids[1]}`, { good: verdicts[1] });
+  await api.request('PATCH', `/api/v1/item/${ids[2]}`, { archived: true });
+  await check('after reviews and archiving');
+  assert.ok((await api.get('/api/v1/items')).body.data.summary.predict_stats.some((s: any) => s.adjusted_count >= 1));
+  await api.request('PATCH', `/api/v1/item/${ids[2]}`, { archived: false });
+  await api.request('DELETE', `/api/v1/item/${ids[0]}`);
+  await check('after unarchiving and deleting');
+  assert.equal((await api.request('DELETE', '/api/v1/model', { model_ids: [defaultModel] })).status, 200);
+  await check('after deleting a model');
+  assert.ok(!(await api.get('/api/v1/items')).body.data.summary.predict_stats.some((s: any) => s.model_id === defaultModel));
+});

@@ -169,10 +169,93 @@ const MIGRATIONS: string[] = [
   CREATE INDEX callback_deliveries_due ON callback_deliveries(status, next_attempt_at);
   CREATE INDEX callback_deliveries_by_callback ON callback_deliveries(callback_id, delivery_id);
   `,
-  // The summary of GET /items counts a target's items by label and each model's verdicts from these indexes.
+  // The summary of GET /items counts, per target and model, the OK/NG verdicts of predict items (an item is OK when
+  // all its images are), the confirmed ones and the overridden ones. Counting 100,000 items per request is too slow,
+  // so triggers keep the counts: item_verdicts holds each (item, model) verdict, summary_counts their sums over the
+  // items that count (not training, not archived). Every write path (upserted assessments, reviews, archiving,
+  // deleting items or models, cascades included) goes through these triggers.
   `
   CREATE INDEX items_training_labels ON items(client_id, target_id, is_training, archived, good);
-  CREATE INDEX assessments_by_model_item ON assessments(model_id, item_pk, good);
+  CREATE TABLE item_verdicts (
+    item_pk INTEGER NOT NULL,
+    model_id INTEGER NOT NULL,
+    good INTEGER NOT NULL,
+    PRIMARY KEY (item_pk, model_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE summary_counts (
+    target_id INTEGER NOT NULL,
+    model_id INTEGER NOT NULL,
+    ok INTEGER NOT NULL DEFAULT 0,
+    ng INTEGER NOT NULL DEFAULT 0,
+    confirmed INTEGER NOT NULL DEFAULT 0,
+    adjusted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (target_id, model_id)
+  ) WITHOUT ROWID;
+  CREATE TRIGGER item_verdicts_added AFTER INSERT ON item_verdicts BEGIN
+    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
+      SELECT i.target_id, NEW.model_id, 1 * NEW.good, 1 * (1 - NEW.good), 1 * i.confirmed,
+        1 * (i.confirmed = 1 AND i.override_good IS NOT NULL AND i.override_good <> NEW.good)
+      FROM items i WHERE i.pk = NEW.item_pk AND i.is_training = 0 AND i.archived = 0
+      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
+        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
+  END;
+  CREATE TRIGGER item_verdicts_changed AFTER UPDATE ON item_verdicts BEGIN
+    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
+      SELECT i.target_id, OLD.model_id, -1 * OLD.good, -1 * (1 - OLD.good), -1 * i.confirmed,
+        -1 * (i.confirmed = 1 AND i.override_good IS NOT NULL AND i.override_good <> OLD.good)
+      FROM items i WHERE i.pk = OLD.item_pk AND i.is_training = 0 AND i.archived = 0
+      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
+        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
+    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
+      SELECT i.target_id, NEW.model_id, 1 * NEW.good, 1 * (1 - NEW.good), 1 * i.confirmed,
+        1 * (i.confirmed = 1 AND i.override_good IS NOT NULL AND i.override_good <> NEW.good)
+      FROM items i WHERE i.pk = NEW.item_pk AND i.is_training = 0 AND i.archived = 0
+      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
+        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
+  END;
+  CREATE TRIGGER item_verdicts_removed AFTER DELETE ON item_verdicts BEGIN
+    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
+      SELECT i.target_id, OLD.model_id, -1 * OLD.good, -1 * (1 - OLD.good), -1 * i.confirmed,
+        -1 * (i.confirmed = 1 AND i.override_good IS NOT NULL AND i.override_good <> OLD.good)
+      FROM items i WHERE i.pk = OLD.item_pk AND i.is_training = 0 AND i.archived = 0
+      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
+        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
+  END;
+  CREATE TRIGGER assessments_added AFTER INSERT ON assessments BEGIN
+    INSERT INTO item_verdicts (item_pk, model_id, good)
+      VALUES (NEW.item_pk, NEW.model_id, (SELECT MIN(good) FROM assessments WHERE item_pk = NEW.item_pk AND model_id = NEW.model_id))
+      ON CONFLICT (item_pk, model_id) DO UPDATE SET good = excluded.good;
+  END;
+  CREATE TRIGGER assessments_changed AFTER UPDATE OF good ON assessments BEGIN
+    INSERT INTO item_verdicts (item_pk, model_id, good)
+      VALUES (NEW.item_pk, NEW.model_id, (SELECT MIN(good) FROM assessments WHERE item_pk = NEW.item_pk AND model_id = NEW.model_id))
+      ON CONFLICT (item_pk, model_id) DO UPDATE SET good = excluded.good;
+  END;
+  CREATE TRIGGER assessments_removed AFTER DELETE ON assessments BEGIN
+    DELETE FROM item_verdicts WHERE item_pk = OLD.item_pk AND model_id = OLD.model_id
+      AND NOT EXISTS (SELECT 1 FROM assessments WHERE item_pk = OLD.item_pk AND model_id = OLD.model_id);
+    UPDATE item_verdicts SET good = (SELECT MIN(good) FROM assessments WHERE item_pk = OLD.item_pk AND model_id = OLD.model_id)
+      WHERE item_pk = OLD.item_pk AND model_id = OLD.model_id;
+  END;
+  CREATE TRIGGER items_counted_changed AFTER UPDATE OF is_training, archived, confirmed, override_good ON items BEGIN
+    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
+      SELECT OLD.target_id, v.model_id, -1 * v.good, -1 * (1 - v.good), -1 * OLD.confirmed,
+        -1 * (OLD.confirmed = 1 AND OLD.override_good IS NOT NULL AND OLD.override_good <> v.good)
+      FROM item_verdicts v WHERE v.item_pk = OLD.pk AND OLD.is_training = 0 AND OLD.archived = 0
+      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
+        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
+    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
+      SELECT NEW.target_id, v.model_id, 1 * v.good, 1 * (1 - v.good), 1 * NEW.confirmed,
+        1 * (NEW.confirmed = 1 AND NEW.override_good IS NOT NULL AND NEW.override_good <> v.good)
+      FROM item_verdicts v WHERE v.item_pk = NEW.pk AND NEW.is_training = 0 AND NEW.archived = 0
+      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
+        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
+  END;
+  -- Before the row goes, while the item's fields are still there to subtract its verdicts.
+  CREATE TRIGGER items_removed BEFORE DELETE ON items BEGIN
+    DELETE FROM item_verdicts WHERE item_pk = OLD.pk;
+  END;
+  INSERT INTO item_verdicts (item_pk, model_id, good) SELECT item_pk, model_id, MIN(good) FROM assessments GROUP BY item_pk, model_id;
   `,
 ];
 

@@ -71,9 +71,6 @@ export type SummaryCounts = {
 };
 
 export class ItemsRepository {
-  /** Summary counts per client and target, with the database state they were counted at. */
-  private readonly summaryCache = new Map<string, { stamp: string; counts: SummaryCounts }>();
-
   constructor(private readonly db: Db) {}
 
   findItem(clientId: string, itemId: string): ItemRow | undefined {
@@ -114,18 +111,9 @@ export class ItemsRepository {
       .all(clientId, targetId, query.after, limit) as ItemRow[];
   }
 
-  /**
-   * The summary's counts of a target. Counting 100,000 items takes tens of milliseconds, so they are kept until
-   * the database changes: any write of this connection (total_changes) or of another process (data_version).
-   */
+  /** The summary's counts of a target, read from indexes and the trigger-kept summary_counts (see database.ts). */
   summaryCounts(clientId: string, targetId: number): SummaryCounts {
-    const stamp = `${(this.db.prepare('SELECT total_changes() AS n').get() as { n: number }).n}:${this.db.pragma('data_version', { simple: true })}`;
-    const key = `${clientId}\n${targetId}`;
-    const cached = this.summaryCache.get(key);
-    if (cached && cached.stamp === stamp) return cached.counts;
-    const counts = { training: this.trainingCounts(clientId, targetId), predictions: this.predictionCounts(clientId, targetId) };
-    this.summaryCache.set(key, { stamp, counts });
-    return counts;
+    return { training: this.trainingCounts(clientId, targetId), predictions: this.predictionCounts(targetId) };
   }
 
   /** Training labels of a target's items that are not archived, counted in SQL. */
@@ -138,15 +126,11 @@ export class ItemsRepository {
 
   /**
    * Per model, the verdicts on a target's predict items that are not archived (an item is OK when all its
-   * images are): how many OK/NG, confirmed, and confirmed but overridden.
+   * images are): how many OK/NG, confirmed, and confirmed but overridden. Kept up to date by triggers.
    */
-  predictionCounts(clientId: string, targetId: number): { model_id: number; ok: number; ng: number; done: number; confirmed: number; adjusted: number }[] {
-    return this.db.prepare(`SELECT model_id, SUM(g) AS ok, SUM(1 - g) AS ng, COUNT(*) AS done, SUM(confirmed) AS confirmed,
-      SUM(CASE WHEN confirmed = 1 AND override_good IS NOT NULL AND override_good <> g THEN 1 ELSE 0 END) AS adjusted
-      FROM (SELECT a.model_id, MIN(a.good) AS g, i.confirmed, i.override_good FROM assessments a JOIN items i ON i.pk = a.item_pk
-        WHERE a.model_id IN (SELECT model_id FROM models WHERE client_id = ?) AND i.client_id = ? AND i.target_id = ? AND i.is_training = 0
-        AND i.archived = 0 GROUP BY a.model_id, a.item_pk)
-      GROUP BY model_id ORDER BY model_id`).all(clientId, clientId, targetId) as { model_id: number; ok: number; ng: number; done: number; confirmed: number; adjusted: number }[];
+  predictionCounts(targetId: number): { model_id: number; ok: number; ng: number; done: number; confirmed: number; adjusted: number }[] {
+    return this.db.prepare(`SELECT model_id, ok, ng, ok + ng AS done, confirmed, adjusted FROM summary_counts
+      WHERE target_id = ? AND ok + ng > 0 ORDER BY model_id`).all(targetId) as { model_id: number; ok: number; ng: number; done: number; confirmed: number; adjusted: number }[];
   }
 
   trainingItems(clientId: string, targetId: number): ItemRow[] {
