@@ -312,7 +312,7 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     await alpha.serve(probe.item_ids);
     await alpha.waitForItems(probe.item_ids, { timeoutMs: 60_000, intervalMs: 250 });
     let deliveries = await alpha.getCallbackDeliveries(callback.callback_id);
-    for (let i = 0; i < 40 && deliveries[0]?.attempts !== 1; i++) {
+    for (let i = 0; i < 40 && (deliveries[0]?.attempts ?? 0) < 1; i++) {
       await new Promise((r) => setTimeout(r, 100));
       deliveries = await alpha.getCallbackDeliveries(callback.callback_id);
     }

@@ -93,6 +93,18 @@ test('targets keep items, models and the active model apart; the default target 
   assert.equal(inspected.status, 200, JSON.stringify(inspected.body));
   assert.equal(inspected.body.data.model_id, modelB);
   assert.equal((await api.get('/api/v1/targets')).body.data.find((t: any) => t.target_id === lineB.target_id).item_count, 4);
+
+  // An imported model joins the target it is imported into, as its active model; the default target's stays.
+  const exported = await fetch(`${server.url}/api/v1/models/${modelB}/export`, { method: 'POST', headers: { authorization: `Bearer ${api.token}` } });
+  const importForm = new FormData();
+  importForm.append('model', new Blob([new Uint8Array(await exported.arrayBuffer())]), 'copy-of-b.kensa-model');
+  importForm.append('target', 'line-B');
+  const imported = await api.request('POST', '/api/v1/models/import', undefined, { form: importForm });
+  assert.equal(imported.status, 200, JSON.stringify(imported.body));
+  assert.equal(imported.body.data.target_id, lineB.target_id);
+  const active = (await api.get('/api/v1/models')).body.data.filter((m: any) => m.active);
+  assert.deepEqual(active.map((m: any) => m.model_id).sort(), [models.find((m: any) => m.target_id === listed[0].target_id && m.active).model_id, imported.body.data.model_id].sort());
+  await api.request('DELETE', '/api/v1/model', { model_ids: [imported.body.data.model_id] });
 });
 
 test('the migration puts existing items and models in a default target per client', () => {
