@@ -2,6 +2,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { TargetRow } from '../store/targets.repository.ts';
 import { mqttTopicOf, type TargetsService } from './targets.service.ts';
 
+const CLOSE_GRACE_MS = 2000;
+
 /**
  * Line integration by MQTT (beyond the original): each finished prediction is published (QoS 1, JSON) to
  * its target's topic `kensa/<client>/targets/<target_id>/predictions` on the target's broker, or the
@@ -39,8 +41,14 @@ export class MqttService {
 
   async close(): Promise<void> {
     this.closed = true;
-    // Messages still queued get a moment to leave before the connection ends.
-    await Promise.allSettled([...this.clients.values()].map((client) => client.endAsync(false)));
+    // Messages still queued get a moment to leave; an unreachable broker must not hold up the shutdown.
+    await Promise.allSettled([...this.clients.values()].map(async (client) => {
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), CLOSE_GRACE_MS); });
+      const outcome = await Promise.race([client.endAsync(false).then(() => 'ended' as const), gaveUp]);
+      clearTimeout(timer);
+      if (outcome === 'late') await client.endAsync(true);
+    }));
     this.clients.clear();
   }
 }
