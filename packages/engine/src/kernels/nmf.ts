@@ -92,16 +92,27 @@ function codesGram(W: Float32Array, n: number, k: number): Float64Array {
  * by cyclic coordinate descent (HALS on W). `XHt` (n × k) and `HHt` (k × k) are precomputed.
  */
 function updateCodesHals(W: Float32Array, XHt: Float64Array, HHt: Float64Array, n: number, k: number, sparsity: number, sweeps: number): void {
-  for (let sweep = 0; sweep < sweeps; sweep++) {
-    for (let i = 0; i < n; i++) {
-      const o = i * k;
+  // The gradient g = W·HHᵀ − XHᵀ + λ of each row is kept up to date, so a coordinate that stays at zero
+  // costs O(1) instead of O(k).
+  const gradient = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const o = i * k;
+    for (let j = 0; j < k; j++) {
+      let g = sparsity - XHt[o + j];
+      for (let t = 0; t < k; t++) g += W[o + t] * HHt[t * k + j];
+      gradient[j] = g;
+    }
+    for (let sweep = 0; sweep < sweeps; sweep++) {
       for (let j = 0; j < k; j++) {
         const diag = HHt[j * k + j];
-        if (diag <= EPS) { W[o + j] = 0; continue; }
-        let s = XHt[o + j] - sparsity;
-        for (let t = 0; t < k; t++) s -= W[o + t] * HHt[t * k + j];
-        const v = W[o + j] + s / diag;
-        W[o + j] = v > 0 ? v : 0;
+        const old = W[o + j];
+        let next = diag > EPS ? old - gradient[j] / diag : 0;
+        if (next < 0) next = 0;
+        W[o + j] = next;
+        const delta = W[o + j] - old;
+        if (delta === 0) continue;
+        const row = j * k;
+        for (let t = 0; t < k; t++) gradient[t] += delta * HHt[row + t];
       }
     }
   }
