@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deserializeModel, serializeModel, trainModel } from '../src/engine.ts';
 import { checkOnCookies, cookieTrainingImages } from './rc-cookies-check.ts';
+import { getAlgorithm } from '../src/algorithms/registry.ts';
+import { Random } from '../src/kernels/random.ts';
+import { resolveParams } from '../src/params/schema.ts';
 
 test('RC on a cookies subset: defects score higher than good cookies, the top box lies on the defect', async () => {
   const images = await cookieTrainingImages(10);
@@ -20,4 +23,21 @@ test('RC with the PCA dictionary also ranks defects above good cookies', async (
   const model = await trainModel('RC', images, { n_components: 10, reconstruct_thresh: 2, detected_area_thresh: 0.1, reconstruct_algorithm_name: 'pca' });
   // Boxes are not checked: on this subset PCA's strongest box on the top defect sits on the tray's edge.
   await checkOnCookies(model, 5, 6, false);
+});
+
+test('RC reuses a training only for the same rasters and the same model-shaping parameters', () => {
+  const random = new Random(1);
+  const raster = () => ({ width: 32, height: 24, channels: 3, data: Float32Array.from({ length: 32 * 24 * 3 }, () => random.next()) });
+  const samples = [raster(), raster(), raster()].map((r) => ({ raster: r, good: true, boxes: [] }));
+  const rc = getAlgorithm('RC');
+  const params = resolveParams(rc.parameters, { train_size: 300 }).values;
+  const context = { onProgress: () => {} };
+  const first = rc.train(samples, params, context);
+  assert.equal(rc.train([...samples], { ...params, reconstruct_thresh: 3, detected_area_thresh: 0.5 }, context), first);
+  assert.notEqual(rc.train(samples, { ...params, n_components: 5 }, context), first);
+  assert.notEqual(rc.train(samples.slice(0, 2), params, context), first);
+  const copies = samples.map((s) => ({ ...s, raster: { ...s.raster, data: new Float32Array(s.raster.data) } }));
+  const retrained = rc.train(copies, params, context) as Record<string, unknown>;
+  assert.notEqual(retrained, first);
+  assert.deepEqual(retrained.basis, (first as Record<string, unknown>).basis, 'training is deterministic');
 });

@@ -88,7 +88,31 @@ function reconstructionErrors(state: ReconstructorState, X: Float32Array, n: num
   return errors;
 }
 
+/**
+ * The learned state depends only on the OK rasters and the model-shaping parameters, not on
+ * `reconstruct_thresh` or `detected_area_thresh`. AutoTune and cross-fitting retrain on the very same
+ * rasters for each candidate of those two, so identical trainings are reused (training is deterministic,
+ * and states are never mutated after training). Held weakly: entries go with the rasters.
+ */
+const TRAINING_KEYS = ['train_size', 'min_inspection_size', 'min_inspection_step', 'seed', 'n_components', 'max_iter', 'reconstruct_algorithm_name'];
+const trainedStates = new WeakMap<Raster, { rasters: Raster[]; key: string; state: ReconstructorState }[]>();
+
 function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): ReconstructorState {
+  const rasters = samples.filter((s) => s.good === true).map((s) => s.raster);
+  const key = JSON.stringify(TRAINING_KEYS.map((name) => params[name]));
+  const known = trainedStates.get(rasters[0]) ?? [];
+  const same = known.find((entry) => entry.key === key && entry.rasters.length === rasters.length && entry.rasters.every((r, i) => r === rasters[i]));
+  if (same) {
+    context.onProgress(1, 'done');
+    return same.state;
+  }
+  const state = trainFresh(samples, params, context);
+  known.push({ rasters, key, state });
+  trainedStates.set(rasters[0], known);
+  return state;
+}
+
+function trainFresh(samples: TrainingSample[], params: ParamValues, context: TrainContext): ReconstructorState {
   const ok = samples.filter((s) => s.good === true);
   const random = new Random(num(params, 'seed'));
   const method = str(params, 'reconstruct_algorithm_name');
