@@ -185,12 +185,13 @@ export async function trainModel(
     samples.push({ raster: decoded.raster, good: image.good, boxes: scaleBoxes(image.boxes, decoded.info, decoded.raster) });
   }
   const seed = num(values, 'seed');
-  const mode = options.calibration ?? 'location';
+  const mode = options.calibration ?? algorithm.calibration ?? 'location';
   const canCrossFit = ok >= 4;
 
   // AutoTune: one parameter at a time, candidates compared by held-out AUROC, within the time budget.
   const autoTuned: TrainedModel['autoTuned'] = {};
-  const budget = options.autoTuneBudgetMs ?? 120_000;
+  // Bounded so that a whole training (AutoTune + calibration + final model) stays within about 30 s.
+  const budget = options.autoTuneBudgetMs ?? 15_000;
   const tuneStart = performance.now();
   if (canCrossFit) {
     for (const name of autoTune) {
