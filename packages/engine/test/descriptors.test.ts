@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describePatches, fitPatchDescriptors, symmetricEigen } from '../src/features/patch-descriptors.ts';
+import { describePatches, fitPatchDescriptors } from '../src/features/patch-descriptors.ts';
 import type { Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
 
@@ -81,22 +81,6 @@ test('position counts where the product is aligned, hardly where it is not', () 
   assert.ok(m > t, `moving ${m} vs texture ${t}`);
   // Not zero: windows clipped at the image border make border patches differ a little.
   assert.ok(t < 0.25, `texture ${t}`);
-});
-
-test('symmetric eigen-decomposition: A·v = λ·v, eigenvalues descending', () => {
-  const random = new Random(5);
-  const n = 12;
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = random.normal();
-  const { values, vectors } = symmetricEigen(a, n);
-  for (let e = 0; e < n; e++) {
-    if (e > 0) assert.ok(values[e - 1] >= values[e]);
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let k = 0; k < n; k++) s += a[i * n + k] * vectors[e * n + k];
-      assert.ok(Math.abs(s - values[e] * vectors[e * n + i]) < 1e-9);
-    }
-  }
 });
 
 test('with logMagnitudes, spreads and gradient features are the logarithms of the plain ones', () => {

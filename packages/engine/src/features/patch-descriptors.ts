@@ -1,5 +1,6 @@
 import type { Raster } from '../image/raster.ts';
 import type { Random } from '../kernels/random.ts';
+import { symmetricEigen } from '../kernels/pca.ts';
 import { patchGrid, type PatchGrid } from './patches.ts';
 
 /**
@@ -211,53 +212,6 @@ function greyPatch(planes: Planes, x0: number, y0: number, pw: number, ph: numbe
   for (let k = 0; k < pw * ph; k++) out[k] -= mean;
 }
 
-/**
- * Eigenvectors of a symmetric matrix (cyclic Jacobi), sorted by decreasing eigenvalue.
- * Small matrices only (patch pixels: 64 for 8×8).
- */
-export function symmetricEigen(matrix: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
-  const a = Float64Array.from(matrix);
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  for (let sweep = 0; sweep < 60; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q] ** 2;
-    if (off < 1e-22) break;
-    for (let p = 0; p < n; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p * n + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p], akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k], aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p], vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[j * n + j] - a[i * n + i]);
-  const values = new Float64Array(n);
-  const vectors = new Float64Array(n * n);
-  order.forEach((src, dst) => {
-    values[dst] = a[src * n + src];
-    for (let k = 0; k < n; k++) vectors[dst * n + k] = v[k * n + src];
-  });
-  return { values, vectors };
-}
-
 /** PCA projection of one grey patch (mean removed) into `out` at `offset`. */
 function project(pixels: Float32Array, pca: Pca, out: Float32Array, offset: number): void {
   const size = pixels.length;
@@ -365,7 +319,7 @@ export function fitPatchDescriptors(rasters: Raster[], options: DescriptorOption
       }
     }
     for (let r = 0; r < size; r++) for (let c = r; c < size; c++) cov[c * size + r] = cov[r * size + c];
-    pcaBasis = Float32Array.from(symmetricEigen(cov, size).vectors.subarray(0, pcaComponents * size));
+    pcaBasis = Float32Array.from(symmetricEigen(cov, size, { maxSweeps: 60 }).vectors.subarray(0, pcaComponents * size));
   }
   const pca: Pca = { components: pcaComponents, mean: pcaMean, basis: pcaBasis };
 

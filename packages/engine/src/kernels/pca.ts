@@ -11,15 +11,29 @@ export interface Pca {
   variances: Float32Array;
 }
 
-/** Eigen-decomposition of a symmetric n×n matrix (row-major): eigenvalues descending, vectors as rows. */
-export function symmetricEigen(matrix: Float64Array, n: number, sweeps = 50): { values: Float64Array; vectors: Float64Array } {
+export interface SymmetricEigenOptions {
+  /** Most Jacobi sweeps; each one rotates every off-diagonal pair once. */
+  maxSweeps?: number;
+  /** Stop once the sum of squared upper off-diagonal entries is below this. */
+  tolerance?: number;
+}
+
+/**
+ * Eigen-decomposition of a symmetric n×n matrix (row-major) by cyclic Jacobi rotations: eigenvalues
+ * descending, eigenvector r is row r of `vectors`. The one solver used by PCA, patch descriptors and LP.
+ */
+export function symmetricEigen(
+  matrix: Float64Array,
+  n: number,
+  { maxSweeps = 50, tolerance = 1e-22 }: SymmetricEigenOptions = {},
+): { values: Float64Array; vectors: Float64Array } {
   const a = Float64Array.from(matrix);
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) v[i * n + i] = 1;
-  for (let sweep = 0; sweep < sweeps; sweep++) {
+  for (let sweep = 0; sweep < maxSweeps; sweep++) {
     let off = 0;
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q] ** 2;
-    if (off < 1e-22) break;
+    if (off < tolerance) break;
     for (let p = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++) {
         const apq = a[p * n + q];

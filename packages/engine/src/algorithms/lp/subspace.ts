@@ -1,4 +1,5 @@
 import { Random } from '../../kernels/random.ts';
+import { symmetricEigen } from '../../kernels/pca.ts';
 
 /**
  * Principal subspace of a few rows, by subspace (block power) iteration: LP fits one per inspection cell,
@@ -38,12 +39,12 @@ export function principalSubspace(rows: Float32Array, n: number, d: number, want
   for (let r = 0; r < n; r++) {
     for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) small[a * k + b] += projections[r * k + a] * projections[r * k + b];
   }
-  const { values, vectors } = symmetricEigen(small, k);
+  const { values, vectors } = symmetricEigen(small, k, { tolerance: 1e-20 });
   const rotated = new Float32Array(wanted * d);
   const variances = new Float32Array(wanted);
   for (let c = 0; c < wanted; c++) {
     for (let a = 0; a < k; a++) {
-      const w = vectors[a * k + c];
+      const w = vectors[c * k + a];
       for (let j = 0; j < d; j++) rotated[c * d + j] += w * basis[a * d + j];
     }
     variances[c] = Math.max(0, values[c]) / Math.max(1, n - 1);
@@ -84,48 +85,4 @@ export function orthonormalise(vectors: Float32Array | Float64Array, k: number, 
     }
     for (let j = 0; j < d; j++) vectors[oa + j] /= norm;
   }
-}
-
-/** Eigen-decomposition of a small symmetric matrix by cyclic Jacobi; eigenvalues descending, vectors in columns. */
-export function symmetricEigen(matrix: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
-  const a = Float64Array.from(matrix);
-  const v = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) v[i * k + i] = 1;
-  for (let sweep = 0; sweep < 50; sweep++) {
-    let off = 0;
-    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += a[p * k + q] ** 2;
-    if (off < 1e-20) break;
-    for (let p = 0; p < k; p++) {
-      for (let q = p + 1; q < k; q++) {
-        const apq = a[p * k + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (a[q * k + q] - a[p * k + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-        for (let r = 0; r < k; r++) {
-          const arp = a[r * k + p], arq = a[r * k + q];
-          a[r * k + p] = c * arp - s * arq;
-          a[r * k + q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < k; r++) {
-          const apr = a[p * k + r], aqr = a[q * k + r];
-          a[p * k + r] = c * apr - s * aqr;
-          a[q * k + r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < k; r++) {
-          const vrp = v[r * k + p], vrq = v[r * k + q];
-          v[r * k + p] = c * vrp - s * vrq;
-          v[r * k + q] = s * vrp + c * vrq;
-        }
-      }
-    }
-  }
-  const order = Array.from({ length: k }, (_, i) => i).sort((x, y) => a[y * k + y] - a[x * k + x]);
-  const values = new Float64Array(k);
-  const vectors = new Float64Array(k * k);
-  order.forEach((src, dst) => {
-    values[dst] = a[src * k + src];
-    for (let r = 0; r < k; r++) vectors[r * k + dst] = v[r * k + src];
-  });
-  return { values, vectors };
 }
