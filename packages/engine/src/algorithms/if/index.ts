@@ -1,10 +1,9 @@
 import type { FloatMap, Raster } from '../../image/raster.ts';
 import { describePatches, fitPatchDescriptors, type PatchDescriptorModel } from '../../features/patch-descriptors.ts';
-import { patchScoresToMap } from '../../features/patches.ts';
+import { smoothedPatchScoreMap } from '../../features/patch-score-map.ts';
 import { fitIsolationForest, isolationScores, type IsolationForest } from '../../kernels/isolation-forest.ts';
 import { fitOutlierMargin, outlierMargin, type OutlierMargin } from '../../kernels/outlier-margin.ts';
 import { Random } from '../../kernels/random.ts';
-import { gaussianBlur } from '../../postprocess/filters.ts';
 import { sharedParameters } from '../../params/shared.ts';
 import { num, pair, type ParamValues } from '../../params/schema.ts';
 import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
@@ -53,8 +52,7 @@ function anomalyMap(state: IsolationState, raster: Raster): FloatMap {
   const { grid, data } = describePatches(state.descriptor, raster);
   const scores = isolationScores(state.forest, data);
   for (let i = 0; i < scores.length; i++) scores[i] = outlierMargin(scores[i], state.margin);
-  // Smoothed over about a patch: a defect spans many patches, a stray odd patch of a good image does not.
-  return gaussianBlur(patchScoresToMap(scores, grid), (grid.patchWidth + grid.patchHeight) / 2);
+  return smoothedPatchScoreMap(scores, grid);
 }
 
 export const huntersGrove: AlgorithmDefinition<IsolationState> = {

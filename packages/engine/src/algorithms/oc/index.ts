@@ -1,10 +1,9 @@
 import type { FloatMap, Raster } from '../../image/raster.ts';
 import { describePatches, fitPatchDescriptors, type PatchDescriptorModel } from '../../features/patch-descriptors.ts';
-import { patchScoresToMap } from '../../features/patches.ts';
+import { smoothedPatchScoreMap } from '../../features/patch-score-map.ts';
 import { fitOneClassSvm, svmLogMargin, type OneClassSvm } from '../../kernels/one-class-svm.ts';
 import { fitOutlierMargin, outlierMargin, type OutlierMargin } from '../../kernels/outlier-margin.ts';
 import { Random } from '../../kernels/random.ts';
-import { gaussianBlur } from '../../postprocess/filters.ts';
 import { sharedParameters } from '../../params/shared.ts';
 import { num, pair, type ParamValues } from '../../params/schema.ts';
 import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
@@ -66,8 +65,7 @@ function anomalyMap(state: VectorState, raster: Raster): FloatMap {
   const { grid, data } = describePatches(state.descriptor, raster);
   const outside = svmLogMargin(state.svm, data);
   for (let i = 0; i < outside.length; i++) outside[i] = outlierMargin(outside[i], state.margin);
-  // Smoothed over about a patch: a defect spans many patches, a stray odd patch of a good image does not.
-  return gaussianBlur(patchScoresToMap(outside, grid), (grid.patchWidth + grid.patchHeight) / 2);
+  return smoothedPatchScoreMap(outside, grid);
 }
 
 export const vectorInspection: AlgorithmDefinition<VectorState> = {

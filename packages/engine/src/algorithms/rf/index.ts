@@ -1,8 +1,7 @@
 import type { FloatMap, Raster } from '../../image/raster.ts';
 import { describePatches, fitPatchDescriptors, type PatchDescriptorModel } from '../../features/patch-descriptors.ts';
-import { patchScoresToMap } from '../../features/patches.ts';
+import { smoothedPatchScoreMap } from '../../features/patch-score-map.ts';
 import { Random } from '../../kernels/random.ts';
-import { gaussianBlur } from '../../postprocess/filters.ts';
 import { fitRandomForest, forestProbabilities, type RandomForest } from '../../kernels/random-forest.ts';
 import { sharedParameters } from '../../params/shared.ts';
 import { num, pair, type ParamValues } from '../../params/schema.ts';
@@ -91,8 +90,7 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
 
 function anomalyMap(state: MixedGroveState, raster: Raster): FloatMap {
   const { grid, data } = describePatches(state.descriptor, raster);
-  // Smoothed over about a patch, as the forest's votes on neighbouring patches are noisy.
-  return gaussianBlur(patchScoresToMap(forestProbabilities(state.forest, data), grid), (grid.patchWidth + grid.patchHeight) / 2);
+  return smoothedPatchScoreMap(forestProbabilities(state.forest, data), grid);
 }
 
 export const mixedGrove: AlgorithmDefinition<MixedGroveState> = {
