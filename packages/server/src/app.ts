@@ -12,10 +12,12 @@ import { languageOf, type Language } from './i18n/index.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { callbacksRoutes } from './routes/callbacks.routes.ts';
 import { targetsRoutes } from './routes/targets.routes.ts';
+import { docsRoutes } from './docs/docs.routes.ts';
 import { eventsRoutes } from './routes/events.routes.ts';
 import { itemsRoutes } from './routes/items.routes.ts';
 import { licenseRoutes } from './routes/license.routes.ts';
 import { modelsRoutes } from './routes/models.routes.ts';
+import { MAX_ITEM_ID_LENGTH } from './services/items.service.ts';
 import { SERVER_VERSION } from './version.ts';
 
 declare module 'fastify' {
@@ -51,6 +53,8 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     // JSON bodies (100,000 item ids fit); multipart uploads are limited per file while streaming instead.
     bodyLimit: 10_000_000,
+    // Item ids are path parameters (/item/{id}): every id upload accepts must fit (Fastify's default is 100).
+    maxParamLength: MAX_ITEM_ID_LENGTH,
   });
   app.addHook('onClose', async () => { await kensa.stop(); });
 
@@ -112,6 +116,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   eventsRoutes(app, kensa);
   callbacksRoutes(app, kensa);
   targetsRoutes(app, kensa);
+  docsRoutes(app);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const webDist = config.webDist === undefined ? DEFAULT_WEB_DIST : config.webDist;

@@ -50,6 +50,7 @@ export const en = {
   invalidFilenameBecause: 'Invalid filename {name}: {reason}',
   reasonBadName: 'only letters, digits, "-", "_" and "." are allowed',
   reasonNoExtension: 'the name has no extension',
+  reasonIdTooLong: 'the name without its extension is longer than {max} characters',
   reasonEmpty: 'the file is empty',
   reasonUnsupported: 'the content is not a PNG, JPEG, TIFF, BMP or WebP image',
   reasonTruncated: 'the image data is truncated',

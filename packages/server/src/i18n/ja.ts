@@ -49,6 +49,7 @@ export const ja: Record<MessageKey, string> = {
   invalidFilenameBecause: '不正なファイル名 {name}: {reason}',
   reasonBadName: '使用できるのは英数字と「-」「_」「.」だけです',
   reasonNoExtension: 'ファイル名に拡張子がありません',
+  reasonIdTooLong: '拡張子を除いた名前が {max} 文字を超えています',
   reasonEmpty: 'ファイルが空です',
   reasonUnsupported: '内容が PNG・JPEG・TIFF・BMP・WebP の画像ではありません',
   reasonTruncated: '画像データが途中で切れています',

@@ -57,11 +57,15 @@ export interface UrlBuilder {
 const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
 const EXTENSIONS: Record<string, string> = { png: 'png', jpeg: 'jpg', tiff: 'tif', bmp: 'bmp', webp: 'webp' };
 
-/** An item id from a file name: the name without its extension; null when the name is not allowed. */
+/** Longest item id: every id upload accepts must also fit GET/PATCH/DELETE /item/{id} (see app.ts). */
+export const MAX_ITEM_ID_LENGTH = 255;
+
+/** An item id from a file name: the name without its extension; the reason when the name is not allowed. */
 export function itemIdOf(fileName: string): { itemId: string } | { reason: Message } {
   if (!NAME_PATTERN.test(fileName) || fileName.startsWith('.')) return { reason: message('reasonBadName') };
   const dot = fileName.lastIndexOf('.');
   if (dot <= 0) return { reason: message('reasonNoExtension') };
+  if (dot > MAX_ITEM_ID_LENGTH) return { reason: message('reasonIdTooLong', { max: MAX_ITEM_ID_LENGTH }) };
   return { itemId: fileName.slice(0, dot) };
 }
 
@@ -100,8 +104,9 @@ export class ItemsService {
    */
   async checkFiles(files: UploadedFile[], itemIdOverride: string | null): Promise<CheckedFile[]> {
     if (files.length === 0) throw new ApiError(400, 'noImagesToUpload');
-    if (itemIdOverride !== null && 'reason' in itemIdOf(`${itemIdOverride}.x`)) {
-      throw new ApiError(400, 'invalidRequest', message('invalidFilenameBecause', { name: itemIdOverride, reason: message('reasonBadName') }));
+    if (itemIdOverride !== null) {
+      const checked = itemIdOf(`${itemIdOverride}.x`);
+      if ('reason' in checked) throw new ApiError(400, 'invalidRequest', message('invalidFilenameBecause', { name: itemIdOverride, reason: checked.reason }));
     }
     const problems: Message[] = [];
     const accepted: CheckedFile[] = [];

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -69,5 +69,8 @@ export class DataFolder {
 
 /** A file name safe to use inside a folder (client ids may hold characters a path must not). */
 export function pathSegment(value: string): string {
-  return Buffer.from(value).toString('base64url');
+  const encoded = Buffer.from(value).toString('base64url');
+  // File systems allow 255 bytes a name; longer ids (item ids up to 255 characters) keep a readable start
+  // and a hash ("~" is not in base64url, so these never equal a short id's name).
+  return encoded.length <= 200 ? encoded : `${encoded.slice(0, 100)}~${createHash('sha256').update(value).digest('hex')}`;
 }
