@@ -63,6 +63,10 @@ const SAMPLES: Record<string, ClientSamples> = {
     curl: `curl -X POST $KENSA/api/v1/license ${AUTH} -F license=@demo.license`,
     ts: `await sdk.activateLicense('demo.license');`, py: `sdk.activate_license("demo.license")`,
   },
+  'GET /api/v1/license': {
+    curl: `curl $KENSA/api/v1/license ${AUTH}`,
+    ts: `// not in the SDK yet: fetch(\`\${apiUrl}/v1/license\`, { headers: { Authorization: \`Bearer \${access_token}\` } })`, py: NO_PY,
+  },
   'GET /api/v1/items': {
     curl: `curl "$KENSA/api/v1/items?status=done&limit=50" ${AUTH}`,
     ts: `const items = await sdk.getItems({ status: 'done', limit: 50 });`, py: `items = sdk.get_items(status="done", limit=50)`,

@@ -16,6 +16,11 @@ const CHROMIUM = '/usr/bin/chromium';
 const WEB_ROOT = resolve(import.meta.dirname, '..');
 const COOKIES = process.env.KENSA_COOKIES_DIR ?? resolve(WEB_ROOT, '../../../shared/datasets/cookies');
 const SCREENSHOTS = join(WEB_ROOT, 'test', 'screenshots');
+const DOC_IMAGES = resolve(WEB_ROOT, '../../docs/images');
+/** Screenshot name → its file under docs/images/. */
+const DOC_SCREENSHOTS: Record<string, string> = {
+  '05-train-form': 'train-form.png', '07-predict-done': 'items-predicted.png', '08-item-ng-detected': 'item-ng-detected.png', '10-dashboard': 'dashboard.png',
+};
 const CLIENT = { clientId: 'web-e2e', clientSecret: 'web-e2e-secret-123' };
 // Long enough to break a careless layout (91 characters, no spaces); the server's route parameters stop at 100.
 const LONG_ID = `lot-2026-11-28-line-07-station-03-camera-left-${'x'.repeat(40)}-0001`;
@@ -33,6 +38,9 @@ describe('web UI in Chromium', { skip }, () => {
 
   const shot = async (name: string) => {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+    // A few are the pictures of docs/getting-started.md (committed), refreshed here so they never go stale.
+    const documented = DOC_SCREENSHOTS[name];
+    if (documented) await copyFile(join(SCREENSHOTS, `${name}.png`), join(DOC_IMAGES, documented));
   };
   /** No page may scroll sideways: long ids and wide tables must wrap or truncate. */
   const assertNoHorizontalOverflow = async (where: string) => {
