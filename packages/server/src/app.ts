@@ -13,7 +13,6 @@ import { authRoutes } from './routes/auth.routes.ts';
 import { callbacksRoutes } from './routes/callbacks.routes.ts';
 import { targetsRoutes } from './routes/targets.routes.ts';
 import { docsRoutes } from './docs/docs.routes.ts';
-import { docsRoutes } from './docs/docs.routes.ts';
 import { eventsRoutes } from './routes/events.routes.ts';
 import { itemsRoutes } from './routes/items.routes.ts';
 import { licenseRoutes } from './routes/license.routes.ts';
@@ -117,7 +116,6 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   eventsRoutes(app, kensa);
   callbacksRoutes(app, kensa);
   targetsRoutes(app, kensa);
-  docsRoutes(app);
   docsRoutes(app);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
