@@ -6,7 +6,30 @@ import { bearer, data, errors } from '../http/schemas.ts';
 /** Licence files are a few kilobytes; anything much larger is not one. */
 const MAX_LICENSE_BYTES = 64_000;
 
+const limitsSchema = { type: ['object', 'null'], properties: { max_models: { type: ['integer', 'null'] }, max_predictions_per_month: { type: ['integer', 'null'] } } };
+
 export function licenseRoutes(app: FastifyInstance, kensa: Installation) {
+  app.get('/api/v1/license', {
+    schema: {
+      tags: ['license'],
+      summary: 'The licence state of this client (beyond the contract): active, missing or expired, its limits and their usage',
+      security: bearer,
+      response: {
+        200: data({
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: ['active', 'missing', 'expired'] }, client_id: { type: 'string' },
+            expires_at: { type: ['string', 'null'] }, limits: limitsSchema,
+            usage: { type: 'object', properties: { models: { type: 'integer' }, predictions_this_month: { type: 'integer' } } },
+          },
+        }),
+        ...errors(401),
+      },
+    },
+  }, async (request) => ({
+    data: { ...kensa.licenses.state(request.clientId), usage: kensa.models.licenseUsage(request.clientId) },
+  }));
+
   app.post('/api/v1/license', {
     schema: {
       tags: ['license'],

@@ -27,6 +27,15 @@ function canonical(body: LicenseBody): string {
   });
 }
 
+/** GET /license (beyond the contract): what the web UI's badge and `getLicense()` show. */
+export interface LicenseState {
+  status: 'active' | 'missing' | 'expired';
+  client_id: string;
+  /** Of the active licence, or of the latest expired one; null when there is none. */
+  expires_at: string | null;
+  limits: LicenseLimits | null;
+}
+
 export const UNLIMITED: LicenseLimits = { max_models: null, max_predictions_per_month: null };
 
 /** Writes a licence file: the body and its Ed25519 signature, as readable JSON. */
@@ -87,6 +96,16 @@ export class LicenseService {
   /** Issues and activates a licence in one step (bootstrap clients, `createClient`). */
   grant(clientId: string, days: number, limits: Partial<LicenseLimits> = {}): void {
     this.activate(clientId, this.issue(clientId, days, limits));
+  }
+
+  state(clientId: string): LicenseState {
+    const active = this.clients.activeLicense(clientId, nowIso());
+    const shown = active ?? this.clients.latestLicense(clientId);
+    if (!shown) return { status: 'missing', client_id: clientId, expires_at: null, limits: null };
+    return {
+      status: active ? 'active' : 'expired', client_id: clientId, expires_at: shown.expires_at,
+      limits: JSON.parse(shown.limits_json) as LicenseLimits,
+    };
   }
 
   hasActive(clientId: string): boolean {

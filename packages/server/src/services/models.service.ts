@@ -360,6 +360,11 @@ export class ModelsService {
   }
 
   /** POST /serve: queues a prediction of each item with the chosen (or the active) model. */
+  /** What counts against the licence limits, counted as `train`, `importFile` and `serve` count it. */
+  licenseUsage(clientId: string): { models: number; predictions_this_month: number } {
+    return { models: this.models.count(clientId), predictions_this_month: this.items.countPredictedSince(clientId, monthStart()) };
+  }
+
   serve(clientId: string, request: ServeRequest) {
     const limits = this.licenses.requireActive(clientId);
     const unique = [...new Set(request.item_ids.map(String))];

@@ -46,4 +46,9 @@ export class ClientsRepository {
     return this.db.prepare(`SELECT * FROM licenses WHERE client_id = ? AND expires_at > ? AND issued_at <= ?
       ORDER BY expires_at DESC LIMIT 1`).get(clientId, now, now) as LicenseRow | undefined;
   }
+
+  /** The client's licence that lasts longest, valid or not (to tell "expired" from "missing"). */
+  latestLicense(clientId: string): LicenseRow | undefined {
+    return this.db.prepare('SELECT * FROM licenses WHERE client_id = ? ORDER BY expires_at DESC LIMIT 1').get(clientId) as LicenseRow | undefined;
+  }
 }
