@@ -65,7 +65,7 @@ const SAMPLES: Record<string, ClientSamples> = {
   },
   'GET /api/v1/license': {
     curl: `curl $KENSA/api/v1/license ${AUTH}`,
-    ts: `// not in the SDK yet: fetch(\`\${apiUrl}/v1/license\`, { headers: { Authorization: \`Bearer \${access_token}\` } })`, py: NO_PY,
+    ts: `const { status, expires_at, limits, usage } = await sdk.getLicense();`, py: NO_PY,
   },
   'GET /api/v1/items': {
     curl: `curl "$KENSA/api/v1/items?status=done&limit=50" ${AUTH}`,

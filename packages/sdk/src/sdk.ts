@@ -2,7 +2,7 @@ import { APIError, ModelFailedError, WaitTimeoutError } from './errors.ts';
 import { toNamedBlobs, type FileInput } from './files.ts';
 import type {
   AccessToken, Algorithm, AnnotationInput, Callback, CallbackDelivery, InspectResponse, ItemDetail, ItemsResponse, Model, ModelDetail,
-  ParameterOverride, Processes, ServeResponse, StatusOk, Target, UploadResponse,
+  LicenseState, ParameterOverride, Processes, ServeResponse, StatusOk, Target, UploadResponse,
 } from './types.ts';
 
 export type Language = 'en' | 'ja';
@@ -175,6 +175,11 @@ export class VisualInspectionSDK {
         return form;
       },
     });
+  }
+
+  /** This client's licence state (beyond the original): active, missing or expired, its limits and their usage. */
+  getLicense(): Promise<LicenseState> {
+    return this.request('GET', '/v1/license');
   }
 
   /** The server's version string, e.g. `"1.0.0"` (needs no token). */

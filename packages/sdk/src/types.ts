@@ -228,6 +228,16 @@ export interface StatusOk {
   status: 'ok';
 }
 
+/** `GET /v1/license` (beyond the original): this client's licence, its limits (null = none) and their usage. */
+export interface LicenseState {
+  status: 'active' | 'missing' | 'expired';
+  client_id: string;
+  /** Of the active licence, or of the latest expired one; null when there is none. */
+  expires_at: string | null;
+  limits: { max_models: number | null; max_predictions_per_month: number | null } | null;
+  usage: { models: number; predictions_this_month: number };
+}
+
 export interface UploadResponse {
   item_ids: string[];
 }

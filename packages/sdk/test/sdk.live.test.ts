@@ -240,6 +240,7 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     const gamma = new VisualInspectionSDK({ apiUrl: server.apiUrl, clientId: 'gamma', clientSecret: 'gamma-secret' });
     const unlicensed = await apiError(() => gamma.train(model.algorithm_id, 'no-licence', []));
     assert.deepEqual([unlicensed.status, unlicensed.title], [403, 'No active license']);
+    assert.deepEqual(await gamma.getLicense(), { status: 'missing', client_id: 'gamma', expires_at: null, limits: null, usage: { models: 0, predictions_this_month: 0 } });
     const forged = await apiError(() => gamma.activateLicense({ name: 'forged.license', data: new TextEncoder().encode('{"client_id":"gamma"}') }));
     assert.deepEqual([forged.status, forged.title], [403, 'Invalid license!']);
     const alphaLicence = new TextEncoder().encode(await server.issueLicense('alpha'));
@@ -248,6 +249,9 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     const path = join(workDir, 'gamma.license');
     await writeFile(path, await server.issueLicense('gamma'));
     assert.deepEqual(await gamma.activateLicense(path), { status: 'ok' });
+    const licence = await gamma.getLicense();
+    assert.deepEqual([licence.status, licence.client_id, licence.limits], ['active', 'gamma', { max_models: null, max_predictions_per_month: null }]);
+    assert.ok(Date.parse(licence.expires_at ?? '') > Date.now(), `expires_at ${licence.expires_at}`);
     const again = await apiError(() => gamma.activateLicense(path));
     assert.deepEqual([again.status, again.title, again.detail], [403, 'Invalid license!', 'License already exists']);
     // Licensed now: the refusal is about its items, not its licence.
