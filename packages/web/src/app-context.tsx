@@ -3,7 +3,8 @@ import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { APIError } from '@kensa/sdk';
 import type { Session } from './api/session.ts';
 
-export type LicenceState = 'unknown' | 'active' | 'missing';
+/** 'unknown' until the server answers GET /v1/license. */
+export type LicenceState = 'unknown' | 'active' | 'missing' | 'expired';
 
 export interface AppState {
   session: Session;

@@ -93,6 +93,14 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
     [props.session, licence, language, props.onSignOut],
   );
 
+  // The badge shows the server's state from the start, not only after a train or serve was refused.
+  const { setLicence: storeLicence, noticeError } = app;
+  useEffect(() => {
+    let current = true;
+    props.session.sdk.getLicense().then((state) => { if (current) storeLicence(state.status); }, noticeError);
+    return () => { current = false; };
+  }, [props.session]);
+
   const page = (() => {
     switch (route.page) {
       case 'item':
@@ -116,7 +124,7 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
     }
   })();
   const activeNav = route.page === 'item' ? 'items' : route.page;
-  const licenceLabel: Record<LicenceState, MessageKey> = { unknown: 'licenceUnknown', active: 'licenceActive', missing: 'licenceMissing' };
+  const licenceLabel: Record<LicenceState, MessageKey> = { unknown: 'licenceUnknown', active: 'licenceActive', missing: 'licenceMissing', expired: 'licenceExpired' };
 
   return (
     <AppContext.Provider value={app}>

@@ -103,6 +103,8 @@ describe('web UI in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('.mainnav').waitFor();
     assert.equal(await page.locator('h1').textContent(), 'Items');
+    // The header shows the server's licence state (GET /v1/license), not "Not checked yet".
+    await page.locator('.licence-chip.licence-active', { hasText: 'Licence: Active' }).waitFor();
   });
 
   test('upload good, defect and prediction images; a long id does not break the layout', async () => {
@@ -379,6 +381,8 @@ describe('web UI in Chromium', { skip }, () => {
     await page.getByTestId('licence-file').setInputFiles(bogus);
     await page.getByRole('button', { name: 'Activate' }).click();
     await page.getByRole('alert').getByText('Invalid license!').waitFor();
+    // A refused file leaves the licence the server has: still active.
+    assert.equal(await page.getByTestId('licence-state').textContent(), 'Active');
     await shot('11a-licence-refused');
 
     // Callbacks: register one (its secret is shown once), then remove it.

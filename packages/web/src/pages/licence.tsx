@@ -13,7 +13,7 @@ export function LicencePage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [success, setSuccess] = useState<string | null>(null);
-  const stateLabel: Record<typeof app.licence, MessageKey> = { unknown: 'licenceUnknown', active: 'licenceActive', missing: 'licenceMissing' };
+  const stateLabel: Record<typeof app.licence, MessageKey> = { unknown: 'licenceUnknown', active: 'licenceActive', missing: 'licenceMissing', expired: 'licenceExpired' };
 
   const activate = async (event: Event) => {
     event.preventDefault();
