@@ -22,7 +22,7 @@ const DOC_SCREENSHOTS: Record<string, string> = {
   '05-train-form': 'train-form.png', '07-predict-done': 'items-predicted.png', '08-item-ng-detected': 'item-ng-detected.png', '10-dashboard': 'dashboard.png',
 };
 const CLIENT = { clientId: 'web-e2e', clientSecret: 'web-e2e-secret-123' };
-// Long enough to break a careless layout (91 characters, no spaces); the server's route parameters stop at 100.
+// Long enough to break a careless layout (91 characters, no spaces); the server serves item ids up to 255.
 const LONG_ID = `lot-2026-11-28-line-07-station-03-camera-left-${'x'.repeat(40)}-0001`;
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9faf]/;
 
