@@ -142,6 +142,12 @@ const SAMPLES: Record<string, ClientSamples> = {
   'DELETE /api/v1/callbacks/{callback_id}': {
     curl: `curl -X DELETE $KENSA/api/v1/callbacks/1 ${AUTH}`, ts: `await sdk.deleteCallback(1);`, py: `sdk.delete_callback(1)`,
   },
+  'POST /api/v1/samples': {
+    curl: `curl -X POST $KENSA/api/v1/samples ${AUTH} -H 'Content-Type: application/json' -d '{"product": "metal"}'`,
+    ts: `// not in the SDK: the web UI's "Load sample project" button calls it; from a terminal, \`kensa demo\` does the same`, py: NO_PY,
+  },
+  'GET /api/v1/samples': { curl: `curl $KENSA/api/v1/samples ${AUTH}`, ts: `// not in the SDK`, py: NO_PY },
+  'GET /api/v1/samples/{job_id}': { curl: `curl $KENSA/api/v1/samples/$JOB_ID ${AUTH}`, ts: `// not in the SDK`, py: NO_PY },
   'GET /api/v1/targets': { curl: `curl $KENSA/api/v1/targets ${AUTH}`, ts: `await sdk.getTargets();`, py: `sdk.get_targets()` },
   'POST /api/v1/targets': {
     curl: `curl -X POST $KENSA/api/v1/targets ${AUTH} -H 'Content-Type: application/json' -d '{"name": "Line 2"}'`,

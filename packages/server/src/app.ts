@@ -13,6 +13,7 @@ import { authRoutes } from './routes/auth.routes.ts';
 import { callbacksRoutes } from './routes/callbacks.routes.ts';
 import { targetsRoutes } from './routes/targets.routes.ts';
 import { docsRoutes } from './docs/docs.routes.ts';
+import { samplesRoutes } from './samples/samples.routes.ts';
 import { eventsRoutes } from './routes/events.routes.ts';
 import { itemsRoutes } from './routes/items.routes.ts';
 import { licenseRoutes } from './routes/license.routes.ts';
@@ -117,6 +118,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   callbacksRoutes(app, kensa);
   targetsRoutes(app, kensa);
   docsRoutes(app);
+  samplesRoutes(app, kensa);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const webDist = config.webDist === undefined ? DEFAULT_WEB_DIST : config.webDist;

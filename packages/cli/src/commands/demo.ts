@@ -5,8 +5,8 @@
  * results. `--export DIR` only writes the images as an MVTec-layout dataset for `kensa bench`.
  */
 import {
-  DEFAULT_ALGORITHM_ID, encodeSampleImage, exportSampleDataset, generateSampleSet, SAMPLE_PRODUCTS, sampleDefects,
-  type SampleCounts, type SampleFormat, type SampleImage, type SampleProduct,
+  DEFAULT_ALGORITHM_ID, encodeSampleImage, exportSampleDataset, planSampleProject, SAMPLE_PRODUCTS, SAMPLE_PROJECT_COUNTS, sampleDefects,
+  type SampleCounts, type SampleFormat, type SampleProduct, type SampleProjectImage,
 } from '@kensa/engine';
 import { ModelFailedError, type AnnotationInput, type Model, type NamedData, type ParameterValues, type VisualInspectionSDK } from '@kensa/sdk';
 import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
@@ -17,23 +17,18 @@ import { parseParams } from './train.ts';
 
 const PRODUCT_NAMES: Record<SampleProduct, string> = { metal: 'brushed metal plates', wood: 'wood blocks' };
 
-/** The demo's set: enough good images for the default algorithm, two defective per kind to set the threshold. */
-const DEMO_COUNTS: SampleCounts = { trainGood: 24, testGood: 6, testPerDefect: 5 };
-const NG_PER_DEFECT_FOR_TRAINING = 2;
 const UPLOAD_BATCH = 10;
 
-interface DemoFile {
+/** A planned image with its encoded file. */
+interface DemoFile extends SampleProjectImage {
   file: NamedData;
-  itemId: string;
-  /** Defect kind, or null for a good image. */
-  defect: string | null;
-  sample: SampleImage;
 }
 
 interface DemoPlan {
   trainGood: DemoFile[];
   trainDefective: DemoFile[];
   heldBack: DemoFile[];
+  photoSide: number;
 }
 
 function parseCount(value: string | boolean | undefined, name: string, fallback: number, least: number): number {
@@ -51,22 +46,13 @@ function parseProduct(value: string | boolean | undefined): SampleProduct {
   return value as SampleProduct;
 }
 
-/** Renders and encodes the demo's images; item ids carry the seed so that two seeds never share an item. */
+/** Renders and encodes the images of the shared sample-project plan (engine `samples/project.ts`). */
 async function planDemo(product: SampleProduct, seed: number, counts: SampleCounts): Promise<DemoPlan> {
-  const plan: DemoPlan = { trainGood: [], trainDefective: [], heldBack: [] };
-  const seenPerDefect = new Map<string, number>();
-  for (const sample of generateSampleSet({ seed, product, counts })) {
-    const itemId = `demo${seed}-${sample.name}`;
-    const entry: DemoFile = { file: { name: `${itemId}.png`, data: await encodeSampleImage(sample), type: 'image/png' }, itemId, defect: sample.defect, sample };
-    if (sample.split === 'train') plan.trainGood.push(entry);
-    else if (sample.defect === null) plan.heldBack.push(entry);
-    else {
-      const seen = seenPerDefect.get(sample.defect) ?? 0;
-      seenPerDefect.set(sample.defect, seen + 1);
-      (seen < Math.min(NG_PER_DEFECT_FOR_TRAINING, counts.testPerDefect - 1) ? plan.trainDefective : plan.heldBack).push(entry);
-    }
-  }
-  return plan;
+  const plan = planSampleProject({ product, seed, counts });
+  const encode = (images: SampleProjectImage[]) => Promise.all(images.map(async (image): Promise<DemoFile> => ({
+    ...image, file: { name: image.fileName, data: await encodeSampleImage(image.sample), type: 'image/png' },
+  })));
+  return { trainGood: await encode(plan.trainGood), trainDefective: await encode(plan.trainDefective), heldBack: await encode(plan.heldBack), photoSide: plan.photoSide };
 }
 
 async function uploadAll(sdk: VisualInspectionSDK, files: DemoFile[], isGood: boolean | undefined, label: string, json: boolean): Promise<string[]> {
@@ -125,8 +111,7 @@ async function runAgainstServer(
   say(`  uploaded ${goodIds.length} good and ${defectiveIds.length} defective training images (defects boxed), ${heldBackIds.length} held back`);
 
   // At the photos' own size: reduced to the default working size, the thinnest scratches fade into the brushing.
-  const photoSide = Math.max(plan.trainGood[0].sample.width, plan.trainGood[0].sample.height);
-  const values: ParameterValues = { working_size: photoSide, ...params };
+  const values: ParameterValues = { working_size: plan.photoSide, ...params };
   const name = `demo-${product}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
   let model: Model = await sdk.train(algorithm, name, values, [...goodIds, ...defectiveIds]);
   const training = createProgress(`Training ${algorithm} model ${model.model_id}`, { json });
@@ -236,7 +221,7 @@ export const demoCommand: CommandSpec = {
     for (const name of ['format', 'test-good', 'test-per-defect']) {
       if (flags[name] !== undefined) throw new UsageError(`--${name} applies to --export only`);
     }
-    const counts = { ...DEMO_COUNTS, trainGood: parseCount(flags['train-good'], 'train-good', DEMO_COUNTS.trainGood, 4) };
+    const counts = { ...SAMPLE_PROJECT_COUNTS, trainGood: parseCount(flags['train-good'], 'train-good', SAMPLE_PROJECT_COUNTS.trainGood, 4) };
     return runAgainstServer(flags, product, seed, counts, parseParams(repeated.param ?? []));
   },
 };

@@ -159,3 +159,5 @@ export async function exportSampleDataset(dir: string, options: SampleExportOpti
   }
   return result;
 }
+
+export { planSampleProject, SAMPLE_PROJECT_COUNTS, type SampleProjectImage, type SampleProjectPlan } from './project.ts';

@@ -1,0 +1,189 @@
+/**
+ * The sample project of the web UI's "Load sample project" button: the same plan as `kensa demo` (engine
+ * `samples/project.ts`) run inside the server as a background job — images uploaded to the target "Kensa demo",
+ * defects of the defective training images boxed, the default algorithm trained, the held-back images predicted.
+ * Training and prediction go through the job queue like any other; this job only drives them and reports
+ * progress. Jobs live in memory: after a restart the project's items and model stay, its progress record does not.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { ALGORITHMS, DEFAULT_ALGORITHM_ID, encodeSampleImage, planSampleProject, type SampleProduct, type SampleProjectImage } from '@kensa/engine';
+import type { Installation } from '../context.ts';
+import type { Language } from '../i18n/index.ts';
+import type { UrlBuilder } from '../services/items.service.ts';
+
+export const SAMPLE_TARGET_NAME = 'Kensa demo';
+const POLL_MS = 300;
+const UPLOAD_BATCH = 10;
+
+export type SampleStep = 'images' | 'upload' | 'train' | 'predict' | 'done';
+
+export interface SampleJob {
+  job_id: string;
+  status: 'running' | 'done' | 'failed';
+  step: SampleStep;
+  /** 0…1 over the whole job. */
+  progress: number;
+  product: SampleProduct;
+  seed: number;
+  algorithm_id: string;
+  target_id: number | null;
+  model_id: number | null;
+  /** The held-back items, predicted at the end. */
+  item_ids: string[];
+  results: { defective: number; defective_found: number; good: number; good_passed: number } | null;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+}
+
+export interface SampleRequest {
+  product?: SampleProduct;
+  seed?: number;
+  algorithm_id?: string;
+  /** Default: the photos' own size (thin scratches fade when reduced). Tests make it small to be quick. */
+  working_size?: number;
+}
+
+/** Share of the job's progress each step ends at. */
+const STEP_END: Record<Exclude<SampleStep, 'done'>, number> = { images: 0.1, upload: 0.25, train: 0.8, predict: 1 };
+const STEP_START: Record<Exclude<SampleStep, 'done'>, number> = { images: 0, upload: 0.1, train: 0.25, predict: 0.8 };
+
+/** Image URLs are not needed to drive the job (only ids and verdicts are read). */
+const NO_URLS: UrlBuilder = { image: () => '', result: () => '' };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class SamplesService {
+  private readonly jobs = new Map<string, SampleJob & { client_id: string }>();
+  private stopped = false;
+
+  constructor(private readonly kensa: Installation) {}
+
+  /** Starts the sample project, or returns the client's job still running (one at a time per client). */
+  start(clientId: string, request: SampleRequest, language: Language): SampleJob {
+    this.kensa.licenses.requireActive(clientId);
+    const running = [...this.jobs.values()].find((j) => j.client_id === clientId && j.status === 'running');
+    if (running) return this.present(running);
+    const algorithmId = request.algorithm_id ?? DEFAULT_ALGORITHM_ID;
+    const job: SampleJob & { client_id: string } = {
+      client_id: clientId, job_id: randomUUID(), status: 'running', step: 'images', progress: 0,
+      product: request.product ?? 'metal', seed: request.seed ?? 1, algorithm_id: algorithmId,
+      target_id: null, model_id: null, item_ids: [], results: null, error: null, started_at: new Date().toISOString(), finished_at: null,
+    };
+    this.jobs.set(job.job_id, job);
+    void this.run(job, request, language).then(
+      () => { job.status = 'done'; job.step = 'done'; job.progress = 1; },
+      (error: unknown) => { job.status = 'failed'; job.error = error instanceof Error ? error.message : String(error); },
+    ).finally(() => { job.finished_at = new Date().toISOString(); });
+    return this.present(job);
+  }
+
+  get(clientId: string, jobId: string): SampleJob | null {
+    const job = this.jobs.get(jobId);
+    return job && job.client_id === clientId ? this.present(job) : null;
+  }
+
+  /** The client's jobs, newest first. */
+  list(clientId: string): SampleJob[] {
+    return [...this.jobs.values()].filter((j) => j.client_id === clientId).reverse().map((j) => this.present(j));
+  }
+
+  /** Running jobs stop at their next step (the server is closing). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private present(job: SampleJob & { client_id: string }): SampleJob {
+    const { client_id: _client, ...rest } = job;
+    return { ...rest, item_ids: [...rest.item_ids], results: rest.results && { ...rest.results } };
+  }
+
+  private advance(job: SampleJob, step: Exclude<SampleStep, 'done'>, fraction: number): void {
+    if (this.stopped) throw new Error('The server is stopping');
+    job.step = step;
+    job.progress = Number((STEP_START[step] + (STEP_END[step] - STEP_START[step]) * Math.min(1, Math.max(0, fraction))).toFixed(3));
+  }
+
+  private async run(job: SampleJob, request: SampleRequest, language: Language): Promise<void> {
+    const { items, models, targets, files } = this.kensa;
+    const clientId = (job as SampleJob & { client_id: string }).client_id;
+    const algorithm = ALGORITHMS.find((a) => a.id === job.algorithm_id);
+    if (!algorithm) throw new Error(`Unknown algorithm ${job.algorithm_id}`);
+
+    let target;
+    try {
+      target = targets.resolve(clientId, SAMPLE_TARGET_NAME);
+    } catch {
+      targets.create(clientId, { name: SAMPLE_TARGET_NAME }, language);
+      target = targets.resolve(clientId, SAMPLE_TARGET_NAME);
+    }
+    job.target_id = target.target_id;
+
+    const plan = planSampleProject({ product: job.product, seed: job.seed });
+    const all = [...plan.trainGood, ...plan.trainDefective, ...plan.heldBack];
+    const encoded = new Map<string, Buffer>();
+    for (const image of all) {
+      encoded.set(image.itemId, await encodeSampleImage(image.sample));
+      this.advance(job, 'images', encoded.size / all.length);
+    }
+
+    let uploaded = 0;
+    const upload = async (group: SampleProjectImage[], training: boolean, good: boolean | null) => {
+      for (let start = 0; start < group.length; start += UPLOAD_BATCH) {
+        const batch = await Promise.all(group.slice(start, start + UPLOAD_BATCH).map(async (image) => {
+          const temporaryPath = files.temporaryPath();
+          await writeFile(temporaryPath, encoded.get(image.itemId)!);
+          return { fileName: image.fileName, temporaryPath };
+        }));
+        await items.upload(clientId, batch, { training, good, itemId: null, targetId: target.target_id });
+        uploaded += batch.length;
+        this.advance(job, 'upload', uploaded / all.length);
+      }
+    };
+    await upload(plan.trainGood, true, true);
+    await upload(plan.trainDefective, true, false);
+    for (const image of plan.trainDefective) {
+      const imageId = items.detail(clientId, image.itemId, NO_URLS, { annotations: false, assessments: false }, language).images[0].image_id;
+      items.annotate(clientId, imageId, image.sample.boxes.map((box) => ({ ...box, notes: image.defect })));
+    }
+    await upload(plan.heldBack, false, null);
+    job.item_ids = plan.heldBack.map((i) => i.itemId);
+
+    const workingSize = algorithm.parameters.find((p) => p.name === 'working_size');
+    const model = models.train(clientId, {
+      algorithm_id: algorithm.id,
+      name: `demo-${job.product}-${job.started_at.slice(0, 19).replace(/[:T]/g, '-')}`,
+      override_params: workingSize ? [{ algorithm_parameter_id: workingSize.id, value: request.working_size ?? plan.photoSide }] : [],
+      item_ids: [...plan.trainGood, ...plan.trainDefective].map((i) => i.itemId),
+      target: target.target_id,
+    }, language);
+    job.model_id = model.model_id;
+    for (;;) {
+      const current = models.get(clientId, String(model.model_id), language);
+      if (current.status === 'failed') throw new Error(`Training failed: ${current.status_text}`);
+      if (current.status === 'active') break;
+      this.advance(job, 'train', Number(current.progress ?? 0));
+      await sleep(POLL_MS);
+    }
+
+    models.serve(clientId, { item_ids: job.item_ids, model_id: model.model_id });
+    const truth = new Map(plan.heldBack.map((i) => [i.itemId, i.defect]));
+    for (;;) {
+      const details = job.item_ids.map((id) => items.detail(clientId, id, NO_URLS, { annotations: false, assessments: false }, language));
+      const done = details.filter((d) => d.status === 'done');
+      this.advance(job, 'predict', done.length / details.length);
+      if (done.length === details.length) {
+        const verdicts = details.map((d) => ({ defect: truth.get(d.item_id), good: d.computed_assessment.good }));
+        const defective = verdicts.filter((v) => v.defect !== null);
+        const good = verdicts.filter((v) => v.defect === null);
+        job.results = {
+          defective: defective.length, defective_found: defective.filter((v) => v.good === false).length,
+          good: good.length, good_passed: good.filter((v) => v.good === true).length,
+        };
+        return;
+      }
+      await sleep(POLL_MS);
+    }
+  }
+}
