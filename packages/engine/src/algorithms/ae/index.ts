@@ -1,12 +1,11 @@
 import type { FloatMap, Raster } from '../../image/raster.ts';
-import { patchGrid } from '../../features/patches.ts';
 import { createAutoencoder, reconstruct, trainAutoencoder, type Autoencoder } from '../../kernels/autoencoder.ts';
 import { Random } from '../../kernels/random.ts';
 import { sharedParameters } from '../../params/shared.ts';
-import { num, pair, type ParamValues, type ParameterSpec } from '../../params/schema.ts';
+import { num, type ParamValues, type ParameterSpec } from '../../params/schema.ts';
 import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
-import { patchVectors, type PatchVectorOptions } from '../rc/patch-vectors.ts';
-import { errorScoreMap, robustErrorScale, samplePatchVectors } from '../rc/reconstruction-scores.ts';
+import type { PatchVectorOptions } from '../rc/patch-vectors.ts';
+import { reconstructionAnomalyMap, robustErrorScale, samplePatchVectors } from '../rc/reconstruction-scores.ts';
 
 /**
  * AE — Auto Classified Inspection: a dense auto-encoder learns to compress and rebuild OK patches through
@@ -166,12 +165,10 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
 }
 
 function anomalyMap(state: AutoencoderState, raster: Raster, params: ParamValues): FloatMap {
-  const [pw, ph] = pair(params, 'min_inspection_size');
-  const grid = patchGrid(raster.width, raster.height, pw, ph, num(params, 'min_inspection_step'));
   const options: PatchVectorOptions = { normalisation: state.normalisation as PatchVectorOptions['normalisation'], splitSigns: false, grey: state.grey };
-  const vectors = patchVectors(raster, grid, options);
-  const errors = reconstructionErrors(networkOf(state), standardise(vectors.data, state.inputMean, state.inputScale), vectors.count);
-  return errorScoreMap(errors, { median: state.errorMedian, spread: state.errorSpread }, grid, params);
+  const net = networkOf(state);
+  return reconstructionAnomalyMap(raster, params, options, { median: state.errorMedian, spread: state.errorSpread },
+    (rows, count) => reconstructionErrors(net, standardise(rows, state.inputMean, state.inputScale), count));
 }
 
 export const autoClassifiedInspection: AlgorithmDefinition<AutoencoderState> = {

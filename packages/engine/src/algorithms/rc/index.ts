@@ -1,13 +1,12 @@
 import type { FloatMap, Raster } from '../../image/raster.ts';
-import { patchGrid } from '../../features/patches.ts';
 import { NmfEncoder, nmf } from '../../kernels/nmf.ts';
 import { Random } from '../../kernels/random.ts';
 import { sharedParameters } from '../../params/shared.ts';
-import { num, pair, str, type ParamValues, type ParameterSpec } from '../../params/schema.ts';
+import { num, str, type ParamValues, type ParameterSpec } from '../../params/schema.ts';
 import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
-import { patchVectors, type PatchVectorOptions } from './patch-vectors.ts';
+import type { PatchVectorOptions } from './patch-vectors.ts';
 import { pcaBasis, pcaReconstructionErrors } from './pca-basis.ts';
-import { errorScoreMap, robustErrorScale, samplePatchVectors } from './reconstruction-scores.ts';
+import { reconstructionAnomalyMap, robustErrorScale, samplePatchVectors } from './reconstruction-scores.ts';
 
 /**
  * RC — Reconstructor Inspection (sparse modelling): a dictionary of patch atoms is learned from OK images
@@ -158,12 +157,9 @@ function trainFresh(samples: TrainingSample[], params: ParamValues, context: Tra
 }
 
 function anomalyMap(state: ReconstructorState, raster: Raster, params: ParamValues): FloatMap {
-  const [pw, ph] = pair(params, 'min_inspection_size');
-  const grid = patchGrid(raster.width, raster.height, pw, ph, num(params, 'min_inspection_step'));
   const options: PatchVectorOptions = { normalisation: state.normalisation as PatchVectorOptions['normalisation'], splitSigns: state.splitSigns };
-  const vectors = patchVectors(raster, grid, options);
-  const errors = reconstructionErrors(state, vectors.data, vectors.count);
-  return errorScoreMap(errors, { median: state.errorMedian, spread: state.errorSpread }, grid, params);
+  return reconstructionAnomalyMap(raster, params, options, { median: state.errorMedian, spread: state.errorSpread },
+    (rows, count) => reconstructionErrors(state, rows, count));
 }
 
 export const reconstructorInspection: AlgorithmDefinition<ReconstructorState> = {

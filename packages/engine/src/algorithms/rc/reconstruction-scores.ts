@@ -1,4 +1,4 @@
-import type { FloatMap } from '../../image/raster.ts';
+import type { FloatMap, Raster } from '../../image/raster.ts';
 import { patchGrid, patchScoresToMap, type PatchGrid } from '../../features/patches.ts';
 import { quantile } from '../../calibration/quantile.ts';
 import type { Random } from '../../kernels/random.ts';
@@ -70,4 +70,21 @@ export function errorScoreMap(errors: Float32Array, scale: { median: number; spr
   const sigma = (POOLING * (pw + ph)) / 2 / num(params, 'min_inspection_step');
   const pooled = gaussianBlur({ width: grid.columns, height: grid.rows, data: scores }, sigma);
   return patchScoresToMap(pooled.data, grid);
+}
+
+/**
+ * A reconstruction model's anomaly map: the raster's patch vectors on the inspection grid, each patch's
+ * reconstruction error (`errorsOf`, the model's own part), scored against `scale` and pooled.
+ */
+export function reconstructionAnomalyMap(
+  raster: Raster,
+  params: ParamValues,
+  options: PatchVectorOptions,
+  scale: { median: number; spread: number },
+  errorsOf: (rows: Float32Array, count: number) => Float32Array,
+): FloatMap {
+  const [pw, ph] = pair(params, 'min_inspection_size');
+  const grid = patchGrid(raster.width, raster.height, pw, ph, num(params, 'min_inspection_step'));
+  const vectors = patchVectors(raster, grid, options);
+  return errorScoreMap(errorsOf(vectors.data, vectors.count), scale, grid, params);
 }
