@@ -22,6 +22,8 @@ const DOC_SCREENSHOTS: Record<string, string> = {
   '05-train-form': 'train-form.png', '07-predict-done': 'items-predicted.png', '08-item-ng-detected': 'item-ng-detected.png', '10-dashboard': 'dashboard.png',
 };
 const CLIENT = { clientId: 'web-e2e', clientSecret: 'web-e2e-secret-123' };
+/** A second client whose installation is still empty: the sample project's button shows only then. */
+const SAMPLE_CLIENT = { clientId: 'web-e2e-empty', clientSecret: 'web-e2e-empty-secret-123' };
 // Long enough to break a careless layout (91 characters, no spaces); the server serves item ids up to 255.
 const LONG_ID = `lot-2026-11-28-line-07-station-03-camera-left-${'x'.repeat(40)}-0001`;
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9faf]/;
@@ -61,7 +63,7 @@ describe('web UI in Chromium', { skip }, () => {
     const { build } = await import('vite');
     await build({ configFile: join(WEB_ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: webDist, emptyOutDir: true } });
     const { startServer } = await import('@kensa/server');
-    const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, bootstrapClients: [CLIENT], workers: 1, webDist });
+    const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, bootstrapClients: [CLIENT, SAMPLE_CLIENT], workers: 1, webDist });
     baseUrl = server.url;
     closeServer = server.close;
     const { chromium } = await import('playwright-core');
@@ -471,5 +473,34 @@ describe('web UI in Chromium', { skip }, () => {
       await assertNoHorizontalOverflow(name);
       await shot(name);
     }
+  });
+
+  test('an empty installation offers the sample project: progress, then the verdicts with links to the items', async () => {
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.evaluate(() => sessionStorage.clear());
+    await page.reload();
+    await page.getByLabel('クライアントID').fill(SAMPLE_CLIENT.clientId);
+    await page.getByLabel('クライアントシークレット').fill(SAMPLE_CLIENT.clientSecret);
+    await page.getByRole('button', { name: 'サインイン' }).click();
+    await page.locator('.mainnav').waitFor();
+    await goto('#/items'); // the previous test left the address on another page
+    // Kept quick: the button asks for the photos' own size; the request is sent with a small working size instead.
+    await page.route('**/api/v1/samples', (route) => route.request().method() === 'POST'
+      ? route.continue({ postData: JSON.stringify({ working_size: 160 }) })
+      : route.continue());
+    await page.getByTestId('load-sample-project').click();
+    await page.getByTestId('sample-progress').waitFor();
+    await shot('17-sample-project-progress');
+    await page.getByTestId('sample-results').waitFor({ timeout: 180_000 });
+    await shot('18-sample-project-results');
+    const summary = (await page.getByTestId('sample-results').locator('p').textContent()) ?? '';
+    const [defective, found] = [...summary.matchAll(/(\d+)/g)].map((m) => Number(m[1]));
+    assert.equal(defective, 6, summary);
+    assert.ok(found >= 3, `most defects found: ${summary}`);
+    const links = page.getByTestId('sample-results').locator('a');
+    assert.equal(await links.count(), 12, 'one link per held-back image');
+    await links.filter({ hasText: 'scratch' }).first().click();
+    await page.locator('.stage-image').first().waitFor();
+    assert.match((await page.locator('h1').textContent()) ?? '', /scratch/);
   });
 });

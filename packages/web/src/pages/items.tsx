@@ -4,6 +4,7 @@ import { itemHref, navigate, useSession } from '../app-context.tsx';
 import { AuthImage } from '../components/auth-image.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { Pager } from '../components/pager.tsx';
+import { SampleProjectButton } from '../components/sample-project.tsx';
 import { UploadPanel } from '../components/upload-panel.tsx';
 import { VerdictBadge } from '../components/verdict-badge.tsx';
 import { formatDate, useI18n } from '../i18n/i18n.tsx';
@@ -96,7 +97,12 @@ export function ItemsPage(props: { tab: string | null }) {
           {items.loading && !items.data ? (
             <p class="muted">{t('loading')}</p>
           ) : list.length === 0 ? (
-            <p class="empty">{t('noItems')}</p>
+            <>
+              <p class="empty">{t('noItems')}</p>
+              {items.data && items.data.training.length + items.data.predict.length + items.data.archived.length === 0 && (
+                <SampleProjectButton onDone={() => items.reload(true)} />
+              )}
+            </>
           ) : filtered.length === 0 ? (
             <p class="empty">{t('noMatches')}</p>
           ) : (

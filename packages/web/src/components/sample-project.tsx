@@ -1,0 +1,96 @@
+// "Load sample project" on an empty items page: asks the server to make the same sample project as `kensa demo`
+// (POST /api/v1/samples), follows the job's progress, then shows how the held-back images were judged, with
+// links to their item pages. The project lives in its own target, "Kensa demo".
+import { useEffect, useState } from 'preact/hooks';
+import { APIError } from '@kensa/sdk';
+import { itemHref, useSession } from '../app-context.tsx';
+import type { Session } from '../api/session.ts';
+import { useI18n } from '../i18n/i18n.tsx';
+import type { MessageKey } from '../i18n/messages.ts';
+import { ErrorNotice } from './error-notice.tsx';
+
+interface SampleJob {
+  job_id: string;
+  status: 'running' | 'done' | 'failed';
+  step: 'images' | 'upload' | 'train' | 'predict' | 'done';
+  progress: number;
+  model_id: number | null;
+  item_ids: string[];
+  results: { defective: number; defective_found: number; good: number; good_passed: number } | null;
+  error: string | null;
+}
+
+const STEP_LABEL: Record<SampleJob['step'], MessageKey> = {
+  images: 'sampleStepImages', upload: 'sampleStepUpload', train: 'sampleStepTrain', predict: 'sampleStepPredict', done: 'sampleStepDone',
+};
+const POLL_MS = 1000;
+
+/** The samples routes are not in the SDK: called with its token and language, errors as `APIError`. */
+async function callSamples<T>(session: Session, method: 'GET' | 'POST', path: string, json?: unknown): Promise<T> {
+  const sdk = session.sdk;
+  if (!sdk.accessToken) await sdk.authorize();
+  const url = `${sdk.apiUrl}/v1/samples${path}`;
+  const headers: Record<string, string> = { Authorization: `Bearer ${sdk.accessToken}`, 'Accept-Language': sdk.language, Accept: 'application/json' };
+  if (json !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(url, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+  const text = await response.text();
+  let body: unknown = text;
+  try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+  if (!response.ok) throw APIError.fromBody(response.status, response.statusText, body, new URL(url).pathname);
+  return (body as { data: T }).data;
+}
+
+export function SampleProjectButton(props: { onDone?: () => void }) {
+  const { t } = useI18n();
+  const session = useSession();
+  const [job, setJob] = useState<SampleJob | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  // A job started before (another visit of this page) is shown again.
+  useEffect(() => {
+    callSamples<SampleJob[]>(session, 'GET', '').then((jobs) => setJob(jobs[0] ?? null), () => { /* nothing to show */ });
+  }, [session]);
+
+  useEffect(() => {
+    if (job?.status !== 'running') return;
+    const timer = setTimeout(() => {
+      callSamples<SampleJob>(session, 'GET', `/${encodeURIComponent(job.job_id)}`).then((next) => {
+        setJob(next);
+        if (next.status === 'done') props.onDone?.();
+      }, setError);
+    }, POLL_MS);
+    return () => clearTimeout(timer);
+  }, [job, session]);
+
+  const start = () => {
+    setError(null);
+    callSamples<SampleJob>(session, 'POST', '', {}).then(setJob, setError);
+  };
+
+  return (
+    <section class="card sample-project" data-testid="sample-project">
+      <h2>{t('sampleTitle')}</h2>
+      <p class="muted">{t('sampleExplain')}</p>
+      <ErrorNotice error={error} />
+      {job?.status === 'running' ? (
+        <div class="progress-row" data-testid="sample-progress">
+          <progress max={100} value={Math.round(job.progress * 100)} aria-label={t('sampleTitle')} />
+          <span class="muted small">{t(STEP_LABEL[job.step])} — {Math.round(job.progress * 100)} %</span>
+        </div>
+      ) : (
+        <button type="button" class="primary" data-testid="load-sample-project" onClick={start}>{t('sampleLoad')}</button>
+      )}
+      {job?.status === 'failed' && <p class="error" role="alert">{t('sampleFailed', { reason: job.error ?? '' })}</p>}
+      {job?.status === 'done' && job.results && (
+        <div data-testid="sample-results">
+          <p>{t('sampleResults', {
+            found: job.results.defective_found, defective: job.results.defective, passed: job.results.good_passed, good: job.results.good,
+          })}</p>
+          <ul class="sample-items">
+            {job.item_ids.map((id) => <li key={id}><a href={itemHref(id)}>{id}</a></li>)}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
+}
