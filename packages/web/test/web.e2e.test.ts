@@ -2,7 +2,9 @@
  * The web UI end to end, in Debian's Chromium against a real server and the cookies dataset: sign in, upload
  * (good, defect, for prediction, a long file name), annotate by dragging, train, predict, open an NG item and
  * find its detected box drawn, review, dashboard, switch to Japanese (labels and the server's errors), and a
- * tablet-sized screen. Screenshots of the main pages go to test/screenshots/ (git-ignored) for a person to look at.
+ * tablet-sized screen, and the sample project of an empty installation. Screenshots of the main pages go to
+ * test/screenshots/ (git-ignored) for a person to look at; the few that docs/getting-started.md shows are copied to
+ * docs/images/ (committed).
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
