@@ -60,7 +60,8 @@ test('/docs serves the docs as HTML, and every link and image of every page reac
 
 test('/docs serves nothing outside the documentation', async () => {
   for (const url of ['/docs/../package.json', '/docs/%2e%2e/package.json', '/docs/repo/package.json', '/docs/repo/.git/config',
-    '/docs/repo/node_modules/fastify/README.md', '/docs/repo/../../etc/passwd.md', '/docs/missing.md']) {
+    '/docs/repo/node_modules/fastify/README.md', '/docs/repo/docs/images/../../packages/web/test/screenshots/10-dashboard.png',
+    '/docs/repo/packages/web/test/screenshots/10-dashboard.png', '/docs/repo/../../etc/passwd.md', '/docs/missing.md']) {
     const response = await get(url);
     assert.ok(response.statusCode === 404, `${url} → ${response.statusCode}`);
     assert.ok(!response.body.includes('"name": "kensa"'));

@@ -28,6 +28,8 @@ function repoPathOf(urlPath: string): string | null {
   if (normal.split('/').some((part) => part.startsWith('.') || part === 'node_modules' || part === 'data')) return null;
   const extension = extname(normal).toLowerCase();
   if (extension !== '.md' && !IMAGE_TYPES[extension]) return null;
+  // Images only from docs/: a data folder placed inside the checkout must never be readable without a token.
+  if (extension !== '.md' && !normal.startsWith('docs/')) return null;
   const absolute = resolve(REPO_ROOT, normal);
   if (relative(REPO_ROOT, absolute).startsWith(`..${sep}`)) return null;
   return normal;
