@@ -13,14 +13,16 @@ const VARIANTS: Record<string, { config?: Partial<PsConfig>; params?: Record<str
   default: {},
   aligned: { params: { placement: 'aligned' } },
   free: { params: { placement: 'free' } },
-  'levels-0-3': { config: { levels: 4, firstLevel: 0, smoothing: 1 }, params: { placement: 'aligned' } },
+  'first-design': { config: { smoothing: 1 }, params: { placement: 'aligned' }, calibration: 'location' },
+  'levels-0-4': { config: { levels: 5, firstLevel: 0 } },
+  'levels-1-4': { config: { levels: 5, firstLevel: 1 } },
   'no-density': { config: { density: false } },
   'random-bank': { config: { coreset: 'random' } },
   'bank-8000': { params: { train_size: 8000 } },
   grey: { config: { colour: false } },
   'robust-norm': { config: { normalise: 'robust' } },
   large: { params: { model_type: 1 } },
-  'global-calibration': { calibration: 'global' },
+  'location-calibration': { calibration: 'location' },
 };
 
 const args = process.argv.slice(2);
@@ -46,8 +48,8 @@ for (const name of names) {
 
 const datasets = await Promise.all(roots.map(loadMvtecDataset));
 const f3 = (v: number | null) => (v === null || Number.isNaN(v) ? '-' : v.toFixed(3));
-console.log(`| variant | ${datasets.map((d) => `${d.name} image AUROC`).join(' | ')} | ${datasets.map((d) => `${d.name} pixel AUROC`).join(' | ')} | infer ms/image | train s |`);
-console.log(`|---|${datasets.map(() => '---|---|').join('')}---|---|`);
+console.log(`| variant | ${datasets.map((d) => `${d.name} image AUROC`).join(' | ')} | ${datasets.map((d) => `${d.name} pixel AUROC`).join(' | ')} | F1 | infer ms/image | train s |`);
+console.log(`|---|${datasets.map(() => '---|---|').join('')}---|---|---|`);
 for (const name of names) {
   const results: BenchResult[] = [];
   for (const dataset of datasets) {
@@ -55,7 +57,8 @@ for (const name of names) {
   }
   const ms = results.map((r) => r.infer_ms_per_image.toFixed(1)).join(' / ');
   const train = results.map((r) => r.train_seconds.toFixed(1)).join(' / ');
-  console.log(`| ${name} | ${results.map((r) => f3(r.image_auroc)).join(' | ')} | ${results.map((r) => f3(r.pixel_auroc)).join(' | ')} | ${ms} | ${train} |`);
+  const f1 = results.map((r) => f3(r.f1)).join(' / ');
+  console.log(`| ${name} | ${results.map((r) => f3(r.image_auroc)).join(' | ')} | ${results.map((r) => f3(r.pixel_auroc)).join(' | ')} | ${f1} | ${ms} | ${train} |`);
 }
 
 function variant(name: string) {

@@ -6,6 +6,9 @@ import sharp from 'sharp';
 import { deserializeModel, predictImage, serializeModel, trainModel, type TrainingImage } from '../src/engine.ts';
 import { filterBank, poolOnGrid } from '../src/features/filter-bank.ts';
 import { patchGrid } from '../src/features/patches.ts';
+import { patchSample } from '../src/algorithms/ps/index.ts';
+import { resolveParams } from '../src/params/schema.ts';
+import type { Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
 
 const topBox = <B extends { score: number }>(boxes: B[]): B | undefined => boxes.reduce<B | undefined>((a, b) => (a && a.score >= b.score ? a : b), undefined);
@@ -82,6 +85,30 @@ test('PS: a good part turned and moved passes, a cracked one fails with its box 
   const reloaded = deserializeModel(serializeModel(model));
   assert.equal((await predictImage(reloaded, await biscuit(2.3, -6, 5, new Random(2), true))).score,
     (await predictImage(model, await biscuit(2.3, -6, 5, new Random(2), true))).score);
+});
+
+/** An L-shaped bright part on a dark ground, 96×96, its corner at (x0, y0); mirrored when `flip`. */
+function lPart(x0: number, y0: number, flip: boolean, random: Random): Raster {
+  const size = 96;
+  const data = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+    const u = flip ? x0 - x : x - x0, v = y - y0;
+    const on = (u >= 0 && u < 40 && v >= 0 && v < 8) || (u >= 0 && u < 8 && v >= 0 && v < 36);
+    const value = (on ? 0.8 : 0.2) + random.next() * 0.05;
+    data.set([value, value * 0.9, value * 0.7], (y * size + x) * 3);
+  }
+  return { width: size, height: size, channels: 3, data };
+}
+
+test('placement auto: position counts for a part that sits still, not for one that moves', async () => {
+  const random = new Random(3);
+  const { values } = resolveParams(patchSample.parameters, {});
+  const train = async (rasters: Raster[]) => patchSample.train(rasters.map((raster) => ({ raster, good: true, boxes: [] })), values, { onProgress: () => {} });
+  const still = await train(Array.from({ length: 8 }, () => lPart(24 + random.int(3), 24 + random.int(3), false, random)));
+  const moving = await train(Array.from({ length: 8 }, () => lPart(8 + random.int(48), 8 + random.int(48), random.next() < 0.5, random)));
+  assert.ok(still.positionWeight > 0, `still part: cost ${still.positionCost}`);
+  assert.equal(moving.positionWeight, 0, `moving part: cost ${moving.positionCost}`);
+  assert.ok(moving.positionCost > still.positionCost);
 });
 
 const COOKIES = new URL('../../../../shared/datasets/cookies/', import.meta.url).pathname;

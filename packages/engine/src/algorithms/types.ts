@@ -51,6 +51,11 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
   parameters: ParameterSpec[];
   /** Which labelled samples the algorithm needs; the engine refuses to train without them. */
   requires: { okImages: number; ngImagesWithBoxes?: number };
+  /**
+   * The engine's calibration for this algorithm when training does not name one (default 'location').
+   * An algorithm whose maps already take position into account (PS) asks for 'global'.
+   */
+  calibration?: 'global' | 'location';
   train(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<S> | S;
   /**
    * Raw anomaly map of one image (higher = more anomalous), at any resolution: the engine resamples it

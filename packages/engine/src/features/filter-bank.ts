@@ -12,7 +12,8 @@ import type { PatchGrid } from './patches.ts';
  * and a change of hue land in different features.
  */
 export interface FilterBankOptions {
-  /** Pyramid levels: level k sees structures of about 2^k pixels. */
+  /** Pyramid levels: level k sees structures of about 2^k pixels. Each gives seven planes (L, a, b,
+   * gradient, two Hessian eigenvalues, contrast), or five without colour. */
   levels: number;
   /** Levels below this one are computed (the pyramid needs them) but give no features. */
   firstLevel?: number;
@@ -23,16 +24,6 @@ export interface FilterBankOptions {
    * between shots); 'none' keeps absolute values.
    */
   normalise: 'robust' | 'none';
-}
-
-/** Names of the features of one level, in the order `filterBank` produces them. */
-export function featureNames(options: FilterBankOptions): string[] {
-  const names: string[] = [];
-  for (let level = options.firstLevel ?? 0; level < options.levels; level++) {
-    const base = options.colour ? ['L', 'a', 'b'] : ['L'];
-    for (const n of [...base, 'gradient', 'ridge', 'valley', 'contrast']) names.push(`${n}@${level}`);
-  }
-  return names;
 }
 
 export interface PyramidLevel {
@@ -139,7 +130,9 @@ export function halve(map: FloatMap): FloatMap {
 }
 
 /**
- * The filter bank of one raster: one pyramid level per entry, planes in `featureNames` order. Colour planes
+ * The filter bank of one raster: one pyramid level per entry (from `firstLevel`), planes in the order
+ * L, a, b, gradient, Hessian λ1 (high on dark lines and spots: cracks, holes), Hessian λ2 (low on bright
+ * ones), contrast. Colour planes
  * of level 0 are left unsmoothed: pooling over a patch smooths them anyway.
  */
 export function filterBank(raster: Raster, options: FilterBankOptions): PyramidLevel[] {

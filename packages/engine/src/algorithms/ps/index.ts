@@ -3,6 +3,7 @@ import type { FloatMap, Raster } from '../../image/raster.ts';
 import { greedyCoreset } from '../../kernels/coreset.ts';
 import { buildKnnIndex, KnnSearcher, searchKnn, type KnnIndex } from '../../kernels/knn.ts';
 import { Random } from '../../kernels/random.ts';
+import { quantile } from '../../calibration/quantile.ts';
 import { sharedParameters } from '../../params/shared.ts';
 import { num, pair, str, type ParameterSpec, type ParamValues } from '../../params/schema.ts';
 import { gaussianBlur } from '../../postprocess/filters.ts';
@@ -27,17 +28,18 @@ export interface PsConfig {
   firstLevel: number;
   colour: boolean;
   normalise: 'robust' | 'none';
-  /** Position weight: a number, or 'auto' (from how much position explains the features). */
-  positionWeight: number | 'auto';
-  /** Position weight at R² = 1 for 'auto'. */
+  /** Position weight (placement 'aligned') is this gain times R² squared (R²: how much position explains). */
   positionGain: number;
+  /**
+   * Placement 'auto' uses position when it makes good patches of held-out training images at most this
+   * much farther from their nearest good patch (99th percentile), i.e. when the product sits still.
+   */
+  positionTolerance: number;
+  /** The position weight at which that cost is measured (one image width costs this many standard deviations). */
+  positionProbe: number;
   /** Divide the NN distance by the matched bank point's distance to its k-th neighbour in the bank. */
   density: boolean;
   densityK: number;
-  /** The level is raised to this power before dividing (0 = none, 1 = full). */
-  densityPower: number;
-  /** Radii below this fraction of the typical radius count as this fraction. */
-  densityFloor: number;
   /** Patches drawn at random before the coreset. */
   sampleSize: number;
   coreset: 'greedy' | 'random';
@@ -46,16 +48,15 @@ export interface PsConfig {
 }
 
 export const DEFAULT_PS_CONFIG: PsConfig = {
-  levels: 5,
-  firstLevel: 1,
+  levels: 4,
+  firstLevel: 0,
   colour: true,
   normalise: 'none',
-  positionWeight: 'auto',
   positionGain: 30,
+  positionTolerance: 1.2,
+  positionProbe: 12,
   density: true,
   densityK: 3,
-  densityPower: 1,
-  densityFloor: 0.5,
   sampleSize: 30000,
   coreset: 'greedy',
   smoothing: 2,
@@ -66,6 +67,8 @@ export interface PsState {
   projection: Projection;
   positionWeight: number;
   positionR2: number;
+  /** Held-out 99th-percentile distance with position over without (placement 'auto'), else 1. */
+  positionCost: number;
   /** Neighbourhood radius of each bank point (by the bank's original row). */
   radius: Float32Array;
   index: KnnIndex;
@@ -85,6 +88,27 @@ function concat(parts: Float32Array[]): Float32Array {
   return out;
 }
 
+/**
+ * 99th percentile of held-out patches' distance to the nearest patch of the other half of the images
+ * (two folds), with the given position weight: what a new good image's patches will score.
+ */
+function heldOutDistance(raws: RawDescriptors[], projection: Projection, positionWeight: number, random: Random): number {
+  const distances: number[] = [];
+  for (let fold = 0; fold < 2; fold++) {
+    const bankPart = raws.filter((_, i) => i % 2 !== fold).map((r) => finishDescriptors(r, projection, positionWeight));
+    const heldOut = raws.filter((_, i) => i % 2 === fold).map((r) => finishDescriptors(r, projection, positionWeight));
+    const dims = bankPart[0].dims;
+    const pool = concat(bankPart.map((d) => d.data));
+    const picks = random.sample(pool.length / dims, 4000);
+    const bank = new Float32Array(picks.length * dims);
+    picks.forEach((p, i) => bank.set(pool.subarray(p * dims, p * dims + dims), i * dims));
+    const queries = concat(heldOut.map((d) => d.data));
+    const { distances: d } = searchKnn(buildKnnIndex(bank, dims), queries, 1);
+    for (let i = 0; i < d.length; i++) distances.push(Math.sqrt(d[i]));
+  }
+  return quantile(distances, 0.99);
+}
+
 async function train(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsState> {
   const ok = samples.filter((s) => s.good === true);
   const settings = descriptorSettings(config, params);
@@ -100,9 +124,16 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const { mean, scale } = featureStatistics(all, rawDims);
   for (let i = 0; i < all.length; i++) all[i] = (all[i] - mean[i % rawDims]) * scale[i % rawDims];
   const r2 = positionR2(all, rawDims, concat(raws.map((r) => patchCentres(r.grid))));
-  const positionWeight = str(params, 'placement') === 'free' ? 0
-    : config.positionWeight === 'auto' ? config.positionGain * r2 * r2 : config.positionWeight;
   const projection = makeProjection(mean, scale, fitPca(all, rawDims), Math.min(rawDims, num(params, 'num_features')));
+  const placement = str(params, 'placement');
+  let positionWeight = placement === 'free' ? 0 : config.positionGain * r2 * r2;
+  // How much farther good patches are from their match when position counts (1 = not at all).
+  let positionCost = 1;
+  if (placement === 'auto' && raws.length >= 4 && positionWeight > 0) {
+    context.onProgress(0.45, 'placement');
+    positionCost = heldOutDistance(raws, projection, config.positionProbe, random) / heldOutDistance(raws, projection, 0, random);
+    if (positionCost > config.positionTolerance) positionWeight = 0;
+  }
 
   // Sample, then a greedy coreset of the sample: the bank.
   const descriptors = raws.map((r) => finishDescriptors(r, projection, positionWeight));
@@ -133,11 +164,11 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
     const { distances } = searchKnn(index, bank, k, { excludeSelf: true });
     const levels = Float32Array.from({ length: rows.length }, (_, i) => Math.sqrt(distances[i * k + k - 1]));
     const typical = Float32Array.from(levels).sort()[rows.length >> 1] || 1;
-    // Floored: near-duplicates must not make their neighbourhood infinitely strict.
-    for (let i = 0; i < rows.length; i++) radius[i] = (Math.max(levels[i], typical * config.densityFloor) / typical) ** config.densityPower;
+    // Floored at half the typical radius: near-duplicates must not make their neighbourhood infinitely strict.
+    for (let i = 0; i < rows.length; i++) radius[i] = Math.max(levels[i], typical * 0.5) / typical;
   }
   context.onProgress(1, 'done');
-  return { projection, positionWeight, positionR2: r2, radius, index };
+  return { projection, positionWeight, positionR2: r2, positionCost, radius, index };
 }
 
 function anomalyMap(config: PsConfig, state: PsState, raster: Raster, params: ParamValues): FloatMap {
@@ -172,7 +203,7 @@ const OWN_PARAMETERS: ParameterSpec[] = [
       en: 'Model size: 0 small (four scales of features, fast), 1 large (one coarser scale more: larger structures, slower).',
       ja: 'モデルの大きさ：0 小（4段階の特徴、高速）、1 大（さらに粗い段階を追加：大きな構造を捉え、低速）。',
     },
-    effect: { en: 'Large: sees larger defects and shapes, about 20 % slower.', ja: '大：より大きな欠陥や形を捉え、約2割遅くなります。' },
+    effect: { en: 'Large: sees larger defects and shapes; inspection about a quarter slower.', ja: '大：より大きな欠陥や形を捉えます。検査は約25%遅くなります。' },
   },
   {
     id: 821, name: 'num_features', type: 'int', default: 100, min: 2, max: 1000, autoTune: null, modelParameter: true,
@@ -183,12 +214,12 @@ const OWN_PARAMETERS: ParameterSpec[] = [
     effect: { en: 'Fewer: faster nearest-neighbour search, coarser comparison.', ja: '少ないほど近傍探索は速く、比較は粗くなります。' },
   },
   {
-    id: 822, name: 'placement', type: 'str', default: 'aligned', options: ['aligned', 'free'], autoTune: ['aligned', 'free'], modelParameter: true,
+    id: 822, name: 'placement', type: 'str', default: 'auto', options: ['auto', 'aligned', 'free'], autoTune: null, modelParameter: true,
     description: {
-      en: 'aligned: parts sit at about the same place in every photo, so a patch is compared mostly with good patches from the same place (finds missing parts), weighted by how much place explains the training images; free: parts may sit anywhere (position is ignored). Left out: chosen by validation on the training images.',
-      ja: 'aligned：部品が毎回ほぼ同じ位置に写るので、パッチを主に同じ位置の正常パッチと比べます（欠品を検出。位置の効き方は学習画像から決定）。free：部品はどこにあってもよい（位置を無視）。省略時は学習画像での検証で選びます。',
+      en: 'aligned: parts sit at about the same place in every photo, so a patch is compared mostly with good patches from the same place (finds missing parts), weighted by how much place explains the training images; free: parts may sit anywhere (position is ignored); auto: aligned when the training images show that good patches still find close matches at their own place (held-out check), else free.',
+      ja: 'aligned：部品が毎回ほぼ同じ位置に写るので、パッチを主に同じ位置の正常パッチと比べます（欠品を検出。位置の効き方は学習画像から決定）。free：部品はどこにあってもよい（位置を無視）。auto：学習画像で、同じ位置の正常パッチだけでも十分近い一致が見つかるなら aligned、そうでなければ free（検証用に分けた画像で確認）。',
     },
-    effect: { en: 'aligned finds missing or misplaced parts; free tolerates any placement. AutoTune trains both (longer training).', ja: 'aligned は欠品や位置ずれを検出し、free はどんな置き方も許容します。自動調整では両方を学習します（学習時間が延びます）。' },
+    effect: { en: 'aligned finds missing or misplaced parts; free tolerates any placement. auto adds a little training time (a held-out check).', ja: 'aligned は欠品や位置ずれを検出し、free はどんな置き方も許容します。auto は学習が少し延びます（検証用の確認）。' },
   },
 ];
 
@@ -197,7 +228,7 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     id,
     name: 'Patch Sample Inspection',
     type: 'unsupervised',
-    version: 1,
+    version: 2,
     description: {
       en: 'Keeps a memory bank of patch features from OK images and flags patches far from every one of them; copes with parts placed and turned differently.',
       ja: 'OK画像のパッチ特徴をメモリバンクに蓄え、そのどれからも遠いパッチを異常とします。置き方や向きが変わっても対応します。',
@@ -215,6 +246,10 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
       ...OWN_PARAMETERS,
     ],
     requires: { okImages: 2 },
+    // Position is already in the descriptors where it matters (placement 'aligned'), and nowhere where it
+    // must not (placement 'free'): a per-location calibration on top double-counts it (measured: cookies
+    // image/pixel AUROC 0.986/0.917 with it, 0.996/0.967 without; aliens 0.983 against 0.998).
+    calibration: 'global',
     train: (samples, params, context) => train(config, samples, params, context),
     anomalyMap: (state, raster, params) => anomalyMap(config, state, raster, params),
   };
