@@ -12,6 +12,12 @@ export interface AppState {
   setLicence: (state: LicenceState) => void;
   /** Lets the shell react to errors any page meets: an ended session, a missing licence. */
   noticeError: (error: unknown) => void;
+  /** The product line (inspection target) every page works on; `undefined` is the default target. */
+  target: number | undefined;
+  /** Switches product line and remembers it for this user; the target list is read again (a new one shows). */
+  chooseTarget: (targetId: number | undefined) => void;
+  /** Changes whenever the target list may have changed, so the switcher reads it again. */
+  targetsVersion: number;
 }
 
 export const AppContext = createContext<AppState | null>(null);
@@ -33,6 +39,16 @@ export function isLicenceError(error: unknown): boolean {
 
 export function isSessionError(error: unknown): boolean {
   return error instanceof APIError && error.status === 401 && (error.pointer ?? '').includes('/v1/');
+}
+
+/** Where the chosen product line is remembered: per user, so two people sharing a browser keep their own. */
+export function targetStorageKey(clientId: string): string {
+  return `kensa.target.${clientId}`;
+}
+
+export function storedTarget(clientId: string): number | undefined {
+  const stored = Number(localStorage.getItem(targetStorageKey(clientId)));
+  return Number.isInteger(stored) && stored > 0 ? stored : undefined;
 }
 
 // ---- Routing: the hash holds the page, so that reload, back and bookmarks work on any static server ----------

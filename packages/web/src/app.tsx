@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { Session } from './api/session.ts';
-import { AppContext, isLicenceError, isSessionError, useRoute } from './app-context.tsx';
+import { AppContext, isLicenceError, isSessionError, storedTarget, targetStorageKey, useRoute } from './app-context.tsx';
 import type { AppState, LicenceState } from './app-context.tsx';
 import { LanguageSwitch } from './components/language-switch.tsx';
+import { TargetSwitch } from './components/target-switch.tsx';
 import { I18nProvider, initialLanguage, translator, useI18n } from './i18n/i18n.tsx';
 import type { Language } from './i18n/i18n.tsx';
 import type { MessageKey } from './i18n/messages.ts';
@@ -73,6 +74,8 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
   const { t, language } = useI18n();
   const route = useRoute();
   const [licence, setLicence] = useState<LicenceState>(() => (sessionStorage.getItem('kensa.licence') as LicenceState | null) ?? 'unknown');
+  const [target, setTarget] = useState<number | undefined>(() => storedTarget(props.session.clientId));
+  const [targetsVersion, setTargetsVersion] = useState(0);
 
   const app = useMemo<AppState>(
     () => ({
@@ -89,8 +92,17 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
           setLicence('missing');
         }
       },
+      target,
+      chooseTarget: (targetId) => {
+        const key = targetStorageKey(props.session.clientId);
+        if (targetId === undefined) localStorage.removeItem(key);
+        else localStorage.setItem(key, String(targetId));
+        setTarget(targetId);
+        setTargetsVersion((version) => version + 1);
+      },
+      targetsVersion,
     }),
-    [props.session, licence, language, props.onSignOut],
+    [props.session, licence, language, props.onSignOut, target, targetsVersion],
   );
 
   // The badge shows the server's state from the start, not only after a train or serve was refused.
@@ -144,17 +156,19 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
           ))}
         </nav>
         <div class="topbar-end">
+          <TargetSwitch />
           <a href="#/licence" class={`licence-chip licence-${licence}`} data-nav="licence" aria-current={activeNav === 'licence' ? 'page' : undefined}>
             {t('navLicence')}: {t(licenceLabel[licence])}
           </a>
           <LanguageSwitch />
           <span class="client-id ellipsis" title={props.session.clientId}>{props.session.clientId}</span>
-          <button type="button" class="button-quiet" onClick={() => props.onSignOut()}>
+          <button type="button" class="button-quiet" title={props.session.clientId} onClick={() => props.onSignOut()}>
             {t('signOut')}
           </button>
         </div>
       </header>
-      <main id="content" tabIndex={-1} class="content">
+      {/* Keyed by product line: a switch starts every page afresh on the new target's data. */}
+      <main id="content" tabIndex={-1} class="content" key={target ?? 'default'}>
         {page}
       </main>
     </AppContext.Provider>

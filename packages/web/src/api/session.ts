@@ -194,11 +194,11 @@ export async function uploadFiles(
   files: readonly File[],
   kind: UploadKind,
   onProgress: (done: number, total: number) => void,
-  options: { itemId?: string; batchSize?: number } = {},
+  options: { itemId?: string; batchSize?: number; target?: number } = {},
 ): Promise<UploadOutcome> {
   const batchSize = options.batchSize ?? 8;
   // Several images of one product (e.g. its six sides) go into one item when an item id is given.
-  const uploadOptions = options.itemId ? { itemId: options.itemId } : {};
+  const uploadOptions = { itemId: options.itemId, target: options.target };
   const isGood = kind === 'good' ? true : kind === 'defect' ? false : undefined;
   const itemIds: string[] = [];
   const failed: UploadOutcome['failed'] = [];

@@ -3,7 +3,7 @@
 // links to their item pages. The project lives in its own target, "Kensa demo".
 import { useEffect, useState } from 'preact/hooks';
 import { APIError } from '@kensa/sdk';
-import { itemHref, useSession } from '../app-context.tsx';
+import { itemHref, useApp } from '../app-context.tsx';
 import type { Session } from '../api/session.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
@@ -14,6 +14,7 @@ interface SampleJob {
   status: 'running' | 'done' | 'failed';
   step: 'images' | 'upload' | 'train' | 'predict' | 'done';
   progress: number;
+  target_id: number | null;
   model_id: number | null;
   item_ids: string[];
   results: { defective: number; defective_found: number; good: number; good_passed: number } | null;
@@ -24,6 +25,8 @@ const STEP_LABEL: Record<SampleJob['step'], MessageKey> = {
   images: 'sampleStepImages', upload: 'sampleStepUpload', train: 'sampleStepTrain', predict: 'sampleStepPredict', done: 'sampleStepDone',
 };
 const POLL_MS = 1000;
+/** The product line of the sample project made in this tab, whose items page shows the results beside the items. */
+export const SAMPLE_TARGET_KEY = 'kensa.sample.target';
 
 /** The samples routes are not in the SDK: called with its token and language, errors as `APIError`. */
 async function callSamples<T>(session: Session, method: 'GET' | 'POST', path: string, json?: unknown): Promise<T> {
@@ -40,9 +43,11 @@ async function callSamples<T>(session: Session, method: 'GET' | 'POST', path: st
   return (body as { data: T }).data;
 }
 
-export function SampleProjectButton(props: { onDone?: () => void }) {
+/** `resultsOnly`: beside the sample's items, where offering to make it again would only confuse. */
+export function SampleProjectButton(props: { onDone?: () => void; resultsOnly?: boolean }) {
   const { t } = useI18n();
-  const session = useSession();
+  const app = useApp();
+  const session = app.session;
   const [job, setJob] = useState<SampleJob | null>(null);
   const [error, setError] = useState<unknown>(null);
 
@@ -56,7 +61,15 @@ export function SampleProjectButton(props: { onDone?: () => void }) {
     const timer = setTimeout(() => {
       callSamples<SampleJob>(session, 'GET', `/${encodeURIComponent(job.job_id)}`).then((next) => {
         setJob(next);
-        if (next.status === 'done') props.onDone?.();
+        if (next.status === 'done') {
+          // The project lives in its own product line: switch to it so that its items and model are in view.
+          // The items page keeps the results in view there (this tab only).
+          if (next.target_id !== null) {
+            sessionStorage.setItem(SAMPLE_TARGET_KEY, String(next.target_id));
+            if (next.target_id !== app.target) app.chooseTarget(next.target_id);
+          }
+          props.onDone?.();
+        }
       }, setError);
     }, POLL_MS);
     return () => clearTimeout(timer);
@@ -70,14 +83,14 @@ export function SampleProjectButton(props: { onDone?: () => void }) {
   return (
     <section class="card sample-project" data-testid="sample-project">
       <h2>{t('sampleTitle')}</h2>
-      <p class="muted">{t('sampleExplain')}</p>
+      {!props.resultsOnly && <p class="muted">{t('sampleExplain')}</p>}
       <ErrorNotice error={error} />
       {job?.status === 'running' ? (
         <div class="progress-row" data-testid="sample-progress">
           <progress max={100} value={Math.round(job.progress * 100)} aria-label={t('sampleTitle')} />
           <span class="muted small">{t(STEP_LABEL[job.step])} — {Math.round(job.progress * 100)} %</span>
         </div>
-      ) : (
+      ) : props.resultsOnly ? null : (
         <button type="button" class="primary" data-testid="load-sample-project" onClick={start}>{t('sampleLoad')}</button>
       )}
       {job?.status === 'failed' && <p class="error" role="alert">{t('sampleFailed', { reason: job.error ?? '' })}</p>}

@@ -38,7 +38,7 @@ export function UploadPanel(props: { defaultKind: UploadKind; kinds?: UploadKind
   const start = async () => {
     if (files.length === 0 || progress) return;
     setMessage(null);
-    const outcome = await uploadFiles(app.session, files, kind, (done, total) => setProgress({ done, total }), { itemId: oneItem.trim() || undefined });
+    const outcome = await uploadFiles(app.session, files, kind, (done, total) => setProgress({ done, total }), { itemId: oneItem.trim() || undefined, target: app.target });
     setProgress(null);
     const reasons = new Map<File, string>();
     for (const { file, error } of outcome.failed) {

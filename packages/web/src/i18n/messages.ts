@@ -78,6 +78,11 @@ export const en = {
   previousPage: 'Previous',
   nextPage: 'Next',
   refresh: 'Refresh',
+  targetLabel: 'Product line',
+  targetDefault: 'Default',
+  targetNew: '+ New product line…',
+  targetNewName: 'Name of the new product line',
+  targetCreate: 'Create',
   confirmed: 'Confirmed',
   detectedObjects: '{count} detected',
 
@@ -327,6 +332,11 @@ export const ja: Record<MessageKey, string> = {
   previousPage: '前へ',
   nextPage: '次へ',
   refresh: '更新',
+  targetLabel: '製品ライン',
+  targetDefault: '既定',
+  targetNew: '+ 新しい製品ライン…',
+  targetNewName: '新しい製品ラインの名前',
+  targetCreate: '作成',
   confirmed: '確認済み',
   detectedObjects: '検出 {count} 件',
 

@@ -12,11 +12,11 @@ export function DashboardPage() {
   const app = useApp();
   const { sdk } = app.session;
   const loaded = useLoad(async () => {
-    const [items, models] = await Promise.all([sdk.getItems(), sdk.getModels()]);
+    const [items, models] = await Promise.all([sdk.getItems({ target: app.target }), sdk.getModels({ target: app.target })]);
     const active = models.find((m) => m.active && m.status === 'active') ?? null;
     const scores = active ? await loadScores(sdk, items.predict, active.model_id) : [];
     return { summary: items.summary, models, active, scores };
-  }, [app.session, language]); // the summary title comes translated
+  }, [app.session, app.target, language]); // the summary title comes translated
 
   const data = loaded.data;
   const modelName = (id: unknown, models: Model[]) => models.find((m) => String(m.model_id) === String(id))?.name ?? String(id);

@@ -37,7 +37,7 @@ export function InspectPage() {
   const { t } = useI18n();
   const app = useApp();
   const { sdk } = app.session;
-  const models = useLoad(() => sdk.getModels(), [app.session]);
+  const models = useLoad(() => sdk.getModels({ target: app.target }), [app.session, app.target]);
   const ready = (models.data ?? []).filter((m) => m.status === 'active');
   const active = ready.find((m) => m.active);
   const [modelId, setModelId] = useState('');
@@ -58,7 +58,7 @@ export function InspectPage() {
     setError(null);
     const started = performance.now();
     try {
-      const answer = await sdk.inspect(files, { modelId: modelId || undefined, store });
+      const answer = await sdk.inspect(files, { modelId: modelId || undefined, store, target: app.target });
       setElapsed(performance.now() - started);
       const shown = await Promise.all(
         answer.results.map(async (result, index) => {

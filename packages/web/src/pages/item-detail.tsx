@@ -19,10 +19,9 @@ export function ItemDetailPage(props: { itemId: string; archived: boolean }) {
   const { sdk } = app.session;
   const loaded = useLoad(
     async () => {
-      const [detail, models] = await Promise.all([
-        sdk.getItem(props.itemId, { showAnnotations: true, showAssessments: true }),
-        sdk.getModels().catch(() => [] as Model[]),
-      ]);
+      const detail = await sdk.getItem(props.itemId, { showAnnotations: true, showAssessments: true });
+      // The models of the item's own product line, whichever line the header shows.
+      const models = await sdk.getModels({ target: detail.target_id ?? app.target }).catch(() => [] as Model[]);
       return { detail, models };
     },
     [props.itemId, app.session],

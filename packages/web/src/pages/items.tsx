@@ -1,10 +1,10 @@
 import { useMemo, useState } from 'preact/hooks';
 import type { Item } from '@kensa/sdk';
-import { itemHref, navigate, useSession } from '../app-context.tsx';
+import { itemHref, navigate, useApp, useLiveRefresh } from '../app-context.tsx';
 import { AuthImage } from '../components/auth-image.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { Pager } from '../components/pager.tsx';
-import { SampleProjectButton } from '../components/sample-project.tsx';
+import { SAMPLE_TARGET_KEY, SampleProjectButton } from '../components/sample-project.tsx';
 import { UploadPanel } from '../components/upload-panel.tsx';
 import { VerdictBadge } from '../components/verdict-badge.tsx';
 import { formatDate, useI18n } from '../i18n/i18n.tsx';
@@ -23,9 +23,12 @@ const PAGE_SIZE = 48;
 
 export function ItemsPage(props: { tab: string | null }) {
   const { t } = useI18n();
-  const session = useSession();
+  const app = useApp();
   const tab: Tab = props.tab === 'predict' || props.tab === 'archived' ? props.tab : 'training';
-  const items = useLoad(() => session.sdk.getItems(), [session]);
+  const items = useLoad(() => app.session.sdk.getItems({ target: app.target }), [app.session, app.target]);
+  // New items, finished predictions and reviews (from this or another browser, the CLI, the line) show up live;
+  // a slower safety poll, since reloading thousands of items is not free.
+  useLiveRefresh(() => void items.reload(true), true, 3000);
   const [filter, setFilter] = useState<ItemFilter>(NO_FILTER);
   const [page, setPage] = useState(1);
 
@@ -118,6 +121,9 @@ export function ItemsPage(props: { tab: string | null }) {
           )}
         </div>
         <aside class="column-side">
+          {app.target !== undefined && String(app.target) === sessionStorage.getItem(SAMPLE_TARGET_KEY) && list.length > 0 && (
+            <SampleProjectButton resultsOnly onDone={() => items.reload(true)} />
+          )}
           <UploadPanel
             defaultKind={tab === 'predict' ? 'predict' : 'good'}
             onUploaded={() => {

@@ -17,7 +17,7 @@ export function ModelsPage(props: { highlight: string | null }) {
   const { t, language } = useI18n();
   const app = useApp();
   const { sdk } = app.session;
-  const models = useLoad(() => sdk.getModels(), [app.session, language]); // status texts come translated
+  const models = useLoad(() => sdk.getModels({ target: app.target }), [app.session, app.target, language]); // status texts come translated
   const algorithms = useLoad(() => sdk.getAlgorithms(), [app.session, language]);
   const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState<string | null>(null);
@@ -69,7 +69,7 @@ export function ModelsPage(props: { highlight: string | null }) {
     act(async () => {
       setImporting(true);
       try {
-        const model = await sdk.importModel(file);
+        const model = await sdk.importModel(file, { target: app.target });
         await models.reload(true);
         setMessage(t('modelImported', { name: model.name }));
       } finally {

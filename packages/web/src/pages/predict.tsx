@@ -15,9 +15,9 @@ export function PredictPage() {
   const app = useApp();
   const { sdk } = app.session;
   const loaded = useLoad(async () => {
-    const [items, models] = await Promise.all([sdk.getItems(), sdk.getModels()]);
+    const [items, models] = await Promise.all([sdk.getItems({ target: app.target }), sdk.getModels({ target: app.target })]);
     return { items: items.predict, models };
-  }, [app.session]);
+  }, [app.session, app.target]);
   const items = loaded.data?.items ?? [];
   const ready = (loaded.data?.models ?? []).filter((m) => m.status === 'active');
   const activeModel = ready.find((m) => m.active) ?? null;
@@ -54,7 +54,7 @@ export function PredictPage() {
     setMessage(null);
     try {
       const ids = [...picked];
-      const answer = await sdk.serve(ids, modelId || undefined);
+      const answer = await sdk.serve(ids, modelId || undefined, { target: app.target });
       app.setLicence('active'); // serving is refused without one
       setMessage(t('predictionQueued', { count: answer.item_ids.length, version: answer.model_version }));
       setWatching(new Set([...watching, ...answer.item_ids]));

@@ -15,12 +15,12 @@ export function ReviewPage() {
   const [error, setError] = useState<unknown>(null);
   const [reviewed, setReviewed] = useState<Set<string>>(new Set());
   const loaded = useLoad(async () => {
-    const [items, models] = await Promise.all([sdk.getItems(), sdk.getModels()]);
+    const [items, models] = await Promise.all([sdk.getItems({ target: app.target }), sdk.getModels({ target: app.target })]);
     const active = models.find((m) => m.active && m.status === 'active') ?? null;
     const open = items.predict.filter((i) => i.status === 'done' && !i.confirmed_assessment);
     const scored = active ? await loadScores(sdk, open, active.model_id, 200) : [];
     return { active, queue: reviewOrder(scored.filter((s) => !s.confirmed), modelThreshold(active)) };
-  }, [app.session]);
+  }, [app.session, app.target]);
 
   const review = async (itemId: string, good: boolean) => {
     setError(null);

@@ -29,9 +29,9 @@ export function TrainPage() {
   const app = useApp();
   const { sdk } = app.session;
   const loaded = useLoad(async () => {
-    const [algorithms, items] = await Promise.all([sdk.getAlgorithms(), sdk.getItems()]);
+    const [algorithms, items] = await Promise.all([sdk.getAlgorithms(), sdk.getItems({ target: app.target })]);
     return { algorithms, training: items.training };
-  }, [app.session, language]); // descriptions come translated by the server
+  }, [app.session, app.target, language]); // descriptions come translated by the server
   const algorithms = loaded.data?.algorithms ?? [];
   const training = loaded.data?.training ?? [];
 
@@ -72,7 +72,7 @@ export function TrainPage() {
     setError(null);
     try {
       const overrides = overridesFor(algorithm.parameters, choices);
-      const model = await sdk.train(algorithm.algorithm_id, name.trim() || defaultModelName(algorithm.algorithm_id), overrides, useAll ? undefined : [...picked]);
+      const model = await sdk.train(algorithm.algorithm_id, name.trim() || defaultModelName(algorithm.algorithm_id), overrides, useAll ? undefined : [...picked], { target: app.target });
       app.setLicence('active'); // training is refused without one
       navigate(`#/models?model=${encodeURIComponent(String(model.model_id))}`);
     } catch (caught) {
