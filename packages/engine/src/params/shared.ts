@@ -46,8 +46,8 @@ export function sharedParameters(base: number, defaults: Partial<Record<SharedPa
     {
       id: base + 6, name: 'threshold', type: 'float', default: d('threshold', null), min: 0, autoTune: null, modelParameter: false,
       description: {
-        en: 'Anomaly threshold on the calibrated score (1.0 ≈ the highest score of held-out OK images). Empty: chosen in training (best F1 with NG images, else from held-out OK images).',
-        ja: '校正済みスコアに対する異常しきい値（1.0 ≈ 検証用OK画像の最高スコア）。空欄なら学習時に自動決定。',
+        en: 'Anomaly threshold on the calibrated score (1.0 ≈ the 99.9th percentile of pixels of held-out OK images). Empty: chosen in training (best F1 with NG images, else the 90th percentile of held-out OK image scores).',
+        ja: '校正済みスコアに対する異常しきい値（1.0 ≈ 検証用OK画像の画素の99.9パーセンタイル）。空欄なら学習時に自動決定（NG画像があれば最良F1、なければ検証用OK画像スコアの90パーセンタイル）。',
       },
       effect: { en: 'Lower: more NG verdicts (fewer misses, more false alarms).', ja: '低いほどNG判定が増えます（見逃し減、誤検出増）。' },
     },
