@@ -450,6 +450,17 @@ describe('web UI in Chromium', { skip }, () => {
     await page.locator('.page p.empty').waitFor(); // "No models yet", while the default line has several
     assert.equal(await page.locator('[data-model-id]').count(), 0, 'the new line has no models');
 
+    // A remembered line that no longer exists (another server's id) falls back to the default one.
+    await goto('#/items?tab=training');
+    const lineB = await page.evaluate(() => localStorage.getItem('kensa.target.web-e2e'));
+    await page.evaluate(() => localStorage.setItem('kensa.target.web-e2e', '999999'));
+    await page.reload();
+    await page.waitForFunction((count) => document.querySelector('[data-tab="training"] .count')?.textContent === String(count), defaultCount);
+    assert.equal(await page.evaluate(() => localStorage.getItem('kensa.target.web-e2e')), null);
+    await page.evaluate((id) => localStorage.setItem('kensa.target.web-e2e', id!), lineB);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('[data-tab="training"] .count')?.textContent === '2');
+
     // Back to the default line: its items, none of the new line's.
     await goto('#/items?tab=training');
     const defaultValue = await page.getByTestId('target').locator('option').first().getAttribute('value');

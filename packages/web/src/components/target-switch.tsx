@@ -12,7 +12,12 @@ const NEW_TARGET = 'new';
 export function TargetSwitch() {
   const { t, language } = useI18n();
   const app = useApp();
-  const targets = useLoad(() => app.session.sdk.getTargets(), [app.session, app.targetsVersion, language]);
+  const targets = useLoad(async () => {
+    const list = await app.session.sdk.getTargets();
+    // Judged on the fresh list (a just-created target is missing from the one on screen).
+    if (app.target !== undefined && !list.some((target) => target.target_id === app.target)) app.chooseTarget(undefined);
+    return list;
+  }, [app.session, app.targetsVersion, language]);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
