@@ -48,7 +48,7 @@ test('export → import on another installation: byte-identical verdicts, scores
 
   const bob = await new Api(other.url).login('bob', 'bob-secret');
   const form = new FormData();
-  form.append('model', new Blob([exported]), 'portable.kensa-model');
+  form.append('model', new Blob([new Uint8Array(exported)]), 'portable.kensa-model');
   const imported = await bob.request('POST', '/api/v1/models/import', undefined, { form });
   assert.equal(imported.status, 200, JSON.stringify(imported.body));
   const importedId: number = imported.body.data.model_id;
