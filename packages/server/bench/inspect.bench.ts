@@ -86,6 +86,23 @@ try {
   const settings = detectionSettings(trainedModel);
   const detectMs = await medianMs(runs, () => detect(map, decoded.info, settings));
   const predictMs = await medianMs(runs, () => predictImage(trainedModel, bytes));
+  // The same stages timed inside each of a run of whole predictions (stages measured alone above may flatter,
+  // e.g. by keeping caches warm): medians per stage.
+  const stageTimes = { decode: [] as number[], map: [] as number[], detect: [] as number[] };
+  for (let i = 0; i < runs + 2; i++) {
+    const t0 = process.hrtime.bigint();
+    const fresh = await decodeForModel(bytes, workingSize);
+    const t1 = process.hrtime.bigint();
+    const freshMap = anomalyMapOf(trainedModel, fresh.raster);
+    const t2 = process.hrtime.bigint();
+    detect(freshMap, fresh.info, settings);
+    const t3 = process.hrtime.bigint();
+    if (i < 2) continue;
+    stageTimes.decode.push(Number(t1 - t0) / 1e6); stageTimes.map.push(Number(t2 - t1) / 1e6); stageTimes.detect.push(Number(t3 - t2) / 1e6);
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  console.log(`within whole predictions: decode ${median(stageTimes.decode).toFixed(1)} ms, map ${median(stageTimes.map).toFixed(1)} ms, ` +
+    `post-processing ${median(stageTimes.detect).toFixed(1)} ms`);
   const heatmapMs = await medianMs(11, () => renderHeatmap(resizeMap(map, decoded.info.width, decoded.info.height), settings.threshold, [0, 1]));
   console.log(`decode at working size ${decodeMs.toFixed(1)} ms (median of ${runs}); anomaly map ${mapMs.toFixed(1)} ms; ` +
     `post-processing ${detectMs.toFixed(1)} ms; predictImage ${predictMs.toFixed(1)} ms; ` +
