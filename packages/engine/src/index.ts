@@ -10,7 +10,7 @@ export * from './metrics/index.ts';
 export * from './render/index.ts';
 export { ModelFormatError } from './model/blob.ts';
 export type { Calibration } from './calibration/calibrate.ts';
-export type { DetectedBox, Detection, DetectionSettings } from './postprocess/detect.ts';
+export { detect, type DetectedBox, type Detection, type DetectionSettings } from './postprocess/detect.ts';
 export { ENGINE_VERSION } from './version.ts';
 export * from './benchmark/mvtec.ts';
 export * from './samples/index.ts';

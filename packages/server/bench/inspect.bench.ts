@@ -13,9 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import {
-  anomalyMapOf, decodeForModel, decodeImage, deserializeModel, detectionSettings, DEFAULT_ALGORITHM_ID, predictImage, renderHeatmap, resizeMap,
+  anomalyMapOf, decodeForModel, decodeImage, deserializeModel, detect, detectionSettings, DEFAULT_ALGORITHM_ID, predictImage, renderHeatmap, resizeMap,
 } from '@kensa/engine';
-import { detect } from '../../engine/src/postprocess/detect.ts';
 import { Api, cookie } from '../test/helpers.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
