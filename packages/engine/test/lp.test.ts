@@ -7,6 +7,7 @@ import { predictImage, trainModel, type TrainingImage } from '../src/engine.ts';
 import { principalSubspace } from '../src/algorithms/lp/subspace.ts';
 import { symmetricEigen } from '../src/kernels/pca.ts';
 import { Random } from '../src/kernels/random.ts';
+import { sampleDataset } from '../src/benchmark/datasets.ts';
 
 test('principal subspace finds the planted directions and their variances (against the full covariance)', () => {
   const random = new Random(2);
@@ -68,7 +69,7 @@ test('LP allows small shifts within max_shift but finds a small local change', a
   assert.ok(box && box.x_min < 55 && box.x_max > 50 && box.y_min < 75 && box.y_max > 70, `box ${JSON.stringify(box)} on the spot`);
 });
 
-const COOKIES = new URL('../../../../shared/datasets/cookies/', import.meta.url).pathname;
+const COOKIES = `${sampleDataset('cookies')}/`;
 
 test('LP on a subset of the cookies: defects score above good images, the top box overlaps the mask', async () => {
   const list = async (dir: string) => (await readdir(join(COOKIES, dir))).sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).map((f) => join(COOKIES, dir, f));

@@ -8,8 +8,9 @@ import { TrainingAbortedError, type AlgorithmDefinition, type ModelState, type T
 import { Random } from '../src/kernels/random.ts';
 import { encodeBlob } from '../src/model/blob.ts';
 import { resolveParams, type ParamValues } from '../src/params/schema.ts';
+import { sampleDataset } from '../src/benchmark/datasets.ts';
 
-export const COOKIES = join(import.meta.dirname, '../../../../shared/datasets/cookies');
+export const COOKIES = sampleDataset('cookies');
 export const readCookie = (path: string) => readFile(join(COOKIES, path));
 export const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
 

@@ -10,6 +10,7 @@ import { patchSample } from '../src/algorithms/ps/index.ts';
 import { resolveParams } from '../src/params/schema.ts';
 import type { Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
+import { sampleDataset } from '../src/benchmark/datasets.ts';
 
 const topBox = <B extends { score: number }>(boxes: B[]): B | undefined => boxes.reduce<B | undefined>((a, b) => (a && a.score >= b.score ? a : b), undefined);
 
@@ -111,7 +112,7 @@ test('placement auto: position counts for a part that sits still, not for one th
   assert.ok(moving.positionCost > still.positionCost);
 });
 
-const COOKIES = new URL('../../../../shared/datasets/cookies/', import.meta.url).pathname;
+const COOKIES = `${sampleDataset('cookies')}/`;
 
 test('PS on a subset of the cookies: defects score above good images, the top box overlaps the mask', async () => {
   const list = async (dir: string) => (await readdir(join(COOKIES, dir))).sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).map((f) => join(COOKIES, dir, f));

@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { predictImage, type TrainedModel, type TrainingImage } from '../src/engine.ts';
+import { sampleDataset } from '../src/benchmark/datasets.ts';
 
 /**
  * (Not a test file itself: imported by rc.test.ts and ae.test.ts.)
@@ -11,7 +12,7 @@ import { predictImage, type TrainedModel, type TrainingImage } from '../src/engi
  * set: defect images score above good ones on average, and on defect images with a mask the top box
  * overlaps the mask (on most of them).
  */
-export const COOKIES = join(import.meta.dirname, '../../../../shared/datasets/cookies');
+export const COOKIES = sampleDataset('cookies');
 
 const byNumber = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
 

@@ -5,11 +5,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { sampleDataset } from '@kensa/engine';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 
 /** The cookies dataset (MVTec layout) beside the checkout, as in CI. */
-export const COOKIES = process.env.KENSA_COOKIES_DIR ?? resolve(REPO_ROOT, '../shared/datasets/cookies');
+export const COOKIES = process.env.KENSA_COOKIES_DIR ?? sampleDataset('cookies');
 
 export const cookie = (split: 'train/good' | 'test/good' | 'test/defect', name: string) => join(COOKIES, split, name);
 

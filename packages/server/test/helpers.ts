@@ -3,8 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startServer, type RunningServer, type StartOptions } from '../src/index.ts';
+import { sampleDataset } from '@kensa/engine';
 
-export const COOKIES = '/work/shared/datasets/cookies';
+export const COOKIES = sampleDataset('cookies');
 export const cookie = (split: 'train/good' | 'test/good' | 'test/defect', index: number) => {
   const folder = join(COOKIES, split);
   const name = readdirSync(folder).sort()[index];

@@ -14,10 +14,11 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { sampleDataset } from '@kensa/engine';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WEB_ROOT = resolve(import.meta.dirname, '..');
-const COOKIES = process.env.KENSA_COOKIES_DIR ?? resolve(WEB_ROOT, '../../../shared/datasets/cookies');
+const COOKIES = process.env.KENSA_COOKIES_DIR ?? sampleDataset('cookies');
 const SCREENSHOTS = join(WEB_ROOT, 'test', 'screenshots');
 const DOC_IMAGES = resolve(WEB_ROOT, '../../docs/images');
 /** Screenshot name → its file under docs/images/. */
