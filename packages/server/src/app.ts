@@ -55,7 +55,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
     // JSON bodies (100,000 item ids fit); multipart uploads are limited per file while streaming instead.
     bodyLimit: 10_000_000,
     // Item ids are path parameters (/item/{id}): every id upload accepts must fit (Fastify's default is 100).
-    maxParamLength: MAX_ITEM_ID_LENGTH,
+    routerOptions: { maxParamLength: MAX_ITEM_ID_LENGTH },
   });
   app.addHook('onClose', async () => { await kensa.stop(); });
 
