@@ -100,6 +100,10 @@ const SAMPLES: Record<string, ClientSamples> = {
     curl: `curl -o overlay.png $KENSA/api/v1/images/17/overlay ${AUTH}`,
     ts: `const png = await sdk.downloadFile(item.images[0].url);`, py: `png = sdk.download_file(item["images"][0]["url"])`,
   },
+  'GET /api/v1/images/inspect/{heatmap_id}': {
+    curl: `curl -o heatmap.png "$HEATMAP_URL"  # a heatmap_url from POST /v1/inspect with heatmap=true`,
+    ts: `const png = await sdk.downloadFile(result.heatmap_url);`, py: `png = sdk.download_file(result["heatmap_url"])`,
+  },
   'GET /api/v1/algorithms': { curl: `curl $KENSA/api/v1/algorithms ${AUTH}`, ts: `await sdk.getAlgorithms();`, py: `sdk.get_algorithms()` },
   'GET /api/v1/models': { curl: `curl $KENSA/api/v1/models ${AUTH}`, ts: `await sdk.getModels();`, py: `sdk.get_models()` },
   'GET /api/v1/models/{model_id}': { curl: `curl $KENSA/api/v1/models/3 ${AUTH}`, ts: `await sdk.getModel(3);`, py: `sdk.get_model(3)` },

@@ -59,11 +59,16 @@ async function loadModel(path: string): Promise<TrainedModel> {
   return model;
 }
 
+/** The calibrated-score range a heatmap's colours span (prediction overrides first). */
+function heatmapRange(model: TrainedModel, overrides: ParamValues): [number, number] {
+  const rangeValue = overrides.anomaly_range ?? model.params.anomaly_range;
+  return Array.isArray(rangeValue) ? rangeValue as [number, number] : [0, 1];
+}
+
 async function predict(input: PredictInput, context: HandlerContext): Promise<PredictOutput> {
   const model = await loadModel(input.blobPath);
   const overrides = input.overrides as ParamValues;
-  const rangeValue = overrides.anomaly_range ?? model.params.anomaly_range;
-  const range = Array.isArray(rangeValue) ? rangeValue as [number, number] : [0, 1] as [number, number];
+  const range = heatmapRange(model, overrides);
   const predictions: ImagePrediction[] = [];
   for (const [index, image] of input.images.entries()) {
     if (context.signal.aborted) throw new Error('Prediction was cancelled');
@@ -87,14 +92,19 @@ async function predict(input: PredictInput, context: HandlerContext): Promise<Pr
 
 async function inspect(input: InspectInput, context: HandlerContext): Promise<InspectOutput> {
   const model = await loadModel(input.blobPath);
+  const overrides = input.overrides as ParamValues;
   const results: InspectOutput['results'] = [];
   for (const file of input.files) {
     if (context.signal.aborted) throw new Error('Inspection was cancelled');
-    const prediction = await predictImage(model, new Uint8Array(await readFile(file.path)), input.overrides as ParamValues);
+    const prediction = await predictImage(model, new Uint8Array(await readFile(file.path)), overrides);
+    const heatmapPng = input.renderHeatmaps
+      ? await renderHeatmap(resizeMap(prediction.calibratedMap, file.width, file.height), prediction.threshold, heatmapRange(model, overrides))
+      : null;
     results.push({
       fileName: file.fileName, score: prediction.score, good: prediction.good, label: prediction.label, threshold: prediction.threshold,
       detectionAccuracy: prediction.detectionAccuracy,
       boxes: prediction.boxes.map((b) => ({ x_min: b.x_min, x_max: b.x_max, y_min: b.y_min, y_max: b.y_max, score: b.score })),
+      heatmapPng,
     });
   }
   return { results };

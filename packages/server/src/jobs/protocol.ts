@@ -56,15 +56,18 @@ export interface PredictOutput {
   predictions: ImagePrediction[];
 }
 
-/** Synchronous inspection: predictions of files in the answer, nothing rendered or stored. */
+/** Synchronous inspection: predictions of files in the answer, nothing stored; heatmaps only when asked. */
 export interface InspectInput {
   blobPath: string;
   overrides: Record<string, unknown>;
-  files: { path: string; fileName: string }[];
+  /** width/height: the original's size, which a rendered heatmap is scaled to. */
+  files: { path: string; fileName: string; width: number; height: number }[];
+  /** Rendering costs time on the line: only when the caller asks for heatmaps. */
+  renderHeatmaps: boolean;
 }
 
 export interface InspectOutput {
-  results: (Omit<ImagePrediction, 'imageId'> & { fileName: string; label: 'OK' | 'NG' })[];
+  results: (Omit<ImagePrediction, 'imageId'> & { fileName: string; label: 'OK' | 'NG'; heatmapPng: Uint8Array | null })[];
 }
 
 /** Reading a model file someone brings (import): checked and summarised off the event loop. */

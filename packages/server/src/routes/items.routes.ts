@@ -148,8 +148,10 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   app.post('/api/v1/inspect', {
     schema: {
       tags: ['items'],
-      summary: 'Synchronous inspection (beyond): multipart files[0]…, optional model_id, target, store=true; results in the answer',
-      description: 'Nothing is stored unless `store` is `true`; then the files also become predict items, predicted in the background with the same model.',
+      summary: 'Synchronous inspection (beyond): multipart files[0]…, optional model_id, target, heatmap=true, store=true; results in the answer',
+      description: 'Nothing is stored unless `store` is `true`; then the files also become predict items, predicted in the background with the same model. '
+        + 'Heatmaps are rendered only with `heatmap=true` or `store=true` (otherwise `heatmap_url` is null); `heatmap_url` is then a signed URL '
+        + 'of a PNG the size of the image, kept in memory for 15 minutes.',
       consumes: ['multipart/form-data'],
       security: bearer,
       response: {
@@ -180,9 +182,14 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
     try {
       const checked = await kensa.items.checkFiles(files, null);
       const store = (fields.store ?? '').toLowerCase() === 'true';
+      const withHeatmaps = store || formBoolean(fields, 'heatmap') === true;
       const target = kensa.targets.resolve(request.clientId, fields.target);
-      const { model, results } = await kensa.models.inspect(request.clientId, checked.map((c) => ({ path: c.file.temporaryPath, fileName: c.file.fileName })),
-        fields.model_id ?? null, String(target.target_id));
+      const heatmapUrl = withHeatmaps
+        ? (heatmapId: string) => `${request.protocol}://${request.host}/api/v1/images/inspect/${heatmapId}?token=${encodeURIComponent(kensa.auth.mediaToken(request.clientId))}`
+        : null;
+      const { model, results } = await kensa.models.inspect(request.clientId,
+        checked.map((c) => ({ path: c.file.temporaryPath, fileName: c.file.fileName, width: c.info.width, height: c.info.height })),
+        fields.model_id ?? null, String(target.target_id), heatmapUrl);
       if (store) {
         const itemIds = await kensa.items.upload(request.clientId, files, { training: false, good: null, itemId: null, targetId: target.target_id });
         kensa.models.serve(request.clientId, { item_ids: itemIds, model_id: model.model_id, target: target.target_id });
@@ -191,6 +198,23 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
     } finally {
       await removeTemporary(kensa, files);
     }
+  });
+
+  app.get('/api/v1/images/inspect/:heatmap_id', {
+    schema: {
+      tags: ['items'],
+      summary: 'The heatmap PNG of a synchronous inspection (beyond), for 15 minutes after it',
+      description: 'Needs the bearer token or the signed `token` query parameter that `heatmap_url` carries.',
+      security: bearer,
+      params: { type: 'object', properties: { heatmap_id: { type: 'string', maxLength: 64 } } },
+      querystring: { type: 'object', properties: { token: { type: 'string' } } },
+      response: { 200: { description: 'The PNG bytes', type: 'string', format: 'binary' }, ...errors(401, 404) },
+    },
+  }, async (request, reply) => {
+    const png = kensa.models.inspectHeatmaps.get(request.clientId, (request.params as { heatmap_id: string }).heatmap_id);
+    if (!png) throw new ApiError(404, 'imageNotFound');
+    reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=900');
+    return reply.send(Buffer.from(png.buffer, png.byteOffset, png.byteLength));
   });
 
   app.post('/api/v1/image/:image_id/annotation', {

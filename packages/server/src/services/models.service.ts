@@ -15,6 +15,7 @@ import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelRow, ModelsRepository } from '../store/models.repository.ts';
 import type { CallbacksService } from './callbacks.service.ts';
 import type { EventsService } from './events.service.ts';
+import { InspectHeatmapCache } from './inspect-heatmaps.ts';
 import type { LicenseService } from './license.service.ts';
 import type { MqttService } from './mqtt.service.ts';
 import type { TargetsService } from './targets.service.ts';
@@ -69,6 +70,9 @@ function monthStart(): string {
 
 export class ModelsService {
   private queue!: JobQueue;
+
+  /** Heatmaps of unstored inspections, retrievable for a short while. */
+  readonly inspectHeatmaps = new InspectHeatmapCache();
 
   constructor(
     private readonly models: ModelsRepository,
@@ -260,17 +264,26 @@ export class ModelsService {
     return model;
   }
 
-  /** POST /inspect (beyond): predictions of checked files in the answer, computed in a worker. */
-  async inspect(clientId: string, files: { path: string; fileName: string }[], modelId: string | null, target: string | null = null) {
+  /**
+   * POST /inspect (beyond): predictions of checked files in the answer, computed in a worker. With
+   * `heatmapUrl`, heatmaps are rendered too and kept for a while in `inspectHeatmaps`, their URLs in the answer.
+   */
+  async inspect(
+    clientId: string, files: InspectInput['files'], modelId: string | null, target: string | null = null,
+    heatmapUrl: ((heatmapId: string) => string) | null = null,
+  ) {
     this.licenses.requireActive(clientId);
     const model = this.servingModel(clientId, modelId, this.targets.resolve(clientId, target).target_id);
-    const input: InspectInput = { blobPath: this.files.absolute(model.blob_path!), overrides: JSON.parse(model.prediction_overrides_json), files };
+    const input: InspectInput = {
+      blobPath: this.files.absolute(model.blob_path!), overrides: JSON.parse(model.prediction_overrides_json), files, renderHeatmaps: heatmapUrl !== null,
+    };
     const output = await this.queue.runNow('inspect', input) as InspectOutput;
     return {
       model,
       results: output.results.map((r) => ({
         file_name: r.fileName, good: r.good, score: r.score, label: r.label, detected_objects: r.boxes.length,
-        detection_accuracy: r.detectionAccuracy, boxes: r.boxes, heatmap_url: null as string | null,
+        detection_accuracy: r.detectionAccuracy, boxes: r.boxes,
+        heatmap_url: r.heatmapPng && heatmapUrl ? heatmapUrl(this.inspectHeatmaps.put(clientId, r.heatmapPng)) : null,
       })),
     };
   }
