@@ -4,35 +4,21 @@
  * 1. GET /v1/items with 10,000 items; 2. POST /v1/upload of one ~470 KB JPEG; 3. GET /v1/workers while a
  * model trains, at a steady 200 req/s (the event loop must stay free: p99 < 50 ms), against the same route idle.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Api, cookie, parameterId, startTestServer } from '../test/helpers.ts';
+import { Api, cookie, parameterId, startTestServer, spawnServerProcess } from '../test/helpers.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 const dataDir = mkdtempSync(join(tmpdir(), 'kensa-bench-'));
 // The server runs in its own process (as under `npm start`), so that autocannon does not share its event loop.
-const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/main.ts', import.meta.url))], {
-  env: { ...process.env, PORT: '0', KENSA_DATA_DIR: dataDir, KENSA_BOOTSTRAP_CLIENT: 'alice:alice-secret', KENSA_WORKERS: '1' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const url = await new Promise<string>((resolve, reject) => {
-  let output = '';
-  child.stdout!.on('data', (chunk) => {
-    output += chunk;
-    const match = /listening on (http:\/\/\S+)/.exec(output);
-    if (match) resolve(match[1]);
-  });
-  child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-});
+const { url, stop } = await spawnServerProcess(dataDir);
 const server = {
   url,
-  close: () => new Promise<void>((resolve) => { child.on('exit', () => resolve()); child.kill('SIGTERM'); }),
+  close: stop,
 };
 const api = await new Api(server.url).login('alice', 'alice-secret');
 const auth = { authorization: `Bearer ${api.token}` };

@@ -6,35 +6,20 @@
  * this process, the time of each stage of one prediction (decode, anomaly map, post-processing, heatmap render),
  * so that the remainder of the HTTP latency is the server's (multipart, temporary file, worker hop, JSON).
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import {
   anomalyMapOf, decodeForModel, decodeImage, deserializeModel, detect, detectionSettings, DEFAULT_ALGORITHM_ID, predictImage, renderHeatmap, resizeMap,
 } from '@kensa/engine';
-import { Api, cookie } from '../test/helpers.ts';
+import { Api, cookie, spawnServerProcess } from '../test/helpers.ts';
 
 const seconds = Number(process.argv[2] ?? 10);
 const trainingImages = Number(process.argv[3] ?? 10);
 const dataDir = mkdtempSync(join(tmpdir(), 'kensa-bench-'));
 // The server runs in its own process (as under `npm start`), so that autocannon does not share its event loop.
-const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/main.ts', import.meta.url))], {
-  env: { ...process.env, PORT: '0', KENSA_DATA_DIR: dataDir, KENSA_BOOTSTRAP_CLIENT: 'alice:alice-secret', KENSA_WORKERS: '1' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const url = await new Promise<string>((resolve, reject) => {
-  let output = '';
-  child.stdout!.on('data', (chunk) => {
-    output += chunk;
-    const match = /listening on (http:\/\/\S+)/.exec(output);
-    if (match) resolve(match[1]);
-  });
-  child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-});
-const stopServer = () => new Promise<void>((resolve) => { child.on('exit', () => resolve()); child.kill('SIGTERM'); });
+const { url, stop: stopServer } = await spawnServerProcess(dataDir);
 
 /** Median wall time in ms of `runs` calls, after two warm-up calls. */
 async function medianMs(runs: number, work: () => unknown): Promise<number> {

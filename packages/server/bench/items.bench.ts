@@ -7,31 +7,17 @@
  * Each line is compared with GET /v1/workers (a route
  * that reads almost nothing) measured in the same run, since the machine is shared.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { Api, cookie, parameterId } from '../test/helpers.ts';
+import { Api, cookie, parameterId, spawnServerProcess } from '../test/helpers.ts';
 
 const seconds = Number(process.argv[2] ?? 5);
 const ITEMS = 100_000;
 const dataDir = mkdtempSync(join(tmpdir(), 'kensa-items-bench-'));
-const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/main.ts', import.meta.url))], {
-  env: { ...process.env, PORT: '0', KENSA_DATA_DIR: dataDir, KENSA_BOOTSTRAP_CLIENT: 'alice:alice-secret', KENSA_WORKERS: '1' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const url = await new Promise<string>((resolve, reject) => {
-  let output = '';
-  child.stdout!.on('data', (chunk) => {
-    output += chunk;
-    const match = /listening on (http:\/\/\S+)/.exec(output);
-    if (match) resolve(match[1]);
-  });
-  child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-});
+const { url, stop: stopServer } = await spawnServerProcess(dataDir);
 const api = await new Api(url).login('alice', 'alice-secret');
 const auth = { authorization: `Bearer ${api.token}` };
 
@@ -106,6 +92,6 @@ try {
   cold.sort((a, b) => a - b);
   console.log(`| \`GET /v1/items?limit=100\` right after a review, 30 in turn | – | ${cold[14].toFixed(0)} ms | max ${cold[29].toFixed(0)} ms | 0 |`);
 } finally {
-  await new Promise<void>((resolve) => { child.on('exit', () => resolve()); child.kill('SIGTERM'); });
+  await stopServer();
   rmSync(dataDir, { recursive: true, force: true });
 }

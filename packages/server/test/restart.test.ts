@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { Api, cookie, parameterId, startTestServer } from './helpers.ts';
+import { Api, cookie, parameterId, spawnServerProcess, startTestServer } from './helpers.ts';
 
-const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Uploads OK images and starts a PM training large enough to be caught while it runs. */
 async function startTraining(api: Api): Promise<number> {
@@ -67,20 +63,7 @@ test('a stop in the middle of training: after the restart the model trains again
 test('a crash (SIGKILL of `node --import tsx main.ts`) in the middle of training: never left creating', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kensa-crash-'));
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, PORT: '0', KENSA_DATA_DIR: dataDir, KENSA_BOOTSTRAP_CLIENT: 'alice:alice-secret', KENSA_WORKERS: '1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      child.stdout!.on('data', (chunk) => {
-        output += chunk;
-        const match = /listening on (http:\/\/\S+)/.exec(output);
-        if (match) resolve(match[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-    });
+    const { child, url } = await spawnServerProcess(dataDir);
     const api = await new Api(url).login('alice', 'alice-secret');
     const modelId = await startTraining(api);
     await waitUntilRunning(api, modelId);
