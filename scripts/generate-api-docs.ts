@@ -65,7 +65,7 @@ const SAMPLES: Record<string, ClientSamples> = {
   },
   'GET /api/v1/license': {
     curl: `curl $KENSA/api/v1/license ${AUTH}`,
-    ts: `const { status, expires_at, limits, usage } = await sdk.getLicense();`, py: NO_PY,
+    ts: `const { status, expires_at, limits, usage } = await sdk.getLicense();`, py: `sdk.get_license()["status"]`,
   },
   'GET /api/v1/items': {
     curl: `curl "$KENSA/api/v1/items?status=done&limit=50" ${AUTH}`,
@@ -80,7 +80,7 @@ const SAMPLES: Record<string, ClientSamples> = {
     ts: `await sdk.reviewItem('part-0042', false);   // or sdk.archiveItem('part-0042')`, py: `sdk.review_item("part-0042", False)`,
   },
   'DELETE /api/v1/item/{item_id}': {
-    curl: `curl -X DELETE $KENSA/api/v1/item/part-0042 ${AUTH}`, ts: `await sdk.deleteItem('part-0042');`, py: NO_PY,
+    curl: `curl -X DELETE $KENSA/api/v1/item/part-0042 ${AUTH}`, ts: `await sdk.deleteItem('part-0042');`, py: `sdk.delete_item("part-0042")`,
   },
   'POST /api/v1/upload': {
     curl: `curl -X POST $KENSA/api/v1/upload ${AUTH} \\\n  -F training=true -F good=true -F 'files[0]=@normal-1.jpg' -F 'files[1]=@normal-2.jpg'`,
@@ -109,7 +109,7 @@ const SAMPLES: Record<string, ClientSamples> = {
   'GET /api/v1/models/{model_id}': { curl: `curl $KENSA/api/v1/models/3 ${AUTH}`, ts: `await sdk.getModel(3);`, py: `sdk.get_model(3)` },
   'PATCH /api/v1/models/{model_id}': {
     curl: `curl -X PATCH $KENSA/api/v1/models/3 ${AUTH} -H 'Content-Type: application/json' \\\n  -d '{"override_params": [{"algorithm_parameter_id": 12, "value": "0.6"}]}'`,
-    ts: `// not in the SDK: sdk.resolveParameters gives the ids, then PATCH with fetch`, py: NO_PY,
+    ts: `// not in the SDK: sdk.resolveParameters gives the ids, then PATCH with fetch`, py: `sdk.update_model(3, params={"threshold": 0.6})`,
   },
   'POST /api/v1/models/{model_id}/export': {
     curl: `curl -X POST -o model.kensa $KENSA/api/v1/models/3/export ${AUTH}`, ts: `const bytes = await sdk.exportModel(3);`, py: `data = sdk.export_model(3)`,
@@ -148,10 +148,11 @@ const SAMPLES: Record<string, ClientSamples> = {
   },
   'POST /api/v1/samples': {
     curl: `curl -X POST $KENSA/api/v1/samples ${AUTH} -H 'Content-Type: application/json' -d '{"product": "metal"}'`,
-    ts: `// not in the SDK: the web UI's "Load sample project" button calls it; from a terminal, \`kensa demo\` does the same`, py: NO_PY,
+    ts: `// not in the SDK: the web UI's "Load sample project" button calls it; from a terminal, \`kensa demo\` does the same`,
+    py: `job = sdk.create_sample_project(product="metal")`,
   },
-  'GET /api/v1/samples': { curl: `curl $KENSA/api/v1/samples ${AUTH}`, ts: `// not in the SDK`, py: NO_PY },
-  'GET /api/v1/samples/{job_id}': { curl: `curl $KENSA/api/v1/samples/$JOB_ID ${AUTH}`, ts: `// not in the SDK`, py: NO_PY },
+  'GET /api/v1/samples': { curl: `curl $KENSA/api/v1/samples ${AUTH}`, ts: `// not in the SDK`, py: `sdk.get_sample_projects()` },
+  'GET /api/v1/samples/{job_id}': { curl: `curl $KENSA/api/v1/samples/$JOB_ID ${AUTH}`, ts: `// not in the SDK`, py: `sdk.wait_for_sample_project(job["job_id"])` },
   'GET /api/v1/targets': { curl: `curl $KENSA/api/v1/targets ${AUTH}`, ts: `await sdk.getTargets();`, py: `sdk.get_targets()` },
   'POST /api/v1/targets': {
     curl: `curl -X POST $KENSA/api/v1/targets ${AUTH} -H 'Content-Type: application/json' -d '{"name": "Line 2"}'`,

@@ -5,7 +5,7 @@ import mimetypes
 import os
 import time
 import uuid
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode, urljoin, urlparse
 from urllib.request import Request, urlopen
@@ -134,6 +134,11 @@ class VisualInspectionSDK:
         name, data = _read_file(license_file if license_file is not None else client_id_or_file)
         return self._multipart("/v1/license", [], [("license", name, data)])
 
+    def get_license(self) -> Dict[str, Any]:
+        """The licence state (beyond the original): ``{"status": "active" | "missing" | "expired", "client_id",
+        "expires_at", "limits", "usage": {"models", "predictions_this_month"}}``."""
+        return self._request("GET", "/v1/license")
+
     def get_version_number(self) -> str:
         return self._request("GET", "/auth/app_version", authorized=False)
 
@@ -218,15 +223,36 @@ class VisualInspectionSDK:
         fields = [("target", str(target))] if target is not None else []
         return self._multipart("/v1/models/import", fields, [("model", name, data)])
 
+    def update_model(self, model_id: Union[int, str], algo_param: Optional[Sequence[Dict[str, Any]]] = None,
+                     params: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+        """Changes prediction parameters without retraining (threshold, ``min_detected_area``, ``ignore_outer``,
+        ...); later predictions use them. Give ``algo_param`` as for ``train`` (``[{"algorithm_parameter_id", "value"}]``)
+        and/or ``params`` by name (``{"threshold": 0.6}``), resolved against the model's algorithm. Returns the model."""
+        overrides = [{"algorithm_parameter_id": p["algorithm_parameter_id"], "value": p["value"]} for p in (algo_param or [])]
+        if params:
+            algorithm_id = self.get_model(model_id)["algorithm_id"]
+            algorithm = next((a for a in self.get_algorithms() if a["algorithm_id"] == algorithm_id), None)
+            by_name = {p["name"]: p["algorithm_parameter_id"] for p in (algorithm or {}).get("parameters", [])}
+            unknown = [name for name in params if name not in by_name]
+            if unknown:
+                raise ValueError(f"{algorithm_id} has no parameter {', '.join(unknown)}; it has {', '.join(sorted(by_name))}")
+            overrides += [{"algorithm_parameter_id": by_name[name], "value": value} for name, value in params.items()]
+        if not overrides:
+            raise ValueError("update_model needs algo_param or params")
+        return self._request("PATCH", f"/v1/models/{quote(str(model_id), safe='')}", {"override_params": overrides})
+
     def inspect(self, filenames: Union[FileInput, Sequence[FileInput]], model_id: Optional[Union[int, str]] = None,
-                store: bool = False, target: Optional[Union[int, str]] = None) -> Dict[str, Any]:
+                store: bool = False, target: Optional[Union[int, str]] = None, heatmap: bool = False) -> Dict[str, Any]:
         """Synchronous inspection for a production line: ``{"results": [...], "model_id", "model_version"}`` in
-        the answer; nothing is stored unless ``store``."""
+        the answer; nothing is stored unless ``store``. With ``heatmap`` (or ``store``) each result's ``heatmap_url``
+        is a PNG the size of the image, kept by the server for 15 minutes (``download_file`` reads it); else None."""
         items: Sequence[FileInput] = [filenames] if isinstance(filenames, (str, os.PathLike, tuple)) else list(filenames)
         files = [(f"files[{index}]",) + _read_file(item) for index, item in enumerate(items)]
         fields = [("model_id", str(model_id))] if model_id is not None else []
         if store:
             fields.append(("store", "true"))
+        if heatmap:
+            fields.append(("heatmap", "true"))
         if target is not None:
             fields.append(("target", str(target)))
         return self._multipart("/v1/inspect", fields, files)  # type: ignore[arg-type]
@@ -234,6 +260,43 @@ class VisualInspectionSDK:
     def review_item(self, item_id: str, good: bool) -> Dict[str, Any]:
         """A person's review: confirms (``good`` equal to the verdict) or overrides it; returns the item."""
         return self._request("PATCH", f"/v1/item/{quote(str(item_id), safe='')}", {"good": good})
+
+    def archive_item(self, item_id: str, archived: bool = True) -> Dict[str, Any]:
+        """Archives an item (kept, out of the training and predict lists) or, with ``archived=False``, restores it."""
+        return self._request("PATCH", f"/v1/item/{quote(str(item_id), safe='')}", {"archived": archived})
+
+    def delete_item(self, item_id: str) -> Dict[str, Any]:
+        """Deletes an item with its images and results; ``{"status": "ok"}``."""
+        return self._request("DELETE", f"/v1/item/{quote(str(item_id), safe='')}")
+
+    def create_sample_project(self, product: Optional[str] = None, seed: Optional[int] = None,
+                              algorithm_id: Optional[str] = None, working_size: Optional[int] = None) -> Dict[str, Any]:
+        """Starts the sample project in the target "Kensa demo" (generated images uploaded, a model trained, a
+        held-back set predicted); returns its job at once (``job_id``, ``status``, ``step``, ``progress``). While one
+        runs, that job is returned instead of a new one. Follow it with ``get_sample_project`` or ``wait_for_sample_project``."""
+        body = {k: v for k, v in {"product": product, "seed": seed, "algorithm_id": algorithm_id, "working_size": working_size}.items() if v is not None}
+        return self._request("POST", "/v1/samples", body)
+
+    def get_sample_projects(self) -> List[Dict[str, Any]]:
+        """This client's sample-project jobs since the server started, newest first."""
+        return self._request("GET", "/v1/samples")
+
+    def get_sample_project(self, job_id: str) -> Dict[str, Any]:
+        """One sample-project job; when done, ``results`` counts the verdicts against the truth."""
+        return self._request("GET", f"/v1/samples/{quote(str(job_id), safe='')}")
+
+    def wait_for_sample_project(self, job_id: str, timeout: float = 600.0, interval: float = 1.0) -> Dict[str, Any]:
+        """Polls until the job is done and returns it; raises ``RuntimeError`` if it failed, ``WaitTimeoutError``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get_sample_project(job_id)
+            if job["status"] == "done":
+                return job
+            if job["status"] == "failed":
+                raise RuntimeError(f"Sample project {job_id} failed: {job.get('error')}")
+            if time.monotonic() >= deadline:
+                raise WaitTimeoutError(f"Sample project {job_id} still at {job['step']} after {timeout} s")
+            time.sleep(interval)
 
     def get_targets(self) -> List[Dict[str, Any]]:
         """Inspection targets (product lines), the default one first: ``[{"target_id", "name", "default", ...}]``."""

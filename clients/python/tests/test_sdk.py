@@ -156,6 +156,8 @@ class LiveServerTest(unittest.TestCase):
 
     def test_09_licence(self) -> None:
         new = VisualInspectionSDK(ENV["KENSA_NEW_CLIENT_ID"], ENV["KENSA_NEW_CLIENT_SECRET"], ENV["KENSA_API_URL"])
+        missing = new.get_license()
+        self.assertEqual((missing["status"], missing["client_id"], missing["expires_at"]), ("missing", ENV["KENSA_NEW_CLIENT_ID"], None))
         with self.assertRaises(APIError) as unlicensed:
             new.train(self.model["algorithm_id"], "no-licence", [])
         self.assertApiError(unlicensed.exception, 403, "No active license")
@@ -167,6 +169,10 @@ class LiveServerTest(unittest.TestCase):
         self.assertApiError(invalid.exception, 403, "Invalid license!")
         # The original's call shape: (client_id, path).
         self.assertEqual(new.activate_license(ENV["KENSA_NEW_CLIENT_ID"], ENV["KENSA_NEW_LICENSE_FILE"]), {"status": "ok"})
+        active = new.get_license()
+        self.assertEqual(active["status"], "active")
+        self.assertIsInstance(active["expires_at"], str)
+        self.assertEqual(active["usage"]["models"], 0)
         with self.assertRaises(APIError) as again:
             new.activate_license(ENV["KENSA_NEW_LICENSE_FILE"])
         self.assertApiError(again.exception, 403, "Invalid license!")
@@ -213,9 +219,62 @@ class LiveServerTest(unittest.TestCase):
         self.assertEqual(self.sdk.get_callbacks()[0]["deliveries"], {"pending": 0, "delivered": 0, "failed": 0})
         self.assertEqual(self.sdk.delete_callback(callback["callback_id"]), {"status": "ok"})
 
+    def test_10c_update_model_heatmaps_archive_and_delete_items(self) -> None:
+        model_id = self.model["model_id"]
+        defect = cookie("test/defect", "anomaly-4.jpg")
+        lenient = self.sdk.update_model(model_id, params={"threshold": 1e6})
+        self.assertEqual(next(p for p in lenient["parameters"] if p["name"] == "threshold")["value"], "1000000")
+        self.assertTrue(self.sdk.inspect(defect, model_id=model_id)["results"][0]["good"])
+        threshold_id = next(p for p in lenient["parameters"] if p["name"] == "threshold")["algorithm_parameter_id"]
+        self.sdk.update_model(model_id, [{"algorithm_parameter_id": threshold_id, "value": 1e-6}])
+        strict = self.sdk.inspect(defect, model_id=model_id, heatmap=True)["results"][0]
+        self.assertFalse(strict["good"])
+        self.assertEqual(self.sdk.download_file(strict["heatmap_url"])[:4], PNG_SIGNATURE)
+        self.assertIsNone(self.sdk.inspect(defect, model_id=model_id)["results"][0]["heatmap_url"])
+        with self.assertRaises(APIError) as training_parameter:
+            self.sdk.update_model(model_id, params={"working_size": 128})  # needs a new model
+        self.assertEqual(training_parameter.exception.status, 400)
+        with self.assertRaises(ValueError):
+            self.sdk.update_model(model_id, params={"no_such_parameter": 1})
+        with self.assertRaises(ValueError):
+            self.sdk.update_model(model_id)
+
+        uploaded = self.sdk.upload(cookie("test/good", "test-normal-3.jpg"))["item_ids"]
+        self.assertEqual(uploaded, ["test-normal-3"])
+        self.sdk.archive_item("test-normal-3")
+        lists = self.sdk.get_items()
+        self.assertIn("test-normal-3", [i["item_id"] for i in lists["archived"]])
+        self.assertNotIn("test-normal-3", [i["item_id"] for i in lists["predict"]])
+        self.sdk.archive_item("test-normal-3", archived=False)
+        self.assertIn("test-normal-3", [i["item_id"] for i in self.sdk.get_items()["predict"]])
+        self.assertEqual(self.sdk.delete_item("test-normal-3"), {"status": "ok"})
+        with self.assertRaises(APIError) as gone:
+            self.sdk.get_item("test-normal-3")
+        self.assertEqual(gone.exception.status, 404)
+
     def test_11_delete_model(self) -> None:
         self.assertEqual(self.sdk.delete_models([self.model["model_id"]]), {"status": "ok"})
         self.assertNotIn(self.model["model_id"], [m["model_id"] for m in self.sdk.get_models()])
+
+
+    def test_12_sample_project(self) -> None:
+        started = self.sdk.create_sample_project(working_size=64, seed=7)
+        self.assertIn(started["status"], ("running", "done"))
+        self.assertEqual(self.sdk.create_sample_project()["job_id"], started["job_id"], "one job at a time")
+        self.assertEqual(self.sdk.get_sample_projects()[0]["job_id"], started["job_id"])
+        job = self.sdk.wait_for_sample_project(started["job_id"], timeout=240, interval=0.5)
+        self.assertEqual((job["step"], job["progress"]), ("done", 1))
+        self.assertEqual(job["seed"], 7)
+        results = job["results"]
+        self.assertEqual(results["defective"] + results["good"], len(job["item_ids"]))
+        demo = next(t for t in self.sdk.get_targets() if t["target_id"] == job["target_id"])
+        self.assertEqual([m["model_id"] for m in self.sdk.get_models(target=demo["target_id"])], [job["model_id"]])
+        with self.assertRaises(APIError) as unknown:
+            self.sdk.get_sample_project("no-such-job")
+        self.assertEqual(unknown.exception.status, 404)
+        with self.assertRaises(APIError) as bad:
+            self.sdk.create_sample_project(product="glass")
+        self.assertEqual(bad.exception.status, 400)
 
 
 class OfflineTest(unittest.TestCase):
