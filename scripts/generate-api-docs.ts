@@ -109,7 +109,7 @@ const SAMPLES: Record<string, ClientSamples> = {
   'GET /api/v1/models/{model_id}': { curl: `curl $KENSA/api/v1/models/3 ${AUTH}`, ts: `await sdk.getModel(3);`, py: `sdk.get_model(3)` },
   'PATCH /api/v1/models/{model_id}': {
     curl: `curl -X PATCH $KENSA/api/v1/models/3 ${AUTH} -H 'Content-Type: application/json' \\\n  -d '{"override_params": [{"algorithm_parameter_id": 12, "value": "0.6"}]}'`,
-    ts: `// not in the SDK: sdk.resolveParameters gives the ids, then PATCH with fetch`, py: `sdk.update_model(3, params={"threshold": 0.6})`,
+    ts: `await sdk.updateModel(3, await sdk.resolveParameters("PS", { threshold: 0.6 }))`, py: `sdk.update_model(3, params={"threshold": 0.6})`,
   },
   'POST /api/v1/models/{model_id}/export': {
     curl: `curl -X POST -o model.kensa $KENSA/api/v1/models/3/export ${AUTH}`, ts: `const bytes = await sdk.exportModel(3);`, py: `data = sdk.export_model(3)`,

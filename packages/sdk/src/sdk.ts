@@ -282,6 +282,14 @@ export class VisualInspectionSDK {
     return this.request('GET', `/v1/models/${encodeURIComponent(String(modelId))}`);
   }
 
+  /**
+   * Changes a model's prediction parameters (threshold, min_detected_area, ignore_outer, …) without retraining;
+   * `overrides` as `train` takes them (see `resolveParameters` to give names).
+   */
+  updateModel(modelId: number | string, overrides: readonly ParameterOverride[]): Promise<Model> {
+    return this.request('PATCH', `/v1/models/${encodeURIComponent(String(modelId))}`, { json: { override_params: overrides } });
+  }
+
   /** The model as one portable file, to `importModel` on another installation. */
   exportModel(modelId: number | string): Promise<Uint8Array> {
     return this.requestBytes('POST', `/v1/models/${encodeURIComponent(String(modelId))}/export`);
@@ -301,7 +309,10 @@ export class VisualInspectionSDK {
   }
 
   /** Synchronous inspection: results in the answer, nothing stored unless `store`. */
-  async inspect(files: readonly FileInput[] | FileInput, options: { modelId?: number | string; store?: boolean; target?: TargetRef } = {}): Promise<InspectResponse> {
+  async inspect(
+    files: readonly FileInput[] | FileInput,
+    options: { modelId?: number | string; store?: boolean; heatmap?: boolean; target?: TargetRef } = {},
+  ): Promise<InspectResponse> {
     const blobs = await toNamedBlobs(Array.isArray(files) ? files : [files as FileInput]);
     return this.request('POST', '/v1/inspect', {
       form: () => {
@@ -309,6 +320,7 @@ export class VisualInspectionSDK {
         blobs.forEach((file, index) => form.append(`files[${index}]`, file.blob, file.name));
         if (options.modelId !== undefined) form.append('model_id', String(options.modelId));
         if (options.store) form.append('store', 'true');
+        if (options.heatmap) form.append('heatmap', 'true');
         if (options.target !== undefined) form.append('target', String(options.target));
         return form;
       },

@@ -277,6 +277,16 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
       assert.equal(result.boxes.length, result.detected_objects);
     }
     assert.ok(!(await beta.getItems()).predict.some((i) => i.item_id === 'anomaly-3'), 'inspect stores nothing by default');
+    assert.ok(inspected.results.every((r) => r.heatmap_url === null), 'no heatmap unless asked');
+    // A threshold changed without retraining flips the verdict, and a heatmap comes when asked for.
+    const flipped = await beta.updateModel(imported.model_id, await beta.resolveParameters(imported.algorithm_id, { threshold: 1e6 }));
+    assert.equal(flipped.model_id, imported.model_id);
+    const lenient = await beta.inspect(cookie('test/defect', 'anomaly-3.jpg'), { modelId: imported.model_id, heatmap: true });
+    assert.equal(lenient.results[0].good, true, 'nothing passes a threshold of a million');
+    const heatmap = await fetch(lenient.results[0].heatmap_url!);
+    assert.equal(heatmap.headers.get('content-type'), 'image/png');
+    const refused = await apiError(async () => beta.updateModel(imported.model_id, await beta.resolveParameters(imported.algorithm_id, { working_size: 64 })));
+    assert.equal(refused.status, 400);
     // A person confirms the opposite of the verdict: an override.
     const verdict = predicted[0].computed_assessment!.good!;
     const reviewed = await alpha.reviewItem('line-defect', !verdict);

@@ -97,12 +97,9 @@ export class Session {
     }
   }
 
-  /**
-   * Changes a model's prediction parameters without retraining (`PATCH /api/v1/models/{id}`).
-   * The SDK has no method for this route yet.
-   */
+  /** Changes a model's prediction parameters without retraining (`PATCH /api/v1/models/{id}`). */
   updatePredictionParameters(modelId: number | string, overrides: ParameterOverride[]): Promise<Model> {
-    return this.call('PATCH', `/v1/models/${encodeURIComponent(String(modelId))}`, { override_params: overrides });
+    return this.sdk.updateModel(modelId, overrides);
   }
 
   /** Prediction callbacks of this client (`/api/v1/callbacks`); the SDK has no methods for them yet. */
