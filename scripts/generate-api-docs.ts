@@ -148,11 +148,11 @@ const SAMPLES: Record<string, ClientSamples> = {
   },
   'POST /api/v1/samples': {
     curl: `curl -X POST $KENSA/api/v1/samples ${AUTH} -H 'Content-Type: application/json' -d '{"product": "metal"}'`,
-    ts: `// not in the SDK: the web UI's "Load sample project" button calls it; from a terminal, \`kensa demo\` does the same`,
+    ts: `const job = await sdk.createSampleProject(); await sdk.waitForSampleProject(job.job_id)`,
     py: `job = sdk.create_sample_project(product="metal")`,
   },
-  'GET /api/v1/samples': { curl: `curl $KENSA/api/v1/samples ${AUTH}`, ts: `// not in the SDK`, py: `sdk.get_sample_projects()` },
-  'GET /api/v1/samples/{job_id}': { curl: `curl $KENSA/api/v1/samples/$JOB_ID ${AUTH}`, ts: `// not in the SDK`, py: `sdk.wait_for_sample_project(job["job_id"])` },
+  'GET /api/v1/samples': { curl: `curl $KENSA/api/v1/samples ${AUTH}`, ts: `await sdk.getSampleProjects()`, py: `sdk.get_sample_projects()` },
+  'GET /api/v1/samples/{job_id}': { curl: `curl $KENSA/api/v1/samples/$JOB_ID ${AUTH}`, ts: `await sdk.getSampleProject(jobId)`, py: `sdk.wait_for_sample_project(job["job_id"])` },
   'GET /api/v1/targets': { curl: `curl $KENSA/api/v1/targets ${AUTH}`, ts: `await sdk.getTargets();`, py: `sdk.get_targets()` },
   'POST /api/v1/targets': {
     curl: `curl -X POST $KENSA/api/v1/targets ${AUTH} -H 'Content-Type: application/json' -d '{"name": "Line 2"}'`,

@@ -310,3 +310,24 @@ export interface InspectResponse {
   model_id: number | string;
   model_version: string;
 }
+
+/** A sample-project job (beyond): generated images uploaded to the target "Kensa demo", a model trained, a held-back set predicted. */
+export interface SampleProjectJob {
+  job_id: string;
+  status: 'running' | 'done' | 'failed';
+  step: 'images' | 'upload' | 'train' | 'predict' | 'done';
+  progress: number;
+  target_id: number | null;
+  model_id: number | null;
+  item_ids: string[];
+  /** When done: how the held-back images were judged against the truth. */
+  results: { defective: number; defective_found: number; good: number; good_passed: number } | null;
+  error: string | null;
+}
+
+export interface SampleProjectOptions {
+  product?: 'metal' | 'wood';
+  seed?: number;
+  algorithm_id?: string;
+  working_size?: number;
+}

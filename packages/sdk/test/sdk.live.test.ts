@@ -303,6 +303,20 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     assert.equal(typeof page.next_cursor, 'string');
   });
 
+  it('makes the sample project and follows it to the end', async () => {
+    const job = await beta.createSampleProject({ working_size: 128 });
+    assert.equal(job.status, 'running');
+    assert.equal((await beta.getSampleProjects())[0].job_id, job.job_id);
+    const steps: string[] = [];
+    const done = await beta.waitForSampleProject(job.job_id, { intervalMs: 250, timeoutMs: 120_000, onProgress: (j) => steps.push(j.step) });
+    assert.equal(done.status, 'done');
+    assert.ok(done.results && done.results.defective + done.results.good === done.item_ids.length);
+    const target = (await beta.getTargets()).find((t) => t.target_id === done.target_id);
+    assert.equal(target?.name, 'Kensa demo');
+    const missing = await apiError(() => beta.getSampleProject('no-such-job'));
+    assert.equal(missing.status, 404);
+  });
+
   it('keeps inspection targets apart and registers callbacks with visible delivery state', async () => {
     const [defaultTarget] = await alpha.getTargets();
     assert.equal(defaultTarget.default, true);

@@ -2,24 +2,13 @@
 // (POST /api/v1/samples), follows the job's progress, then shows how the held-back images were judged, with
 // links to their item pages. The project lives in its own target, "Kensa demo".
 import { useEffect, useState } from 'preact/hooks';
-import { APIError } from '@kensa/sdk';
+import type { SampleProjectJob } from '@kensa/sdk';
 import { itemHref, useApp } from '../app-context.tsx';
-import type { Session } from '../api/session.ts';
 import { useI18n } from '../i18n/i18n.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
 import { ErrorNotice } from './error-notice.tsx';
 
-interface SampleJob {
-  job_id: string;
-  status: 'running' | 'done' | 'failed';
-  step: 'images' | 'upload' | 'train' | 'predict' | 'done';
-  progress: number;
-  target_id: number | null;
-  model_id: number | null;
-  item_ids: string[];
-  results: { defective: number; defective_found: number; good: number; good_passed: number } | null;
-  error: string | null;
-}
+type SampleJob = SampleProjectJob;
 
 const STEP_LABEL: Record<SampleJob['step'], MessageKey> = {
   images: 'sampleStepImages', upload: 'sampleStepUpload', train: 'sampleStepTrain', predict: 'sampleStepPredict', done: 'sampleStepDone',
@@ -27,21 +16,6 @@ const STEP_LABEL: Record<SampleJob['step'], MessageKey> = {
 const POLL_MS = 1000;
 /** The product line of the sample project made in this tab, whose items page shows the results beside the items. */
 export const SAMPLE_TARGET_KEY = 'kensa.sample.target';
-
-/** The samples routes are not in the SDK: called with its token and language, errors as `APIError`. */
-async function callSamples<T>(session: Session, method: 'GET' | 'POST', path: string, json?: unknown): Promise<T> {
-  const sdk = session.sdk;
-  if (!sdk.accessToken) await sdk.authorize();
-  const url = `${sdk.apiUrl}/v1/samples${path}`;
-  const headers: Record<string, string> = { Authorization: `Bearer ${sdk.accessToken}`, 'Accept-Language': sdk.language, Accept: 'application/json' };
-  if (json !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(url, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
-  const text = await response.text();
-  let body: unknown = text;
-  try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
-  if (!response.ok) throw APIError.fromBody(response.status, response.statusText, body, new URL(url).pathname);
-  return (body as { data: T }).data;
-}
 
 /** `resultsOnly`: beside the sample's items, where offering to make it again would only confuse. */
 export function SampleProjectButton(props: { onDone?: () => void; resultsOnly?: boolean }) {
@@ -53,13 +27,13 @@ export function SampleProjectButton(props: { onDone?: () => void; resultsOnly?: 
 
   // A job started before (another visit of this page) is shown again.
   useEffect(() => {
-    callSamples<SampleJob[]>(session, 'GET', '').then((jobs) => setJob(jobs[0] ?? null), () => { /* nothing to show */ });
+    session.sdk.getSampleProjects().then((jobs) => setJob(jobs[0] ?? null), () => { /* nothing to show */ });
   }, [session]);
 
   useEffect(() => {
     if (job?.status !== 'running') return;
     const timer = setTimeout(() => {
-      callSamples<SampleJob>(session, 'GET', `/${encodeURIComponent(job.job_id)}`).then((next) => {
+      session.sdk.getSampleProject(job.job_id).then((next) => {
         setJob(next);
         if (next.status === 'done') {
           // The project lives in its own product line: switch to it so that its items and model are in view.
@@ -77,7 +51,7 @@ export function SampleProjectButton(props: { onDone?: () => void; resultsOnly?: 
 
   const start = () => {
     setError(null);
-    callSamples<SampleJob>(session, 'POST', '', {}).then(setJob, setError);
+    session.sdk.createSampleProject().then(setJob, setError);
   };
 
   return (
