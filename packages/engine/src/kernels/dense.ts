@@ -1,4 +1,5 @@
 import { Random } from './random.ts';
+import { dot } from './dot.ts';
 
 /**
  * A fully connected layer on row-major Float32Arrays: y = W·x + b for every row x of a batch.
@@ -25,36 +26,9 @@ export function denseForward(layer: DenseLayer, X: Float32Array, rows: number, Y
   const { inputs, outputs, weights, bias } = layer;
   for (let s = 0; s < rows; s++) {
     const x = s * inputs;
-    for (let o = 0; o < outputs; o++) {
-      const w = o * inputs;
-      // Four partial sums break the dependency chain of one accumulator.
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      let i = 0;
-      for (; i + 3 < inputs; i += 4) {
-        a0 += weights[w + i] * X[x + i];
-        a1 += weights[w + i + 1] * X[x + i + 1];
-        a2 += weights[w + i + 2] * X[x + i + 2];
-        a3 += weights[w + i + 3] * X[x + i + 3];
-      }
-      for (; i < inputs; i++) a0 += weights[w + i] * X[x + i];
-      Y[s * outputs + o] = a0 + a1 + a2 + a3 + bias[o];
-    }
+    for (let o = 0; o < outputs; o++) Y[s * outputs + o] = dot(weights, o * inputs, X, x, inputs) + bias[o];
   }
   return Y;
-}
-
-/** Dot product of a[ao…ao+length) and b[bo…bo+length), four partial sums. */
-function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, length: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  let i = 0;
-  for (; i + 3 < length; i += 4) {
-    s0 += a[ao + i] * b[bo + i];
-    s1 += a[ao + i + 1] * b[bo + i + 1];
-    s2 += a[ao + i + 2] * b[bo + i + 2];
-    s3 += a[ao + i + 3] * b[bo + i + 3];
-  }
-  for (; i < length; i++) s0 += a[ao + i] * b[bo + i];
-  return s0 + s1 + s2 + s3;
 }
 
 /** Transpose of a rows × columns row-major matrix. */

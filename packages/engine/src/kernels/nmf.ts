@@ -1,4 +1,5 @@
 import { Random } from './random.ts';
+import { dot } from './dot.ts';
 
 /**
  * Non-negative matrix factorisation X ≈ W·H on row-major Float32Arrays.
@@ -35,20 +36,7 @@ const EPS = 1e-10;
 export function multiplyTransposed(A: Float32Array, B: Float32Array, a: number, b: number, m: number, out = new Float64Array(a * b)): Float64Array {
   for (let i = 0; i < a; i++) {
     const ai = i * m;
-    for (let j = 0; j < b; j++) {
-      const bj = j * m;
-      // Four partial sums break the dependency chain of one accumulator (about twice as fast in V8).
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      let t = 0;
-      for (; t + 3 < m; t += 4) {
-        s0 += A[ai + t] * B[bj + t];
-        s1 += A[ai + t + 1] * B[bj + t + 1];
-        s2 += A[ai + t + 2] * B[bj + t + 2];
-        s3 += A[ai + t + 3] * B[bj + t + 3];
-      }
-      for (; t < m; t++) s0 += A[ai + t] * B[bj + t];
-      out[i * b + j] = s0 + s1 + s2 + s3;
-    }
+    for (let j = 0; j < b; j++) out[i * b + j] = dot(A, ai, B, j * m, m);
   }
   return out;
 }
