@@ -4,6 +4,31 @@ import { join } from 'node:path';
 export type Db = Database.Database;
 
 /**
+ * The summary-count triggers' one statement: add (sign 1) or remove (sign -1) the counts of verdicts for an item,
+ * reading the item's fields from `item` (a row alias) and the verdicts from `from`.
+ */
+function countSql(sign: 1 | -1, item: string, good: string, modelId: string, from: string): string {
+  return `INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
+      SELECT ${item}.target_id, ${modelId}, ${sign} * ${good}, ${sign} * (1 - ${good}), ${sign} * ${item}.confirmed,
+        ${sign} * (${item}.confirmed = 1 AND ${item}.override_good IS NOT NULL AND ${item}.override_good <> ${good})
+      ${from}
+      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
+        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;`;
+}
+
+/** One verdict row (NEW or OLD of item_verdicts), counted for its item if that item counts. */
+function countVerdict(sign: 1 | -1, verdict: 'NEW' | 'OLD'): string {
+  return countSql(sign, 'i', `${verdict}.good`, `${verdict}.model_id`,
+    `FROM items i WHERE i.pk = ${verdict}.item_pk AND i.is_training = 0 AND i.archived = 0`);
+}
+
+/** Every verdict of one item row (NEW or OLD of items), if that item counts. */
+function countItem(sign: 1 | -1, item: 'NEW' | 'OLD'): string {
+  return countSql(sign, item, 'v.good', 'v.model_id',
+    `FROM item_verdicts v WHERE v.item_pk = ${item}.pk AND ${item}.is_training = 0 AND ${item}.archived = 0`);
+}
+
+/**
  * Schema migrations, in order; each runs once inside a transaction and bumps `user_version`.
  * Never edit a released one: append a new step.
  */
@@ -192,34 +217,14 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (target_id, model_id)
   ) WITHOUT ROWID;
   CREATE TRIGGER item_verdicts_added AFTER INSERT ON item_verdicts BEGIN
-    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
-      SELECT i.target_id, NEW.model_id, 1 * NEW.good, 1 * (1 - NEW.good), 1 * i.confirmed,
-        1 * (i.confirmed = 1 AND i.override_good IS NOT NULL AND i.override_good <> NEW.good)
-      FROM items i WHERE i.pk = NEW.item_pk AND i.is_training = 0 AND i.archived = 0
-      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
-        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
+    ${countVerdict(1, 'NEW')}
   END;
   CREATE TRIGGER item_verdicts_changed AFTER UPDATE ON item_verdicts BEGIN
-    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
-      SELECT i.target_id, OLD.model_id, -1 * OLD.good, -1 * (1 - OLD.good), -1 * i.confirmed,
-        -1 * (i.confirmed = 1 AND i.override_good IS NOT NULL AND i.override_good <> OLD.good)
-      FROM items i WHERE i.pk = OLD.item_pk AND i.is_training = 0 AND i.archived = 0
-      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
-        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
-    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
-      SELECT i.target_id, NEW.model_id, 1 * NEW.good, 1 * (1 - NEW.good), 1 * i.confirmed,
-        1 * (i.confirmed = 1 AND i.override_good IS NOT NULL AND i.override_good <> NEW.good)
-      FROM items i WHERE i.pk = NEW.item_pk AND i.is_training = 0 AND i.archived = 0
-      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
-        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
+    ${countVerdict(-1, 'OLD')}
+    ${countVerdict(1, 'NEW')}
   END;
   CREATE TRIGGER item_verdicts_removed AFTER DELETE ON item_verdicts BEGIN
-    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
-      SELECT i.target_id, OLD.model_id, -1 * OLD.good, -1 * (1 - OLD.good), -1 * i.confirmed,
-        -1 * (i.confirmed = 1 AND i.override_good IS NOT NULL AND i.override_good <> OLD.good)
-      FROM items i WHERE i.pk = OLD.item_pk AND i.is_training = 0 AND i.archived = 0
-      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
-        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
+    ${countVerdict(-1, 'OLD')}
   END;
   CREATE TRIGGER assessments_added AFTER INSERT ON assessments BEGIN
     INSERT INTO item_verdicts (item_pk, model_id, good)
@@ -238,18 +243,8 @@ const MIGRATIONS: string[] = [
       WHERE item_pk = OLD.item_pk AND model_id = OLD.model_id;
   END;
   CREATE TRIGGER items_counted_changed AFTER UPDATE OF is_training, archived, confirmed, override_good ON items BEGIN
-    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
-      SELECT OLD.target_id, v.model_id, -1 * v.good, -1 * (1 - v.good), -1 * OLD.confirmed,
-        -1 * (OLD.confirmed = 1 AND OLD.override_good IS NOT NULL AND OLD.override_good <> v.good)
-      FROM item_verdicts v WHERE v.item_pk = OLD.pk AND OLD.is_training = 0 AND OLD.archived = 0
-      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
-        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
-    INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
-      SELECT NEW.target_id, v.model_id, 1 * v.good, 1 * (1 - v.good), 1 * NEW.confirmed,
-        1 * (NEW.confirmed = 1 AND NEW.override_good IS NOT NULL AND NEW.override_good <> v.good)
-      FROM item_verdicts v WHERE v.item_pk = NEW.pk AND NEW.is_training = 0 AND NEW.archived = 0
-      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
-        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;
+    ${countItem(-1, 'OLD')}
+    ${countItem(1, 'NEW')}
   END;
   -- Before the row goes, while the item's fields are still there to subtract its verdicts.
   CREATE TRIGGER items_removed BEFORE DELETE ON items BEGIN
