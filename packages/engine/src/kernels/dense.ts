@@ -1,5 +1,5 @@
 import { Random } from './random.ts';
-import { dot } from './dot.ts';
+import { dot } from './vector.ts';
 
 /**
  * A fully connected layer on row-major Float32Arrays: y = W·x + b for every row x of a batch.

@@ -1,4 +1,5 @@
 import { Random } from './random.ts';
+import { squaredDistance } from './vector.ts';
 
 /**
  * Exact k-nearest-neighbour search (squared Euclidean distance) over a fixed set of points.
@@ -36,15 +37,6 @@ export interface KnnResult {
   indices: Int32Array;
   /** Squared distances, same layout. */
   distances: Float32Array;
-}
-
-function squaredDistance(a: Float32Array, ao: number, b: Float32Array, bo: number, dims: number): number {
-  let s = 0;
-  for (let k = 0; k < dims; k++) {
-    const d = a[ao + k] - b[bo + k];
-    s += d * d;
-  }
-  return s;
 }
 
 /** Lloyd's k-means with k-means++ seeding; returns each point's cell and the centroids. */

@@ -1,5 +1,5 @@
 import { Random } from './random.ts';
-import { dot } from './dot.ts';
+import { dot } from './vector.ts';
 
 /**
  * Non-negative matrix factorisation X ≈ W·H on row-major Float32Arrays.

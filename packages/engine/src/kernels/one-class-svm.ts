@@ -1,3 +1,5 @@
+import { squaredDistance } from './vector.ts';
+
 /**
  * One-class SVM (Schölkopf et al., 2001) with an RBF kernel K(x, y) = exp(−γ‖x − y‖²), solved by SMO as
  * LIBSVM does: minimise ½ αᵀQα subject to 0 ≤ αᵢ ≤ 1 and Σ αᵢ = ν·n, choosing each working pair with
@@ -28,15 +30,6 @@ export interface OneClassSvmOptions {
   cacheBytes?: number;
   /** Called now and then during the work; throws to stop it (e.g. when training is cancelled). */
   checkAbort?: () => void;
-}
-
-function squaredDistance(a: Float32Array, ao: number, b: Float32Array, bo: number, dims: number): number {
-  let s = 0;
-  for (let k = 0; k < dims; k++) {
-    const d = a[ao + k] - b[bo + k];
-    s += d * d;
-  }
-  return s;
 }
 
 /** 'scale' kernel width: 1 / (dims · variance of all the values). */

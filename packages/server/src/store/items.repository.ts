@@ -194,13 +194,7 @@ export class ItemsRepository {
   assessmentsOfItems(pks: number[]): Map<number, AssessmentRow[]> {
     const rows = this.db.prepare(`SELECT * FROM assessments WHERE item_pk IN (SELECT value FROM json_each(?)) ORDER BY model_id, image_id`)
       .all(JSON.stringify(pks)) as AssessmentRow[];
-    const grouped = new Map<number, AssessmentRow[]>();
-    for (const row of rows) {
-      const list = grouped.get(row.item_pk);
-      if (list) list.push(row);
-      else grouped.set(row.item_pk, [row]);
-    }
-    return grouped;
+    return groupByItem(rows);
   }
 
   /** The id of the first image of every item of a client, for lists (read from the index alone). */
@@ -243,13 +237,7 @@ export class ItemsRepository {
   assessmentsByItem(clientId: string): Map<number, AssessmentRow[]> {
     const rows = this.db.prepare(`SELECT a.* FROM assessments a JOIN items i ON i.pk = a.item_pk WHERE i.client_id = ?
       ORDER BY a.model_id, a.image_id`).all(clientId) as AssessmentRow[];
-    const grouped = new Map<number, AssessmentRow[]>();
-    for (const row of rows) {
-      const list = grouped.get(row.item_pk);
-      if (list) list.push(row);
-      else grouped.set(row.item_pk, [row]);
-    }
-    return grouped;
+    return groupByItem(rows);
   }
 
   findAssessment(imageId: number, modelId: number): AssessmentRow | undefined {
@@ -292,3 +280,13 @@ export class ItemsRepository {
   }
 }
 
+/** Assessments by item, in the order the query gave them. */
+function groupByItem(rows: AssessmentRow[]): Map<number, AssessmentRow[]> {
+  const grouped = new Map<number, AssessmentRow[]>();
+  for (const row of rows) {
+    const list = grouped.get(row.item_pk);
+    if (list) list.push(row);
+    else grouped.set(row.item_pk, [row]);
+  }
+  return grouped;
+}

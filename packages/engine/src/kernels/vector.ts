@@ -1,3 +1,5 @@
+/** Small vector kernels shared by the algorithms' numeric code. */
+
 /**
  * Dot product of a[ao…ao+length) and b[bo…bo+length). Four partial sums break the dependency chain of one
  * accumulator (about twice as fast in V8); the dense layers and NMF share it.
@@ -13,4 +15,14 @@ export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, le
   }
   for (; i < length; i++) s0 += a[ao + i] * b[bo + i];
   return s0 + s1 + s2 + s3;
+}
+
+/** Squared Euclidean distance of a[ao…ao+dims) and b[bo…bo+dims). */
+export function squaredDistance(a: Float32Array, ao: number, b: Float32Array, bo: number, dims: number): number {
+  let s = 0;
+  for (let k = 0; k < dims; k++) {
+    const d = a[ao + k] - b[bo + k];
+    s += d * d;
+  }
+  return s;
 }
