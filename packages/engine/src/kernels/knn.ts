@@ -1,17 +1,16 @@
-import { Random } from './random.ts';
 import { squaredDistance } from './vector.ts';
 
 /**
- * Exact k-nearest-neighbour search (squared Euclidean distance) over a fixed set of points.
+ * Exact k-nearest-neighbour search (squared Euclidean distance) over a fixed set of points: a k-d tree.
  *
- * The points are grouped by k-means into cells; each cell keeps its centroid, its radius and every member's
- * distance to the centroid. A query visits cells in order of their lower bound `|q − c| − radius` and stops
- * when that bound passes its k-th best distance; inside a cell, the triangle inequality
- * `|q − p| ≥ ||q − c| − |p − c||` skips most members without computing their distance. Nothing is
- * approximate: the answers equal brute force (`bruteForceKnn`), only faster where the data has structure
- * (image patches do: most of them are background or repeat each other). A distance is summed only until
- * it passes the k-th best, so coordinates ordered by decreasing variance (e.g. principal components) stop
- * it early.
+ * Each inner node splits its points at the median of the coordinate along which they spread most, and
+ * keeps the largest value on its left and the smallest on its right; leaves hold a few points, stored
+ * contiguously. A query descends to the nearer side first, and visits the farther side only when the
+ * distance from the query to that side's region (kept incrementally, one coordinate per split, as Arya and
+ * Mount do) is below its k-th best distance so far. Nothing is approximate: the answers equal brute force
+ * (`bruteForceKnn`). Patch descriptors have few effective dimensions (their principal components fall off
+ * fast), so the splits fall on the leading coordinates and prune well; inside a leaf a distance is summed
+ * only until it passes the k-th best, which those leading coordinates also make short.
  *
  * Points are rows of `dims` float32 values.
  */
@@ -19,17 +18,18 @@ export interface KnnIndex {
   [key: string]: number | Float32Array | Int32Array;
   dims: number;
   size: number;
-  /** The points, reordered so that each cell's members are contiguous. */
+  /** The points, reordered so that each leaf's members are contiguous. */
   points: Float32Array;
   /** Original row of each reordered point. */
   ids: Int32Array;
-  /** Distance of each reordered point to its cell's centroid. */
-  toCentroid: Float32Array;
-  cells: number;
-  centroids: Float32Array;
-  radii: Float32Array;
-  /** Members of cell c are reordered points [starts[c], starts[c + 1]). */
-  starts: Int32Array;
+  /** Per node: the split coordinate, or −1 for a leaf. Node 0 is the root. */
+  splitDim: Int32Array;
+  /** Inner node: largest split coordinate on the left, smallest on the right. */
+  leftMax: Float32Array;
+  rightMin: Float32Array;
+  /** Inner node: its children; leaf: its reordered points [first, second). */
+  first: Int32Array;
+  second: Int32Array;
 }
 
 export interface KnnResult {
@@ -39,90 +39,57 @@ export interface KnnResult {
   distances: Float32Array;
 }
 
-/** Lloyd's k-means with k-means++ seeding; returns each point's cell and the centroids. */
-export function kMeans(points: Float32Array, dims: number, cells: number, iterations: number, random: Random): { assignment: Int32Array; centroids: Float32Array } {
-  const n = points.length / dims;
-  const k = Math.max(1, Math.min(cells, n));
-  const centroids = new Float32Array(k * dims);
-  // k-means++ seeding on a sample keeps the cost at O(sample × k).
-  const sampleSize = Math.min(n, Math.max(k * 16, 1024));
-  const sample = sampleSize === n ? Array.from({ length: n }, (_, i) => i) : random.sample(n, sampleSize);
-  const best = new Float64Array(sample.length).fill(Infinity);
-  let chosen = sample[random.int(sample.length)];
-  for (let c = 0; c < k; c++) {
-    centroids.set(points.subarray(chosen * dims, chosen * dims + dims), c * dims);
-    let total = 0;
-    for (let s = 0; s < sample.length; s++) {
-      const d = squaredDistance(points, sample[s] * dims, centroids, c * dims, dims);
-      if (d < best[s]) best[s] = d;
-      total += best[s];
-    }
-    if (total <= 0) break;
-    let r = random.next() * total;
-    chosen = sample[sample.length - 1];
-    for (let s = 0; s < sample.length; s++) {
-      r -= best[s];
-      if (r <= 0) { chosen = sample[s]; break; }
-    }
-  }
-  const assignment = new Int32Array(n);
-  const sums = new Float64Array(k * dims);
-  const counts = new Int32Array(k);
-  for (let iteration = 0; iteration <= iterations; iteration++) {
-    for (let i = 0; i < n; i++) {
-      let bestCell = 0, bestDistance = Infinity;
-      for (let c = 0; c < k; c++) {
-        const d = squaredDistance(points, i * dims, centroids, c * dims, dims);
-        if (d < bestDistance) { bestDistance = d; bestCell = c; }
-      }
-      assignment[i] = bestCell;
-    }
-    if (iteration === iterations) break;
-    sums.fill(0);
-    counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const c = assignment[i];
-      counts[c]++;
-      for (let j = 0; j < dims; j++) sums[c * dims + j] += points[i * dims + j];
-    }
-    for (let c = 0; c < k; c++) {
-      if (counts[c] === 0) continue;
-      for (let j = 0; j < dims; j++) centroids[c * dims + j] = sums[c * dims + j] / counts[c];
-    }
-  }
-  return { assignment, centroids };
-}
+/** Points per leaf. */
+const DEFAULT_LEAF_SIZE = 8;
 
 /**
- * Builds the index. `cells` defaults to about √n / 2: every query pays for measuring and ordering all cells,
- * so fewer, larger cells were faster on image patches (4000 points of 30 dimensions: 32 cells 26 ms per
- * image, 63 cells 29 ms, 126 cells 41 ms, although larger cells evaluate more points). Deterministic for a seed.
+ * Builds the index (deterministic: splits at medians, ties broken by row). `leafSize` bounds the points
+ * of a leaf.
  */
-export function buildKnnIndex(points: Float32Array, dims: number, options: { cells?: number; iterations?: number; seed?: number } = {}): KnnIndex {
+export function buildKnnIndex(points: Float32Array, dims: number, options: { leafSize?: number } = {}): KnnIndex {
   const size = points.length / dims;
   if (!Number.isInteger(size)) throw new Error('points.length must be a multiple of dims');
-  const cells = Math.max(1, Math.min(options.cells ?? Math.round(Math.sqrt(size) / 2), size, 65535));
-  const { assignment, centroids } = kMeans(points, dims, cells, options.iterations ?? 6, new Random(options.seed ?? 0));
-  const counts = new Int32Array(cells);
-  for (let i = 0; i < size; i++) counts[assignment[i]]++;
-  const starts = new Int32Array(cells + 1);
-  for (let c = 0; c < cells; c++) starts[c + 1] = starts[c] + counts[c];
-  const fill = starts.slice(0, cells);
-  const ids = new Int32Array(size);
-  for (let i = 0; i < size; i++) ids[fill[assignment[i]]++] = i;
-  const reordered = new Float32Array(size * dims);
-  const toCentroid = new Float32Array(size);
-  const radii = new Float32Array(cells);
-  for (let c = 0; c < cells; c++) {
-    for (let r = starts[c]; r < starts[c + 1]; r++) {
-      const i = ids[r];
-      reordered.set(points.subarray(i * dims, i * dims + dims), r * dims);
-      const d = Math.sqrt(squaredDistance(points, i * dims, centroids, c * dims, dims));
-      toCentroid[r] = d;
-      if (d > radii[c]) radii[c] = d;
+  const leafSize = Math.max(1, options.leafSize ?? DEFAULT_LEAF_SIZE);
+  const order = Int32Array.from({ length: size }, (_, i) => i);
+  const capacity = Math.max(1, 2 * Math.ceil(size / Math.max(1, leafSize >> 1)) + 1);
+  const splitDim = new Int32Array(capacity).fill(-1);
+  const leftMax = new Float32Array(capacity), rightMin = new Float32Array(capacity);
+  const first = new Int32Array(capacity), second = new Int32Array(capacity);
+  let nodes = 0;
+  const build = (lo: number, hi: number): number => {
+    const node = nodes++;
+    first[node] = lo;
+    second[node] = hi;
+    if (hi - lo <= leafSize) return node;
+    let dim = -1, widest = 0;
+    for (let j = 0; j < dims; j++) {
+      let min = Infinity, max = -Infinity;
+      for (let r = lo; r < hi; r++) {
+        const v = points[order[r] * dims + j];
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      if (max - min > widest) { widest = max - min; dim = j; }
     }
-  }
-  return { dims, size, points: reordered, ids, toCentroid, cells, centroids, radii, starts };
+    if (dim < 0) return node; // all points equal: one leaf
+    const part = order.subarray(lo, hi);
+    part.sort((a, b) => points[a * dims + dim] - points[b * dims + dim] || a - b);
+    const mid = (lo + hi) >> 1;
+    splitDim[node] = dim;
+    leftMax[node] = points[order[mid - 1] * dims + dim];
+    rightMin[node] = points[order[mid] * dims + dim];
+    first[node] = build(lo, mid);
+    second[node] = build(mid, hi);
+    return node;
+  };
+  if (size > 0) build(0, size);
+  const reordered = new Float32Array(size * dims);
+  for (let r = 0; r < size; r++) reordered.set(points.subarray(order[r] * dims, order[r] * dims + dims), r * dims);
+  return {
+    dims, size, points: reordered, ids: order,
+    splitDim: splitDim.slice(0, nodes), leftMax: leftMax.slice(0, nodes), rightMin: rightMin.slice(0, nodes),
+    first: first.slice(0, nodes), second: second.slice(0, nodes),
+  };
 }
 
 /**
@@ -133,26 +100,26 @@ export function buildKnnIndex(points: Float32Array, dims: number, options: { cel
 export class KnnSearcher {
   readonly index: KnnIndex;
   readonly k: number;
-  private readonly keys: Float64Array;
-  private readonly keyWords: Uint32Array;
-  private readonly centroidDistance: Float64Array;
   /** k best of the current query: reordered rows and squared distances, nearest first. */
   readonly rows: Int32Array;
   readonly best: Float64Array;
   private readonly inverse: Int32Array;
+  private readonly query: Float64Array;
+  /** Per coordinate: the query's distance to the region of the node being visited along it. */
+  private readonly offsets: Float64Array;
+  private excludedRow = -1;
   /** Distances computed by the last query (a measure of the work pruning saved). */
   evaluated = 0;
 
   constructor(index: KnnIndex, k: number) {
     this.index = index;
     this.k = Math.max(1, k);
-    this.keys = new Float64Array(index.cells);
-    this.keyWords = new Uint32Array(this.keys.buffer);
-    this.centroidDistance = new Float64Array(index.cells);
     this.rows = new Int32Array(this.k);
     this.best = new Float64Array(this.k);
     this.inverse = new Int32Array(index.size);
     for (let r = 0; r < index.size; r++) this.inverse[index.ids[r]] = r;
+    this.query = new Float64Array(index.dims);
+    this.offsets = new Float64Array(index.dims);
   }
 
   private offer(row: number, distance: number): void {
@@ -169,60 +136,80 @@ export class KnnSearcher {
     rows[j] = row;
   }
 
+  /** Every point of a leaf, each distance summed only until it passes the k-th best. */
+  private scanLeaf(start: number, end: number): void {
+    const { query, best, k } = this;
+    const { points, dims } = this.index;
+    for (let r = start; r < end; r++) {
+      if (r === this.excludedRow) continue;
+      this.evaluated++;
+      const limit = best[k - 1];
+      const po = r * dims;
+      let sum = 0, j = 0;
+      while (j < dims) {
+        const stop = Math.min(dims, j + 4);
+        for (; j < stop; j++) {
+          const diff = query[j] - points[po + j];
+          sum += diff * diff;
+        }
+        if (sum >= limit) break;
+      }
+      if (sum < limit) this.offer(r, sum);
+    }
+  }
+
+  /** Visits a node whose region lies at squared distance `bound` from the query (a lower bound). */
+  private visit(node: number, bound: number): void {
+    const { splitDim, leftMax, rightMin, first, second } = this.index;
+    const dim = splitDim[node];
+    if (dim < 0) {
+      this.scanLeaf(first[node], second[node]);
+      return;
+    }
+    const { query, offsets, best, k } = this;
+    const v = query[dim], low = leftMax[node], high = rightMin[node];
+    const old = offsets[dim];
+    const toLeft = v > low ? v - low : 0, toRight = v < high ? high - v : 0;
+    const nearLeft = toLeft <= toRight;
+    const nearGap = Math.max(old, nearLeft ? toLeft : toRight);
+    const farGap = Math.max(old, nearLeft ? toRight : toLeft);
+    const nearBound = bound - old * old + nearGap * nearGap;
+    if (nearBound < best[k - 1]) {
+      offsets[dim] = nearGap;
+      this.visit(nearLeft ? first[node] : second[node], nearBound);
+    }
+    const farBound = bound - old * old + farGap * farGap;
+    if (farBound < best[k - 1]) {
+      offsets[dim] = farGap;
+      this.visit(nearLeft ? second[node] : first[node], farBound);
+    }
+    offsets[dim] = old;
+  }
+
   /**
    * Searches one query (row `offset / dims` of `queries`); results in `rows`/`best` (reordered rows).
    * `exclude` skips one point (by original index).
    */
   search(queries: Float32Array, offset: number, hints?: ArrayLike<number>, exclude = -1): void {
-    const { index, k, keys, keyWords, centroidDistance, rows, best } = this;
-    const { dims, cells, centroids, radii, starts, points, toCentroid } = index;
+    const { index, rows, best, query } = this;
+    const { dims, points } = index;
     rows.fill(-1);
     best.fill(Infinity);
-    let evaluated = 0;
-    const excludedRow = exclude >= 0 ? this.inverse[exclude] : -1;
+    this.evaluated = 0;
+    this.excludedRow = exclude >= 0 ? this.inverse[exclude] : -1;
+    for (let j = 0; j < dims; j++) query[j] = queries[offset + j];
     if (hints) {
       for (let h = 0; h < hints.length; h++) {
         const id = hints[h];
         if (id < 0 || id === exclude) continue;
         const row = this.inverse[id];
         this.offer(row, squaredDistance(queries, offset, points, row * dims, dims));
-        evaluated++;
+        this.evaluated++;
       }
     }
-    for (let c = 0; c < cells; c++) {
-      const d = Math.sqrt(squaredDistance(queries, offset, centroids, c * dims, dims));
-      centroidDistance[c] = d;
-      keys[c] = Math.max(0, d - radii[c]);
-      // The cell's number rides in the low 16 bits of the bound's mantissa: a native sort orders both.
-      keyWords[2 * c] = (keyWords[2 * c] & 0xffff0000) | c;
-    }
-    keys.sort();
-    for (let s = 0; s < cells; s++) {
-      const c = keyWords[2 * s] & 0xffff;
-      keyWords[2 * s] &= 0xffff0000;
-      const bound = keys[s];
-      // Clearing the low bits only lowers a bound, and later bounds are no lower: stopping here is exact.
-      if (bound * bound >= best[k - 1]) break;
-      const dc = centroidDistance[c];
-      for (let r = starts[c]; r < starts[c + 1]; r++) {
-        const gap = dc - toCentroid[r];
-        if (gap * gap >= best[k - 1] || r === excludedRow) continue;
-        evaluated++;
-        // Partial distance: stop summing once past the k-th best (coordinates ordered by variance stop early).
-        const po = r * dims, limit = best[k - 1];
-        let sum = 0, j = 0;
-        while (j < dims) {
-          const end = Math.min(dims, j + 4);
-          for (; j < end; j++) {
-            const diff = queries[offset + j] - points[po + j];
-            sum += diff * diff;
-          }
-          if (sum >= limit) break;
-        }
-        if (sum < limit) this.offer(r, sum);
-      }
-    }
-    this.evaluated = evaluated;
+    if (index.size === 0) return;
+    this.offsets.fill(0);
+    this.visit(0, 0);
   }
 
   /** Original index of the j-th neighbour of the last query. */

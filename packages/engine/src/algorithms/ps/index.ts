@@ -1,4 +1,5 @@
-import { patchScoresToMap } from '../../features/patches.ts';
+import { filterBank, poolOnGrid } from '../../features/filter-bank.ts';
+import { patchGrid, patchScoresToMap } from '../../features/patches.ts';
 import type { FloatMap, Raster } from '../../image/raster.ts';
 import { greedyCoreset } from '../../kernels/coreset.ts';
 import { buildKnnIndex, KnnSearcher, searchKnn, type KnnIndex } from '../../kernels/knn.ts';
@@ -156,7 +157,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   rows.forEach((r, i) => bank.set(sample.subarray(r * dims, r * dims + dims), i * dims));
   checkAborted(context.signal);
   context.onProgress(0.7, 'nearest-neighbour index');
-  const index = buildKnnIndex(bank, dims, { seed: num(params, 'seed') });
+  const index = buildKnnIndex(bank, dims);
   // Neighbourhood radius of each bank point: distance to its k-th nearest fellow in the bank.
   const radius = new Float32Array(rows.length).fill(1);
   if (config.density && rows.length > config.densityK) {
@@ -171,9 +172,25 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   return { projection, positionWeight, positionR2: r2, positionCost, radius, index };
 }
 
-function anomalyMap(config: PsConfig, state: PsState, raster: Raster, params: ParamValues): FloatMap {
-  const raw = rawDescriptors(raster, descriptorSettings(config, params));
+/** Receives the milliseconds of each stage of `anomalyMap` (for profiling). */
+type StageTimer = (stage: string, ms: number) => void;
+
+function anomalyMap(config: PsConfig, state: PsState, raster: Raster, params: ParamValues, time?: StageTimer): FloatMap {
+  let t = time ? performance.now() : 0;
+  const lap = (stage: string) => {
+    if (!time) return;
+    const now = performance.now();
+    time(stage, now - t);
+    t = now;
+  };
+  const settings = descriptorSettings(config, params);
+  const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
+  const levels = filterBank(raster, settings);
+  lap('filter bank');
+  const raw = { grid, ...poolOnGrid(levels, grid) };
+  lap('pooling');
   const { dims, data } = finishDescriptors(raw, state.projection, state.positionWeight);
+  lap('projection');
   const count = data.length / dims;
   const searcher = new KnnSearcher(state.index, 1);
   const scores = new Float32Array(count);
@@ -191,9 +208,20 @@ function anomalyMap(config: PsConfig, state: PsState, raster: Raster, params: Pa
     hint[0] = id;
     previousRow[gx] = id;
   }
-  const grid: FloatMap = { width: raw.grid.columns, height: raw.grid.rows, data: scores };
-  const smooth = config.smoothing > 0 ? gaussianBlur(grid, config.smoothing) : grid;
-  return patchScoresToMap(smooth.data, raw.grid);
+  lap('nearest neighbours');
+  const scoreGrid: FloatMap = { width: raw.grid.columns, height: raw.grid.rows, data: scores };
+  const smooth = config.smoothing > 0 ? gaussianBlur(scoreGrid, config.smoothing) : scoreGrid;
+  lap('smoothing');
+  const map = patchScoresToMap(smooth.data, raw.grid);
+  lap('patch scores to pixels');
+  return map;
+}
+
+/** The default PS's anomaly map with the milliseconds of each stage (bench/ps-profile.ts). */
+export function profilePsStages(state: PsState, raster: Raster, params: ParamValues): { map: FloatMap; times: Record<string, number> } {
+  const times: Record<string, number> = {};
+  const map = anomalyMap(DEFAULT_PS_CONFIG, state, raster, params, (stage, ms) => { times[stage] = (times[stage] ?? 0) + ms; });
+  return { map, times };
 }
 
 const OWN_PARAMETERS: ParameterSpec[] = [
@@ -228,7 +256,7 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     id,
     name: 'Patch Sample Inspection',
     type: 'unsupervised',
-    version: 2,
+    version: 3,
     description: {
       en: 'Keeps a memory bank of patch features from OK images and flags patches far from every one of them; copes with parts placed and turned differently.',
       ja: 'OK画像のパッチ特徴をメモリバンクに蓄え、そのどれからも遠いパッチを異常とします。置き方や向きが変わっても対応します。',
