@@ -345,7 +345,7 @@ describe('openBlobStore', () => {
     const s3Store = openBlobStore('s3://kensa-blobs/plant-1?endpoint=http://127.0.0.1:9&region=eu-west-1&forcePathStyle=true&accessKeyId=AKIAEXAMPLE&secretAccessKey=very-secret', { cacheDir });
     assert.ok(s3Store instanceof S3BlobStore);
     assert.ok(!s3Store.url.includes('very-secret') && !s3Store.url.includes('AKIAEXAMPLE'), s3Store.url);
-    assert.match(s3Store.url, /^s3:\/\/kensa-blobs\/plant-1\?endpoint=.*region=eu-west-1/);
+    assert.equal(s3Store.url, 's3://kensa-blobs/plant-1?endpoint=http://127.0.0.1:9&region=eu-west-1&forcePathStyle=true');
     await s3Store.close();
     assert.throws(() => openBlobStore('s3://kensa-blobs', { cacheDir, listPageSize: 5000 }), /listPageSize must be an integer from 1 to 1000/);
   });

@@ -125,11 +125,8 @@ function checkPrefixOfUrl(keyPrefix: string, shown: string): void {
   }
 }
 
-/** The URL as logs may show it: credentials dropped. */
+/** The URL as logs may show it: credentials dropped, parameters left readable (not percent-encoded). */
 function redact(parsed: URL): string {
-  const copy = new URL(parsed.href);
-  copy.username = '';
-  copy.password = '';
-  for (const name of SECRET_PARAMETERS) copy.searchParams.delete(name);
-  return copy.href;
+  const shown = [...parsed.searchParams].filter(([name]) => !SECRET_PARAMETERS.has(name)).map(([name, value]) => `${name}=${value}`);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}${shown.length > 0 ? `?${shown.join('&')}` : ''}`;
 }

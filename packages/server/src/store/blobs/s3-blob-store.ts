@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -77,6 +77,7 @@ export class S3BlobStore implements BlobStore {
     const objectKey = this.objectKey(key);
     const answer = await this.call('get', key, () => this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: objectKey })));
     const bytes = await answer.Body!.transformToByteArray();
+    checkLength(key, answer.ContentLength, bytes.byteLength);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -129,6 +130,7 @@ export class S3BlobStore implements BlobStore {
     return this.cache.get(this.cacheId(objectKey), async (temporaryPath) => {
       const answer = await this.call('get', key, () => this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: objectKey })));
       await pipeline(answer.Body as Readable, createWriteStream(temporaryPath));
+      checkLength(key, answer.ContentLength, (await stat(temporaryPath)).size);
     });
   }
 
@@ -173,4 +175,9 @@ export class S3BlobStore implements BlobStore {
       throw new Error(`S3 ${operation} of ${JSON.stringify(key)} failed on ${this.url}: ${name}: ${(error as Error).message}`, { cause: error });
     }
   }
+}
+
+/** A connection cut mid-body must not pass for a whole blob. */
+function checkLength(key: string, expected: number | undefined, received: number): void {
+  if (expected !== undefined && expected !== received) throw new Error(`S3 get of ${JSON.stringify(key)}: received ${received} of ${expected} bytes`);
 }
