@@ -319,6 +319,7 @@ describe('openBlobStore', () => {
       ['http://127.0.0.1:9000/bucket', /unsupported scheme "http:".*s3:\/\/bucket/],
       ['gs://bucket', /unsupported scheme "gs:"/],
       ['file://data/blobs', /absolute path, file:\/\/\/folder/],
+      ['file:./data/blobs', /absolute path, file:\/\/\/folder/],
       ['file:///', /needs a folder/],
       ['file:///srv/blobs?mode=fast', /takes no parameters/],
       ['s3://', /is not a bucket name/],

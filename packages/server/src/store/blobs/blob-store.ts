@@ -69,8 +69,9 @@ export function openBlobStore(url: string, options: BlobStoreOptions): BlobStore
 }
 
 function fileFolder(parsed: URL, url: string): string {
-  if (parsed.host !== '' && parsed.host !== 'localhost') {
-    throw new Error(`KENSA_BLOB_URL ${JSON.stringify(url)}: a file URL needs an absolute path, file:///folder ("${parsed.host}" was read as a host name)`);
+  // "file:data" and "file:./data" parse as /data: refuse them rather than write somewhere unexpected.
+  if (!/^file:\/\/(localhost)?\//i.test(url) || (parsed.host !== '' && parsed.host !== 'localhost')) {
+    throw new Error(`KENSA_BLOB_URL ${JSON.stringify(url)}: a file URL needs an absolute path, file:///folder`);
   }
   if (parsed.search !== '' || parsed.hash !== '') throw new Error(`KENSA_BLOB_URL ${JSON.stringify(url)}: a file URL takes no parameters`);
   const folder = fileURLToPath(parsed);
