@@ -36,32 +36,41 @@ export interface PyramidLevel {
 
 /**
  * Binomial blur [1 4 6 4 1]/16 along both axes (a Gaussian of σ = 1, the classic pyramid kernel), borders
- * clamped.
+ * clamped. `out` (same size) may be given to reuse memory; it must not be `map.data`.
  */
-export function binomialBlur(map: FloatMap): FloatMap {
+export function binomialBlur(map: FloatMap, out = new Float32Array(map.width * map.height)): FloatMap {
   const { width, height, data } = map;
-  const tmp = new Float32Array(width * height);
-  const out = new Float32Array(width * height);
+  const tmp = scratch(width * height);
+  const last = width - 1;
   for (let y = 0; y < height; y++) {
     const row = y * width;
+    // Borders (clamped) apart from the interior, whose loop has no clamping to do.
     for (let x = 0; x < width; x++) {
+      if (x === 2 && width > 4) x = width - 2;
       const i = row + x;
-      if (x >= 2 && x < width - 2) {
-        tmp[i] = (data[i - 2] + data[i + 2] + 4 * (data[i - 1] + data[i + 1]) + 6 * data[i]) * 0.0625;
-      } else {
-        const at = (dx: number) => data[row + Math.min(width - 1, Math.max(0, x + dx))];
-        tmp[i] = (at(-2) + at(2) + 4 * (at(-1) + at(1)) + 6 * data[i]) * 0.0625;
-      }
+      const m2 = row + (x < 2 ? 0 : x - 2), m1 = row + (x < 1 ? 0 : x - 1);
+      const p1 = row + (x + 1 > last ? last : x + 1), p2 = row + (x + 2 > last ? last : x + 2);
+      tmp[i] = (data[m2] + data[p2] + 4 * (data[m1] + data[p1]) + 6 * data[i]) * 0.0625;
+    }
+    for (let i = row + 2, end = row + width - 2; i < end; i++) {
+      tmp[i] = (data[i - 2] + data[i + 2] + 4 * (data[i - 1] + data[i + 1]) + 6 * data[i]) * 0.0625;
     }
   }
   for (let y = 0; y < height; y++) {
-    const r = (dy: number) => Math.min(height - 1, Math.max(0, y + dy)) * width;
-    const m2 = r(-2), m1 = r(-1), c = y * width, p1 = r(1), p2 = r(2);
+    const m2 = (y < 2 ? 0 : y - 2) * width, m1 = (y < 1 ? 0 : y - 1) * width, c = y * width;
+    const p1 = (y + 1 >= height ? height - 1 : y + 1) * width, p2 = (y + 2 >= height ? height - 1 : y + 2) * width;
     for (let x = 0; x < width; x++) {
       out[c + x] = (tmp[m2 + x] + tmp[p2 + x] + 4 * (tmp[m1 + x] + tmp[p1 + x]) + 6 * tmp[c + x]) * 0.0625;
     }
   }
   return { width, height, data: out };
+}
+
+/** One scratch buffer for intermediate passes (grown when needed): blurs run one at a time. */
+let scratchBuffer = new Float32Array(0);
+function scratch(length: number): Float32Array {
+  if (scratchBuffer.length < length) scratchBuffer = new Float32Array(length);
+  return scratchBuffer;
 }
 
 /** Opponent colour planes: L = (R+G+B)/3, a = R−G, b = (R+G)/2 − B. Grey rasters give a = b = 0. */
@@ -165,8 +174,9 @@ export function filterBank(raster: Raster, options: FilterBankOptions): PyramidL
     const { gradient, lambda1, lambda2 } = differentialInvariants(smoothL);
     planes.push(gradient, lambda1, lambda2);
     // Local contrast: the spread of lightness in the same σ = 1 window.
-    const meanSq = binomialBlur({ width: l.width, height: l.height, data: l.data.map((v) => v * v) }).data;
-    const contrast = new Float32Array(meanSq.length);
+    const contrast = new Float32Array(l.data.length);
+    for (let i = 0; i < contrast.length; i++) contrast[i] = l.data[i] * l.data[i];
+    const meanSq = binomialBlur({ width: l.width, height: l.height, data: contrast }, squares(contrast.length)).data;
     for (let i = 0; i < contrast.length; i++) contrast[i] = Math.sqrt(Math.max(0, meanSq[i] - smoothL.data[i] * smoothL.data[i]));
     planes.push(contrast);
     levels.push({ scale: 2 ** level, width: l.width, height: l.height, planes });
@@ -181,51 +191,51 @@ export function filterBank(raster: Raster, options: FilterBankOptions): PyramidL
   return levels;
 }
 
-/** Summed-area table of a plane, (width+1) × (height+1), in float64 to keep the sums exact enough. */
-function integral(plane: Float32Array, width: number, height: number): Float64Array {
-  const out = new Float64Array((width + 1) * (height + 1));
-  for (let y = 0; y < height; y++) {
-    let row = 0;
-    for (let x = 0; x < width; x++) {
-      row += plane[y * width + x];
-      out[(y + 1) * (width + 1) + x + 1] = out[y * (width + 1) + x + 1] + row;
-    }
-  }
-  return out;
+let squaresBuffer = new Float32Array(0);
+function squares(length: number): Float32Array {
+  if (squaresBuffer.length < length) squaresBuffer = new Float32Array(length);
+  return squaresBuffer.subarray(0, length);
 }
 
 /**
  * Mean of every plane over every patch of the grid (patch windows mapped to each level's pixels):
- * `out[patch * dims + feature]`, patches in the grid's row-major order.
+ * `out[patch * dims + feature]`, patches in the grid's row-major order. Sums are separable: each row's
+ * window sums at the grid's columns (from the row's running sums, in float64), then those summed down
+ * each window's rows.
  */
 export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: number; data: Float32Array } {
   const dims = levels.reduce((s, l) => s + l.planes.length, 0);
-  const count = grid.columns * grid.rows;
-  const data = new Float32Array(count * dims);
+  const { columns, rows } = grid;
+  const data = new Float32Array(columns * rows * dims);
   let feature = 0;
   for (const level of levels) {
     const { width, height, scale } = level;
-    const x0s = new Int32Array(grid.columns), x1s = new Int32Array(grid.columns);
-    const y0s = new Int32Array(grid.rows), y1s = new Int32Array(grid.rows);
-    for (let gx = 0; gx < grid.columns; gx++) {
+    const x0s = new Int32Array(columns), x1s = new Int32Array(columns);
+    const y0s = new Int32Array(rows), y1s = new Int32Array(rows);
+    for (let gx = 0; gx < columns; gx++) {
       const lo = Math.min(width - 1, Math.floor(grid.xs[gx] / scale));
       x0s[gx] = lo;
       x1s[gx] = Math.max(lo + 1, Math.min(width, Math.ceil((grid.xs[gx] + grid.patchWidth) / scale)));
     }
-    for (let gy = 0; gy < grid.rows; gy++) {
+    for (let gy = 0; gy < rows; gy++) {
       const lo = Math.min(height - 1, Math.floor(grid.ys[gy] / scale));
       y0s[gy] = lo;
       y1s[gy] = Math.max(lo + 1, Math.min(height, Math.ceil((grid.ys[gy] + grid.patchHeight) / scale)));
     }
+    const prefix = new Float64Array(width + 1);
+    const rowSums = new Float64Array(height * columns);
     for (const plane of level.planes) {
-      const sums = integral(plane, width, height);
-      const w1 = width + 1;
-      for (let gy = 0; gy < grid.rows; gy++) {
+      for (let y = 0; y < height; y++) {
+        let run = 0;
+        for (let x = 0, i = y * width; x < width; x++, i++) prefix[x + 1] = run += plane[i];
+        for (let gx = 0, o = y * columns; gx < columns; gx++, o++) rowSums[o] = prefix[x1s[gx]] - prefix[x0s[gx]];
+      }
+      for (let gy = 0; gy < rows; gy++) {
         const y0 = y0s[gy], y1 = y1s[gy];
-        for (let gx = 0; gx < grid.columns; gx++) {
-          const x0 = x0s[gx], x1 = x1s[gx];
-          const sum = sums[y1 * w1 + x1] - sums[y0 * w1 + x1] - sums[y1 * w1 + x0] + sums[y0 * w1 + x0];
-          data[(gy * grid.columns + gx) * dims + feature] = sum / ((x1 - x0) * (y1 - y0));
+        for (let gx = 0; gx < columns; gx++) {
+          let sum = 0;
+          for (let y = y0; y < y1; y++) sum += rowSums[y * columns + gx];
+          data[(gy * columns + gx) * dims + feature] = sum / ((x1s[gx] - x0s[gx]) * (y1 - y0));
         }
       }
       feature++;

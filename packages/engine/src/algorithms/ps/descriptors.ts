@@ -131,19 +131,35 @@ export function finishDescriptors(raw: RawDescriptors, projection: Projection, p
   const lead = positionWeight > 0 ? 2 : 0;
   const dims = lead + keep;
   const out = new Float32Array(n * dims);
-  const centres = lead ? patchCentres(raw.grid) : null;
-  const row = new Float32Array(rawDims);
-  for (let i = 0; i < n; i++) {
-    const o = i * dims;
-    if (centres) {
-      out[o] = centres[2 * i] * positionWeight;
-      out[o + 1] = centres[2 * i + 1] * positionWeight;
+  if (lead) {
+    const centres = patchCentres(raw.grid);
+    for (let i = 0; i < n; i++) {
+      out[i * dims] = centres[2 * i] * positionWeight;
+      out[i * dims + 1] = centres[2 * i + 1] * positionWeight;
     }
-    for (let j = 0; j < rawDims; j++) row[j] = raw.data[i * rawDims + j] - offset[j];
-    for (let c = 0; c < keep; c++) {
-      let s = 0;
-      for (let j = 0, m = c * rawDims; j < rawDims; j++) s += row[j] * matrix[m + j];
-      out[o + lead + c] = s;
+  }
+  // Centred features of four patches at a time: each matrix entry is loaded once for all four.
+  const centred = new Float32Array(4 * rawDims);
+  for (let i = 0; i < n; i += 4) {
+    const group = Math.min(4, n - i);
+    centred.fill(0);
+    for (let g = 0; g < group; g++) {
+      for (let j = 0, r = (i + g) * rawDims; j < rawDims; j++) centred[g * rawDims + j] = raw.data[r + j] - offset[j];
+    }
+    const o0 = i * dims + lead;
+    for (let c = 0, m = 0; c < keep; c++, m += rawDims) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let j = 0; j < rawDims; j++) {
+        const w = matrix[m + j];
+        s0 += centred[j] * w;
+        s1 += centred[rawDims + j] * w;
+        s2 += centred[2 * rawDims + j] * w;
+        s3 += centred[3 * rawDims + j] * w;
+      }
+      out[o0 + c] = s0;
+      if (group > 1) out[o0 + dims + c] = s1;
+      if (group > 2) out[o0 + 2 * dims + c] = s2;
+      if (group > 3) out[o0 + 3 * dims + c] = s3;
     }
   }
   return { dims, data: out };
