@@ -38,7 +38,7 @@ export interface PyramidLevel {
  * Binomial blur [1 4 6 4 1]/16 along both axes (a Gaussian of σ = 1, the classic pyramid kernel), borders
  * clamped. `out` (same size) may be given to reuse memory; it must not be `map.data`.
  */
-export function binomialBlur(map: FloatMap, out = new Float32Array(map.width * map.height)): FloatMap {
+export function binomialBlur(map: FloatMap, out: Float32Array = new Float32Array(map.width * map.height)): FloatMap {
   const { width, height, data } = map;
   const tmp = scratch(width * height);
   const last = width - 1;
