@@ -39,6 +39,11 @@ export interface AppConfig {
   logger?: boolean;
   mqttUrl?: string | null;
   callbackRetryDelaysMs?: number[];
+  /** PostgreSQL (KENSA_DATABASE_URL) instead of SQLite; jobs then go through pg-boss. */
+  databaseUrl?: string | null;
+  /** Run training and prediction jobs in this process (false: `kensa serve --no-workers`). */
+  runQueuedJobs?: boolean;
+  jobLeaseMs?: number;
 }
 
 const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -46,8 +51,9 @@ const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.ur
 /** The HTTP server around an installation; closing the app stops the job queue and the database. */
 export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstance; kensa: RunningInstallation }> {
   const limits: UploadLimits = { ...DEFAULT_UPLOAD_LIMITS, ...config.limits };
-  const kensa = startInstallation(config.dataDir, {
+  const kensa = await startInstallation(config.dataDir, {
     workers: config.workers, limits, mqttUrl: config.mqttUrl, callbackRetryDelaysMs: config.callbackRetryDelaysMs,
+    databaseUrl: config.databaseUrl, runQueuedJobs: config.runQueuedJobs, jobLeaseMs: config.jobLeaseMs,
   });
   const app = Fastify({
     logger: config.logger ?? false,
@@ -101,7 +107,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
     const queryAllowed = path.startsWith('/api/v1/images/') || path === '/api/v1/events';
     const queryToken = queryAllowed ? (request.query as { token?: string }).token : undefined;
     if (!bearerToken && queryToken) {
-      const clientId = kensa.auth.verifyMediaToken(queryToken);
+      const clientId = await kensa.auth.verifyMediaToken(queryToken);
       if (!clientId) throw new ApiError(401, 'unauthorized');
       request.clientId = clientId;
       return;

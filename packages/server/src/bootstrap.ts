@@ -22,13 +22,13 @@ export function parseBootstrapClients(value: string | undefined): ClientCredenti
  * Makes sure the named clients exist with these secrets and an active licence. With none named and no
  * client at all, creates one and returns its credentials (to be shown once).
  */
-export async function ensureClients(kensa: Installation, clients: ClientCredentials[], countClients: () => number): Promise<ClientCredentials | null> {
+export async function ensureClients(kensa: Installation, clients: ClientCredentials[], countClients: () => Promise<number>): Promise<ClientCredentials | null> {
   for (const client of clients) {
     await kensa.auth.createClient(client.clientId, client.clientSecret);
-    if (!kensa.licenses.hasActive(client.clientId)) kensa.licenses.grant(client.clientId, BOOTSTRAP_LICENSE_DAYS);
+    if (!await kensa.licenses.hasActive(client.clientId)) await kensa.licenses.grant(client.clientId, BOOTSTRAP_LICENSE_DAYS);
   }
-  if (clients.length > 0 || countClients() > 0) return null;
+  if (clients.length > 0 || await countClients() > 0) return null;
   const created = await kensa.auth.createClient();
-  kensa.licenses.grant(created.clientId, BOOTSTRAP_LICENSE_DAYS);
+  await kensa.licenses.grant(created.clientId, BOOTSTRAP_LICENSE_DAYS);
   return created;
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '@kensa/engine';
 import { JobQueue } from './jobs/queue.ts';
+import { PgBossTransport } from './jobs/pg-boss-transport.ts';
 import { WorkerPool } from './jobs/pool.ts';
 import { AuthService } from './services/auth.service.ts';
 import { CallbacksService } from './services/callbacks.service.ts';
@@ -12,7 +13,7 @@ import { ModelsService } from './services/models.service.ts';
 import { MqttService } from './services/mqtt.service.ts';
 import { TargetsService } from './services/targets.service.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
-import { openDatabase, type Db } from './store/database.ts';
+import { openDatabase, parsePostgresUrl, type Database } from './store/database.ts';
 import { DataFolder } from './store/files.ts';
 import { ItemsRepository } from './store/items.repository.ts';
 import { JobsRepository } from './store/jobs.repository.ts';
@@ -32,7 +33,7 @@ export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxFileBytes: 50_000_000, m
 
 /** The installation without HTTP: database, files, keys and services (what the CLI uses directly). */
 export interface Installation {
-  db: Db;
+  db: Database;
   files: DataFolder;
   auth: AuthService;
   licenses: LicenseService;
@@ -46,43 +47,50 @@ export interface Installation {
 }
 
 export interface InstallationOptions {
+  /** PostgreSQL instead of the data folder's SQLite file (KENSA_DATABASE_URL); null: SQLite. */
+  databaseUrl?: string | null;
   /** Broker for targets without their own (KENSA_MQTT_URL); null: none. */
   mqttUrl?: string | null;
   /** Waits before callback retries (ms); tests shorten them. */
   callbackRetryDelaysMs?: number[];
 }
 
-export function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS, options: InstallationOptions = {}): Installation {
+export async function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS, options: InstallationOptions = {}): Promise<Installation> {
   const root = resolve(dataDir);
   mkdirSync(root, { recursive: true });
   const files = new DataFolder(root);
-  const db = openDatabase(root);
-  const keys = loadOrCreateKeys(root);
-  const clients = new ClientsRepository(db);
-  const itemsRepository = new ItemsRepository(db);
-  const modelsRepository = new ModelsRepository(db);
-  const licenses = new LicenseService(clients, keys.licensePublicKey, keys.licensePrivateKey);
-  const events = new EventsService();
-  const callbacks = new CallbacksService(db, options.callbackRetryDelaysMs);
-  const targets = new TargetsService(new TargetsRepository(db), options.mqttUrl ?? null);
-  const mqttService = new MqttService(targets, (text) => process.stderr.write(`${text}\n`));
-  return {
-    db,
-    files,
-    auth: new AuthService(clients, keys.tokenSecret),
-    licenses,
-    items: new ItemsService(itemsRepository, modelsRepository, files, targets, limits.maxPixels),
-    models: new ModelsService(modelsRepository, itemsRepository, files, licenses, events, callbacks, targets, mqttService),
-    events,
-    callbacks,
-    targets,
-    mqtt: mqttService,
-    close: async () => {
-      callbacks.close();
-      await mqttService.close();
-      db.close();
-    },
-  };
+  const db = await openDatabase({ dataDir: root, url: options.databaseUrl ?? null });
+  try {
+    const keys = await loadOrCreateKeys(db, root);
+    const clients = new ClientsRepository(db);
+    const itemsRepository = new ItemsRepository(db);
+    const modelsRepository = new ModelsRepository(db);
+    const licenses = new LicenseService(clients, keys.licensePublicKey, keys.licensePrivateKey);
+    const events = new EventsService();
+    const callbacks = new CallbacksService(db, options.callbackRetryDelaysMs);
+    const targets = new TargetsService(new TargetsRepository(db), options.mqttUrl ?? null);
+    const mqttService = new MqttService(targets, (text) => process.stderr.write(`${text}\n`));
+    return {
+      db,
+      files,
+      auth: new AuthService(clients, keys.tokenSecret),
+      licenses,
+      items: new ItemsService(itemsRepository, modelsRepository, files, targets, limits.maxPixels),
+      models: new ModelsService(modelsRepository, itemsRepository, files, licenses, events, callbacks, targets, mqttService),
+      events,
+      callbacks,
+      targets,
+      mqtt: mqttService,
+      close: async () => {
+        callbacks.close();
+        await mqttService.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
 }
 
 /** The installation plus its running job queue on a worker pool. */
@@ -92,24 +100,50 @@ export interface RunningInstallation extends Installation {
   stop(): Promise<void>;
 }
 
-export function startInstallation(dataDir: string, options: { workers?: number; limits?: UploadLimits } & InstallationOptions = {}): RunningInstallation {
-  const installation = openInstallation(dataDir, options.limits, options);
-  installation.files.removeTemporaryFiles();
-  const pool = new WorkerPool(options.workers);
-  const queue = new JobQueue(new JobsRepository(installation.db), pool, {
-    train: installation.models.trainJob,
-    predict: installation.models.predictJob,
-  });
-  installation.models.attachQueue(queue);
-  queue.recover();
-  installation.callbacks.start();
-  return {
-    ...installation,
-    queue,
-    pool,
-    stop: async () => {
-      await queue.close();
-      await installation.close();
-    },
-  };
+export interface RunOptions extends InstallationOptions {
+  /** Worker threads (default: one per core). */
+  workers?: number;
+  limits?: UploadLimits;
+  /** Run queued jobs (train, predict) in this process; false: an API server only (scale-out). */
+  runQueuedJobs?: boolean;
+  /** A job's lease (ms): how soon another worker takes over the job of a worker that died. */
+  jobLeaseMs?: number;
+}
+
+export async function startInstallation(dataDir: string, options: RunOptions = {}): Promise<RunningInstallation> {
+  const installation = await openInstallation(dataDir, options.limits, options);
+  try {
+    installation.files.removeTemporaryFiles();
+    const runQueuedJobs = options.runQueuedJobs ?? true;
+    // An API server alone still answers synchronous inspections and model imports: one thread is enough for those.
+    const pool = new WorkerPool(runQueuedJobs ? options.workers : Math.min(options.workers ?? 1, 1));
+    const transport = options.databaseUrl
+      ? await PgBossTransport.open(parsePostgresUrl(options.databaseUrl).connectionString, installation.db, bossSchemaOf(options.databaseUrl))
+      : undefined;
+    const queue = new JobQueue(installation.db, new JobsRepository(installation.db), pool, {
+      train: installation.models.trainJob,
+      predict: installation.models.predictJob,
+    }, { runQueuedJobs, transport, leaseMs: options.jobLeaseMs });
+    installation.models.attachQueue(queue);
+    await queue.start();
+    installation.callbacks.start();
+    return {
+      ...installation,
+      queue,
+      pool,
+      stop: async () => {
+        await queue.close();
+        await installation.close();
+      },
+    };
+  } catch (error) {
+    await installation.close();
+    throw error;
+  }
+}
+
+/** pg-boss keeps its tables in a schema of its own, next to the installation's. */
+function bossSchemaOf(databaseUrl: string): string {
+  const { schema } = parsePostgresUrl(databaseUrl);
+  return schema ? `${schema}_boss` : 'kensa_boss';
 }

@@ -26,6 +26,11 @@ export interface StartOptions {
   mqttUrl?: string | null;
   /** Waits before callback retries (ms). */
   callbackRetryDelaysMs?: number[];
+  /** PostgreSQL (KENSA_DATABASE_URL) instead of the data folder's SQLite file. */
+  databaseUrl?: string | null;
+  /** Run training and prediction jobs in this process (default); false: an API server only. */
+  runQueuedJobs?: boolean;
+  jobLeaseMs?: number;
 }
 
 export interface RunningServer {
@@ -40,6 +45,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const { app, kensa } = await buildApp({
     dataDir: options.dataDir, workers: options.workers, limits: options.limits, webDist: options.webDist, logger: options.logger,
     mqttUrl: options.mqttUrl, callbackRetryDelaysMs: options.callbackRetryDelaysMs,
+    databaseUrl: options.databaseUrl, runQueuedJobs: options.runQueuedJobs, jobLeaseMs: options.jobLeaseMs,
   });
   try {
     const clients = typeof options.bootstrapClients === 'string' ? parseBootstrapClients(options.bootstrapClients) : options.bootstrapClients ?? [];
@@ -56,8 +62,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 }
 
 /** Creates a client (random id/secret unless given) in a data folder; returns the credentials. */
-export async function createClient(options: { dataDir: string; clientId?: string; clientSecret?: string }): Promise<ClientCredentials> {
-  const kensa = openInstallation(options.dataDir);
+export async function createClient(options: { dataDir: string; clientId?: string; clientSecret?: string; databaseUrl?: string | null }): Promise<ClientCredentials> {
+  const kensa = await openInstallation(options.dataDir, undefined, { databaseUrl: options.databaseUrl });
   try {
     return await kensa.auth.createClient(options.clientId, options.clientSecret);
   } finally {
@@ -66,9 +72,9 @@ export async function createClient(options: { dataDir: string; clientId?: string
 }
 
 /** Writes nothing: returns the text of a licence file signed with the installation's key. */
-export async function issueLicense(options: { dataDir: string; clientId: string; days: number; limits?: Partial<LicenseLimits> }): Promise<string> {
+export async function issueLicense(options: { dataDir: string; clientId: string; days: number; limits?: Partial<LicenseLimits>; databaseUrl?: string | null }): Promise<string> {
   if (!Number.isFinite(options.days) || options.days <= 0) throw new Error(`days must be a positive number, got ${options.days}`);
-  const kensa = openInstallation(options.dataDir);
+  const kensa = await openInstallation(options.dataDir, undefined, { databaseUrl: options.databaseUrl });
   try {
     return kensa.licenses.issue(options.clientId, options.days, options.limits);
   } finally {

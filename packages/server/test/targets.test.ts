@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import { migrate } from '../src/store/database.ts';
+import { migrateSqlite as migrate } from '../src/store/migrations/sqlite.ts';
 import { Api, cookie, folderSnapshot, parameterId, startTestServer, type TestServer } from './helpers.ts';
 
 /** Inspection targets, their migration, failed predictions, deletion leaving nothing behind, and MQTT. */

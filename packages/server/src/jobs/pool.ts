@@ -74,7 +74,7 @@ export class WorkerPool {
     if (!slot || this.closed) return Promise.reject(new Error('no idle worker'));
     return new Promise((resolve, reject) => {
       slot.running = { jobId, resolve, reject, onProgress };
-      slot.ready.then(() => slot.worker.postMessage({ type: 'run', jobId, name, input } satisfies ToWorker));
+      void slot.ready.then(() => slot.worker.postMessage({ type: 'run', jobId, name, input } satisfies ToWorker));
     });
   }
 

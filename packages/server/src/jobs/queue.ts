@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Database } from '../store/database.ts';
 import type { JobRow, JobsRepository } from '../store/jobs.repository.ts';
 import { WorkerCrashError, type WorkerPool } from './pool.ts';
 import { QUEUED_JOB_NAMES, type QueuedJobName, type TransientJobName } from './protocol.ts';
@@ -9,65 +12,119 @@ export const MAX_ATTEMPTS = 3;
 export interface JobHandler {
   /** The worker's input from the job's payload, or null when there is nothing left to do. */
   prepare(job: JobRow): Promise<unknown | null>;
-  onProgress?(job: JobRow, fraction: number, message: string): void;
+  onProgress?(job: JobRow, fraction: number, message: string): Promise<void>;
   onDone(job: JobRow, output: unknown): Promise<void>;
-  onFailed(job: JobRow, error: Error): void;
+  onFailed(job: JobRow, error: Error): Promise<void>;
   /** The job was interrupted by a stop or crash and will run again. */
-  onRequeued?(job: JobRow): void;
+  onRequeued?(job: JobRow): Promise<void>;
   /** The job was interrupted too often and is given up. */
-  onAbandoned?(job: JobRow): void;
+  onAbandoned?(job: JobRow): Promise<void>;
+}
+
+export interface NewJob {
+  name: QueuedJobName;
+  clientId: string;
+  payload: unknown;
 }
 
 /**
- * Persisted queue + dispatcher: jobs wait in the database and run on the worker pool in order;
- * one failing job never stops the others.
+ * How queued jobs reach the processes that run them. Embedded: nothing to do (the one process claims from the
+ * jobs table). Scale-out: pg-boss messages (see pg-boss-transport.ts), sent in the transaction that stores the job.
+ */
+export interface JobTransport {
+  /** Tells workers about jobs just stored; runs inside the storing transaction. */
+  announce(jobs: JobRow[]): Promise<void>;
+  /** Starts handing job ids to `deliver`, at most `capacity` at once. */
+  listen(deliver: (jobId: number) => Promise<void>, capacity: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface JobQueueOptions {
+  /** Runs queued jobs here (false: an API server only; workers elsewhere run them). */
+  runQueuedJobs: boolean;
+  /** Absent: the embedded queue, where this process claims queued jobs from the table itself. */
+  transport?: JobTransport;
+  /** How long a claimed job stays this worker's without a renewal (ms). */
+  leaseMs?: number;
+}
+
+/** Lease of a running job: renewed every third of it; a worker silent for a whole lease is taken for dead. */
+export const DEFAULT_LEASE_MS = 30_000;
+
+/**
+ * The persisted job queue and its dispatcher. Jobs wait in the database and run on the worker pool; one
+ * failing job never stops the others. A running job holds a lease that its process renews, so that when a
+ * process dies (crash, SIGKILL, a machine gone) any other process that runs jobs takes the job over once the
+ * lease runs out; the lease also stops a job from running twice at once.
  */
 export class JobQueue {
+  readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private closing = false;
   private readonly active = new Map<number, Promise<void>>();
   /** Jobs of one request (inspect, reading a model file): not persisted, served before queued jobs. */
   private readonly transient: { name: TransientJobName; input: unknown; resolve(output: unknown): void; reject(error: Error): void }[] = [];
   private transientCount = 0;
+  private reaper: NodeJS.Timeout | null = null;
+  private readonly leaseMs: number;
 
   constructor(
+    private readonly db: Database,
     private readonly jobs: JobsRepository,
     private readonly pool: WorkerPool,
     private readonly handlers: Record<QueuedJobName, JobHandler>,
+    private readonly options: JobQueueOptions = { runQueuedJobs: true },
   ) {
     for (const name of QUEUED_JOB_NAMES) if (!handlers[name]) throw new Error(`job ${name} has no handler`);
     for (const name of Object.keys(handlers)) if (!QUEUED_JOB_NAMES.includes(name as QueuedJobName)) throw new Error(`job ${name} has no worker handler`);
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
-  /** After a start: jobs the last process left running run again, or fail once they were tried too often. */
-  recover(): void {
-    for (const job of this.jobs.interrupted()) {
-      const handler = this.handlers[job.name as QueuedJobName];
-      if (job.attempts >= MAX_ATTEMPTS) {
-        this.jobs.finish(job.job_id, 'failed', `interrupted ${job.attempts} times`);
-        handler?.onAbandoned?.(job);
-      } else {
-        this.jobs.requeue(job.job_id);
-        handler?.onRequeued?.(job);
-      }
+  /**
+   * Starts running queued jobs (when this process runs them). Embedded: jobs the last process left running
+   * run again at once (it is gone). Scale-out: they are taken over when their lease runs out.
+   */
+  async start(): Promise<void> {
+    if (!this.options.runQueuedJobs) return;
+    if (!this.options.transport) {
+      for (const job of await this.jobs.interrupted()) await this.retryOrAbandon(job);
+      this.pump();
+    } else {
+      await this.options.transport.listen((jobId) => this.deliver(jobId), this.pool.size);
     }
-    this.pump();
+    this.reaper = setInterval(() => void this.reapExpiredLeases().catch(() => {}), Math.max(1000, this.leaseMs / 3));
+    this.reaper.unref();
   }
 
-  enqueue(name: QueuedJobName, clientId: string, payload: unknown): JobRow {
-    const job = this.jobs.enqueue(name, clientId, payload);
-    queueMicrotask(() => this.pump());
-    return job;
+  /** Stores one job and tells the workers. */
+  async enqueue(name: QueuedJobName, clientId: string, payload: unknown): Promise<JobRow> {
+    let stored!: JobRow;
+    await this.enqueueMany([{ name, clientId, payload }], async () => {}, (rows) => { stored = rows[0]; });
+    return stored;
+  }
+
+  /** Stores jobs together with `alongside` (other writes) in one transaction: all happen or none. */
+  async enqueueMany(jobs: NewJob[], alongside: () => Promise<void>, stored?: (rows: JobRow[]) => void): Promise<void> {
+    const rows = await this.db.transaction(async () => {
+      await alongside();
+      const inserted: JobRow[] = [];
+      for (const job of jobs) inserted.push(await this.jobs.enqueue(job.name, job.clientId, job.payload));
+      await this.options.transport?.announce(inserted);
+      return inserted;
+    });
+    stored?.(rows);
+    if (!this.options.transport) queueMicrotask(() => this.pump());
   }
 
   /** Jobs waiting or running, for GET /workers. */
-  pending(): JobRow[] {
+  pending(): Promise<JobRow[]> {
     return this.jobs.pending();
   }
 
-  cancel(jobId: number): void {
-    const job = this.jobs.find(jobId);
+  /** Cancels a job; a worker in another process notices when it next renews its lease. */
+  async cancel(jobId: number): Promise<void> {
+    const job = await this.jobs.find(jobId);
     if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
-    this.jobs.finish(jobId, 'cancelled');
+    await this.jobs.finish(jobId, 'cancelled');
     this.pool.abort(jobId);
   }
 
@@ -80,63 +137,126 @@ export class JobQueue {
     });
   }
 
-  /** Starts transient, then queued jobs while workers are free. */
-  pump(): void {
+  /** Starts transient, then (embedded) queued jobs while workers are free. */
+  private pump(): void {
     // Counted here, not asked of the pool: a claimed job holds its place while it prepares its input.
     while (!this.closing && this.active.size < this.pool.size) {
       const waiting = this.transient.shift();
-      if (waiting) {
-        const id = -(++this.transientCount);
-        const run = this.pool.run(id, waiting.name, waiting.input, () => {}).then(waiting.resolve, waiting.reject).finally(() => {
-          this.active.delete(id);
-          this.pump();
-        });
-        this.active.set(id, run);
-        continue;
-      }
-      const job = this.jobs.claimNext();
-      if (!job) return;
-      const run = this.execute(job).finally(() => {
-        this.active.delete(job.job_id);
-        this.pump();
-      });
-      this.active.set(job.job_id, run);
+      if (!waiting) break;
+      const id = -(++this.transientCount);
+      this.track(id, this.pool.run(id, waiting.name, waiting.input, () => {}).then(waiting.resolve, waiting.reject));
     }
+    if (this.options.runQueuedJobs && !this.options.transport && !this.claiming && !this.closing && this.active.size < this.pool.size) {
+      this.claiming = true;
+      this.jobs.claimNext(this.workerId, this.leaseMs).then((job) => {
+        this.claiming = false;
+        if (!job) return;
+        if (this.closing) return void this.jobs.requeue(job.job_id).catch(() => {});
+        this.track(job.job_id, this.execute(job));
+        this.pump();
+      }, () => { this.claiming = false; });
+    }
+  }
+
+  private claiming = false;
+
+  private readonly slotFreed: (() => void)[] = [];
+
+  private track(id: number, run: Promise<void>): void {
+    this.active.set(id, run.finally(() => {
+      this.active.delete(id);
+      this.slotFreed.shift()?.();
+      this.pump();
+    }));
+  }
+
+  /** A job id from the transport: claimed here unless it is finished or another worker holds it. */
+  private async deliver(jobId: number): Promise<void> {
+    // Messages of every kind arrive at once; they wait here for a free worker thread.
+    while (this.active.size >= this.pool.size && !this.closing) await new Promise((resolve) => this.slotFreed.push(resolve as () => void));
+    if (this.closing) throw new WorkerCrashError('worker stopping');
+    const job = await this.jobs.claim(jobId, this.workerId, this.leaseMs);
+    if (!job) return; // done, cancelled, or running under another worker's live lease
+    const run = this.execute(job);
+    this.track(job.job_id, run);
+    await run;
   }
 
   private async execute(job: JobRow): Promise<void> {
     const handler = this.handlers[job.name as QueuedJobName];
+    let lost = false;
+    const renewal = setInterval(() => {
+      this.jobs.renew(job.job_id, this.workerId, this.leaseMs).then((mine) => {
+        if (!mine && !lost) {
+          lost = true; // cancelled, or taken over after this process stalled: stop working on it
+          this.pool.abort(job.job_id);
+        }
+      }, () => {});
+    }, Math.max(500, this.leaseMs / 3));
+    const stillMine = async () => {
+      const now = await this.jobs.find(job.job_id);
+      return !lost && now?.status === 'running' && now.worker_id === this.workerId;
+    };
     try {
       const input = await handler.prepare(job);
       if (input === null) {
-        this.jobs.finish(job.job_id, 'done', 'nothing to do');
+        await this.jobs.finish(job.job_id, 'done', 'nothing to do');
         return;
       }
       const output = await this.pool.run(job.job_id, job.name, input, (fraction, message) => {
-        if (this.jobs.find(job.job_id)?.status === 'running') handler.onProgress?.(job, fraction, message);
+        if (!lost) void handler.onProgress?.(job, fraction, message).catch(() => {});
       });
-      if (this.jobs.find(job.job_id)?.status !== 'running') return; // cancelled meanwhile
+      if (!await stillMine()) return;
       await handler.onDone(job, output);
-      this.jobs.finish(job.job_id, 'done');
+      await this.jobs.finish(job.job_id, 'done');
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
-      if (this.jobs.find(job.job_id)?.status !== 'running') return;
       if (this.closing && e instanceof WorkerCrashError) {
-        // Stopped by a shutdown: the job goes back to the queue and runs again at the next start.
-        this.jobs.requeue(job.job_id);
-        handler.onRequeued?.(job);
+        // Stopped by a shutdown: the job goes back to the queue and runs again (at the next start, or elsewhere).
+        await this.jobs.requeue(job.job_id).catch(() => {});
+        await handler.onRequeued?.(job).catch(() => {});
+        await this.options.transport?.announce([job]).catch(() => {});
         return;
       }
-      this.jobs.finish(job.job_id, 'failed', `${e.name}: ${e.message}`);
-      handler.onFailed(job, e);
+      if (!await stillMine().catch(() => false)) return;
+      await this.jobs.finish(job.job_id, 'failed', `${e.name}: ${e.message}`);
+      await handler.onFailed(job, e);
+    } finally {
+      clearInterval(renewal);
     }
+  }
+
+  /** Jobs of processes that died (their lease ran out): run again, or given up after too many attempts. */
+  private async reapExpiredLeases(): Promise<void> {
+    if (this.closing) return;
+    for (const job of await this.jobs.expired()) {
+      if (this.active.has(job.job_id)) continue;
+      await this.retryOrAbandon(job);
+    }
+  }
+
+  private async retryOrAbandon(job: JobRow): Promise<void> {
+    const handler = this.handlers[job.name as QueuedJobName];
+    if (job.attempts >= MAX_ATTEMPTS) {
+      await this.jobs.finish(job.job_id, 'failed', `interrupted ${job.attempts} times`);
+      await handler?.onAbandoned?.(job);
+      return;
+    }
+    await this.jobs.requeue(job.job_id);
+    await handler?.onRequeued?.(job);
+    await this.options.transport?.announce([job]);
+    this.pump();
   }
 
   /** Stops taking jobs, stops the workers and puts interrupted jobs back in the queue. */
   async close(): Promise<void> {
     this.closing = true;
+    for (const wake of this.slotFreed.splice(0)) wake();
+    if (this.reaper) clearInterval(this.reaper);
     for (const waiting of this.transient.splice(0)) waiting.reject(new WorkerCrashError('server stopped'));
+    // Running jobs end with the pool and go back to the queue (announced again) before the transport stops.
     await this.pool.close();
     await Promise.allSettled([...this.active.values()]);
+    await this.options.transport?.close();
   }
 }

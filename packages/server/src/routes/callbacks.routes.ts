@@ -30,7 +30,7 @@ export function callbacksRoutes(app: FastifyInstance, kensa: Installation) {
     },
   }, async (request) => {
     const body = request.body as { url: string; model_id?: number | string | null };
-    return { data: kensa.callbacks.register(request.clientId, body.url, body.model_id === undefined || body.model_id === null ? null : Number(body.model_id)) };
+    return { data: await kensa.callbacks.register(request.clientId, body.url, body.model_id === undefined || body.model_id === null ? null : Number(body.model_id)) };
   });
 
   app.get('/api/v1/callbacks/:callback_id/deliveries', {
@@ -52,11 +52,11 @@ export function callbacksRoutes(app: FastifyInstance, kensa: Installation) {
         ...errors(401, 404),
       },
     },
-  }, async (request) => ({ data: kensa.callbacks.deliveries(request.clientId, (request.params as { callback_id: string }).callback_id) }));
+  }, async (request) => ({ data: await kensa.callbacks.deliveries(request.clientId, (request.params as { callback_id: string }).callback_id) }));
 
   app.get('/api/v1/callbacks', {
     schema: { tags: ['callbacks'], summary: 'Registered callbacks (beyond)', security: bearer, response: { 200: data({ type: 'array', items: callback }), ...errors(401) } },
-  }, async (request) => ({ data: kensa.callbacks.list(request.clientId) }));
+  }, async (request) => ({ data: await kensa.callbacks.list(request.clientId) }));
 
   app.delete('/api/v1/callbacks/:callback_id', {
     schema: {
@@ -65,7 +65,7 @@ export function callbacksRoutes(app: FastifyInstance, kensa: Installation) {
       response: { 200: data({ type: 'object', properties: { status: { type: 'string' } } }), ...errors(401, 404) },
     },
   }, async (request) => {
-    kensa.callbacks.remove(request.clientId, (request.params as { callback_id: string }).callback_id);
+    await kensa.callbacks.remove(request.clientId, (request.params as { callback_id: string }).callback_id);
     return { data: { status: 'ok' } };
   });
 }

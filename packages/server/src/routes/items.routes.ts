@@ -57,7 +57,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   }, async (request) => {
     const query = request.query as { target?: string; status?: 'pending' | 'done'; limit?: string; cursor?: string };
     return {
-      data: kensa.items.list(request.clientId, urlBuilder(request, kensa), request.language, {
+      data: await kensa.items.list(request.clientId, urlBuilder(request, kensa), request.language, {
         target: query.target, status: query.status, limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor,
       }),
     };
@@ -76,7 +76,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
     const { item_id } = request.params as { item_id: string };
     const query = request.query as { show_annotations?: string; show_assessments?: string };
     return {
-      data: kensa.items.detail(request.clientId, item_id, urlBuilder(request, kensa), {
+      data: await kensa.items.detail(request.clientId, item_id, urlBuilder(request, kensa), {
         annotations: flag(query.show_annotations, true), assessments: flag(query.show_assessments, true),
       }, request.language),
     };
@@ -107,7 +107,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
     const itemId = fields.item_id ? fields.item_id : null;
     let targetId: number;
     try {
-      targetId = kensa.targets.resolve(request.clientId, fields.target).target_id;
+      targetId = (await kensa.targets.resolve(request.clientId, fields.target)).target_id;
     } catch (error) {
       await removeTemporary(kensa, files);
       throw error;
@@ -129,7 +129,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   }, async (request) => {
     const { item_id } = request.params as { item_id: string };
     const change = request.body as { good?: boolean; archived?: boolean };
-    return { data: kensa.items.review(request.clientId, item_id, change, urlBuilder(request, kensa), request.language) };
+    return { data: await kensa.items.review(request.clientId, item_id, change, urlBuilder(request, kensa), request.language) };
   });
 
   app.delete('/api/v1/item/:item_id', {
@@ -183,7 +183,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
       const checked = await kensa.items.checkFiles(files, null);
       const store = (fields.store ?? '').toLowerCase() === 'true';
       const withHeatmaps = store || formBoolean(fields, 'heatmap') === true;
-      const target = kensa.targets.resolve(request.clientId, fields.target);
+      const target = await kensa.targets.resolve(request.clientId, fields.target);
       const heatmapUrl = withHeatmaps
         ? (heatmapId: string) => `${request.protocol}://${request.host}/api/v1/images/inspect/${heatmapId}?token=${encodeURIComponent(kensa.auth.mediaToken(request.clientId))}`
         : null;
@@ -192,7 +192,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
         fields.model_id ?? null, String(target.target_id), heatmapUrl);
       if (store) {
         const itemIds = await kensa.items.upload(request.clientId, files, { training: false, good: null, itemId: null, targetId: target.target_id });
-        kensa.models.serve(request.clientId, { item_ids: itemIds, model_id: model.model_id, target: target.target_id });
+        await kensa.models.serve(request.clientId, { item_ids: itemIds, model_id: model.model_id, target: target.target_id });
       }
       return { data: { results, model_id: model.model_id, model_version: model.version } };
     } finally {
@@ -246,7 +246,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   }, async (request) => {
     const { image_id } = request.params as { image_id: string };
     const { annotations } = request.body as { annotations: AnnotationInput[] };
-    kensa.items.annotate(request.clientId, /^\d+$/.test(image_id) ? Number(image_id) : NaN, annotations);
+    await kensa.items.annotate(request.clientId, /^\d+$/.test(image_id) ? Number(image_id) : NaN, annotations);
     return { data: { status: 'ok' } };
   });
 
@@ -263,11 +263,11 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   }, async (request, reply) => {
     const { image_id, kind } = request.params as { image_id: string; kind: 'raw' | 'thumbnail' | 'overlay' | 'heatmap' };
     const { model_id } = request.query as { model_id?: string };
-    const file = kensa.items.imageFile(request.clientId, /^\d+$/.test(image_id) ? Number(image_id) : NaN, kind,
+    const file = await kensa.items.imageFile(request.clientId, /^\d+$/.test(image_id) ? Number(image_id) : NaN, kind,
       model_id !== undefined && /^\d+$/.test(model_id) ? Number(model_id) : null);
-    const info = await stat(file.path).catch(() => null);
-    if (!info) throw new ApiError(404, 'imageNotFound');
-    reply.header('content-type', file.contentType).header('content-length', info.size).header('cache-control', 'private, max-age=3600');
-    return reply.send(createReadStream(file.path));
+    const bytes = await kensa.files.read(file.key).catch(() => null);
+    if (!bytes) throw new ApiError(404, 'imageNotFound');
+    reply.header('content-type', file.contentType).header('content-length', bytes.length).header('cache-control', 'private, max-age=3600');
+    return reply.send(bytes);
   });
 }

@@ -27,7 +27,7 @@ export function licenseRoutes(app: FastifyInstance, kensa: Installation) {
       },
     },
   }, async (request) => ({
-    data: { ...kensa.licenses.state(request.clientId), usage: kensa.models.licenseUsage(request.clientId) },
+    data: { ...await kensa.licenses.state(request.clientId), usage: await kensa.models.licenseUsage(request.clientId) },
   }));
 
   app.post('/api/v1/license', {
@@ -47,7 +47,7 @@ export function licenseRoutes(app: FastifyInstance, kensa: Installation) {
       if (part.fieldname === 'license') text = buffer.toString('utf8');
     }
     if (text === null) throw new ApiError(403, 'invalidLicense', message('licenseMissingFile'));
-    kensa.licenses.activate(request.clientId, text);
+    await kensa.licenses.activate(request.clientId, text);
     return { data: { status: 'ok' } };
   });
 }

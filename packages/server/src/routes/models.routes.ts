@@ -26,7 +26,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       querystring: { type: 'object', properties: { target: { type: 'string', maxLength: 200, description: 'Target id or name (beyond)' } } },
       response: { 200: data({ type: 'array', items: ref('Model') }), ...errors(401, 404) },
     },
-  }, async (request) => ({ data: kensa.models.list(request.clientId, request.language, (request.query as { target?: string }).target) }));
+  }, async (request) => ({ data: await kensa.models.list(request.clientId, request.language, (request.query as { target?: string }).target) }));
 
   app.get('/api/v1/models/:model_id', {
     schema: {
@@ -34,7 +34,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       params: { type: 'object', properties: { model_id: { type: 'string' } } },
       response: { 200: data(ref('Model')), ...errors(401, 404) },
     },
-  }, async (request) => ({ data: kensa.models.get(request.clientId, (request.params as { model_id: string }).model_id, request.language) }));
+  }, async (request) => ({ data: await kensa.models.get(request.clientId, (request.params as { model_id: string }).model_id, request.language) }));
 
   app.patch('/api/v1/models/:model_id', {
     schema: {
@@ -57,7 +57,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
     },
   }, async (request) => {
     const { override_params } = request.body as { override_params: { algorithm_parameter_id: number | string; value: unknown }[] };
-    return { data: kensa.models.updatePrediction(request.clientId, (request.params as { model_id: string }).model_id, override_params, request.language) };
+    return { data: await kensa.models.updatePrediction(request.clientId, (request.params as { model_id: string }).model_id, override_params, request.language) };
   });
 
   app.post('/api/v1/models/:model_id/export', {
@@ -67,12 +67,12 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       response: { 200: { description: 'application/octet-stream', type: 'string', format: 'binary' }, ...errors(400, 401, 404) },
     },
   }, async (request, reply) => {
-    const file = kensa.models.exportFile(request.clientId, (request.params as { model_id: string }).model_id);
-    const info = await stat(file.path).catch(() => null);
-    if (!info) throw new ApiError(404, 'modelsNotFound');
-    reply.header('content-type', 'application/octet-stream').header('content-length', info.size)
+    const file = await kensa.models.exportFile(request.clientId, (request.params as { model_id: string }).model_id);
+    const bytes = await kensa.files.read(file.key).catch(() => null);
+    if (!bytes) throw new ApiError(404, 'modelsNotFound');
+    reply.header('content-type', 'application/octet-stream').header('content-length', bytes.length)
       .header('content-disposition', `attachment; filename="${file.fileName}"`);
-    return reply.send(createReadStream(file.path));
+    return reply.send(bytes);
   });
 
   app.post('/api/v1/models/import', {
@@ -124,7 +124,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       },
       response: { 200: data(ref('Model')), ...errors(400, 401, 403) },
     },
-  }, async (request) => ({ data: kensa.models.train(request.clientId, request.body as TrainRequest, request.language) }));
+  }, async (request) => ({ data: await kensa.models.train(request.clientId, request.body as TrainRequest, request.language) }));
 
   app.post('/api/v1/serve', {
     schema: {
@@ -144,7 +144,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
         ...errors(400, 401, 403, 404),
       },
     },
-  }, async (request) => ({ data: kensa.models.serve(request.clientId, request.body as ServeRequest) }));
+  }, async (request) => ({ data: await kensa.models.serve(request.clientId, request.body as ServeRequest) }));
 
   app.get('/api/v1/workers', {
     schema: {
@@ -154,5 +154,5 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
         ...errors(401),
       },
     },
-  }, async (request) => ({ data: kensa.models.workers(request.clientId) }));
+  }, async (request) => ({ data: await kensa.models.workers(request.clientId) }));
 }

@@ -16,7 +16,7 @@ const target = {
 export function targetsRoutes(app: FastifyInstance, kensa: Installation) {
   app.get('/api/v1/targets', {
     schema: { tags: ['targets'], summary: "The client's inspection targets, the default one first (beyond)", security: bearer, response: { 200: data({ type: 'array', items: target }), ...errors(401) } },
-  }, async (request) => ({ data: kensa.targets.list(request.clientId, request.language) }));
+  }, async (request) => ({ data: await kensa.targets.list(request.clientId, request.language) }));
 
   app.post('/api/v1/targets', {
     schema: {
@@ -29,5 +29,5 @@ export function targetsRoutes(app: FastifyInstance, kensa: Installation) {
       },
       response: { 200: data(target), ...errors(400, 401) },
     },
-  }, async (request) => ({ data: kensa.targets.create(request.clientId, request.body as { name: string; mqtt_url?: string | null }, request.language) }));
+  }, async (request) => ({ data: await kensa.targets.create(request.clientId, request.body as { name: string; mqtt_url?: string | null }, request.language) }));
 }

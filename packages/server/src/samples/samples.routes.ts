@@ -47,7 +47,7 @@ export function samplesRoutes(app: FastifyInstance, kensa: Installation): void {
     if (body.algorithm_id !== undefined && !ALGORITHMS.some((a) => a.id === body.algorithm_id)) {
       throw new ApiError(400, 'unknownAlgorithm', body.algorithm_id);
     }
-    return { data: samples.start(request.clientId, body, request.language) };
+    return { data: await samples.start(request.clientId, body, request.language) };
   });
 
   app.get('/api/v1/samples', {

@@ -61,8 +61,8 @@ export class SamplesService {
   constructor(private readonly kensa: Installation) {}
 
   /** Starts the sample project, or returns the client's job still running (one at a time per client). */
-  start(clientId: string, request: SampleRequest, language: Language): SampleJob {
-    this.kensa.licenses.requireActive(clientId);
+  async start(clientId: string, request: SampleRequest, language: Language): Promise<SampleJob> {
+    await this.kensa.licenses.requireActive(clientId);
     const running = [...this.jobs.values()].find((j) => j.client_id === clientId && j.status === 'running');
     if (running) return this.present(running);
     const algorithmId = request.algorithm_id ?? DEFAULT_ALGORITHM_ID;
@@ -113,10 +113,10 @@ export class SamplesService {
 
     let target;
     try {
-      target = targets.resolve(clientId, SAMPLE_TARGET_NAME);
+      target = await targets.resolve(clientId, SAMPLE_TARGET_NAME);
     } catch {
-      targets.create(clientId, { name: SAMPLE_TARGET_NAME }, language);
-      target = targets.resolve(clientId, SAMPLE_TARGET_NAME);
+      await targets.create(clientId, { name: SAMPLE_TARGET_NAME }, language);
+      target = await targets.resolve(clientId, SAMPLE_TARGET_NAME);
     }
     job.target_id = target.target_id;
 
@@ -144,14 +144,14 @@ export class SamplesService {
     await upload(plan.trainGood, true, true);
     await upload(plan.trainDefective, true, false);
     for (const image of plan.trainDefective) {
-      const imageId = items.detail(clientId, image.itemId, NO_URLS, { annotations: false, assessments: false }, language).images[0].image_id;
-      items.annotate(clientId, imageId, image.sample.boxes.map((box) => ({ ...box, notes: image.defect })));
+      const imageId = (await items.detail(clientId, image.itemId, NO_URLS, { annotations: false, assessments: false }, language)).images[0].image_id;
+      await items.annotate(clientId, imageId, image.sample.boxes.map((box) => ({ ...box, notes: image.defect })));
     }
     await upload(plan.heldBack, false, null);
     job.item_ids = plan.heldBack.map((i) => i.itemId);
 
     const workingSize = algorithm.parameters.find((p) => p.name === 'working_size');
-    const model = models.train(clientId, {
+    const model = await models.train(clientId, {
       algorithm_id: algorithm.id,
       name: `demo-${job.product}-${job.started_at.slice(0, 19).replace(/[:T]/g, '-')}`,
       override_params: workingSize ? [{ algorithm_parameter_id: workingSize.id, value: request.working_size ?? plan.photoSide }] : [],
@@ -160,17 +160,17 @@ export class SamplesService {
     }, language);
     job.model_id = model.model_id;
     for (;;) {
-      const current = models.get(clientId, String(model.model_id), language);
+      const current = await models.get(clientId, String(model.model_id), language);
       if (current.status === 'failed') throw new Error(`Training failed: ${current.status_text}`);
       if (current.status === 'active') break;
       this.advance(job, 'train', Number(current.progress ?? 0));
       await sleep(POLL_MS);
     }
 
-    models.serve(clientId, { item_ids: job.item_ids, model_id: model.model_id });
+    await models.serve(clientId, { item_ids: job.item_ids, model_id: model.model_id });
     const truth = new Map(plan.heldBack.map((i) => [i.itemId, i.defect]));
     for (;;) {
-      const details = job.item_ids.map((id) => items.detail(clientId, id, NO_URLS, { annotations: false, assessments: false }, language));
+      const details = await Promise.all(job.item_ids.map((id) => items.detail(clientId, id, NO_URLS, { annotations: false, assessments: false }, language)));
       const done = details.filter((d) => d.status === 'done');
       this.advance(job, 'predict', done.length / details.length);
       if (done.length === details.length) {

@@ -59,7 +59,7 @@ export class AuthService {
   /** Creates a client (or sets the secret of an existing one); returns its credentials. */
   async createClient(clientId = `client-${randomBytes(6).toString('hex')}`, clientSecret = randomBytes(24).toString('base64url')) {
     if (!isValidClientId(clientId)) throw new Error(`client id must be 1–64 letters, digits, ".", "_" or "-": ${clientId}`);
-    this.clients.upsert(clientId, await hashSecret(clientSecret));
+    await this.clients.upsert(clientId, await hashSecret(clientSecret));
     return { clientId, clientSecret };
   }
 
@@ -67,7 +67,7 @@ export class AuthService {
   async issueToken(clientId: string, clientSecret: string): Promise<{ access_token: string; expires: number }> {
     const delay = this.throttle.delayMs(clientId);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    const client = this.clients.find(clientId);
+    const client = await this.clients.find(clientId);
     if (!client) {
       this.throttle.fail(clientId);
       throw new ApiError(401, 'unknownClient');
@@ -91,7 +91,7 @@ export class AuthService {
     if (!token) throw new ApiError(401, 'unauthorized');
     try {
       const { payload } = await jwtVerify(token, this.tokenSecret, { algorithms: ['HS256'] });
-      if (payload.scope !== 'api' || typeof payload.sub !== 'string' || !this.clients.find(payload.sub)) throw new Error('unknown client');
+      if (payload.scope !== 'api' || typeof payload.sub !== 'string' || !(await this.clients.find(payload.sub))) throw new Error('unknown client');
       return payload.sub;
     } catch {
       throw new ApiError(401, 'unauthorized');
@@ -110,7 +110,7 @@ export class AuthService {
   }
 
   /** The client id of a valid media token, or null. */
-  verifyMediaToken(token: string): string | null {
+  async verifyMediaToken(token: string): Promise<string | null> {
     const parts = token.split('.');
     if (parts.length !== 3) return null;
     const body = `${parts[0]}.${parts[1]}`;
@@ -119,7 +119,7 @@ export class AuthService {
     if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
     const clientId = Buffer.from(parts[0], 'base64url').toString('utf8');
     const expires = parseInt(parts[1], 36);
-    return expires * 1000 > Date.now() && this.clients.find(clientId) ? clientId : null;
+    return expires * 1000 > Date.now() && (await this.clients.find(clientId)) ? clientId : null;
   }
 
   private mediaSignature(body: string): string {

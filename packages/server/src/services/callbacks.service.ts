@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { ApiError, message } from '../http/errors.ts';
-import { nowIso, type Db } from '../store/database.ts';
+import { nowIso, sql, type Database } from '../store/database.ts';
 
 export interface CallbackRow {
   callback_id: number;
@@ -16,7 +16,7 @@ interface DeliveryRow {
   delivery_id: number;
   callback_id: number;
   body: string;
-  status: 'pending' | 'delivered' | 'failed';
+  status: 'pending' | 'sending' | 'delivered' | 'failed';
   attempts: number;
   next_attempt_at: number;
   last_status: number | null;
@@ -30,6 +30,8 @@ export const RETRY_DELAYS_MS = [1000, 5000, 30_000, 120_000, 600_000];
 const DELIVERY_TIMEOUT_MS = 10_000;
 /** Deliveries sent at once, so a burst of predictions does not open hundreds of connections. */
 const CONCURRENT_DELIVERIES = 8;
+/** How often the outbox is looked at when nothing is due (other processes add to it). */
+const POLL_MS = 2000;
 
 /**
  * Prediction callbacks (beyond the original): each finished prediction is POSTed as JSON to the client's
@@ -47,7 +49,10 @@ export class CallbacksService {
   private closed = false;
   private started = false;
 
-  constructor(private readonly db: Db, private readonly retryDelaysMs: number[] = RETRY_DELAYS_MS) {}
+  private pumping = false;
+  private pumpAgain = false;
+
+  constructor(private readonly db: Database, private readonly retryDelaysMs: number[] = RETRY_DELAYS_MS) {}
 
   /** Starts sending the outbox (after a restart: what was waiting). */
   start(): void {
@@ -55,7 +60,7 @@ export class CallbacksService {
     this.pump();
   }
 
-  register(clientId: string, url: string, modelId: number | null = null) {
+  async register(clientId: string, url: string, modelId: number | null = null) {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -63,43 +68,48 @@ export class CallbacksService {
       throw new ApiError(400, 'invalidRequest', message('callbackUrlInvalid', { url }));
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ApiError(400, 'invalidRequest', message('callbackUrlInvalid', { url }));
-    if (modelId !== null && !this.db.prepare('SELECT 1 FROM models WHERE client_id = ? AND model_id = ?').get(clientId, modelId)) {
+    if (modelId !== null && !await this.db.get(sql`SELECT 1 AS found FROM models WHERE client_id = ${clientId} AND model_id = ${modelId}`)) {
       throw new ApiError(404, 'modelsNotFound');
     }
     const secret = randomBytes(24).toString('base64url');
-    const info = this.db.prepare('INSERT INTO callbacks (client_id, url, secret, model_id, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(clientId, parsed.href, secret, modelId, nowIso());
-    return this.present(this.db.prepare('SELECT * FROM callbacks WHERE callback_id = ?').get(info.lastInsertRowid) as CallbackRow, true);
+    const row = await this.db.get<CallbackRow>(sql`INSERT INTO callbacks (client_id, url, secret, model_id, created_at)
+      VALUES (${clientId}, ${parsed.href}, ${secret}, ${modelId}, ${nowIso()}) RETURNING *`);
+    return this.present(row!, true);
   }
 
-  list(clientId: string) {
-    return (this.db.prepare('SELECT * FROM callbacks WHERE client_id = ? ORDER BY callback_id').all(clientId) as CallbackRow[]).map((r) => this.present(r, false));
+  async list(clientId: string) {
+    const rows = await this.db.all<CallbackRow>(sql`SELECT * FROM callbacks WHERE client_id = ${clientId} ORDER BY callback_id`);
+    return Promise.all(rows.map((r) => this.present(r, false)));
   }
 
-  remove(clientId: string, callbackId: string): void {
-    const result = /^\d+$/.test(callbackId) ? this.db.prepare('DELETE FROM callbacks WHERE client_id = ? AND callback_id = ?').run(clientId, Number(callbackId)) : { changes: 0 };
-    if (result.changes === 0) throw new ApiError(404, 'callbackNotFound');
+  async remove(clientId: string, callbackId: string): Promise<void> {
+    const changes = /^\d+$/.test(callbackId)
+      ? await this.db.run(sql`DELETE FROM callbacks WHERE client_id = ${clientId} AND callback_id = ${Number(callbackId)}`)
+      : 0;
+    if (changes === 0) throw new ApiError(404, 'callbackNotFound');
   }
 
   /** The newest deliveries of one callback with their state (GET /callbacks/{id}/deliveries). */
-  deliveries(clientId: string, callbackId: string, limit = 100) {
+  async deliveries(clientId: string, callbackId: string, limit = 100) {
     const callback = /^\d+$/.test(callbackId)
-      ? this.db.prepare('SELECT * FROM callbacks WHERE client_id = ? AND callback_id = ?').get(clientId, Number(callbackId)) as CallbackRow | undefined
+      ? await this.db.get<CallbackRow>(sql`SELECT * FROM callbacks WHERE client_id = ${clientId} AND callback_id = ${Number(callbackId)}`)
       : undefined;
     if (!callback) throw new ApiError(404, 'callbackNotFound');
-    const rows = this.db.prepare('SELECT * FROM callback_deliveries WHERE callback_id = ? ORDER BY delivery_id DESC LIMIT ?').all(callback.callback_id, limit) as DeliveryRow[];
+    const rows = await this.db.all<DeliveryRow>(sql`SELECT * FROM callback_deliveries WHERE callback_id = ${callback.callback_id}
+      ORDER BY delivery_id DESC LIMIT ${limit}`);
     return rows.map((row) => {
       const event = JSON.parse(row.body) as { event?: string; item_id?: string; model_id?: number };
+      const waiting = row.status === 'pending' || row.status === 'sending';
       return {
         delivery_id: row.delivery_id,
         event: event.event ?? null,
         item_id: event.item_id ?? null,
         model_id: event.model_id ?? null,
-        status: row.status,
+        status: waiting ? 'pending' : row.status,
         attempts: row.attempts,
         last_status: row.last_status,
         last_error: row.last_error,
-        next_attempt_at: row.status === 'pending' ? new Date(row.next_attempt_at).toISOString() : null,
+        next_attempt_at: waiting ? new Date(row.next_attempt_at).toISOString() : null,
         created_at: row.created_at,
         delivered_at: row.delivered_at,
       };
@@ -107,39 +117,64 @@ export class CallbacksService {
   }
 
   /** The secret is shown once, when the callback is registered. */
-  private present(row: CallbackRow, withSecret: boolean) {
-    const counts = this.db.prepare('SELECT status, COUNT(*) AS n FROM callback_deliveries WHERE callback_id = ? GROUP BY status')
-      .all(row.callback_id) as { status: string; n: number }[];
+  private async present(row: CallbackRow, withSecret: boolean) {
+    const counts = await this.db.all<{ status: string; n: number }>(sql`SELECT status, COUNT(*) AS n FROM callback_deliveries
+      WHERE callback_id = ${row.callback_id} GROUP BY status`);
     const count = (status: string) => counts.find((c) => c.status === status)?.n ?? 0;
     return {
       callback_id: row.callback_id, url: row.url, model_id: row.model_id, created_at: row.created_at,
-      deliveries: { pending: count('pending'), delivered: count('delivered'), failed: count('failed') },
+      deliveries: { pending: count('pending') + count('sending'), delivered: count('delivered'), failed: count('failed') },
       ...(withSecret ? { secret: row.secret } : {}),
     };
   }
 
   /** Puts a finished prediction in the outbox of every matching callback; sending happens in the background. */
-  notify(clientId: string, modelId: number, payload: unknown): void {
-    const rows = this.db.prepare('SELECT * FROM callbacks WHERE client_id = ? AND (model_id IS NULL OR model_id = ?)').all(clientId, modelId) as CallbackRow[];
+  async notify(clientId: string, modelId: number, payload: unknown): Promise<void> {
+    const rows = await this.db.all<CallbackRow>(sql`SELECT * FROM callbacks WHERE client_id = ${clientId}
+      AND (model_id IS NULL OR model_id = ${modelId})`);
     if (rows.length === 0) return;
     const body = JSON.stringify(payload);
-    const insert = this.db.prepare('INSERT INTO callback_deliveries (callback_id, body, next_attempt_at, created_at) VALUES (?, ?, ?, ?)');
     const now = Date.now();
-    this.db.transaction(() => { for (const row of rows) insert.run(row.callback_id, body, now, nowIso()); })();
+    await this.db.transaction(async () => {
+      for (const row of rows) {
+        await this.db.run(sql`INSERT INTO callback_deliveries (callback_id, body, next_attempt_at, created_at)
+          VALUES (${row.callback_id}, ${body}, ${now}, ${nowIso()})`);
+      }
+    });
     this.pump();
   }
 
-  /** Sends the due deliveries (a few at a time) and sleeps until the next one is due. */
+  /** Sends the due deliveries (a few at a time) and sleeps until the next one is due; one pass at a time. */
   private pump(): void {
     if (this.closed || !this.started) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    void this.pumpOnce().catch(() => { /* the database is closing or unreachable: the next poll tries again */ }).finally(() => {
+      this.pumping = false;
+      if (this.pumpAgain) {
+        this.pumpAgain = false;
+        this.pump();
+      }
+    });
+  }
+
+  private async pumpOnce(): Promise<void> {
     const now = Date.now();
     const free = CONCURRENT_DELIVERIES - this.inFlight.size;
     if (free > 0) {
-      const due = this.db.prepare(`SELECT d.*, c.url, c.secret FROM callback_deliveries d JOIN callbacks c ON c.callback_id = d.callback_id
-        WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.delivery_id LIMIT ?`)
-        .all(now, free + this.inFlight.size) as (DeliveryRow & { url: string; secret: string })[];
+      const due = await this.db.all<DeliveryRow & { url: string; secret: string }>(sql`SELECT d.*, c.url, c.secret FROM callback_deliveries d
+        JOIN callbacks c ON c.callback_id = d.callback_id WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= ${now}
+        ORDER BY d.next_attempt_at, d.delivery_id LIMIT ${free + this.inFlight.size}`);
       for (const row of due) {
-        if (this.inFlight.has(row.delivery_id) || this.inFlight.size >= CONCURRENT_DELIVERIES) continue;
+        if (this.closed || this.inFlight.has(row.delivery_id) || this.inFlight.size >= CONCURRENT_DELIVERIES) continue;
+        // Several servers and workers send from one outbox: the one whose update lands owns the attempt. A sender that
+        // dies mid-way leaves "sending" with a deadline, after which the delivery is due again.
+        const claimed = await this.db.run(sql`UPDATE callback_deliveries SET status = 'sending', next_attempt_at = ${now + 2 * DELIVERY_TIMEOUT_MS}
+          WHERE delivery_id = ${row.delivery_id} AND status = ${row.status} AND next_attempt_at = ${row.next_attempt_at}`);
+        if (claimed === 0) continue;
         this.inFlight.add(row.delivery_id);
         void this.send(row).finally(() => {
           this.inFlight.delete(row.delivery_id);
@@ -147,16 +182,18 @@ export class CallbacksService {
         });
       }
     }
-    const next = this.db.prepare(`SELECT MIN(next_attempt_at) AS at FROM callback_deliveries WHERE status = 'pending' AND next_attempt_at > ?`)
-      .get(now) as { at: number | null };
-    if (next.at !== null && next.at < this.timerDueAt) {
+    const next = await this.db.get<{ at: number | null }>(sql`SELECT MIN(next_attempt_at) AS at FROM callback_deliveries
+      WHERE status IN ('pending', 'sending') AND next_attempt_at > ${now}`);
+    // Other processes add deliveries too: look again after a while even when nothing is due.
+    const at = Math.min(next?.at ?? Infinity, now + POLL_MS);
+    if (at < this.timerDueAt && !this.closed) {
       if (this.timer) clearTimeout(this.timer);
-      this.timerDueAt = next.at;
+      this.timerDueAt = at;
       this.timer = setTimeout(() => {
         this.timer = null;
         this.timerDueAt = Infinity;
         this.pump();
-      }, Math.max(0, next.at - now));
+      }, Math.max(0, at - now));
       this.timer.unref();
     }
   }
@@ -183,24 +220,20 @@ export class CallbacksService {
       // Unreachable or too slow: retried like an error answer.
       error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     }
-    if (this.closed) {
-      // The database may be closing; a success not recorded is sent again after the next start.
-      try { this.record(row.delivery_id, attempt, status, error); } catch { /* closed */ }
-      return;
-    }
-    this.record(row.delivery_id, attempt, status, error);
+    // The database may be closing; a success not recorded is sent again later (at least once).
+    await this.record(row.delivery_id, attempt, status, error).catch(() => {});
   }
 
-  private record(deliveryId: number, attempt: number, status: number | null, error: string | null): void {
+  private async record(deliveryId: number, attempt: number, status: number | null, error: string | null): Promise<void> {
     if (error === null) {
-      this.db.prepare(`UPDATE callback_deliveries SET status = 'delivered', attempts = ?, last_status = ?, last_error = NULL, delivered_at = ?
-        WHERE delivery_id = ?`).run(attempt, status, nowIso(), deliveryId);
+      await this.db.run(sql`UPDATE callback_deliveries SET status = 'delivered', attempts = ${attempt}, last_status = ${status},
+        last_error = NULL, delivered_at = ${nowIso()} WHERE delivery_id = ${deliveryId}`);
       return;
     }
     const giveUp = attempt > this.retryDelaysMs.length;
-    this.db.prepare(`UPDATE callback_deliveries SET status = ?, attempts = ?, last_status = ?, last_error = ?, next_attempt_at = ?
-      WHERE delivery_id = ?`).run(giveUp ? 'failed' : 'pending', attempt, status, error.slice(0, 500),
-      giveUp ? Date.now() : Date.now() + this.retryDelaysMs[attempt - 1], deliveryId);
+    await this.db.run(sql`UPDATE callback_deliveries SET status = ${giveUp ? 'failed' : 'pending'}, attempts = ${attempt},
+      last_status = ${status}, last_error = ${error.slice(0, 500)},
+      next_attempt_at = ${giveUp ? Date.now() : Date.now() + this.retryDelaysMs[attempt - 1]} WHERE delivery_id = ${deliveryId}`);
   }
 
   close(): void {

@@ -163,18 +163,18 @@ export class ItemsService {
           await this.files.adopt(plan.entry.file.temporaryPath, plan.rawPath);
           written.push(plan.rawPath);
         }
-        this.items.transaction(() => {
+        await this.items.transaction(async () => {
           for (const plan of plans) {
-            let item = this.items.findItem(clientId, plan.entry.itemId);
+            let item = await this.items.findItem(clientId, plan.entry.itemId);
             // Item ids are unique per client, so the routes without a target keep naming one item.
             if (item && item.target_id !== options.targetId) {
               throw new ApiError(400, 'invalidRequest', message('itemInAnotherTarget', { id: plan.entry.itemId }));
             }
             // An existing item keeps its labels (a review changes them), so uploading more images never relabels.
-            if (!item) item = this.items.insertItem(clientId, options.targetId, plan.entry.itemId, options.training, options.good);
-            const existing = this.items.imagesOfItem(item.pk).find((image) => image.sha256 === plan.sha256);
+            if (!item) item = await this.items.insertItem(clientId, options.targetId, plan.entry.itemId, options.training, options.good);
+            const existing = (await this.items.imagesOfItem(item.pk)).find((image) => image.sha256 === plan.sha256);
             if (!existing) {
-              this.items.insertImage(item.pk, {
+              await this.items.insertImage(item.pk, {
                 client_id: clientId, file_name: plan.entry.file.fileName, content_type: plan.entry.info.contentType,
                 file_size: plan.entry.bytes.length, width: plan.entry.info.width, height: plan.entry.info.height, sha256: plan.sha256,
                 raw_path: plan.rawPath, thumbnail_path: plan.thumbnailPath, exif_json: JSON.stringify(plan.entry.info.exif),
@@ -185,7 +185,7 @@ export class ItemsService {
         });
       } catch (error) {
         // Files of images that already existed are the same bytes at the same path: keep those.
-        for (const path of written) if (!this.isReferenced(clientId, path)) await this.files.remove(path);
+        for (const path of written) if (!await this.isReferenced(clientId, path)) await this.files.remove(path);
         throw error;
       }
       return itemIds;
@@ -194,8 +194,11 @@ export class ItemsService {
     }
   }
 
-  private isReferenced(clientId: string, path: string): boolean {
-    return this.items.listItems(clientId).some((item) => this.items.imagesOfItem(item.pk).some((i) => i.raw_path === path || i.thumbnail_path === path));
+  private async isReferenced(clientId: string, path: string): Promise<boolean> {
+    for (const item of await this.items.listItems(clientId)) {
+      if ((await this.items.imagesOfItem(item.pk)).some((i) => i.raw_path === path || i.thumbnail_path === path)) return true;
+    }
+    return false;
   }
 
   /**
@@ -204,35 +207,35 @@ export class ItemsService {
    * through the items in upload order, and `next_cursor` (null on the last page) is the `cursor` of the next
    * page. Pages, their images and assessments, and the summary's counts are read by indexed queries.
    */
-  list(clientId: string, urls: UrlBuilder, language: Language, query: ListQuery = {}) {
-    const target = this.targets.resolve(clientId, query.target);
+  async list(clientId: string, urls: UrlBuilder, language: Language, query: ListQuery = {}) {
+    const target = await this.targets.resolve(clientId, query.target);
     const after = query.cursor && /^\d+$/.test(query.cursor) ? Number(query.cursor) : 0;
     // One row more than the page tells whether another page follows.
-    let page = this.items.pageOfItems(clientId, target.target_id, { status: query.status, after, limit: query.limit === undefined ? null : query.limit + 1 });
+    let page = await this.items.pageOfItems(clientId, target.target_id, { status: query.status, after, limit: query.limit === undefined ? null : query.limit + 1 });
     let nextCursor: string | null = null;
     if (query.limit !== undefined && page.length > query.limit) {
       page = page.slice(0, query.limit);
       nextCursor = String(page[page.length - 1].pk);
     }
     const pks = page.map((i) => i.pk);
-    const firstImages = this.items.firstImageIdsOf(clientId, pks);
-    const assessments = this.items.assessmentsOfItems(pks);
+    const firstImages = await this.items.firstImageIdsOf(clientId, pks);
+    const assessments = await this.items.assessmentsOfItems(pks);
     const present = (item: ItemRow) => this.presentItem(item, firstImages.get(item.pk), assessments.get(item.pk) ?? [], urls, language);
     return {
       training: page.filter((i) => !i.archived && i.is_training).map(present),
       predict: page.filter((i) => !i.archived && !i.is_training).map(present),
       archived: page.filter((i) => i.archived).map(present),
-      summary: this.summary(clientId, target.target_id, this.targets.nameOf(target, language)),
+      summary: await this.summary(clientId, target.target_id, this.targets.nameOf(target, language)),
       next_cursor: nextCursor,
     };
   }
 
-  private algorithmNames(clientId: string): Map<number, string> {
-    return new Map(this.models.list(clientId).map((m) => [m.model_id, m.algorithm_id]));
+  private async algorithmNames(clientId: string): Promise<Map<number, string>> {
+    return new Map((await this.models.list(clientId)).map((m) => [m.model_id, m.algorithm_id]));
   }
 
-  private summary(clientId: string, targetId: number, title: string) {
-    const { training, predictions } = this.items.summaryCounts(clientId, targetId);
+  private async summary(clientId: string, targetId: number, title: string) {
+    const { training, predictions } = await this.items.summaryCounts(clientId, targetId);
     return {
       title,
       training_stats: { OK_count: training.ok, NG_count: training.ng, unlabelled_count: training.unlabelled },
@@ -271,15 +274,15 @@ export class ItemsService {
   }
 
   /** GET /item/{id}: the item with its images, annotations and every model's assessments. */
-  detail(clientId: string, itemId: string, urls: UrlBuilder, show: { annotations: boolean; assessments: boolean }, language: Language) {
-    const item = this.items.findItem(clientId, itemId);
+  async detail(clientId: string, itemId: string, urls: UrlBuilder, show: { annotations: boolean; assessments: boolean }, language: Language) {
+    const item = await this.items.findItem(clientId, itemId);
     if (!item) {
-      if (this.items.existsForAnotherClient(clientId, itemId)) throw new ApiError(401, 'itemOfAnotherClient');
+      if (await this.items.existsForAnotherClient(clientId, itemId)) throw new ApiError(401, 'itemOfAnotherClient');
       throw new ApiError(404, 'itemNotFound');
     }
-    const images = this.items.imagesOfItem(item.pk);
-    const assessments = this.items.assessmentsOfItem(item.pk);
-    const algorithmOf = this.algorithmNames(clientId);
+    const images = await this.items.imagesOfItem(item.pk);
+    const assessments = await this.items.assessmentsOfItem(item.pk);
+    const algorithmOf = await this.algorithmNames(clientId);
     const base = this.presentItem(item, images[0]?.image_id, assessments, urls, language);
     const byModel = groupByModel(assessments);
     // A failed last prediction: no computed verdict (earlier results stay listed under models).
@@ -290,7 +293,7 @@ export class ItemsService {
       : `[${algorithmOf.get(newest) ?? '?'}] ${translate(language, newestGood ? 'resultGood' : 'resultDefect')}`;
     return {
       ...base,
-      images: images.map((image) => this.presentImage(image, urls, show.annotations)),
+      images: await Promise.all(images.map((image) => this.presentImage(image, urls, show.annotations))),
       computed_assessment: {
         assessment_result: result,
         detected_objects: newest === null ? null : base.detected_objects,
@@ -310,8 +313,8 @@ export class ItemsService {
     };
   }
 
-  private presentImage(image: ImageRow, urls: UrlBuilder, showAnnotations: boolean) {
-    const newest = this.items.newestAssessmentOfImage(image.image_id);
+  private async presentImage(image: ImageRow, urls: UrlBuilder, showAnnotations: boolean) {
+    const newest = await this.items.newestAssessmentOfImage(image.image_id);
     const raw = urls.image(image.image_id, 'raw');
     return {
       image_id: image.image_id,
@@ -326,7 +329,7 @@ export class ItemsService {
       thumbnail_url: urls.image(image.image_id, 'thumbnail'),
       processed: newest !== undefined,
       exif_metadata: JSON.parse(image.exif_json) as Record<string, unknown>,
-      annotations: showAnnotations ? this.items.annotationsOfImage(image.image_id).map(presentAnnotation) : [],
+      annotations: showAnnotations ? (await this.items.annotationsOfImage(image.image_id)).map(presentAnnotation) : [],
     };
   }
 
@@ -334,19 +337,19 @@ export class ItemsService {
    * PATCH /item/{id} (beyond): a person's verdict. On a predicted item it confirms the computed verdict
    * (same `good`) or overrides it; on a training item it sets the label.
    */
-  review(clientId: string, itemId: string, change: { good?: boolean; archived?: boolean }, urls: UrlBuilder, language: Language) {
-    const item = this.findOwnItem(clientId, itemId);
-    this.items.transaction(() => {
-      if (change.archived !== undefined) this.items.setArchived(item.pk, change.archived);
+  async review(clientId: string, itemId: string, change: { good?: boolean; archived?: boolean }, urls: UrlBuilder, language: Language) {
+    const item = await this.findOwnItem(clientId, itemId);
+    await this.items.transaction(async () => {
+      if (change.archived !== undefined) await this.items.setArchived(item.pk, change.archived);
       if (change.good === undefined) return;
       if (item.is_training) {
-        this.items.updateItemLabel(item.pk, true, change.good);
-        this.items.setReview(item.pk, null);
+        await this.items.updateItemLabel(item.pk, true, change.good);
+        await this.items.setReview(item.pk, null);
       } else {
-        const assessments = this.items.assessmentsOfItem(item.pk);
+        const assessments = await this.items.assessmentsOfItem(item.pk);
         const newest = newestModelOf(assessments);
         const computedGood = newest === null ? null : assessments.filter((a) => a.model_id === newest).every((a) => a.good === 1);
-        this.items.setReview(item.pk, computedGood === change.good ? null : change.good);
+        await this.items.setReview(item.pk, computedGood === change.good ? null : change.good);
       }
     });
     return this.detail(clientId, itemId, urls, { annotations: true, assessments: true }, language);
@@ -354,26 +357,26 @@ export class ItemsService {
 
   /** DELETE /item/{id} (beyond): the item, its images, annotations, results and files. */
   async remove(clientId: string, itemId: string): Promise<void> {
-    const item = this.findOwnItem(clientId, itemId);
-    const paths = this.items.imagesOfItem(item.pk).flatMap((image) => [image.raw_path, image.thumbnail_path]);
-    paths.push(...this.items.assessmentsOfItem(item.pk).flatMap((a) => [a.overlay_path, a.heatmap_path]));
-    this.items.deleteItem(item.pk);
+    const item = await this.findOwnItem(clientId, itemId);
+    const paths = (await this.items.imagesOfItem(item.pk)).flatMap((image) => [image.raw_path, image.thumbnail_path]);
+    paths.push(...(await this.items.assessmentsOfItem(item.pk)).flatMap((a) => [a.overlay_path, a.heatmap_path]));
+    await this.items.deleteItem(item.pk);
     for (const path of paths) await this.files.remove(path);
     await this.files.removeFolderIfEmpty(`images/${pathSegment(clientId)}/${pathSegment(item.item_id)}`);
   }
 
-  private findOwnItem(clientId: string, itemId: string): ItemRow {
-    const item = this.items.findItem(clientId, itemId);
+  private async findOwnItem(clientId: string, itemId: string): Promise<ItemRow> {
+    const item = await this.items.findItem(clientId, itemId);
     if (!item) {
-      if (this.items.existsForAnotherClient(clientId, itemId)) throw new ApiError(401, 'itemOfAnotherClient');
+      if (await this.items.existsForAnotherClient(clientId, itemId)) throw new ApiError(401, 'itemOfAnotherClient');
       throw new ApiError(404, 'itemNotFound');
     }
     return item;
   }
 
   /** POST /image/{id}/annotation: replaces that image's boxes after checking each one. */
-  annotate(clientId: string, imageId: number, annotations: AnnotationInput[]): void {
-    const image = Number.isSafeInteger(imageId) ? this.items.findImage(clientId, imageId) : undefined;
+  async annotate(clientId: string, imageId: number, annotations: AnnotationInput[]): Promise<void> {
+    const image = Number.isSafeInteger(imageId) ? await this.items.findImage(clientId, imageId) : undefined;
     if (!image) throw new ApiError(404, 'imageNotFound');
     const problems: Message[] = [];
     annotations.forEach((a, index) => {
@@ -384,18 +387,18 @@ export class ItemsService {
       }
     });
     if (problems.length > 0) throw new ApiError(400, 'invalidAnnotation', problems);
-    this.items.replaceAnnotations(image.image_id, annotations.map((a) => ({ x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max, notes: a.notes ?? null })));
+    await this.items.replaceAnnotations(image.image_id, annotations.map((a) => ({ x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max, notes: a.notes ?? null })));
   }
 
   /** The stored file behind an image URL, scoped to the client; 404 otherwise. */
-  imageFile(clientId: string, imageId: number, kind: 'raw' | 'thumbnail' | 'overlay' | 'heatmap', modelId: number | null): { path: string; contentType: string } {
-    const image = Number.isSafeInteger(imageId) ? this.items.findImage(clientId, imageId) : undefined;
+  async imageFile(clientId: string, imageId: number, kind: 'raw' | 'thumbnail' | 'overlay' | 'heatmap', modelId: number | null): Promise<{ key: string; contentType: string }> {
+    const image = Number.isSafeInteger(imageId) ? await this.items.findImage(clientId, imageId) : undefined;
     if (!image) throw new ApiError(404, 'imageNotFound');
-    if (kind === 'raw') return { path: this.files.absolute(image.raw_path), contentType: image.content_type };
-    if (kind === 'thumbnail') return { path: this.files.absolute(image.thumbnail_path), contentType: 'image/jpeg' };
-    const assessment = modelId !== null ? this.items.findAssessment(image.image_id, modelId) : this.items.newestAssessmentOfImage(image.image_id);
+    if (kind === 'raw') return { key: image.raw_path, contentType: image.content_type };
+    if (kind === 'thumbnail') return { key: image.thumbnail_path, contentType: 'image/jpeg' };
+    const assessment = modelId !== null ? await this.items.findAssessment(image.image_id, modelId) : await this.items.newestAssessmentOfImage(image.image_id);
     if (!assessment) throw new ApiError(404, 'imageNotFound');
-    return { path: this.files.absolute(kind === 'overlay' ? assessment.overlay_path : assessment.heatmap_path), contentType: 'image/png' };
+    return { key: kind === 'overlay' ? assessment.overlay_path : assessment.heatmap_path, contentType: 'image/png' };
   }
 }
 

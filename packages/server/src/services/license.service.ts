@@ -82,25 +82,25 @@ export class LicenseService {
   }
 
   /** POST /license: verify signature, client and expiry, then keep it. */
-  activate(clientId: string, text: string): void {
+  async activate(clientId: string, text: string): Promise<void> {
     const body = readLicense(this.publicKey, text);
     if (body.client_id !== clientId) throw new ApiError(403, 'invalidLicense', message('licenseOtherClient'));
     if (body.expires_at <= nowIso()) throw new ApiError(403, 'invalidLicense', message('licenseExpired', { date: body.expires_at }));
-    if (this.clients.findLicense(body.license_id)) throw new ApiError(403, 'invalidLicense', message('licenseAlreadyExists'));
-    this.clients.insertLicense({
+    if (await this.clients.findLicense(body.license_id)) throw new ApiError(403, 'invalidLicense', message('licenseAlreadyExists'));
+    await this.clients.insertLicense({
       license_id: body.license_id, client_id: body.client_id, issued_at: body.issued_at, expires_at: body.expires_at,
       limits_json: JSON.stringify(body.limits), document: text, activated_at: nowIso(),
     });
   }
 
   /** Issues and activates a licence in one step (bootstrap clients, `createClient`). */
-  grant(clientId: string, days: number, limits: Partial<LicenseLimits> = {}): void {
-    this.activate(clientId, this.issue(clientId, days, limits));
+  async grant(clientId: string, days: number, limits: Partial<LicenseLimits> = {}): Promise<void> {
+    await this.activate(clientId, this.issue(clientId, days, limits));
   }
 
-  state(clientId: string): LicenseState {
-    const active = this.clients.activeLicense(clientId, nowIso());
-    const shown = active ?? this.clients.latestLicense(clientId);
+  async state(clientId: string): Promise<LicenseState> {
+    const active = await this.clients.activeLicense(clientId, nowIso());
+    const shown = active ?? await this.clients.latestLicense(clientId);
     if (!shown) return { status: 'missing', client_id: clientId, expires_at: null, limits: null };
     return {
       status: active ? 'active' : 'expired', client_id: clientId, expires_at: shown.expires_at,
@@ -108,13 +108,13 @@ export class LicenseService {
     };
   }
 
-  hasActive(clientId: string): boolean {
-    return this.clients.activeLicense(clientId, nowIso()) !== undefined;
+  async hasActive(clientId: string): Promise<boolean> {
+    return (await this.clients.activeLicense(clientId, nowIso())) !== undefined;
   }
 
   /** The active licence's limits, or a 403 when there is none (train and serve). */
-  requireActive(clientId: string): LicenseLimits {
-    const row: LicenseRow | undefined = this.clients.activeLicense(clientId, nowIso());
+  async requireActive(clientId: string): Promise<LicenseLimits> {
+    const row: LicenseRow | undefined = await this.clients.activeLicense(clientId, nowIso());
     if (!row) throw new ApiError(403, 'noActiveLicense');
     return JSON.parse(row.limits_json) as LicenseLimits;
   }

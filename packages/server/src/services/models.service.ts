@@ -8,6 +8,7 @@ import { render, type Language, type Message } from '../i18n/index.ts';
 import type { JobHandler, JobQueue } from '../jobs/queue.ts';
 import { WorkerCrashError } from '../jobs/pool.ts';
 import type { InspectInput, InspectOutput, PredictInput, PredictOutput, ReadModelOutput, TrainInput, TrainOutput } from '../jobs/protocol.ts';
+import { rm } from 'node:fs/promises';
 import { nowIso } from '../store/database.ts';
 import { pathSegment, type DataFolder } from '../store/files.ts';
 import type { JobRow } from '../store/jobs.repository.ts';
@@ -86,8 +87,8 @@ export class ModelsService {
   ) {}
 
   /** Tells event streams where a model stands now. */
-  private announceModel(modelId: number): void {
-    const model = this.models.findById(modelId);
+  private async announceModel(modelId: number): Promise<void> {
+    const model = await this.models.findById(modelId);
     if (!model) return;
     this.events.publish({
       type: 'model', clientId: model.client_id, model_id: model.model_id, status: model.status, progress: model.progress,
@@ -95,8 +96,8 @@ export class ModelsService {
     });
   }
 
-  private announceItem(itemPk: number): void {
-    const [item] = this.items.itemsByPk([itemPk]);
+  private async announceItem(itemPk: number): Promise<void> {
+    const [item] = await this.items.itemsByPk([itemPk]);
     if (item) this.events.publish({ type: 'item', clientId: item.client_id, item_id: item.item_id, status: item.status });
   }
 
@@ -129,16 +130,17 @@ export class ModelsService {
   }
 
   /** The client's models, or those of one target when it is named. */
-  list(clientId: string, language: Language, target?: string) {
-    const targetId = target === undefined || target === '' ? null : this.targets.resolve(clientId, target).target_id;
-    return this.models.list(clientId).filter((m) => targetId === null || m.target_id === targetId).map((m) => this.present(m, language));
+  async list(clientId: string, language: Language, target?: string) {
+    const targetId = target === undefined || target === '' ? null : (await this.targets.resolve(clientId, target)).target_id;
+    const models = (await this.models.list(clientId)).filter((m) => targetId === null || m.target_id === targetId);
+    return Promise.all(models.map((m) => this.present(m, language)));
   }
 
-  present(model: ModelRow, language: Language) {
+  async present(model: ModelRow, language: Language) {
     const algorithm = algorithmById(model.algorithm_id);
     const values = { ...JSON.parse(model.parameters_json) as Record<string, unknown>, ...JSON.parse(model.prediction_overrides_json) as Record<string, unknown> };
     const evaluation = model.evaluation_json ? JSON.parse(model.evaluation_json) as TrainOutput['evaluation'] : null;
-    const outcomes = this.items.confirmedOutcomes(model.model_id);
+    const outcomes = await this.items.confirmedOutcomes(model.model_id);
     // Computed from confirmed predictions: NG is the positive class, as in training's evaluation.
     const tp = outcomes.filter((o) => !o.computedGood && !o.finalGood).length;
     const fp = outcomes.filter((o) => !o.computedGood && o.finalGood).length;
@@ -173,8 +175,8 @@ export class ModelsService {
   }
 
   /** GET /models/{id} (beyond): one model with its evaluation. */
-  get(clientId: string, modelId: string, language: Language) {
-    const model = /^\d+$/.test(modelId) ? this.models.find(clientId, Number(modelId)) : undefined;
+  async get(clientId: string, modelId: string, language: Language) {
+    const model = /^\d+$/.test(modelId) ? await this.models.find(clientId, Number(modelId)) : undefined;
     if (!model) throw new ApiError(404, 'modelsNotFound');
     return this.present(model, language);
   }
@@ -183,8 +185,8 @@ export class ModelsService {
    * PATCH /models/{id} (beyond): changes prediction-time parameters (those with model_parameter false:
    * threshold, min_detected_area, ignore_outer, …) without retraining; later predictions use them.
    */
-  updatePrediction(clientId: string, modelId: string, overrideParams: { algorithm_parameter_id: number | string; value: unknown }[], language: Language) {
-    const model = /^\d+$/.test(modelId) ? this.models.find(clientId, Number(modelId)) : undefined;
+  async updatePrediction(clientId: string, modelId: string, overrideParams: { algorithm_parameter_id: number | string; value: unknown }[], language: Language) {
+    const model = /^\d+$/.test(modelId) ? await this.models.find(clientId, Number(modelId)) : undefined;
     if (!model) throw new ApiError(404, 'modelsNotFound');
     const algorithm = algorithmById(model.algorithm_id);
     if (!algorithm) throw new ApiError(400, 'unknownAlgorithm', message('unknownAlgorithmId', { id: model.algorithm_id, ids: ALGORITHMS.map((a) => a.id).join(', ') }));
@@ -206,16 +208,16 @@ export class ModelsService {
       }
     }
     if (problems.length > 0) throw new ApiError(400, 'invalidParameters', problems);
-    this.models.setPredictionOverrides(model.model_id, JSON.stringify(changes));
-    return this.present(this.models.findById(model.model_id)!, language);
+    await this.models.setPredictionOverrides(model.model_id, JSON.stringify(changes));
+    return this.present((await this.models.findById(model.model_id))!, language);
   }
 
   /** POST /models/{id}/export (beyond): the trained model's file, portable to another installation. */
-  exportFile(clientId: string, modelId: string): { path: string; fileName: string } {
-    const model = /^\d+$/.test(modelId) ? this.models.find(clientId, Number(modelId)) : undefined;
+  async exportFile(clientId: string, modelId: string): Promise<{ key: string; fileName: string }> {
+    const model = /^\d+$/.test(modelId) ? await this.models.find(clientId, Number(modelId)) : undefined;
     if (!model) throw new ApiError(404, 'modelsNotFound');
     if (model.status !== 'active' || !model.blob_path) throw new ApiError(400, 'modelNotReady', message('modelStillTraining', { id: model.model_id }));
-    return { path: this.files.absolute(model.blob_path), fileName: `${model.name.replace(/[^A-Za-z0-9_.-]+/g, '_')}.kensa-model` };
+    return { key: model.blob_path, fileName: `${model.name.replace(/[^A-Za-z0-9_.-]+/g, '_')}.kensa-model` };
   }
 
   /**
@@ -223,9 +225,9 @@ export class ModelsService {
    * (checked in a worker: format, checksum, algorithm and its version) and, as the newest, the active one.
    */
   async importFile(clientId: string, temporaryPath: string, fileName: string, language: Language, target?: string | null) {
-    const limits = this.licenses.requireActive(clientId);
-    const targetRow = this.targets.resolve(clientId, target);
-    if (limits.max_models !== null && this.models.count(clientId) >= limits.max_models) {
+    const limits = await this.licenses.requireActive(clientId);
+    const targetRow = await this.targets.resolve(clientId, target);
+    if (limits.max_models !== null && await this.models.count(clientId) >= limits.max_models) {
       throw new ApiError(403, 'licenseLimitReached', message('licenseMaxModels', { max: limits.max_models }));
     }
     let summary: ReadModelOutput;
@@ -235,7 +237,7 @@ export class ModelsService {
       throw new ApiError(400, 'invalidRequest', error instanceof Error ? error.message : String(error));
     }
     const algorithm = algorithmById(summary.algorithm);
-    const model = this.models.insert({
+    const model = await this.models.insert({
       client_id: clientId,
       target_id: targetRow.target_id,
       name: fileName.replace(/\.kensa-model$/, '') || `imported ${summary.algorithm}`,
@@ -248,18 +250,18 @@ export class ModelsService {
       ng_img_count: summary.trainedOn.ng,
     }, message('statusDone'));
     await this.files.adopt(temporaryPath, this.blobPathOf(model));
-    this.models.markTrained(model.model_id, {
+    await this.models.markTrained(model.model_id, {
       blobPath: this.blobPathOf(model), parametersJson: JSON.stringify(summary.params), evaluationJson: JSON.stringify(summary.evaluation),
       ok: summary.trainedOn.ok, ng: summary.trainedOn.ng,
     }, message('statusDone'));
-    return this.present(this.models.findById(model.model_id)!, language);
+    return this.present((await this.models.findById(model.model_id))!, language);
   }
 
   /** The model a prediction uses: the one named, else the target's active one; 400 when there is none. */
-  servingModel(clientId: string, modelId: number | string | null | undefined, targetId: number): ModelRow {
+  async servingModel(clientId: string, modelId: number | string | null | undefined, targetId: number): Promise<ModelRow> {
     const model = modelId !== undefined && modelId !== null && modelId !== ''
-      ? this.models.find(clientId, Number(modelId))
-      : this.models.activeModel(clientId, targetId);
+      ? await this.models.find(clientId, Number(modelId))
+      : await this.models.activeModel(clientId, targetId);
     if (!model || model.status !== 'active' || !model.blob_path) throw new ApiError(400, 'noAvailableModel');
     return model;
   }
@@ -272,10 +274,10 @@ export class ModelsService {
     clientId: string, files: InspectInput['files'], modelId: string | null, target: string | null = null,
     heatmapUrl: ((heatmapId: string) => string) | null = null,
   ) {
-    this.licenses.requireActive(clientId);
-    const model = this.servingModel(clientId, modelId, this.targets.resolve(clientId, target).target_id);
+    await this.licenses.requireActive(clientId);
+    const model = await this.servingModel(clientId, modelId, (await this.targets.resolve(clientId, target)).target_id);
     const input: InspectInput = {
-      blobPath: this.files.absolute(model.blob_path!), overrides: JSON.parse(model.prediction_overrides_json), files, renderHeatmaps: heatmapUrl !== null,
+      blobPath: await this.files.localPath(model.blob_path!), overrides: JSON.parse(model.prediction_overrides_json), files, renderHeatmaps: heatmapUrl !== null,
     };
     const output = await this.queue.runNow('inspect', input) as InspectOutput;
     return {
@@ -289,12 +291,12 @@ export class ModelsService {
   }
 
   /** POST /train: validates everything, stores the model as "creating" and queues its training. */
-  train(clientId: string, request: TrainRequest, language: Language) {
-    const limits = this.licenses.requireActive(clientId);
-    if (limits.max_models !== null && this.models.count(clientId) >= limits.max_models) {
+  async train(clientId: string, request: TrainRequest, language: Language) {
+    const limits = await this.licenses.requireActive(clientId);
+    if (limits.max_models !== null && await this.models.count(clientId) >= limits.max_models) {
       throw new ApiError(403, 'licenseLimitReached', message('licenseMaxModels', { max: limits.max_models }));
     }
-    const target = this.targets.resolve(clientId, request.target);
+    const target = await this.targets.resolve(clientId, request.target);
     const algorithmId = request.algorithm_id ?? DEFAULT_ALGORITHM_ID;
     const algorithm = algorithmById(algorithmId);
     if (!algorithm) {
@@ -329,14 +331,16 @@ export class ModelsService {
     let trainingItems: ItemRow[];
     if (request.item_ids !== undefined && request.item_ids !== null) {
       const unique = [...new Set(request.item_ids.map(String))];
-      trainingItems = this.items.findItems(clientId, unique);
+      trainingItems = await this.items.findItems(clientId, unique);
       // A model learns from its own target's items only.
       if (trainingItems.length !== unique.length || trainingItems.some((i) => i.target_id !== target.target_id)) throw new ApiError(403, 'itemAccessDenied');
     } else {
-      trainingItems = this.items.trainingItems(clientId, target.target_id);
+      trainingItems = await this.items.trainingItems(clientId, target.target_id);
     }
-    const imageCount = (good: number) => trainingItems.filter((i) => i.good === good).reduce((n, i) => n + this.items.imagesOfItem(i.pk).length, 0);
-    const model = this.models.insert({
+    const imagesOf = new Map<number, number>();
+    for (const item of trainingItems) imagesOf.set(item.pk, (await this.items.imagesOfItem(item.pk)).length);
+    const imageCount = (good: number) => trainingItems.filter((i) => i.good === good).reduce((n, i) => n + imagesOf.get(i.pk)!, 0);
+    const model = await this.models.insert({
       client_id: clientId,
       target_id: target.target_id,
       name: request.name,
@@ -348,25 +352,25 @@ export class ModelsService {
       ok_img_count: imageCount(1),
       ng_img_count: imageCount(0),
     }, message('statusQueued'));
-    this.queue.enqueue('train', clientId, { modelId: model.model_id });
-    this.announceModel(model.model_id);
+    await this.queue.enqueue('train', clientId, { modelId: model.model_id });
+    await this.announceModel(model.model_id);
     return this.present(model, language);
   }
 
   /** DELETE /model: all named models or none; their training stops and their files go. */
   async delete(clientId: string, modelIds: (number | string)[]): Promise<void> {
     const ids = modelIds.map(Number);
-    const rows = ids.map((id) => (Number.isSafeInteger(id) ? this.models.find(clientId, id) : undefined));
+    const rows = await Promise.all(ids.map((id) => (Number.isSafeInteger(id) ? this.models.find(clientId, id) : undefined)));
     if (rows.length === 0 || rows.some((r) => r === undefined)) throw new ApiError(404, 'modelsNotFound');
-    const resultFiles = ids.flatMap((id) => this.items.resultPathsOfModel(id));
-    for (const job of this.queue.pending().filter((j) => j.client_id === clientId)) {
+    const resultFiles = (await Promise.all(ids.map((id) => this.items.resultPathsOfModel(id)))).flat();
+    for (const job of (await this.queue.pending()).filter((j) => j.client_id === clientId)) {
       const payload = JSON.parse(job.payload_json) as { modelId?: number; itemPk?: number };
       if (payload.modelId === undefined || !ids.includes(payload.modelId)) continue;
-      this.queue.cancel(job.job_id);
+      await this.queue.cancel(job.job_id);
       // An item waiting for this model's prediction is no longer waiting.
-      if (payload.itemPk !== undefined) this.items.setItemFailed(payload.itemPk, JSON.stringify(message('predictionFailedModelGone')));
+      if (payload.itemPk !== undefined) await this.items.setItemFailed(payload.itemPk, JSON.stringify(message('predictionFailedModelGone')));
     }
-    this.models.delete(clientId, ids);
+    await this.models.delete(clientId, ids);
     // A model still training has no blob_path yet; its file may exist if training ended just now.
     for (const row of rows) await this.files.remove(row!.blob_path ?? this.blobPathOf(row!));
     for (const path of resultFiles) await this.files.remove(path);
@@ -374,45 +378,45 @@ export class ModelsService {
 
   /** POST /serve: queues a prediction of each item with the chosen (or the active) model. */
   /** What counts against the licence limits, counted as `train`, `importFile` and `serve` count it. */
-  licenseUsage(clientId: string): { models: number; predictions_this_month: number } {
-    return { models: this.models.count(clientId), predictions_this_month: this.items.countPredictedSince(clientId, monthStart()) };
+  async licenseUsage(clientId: string): Promise<{ models: number; predictions_this_month: number }> {
+    return { models: await this.models.count(clientId), predictions_this_month: await this.items.countPredictedSince(clientId, monthStart()) };
   }
 
-  serve(clientId: string, request: ServeRequest) {
-    const limits = this.licenses.requireActive(clientId);
+  async serve(clientId: string, request: ServeRequest) {
+    const limits = await this.licenses.requireActive(clientId);
     const unique = [...new Set(request.item_ids.map(String))];
-    const items = this.items.findItems(clientId, unique);
+    const items = await this.items.findItems(clientId, unique);
     if (unique.length === 0 || items.length !== unique.length) throw new ApiError(404, 'itemsNotFound');
     const targetId = request.target !== undefined && request.target !== null && request.target !== ''
-      ? this.targets.resolve(clientId, request.target).target_id
+      ? (await this.targets.resolve(clientId, request.target)).target_id
       : items[0].target_id;
-    const model = this.servingModel(clientId, request.model_id, targetId);
+    const model = await this.servingModel(clientId, request.model_id, targetId);
     if (limits.max_predictions_per_month !== null) {
-      const images = items.reduce((n, item) => n + this.items.imagesOfItem(item.pk).length, 0);
-      if (this.items.countPredictedSince(clientId, monthStart()) + images > limits.max_predictions_per_month) {
+      let images = 0;
+      for (const item of items) images += (await this.items.imagesOfItem(item.pk)).length;
+      if (await this.items.countPredictedSince(clientId, monthStart()) + images > limits.max_predictions_per_month) {
         throw new ApiError(403, 'licenseLimitReached', message('licenseMaxPredictions', { max: limits.max_predictions_per_month }));
       }
     }
     // All or nothing: the items turn pending and their jobs are queued in one transaction.
-    this.items.transaction(() => {
-      this.items.setItemsPending(items.map((i) => i.pk));
-      for (const item of items) this.queue.enqueue('predict', clientId, { modelId: model.model_id, itemPk: item.pk });
+    await this.queue.enqueueMany(items.map((item) => ({ name: 'predict' as const, clientId, payload: { modelId: model.model_id, itemPk: item.pk } })), async () => {
+      await this.items.setItemsPending(items.map((i) => i.pk));
     });
-    for (const item of items) this.announceItem(item.pk);
+    for (const item of items) await this.announceItem(item.pk);
     return { item_ids: unique, model_version: model.version };
   }
 
   /** GET /workers: what runs or waits for this client. */
-  workers(clientId: string) {
+  async workers(clientId: string) {
     const training: string[] = [];
     const predicting: string[] = [];
-    for (const job of this.queue.pending().filter((j) => j.client_id === clientId)) {
+    for (const job of (await this.queue.pending()).filter((j) => j.client_id === clientId)) {
       const payload = JSON.parse(job.payload_json) as { modelId: number; itemPk?: number };
       if (job.name === 'train') {
-        const model = this.models.findById(payload.modelId);
+        const model = await this.models.findById(payload.modelId);
         if (model) training.push(model.name);
       } else if (payload.itemPk !== undefined) {
-        const [item] = this.items.itemsByPk([payload.itemPk]);
+        const [item] = await this.items.itemsByPk([payload.itemPk]);
         if (item && !predicting.includes(item.item_id)) predicting.push(item.item_id);
       }
     }
@@ -423,119 +427,130 @@ export class ModelsService {
   readonly trainJob: JobHandler = {
     prepare: async (job: JobRow): Promise<TrainInput | null> => {
       const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
-      const model = this.models.findById(modelId);
+      const model = await this.models.findById(modelId);
       if (!model || model.status !== 'creating') return null;
       const images: TrainInput['images'] = [];
-      for (const item of this.items.itemsByPk(JSON.parse(model.item_pks_json) as number[])) {
-        for (const image of this.items.imagesOfItem(item.pk)) {
-          const boxes: Box[] = this.items.annotationsOfImage(image.image_id)
+      for (const item of await this.items.itemsByPk(JSON.parse(model.item_pks_json) as number[])) {
+        for (const image of await this.items.imagesOfItem(item.pk)) {
+          const boxes: Box[] = (await this.items.annotationsOfImage(image.image_id))
             .map((a) => ({ x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max }));
-          images.push({ path: this.files.absolute(image.raw_path), good: item.good === null ? null : item.good === 1, boxes });
+          images.push({ path: await this.files.localPath(image.raw_path), good: item.good === null ? null : item.good === 1, boxes });
         }
       }
       if (images.length === 0) throw new StatusError(message('statusNoTrainingImages'));
-      this.models.setProgress(modelId, 0, message('statusDecoding'));
-      this.announceModel(modelId);
+      await this.models.setProgress(modelId, 0, message('statusDecoding'));
+      await this.announceModel(modelId);
       return {
         algorithmId: model.algorithm_id,
         images,
         overrides: JSON.parse(model.overrides_json) as Record<string, unknown>,
-        blobPath: this.files.absolute(this.blobPathOf(model)),
+        blobPath: this.files.scratchPath(`job-${job.job_id}.kensa-model`),
       };
     },
-    onProgress: (job, fraction, text) => {
+    onProgress: async (job, fraction, text) => {
       const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
-      this.models.setProgress(modelId, Math.min(0.99, fraction), statusOfProgress(text));
-      this.announceModel(modelId);
+      await this.models.setProgress(modelId, Math.min(0.99, fraction), statusOfProgress(text));
+      await this.announceModel(modelId);
     },
     onDone: async (job, output) => {
       const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
-      const model = this.models.findById(modelId);
-      if (!model) return;
+      const written = this.files.scratchPath(`job-${job.job_id}.kensa-model`);
+      const model = await this.models.findById(modelId);
+      if (!model) {
+        await rm(written, { force: true });
+        return;
+      }
+      // The file first, then the row that points to it: a crash between them leaves a file nothing uses, never a row without its file.
+      await this.files.adopt(written, this.blobPathOf(model));
       const result = output as TrainOutput;
-      this.models.markTrained(modelId, {
+      await this.models.markTrained(modelId, {
         blobPath: this.blobPathOf(model),
         parametersJson: JSON.stringify(result.params),
         evaluationJson: JSON.stringify({ ...result.evaluation, autoTuned: result.autoTuned, trainSeconds: result.trainSeconds }),
         ok: model.ok_img_count,
         ng: model.ng_img_count,
       }, message('statusDone'));
-      this.announceModel(modelId);
+      await this.announceModel(modelId);
     },
-    onFailed: (job, error) => {
+    onFailed: async (job, error) => {
       const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
+      await rm(this.files.scratchPath(`job-${job.job_id}.kensa-model`), { force: true });
       const status = error instanceof StatusError ? error.status
         : error instanceof WorkerCrashError ? message('statusWorkerCrashed', { reason: error.message })
           : message('statusFailed', { reason: error.message });
-      this.models.markFailed(modelId, status);
-      this.announceModel(modelId);
+      await this.models.markFailed(modelId, status);
+      await this.announceModel(modelId);
     },
-    onRequeued: (job) => {
+    onRequeued: async (job) => {
       const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
-      this.models.setProgress(modelId, 0, message('statusRequeuedAfterRestart'));
-      this.announceModel(modelId);
+      await this.models.setProgress(modelId, 0, message('statusRequeuedAfterRestart'));
+      await this.announceModel(modelId);
     },
-    onAbandoned: (job) => {
+    onAbandoned: async (job) => {
       const { modelId } = JSON.parse(job.payload_json) as { modelId: number };
-      this.models.markFailed(modelId, message('statusFailedAfterRestarts', { count: job.attempts }));
-      this.announceModel(modelId);
+      await this.models.markFailed(modelId, message('statusFailedAfterRestarts', { count: job.attempts }));
+      await this.announceModel(modelId);
     },
   };
+
+  /** Where a prediction job's worker writes an image's overlay or heatmap before it is stored. */
+  private renderedPath(job: JobRow, imageId: number, kind: 'overlay' | 'heatmap'): string {
+    return this.files.scratchPath(`job-${job.job_id}-${imageId}.${kind}.png`);
+  }
 
   /** The main-thread side of prediction: one item with one model; the assessments are written here. */
   readonly predictJob: JobHandler = {
     prepare: async (job: JobRow): Promise<PredictInput | null> => {
       const { modelId, itemPk } = JSON.parse(job.payload_json) as { modelId: number; itemPk: number };
-      const model = this.models.findById(modelId);
-      const [item] = this.items.itemsByPk([itemPk]);
+      const model = await this.models.findById(modelId);
+      const [item] = await this.items.itemsByPk([itemPk]);
       if (!item) return null;
       if (!model || !model.blob_path) {
-        this.items.setItemFailed(itemPk, JSON.stringify(message('predictionFailedModelGone')));
-        this.announceItem(itemPk);
+        await this.items.setItemFailed(itemPk, JSON.stringify(message('predictionFailedModelGone')));
+        await this.announceItem(itemPk);
         return null;
       }
-      const folder = `results/${pathSegment(model.client_id)}/${model.model_id}`;
-      return {
-        blobPath: this.files.absolute(model.blob_path),
-        overrides: JSON.parse(model.prediction_overrides_json) as Record<string, unknown>,
-        images: this.items.imagesOfItem(itemPk).map((image) => ({
+      const images: PredictInput['images'] = [];
+      for (const image of await this.items.imagesOfItem(itemPk)) {
+        images.push({
           imageId: image.image_id,
-          path: this.files.absolute(image.raw_path),
+          path: await this.files.localPath(image.raw_path),
           width: image.width,
           height: image.height,
-          overlayPath: this.files.absolute(`${folder}/${image.image_id}.overlay.png`),
-          heatmapPath: this.files.absolute(`${folder}/${image.image_id}.heatmap.png`),
-        })),
-      };
+          overlayPath: this.renderedPath(job, image.image_id, 'overlay'),
+          heatmapPath: this.renderedPath(job, image.image_id, 'heatmap'),
+        });
+      }
+      return { blobPath: await this.files.localPath(model.blob_path), overrides: JSON.parse(model.prediction_overrides_json) as Record<string, unknown>, images };
     },
     onDone: async (job, output) => {
       const { modelId, itemPk } = JSON.parse(job.payload_json) as { modelId: number; itemPk: number };
-      if (!this.models.findById(modelId)) return;
-      const now = nowIso();
-      const folder = (clientId: string) => `results/${pathSegment(clientId)}/${modelId}`;
-      const [item] = this.items.itemsByPk([itemPk]);
-      if (!item) {
-        // Deleted while it was being predicted: the results just written belong to nothing.
-        const model = this.models.findById(modelId)!;
-        for (const p of (output as PredictOutput).predictions) {
-          await this.files.remove(`${folder(model.client_id)}/${p.imageId}.overlay.png`);
-          await this.files.remove(`${folder(model.client_id)}/${p.imageId}.heatmap.png`);
-        }
+      const predictions = (output as PredictOutput).predictions;
+      const rendered = predictions.flatMap((p) => [this.renderedPath(job, p.imageId, 'overlay'), this.renderedPath(job, p.imageId, 'heatmap')]);
+      const [item] = await this.items.itemsByPk([itemPk]);
+      if (!item || !await this.models.findById(modelId)) {
+        // Deleted while it was being predicted: the results just rendered belong to nothing.
+        for (const path of rendered) await rm(path, { force: true });
         return;
       }
-      this.items.transaction(() => {
-        for (const p of (output as PredictOutput).predictions) {
-          this.items.upsertAssessment({
+      const now = nowIso();
+      const folder = `results/${pathSegment(item.client_id)}/${modelId}`;
+      for (const p of predictions) {
+        await this.files.adopt(this.renderedPath(job, p.imageId, 'overlay'), `${folder}/${p.imageId}.overlay.png`);
+        await this.files.adopt(this.renderedPath(job, p.imageId, 'heatmap'), `${folder}/${p.imageId}.heatmap.png`);
+      }
+      await this.items.transaction(async () => {
+        for (const p of predictions) {
+          await this.items.upsertAssessment({
             image_id: p.imageId, model_id: modelId, item_pk: itemPk, score: p.score, good: p.good ? 1 : 0, threshold: p.threshold,
             detected_objects: p.boxes.length, detection_accuracy: p.detectionAccuracy, boxes_json: JSON.stringify(p.boxes),
-            overlay_path: `${folder(item.client_id)}/${p.imageId}.overlay.png`, heatmap_path: `${folder(item.client_id)}/${p.imageId}.heatmap.png`,
+            overlay_path: `${folder}/${p.imageId}.overlay.png`, heatmap_path: `${folder}/${p.imageId}.heatmap.png`,
             created_at: now, finished_date: now,
           });
         }
-        this.items.setItemDone(itemPk);
+        await this.items.setItemDone(itemPk);
       });
-      this.announceItem(itemPk);
-      const predictions = (output as PredictOutput).predictions;
+      await this.announceItem(itemPk);
       const finished = {
         event: 'prediction.finished',
         item_id: item.item_id,
@@ -549,20 +564,20 @@ export class ModelsService {
           image_id: p.imageId, good: p.good, score: p.score, detection_accuracy: p.detectionAccuracy, boxes: p.boxes,
         })),
       };
-      this.callbacks.notify(item.client_id, modelId, finished);
-      const target = this.targets.byId(item.target_id);
+      await this.callbacks.notify(item.client_id, modelId, finished);
+      const target = await this.targets.byId(item.target_id);
       if (target) this.mqtt.publishPrediction(target, finished);
     },
-    onFailed: (job, error) => {
+    onFailed: async (job, error) => {
       // Done, since nothing more will happen, but without a verdict: the reason stays on the item.
       const { itemPk } = JSON.parse(job.payload_json) as { itemPk: number };
-      this.items.setItemFailed(itemPk, JSON.stringify(message('predictionFailed', { reason: `${error.name}: ${error.message}` })));
-      this.announceItem(itemPk);
+      await this.items.setItemFailed(itemPk, JSON.stringify(message('predictionFailed', { reason: `${error.name}: ${error.message}` })));
+      await this.announceItem(itemPk);
     },
-    onAbandoned: (job) => {
+    onAbandoned: async (job) => {
       const { itemPk } = JSON.parse(job.payload_json) as { itemPk: number };
-      this.items.setItemFailed(itemPk, JSON.stringify(message('predictionFailedAfterRestarts', { count: job.attempts })));
-      this.announceItem(itemPk);
+      await this.items.setItemFailed(itemPk, JSON.stringify(message('predictionFailedAfterRestarts', { count: job.attempts })));
+      await this.announceItem(itemPk);
     },
   };
 

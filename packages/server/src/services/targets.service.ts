@@ -16,26 +16,26 @@ export class TargetsService {
   constructor(private readonly targets: TargetsRepository, private readonly installationMqttUrl: string | null = null) {}
 
   /** The target a request names (its id, or its name), or the default one when it names none; 404 otherwise. */
-  resolve(clientId: string, target: string | number | null | undefined): TargetRow {
+  async resolve(clientId: string, target: string | number | null | undefined): Promise<TargetRow> {
     if (target === undefined || target === null || target === '') return this.targets.defaultOf(clientId);
     const text = String(target);
-    const found = /^\d+$/.test(text) ? this.targets.find(clientId, Number(text)) ?? this.targets.findByName(clientId, text) : this.targets.findByName(clientId, text);
+    const found = (/^\d+$/.test(text) ? await this.targets.find(clientId, Number(text)) : undefined) ?? await this.targets.findByName(clientId, text);
     if (!found) throw new ApiError(404, 'targetNotFound', text);
     return found;
   }
 
-  byId(targetId: number): TargetRow | undefined {
+  byId(targetId: number): Promise<TargetRow | undefined> {
     return this.targets.findById(targetId);
   }
 
-  list(clientId: string, language: Language) {
-    return this.targets.list(clientId).map((t) => this.present(t, language));
+  async list(clientId: string, language: Language) {
+    return Promise.all((await this.targets.list(clientId)).map((t) => this.present(t, language)));
   }
 
-  create(clientId: string, request: { name: string; mqtt_url?: string | null }, language: Language) {
+  async create(clientId: string, request: { name: string; mqtt_url?: string | null }, language: Language) {
     const name = request.name.trim();
     if (name === '') throw new ApiError(400, 'invalidRequest', message('fieldEnum', { field: 'name', values: '1–100 characters' }));
-    if (this.targets.findByName(clientId, name) || /^\d+$/.test(name)) throw new ApiError(400, 'targetNameTaken', name);
+    if (await this.targets.findByName(clientId, name) || /^\d+$/.test(name)) throw new ApiError(400, 'targetNameTaken', name);
     const mqttUrl = request.mqtt_url ? request.mqtt_url.trim() : null;
     if (mqttUrl !== null) {
       let protocol = '';
@@ -44,7 +44,7 @@ export class TargetsService {
         throw new ApiError(400, 'invalidRequest', message('fieldEnum', { field: 'mqtt_url', values: 'mqtt://host:port, mqtts://, ws://, wss://' }));
       }
     }
-    return this.present(this.targets.insert(clientId, name, mqttUrl), language);
+    return this.present(await this.targets.insert(clientId, name, mqttUrl), language);
   }
 
   /** The broker a target's predictions go to: its own, else the installation's (KENSA_MQTT_URL), else none. */
@@ -57,8 +57,8 @@ export class TargetsService {
     return target.name ?? translate(language, 'summaryTitle');
   }
 
-  present(target: TargetRow, language: Language) {
-    const counts = this.targets.counts(target.target_id);
+  async present(target: TargetRow, language: Language) {
+    const counts = await this.targets.counts(target.target_id);
     const mqttUrl = this.mqttUrlOf(target);
     return {
       target_id: target.target_id,

@@ -1,4 +1,4 @@
-import { nowIso, type Db } from './database.ts';
+import { nowIso, sql, type Database } from './database.ts';
 
 export interface ClientRow {
   client_id: string;
@@ -17,38 +17,38 @@ export interface LicenseRow {
 }
 
 export class ClientsRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Database) {}
 
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM clients').get() as { n: number }).n;
+  async count(): Promise<number> {
+    return (await this.db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM clients`))!.n;
   }
 
-  find(clientId: string): ClientRow | undefined {
-    return this.db.prepare('SELECT * FROM clients WHERE client_id = ?').get(clientId) as ClientRow | undefined;
+  find(clientId: string): Promise<ClientRow | undefined> {
+    return this.db.get<ClientRow>(sql`SELECT * FROM clients WHERE client_id = ${clientId}`);
   }
 
-  upsert(clientId: string, secretHash: string): void {
-    this.db.prepare(`INSERT INTO clients (client_id, secret_hash, created_at) VALUES (?, ?, ?)
-      ON CONFLICT(client_id) DO UPDATE SET secret_hash = excluded.secret_hash`).run(clientId, secretHash, nowIso());
+  async upsert(clientId: string, secretHash: string): Promise<void> {
+    await this.db.run(sql`INSERT INTO clients (client_id, secret_hash, created_at) VALUES (${clientId}, ${secretHash}, ${nowIso()})
+      ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash`);
   }
 
-  findLicense(licenseId: string): LicenseRow | undefined {
-    return this.db.prepare('SELECT * FROM licenses WHERE license_id = ?').get(licenseId) as LicenseRow | undefined;
+  findLicense(licenseId: string): Promise<LicenseRow | undefined> {
+    return this.db.get<LicenseRow>(sql`SELECT * FROM licenses WHERE license_id = ${licenseId}`);
   }
 
-  insertLicense(row: LicenseRow): void {
-    this.db.prepare(`INSERT INTO licenses (license_id, client_id, issued_at, expires_at, limits_json, document, activated_at)
-      VALUES (@license_id, @client_id, @issued_at, @expires_at, @limits_json, @document, @activated_at)`).run(row);
+  async insertLicense(row: LicenseRow): Promise<void> {
+    await this.db.run(sql`INSERT INTO licenses (license_id, client_id, issued_at, expires_at, limits_json, document, activated_at)
+      VALUES (${row.license_id}, ${row.client_id}, ${row.issued_at}, ${row.expires_at}, ${row.limits_json}, ${row.document}, ${row.activated_at})`);
   }
 
   /** The licence that is valid now and lasts longest, if any. */
-  activeLicense(clientId: string, now: string): LicenseRow | undefined {
-    return this.db.prepare(`SELECT * FROM licenses WHERE client_id = ? AND expires_at > ? AND issued_at <= ?
-      ORDER BY expires_at DESC LIMIT 1`).get(clientId, now, now) as LicenseRow | undefined;
+  activeLicense(clientId: string, now: string): Promise<LicenseRow | undefined> {
+    return this.db.get<LicenseRow>(sql`SELECT * FROM licenses WHERE client_id = ${clientId} AND expires_at > ${now} AND issued_at <= ${now}
+      ORDER BY expires_at DESC LIMIT 1`);
   }
 
   /** The client's licence that lasts longest, valid or not (to tell "expired" from "missing"). */
-  latestLicense(clientId: string): LicenseRow | undefined {
-    return this.db.prepare('SELECT * FROM licenses WHERE client_id = ? ORDER BY expires_at DESC LIMIT 1').get(clientId) as LicenseRow | undefined;
+  latestLicense(clientId: string): Promise<LicenseRow | undefined> {
+    return this.db.get<LicenseRow>(sql`SELECT * FROM licenses WHERE client_id = ${clientId} ORDER BY expires_at DESC LIMIT 1`);
   }
 }

@@ -1,279 +1,137 @@
-import Database from 'better-sqlite3';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder, type Transaction } from 'kysely';
+import pg from 'pg';
+import { migrateSqlite } from './migrations/sqlite.ts';
+import { migratePostgres } from './migrations/postgres.ts';
 
-export type Db = Database.Database;
+export { sql };
+export type DatabaseKind = 'sqlite' | 'postgres';
 
-/**
- * The summary-count triggers' one statement: add (sign 1) or remove (sign -1) the counts of verdicts for an item,
- * reading the item's fields from `item` (a row alias) and the verdicts from `from`.
- */
-function countSql(sign: 1 | -1, item: string, good: string, modelId: string, from: string): string {
-  return `INSERT INTO summary_counts (target_id, model_id, ok, ng, confirmed, adjusted)
-      SELECT ${item}.target_id, ${modelId}, ${sign} * ${good}, ${sign} * (1 - ${good}), ${sign} * ${item}.confirmed,
-        ${sign} * (${item}.confirmed = 1 AND ${item}.override_good IS NOT NULL AND ${item}.override_good <> ${good})
-      ${from}
-      ON CONFLICT (target_id, model_id) DO UPDATE SET ok = ok + excluded.ok, ng = ng + excluded.ng,
-        confirmed = confirmed + excluded.confirmed, adjusted = adjusted + excluded.adjusted;`;
-}
+// PostgreSQL sends BIGINT (COUNT(*), SUM, epoch milliseconds) and NUMERIC as text; every such value here fits a double.
+pg.types.setTypeParser(pg.types.builtins.INT8, Number);
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, Number);
 
-/** One verdict row (NEW or OLD of item_verdicts), counted for its item if that item counts. */
-function countVerdict(sign: 1 | -1, verdict: 'NEW' | 'OLD'): string {
-  return countSql(sign, 'i', `${verdict}.good`, `${verdict}.model_id`,
-    `FROM items i WHERE i.pk = ${verdict}.item_pk AND i.is_training = 0 AND i.archived = 0`);
-}
-
-/** Every verdict of one item row (NEW or OLD of items), if that item counts. */
-function countItem(sign: 1 | -1, item: 'NEW' | 'OLD'): string {
-  return countSql(sign, item, 'v.good', 'v.model_id',
-    `FROM item_verdicts v WHERE v.item_pk = ${item}.pk AND ${item}.is_training = 0 AND ${item}.archived = 0`);
-}
+/** Which Database a transaction belongs to, so that two installations in one process never share one. */
+const transactionScope = new AsyncLocalStorage<{ owner: Database; trx: Transaction<any> }>();
 
 /**
- * Schema migrations, in order; each runs once inside a transaction and bumps `user_version`.
- * Never edit a released one: append a new step.
+ * The installation's metadata: SQLite (embedded default) or PostgreSQL (scale-out), behind one query layer
+ * (Kysely). Queries are written once in the SQL both understand, as `sql` templates whose parameters Kysely
+ * binds for each database. Inside `transaction`, every query of the same async flow joins the transaction, so
+ * repositories need no transaction argument.
  */
-const MIGRATIONS: string[] = [
-  `
-  CREATE TABLE clients (
-    client_id TEXT PRIMARY KEY,
-    secret_hash TEXT NOT NULL,
-    created_at TEXT NOT NULL
-  );
-  CREATE TABLE licenses (
-    license_id TEXT PRIMARY KEY,
-    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
-    issued_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL,
-    limits_json TEXT NOT NULL,
-    document TEXT NOT NULL,
-    activated_at TEXT NOT NULL
-  );
-  CREATE INDEX licenses_by_client ON licenses(client_id, expires_at);
-  CREATE TABLE items (
-    pk INTEGER PRIMARY KEY,
-    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
-    item_id TEXT NOT NULL,
-    label TEXT,
-    description TEXT,
-    is_training INTEGER NOT NULL,
-    good INTEGER,
-    status TEXT NOT NULL DEFAULT 'pending',
-    archived INTEGER NOT NULL DEFAULT 0,
-    override_good INTEGER,
-    confirmed INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    finished_date TEXT,
-    UNIQUE (client_id, item_id)
-  );
-  CREATE TABLE images (
-    image_id INTEGER PRIMARY KEY,
-    item_pk INTEGER NOT NULL REFERENCES items(pk) ON DELETE CASCADE,
-    client_id TEXT NOT NULL,
-    file_name TEXT NOT NULL,
-    content_type TEXT NOT NULL,
-    file_size INTEGER NOT NULL,
-    width INTEGER NOT NULL,
-    height INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
-    raw_path TEXT NOT NULL,
-    thumbnail_path TEXT NOT NULL,
-    exif_json TEXT NOT NULL,
-    created_at TEXT NOT NULL
-  );
-  CREATE INDEX images_by_item ON images(item_pk);
-  CREATE TABLE annotations (
-    annotation_id INTEGER PRIMARY KEY,
-    image_id INTEGER NOT NULL REFERENCES images(image_id) ON DELETE CASCADE,
-    x_min INTEGER NOT NULL, x_max INTEGER NOT NULL, y_min INTEGER NOT NULL, y_max INTEGER NOT NULL,
-    notes TEXT,
-    created_at TEXT NOT NULL
-  );
-  CREATE INDEX annotations_by_image ON annotations(image_id);
-  CREATE TABLE models (
-    model_id INTEGER PRIMARY KEY,
-    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    algorithm_id TEXT NOT NULL,
-    algorithm_type TEXT NOT NULL,
-    status TEXT NOT NULL,
-    status_json TEXT,
-    progress REAL NOT NULL DEFAULT 0,
-    active INTEGER NOT NULL DEFAULT 0,
-    version TEXT NOT NULL,
-    overrides_json TEXT NOT NULL,
-    parameters_json TEXT NOT NULL,
-    item_pks_json TEXT NOT NULL,
-    evaluation_json TEXT,
-    blob_path TEXT,
-    ok_img_count INTEGER NOT NULL DEFAULT 0,
-    ng_img_count INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-  );
-  CREATE INDEX models_by_client ON models(client_id);
-  CREATE TABLE assessments (
-    image_id INTEGER NOT NULL REFERENCES images(image_id) ON DELETE CASCADE,
-    model_id INTEGER NOT NULL REFERENCES models(model_id) ON DELETE CASCADE,
-    item_pk INTEGER NOT NULL,
-    score REAL NOT NULL,
-    good INTEGER NOT NULL,
-    threshold REAL NOT NULL,
-    detected_objects INTEGER NOT NULL,
-    detection_accuracy REAL NOT NULL,
-    boxes_json TEXT NOT NULL,
-    overlay_path TEXT NOT NULL,
-    heatmap_path TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    finished_date TEXT NOT NULL,
-    PRIMARY KEY (image_id, model_id)
-  );
-  CREATE INDEX assessments_by_item ON assessments(item_pk);
-  CREATE TABLE jobs (
-    job_id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    client_id TEXT NOT NULL,
-    payload_json TEXT NOT NULL,
-    status TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    error TEXT,
-    created_at TEXT NOT NULL,
-    started_at TEXT,
-    finished_at TEXT
-  );
-  CREATE INDEX jobs_by_status ON jobs(status, job_id);
-  `,
-  // Lists read each item's first image from this index without touching the table.
-  `CREATE INDEX images_by_client ON images(client_id, item_pk, image_id);`,
-  // Prediction-time parameters changed after training (threshold, min_detected_area, …), by name.
-  `ALTER TABLE models ADD COLUMN prediction_overrides_json TEXT NOT NULL DEFAULT '{}';`,
-  `
-  CREATE TABLE callbacks (
-    callback_id INTEGER PRIMARY KEY,
-    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
-    url TEXT NOT NULL,
-    secret TEXT NOT NULL,
-    created_at TEXT NOT NULL
-  );
-  CREATE INDEX callbacks_by_client ON callbacks(client_id);
-  `,
-  // Inspection targets: every client gets a default target (name NULL: shown as the catalogue's title) holding
-  // its existing items and models. A failed prediction leaves its reason on the item. Callbacks may be limited
-  // to one model, and their notifications wait in a persisted outbox until delivered.
-  `
-  CREATE TABLE targets (
-    target_id INTEGER PRIMARY KEY,
-    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
-    name TEXT,
-    is_default INTEGER NOT NULL DEFAULT 0,
-    mqtt_url TEXT,
-    created_at TEXT NOT NULL
-  );
-  CREATE UNIQUE INDEX targets_by_name ON targets(client_id, name);
-  CREATE UNIQUE INDEX targets_default ON targets(client_id) WHERE is_default = 1;
-  INSERT INTO targets (client_id, name, is_default, created_at) SELECT client_id, NULL, 1, created_at FROM clients;
-  ALTER TABLE items ADD COLUMN target_id INTEGER REFERENCES targets(target_id);
-  UPDATE items SET target_id = (SELECT t.target_id FROM targets t WHERE t.client_id = items.client_id AND t.is_default = 1);
-  ALTER TABLE models ADD COLUMN target_id INTEGER REFERENCES targets(target_id);
-  UPDATE models SET target_id = (SELECT t.target_id FROM targets t WHERE t.client_id = models.client_id AND t.is_default = 1);
-  CREATE INDEX items_by_target ON items(client_id, target_id, pk);
-  CREATE INDEX items_by_target_status ON items(client_id, target_id, status, pk);
-  ALTER TABLE items ADD COLUMN prediction_error TEXT;
-  ALTER TABLE callbacks ADD COLUMN model_id INTEGER REFERENCES models(model_id) ON DELETE CASCADE;
-  CREATE TABLE callback_deliveries (
-    delivery_id INTEGER PRIMARY KEY,
-    callback_id INTEGER NOT NULL REFERENCES callbacks(callback_id) ON DELETE CASCADE,
-    body TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL,
-    last_status INTEGER,
-    last_error TEXT,
-    created_at TEXT NOT NULL,
-    delivered_at TEXT
-  );
-  CREATE INDEX callback_deliveries_due ON callback_deliveries(status, next_attempt_at);
-  CREATE INDEX callback_deliveries_by_callback ON callback_deliveries(callback_id, delivery_id);
-  `,
-  // The summary of GET /items counts, per target and model, the OK/NG verdicts of predict items (an item is OK when
-  // all its images are), the confirmed ones and the overridden ones. Counting 100,000 items per request is too slow,
-  // so triggers keep the counts: item_verdicts holds each (item, model) verdict, summary_counts their sums over the
-  // items that count (not training, not archived). Every write path (upserted assessments, reviews, archiving,
-  // deleting items or models, cascades included) goes through these triggers.
-  `
-  CREATE INDEX items_training_labels ON items(client_id, target_id, is_training, archived, good);
-  CREATE TABLE item_verdicts (
-    item_pk INTEGER NOT NULL,
-    model_id INTEGER NOT NULL,
-    good INTEGER NOT NULL,
-    PRIMARY KEY (item_pk, model_id)
-  ) WITHOUT ROWID;
-  CREATE TABLE summary_counts (
-    target_id INTEGER NOT NULL,
-    model_id INTEGER NOT NULL,
-    ok INTEGER NOT NULL DEFAULT 0,
-    ng INTEGER NOT NULL DEFAULT 0,
-    confirmed INTEGER NOT NULL DEFAULT 0,
-    adjusted INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (target_id, model_id)
-  ) WITHOUT ROWID;
-  CREATE TRIGGER item_verdicts_added AFTER INSERT ON item_verdicts BEGIN
-    ${countVerdict(1, 'NEW')}
-  END;
-  CREATE TRIGGER item_verdicts_changed AFTER UPDATE ON item_verdicts BEGIN
-    ${countVerdict(-1, 'OLD')}
-    ${countVerdict(1, 'NEW')}
-  END;
-  CREATE TRIGGER item_verdicts_removed AFTER DELETE ON item_verdicts BEGIN
-    ${countVerdict(-1, 'OLD')}
-  END;
-  CREATE TRIGGER assessments_added AFTER INSERT ON assessments BEGIN
-    INSERT INTO item_verdicts (item_pk, model_id, good)
-      VALUES (NEW.item_pk, NEW.model_id, (SELECT MIN(good) FROM assessments WHERE item_pk = NEW.item_pk AND model_id = NEW.model_id))
-      ON CONFLICT (item_pk, model_id) DO UPDATE SET good = excluded.good;
-  END;
-  CREATE TRIGGER assessments_changed AFTER UPDATE OF good ON assessments BEGIN
-    INSERT INTO item_verdicts (item_pk, model_id, good)
-      VALUES (NEW.item_pk, NEW.model_id, (SELECT MIN(good) FROM assessments WHERE item_pk = NEW.item_pk AND model_id = NEW.model_id))
-      ON CONFLICT (item_pk, model_id) DO UPDATE SET good = excluded.good;
-  END;
-  CREATE TRIGGER assessments_removed AFTER DELETE ON assessments BEGIN
-    DELETE FROM item_verdicts WHERE item_pk = OLD.item_pk AND model_id = OLD.model_id
-      AND NOT EXISTS (SELECT 1 FROM assessments WHERE item_pk = OLD.item_pk AND model_id = OLD.model_id);
-    UPDATE item_verdicts SET good = (SELECT MIN(good) FROM assessments WHERE item_pk = OLD.item_pk AND model_id = OLD.model_id)
-      WHERE item_pk = OLD.item_pk AND model_id = OLD.model_id;
-  END;
-  CREATE TRIGGER items_counted_changed AFTER UPDATE OF is_training, archived, confirmed, override_good ON items BEGIN
-    ${countItem(-1, 'OLD')}
-    ${countItem(1, 'NEW')}
-  END;
-  -- Before the row goes, while the item's fields are still there to subtract its verdicts.
-  CREATE TRIGGER items_removed BEFORE DELETE ON items BEGIN
-    DELETE FROM item_verdicts WHERE item_pk = OLD.pk;
-  END;
-  INSERT INTO item_verdicts (item_pk, model_id, good) SELECT item_pk, model_id, MIN(good) FROM assessments GROUP BY item_pk, model_id;
-  `,
-];
+export class Database {
+  constructor(readonly kysely: Kysely<any>, readonly kind: DatabaseKind, private readonly onClose: () => Promise<void>) {}
 
-/** Opens (or creates) the installation's database in WAL mode and brings its schema up to date. */
-export function openDatabase(dataDir: string): Db {
-  const db = new Database(join(dataDir, 'kensa.sqlite'));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  return db;
-}
-
-/** Runs the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old schema). */
-export function migrate(db: Db, upTo = MIGRATIONS.length): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < upTo; version++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
+  private get executor(): Kysely<any> {
+    const scope = transactionScope.getStore();
+    return scope?.owner === this ? scope.trx : this.kysely;
   }
+
+  async all<T>(query: RawBuilder<unknown>): Promise<T[]> {
+    return (await query.execute(this.executor)).rows as T[];
+  }
+
+  async get<T>(query: RawBuilder<unknown>): Promise<T | undefined> {
+    return (await this.all<T>(query))[0];
+  }
+
+  /** Runs a statement; the number of rows it changed. */
+  async run(query: RawBuilder<unknown>): Promise<number> {
+    return Number((await query.execute(this.executor)).numAffectedRows ?? 0n);
+  }
+
+  /** A query in PostgreSQL's own text ($1, $2…), in the current transaction if any (pg-boss sends its jobs with it). */
+  async execute(text: string, values: unknown[] = []): Promise<{ rows: unknown[] }> {
+    const result = await this.executor.executeQuery(CompiledQuery.raw(text, values));
+    return { rows: result.rows as unknown[] };
+  }
+
+  /** Runs `work` in one transaction (joining the caller's, if any): all of it happens or none. */
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    if (transactionScope.getStore()?.owner === this) return work();
+    return this.kysely.transaction().execute((trx) => transactionScope.run({ owner: this, trx }, work));
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+}
+
+/** `IN (…)` of a list of values; an empty list matches nothing (both databases refuse `IN ()`). */
+export function inList(values: readonly (string | number)[]): RawBuilder<unknown> {
+  return values.length === 0 ? sql`(NULL)` : sql`(${sql.join(values)})`;
+}
+
+export interface DatabaseOptions {
+  /** The data folder (SQLite's file lives there). */
+  dataDir: string;
+  /** `postgres://…` (KENSA_DATABASE_URL) for PostgreSQL; a `schema` query parameter picks a schema. Absent: SQLite. */
+  url?: string | null;
+}
+
+/** Opens the database and brings its schema up to date. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.url ? openPostgres(options.url) : openSqlite(join(options.dataDir, 'kensa.sqlite'));
+}
+
+function openSqlite(path: string): Database {
+  const raw = new BetterSqlite3(path);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  raw.pragma('foreign_keys = ON');
+  raw.pragma('busy_timeout = 5000');
+  migrateSqlite(raw);
+  // Kysely prepares every query it runs; keeping the prepared statements saves that work on repeated queries.
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const cached = {
+    prepare(text: string) {
+      let statement = statements.get(text);
+      if (!statement) {
+        if (statements.size >= 500) statements.clear();
+        statement = raw.prepare(text);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
+    close: () => raw.close(),
+  };
+  const kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: cached as unknown as BetterSqlite3.Database }) });
+  return new Database(kysely, 'sqlite', () => kysely.destroy());
+}
+
+/** The connection settings of a KENSA_DATABASE_URL, with its `schema` parameter taken out. */
+export function parsePostgresUrl(url: string): { connectionString: string; schema: string | null } {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new Error(`KENSA_DATABASE_URL must be a postgres:// URL, got ${parsed.protocol}//…`);
+  }
+  const schema = parsed.searchParams.get('schema');
+  if (schema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`schema must be a lower-case SQL name, got ${schema}`);
+  parsed.searchParams.delete('schema');
+  return { connectionString: parsed.toString(), schema };
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const { connectionString, schema } = parsePostgresUrl(url);
+  const pool = new pg.Pool({ connectionString, max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  pool.on('error', () => {}); // an idle connection dropped by the server: the pool replaces it
+  try {
+    const client = await pool.connect();
+    try {
+      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await migratePostgres(client);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  const kysely = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  return new Database(kysely, 'postgres', () => kysely.destroy());
 }
 
 export function nowIso(): string {

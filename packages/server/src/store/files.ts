@@ -31,7 +31,17 @@ export class DataFolder {
   }
 
   temporaryPath(): string {
-    return join(this.root, 'tmp', randomBytes(12).toString('hex'));
+    return this.scratchPath(randomBytes(12).toString('hex'));
+  }
+
+  /** A named file in the local scratch folder (a job's output before it is stored). */
+  scratchPath(name: string): string {
+    return join(this.root, 'tmp', name);
+  }
+
+  /** A local file holding a stored file's bytes, for worker threads that read by path. */
+  async localPath(relativePath: string): Promise<string> {
+    return this.absolute(relativePath);
   }
 
   async write(relativePath: string, bytes: Uint8Array): Promise<void> {

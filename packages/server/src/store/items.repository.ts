@@ -1,4 +1,4 @@
-import { nowIso, type Db } from './database.ts';
+import { inList, nowIso, sql, type Database } from './database.ts';
 
 export interface ItemRow {
   pk: number;
@@ -71,55 +71,59 @@ export type SummaryCounts = {
 };
 
 export class ItemsRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Database) {}
 
-  findItem(clientId: string, itemId: string): ItemRow | undefined {
-    return this.db.prepare('SELECT * FROM items WHERE client_id = ? AND item_id = ?').get(clientId, itemId) as ItemRow | undefined;
+  findItem(clientId: string, itemId: string): Promise<ItemRow | undefined> {
+    return this.db.get<ItemRow>(sql`SELECT * FROM items WHERE client_id = ${clientId} AND item_id = ${itemId}`);
   }
 
   /** Whether some other client has an item of this id (to answer 401 rather than 404, as the original). */
-  existsForAnotherClient(clientId: string, itemId: string): boolean {
-    return this.db.prepare('SELECT 1 FROM items WHERE client_id <> ? AND item_id = ? LIMIT 1').get(clientId, itemId) !== undefined;
+  async existsForAnotherClient(clientId: string, itemId: string): Promise<boolean> {
+    return (await this.db.get(sql`SELECT 1 AS found FROM items WHERE client_id <> ${clientId} AND item_id = ${itemId} LIMIT 1`)) !== undefined;
   }
 
-  /** The client's items among these ids (one query, however many ids). */
-  findItems(clientId: string, itemIds: string[]): ItemRow[] {
-    return this.db.prepare(`SELECT * FROM items WHERE client_id = ? AND item_id IN (SELECT value FROM json_each(?)) ORDER BY pk`)
-      .all(clientId, JSON.stringify(itemIds)) as ItemRow[];
+  /** The client's items among these ids, in upload order. */
+  async findItems(clientId: string, itemIds: string[]): Promise<ItemRow[]> {
+    const rows: ItemRow[] = [];
+    for (const ids of chunks(itemIds)) {
+      rows.push(...await this.db.all<ItemRow>(sql`SELECT * FROM items WHERE client_id = ${clientId} AND item_id IN ${inList(ids)}`));
+    }
+    return rows.sort((a, b) => a.pk - b.pk);
   }
 
-  itemsByPk(pks: number[]): ItemRow[] {
-    const select = this.db.prepare('SELECT * FROM items WHERE pk = ?');
-    return pks.map((pk) => select.get(pk) as ItemRow | undefined).filter((row): row is ItemRow => row !== undefined);
+  /** These items, in the order of `pks` (missing ones left out). */
+  async itemsByPk(pks: number[]): Promise<ItemRow[]> {
+    const byPk = new Map<number, ItemRow>();
+    for (const part of chunks(pks)) {
+      for (const row of await this.db.all<ItemRow>(sql`SELECT * FROM items WHERE pk IN ${inList(part)}`)) byPk.set(row.pk, row);
+    }
+    return pks.map((pk) => byPk.get(pk)).filter((row): row is ItemRow => row !== undefined);
   }
 
-  listItems(clientId: string): ItemRow[] {
-    return this.db.prepare('SELECT * FROM items WHERE client_id = ? ORDER BY pk').all(clientId) as ItemRow[];
+  listItems(clientId: string): Promise<ItemRow[]> {
+    return this.db.all<ItemRow>(sql`SELECT * FROM items WHERE client_id = ${clientId} ORDER BY pk`);
   }
 
   /**
    * One page of a target's items in upload order, after the cursor (a pk), optionally of one status;
    * read through the (client, target, [status,] pk) indexes so a page costs the same at any size.
    */
-  pageOfItems(clientId: string, targetId: number, query: { status?: 'pending' | 'done'; after: number; limit: number | null }): ItemRow[] {
-    const limit = query.limit ?? -1;
-    if (query.status) {
-      return this.db.prepare('SELECT * FROM items WHERE client_id = ? AND target_id = ? AND status = ? AND pk > ? ORDER BY pk LIMIT ?')
-        .all(clientId, targetId, query.status, query.after, limit) as ItemRow[];
-    }
-    return this.db.prepare('SELECT * FROM items WHERE client_id = ? AND target_id = ? AND pk > ? ORDER BY pk LIMIT ?')
-      .all(clientId, targetId, query.after, limit) as ItemRow[];
+  pageOfItems(clientId: string, targetId: number, query: { status?: 'pending' | 'done'; after: number; limit: number | null }): Promise<ItemRow[]> {
+    const status = query.status ? sql`AND status = ${query.status}` : sql``;
+    const limit = query.limit === null ? sql`` : sql`LIMIT ${query.limit}`;
+    return this.db.all<ItemRow>(sql`SELECT * FROM items WHERE client_id = ${clientId} AND target_id = ${targetId} ${status}
+      AND pk > ${query.after} ORDER BY pk ${limit}`);
   }
 
-  /** The summary's counts of a target, read from indexes and the trigger-kept summary_counts (see database.ts). */
-  summaryCounts(clientId: string, targetId: number): SummaryCounts {
-    return { training: this.trainingCounts(clientId, targetId), predictions: this.predictionCounts(targetId) };
+  /** The summary's counts of a target, read from indexes and the trigger-kept summary_counts (see migrations). */
+  async summaryCounts(clientId: string, targetId: number): Promise<SummaryCounts> {
+    return { training: await this.trainingCounts(clientId, targetId), predictions: await this.predictionCounts(targetId) };
   }
 
   /** Training labels of a target's items that are not archived, counted in SQL. */
-  trainingCounts(clientId: string, targetId: number): { ok: number; ng: number; unlabelled: number } {
-    const rows = this.db.prepare(`SELECT good, COUNT(*) AS n FROM items WHERE client_id = ? AND target_id = ? AND is_training = 1 AND archived = 0
-      GROUP BY good`).all(clientId, targetId) as { good: number | null; n: number }[];
+  async trainingCounts(clientId: string, targetId: number): Promise<{ ok: number; ng: number; unlabelled: number }> {
+    const rows = await this.db.all<{ good: number | null; n: number }>(sql`SELECT good, COUNT(*) AS n FROM items
+      WHERE client_id = ${clientId} AND target_id = ${targetId} AND is_training = 1 AND archived = 0 GROUP BY good`);
     const count = (good: number | null) => rows.find((r) => r.good === good)?.n ?? 0;
     return { ok: count(1), ng: count(0), unlabelled: count(null) };
   }
@@ -128,156 +132,181 @@ export class ItemsRepository {
    * Per model, the verdicts on a target's predict items that are not archived (an item is OK when all its
    * images are): how many OK/NG, confirmed, and confirmed but overridden. Kept up to date by triggers.
    */
-  predictionCounts(targetId: number): { model_id: number; ok: number; ng: number; done: number; confirmed: number; adjusted: number }[] {
-    return this.db.prepare(`SELECT model_id, ok, ng, ok + ng AS done, confirmed, adjusted FROM summary_counts
-      WHERE target_id = ? AND ok + ng > 0 ORDER BY model_id`).all(targetId) as { model_id: number; ok: number; ng: number; done: number; confirmed: number; adjusted: number }[];
+  predictionCounts(targetId: number): Promise<{ model_id: number; ok: number; ng: number; done: number; confirmed: number; adjusted: number }[]> {
+    return this.db.all(sql`SELECT model_id, ok, ng, ok + ng AS done, confirmed, adjusted FROM summary_counts
+      WHERE target_id = ${targetId} AND ok + ng > 0 ORDER BY model_id`);
   }
 
-  trainingItems(clientId: string, targetId: number): ItemRow[] {
-    return this.db.prepare('SELECT * FROM items WHERE client_id = ? AND target_id = ? AND is_training = 1 AND archived = 0 ORDER BY pk')
-      .all(clientId, targetId) as ItemRow[];
+  trainingItems(clientId: string, targetId: number): Promise<ItemRow[]> {
+    return this.db.all<ItemRow>(sql`SELECT * FROM items WHERE client_id = ${clientId} AND target_id = ${targetId} AND is_training = 1
+      AND archived = 0 ORDER BY pk`);
   }
 
-  insertItem(clientId: string, targetId: number, itemId: string, isTraining: boolean, good: boolean | null): ItemRow {
-    const info = this.db.prepare(`INSERT INTO items (client_id, target_id, item_id, label, is_training, good, status, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`).run(clientId, targetId, itemId, itemId, isTraining ? 1 : 0, good === null ? null : good ? 1 : 0, nowIso());
-    return this.db.prepare('SELECT * FROM items WHERE pk = ?').get(info.lastInsertRowid) as ItemRow;
+  async insertItem(clientId: string, targetId: number, itemId: string, isTraining: boolean, good: boolean | null): Promise<ItemRow> {
+    return (await this.db.get<ItemRow>(sql`INSERT INTO items (client_id, target_id, item_id, label, is_training, good, status, created_at)
+      VALUES (${clientId}, ${targetId}, ${itemId}, ${itemId}, ${isTraining ? 1 : 0}, ${flag(good)}, 'pending', ${nowIso()}) RETURNING *`))!;
   }
 
-  updateItemLabel(pk: number, isTraining: boolean, good: boolean | null): void {
-    this.db.prepare('UPDATE items SET is_training = ?, good = ? WHERE pk = ?').run(isTraining ? 1 : 0, good === null ? null : good ? 1 : 0, pk);
+  async updateItemLabel(pk: number, isTraining: boolean, good: boolean | null): Promise<void> {
+    await this.db.run(sql`UPDATE items SET is_training = ${isTraining ? 1 : 0}, good = ${flag(good)} WHERE pk = ${pk}`);
   }
 
   /** A person's review: confirmed, with the verdict overridden (override_good) or not (null). */
-  setReview(pk: number, overrideGood: boolean | null): void {
-    this.db.prepare('UPDATE items SET confirmed = 1, override_good = ? WHERE pk = ?').run(overrideGood === null ? null : overrideGood ? 1 : 0, pk);
+  async setReview(pk: number, overrideGood: boolean | null): Promise<void> {
+    await this.db.run(sql`UPDATE items SET confirmed = 1, override_good = ${flag(overrideGood)} WHERE pk = ${pk}`);
   }
 
-  setArchived(pk: number, archived: boolean): void {
-    this.db.prepare('UPDATE items SET archived = ? WHERE pk = ?').run(archived ? 1 : 0, pk);
+  async setArchived(pk: number, archived: boolean): Promise<void> {
+    await this.db.run(sql`UPDATE items SET archived = ${archived ? 1 : 0} WHERE pk = ${pk}`);
   }
 
   /** Deletes an item; its images, annotations and assessments go with it (foreign keys cascade). */
-  deleteItem(pk: number): void {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM assessments WHERE item_pk = ?').run(pk);
-      this.db.prepare('DELETE FROM items WHERE pk = ?').run(pk);
-    })();
+  async deleteItem(pk: number): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.run(sql`DELETE FROM assessments WHERE item_pk = ${pk}`);
+      await this.db.run(sql`DELETE FROM items WHERE pk = ${pk}`);
+    });
   }
 
-  setItemsPending(pks: number[]): void {
-    const update = this.db.prepare(`UPDATE items SET status = 'pending', finished_date = NULL, prediction_error = NULL WHERE pk = ?`);
-    for (const pk of pks) update.run(pk);
+  async setItemsPending(pks: number[]): Promise<void> {
+    for (const part of chunks(pks)) {
+      await this.db.run(sql`UPDATE items SET status = 'pending', finished_date = NULL, prediction_error = NULL WHERE pk IN ${inList(part)}`);
+    }
   }
 
-  setItemDone(pk: number): void {
-    this.db.prepare(`UPDATE items SET status = 'done', finished_date = ?, prediction_error = NULL WHERE pk = ?`).run(nowIso(), pk);
+  async setItemDone(pk: number): Promise<void> {
+    await this.db.run(sql`UPDATE items SET status = 'done', finished_date = ${nowIso()}, prediction_error = NULL WHERE pk = ${pk}`);
   }
 
   /** The prediction ended without a result: done (nothing more will happen), with the reason kept on the item. */
-  setItemFailed(pk: number, reasonJson: string): void {
-    this.db.prepare(`UPDATE items SET status = 'done', finished_date = ?, prediction_error = ? WHERE pk = ?`).run(nowIso(), reasonJson, pk);
+  async setItemFailed(pk: number, reasonJson: string): Promise<void> {
+    await this.db.run(sql`UPDATE items SET status = 'done', finished_date = ${nowIso()}, prediction_error = ${reasonJson} WHERE pk = ${pk}`);
   }
 
-  imagesOfItem(itemPk: number): ImageRow[] {
-    return this.db.prepare('SELECT * FROM images WHERE item_pk = ? ORDER BY image_id').all(itemPk) as ImageRow[];
+  imagesOfItem(itemPk: number): Promise<ImageRow[]> {
+    return this.db.all<ImageRow>(sql`SELECT * FROM images WHERE item_pk = ${itemPk} ORDER BY image_id`);
   }
 
   /** The id of the first image of each of these items (read from the index alone). */
-  firstImageIdsOf(clientId: string, pks: number[]): Map<number, number> {
-    const rows = this.db.prepare(`SELECT item_pk, MIN(image_id) AS image_id FROM images WHERE client_id = ?
-      AND item_pk IN (SELECT value FROM json_each(?)) GROUP BY item_pk`).raw().all(clientId, JSON.stringify(pks)) as [number, number][];
-    return new Map(rows);
+  async firstImageIdsOf(clientId: string, pks: number[]): Promise<Map<number, number>> {
+    const found = new Map<number, number>();
+    for (const part of chunks(pks)) {
+      const rows = await this.db.all<{ item_pk: number; image_id: number }>(sql`SELECT item_pk, MIN(image_id) AS image_id FROM images
+        WHERE client_id = ${clientId} AND item_pk IN ${inList(part)} GROUP BY item_pk`);
+      for (const row of rows) found.set(row.item_pk, row.image_id);
+    }
+    return found;
   }
 
   /** Assessments of these items, grouped by item. */
-  assessmentsOfItems(pks: number[]): Map<number, AssessmentRow[]> {
-    const rows = this.db.prepare(`SELECT * FROM assessments WHERE item_pk IN (SELECT value FROM json_each(?)) ORDER BY model_id, image_id`)
-      .all(JSON.stringify(pks)) as AssessmentRow[];
+  async assessmentsOfItems(pks: number[]): Promise<Map<number, AssessmentRow[]>> {
+    const rows: AssessmentRow[] = [];
+    for (const part of chunks(pks)) {
+      rows.push(...await this.db.all<AssessmentRow>(sql`SELECT * FROM assessments WHERE item_pk IN ${inList(part)}`));
+    }
+    rows.sort((a, b) => a.model_id - b.model_id || a.image_id - b.image_id);
     return groupByItem(rows);
   }
 
   /** The id of the first image of every item of a client, for lists (read from the index alone). */
-  firstImageIds(clientId: string): Map<number, number> {
-    const rows = this.db.prepare(`SELECT item_pk, MIN(image_id) AS image_id FROM images WHERE client_id = ? GROUP BY item_pk`)
-      .raw().all(clientId) as [number, number][];
-    return new Map(rows);
+  async firstImageIds(clientId: string): Promise<Map<number, number>> {
+    const rows = await this.db.all<{ item_pk: number; image_id: number }>(sql`SELECT item_pk, MIN(image_id) AS image_id FROM images
+      WHERE client_id = ${clientId} GROUP BY item_pk`);
+    return new Map(rows.map((row) => [row.item_pk, row.image_id]));
   }
 
-  findImage(clientId: string, imageId: number): ImageRow | undefined {
-    return this.db.prepare('SELECT * FROM images WHERE client_id = ? AND image_id = ?').get(clientId, imageId) as ImageRow | undefined;
+  findImage(clientId: string, imageId: number): Promise<ImageRow | undefined> {
+    return this.db.get<ImageRow>(sql`SELECT * FROM images WHERE client_id = ${clientId} AND image_id = ${imageId}`);
   }
 
-  insertImage(itemPk: number, image: NewImage): ImageRow {
-    const info = this.db.prepare(`INSERT INTO images (item_pk, client_id, file_name, content_type, file_size, width, height, sha256,
-      raw_path, thumbnail_path, exif_json, created_at) VALUES (@item_pk, @client_id, @file_name, @content_type, @file_size, @width,
-      @height, @sha256, @raw_path, @thumbnail_path, @exif_json, @created_at)`).run({ ...image, item_pk: itemPk, created_at: nowIso() });
-    return this.db.prepare('SELECT * FROM images WHERE image_id = ?').get(info.lastInsertRowid) as ImageRow;
+  async insertImage(itemPk: number, image: NewImage): Promise<ImageRow> {
+    return (await this.db.get<ImageRow>(sql`INSERT INTO images (item_pk, client_id, file_name, content_type, file_size, width, height, sha256,
+      raw_path, thumbnail_path, exif_json, created_at) VALUES (${itemPk}, ${image.client_id}, ${image.file_name}, ${image.content_type},
+      ${image.file_size}, ${image.width}, ${image.height}, ${image.sha256}, ${image.raw_path}, ${image.thumbnail_path}, ${image.exif_json},
+      ${nowIso()}) RETURNING *`))!;
   }
 
-  annotationsOfImage(imageId: number): AnnotationRow[] {
-    return this.db.prepare('SELECT * FROM annotations WHERE image_id = ? ORDER BY annotation_id').all(imageId) as AnnotationRow[];
+  annotationsOfImage(imageId: number): Promise<AnnotationRow[]> {
+    return this.db.all<AnnotationRow>(sql`SELECT * FROM annotations WHERE image_id = ${imageId} ORDER BY annotation_id`);
   }
 
-  replaceAnnotations(imageId: number, boxes: Omit<AnnotationRow, 'annotation_id' | 'image_id' | 'created_at'>[]): void {
-    const insert = this.db.prepare(`INSERT INTO annotations (image_id, x_min, x_max, y_min, y_max, notes, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  async replaceAnnotations(imageId: number, boxes: Omit<AnnotationRow, 'annotation_id' | 'image_id' | 'created_at'>[]): Promise<void> {
     const now = nowIso();
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM annotations WHERE image_id = ?').run(imageId);
-      for (const b of boxes) insert.run(imageId, b.x_min, b.x_max, b.y_min, b.y_max, b.notes, now);
-    })();
+    await this.db.transaction(async () => {
+      await this.db.run(sql`DELETE FROM annotations WHERE image_id = ${imageId}`);
+      for (const b of boxes) {
+        await this.db.run(sql`INSERT INTO annotations (image_id, x_min, x_max, y_min, y_max, notes, created_at)
+          VALUES (${imageId}, ${b.x_min}, ${b.x_max}, ${b.y_min}, ${b.y_max}, ${b.notes}, ${now})`);
+      }
+    });
   }
 
-  assessmentsOfItem(itemPk: number): AssessmentRow[] {
-    return this.db.prepare('SELECT * FROM assessments WHERE item_pk = ? ORDER BY model_id, image_id').all(itemPk) as AssessmentRow[];
+  assessmentsOfItem(itemPk: number): Promise<AssessmentRow[]> {
+    return this.db.all<AssessmentRow>(sql`SELECT * FROM assessments WHERE item_pk = ${itemPk} ORDER BY model_id, image_id`);
   }
 
   /** All assessments of a client's items, grouped by item, for lists and the summary. */
-  assessmentsByItem(clientId: string): Map<number, AssessmentRow[]> {
-    const rows = this.db.prepare(`SELECT a.* FROM assessments a JOIN items i ON i.pk = a.item_pk WHERE i.client_id = ?
-      ORDER BY a.model_id, a.image_id`).all(clientId) as AssessmentRow[];
+  async assessmentsByItem(clientId: string): Promise<Map<number, AssessmentRow[]>> {
+    const rows = await this.db.all<AssessmentRow>(sql`SELECT a.* FROM assessments a JOIN items i ON i.pk = a.item_pk
+      WHERE i.client_id = ${clientId} ORDER BY a.model_id, a.image_id`);
     return groupByItem(rows);
   }
 
-  findAssessment(imageId: number, modelId: number): AssessmentRow | undefined {
-    return this.db.prepare('SELECT * FROM assessments WHERE image_id = ? AND model_id = ?').get(imageId, modelId) as AssessmentRow | undefined;
+  findAssessment(imageId: number, modelId: number): Promise<AssessmentRow | undefined> {
+    return this.db.get<AssessmentRow>(sql`SELECT * FROM assessments WHERE image_id = ${imageId} AND model_id = ${modelId}`);
   }
 
-  newestAssessmentOfImage(imageId: number): AssessmentRow | undefined {
-    return this.db.prepare('SELECT * FROM assessments WHERE image_id = ? ORDER BY finished_date DESC, model_id DESC LIMIT 1').get(imageId) as AssessmentRow | undefined;
+  newestAssessmentOfImage(imageId: number): Promise<AssessmentRow | undefined> {
+    return this.db.get<AssessmentRow>(sql`SELECT * FROM assessments WHERE image_id = ${imageId}
+      ORDER BY finished_date DESC, model_id DESC LIMIT 1`);
   }
 
-  upsertAssessment(row: AssessmentRow): void {
-    this.db.prepare(`INSERT INTO assessments (image_id, model_id, item_pk, score, good, threshold, detected_objects, detection_accuracy,
-      boxes_json, overlay_path, heatmap_path, created_at, finished_date) VALUES (@image_id, @model_id, @item_pk, @score, @good, @threshold,
-      @detected_objects, @detection_accuracy, @boxes_json, @overlay_path, @heatmap_path, @created_at, @finished_date)
-      ON CONFLICT(image_id, model_id) DO UPDATE SET score = excluded.score, good = excluded.good, threshold = excluded.threshold,
+  async upsertAssessment(row: AssessmentRow): Promise<void> {
+    await this.db.run(sql`INSERT INTO assessments (image_id, model_id, item_pk, score, good, threshold, detected_objects, detection_accuracy,
+      boxes_json, overlay_path, heatmap_path, created_at, finished_date) VALUES (${row.image_id}, ${row.model_id}, ${row.item_pk},
+      ${row.score}, ${row.good}, ${row.threshold}, ${row.detected_objects}, ${row.detection_accuracy}, ${row.boxes_json},
+      ${row.overlay_path}, ${row.heatmap_path}, ${row.created_at}, ${row.finished_date})
+      ON CONFLICT (image_id, model_id) DO UPDATE SET score = excluded.score, good = excluded.good, threshold = excluded.threshold,
       detected_objects = excluded.detected_objects, detection_accuracy = excluded.detection_accuracy, boxes_json = excluded.boxes_json,
-      overlay_path = excluded.overlay_path, heatmap_path = excluded.heatmap_path, finished_date = excluded.finished_date`).run(row);
+      overlay_path = excluded.overlay_path, heatmap_path = excluded.heatmap_path, finished_date = excluded.finished_date`);
   }
 
   /** Result files of a model's assessments (to delete them with the model). */
-  resultPathsOfModel(modelId: number): string[] {
-    const rows = this.db.prepare('SELECT overlay_path, heatmap_path FROM assessments WHERE model_id = ?').all(modelId) as { overlay_path: string; heatmap_path: string }[];
+  async resultPathsOfModel(modelId: number): Promise<string[]> {
+    const rows = await this.db.all<{ overlay_path: string; heatmap_path: string }>(sql`SELECT overlay_path, heatmap_path FROM assessments
+      WHERE model_id = ${modelId}`);
     return rows.flatMap((r) => [r.overlay_path, r.heatmap_path]);
   }
 
-  countPredictedSince(clientId: string, since: string): number {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM assessments a JOIN items i ON i.pk = a.item_pk
-      WHERE i.client_id = ? AND a.finished_date >= ?`).get(clientId, since) as { n: number }).n;
+  async countPredictedSince(clientId: string, since: string): Promise<number> {
+    const row = await this.db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM assessments a JOIN items i ON i.pk = a.item_pk
+      WHERE i.client_id = ${clientId} AND a.finished_date >= ${since}`);
+    return row!.n;
   }
 
   /** Verdicts of one model on items a person confirmed: what the model said and what was right. */
-  confirmedOutcomes(modelId: number): { computedGood: boolean; finalGood: boolean }[] {
-    const rows = this.db.prepare(`SELECT i.pk, MIN(a.good) AS computed_good, i.override_good FROM assessments a JOIN items i ON i.pk = a.item_pk
-      WHERE a.model_id = ? AND i.confirmed = 1 GROUP BY i.pk`).all(modelId) as { computed_good: number; override_good: number | null }[];
+  async confirmedOutcomes(modelId: number): Promise<{ computedGood: boolean; finalGood: boolean }[]> {
+    const rows = await this.db.all<{ computed_good: number; override_good: number | null }>(sql`SELECT i.pk, MIN(a.good) AS computed_good,
+      i.override_good FROM assessments a JOIN items i ON i.pk = a.item_pk WHERE a.model_id = ${modelId} AND i.confirmed = 1
+      GROUP BY i.pk, i.override_good`);
     return rows.map((r) => ({ computedGood: r.computed_good === 1, finalGood: r.override_good === null ? r.computed_good === 1 : r.override_good === 1 }));
   }
 
-  transaction<T>(work: () => T): T {
-    return this.db.transaction(work)();
+  transaction<T>(work: () => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
   }
+}
+
+/** A boolean column's value (integers in both databases). */
+function flag(value: boolean | null): number | null {
+  return value === null ? null : value ? 1 : 0;
+}
+
+/** Long id lists in parts, under both databases' limits on bound parameters. */
+function chunks<T>(values: T[], size = 500): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < values.length; i += size) parts.push(values.slice(i, i + size));
+  return parts;
 }
 
 /** Assessments by item, in the order the query gave them. */

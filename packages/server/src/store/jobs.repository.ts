@@ -1,4 +1,4 @@
-import { nowIso, type Db } from './database.ts';
+import { nowIso, sql, type Database } from './database.ts';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -13,51 +13,76 @@ export interface JobRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  worker_id: string | null;
+  lease_expires_at: number | null;
 }
 
-/** The persisted job queue: jobs survive restarts; the dispatcher claims them in order. */
+/**
+ * The persisted job queue: jobs survive restarts. A job is run by one worker at a time: claiming it takes a lease
+ * that the worker renews while it runs; a lease that runs out means its worker died, and another may claim the job.
+ */
 export class JobsRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Database) {}
 
-  enqueue(name: string, clientId: string, payload: unknown): JobRow {
-    const info = this.db.prepare(`INSERT INTO jobs (name, client_id, payload_json, status, created_at) VALUES (?, ?, ?, 'queued', ?)`)
-      .run(name, clientId, JSON.stringify(payload), nowIso());
-    return this.find(Number(info.lastInsertRowid))!;
+  async enqueue(name: string, clientId: string, payload: unknown): Promise<JobRow> {
+    return (await this.db.get<JobRow>(sql`INSERT INTO jobs (name, client_id, payload_json, status, created_at)
+      VALUES (${name}, ${clientId}, ${JSON.stringify(payload)}, 'queued', ${nowIso()}) RETURNING *`))!;
   }
 
-  find(jobId: number): JobRow | undefined {
-    return this.db.prepare('SELECT * FROM jobs WHERE job_id = ?').get(jobId) as JobRow | undefined;
+  find(jobId: number): Promise<JobRow | undefined> {
+    return this.db.get<JobRow>(sql`SELECT * FROM jobs WHERE job_id = ${jobId}`);
   }
 
-  /** Takes the oldest queued job, marking it running, in one step. */
-  claimNext(): JobRow | undefined {
-    return this.db.transaction(() => {
-      const job = this.db.prepare(`SELECT * FROM jobs WHERE status = 'queued' ORDER BY job_id LIMIT 1`).get() as JobRow | undefined;
-      if (!job) return undefined;
-      this.db.prepare(`UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ? WHERE job_id = ?`).run(nowIso(), job.job_id);
-      return this.find(job.job_id);
-    })();
+  /** Takes the oldest queued job for this worker (the embedded queue's order). */
+  async claimNext(workerId: string, leaseMs: number): Promise<JobRow | undefined> {
+    for (;;) {
+      const next = await this.db.get<{ job_id: number }>(sql`SELECT job_id FROM jobs WHERE status = 'queued' ORDER BY job_id LIMIT 1`);
+      if (!next) return undefined;
+      const claimed = await this.claim(next.job_id, workerId, leaseMs);
+      if (claimed) return claimed;
+    }
   }
 
-  finish(jobId: number, status: 'done' | 'failed' | 'cancelled', error: string | null = null): void {
-    this.db.prepare('UPDATE jobs SET status = ?, error = ?, finished_at = ? WHERE job_id = ?').run(status, error, nowIso(), jobId);
+  /** Marks a job running for this worker if it is queued, or running under a lease that ran out; else undefined. */
+  claim(jobId: number, workerId: string, leaseMs: number): Promise<JobRow | undefined> {
+    const now = Date.now();
+    return this.db.get<JobRow>(sql`UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ${nowIso()},
+      worker_id = ${workerId}, lease_expires_at = ${now + leaseMs}
+      WHERE job_id = ${jobId} AND (status = 'queued' OR (status = 'running' AND lease_expires_at < ${now})) RETURNING *`);
   }
 
-  requeue(jobId: number): void {
-    this.db.prepare(`UPDATE jobs SET status = 'queued', started_at = NULL WHERE job_id = ?`).run(jobId);
+  /** Extends the worker's lease; false when the job is no longer this worker's to run (cancelled, or taken over). */
+  async renew(jobId: number, workerId: string, leaseMs: number): Promise<boolean> {
+    return (await this.db.run(sql`UPDATE jobs SET lease_expires_at = ${Date.now() + leaseMs}
+      WHERE job_id = ${jobId} AND worker_id = ${workerId} AND status = 'running'`)) > 0;
+  }
+
+  /** Running jobs whose worker stopped renewing their lease. */
+  expired(): Promise<JobRow[]> {
+    return this.db.all<JobRow>(sql`SELECT * FROM jobs WHERE status = 'running' AND lease_expires_at < ${Date.now()} ORDER BY job_id`);
+  }
+
+  async finish(jobId: number, status: 'done' | 'failed' | 'cancelled', error: string | null = null): Promise<void> {
+    await this.db.run(sql`UPDATE jobs SET status = ${status}, error = ${error}, finished_at = ${nowIso()}, lease_expires_at = NULL
+      WHERE job_id = ${jobId}`);
+  }
+
+  async requeue(jobId: number): Promise<void> {
+    await this.db.run(sql`UPDATE jobs SET status = 'queued', started_at = NULL, worker_id = NULL, lease_expires_at = NULL
+      WHERE job_id = ${jobId}`);
   }
 
   /** Jobs a previous process left running (it stopped or crashed mid-way). */
-  interrupted(): JobRow[] {
-    return this.db.prepare(`SELECT * FROM jobs WHERE status = 'running' ORDER BY job_id`).all() as JobRow[];
+  interrupted(): Promise<JobRow[]> {
+    return this.db.all<JobRow>(sql`SELECT * FROM jobs WHERE status = 'running' ORDER BY job_id`);
   }
 
-  pending(): JobRow[] {
-    return this.db.prepare(`SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY job_id`).all() as JobRow[];
+  pending(): Promise<JobRow[]> {
+    return this.db.all<JobRow>(sql`SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY job_id`);
   }
 
   /** Queued or running jobs whose payload names a model (to cancel them with the model). */
-  pendingForModel(modelId: number): JobRow[] {
-    return this.pending().filter((job) => (JSON.parse(job.payload_json) as { modelId?: number }).modelId === modelId);
+  async pendingForModel(modelId: number): Promise<JobRow[]> {
+    return (await this.pending()).filter((job) => (JSON.parse(job.payload_json) as { modelId?: number }).modelId === modelId);
   }
 }

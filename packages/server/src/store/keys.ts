@@ -1,8 +1,9 @@
 import { generateKeyPairSync, randomBytes, type KeyObject, createPrivateKey, createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql, type Database } from './database.ts';
 
-/** The installation's secrets, created on first start and kept in `<data>/keys` (readable by the owner only). */
+/** The installation's secrets, created on first start and kept in the database (every API server shares them). */
 export interface InstallationKeys {
   /** Signs licence files (Ed25519). */
   licensePrivateKey: KeyObject;
@@ -11,20 +12,27 @@ export interface InstallationKeys {
   tokenSecret: Uint8Array;
 }
 
-export function loadOrCreateKeys(dataDir: string): InstallationKeys {
+/**
+ * Reads the keys, creating those missing. Installations from before keys moved into the database had them in
+ * `<data>/keys`: those are taken over, so that issued tokens and licences stay valid. Servers starting together
+ * agree on one value (the first insert wins; everyone reads it back).
+ */
+export async function loadOrCreateKeys(db: Database, dataDir: string): Promise<InstallationKeys> {
   const dir = join(dataDir, 'keys');
-  const privatePath = join(dir, 'license-signing-key.pem');
-  const publicPath = join(dir, 'license-signing-key.pub.pem');
-  const tokenPath = join(dir, 'token-secret');
-  if (!existsSync(privatePath)) {
-    const pair = generateKeyPairSync('ed25519');
-    writeFileSync(privatePath, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    writeFileSync(publicPath, pair.publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
-  }
-  if (!existsSync(tokenPath)) writeFileSync(tokenPath, randomBytes(32).toString('base64'), { mode: 0o600 });
+  const legacy = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : null);
+  const privatePem = await setting(db, 'license_signing_key', () => legacy('license-signing-key.pem')
+    ?? generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+  const tokenSecret = await setting(db, 'token_secret', () => legacy('token-secret')?.trim() ?? randomBytes(32).toString('base64'));
   return {
-    licensePrivateKey: createPrivateKey(readFileSync(privatePath)),
-    licensePublicKey: createPublicKey(readFileSync(publicPath)),
-    tokenSecret: Buffer.from(readFileSync(tokenPath, 'utf8').trim(), 'base64'),
+    licensePrivateKey: createPrivateKey(privatePem),
+    licensePublicKey: createPublicKey(createPrivateKey(privatePem)),
+    tokenSecret: Buffer.from(tokenSecret.trim(), 'base64'),
   };
+}
+
+async function setting(db: Database, name: string, create: () => string): Promise<string> {
+  const existing = await db.get<{ value: string }>(sql`SELECT value FROM settings WHERE name = ${name}`);
+  if (existing) return existing.value;
+  await db.run(sql`INSERT INTO settings (name, value) VALUES (${name}, ${create()}) ON CONFLICT (name) DO NOTHING`);
+  return (await db.get<{ value: string }>(sql`SELECT value FROM settings WHERE name = ${name}`))!.value;
 }

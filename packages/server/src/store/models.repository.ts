@@ -1,4 +1,4 @@
-import { nowIso, type Db } from './database.ts';
+import { nowIso, sql, type Database } from './database.ts';
 import type { Message } from '../i18n/index.ts';
 
 export type ModelStatus = 'creating' | 'active' | 'failed';
@@ -32,87 +32,86 @@ export interface ModelRow {
 export type NewModel = Pick<ModelRow, 'client_id' | 'target_id' | 'name' | 'algorithm_id' | 'algorithm_type' | 'overrides_json' | 'parameters_json' | 'item_pks_json' | 'ok_img_count' | 'ng_img_count'>;
 
 export class ModelsRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Database) {}
 
-  list(clientId: string): ModelRow[] {
-    return this.db.prepare('SELECT * FROM models WHERE client_id = ? ORDER BY model_id').all(clientId) as ModelRow[];
+  list(clientId: string): Promise<ModelRow[]> {
+    return this.db.all<ModelRow>(sql`SELECT * FROM models WHERE client_id = ${clientId} ORDER BY model_id`);
   }
 
-  find(clientId: string, modelId: number): ModelRow | undefined {
-    return this.db.prepare('SELECT * FROM models WHERE client_id = ? AND model_id = ?').get(clientId, modelId) as ModelRow | undefined;
+  find(clientId: string, modelId: number): Promise<ModelRow | undefined> {
+    return this.db.get<ModelRow>(sql`SELECT * FROM models WHERE client_id = ${clientId} AND model_id = ${modelId}`);
   }
 
-  findById(modelId: number): ModelRow | undefined {
-    return this.db.prepare('SELECT * FROM models WHERE model_id = ?').get(modelId) as ModelRow | undefined;
+  findById(modelId: number): Promise<ModelRow | undefined> {
+    return this.db.get<ModelRow>(sql`SELECT * FROM models WHERE model_id = ${modelId}`);
   }
 
   /** The active model of one target of the client. */
-  activeModel(clientId: string, targetId: number): ModelRow | undefined {
-    return this.db.prepare(`SELECT * FROM models WHERE client_id = ? AND target_id = ? AND active = 1 AND status = 'active'`)
-      .get(clientId, targetId) as ModelRow | undefined;
+  activeModel(clientId: string, targetId: number): Promise<ModelRow | undefined> {
+    return this.db.get<ModelRow>(sql`SELECT * FROM models WHERE client_id = ${clientId} AND target_id = ${targetId} AND active = 1
+      AND status = 'active'`);
   }
 
-  count(clientId: string): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM models WHERE client_id = ?').get(clientId) as { n: number }).n;
+  async count(clientId: string): Promise<number> {
+    return (await this.db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM models WHERE client_id = ${clientId}`))!.n;
   }
 
-  insert(model: NewModel, status: Message): ModelRow {
-    const now = new Date();
-    const stamp = now.toISOString();
+  async insert(model: NewModel, status: Message): Promise<ModelRow> {
+    const stamp = new Date().toISOString();
     const version = `model-${stamp.slice(0, 4)}${stamp.slice(5, 7)}${stamp.slice(8, 10)}${stamp.slice(11, 19)}`;
-    const info = this.db.prepare(`INSERT INTO models (client_id, target_id, name, algorithm_id, algorithm_type, status, status_json, progress, active,
-      version, overrides_json, parameters_json, item_pks_json, ok_img_count, ng_img_count, created_at, updated_at)
-      VALUES (@client_id, @target_id, @name, @algorithm_id, @algorithm_type, 'creating', @status_json, 0, 0, @version, @overrides_json,
-      @parameters_json, @item_pks_json, @ok_img_count, @ng_img_count, @created_at, @created_at)`)
-      .run({ ...model, status_json: JSON.stringify(status), version, created_at: nowIso() });
-    return this.findById(Number(info.lastInsertRowid))!;
+    const now = nowIso();
+    return (await this.db.get<ModelRow>(sql`INSERT INTO models (client_id, target_id, name, algorithm_id, algorithm_type, status, status_json,
+      progress, active, version, overrides_json, parameters_json, item_pks_json, ok_img_count, ng_img_count, created_at, updated_at)
+      VALUES (${model.client_id}, ${model.target_id}, ${model.name}, ${model.algorithm_id}, ${model.algorithm_type}, 'creating',
+      ${JSON.stringify(status)}, 0, 0, ${version}, ${model.overrides_json}, ${model.parameters_json}, ${model.item_pks_json},
+      ${model.ok_img_count}, ${model.ng_img_count}, ${now}, ${now}) RETURNING *`))!;
   }
 
-  setProgress(modelId: number, progress: number, status: Message): void {
-    this.db.prepare(`UPDATE models SET progress = ?, status_json = ?, updated_at = ? WHERE model_id = ? AND status = 'creating'`)
-      .run(progress, JSON.stringify(status), nowIso(), modelId);
+  async setProgress(modelId: number, progress: number, status: Message): Promise<void> {
+    await this.db.run(sql`UPDATE models SET progress = ${progress}, status_json = ${JSON.stringify(status)}, updated_at = ${nowIso()}
+      WHERE model_id = ${modelId} AND status = 'creating'`);
   }
 
   /**
    * A trained model becomes its target's active one unless a newer model (created later) is already
    * active: the newest good model wins, whatever order trainings finish in.
    */
-  markTrained(modelId: number, fields: { blobPath: string; parametersJson: string; evaluationJson: string; ok: number; ng: number }, status: Message): void {
-    this.db.transaction(() => {
-      const model = this.findById(modelId);
+  async markTrained(modelId: number, fields: { blobPath: string; parametersJson: string; evaluationJson: string; ok: number; ng: number }, status: Message): Promise<void> {
+    await this.db.transaction(async () => {
+      const model = await this.findById(modelId);
       if (!model) return;
-      const current = this.activeModel(model.client_id, model.target_id);
+      const current = await this.activeModel(model.client_id, model.target_id);
       const becomesActive = !current || current.model_id < modelId;
-      if (becomesActive) this.db.prepare('UPDATE models SET active = 0 WHERE client_id = ? AND target_id = ?').run(model.client_id, model.target_id);
-      this.db.prepare(`UPDATE models SET status = 'active', active = ?, progress = 1, status_json = ?, blob_path = ?, parameters_json = ?,
-        evaluation_json = ?, ok_img_count = ?, ng_img_count = ?, updated_at = ? WHERE model_id = ?`)
-        .run(becomesActive ? 1 : 0, JSON.stringify(status), fields.blobPath, fields.parametersJson, fields.evaluationJson, fields.ok, fields.ng, nowIso(), modelId);
-    })();
+      if (becomesActive) await this.db.run(sql`UPDATE models SET active = 0 WHERE client_id = ${model.client_id} AND target_id = ${model.target_id}`);
+      await this.db.run(sql`UPDATE models SET status = 'active', active = ${becomesActive ? 1 : 0}, progress = 1, status_json = ${JSON.stringify(status)},
+        blob_path = ${fields.blobPath}, parameters_json = ${fields.parametersJson}, evaluation_json = ${fields.evaluationJson},
+        ok_img_count = ${fields.ok}, ng_img_count = ${fields.ng}, updated_at = ${nowIso()} WHERE model_id = ${modelId}`);
+    });
   }
 
-  setPredictionOverrides(modelId: number, overridesJson: string): void {
-    this.db.prepare('UPDATE models SET prediction_overrides_json = ?, updated_at = ? WHERE model_id = ?').run(overridesJson, nowIso(), modelId);
+  async setPredictionOverrides(modelId: number, overridesJson: string): Promise<void> {
+    await this.db.run(sql`UPDATE models SET prediction_overrides_json = ${overridesJson}, updated_at = ${nowIso()} WHERE model_id = ${modelId}`);
   }
 
-  markFailed(modelId: number, status: Message): void {
-    this.db.prepare(`UPDATE models SET status = 'failed', active = 0, status_json = ?, updated_at = ? WHERE model_id = ?`)
-      .run(JSON.stringify(status), nowIso(), modelId);
+  async markFailed(modelId: number, status: Message): Promise<void> {
+    await this.db.run(sql`UPDATE models SET status = 'failed', active = 0, status_json = ${JSON.stringify(status)}, updated_at = ${nowIso()}
+      WHERE model_id = ${modelId}`);
   }
 
   /** Deletes models; when a target's active one goes, its newest remaining trained model takes its place. */
-  delete(clientId: string, modelIds: number[]): void {
-    this.db.transaction(() => {
+  async delete(clientId: string, modelIds: number[]): Promise<void> {
+    await this.db.transaction(async () => {
       const targets = new Set<number>();
       for (const id of modelIds) {
-        const row = this.find(clientId, id);
+        const row = await this.find(clientId, id);
         if (row) targets.add(row.target_id);
-        this.db.prepare('DELETE FROM models WHERE client_id = ? AND model_id = ?').run(clientId, id);
+        await this.db.run(sql`DELETE FROM models WHERE client_id = ${clientId} AND model_id = ${id}`);
       }
       for (const targetId of targets) {
-        if (this.activeModel(clientId, targetId)) continue;
-        this.db.prepare(`UPDATE models SET active = 1 WHERE model_id =
-          (SELECT model_id FROM models WHERE client_id = ? AND target_id = ? AND status = 'active' ORDER BY model_id DESC LIMIT 1)`).run(clientId, targetId);
+        if (await this.activeModel(clientId, targetId)) continue;
+        await this.db.run(sql`UPDATE models SET active = 1 WHERE model_id = (SELECT model_id FROM models WHERE client_id = ${clientId}
+          AND target_id = ${targetId} AND status = 'active' ORDER BY model_id DESC LIMIT 1)`);
       }
-    })();
+    });
   }
 }

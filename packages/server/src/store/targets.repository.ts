@@ -1,4 +1,4 @@
-import { nowIso, type Db } from './database.ts';
+import { nowIso, sql, type Database } from './database.ts';
 
 export interface TargetRow {
   target_id: number;
@@ -13,42 +13,42 @@ export interface TargetRow {
 
 /** Inspection targets (product lines) of a client; every client has one default target. */
 export class TargetsRepository {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Database) {}
 
   /** The client's default target, created the first time it is asked for (clients made after the migration). */
-  defaultOf(clientId: string): TargetRow {
-    const existing = this.db.prepare('SELECT * FROM targets WHERE client_id = ? AND is_default = 1').get(clientId) as TargetRow | undefined;
+  async defaultOf(clientId: string): Promise<TargetRow> {
+    const existing = await this.db.get<TargetRow>(sql`SELECT * FROM targets WHERE client_id = ${clientId} AND is_default = 1`);
     if (existing) return existing;
-    this.db.prepare('INSERT OR IGNORE INTO targets (client_id, name, is_default, created_at) VALUES (?, NULL, 1, ?)').run(clientId, nowIso());
-    return this.db.prepare('SELECT * FROM targets WHERE client_id = ? AND is_default = 1').get(clientId) as TargetRow;
+    await this.db.run(sql`INSERT INTO targets (client_id, name, is_default, created_at) VALUES (${clientId}, NULL, 1, ${nowIso()})
+      ON CONFLICT DO NOTHING`);
+    return (await this.db.get<TargetRow>(sql`SELECT * FROM targets WHERE client_id = ${clientId} AND is_default = 1`))!;
   }
 
-  list(clientId: string): TargetRow[] {
-    this.defaultOf(clientId);
-    return this.db.prepare('SELECT * FROM targets WHERE client_id = ? ORDER BY target_id').all(clientId) as TargetRow[];
+  async list(clientId: string): Promise<TargetRow[]> {
+    await this.defaultOf(clientId);
+    return this.db.all<TargetRow>(sql`SELECT * FROM targets WHERE client_id = ${clientId} ORDER BY target_id`);
   }
 
-  findById(targetId: number): TargetRow | undefined {
-    return this.db.prepare('SELECT * FROM targets WHERE target_id = ?').get(targetId) as TargetRow | undefined;
+  findById(targetId: number): Promise<TargetRow | undefined> {
+    return this.db.get<TargetRow>(sql`SELECT * FROM targets WHERE target_id = ${targetId}`);
   }
 
-  find(clientId: string, targetId: number): TargetRow | undefined {
-    return this.db.prepare('SELECT * FROM targets WHERE client_id = ? AND target_id = ?').get(clientId, targetId) as TargetRow | undefined;
+  find(clientId: string, targetId: number): Promise<TargetRow | undefined> {
+    return this.db.get<TargetRow>(sql`SELECT * FROM targets WHERE client_id = ${clientId} AND target_id = ${targetId}`);
   }
 
-  findByName(clientId: string, name: string): TargetRow | undefined {
-    return this.db.prepare('SELECT * FROM targets WHERE client_id = ? AND name = ?').get(clientId, name) as TargetRow | undefined;
+  findByName(clientId: string, name: string): Promise<TargetRow | undefined> {
+    return this.db.get<TargetRow>(sql`SELECT * FROM targets WHERE client_id = ${clientId} AND name = ${name}`);
   }
 
-  insert(clientId: string, name: string, mqttUrl: string | null): TargetRow {
-    const info = this.db.prepare('INSERT INTO targets (client_id, name, is_default, mqtt_url, created_at) VALUES (?, ?, 0, ?, ?)')
-      .run(clientId, name, mqttUrl, nowIso());
-    return this.findById(Number(info.lastInsertRowid))!;
+  async insert(clientId: string, name: string, mqttUrl: string | null): Promise<TargetRow> {
+    return (await this.db.get<TargetRow>(sql`INSERT INTO targets (client_id, name, is_default, mqtt_url, created_at)
+      VALUES (${clientId}, ${name}, 0, ${mqttUrl}, ${nowIso()}) RETURNING *`))!;
   }
 
-  counts(targetId: number): { items: number; models: number } {
-    const items = (this.db.prepare('SELECT COUNT(*) AS n FROM items WHERE target_id = ?').get(targetId) as { n: number }).n;
-    const models = (this.db.prepare('SELECT COUNT(*) AS n FROM models WHERE target_id = ?').get(targetId) as { n: number }).n;
+  async counts(targetId: number): Promise<{ items: number; models: number }> {
+    const items = (await this.db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM items WHERE target_id = ${targetId}`))!.n;
+    const models = (await this.db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM models WHERE target_id = ${targetId}`))!.n;
     return { items, models };
   }
 }
