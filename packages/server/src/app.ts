@@ -41,6 +41,8 @@ export interface AppConfig {
   callbackRetryDelaysMs?: number[];
   /** PostgreSQL (KENSA_DATABASE_URL) instead of SQLite; jobs then go through pg-boss. */
   databaseUrl?: string | null;
+  /** S3 or a shared folder (KENSA_BLOB_URL) for images and models. */
+  blobUrl?: string | null;
   /** Run training and prediction jobs in this process (false: `kensa serve --no-workers`). */
   runQueuedJobs?: boolean;
   jobLeaseMs?: number;
@@ -53,7 +55,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   const limits: UploadLimits = { ...DEFAULT_UPLOAD_LIMITS, ...config.limits };
   const kensa = await startInstallation(config.dataDir, {
     workers: config.workers, limits, mqttUrl: config.mqttUrl, callbackRetryDelaysMs: config.callbackRetryDelaysMs,
-    databaseUrl: config.databaseUrl, runQueuedJobs: config.runQueuedJobs, jobLeaseMs: config.jobLeaseMs,
+    databaseUrl: config.databaseUrl, blobUrl: config.blobUrl, runQueuedJobs: config.runQueuedJobs, jobLeaseMs: config.jobLeaseMs,
   });
   const app = Fastify({
     logger: config.logger ?? false,

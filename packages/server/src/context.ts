@@ -49,6 +49,8 @@ export interface Installation {
 export interface InstallationOptions {
   /** PostgreSQL instead of the data folder's SQLite file (KENSA_DATABASE_URL); null: SQLite. */
   databaseUrl?: string | null;
+  /** Images and models in S3 or a shared folder (KENSA_BLOB_URL: s3://bucket?endpoint=…, file:///path); null: the data folder. */
+  blobUrl?: string | null;
   /** Broker for targets without their own (KENSA_MQTT_URL); null: none. */
   mqttUrl?: string | null;
   /** Waits before callback retries (ms); tests shorten them. */
@@ -58,7 +60,7 @@ export interface InstallationOptions {
 export async function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS, options: InstallationOptions = {}): Promise<Installation> {
   const root = resolve(dataDir);
   mkdirSync(root, { recursive: true });
-  const files = new DataFolder(root);
+  const files = new DataFolder(root, options.blobUrl ?? null);
   const db = await openDatabase({ dataDir: root, url: options.databaseUrl ?? null });
   try {
     const keys = await loadOrCreateKeys(db, root);
@@ -85,10 +87,12 @@ export async function openInstallation(dataDir: string, limits: UploadLimits = D
         callbacks.close();
         await mqttService.close();
         await db.close();
+        await files.close();
       },
     };
   } catch (error) {
     await db.close();
+    await files.close();
     throw error;
   }
 }

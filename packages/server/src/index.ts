@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { buildApp, type AppConfig } from './app.ts';
 import { ensureClients, parseBootstrapClients, type ClientCredentials } from './bootstrap.ts';
-import { openInstallation } from './context.ts';
+import { openInstallation, startInstallation } from './context.ts';
 import type { LicenseLimits } from './services/license.service.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
 
@@ -28,6 +28,8 @@ export interface StartOptions {
   callbackRetryDelaysMs?: number[];
   /** PostgreSQL (KENSA_DATABASE_URL) instead of the data folder's SQLite file. */
   databaseUrl?: string | null;
+  /** S3 or a shared folder for images and models (KENSA_BLOB_URL) instead of the data folder. */
+  blobUrl?: string | null;
   /** Run training and prediction jobs in this process (default); false: an API server only. */
   runQueuedJobs?: boolean;
   jobLeaseMs?: number;
@@ -42,10 +44,13 @@ export interface RunningServer {
 
 /** Starts the API: database migrated, clients ensured, job queue recovered, listening. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
+  if (options.runQueuedJobs === false && !options.databaseUrl) {
+    throw new Error('an API server without workers needs a shared database (KENSA_DATABASE_URL=postgres://…) where workers find its jobs');
+  }
   const { app, kensa } = await buildApp({
     dataDir: options.dataDir, workers: options.workers, limits: options.limits, webDist: options.webDist, logger: options.logger,
     mqttUrl: options.mqttUrl, callbackRetryDelaysMs: options.callbackRetryDelaysMs,
-    databaseUrl: options.databaseUrl, runQueuedJobs: options.runQueuedJobs, jobLeaseMs: options.jobLeaseMs,
+    databaseUrl: options.databaseUrl, blobUrl: options.blobUrl, runQueuedJobs: options.runQueuedJobs, jobLeaseMs: options.jobLeaseMs,
   });
   try {
     const clients = typeof options.bootstrapClients === 'string' ? parseBootstrapClients(options.bootstrapClients) : options.bootstrapClients ?? [];
@@ -80,4 +85,32 @@ export async function issueLicense(options: { dataDir: string; clientId: string;
   } finally {
     await kensa.close();
   }
+}
+
+export interface WorkerOptions {
+  dataDir: string;
+  /** Required: workers take their jobs from the installation's PostgreSQL. */
+  databaseUrl: string;
+  blobUrl?: string | null;
+  /** Jobs run at once (worker threads); default: one per core. */
+  concurrency?: number;
+  mqttUrl?: string | null;
+  jobLeaseMs?: number;
+}
+
+/** `kensa worker`: runs training and prediction jobs of a scale-out installation, without HTTP. */
+export async function startWorker(options: WorkerOptions): Promise<{ workerId: string; close(): Promise<void> }> {
+  if (!options.databaseUrl) throw new Error('a worker needs the installation\'s database: set KENSA_DATABASE_URL=postgres://… (kensa serve runs its own workers)');
+  const kensa = await startInstallation(options.dataDir, {
+    workers: options.concurrency, databaseUrl: options.databaseUrl, blobUrl: options.blobUrl, mqttUrl: options.mqttUrl,
+    jobLeaseMs: options.jobLeaseMs, runQueuedJobs: true,
+  });
+  return { workerId: kensa.queue.workerId, close: () => kensa.stop() };
+}
+
+/** The scale-out settings every process reads from its environment. */
+export function scaleOutSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { databaseUrl: string | null; blobUrl: string | null; jobLeaseMs: number | undefined } {
+  const lease = env.KENSA_JOB_LEASE_MS ? Number(env.KENSA_JOB_LEASE_MS) : undefined;
+  if (lease !== undefined && (!Number.isFinite(lease) || lease < 1000)) throw new Error(`KENSA_JOB_LEASE_MS must be at least 1000, got ${env.KENSA_JOB_LEASE_MS}`);
+  return { databaseUrl: env.KENSA_DATABASE_URL || null, blobUrl: env.KENSA_BLOB_URL || null, jobLeaseMs: lease };
 }

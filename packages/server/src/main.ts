@@ -1,5 +1,5 @@
 /** `npm start`: serves the API (and the web UI) from environment settings; stops cleanly on SIGINT/SIGTERM. */
-import { startServer } from './index.ts';
+import { scaleOutSettingsFromEnv, startServer } from './index.ts';
 
 const port = process.env.PORT === undefined ? 8080 : Number(process.env.PORT);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -16,6 +16,7 @@ const server = await startServer({
   workers,
   logger: process.env.KENSA_LOG === '1',
   mqttUrl: process.env.KENSA_MQTT_URL || null,
+  ...scaleOutSettingsFromEnv(),
 });
 if (server.createdClient) {
   console.log('First start: created a client with an active licence. Keep these credentials; they are not shown again.');

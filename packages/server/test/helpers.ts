@@ -16,17 +16,22 @@ export const cookie = (split: 'train/good' | 'test/good' | 'test/defect', index:
 
 export interface TestServer extends RunningServer {
   dataDir: string;
+  /** PostgreSQL when the server runs on it (KENSA_TEST_POSTGRES=1), else null. */
+  databaseUrl: string | null;
   dispose(): Promise<void>;
 }
 
 export async function startTestServer(options: Partial<StartOptions> & { dataDir?: string } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kensa-server-test-'));
+  // KENSA_TEST_POSTGRES=1 runs the same tests on PostgreSQL (a fresh schema per server) with pg-boss jobs.
+  const databaseUrl = options.databaseUrl ?? (process.env.KENSA_TEST_POSTGRES === '1' ? freshPostgresUrl() : null);
   const server = await startServer({
-    host: '127.0.0.1', port: 0, workers: 1, webDist: null, bootstrapClients: 'alice:alice-secret,bob:bob-secret', ...options, dataDir,
+    host: '127.0.0.1', port: 0, workers: 1, webDist: null, bootstrapClients: 'alice:alice-secret,bob:bob-secret', ...options, dataDir, databaseUrl,
   });
   return {
     ...server,
     dataDir,
+    databaseUrl,
     dispose: async () => {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -190,4 +195,14 @@ export async function spawnServerProcess(dataDir: string, env: Record<string, st
     child.kill('SIGTERM');
   });
   return { child, url, stop };
+}
+
+/** The test machine's PostgreSQL (KENSA_TEST_POSTGRES_URL, default 127.0.0.1:5432/test). */
+export const TEST_POSTGRES_URL = process.env.KENSA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A KENSA_DATABASE_URL on a schema of its own, so that test runs never see each other's data. */
+export function freshPostgresUrl(): string {
+  const url = new URL(TEST_POSTGRES_URL);
+  url.searchParams.set('schema', `kensa_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`);
+  return url.toString();
 }

@@ -24,7 +24,7 @@ test('the whole life of the original: token → licence → upload → annotate 
 
   // A licence issued by this installation for this client is accepted (alice already has one from bootstrap: a second is fine).
   const { issueLicense } = await import('../src/index.ts');
-  const licence = await issueLicense({ dataDir: server.dataDir, clientId: 'alice', days: 30, limits: { max_models: 10 } });
+  const licence = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'alice', days: 30, limits: { max_models: 10 } });
   const form = new FormData();
   form.append('license', new Blob([licence]), 'kensa.license');
   const activated = await api.request('POST', '/api/v1/license', undefined, { form });

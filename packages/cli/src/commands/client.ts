@@ -14,6 +14,7 @@ export const clientCommand: CommandSpec = {
     if (positional[0] !== 'create' || positional.length > 1) throw new UsageError('Usage: kensa client create [options]');
     const { createClient } = await import('@kensa/server');
     const created = await createClient({
+      databaseUrl: process.env.KENSA_DATABASE_URL || null,
       dataDir: String(flags['data-dir'] ?? process.env.KENSA_DATA_DIR ?? './data'),
       clientId: flags['client-id'] as string | undefined,
       clientSecret: flags['client-secret'] as string | undefined,

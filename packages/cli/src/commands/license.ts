@@ -23,7 +23,7 @@ export const licenseCommand: CommandSpec = {
       const days = Number(flags.days ?? 365);
       if (!Number.isInteger(days) || days < 1) throw new UsageError('--days must be a positive integer');
       const { issueLicense } = await import('@kensa/server');
-      const license = await issueLicense({ dataDir: String(flags['data-dir'] ?? process.env.KENSA_DATA_DIR ?? './data'), clientId, days });
+      const license = await issueLicense({ databaseUrl: process.env.KENSA_DATABASE_URL || null, dataDir: String(flags['data-dir'] ?? process.env.KENSA_DATA_DIR ?? './data'), clientId, days });
       const out = flags.out as string | undefined;
       if (out) await writeFile(out, license);
       if (flags.json) printJson({ client_id: clientId, days, out: out ?? null, license: out ? undefined : license });

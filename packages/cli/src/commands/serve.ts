@@ -12,16 +12,17 @@ export function parseClientPairs(values: string[]): { clientId: string; clientSe
 export const serveCommand: CommandSpec = {
   name: 'serve',
   summary: 'Run the Kensa server until Ctrl-C',
-  usage: 'kensa serve [--data-dir DIR] [--host HOST] [--port N] [--bootstrap-client ID:SECRET …] [--workers N] [--json]',
+  usage: 'kensa serve [--data-dir DIR] [--host HOST] [--port N] [--bootstrap-client ID:SECRET …] [--workers N | --no-workers] [--json]',
   examples: [
     'kensa serve                                  # 127.0.0.1:8080, data in ./data',
     'kensa serve --port 0 --data-dir /tmp/kensa --bootstrap-client demo:demo-secret',
     'KENSA_DATA_DIR=/srv/kensa HOST=0.0.0.0 PORT=9000 kensa serve --json',
+    'KENSA_DATABASE_URL=postgres://db/kensa KENSA_BLOB_URL=s3://bucket kensa serve --no-workers   # an API server of a scale-out installation',
   ],
   async run(argv) {
     const { flags, repeated, positional } = parseFlags(argv, {
       string: ['data-dir', 'host', 'port', 'workers'],
-      boolean: ['json'],
+      boolean: ['json', 'no-workers'],
       repeat: ['bootstrap-client'],
     });
     if (positional.length) throw new UsageError(`serve takes no arguments (got ${positional.join(' ')})`);
@@ -31,8 +32,10 @@ export const serveCommand: CommandSpec = {
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--workers must be a positive integer`);
     const pairs = [...(repeated['bootstrap-client'] ?? [])];
     if (process.env.KENSA_BOOTSTRAP_CLIENT) pairs.push(process.env.KENSA_BOOTSTRAP_CLIENT);
-    const { startServer } = await import('@kensa/server');
+    const { startServer, scaleOutSettingsFromEnv } = await import('@kensa/server');
     const server = await startServer({
+      ...scaleOutSettingsFromEnv(),
+      runQueuedJobs: !flags['no-workers'],
       dataDir: String(flags['data-dir'] ?? process.env.KENSA_DATA_DIR ?? './data'),
       host: String(flags.host ?? process.env.HOST ?? '127.0.0.1'),
       port,

@@ -34,6 +34,6 @@ export async function receiveFiles(request: FastifyRequest, kensa: Installation,
 }
 
 export async function removeTemporary(kensa: Installation, files: UploadedFile[]) {
-  await Promise.all(files.map((f) => kensa.files.remove(kensa.files.relative(f.temporaryPath))));
+  await Promise.all(files.map((f) => kensa.files.removeTemporary(f.temporaryPath)));
 }
 

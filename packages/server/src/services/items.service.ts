@@ -362,7 +362,6 @@ export class ItemsService {
     paths.push(...(await this.items.assessmentsOfItem(item.pk)).flatMap((a) => [a.overlay_path, a.heatmap_path]));
     await this.items.deleteItem(item.pk);
     for (const path of paths) await this.files.remove(path);
-    await this.files.removeFolderIfEmpty(`images/${pathSegment(clientId)}/${pathSegment(item.item_id)}`);
   }
 
   private async findOwnItem(clientId: string, itemId: string): Promise<ItemRow> {

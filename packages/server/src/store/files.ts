@@ -1,33 +1,36 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { openBlobStore, type BlobStore } from './blobs/blob-store.ts';
 
 /**
- * The installation's files under the data folder. Paths kept in the database are relative to it, so a
- * data folder can be moved. Writes are atomic (temporary file, then rename) so a crash never leaves half a file.
+ * The installation's files: images, models and rendered results, stored by key (`images/<client>/<item>/….png`)
+ * in a blob store — the data folder itself by default, or S3 / a shared volume (KENSA_BLOB_URL) when several
+ * machines share an installation — plus this machine's scratch folder (`tmp/`) for uploads and job outputs
+ * on their way in. Keys kept in the database are the same for every store, so `kensa migrate` copies them as they are.
  */
 export class DataFolder {
   readonly root: string;
-  constructor(root: string) {
+  readonly blobs: BlobStore;
+
+  constructor(root: string, blobUrl: string | null = null) {
     this.root = resolve(root);
-    for (const sub of ['images', 'models', 'results', 'keys', 'tmp']) mkdirSync(join(this.root, sub), { recursive: true });
+    for (const sub of ['tmp', 'cache']) mkdirSync(join(this.root, sub), { recursive: true });
+    // Each process its own cache folder: another process's eviction must not pull files away.
+    const cacheDir = join(this.root, 'cache', `blobs-${process.pid}`);
+    this.blobs = openBlobStore(blobUrl ?? pathToFileURL(this.root).href, { cacheDir });
   }
 
   /** Uploads interrupted by a crash leave temporary files behind; nothing refers to them. Only at server start. */
   removeTemporaryFiles(): void {
     for (const name of readdirSync(join(this.root, 'tmp'))) rmSync(join(this.root, 'tmp', name), { force: true, recursive: true });
-  }
-
-  /** Absolute path of a stored relative path; refuses anything that would leave the data folder. */
-  absolute(relativePath: string): string {
-    const path = resolve(this.root, relativePath);
-    if (path !== this.root && !path.startsWith(this.root + sep)) throw new Error(`path escapes the data folder: ${relativePath}`);
-    return path;
-  }
-
-  relative(absolutePath: string): string {
-    return relative(this.root, absolutePath);
+    for (const name of readdirSync(join(this.root, 'cache'))) {
+      // Caches of processes that are gone.
+      const pid = Number(/^blobs-(\d+)$/.exec(name)?.[1]);
+      if (pid !== process.pid && !isRunning(pid)) rmSync(join(this.root, 'cache', name), { force: true, recursive: true });
+    }
   }
 
   temporaryPath(): string {
@@ -39,41 +42,44 @@ export class DataFolder {
     return join(this.root, 'tmp', name);
   }
 
+  write(key: string, bytes: Uint8Array): Promise<void> {
+    return this.blobs.put(key, bytes);
+  }
+
+  /** Stores a finished local file (it is consumed: moved, or uploaded and kept as the cached copy). */
+  adopt(localPath: string, key: string): Promise<void> {
+    return this.blobs.putFile(key, localPath);
+  }
+
+  read(key: string): Promise<Buffer> {
+    return this.blobs.get(key);
+  }
+
   /** A local file holding a stored file's bytes, for worker threads that read by path. */
-  async localPath(relativePath: string): Promise<string> {
-    return this.absolute(relativePath);
+  localPath(key: string): Promise<string> {
+    return this.blobs.localPath(key);
   }
 
-  async write(relativePath: string, bytes: Uint8Array): Promise<void> {
-    const target = this.absolute(relativePath);
-    mkdirSync(dirname(target), { recursive: true });
-    const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temporary, bytes);
-    await rename(temporary, target);
+  async remove(key: string | null | undefined): Promise<void> {
+    if (key) await this.blobs.remove(key);
   }
 
-  /** Moves a finished temporary file into place. */
-  async adopt(temporaryPath: string, relativePath: string): Promise<void> {
-    const target = this.absolute(relativePath);
-    mkdirSync(dirname(target), { recursive: true });
-    await rename(temporaryPath, target);
+  removeTemporary(localPath: string): Promise<void> {
+    return rm(localPath, { force: true });
   }
 
-  read(relativePath: string): Promise<Buffer> {
-    return readFile(this.absolute(relativePath));
+  close(): Promise<void> {
+    return this.blobs.close();
   }
+}
 
-  async remove(relativePath: string | null | undefined): Promise<void> {
-    if (relativePath) await rm(this.absolute(relativePath), { force: true, recursive: true });
-  }
-
-  /** Removes a folder once nothing is left in it (an item's image folder after its last file went). */
-  async removeFolderIfEmpty(relativePath: string): Promise<void> {
-    try {
-      await rmdir(this.absolute(relativePath));
-    } catch {
-      // Not empty, or gone already: either way nothing is orphaned.
-    }
+function isRunning(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
