@@ -140,21 +140,41 @@ export class KnnSearcher {
   private scanLeaf(start: number, end: number): void {
     const { query, best, k } = this;
     const { points, dims } = this.index;
+    if (dims < 4) {
+      this.scanShortLeaf(start, end);
+      return;
+    }
+    const q0 = query[0], q1 = query[1], q2 = query[2], q3 = query[3];
     for (let r = start; r < end; r++) {
       if (r === this.excludedRow) continue;
       this.evaluated++;
       const limit = best[k - 1];
       const po = r * dims;
-      let sum = 0, j = 0;
-      while (j < dims) {
-        const stop = Math.min(dims, j + 4);
+      // The leading coordinates carry most of the distance: most points are rejected after them.
+      const d0 = q0 - points[po], d1 = q1 - points[po + 1], d2 = q2 - points[po + 2], d3 = q3 - points[po + 3];
+      let sum = d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
+      let j = 4;
+      while (sum < limit && j < dims) {
+        const stop = j + 4 < dims ? j + 4 : dims;
         for (; j < stop; j++) {
           const diff = query[j] - points[po + j];
           sum += diff * diff;
         }
-        if (sum >= limit) break;
       }
       if (sum < limit) this.offer(r, sum);
+    }
+  }
+
+  /** `scanLeaf` for points of fewer than four coordinates. */
+  private scanShortLeaf(start: number, end: number): void {
+    const { query, best, k } = this;
+    const { points, dims } = this.index;
+    for (let r = start; r < end; r++) {
+      if (r === this.excludedRow) continue;
+      this.evaluated++;
+      let sum = 0;
+      for (let j = 0; j < dims; j++) sum += (query[j] - points[r * dims + j]) ** 2;
+      if (sum < best[k - 1]) this.offer(r, sum);
     }
   }
 
