@@ -200,8 +200,8 @@ function squares(length: number): Float32Array {
 /**
  * Mean of every plane over every patch of the grid (patch windows mapped to each level's pixels):
  * `out[patch * dims + feature]`, patches in the grid's row-major order. Sums are separable: each row's
- * window sums at the grid's columns (from the row's running sums, in float64), then those summed down
- * each window's rows.
+ * window sums at the grid's columns (from the row's running sums), then running sums of those down each
+ * column, in float64.
  */
 export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: number; data: Float32Array } {
   const dims = levels.reduce((s, l) => s + l.planes.length, 0);
@@ -223,19 +223,20 @@ export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: num
       y1s[gy] = Math.max(lo + 1, Math.min(height, Math.ceil((grid.ys[gy] + grid.patchHeight) / scale)));
     }
     const prefix = new Float64Array(width + 1);
-    const rowSums = new Float64Array(height * columns);
+    // Running sums down each grid column of the rows' window sums: row y of them covers rows [0, y).
+    const columnSums = new Float64Array((height + 1) * columns);
     for (const plane of level.planes) {
       for (let y = 0; y < height; y++) {
         let run = 0;
         for (let x = 0, i = y * width; x < width; x++, i++) prefix[x + 1] = run += plane[i];
-        for (let gx = 0, o = y * columns; gx < columns; gx++, o++) rowSums[o] = prefix[x1s[gx]] - prefix[x0s[gx]];
+        for (let gx = 0, o = (y + 1) * columns; gx < columns; gx++, o++) {
+          columnSums[o] = columnSums[o - columns] + (prefix[x1s[gx]] - prefix[x0s[gx]]);
+        }
       }
       for (let gy = 0; gy < rows; gy++) {
-        const y0 = y0s[gy], y1 = y1s[gy];
-        for (let gx = 0; gx < columns; gx++) {
-          let sum = 0;
-          for (let y = y0; y < y1; y++) sum += rowSums[y * columns + gx];
-          data[(gy * columns + gx) * dims + feature] = sum / ((x1s[gx] - x0s[gx]) * (y1 - y0));
+        const top = y0s[gy] * columns, bottom = y1s[gy] * columns, height = y1s[gy] - y0s[gy];
+        for (let gx = 0, o = gy * columns * dims + feature; gx < columns; gx++, o += dims) {
+          data[o] = (columnSums[bottom + gx] - columnSums[top + gx]) / ((x1s[gx] - x0s[gx]) * height);
         }
       }
       feature++;

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { binomialBlur, poolOnGrid, type PyramidLevel } from '../src/features/filter-bank.ts';
+import { patchGrid } from '../src/features/patches.ts';
+import { finishDescriptors, type Projection } from '../src/algorithms/ps/descriptors.ts';
+import { Random } from '../src/kernels/random.ts';
+
+const close = (a: number, b: number, tolerance = 1e-5) => Math.abs(a - b) <= tolerance * Math.max(1, Math.abs(b));
+
+test('binomial blur equals a direct 5×5 convolution with [1 4 6 4 1]/16 and clamped borders', () => {
+  const random = new Random(7);
+  const weights = [1, 4, 6, 4, 1].map((w) => w / 16);
+  for (let trial = 0; trial < 30; trial++) {
+    const width = 1 + random.int(12), height = 1 + random.int(12);
+    const data = Float32Array.from({ length: width * height }, () => random.normal());
+    const blurred = binomialBlur({ width, height, data }).data;
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      let expected = 0;
+      for (let v = -2; v <= 2; v++) for (let u = -2; u <= 2; u++) {
+        const yy = Math.min(height - 1, Math.max(0, y + v)), xx = Math.min(width - 1, Math.max(0, x + u));
+        expected += weights[v + 2] * weights[u + 2] * data[yy * width + xx];
+      }
+      assert.ok(close(blurred[y * width + x], expected), `${width}×${height} at ${x},${y}: ${blurred[y * width + x]} vs ${expected}`);
+    }
+  }
+});
+
+test('pooling on the grid equals the mean of each patch window at every pyramid level', () => {
+  const random = new Random(8);
+  for (let trial = 0; trial < 20; trial++) {
+    const width = 9 + random.int(40), height = 9 + random.int(40);
+    const patch = 2 + random.int(8), step = 1 + random.int(patch);
+    const grid = patchGrid(width, height, patch, patch, step);
+    const levels: PyramidLevel[] = [];
+    for (let level = 0, w = width, h = height; level < 3; level++, w = Math.ceil(w / 2), h = Math.ceil(h / 2)) {
+      levels.push({ scale: 2 ** level, width: w, height: h, planes: [0, 1].map(() => Float32Array.from({ length: w * h }, () => random.normal())) });
+    }
+    const { dims, data } = poolOnGrid(levels, grid);
+    assert.equal(dims, 6);
+    let feature = 0;
+    for (const { scale, width: w, height: h, planes } of levels) {
+      for (const plane of planes) {
+        for (let gy = 0; gy < grid.rows; gy++) for (let gx = 0; gx < grid.columns; gx++) {
+          const x0 = Math.min(w - 1, Math.floor(grid.xs[gx] / scale)), y0 = Math.min(h - 1, Math.floor(grid.ys[gy] / scale));
+          const x1 = Math.max(x0 + 1, Math.min(w, Math.ceil((grid.xs[gx] + grid.patchWidth) / scale)));
+          const y1 = Math.max(y0 + 1, Math.min(h, Math.ceil((grid.ys[gy] + grid.patchHeight) / scale)));
+          let sum = 0;
+          for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += plane[y * w + x];
+          const got = data[(gy * grid.columns + gx) * dims + feature];
+          assert.ok(close(got, sum / ((x1 - x0) * (y1 - y0))), `feature ${feature} patch ${gx},${gy}`);
+        }
+        feature++;
+      }
+    }
+  }
+});
+
+test('descriptors are the affine projection of the raw features, position first when it counts', () => {
+  const random = new Random(9);
+  const grid = patchGrid(23, 17, 6, 6, 3);
+  const n = grid.columns * grid.rows;
+  for (const [rawDims, keep, positionWeight] of [[7, 7, 0], [9, 4, 2.5], [5, 1, 0]] as const) {
+    const raw = { grid, dims: rawDims, data: Float32Array.from({ length: n * rawDims }, () => random.normal()) };
+    const projection: Projection = {
+      rawDims, keep,
+      offset: Float32Array.from({ length: rawDims }, () => random.normal()),
+      matrix: Float32Array.from({ length: keep * rawDims }, () => random.normal()),
+    };
+    const { dims, data } = finishDescriptors(raw, projection, positionWeight);
+    const lead = positionWeight > 0 ? 2 : 0;
+    assert.equal(dims, lead + keep);
+    for (let i = 0; i < n; i++) {
+      if (lead) {
+        const gx = i % grid.columns, gy = Math.floor(i / grid.columns);
+        assert.ok(close(data[i * dims], ((grid.xs[gx] + 3) / 23) * positionWeight));
+        assert.ok(close(data[i * dims + 1], ((grid.ys[gy] + 3) / 17) * positionWeight));
+      }
+      for (let c = 0; c < keep; c++) {
+        let expected = 0;
+        for (let j = 0; j < rawDims; j++) expected += (raw.data[i * rawDims + j] - projection.offset[j]) * projection.matrix[c * rawDims + j];
+        assert.ok(close(data[i * dims + lead + c], expected), `patch ${i} coordinate ${c}`);
+      }
+    }
+  }
+});
