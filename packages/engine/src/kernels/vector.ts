@@ -2,7 +2,7 @@
 
 /**
  * Dot product of a[ao…ao+length) and b[bo…bo+length). Four partial sums break the dependency chain of one
- * accumulator (about twice as fast in V8); the dense layers and NMF share it.
+ * accumulator (about twice as fast in V8); NMF uses it.
  */
 export function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, length: number): number {
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
