@@ -3,7 +3,7 @@
  * in a cache file so that later runs compare the same model), then times each stage of `predictRaster` over
  * every test image, several rounds, and prints the per-image milliseconds of each stage next to decode.
  *
- *   node --import tsx packages/engine/bench/ps-profile.ts [--rounds N] [--cache DIR] [--retrain] DATASET_DIR …
+ *   node --import tsx packages/engine/bench/ps-profile.ts [--rounds N] [--cache DIR] [--retrain] [--param name=value …] DATASET_DIR …
  *
  * The last line per dataset is a checksum of the image scores: a speed-up that must not change results
  * must not change it either.
@@ -24,11 +24,16 @@ import { profilePsStages } from '../src/algorithms/ps/index.ts';
 
 const args = process.argv.slice(2);
 let rounds = 3, cache = '/tmp/kensa-ps-profile', retrain = false;
+const params: Record<string, unknown> = {};
 const roots: string[] = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--rounds') rounds = Number(args[++i]);
   else if (args[i] === '--cache') cache = args[++i];
   else if (args[i] === '--retrain') retrain = true;
+  else if (args[i] === '--param') {
+    const [name, ...rest] = args[++i].split('=');
+    params[name] = rest.join('=');
+  }
   else roots.push(args[i]);
 }
 if (roots.length === 0) roots.push('../shared/datasets/cookies', '../shared/datasets/aliens');
@@ -36,14 +41,15 @@ await mkdir(cache, { recursive: true });
 
 for (const root of roots) {
   const dataset = await loadMvtecDataset(root);
-  const file = join(cache, `${dataset.name}.kensa`);
+  const suffix = Object.entries(params).map(([k, v]) => `-${k}-${v}`).join('');
+  const file = join(cache, `${dataset.name}${suffix}.kensa`);
   let model;
   if (!retrain && existsSync(file)) {
     try { model = deserializeModel(await readFile(file)); } catch { model = undefined; }
   }
   if (!model) {
     const images = await Promise.all(dataset.train.map(async (t) => ({ bytes: await readFile(t.path), good: true as const })));
-    model = await trainModel('PS', images, {});
+    model = await trainModel('PS', images, params);
     await writeFile(file, serializeModel(model));
   }
   const workingSize = num(model.params, 'working_size');

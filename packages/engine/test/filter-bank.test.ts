@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { binomialBlur, poolOnGrid, type PyramidLevel } from '../src/features/filter-bank.ts';
-import { patchGrid } from '../src/features/patches.ts';
+import { patchGrid, patchScoresToMap } from '../src/features/patches.ts';
 import { finishDescriptors, type Projection } from '../src/algorithms/ps/descriptors.ts';
 import { Random } from '../src/kernels/random.ts';
 
@@ -80,6 +80,27 @@ test('descriptors are the affine projection of the raw features, position first 
         for (let j = 0; j < rawDims; j++) expected += (raw.data[i * rawDims + j] - projection.offset[j]) * projection.matrix[c * rawDims + j];
         assert.ok(close(data[i * dims + lead + c], expected), `patch ${i} coordinate ${c}`);
       }
+    }
+  }
+});
+
+test('patch scores spread to pixels as the mean of the patches covering each pixel (gaps stay 0)', () => {
+  const random = new Random(10);
+  for (let trial = 0; trial < 30; trial++) {
+    const width = 5 + random.int(30), height = 5 + random.int(30);
+    const patch = 1 + random.int(8), step = 1 + random.int(patch + 3);
+    const grid = patchGrid(width, height, patch, patch, step);
+    const scores = Float32Array.from({ length: grid.columns * grid.rows }, () => random.next());
+    const map = patchScoresToMap(scores, grid);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      let sum = 0, count = 0;
+      for (let gy = 0; gy < grid.rows; gy++) for (let gx = 0; gx < grid.columns; gx++) {
+        if (x >= grid.xs[gx] && x < grid.xs[gx] + grid.patchWidth && y >= grid.ys[gy] && y < grid.ys[gy] + grid.patchHeight) {
+          sum += scores[gy * grid.columns + gx];
+          count++;
+        }
+      }
+      assert.ok(close(map.data[y * width + x], count ? sum / count : 0), `${width}×${height} patch ${patch} step ${step} at ${x},${y}`);
     }
   }
 });

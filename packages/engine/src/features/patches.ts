@@ -54,23 +54,45 @@ export function extractPatches(raster: Raster, grid: PatchGrid): { dims: number;
 
 /**
  * Spreads one score per patch back to pixels: each pixel gets the mean score of the patches covering it.
+ * The patches covering a pixel are a range of grid columns times a range of grid rows, so the mean is
+ * taken separably: along each grid row first, then down the columns.
  */
 export function patchScoresToMap(scores: ArrayLike<number>, grid: PatchGrid): FloatMap {
-  const { imageWidth: width, imageHeight: height } = grid;
-  const sum = new Float32Array(width * height);
-  const count = new Float32Array(width * height);
-  for (let gy = 0; gy < grid.rows; gy++) {
-    for (let gx = 0; gx < grid.columns; gx++) {
-      const s = scores[gy * grid.columns + gx];
-      const x0 = grid.xs[gx], y0 = grid.ys[gy];
-      for (let y = y0; y < y0 + grid.patchHeight; y++) {
-        for (let x = x0, i = y * width + x0; x < x0 + grid.patchWidth; x++, i++) {
-          sum[i] += s;
-          count[i]++;
-        }
-      }
+  const { imageWidth: width, imageHeight: height, columns, rows } = grid;
+  const xFirst = coveringFrom(grid.xs, grid.patchWidth, width);
+  const yFirst = coveringFrom(grid.ys, grid.patchHeight, height);
+  // Per grid row and pixel column: the sum of the scores of the patches of that row covering the column.
+  const rowSums = new Float64Array(rows * width);
+  for (let gy = 0; gy < rows; gy++) {
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      for (let gx = xFirst.first[x]; gx < xFirst.end[x]; gx++) sum += scores[gy * columns + gx];
+      rowSums[gy * width + x] = sum;
     }
   }
-  for (let i = 0; i < sum.length; i++) sum[i] = count[i] > 0 ? sum[i] / count[i] : 0;
-  return { width, height, data: sum };
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const first = yFirst.first[y], end = yFirst.end[y];
+    for (let x = 0; x < width; x++) {
+      const count = (end - first) * (xFirst.end[x] - xFirst.first[x]);
+      if (count === 0) continue;
+      let sum = 0;
+      for (let gy = first; gy < end; gy++) sum += rowSums[gy * width + x];
+      out[y * width + x] = sum / count;
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** For each pixel along one axis: the range [first, end) of patch positions (sorted) whose patch covers it. */
+function coveringFrom(starts: Int32Array, size: number, length: number): { first: Int32Array; end: Int32Array } {
+  const first = new Int32Array(length), end = new Int32Array(length);
+  let lo = 0, hi = 0;
+  for (let p = 0; p < length; p++) {
+    while (lo < starts.length && starts[lo] + size <= p) lo++;
+    while (hi < starts.length && starts[hi] <= p) hi++;
+    first[p] = lo;
+    end[p] = Math.max(lo, hi);
+  }
+  return { first, end };
 }

@@ -17,6 +17,10 @@ export interface Region {
  */
 export function findRegions(map: FloatMap, high: number, low = high): Region[] {
   const { width, height, data } = map;
+  // Most maps of good images never reach `high`: no region to label.
+  let max = -Infinity;
+  for (let i = 0; i < data.length; i++) if (data[i] > max) max = data[i];
+  if (!(max > high)) return [];
   const labels = new Int32Array(width * height);
   const stack = new Int32Array(width * height);
   const regions: Region[] = [];
