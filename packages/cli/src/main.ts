@@ -12,6 +12,7 @@ import { modelsCommand } from './commands/models.ts';
 import { predictCommand } from './commands/predict.ts';
 import { serveCommand } from './commands/serve.ts';
 import { workerCommand } from './commands/worker.ts';
+import { migrateCommand } from './commands/migrate.ts';
 import { targetsCommand } from './commands/targets.ts';
 import { trainCommand } from './commands/train.ts';
 import { uploadCommand } from './commands/upload.ts';
@@ -19,7 +20,7 @@ import { UsageError, type CommandSpec } from './flags.ts';
 
 /** Every `kensa` sub-command; each lives in `commands/<name>.ts`. */
 const COMMANDS: CommandSpec[] = [
-  serveCommand, workerCommand, clientCommand, licenseCommand, loginCommand, targetsCommand, uploadCommand, trainCommand, modelsCommand,
+  serveCommand, workerCommand, migrateCommand, clientCommand, licenseCommand, loginCommand, targetsCommand, uploadCommand, trainCommand, modelsCommand,
   predictCommand, inspectCommand, itemCommand, benchCommand, demoCommand,
 ];
 

@@ -116,14 +116,16 @@ export interface RunOptions extends InstallationOptions {
 
 export async function startInstallation(dataDir: string, options: RunOptions = {}): Promise<RunningInstallation> {
   const installation = await openInstallation(dataDir, options.limits, options);
+  let pool: WorkerPool | null = null;
+  let transport: PgBossTransport | undefined;
   try {
     installation.files.removeTemporaryFiles();
     const runQueuedJobs = options.runQueuedJobs ?? true;
-    // An API server alone still answers synchronous inspections and model imports: one thread is enough for those.
-    const pool = new WorkerPool(runQueuedJobs ? options.workers : Math.min(options.workers ?? 1, 1));
-    const transport = options.databaseUrl
+    transport = options.databaseUrl
       ? await PgBossTransport.open(parsePostgresUrl(options.databaseUrl).connectionString, installation.db, bossSchemaOf(options.databaseUrl))
       : undefined;
+    // An API server alone still answers synchronous inspections and model imports: one thread is enough for those.
+    pool = new WorkerPool(runQueuedJobs ? options.workers : Math.min(options.workers ?? 1, 1));
     const queue = new JobQueue(installation.db, new JobsRepository(installation.db), pool, {
       train: installation.models.trainJob,
       predict: installation.models.predictJob,
@@ -141,6 +143,9 @@ export async function startInstallation(dataDir: string, options: RunOptions = {
       },
     };
   } catch (error) {
+    // Nothing may keep the process alive after a failed start (worker threads, pg-boss's timers).
+    await pool?.close();
+    await transport?.close().catch(() => {});
     await installation.close();
     throw error;
   }

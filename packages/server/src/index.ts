@@ -114,3 +114,5 @@ export function scaleOutSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): {
   if (lease !== undefined && (!Number.isFinite(lease) || lease < 1000)) throw new Error(`KENSA_JOB_LEASE_MS must be at least 1000, got ${env.KENSA_JOB_LEASE_MS}`);
   return { databaseUrl: env.KENSA_DATABASE_URL || null, blobUrl: env.KENSA_BLOB_URL || null, jobLeaseMs: lease };
 }
+
+export { moveInstallation, type MoveReport } from './store/move-installation.ts';

@@ -18,7 +18,7 @@ before(async () => {
   server = await startTestServer();
   alice = await new Api(server.url).login('alice', 'alice-secret');
   bob = await new Api(server.url).login('bob', 'bob-secret');
-  await createClient({ dataDir: server.dataDir, clientId: 'carol', clientSecret: 'carol-secret' });
+  await createClient({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'carol', clientSecret: 'carol-secret' });
   unlicensed = await new Api(server.url).login('carol', 'carol-secret');
   const uploaded = await alice.upload([0, 1, 2].map((i) => cookie('train/good', i)), { training: 'true', good: 'true' });
   const item = await alice.get(`/api/v1/item/${uploaded.body.data.item_ids[0]}`);
@@ -78,15 +78,15 @@ test('every /v1 route without a valid token: 401', async () => {
 });
 
 test('POST /license: bad signature, expired, another client, already exists', async () => {
-  const good = await issueLicense({ dataDir: server.dataDir, clientId: 'alice', days: 10 });
+  const good = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'alice', days: 10 });
   const tampered = good.replace(/"expires_at": "(\d{4})/, (_, year) => `"expires_at": "${Number(year) + 50}`);
   assert.notEqual(tampered, good);
   await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenceForm(tampered) }), 403, 'invalidLicense',
     (d, l) => assert.equal(d, l === 'en' ? en.licenseBadSignature : ja.licenseBadSignature));
-  const expired = await issueLicense({ dataDir: server.dataDir, clientId: 'alice', days: 0.00001 });
+  const expired = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'alice', days: 0.00001 });
   await new Promise((r) => setTimeout(r, 1100));
   await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenceForm(expired) }), 403, 'invalidLicense');
-  const bobs = await issueLicense({ dataDir: server.dataDir, clientId: 'bob', days: 10 });
+  const bobs = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'bob', days: 10 });
   await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenceForm(bobs) }), 403, 'invalidLicense');
   await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenceForm('not a licence') }), 403, 'invalidLicense');
   assert.equal((await alice.request('POST', '/api/v1/license', undefined, { form: licenceForm(good) })).status, 200);
@@ -175,9 +175,9 @@ test('unknown routes and malformed JSON keep the envelope', async () => {
 });
 
 test('licence limits: a licence allowing no models refuses train with 403 naming the limit', async () => {
-  await createClient({ dataDir: server.dataDir, clientId: 'dave', clientSecret: 'dave-secret' });
+  await createClient({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'dave', clientSecret: 'dave-secret' });
   const dave = await new Api(server.url).login('dave', 'dave-secret');
-  const limited = await issueLicense({ dataDir: server.dataDir, clientId: 'dave', days: 30, limits: { max_models: 0 } });
+  const limited = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'dave', days: 30, limits: { max_models: 0 } });
   assert.equal((await dave.request('POST', '/api/v1/license', undefined, { form: licenceForm(limited) })).status, 200);
   await expectError((as) => as(dave).post('/api/v1/train', { algorithm_id: 'PM', name: 'x' }), 403, 'licenseLimitReached',
     (d, l) => assert.equal(d, l === 'en' ? 'The license allows at most 0 models' : 'このライセンスで作成できるモデルは最大 0 個です'));
@@ -200,9 +200,9 @@ test('repeated failed logins are slowed down', async () => {
 });
 
 test('licence limits: predictions a month are counted per image', async () => {
-  await createClient({ dataDir: server.dataDir, clientId: 'erin', clientSecret: 'erin-secret' });
+  await createClient({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'erin', clientSecret: 'erin-secret' });
   const erin = await new Api(server.url).login('erin', 'erin-secret');
-  const licence = await issueLicense({ dataDir: server.dataDir, clientId: 'erin', days: 30, limits: { max_predictions_per_month: 1 } });
+  const licence = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'erin', days: 30, limits: { max_predictions_per_month: 1 } });
   assert.equal((await erin.request('POST', '/api/v1/license', undefined, { form: licenceForm(licence) })).status, 200);
   await erin.upload([0, 1, 2].map((i) => cookie('train/good', i)), { training: 'true', good: 'true' });
   const workingSize = await parameterId(erin, 'PM', 'working_size');

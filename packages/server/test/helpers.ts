@@ -21,10 +21,17 @@ export interface TestServer extends RunningServer {
   dispose(): Promise<void>;
 }
 
+const postgresOfDataDir = new Map<string, string>();
+
 export async function startTestServer(options: Partial<StartOptions> & { dataDir?: string } = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kensa-server-test-'));
   // KENSA_TEST_POSTGRES=1 runs the same tests on PostgreSQL (a fresh schema per server) with pg-boss jobs.
-  const databaseUrl = options.databaseUrl ?? (process.env.KENSA_TEST_POSTGRES === '1' ? freshPostgresUrl() : null);
+  let databaseUrl = options.databaseUrl ?? null;
+  if (databaseUrl === null && process.env.KENSA_TEST_POSTGRES === '1') {
+    // A restart on the same data folder finds the same database.
+    databaseUrl = postgresOfDataDir.get(dataDir) ?? freshPostgresUrl();
+    postgresOfDataDir.set(dataDir, databaseUrl);
+  }
   const server = await startServer({
     host: '127.0.0.1', port: 0, workers: 1, webDist: null, bootstrapClients: 'alice:alice-secret,bob:bob-secret', ...options, dataDir, databaseUrl,
   });
@@ -205,4 +212,40 @@ export function freshPostgresUrl(): string {
   const url = new URL(TEST_POSTGRES_URL);
   url.searchParams.set('schema', `kensa_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`);
   return url.toString();
+}
+
+/**
+ * Why tests that need PostgreSQL cannot run here (null: they can). Under CI an unreachable PostgreSQL is an
+ * error, not a skip: .ci/run makes sure it is up, and these tests must not pass by not running.
+ */
+export async function postgresSkipReason(): Promise<string | null> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  let reason: string | null = null;
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (error) {
+    reason = `PostgreSQL at ${TEST_POSTGRES_URL} is unreachable (${error instanceof Error ? error.message : String(error)})`;
+  } finally {
+    await client.end().catch(() => {});
+  }
+  if (reason && process.env.CI) throw new Error(`${reason}: under CI the PostgreSQL tests must run`);
+  if (reason) console.log(`# ${reason}: tests that need it are skipped`);
+  return reason;
+}
+
+/** Drops what a test run made in PostgreSQL: the installation's schema and pg-boss's beside it. */
+export async function dropPostgresSchema(databaseUrl: string): Promise<void> {
+  const { default: pg } = await import('pg');
+  const schema = new URL(databaseUrl).searchParams.get('schema');
+  if (!schema) return;
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.query(`DROP SCHEMA IF EXISTS ${schema}_boss CASCADE`);
+  } finally {
+    await client.end();
+  }
 }

@@ -20,15 +20,25 @@ export class PgBossTransport implements JobTransport {
   static async open(connectionString: string, db: Database, schema: string): Promise<PgBossTransport> {
     const boss = new PgBoss({ connectionString, schema, max: 4 });
     boss.on('error', (error: Error) => process.stderr.write(`pg-boss: ${error.message}\n`));
-    await boss.start();
-    await ensureQueue(boss, DEAD_LETTERS, {});
-    for (const name of QUEUED_JOB_NAMES) {
-      await ensureQueue(boss, queueName(name), {
-        retryLimit: 3, retryDelay: 5, retryBackoff: true,
-        // A delivery that outlives this is given up and retried; the job's lease decides whether it runs again.
-        expireInSeconds: 6 * 3600,
-        deadLetter: DEAD_LETTERS,
+    try {
+      await boss.start();
+      // Processes starting together would deadlock creating the same queues (pg-boss makes a partition for each):
+      // one at a time, under a lock that our transaction holds until the queues exist.
+      await db.transaction(async () => {
+        await db.execute('SELECT pg_advisory_xact_lock(7428002)');
+        await ensureQueue(boss, DEAD_LETTERS, {});
+        for (const name of QUEUED_JOB_NAMES) {
+          await ensureQueue(boss, queueName(name), {
+            retryLimit: 3, retryDelay: 5, retryBackoff: true,
+            // A delivery that outlives this is given up and retried; the job's lease decides whether it runs again.
+            expireInSeconds: 6 * 3600,
+            deadLetter: DEAD_LETTERS,
+          });
+        }
       });
+    } catch (error) {
+      await boss.stop({ graceful: false, wait: true, timeout: 1000 }).catch(() => {});
+      throw error;
     }
     return new PgBossTransport(boss, db);
   }
@@ -60,11 +70,5 @@ function queueName(name: string): string {
 }
 
 async function ensureQueue(boss: PgBoss, name: string, options: Omit<PgBoss.Queue, 'name'>): Promise<void> {
-  if (await boss.getQueue(name)) return;
-  try {
-    await boss.createQueue(name, { name, ...options });
-  } catch (error) {
-    // Another process created it meanwhile.
-    if (!await boss.getQueue(name)) throw error;
-  }
+  if (!await boss.getQueue(name)) await boss.createQueue(name, { name, ...options });
 }

@@ -121,8 +121,7 @@ async function openPostgres(url: string): Promise<Database> {
   try {
     const client = await pool.connect();
     try {
-      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-      await migratePostgres(client);
+      await migratePostgres(client, schema);
     } finally {
       client.release();
     }

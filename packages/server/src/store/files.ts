@@ -21,6 +21,8 @@ export class DataFolder {
     // Each process its own cache folder: another process's eviction must not pull files away.
     const cacheDir = join(this.root, 'cache', `blobs-${process.pid}`);
     this.blobs = openBlobStore(blobUrl ?? pathToFileURL(this.root).href, { cacheDir });
+    // The embedded layout, there from the first start (people look into it; backups copy it).
+    if (blobUrl === null) for (const sub of ['images', 'models', 'results']) mkdirSync(join(this.root, sub), { recursive: true });
   }
 
   /** Uploads interrupted by a crash leave temporary files behind; nothing refers to them. Only at server start. */

@@ -255,9 +255,11 @@ export const POSTGRES_MIGRATIONS: string[] = [
 ];
 
 /** Applies the steps not yet applied, each in a transaction, under an advisory lock (servers may start together). */
-export async function migratePostgres(client: pg.PoolClient): Promise<void> {
+export async function migratePostgres(client: pg.PoolClient, schema: string | null): Promise<void> {
   await client.query('SELECT pg_advisory_lock(7428001)');
   try {
+    // Under the lock: two servers creating the same schema at once would collide in the catalogue.
+    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await client.query('CREATE TABLE IF NOT EXISTS kensa_schema (version INTEGER NOT NULL)');
     const current = (await client.query<{ version: number }>('SELECT version FROM kensa_schema')).rows[0]?.version ?? 0;
     if ((await client.query('SELECT 1 FROM kensa_schema')).rowCount === 0) await client.query('INSERT INTO kensa_schema VALUES (0)');
