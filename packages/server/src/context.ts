@@ -62,13 +62,21 @@ export async function openInstallation(dataDir: string, limits: UploadLimits = D
   mkdirSync(root, { recursive: true });
   const files = new DataFolder(root, options.blobUrl ?? null);
   const db = await openDatabase({ dataDir: root, url: options.databaseUrl ?? null });
+  let events: EventsService | null = null;
   try {
     const keys = await loadOrCreateKeys(db, root);
     const clients = new ClientsRepository(db);
     const itemsRepository = new ItemsRepository(db);
     const modelsRepository = new ModelsRepository(db);
     const licenses = new LicenseService(clients, keys.licensePublicKey, keys.licensePrivateKey);
-    const events = new EventsService();
+    const shared = new EventsService();
+    events = shared;
+    if (options.databaseUrl) {
+      const { connectionString, schema } = parsePostgresUrl(options.databaseUrl);
+      await shared.connectPostgres(connectionString, schema, async (channel, payload) => {
+        await db.execute('SELECT pg_notify($1, $2)', [channel, payload]);
+      });
+    }
     const callbacks = new CallbacksService(db, options.callbackRetryDelaysMs);
     const targets = new TargetsService(new TargetsRepository(db), options.mqttUrl ?? null);
     const mqttService = new MqttService(targets, (text) => process.stderr.write(`${text}\n`));
@@ -78,19 +86,21 @@ export async function openInstallation(dataDir: string, limits: UploadLimits = D
       auth: new AuthService(clients, keys.tokenSecret),
       licenses,
       items: new ItemsService(itemsRepository, modelsRepository, files, targets, limits.maxPixels),
-      models: new ModelsService(modelsRepository, itemsRepository, files, licenses, events, callbacks, targets, mqttService),
-      events,
+      models: new ModelsService(modelsRepository, itemsRepository, files, licenses, shared, callbacks, targets, mqttService),
+      events: shared,
       callbacks,
       targets,
       mqtt: mqttService,
       close: async () => {
         callbacks.close();
+        await shared.close();
         await mqttService.close();
         await db.close();
         await files.close();
       },
     };
   } catch (error) {
+    await events?.close();
     await db.close();
     await files.close();
     throw error;

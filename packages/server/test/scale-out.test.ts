@@ -164,9 +164,27 @@ test('predictions spread over both workers, with the model one of them trained; 
   const uploaded = await apiB.upload(files, { training: 'false' });
   assert.equal(uploaded.status, 200, JSON.stringify(uploaded.body));
   const itemIds: string[] = uploaded.body.data.item_ids;
+  // Server B's event stream hears of predictions that workers finish, though the serve request went to A.
+  const stream = new AbortController();
+  const events = await fetch(`${apiB.baseUrl}/api/v1/events`, { headers: { authorization: `Bearer ${apiB.token}` }, signal: stream.signal });
+  const doneByEvent = new Set<string>();
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of events.body!) {
+      text += decoder.decode(chunk as Uint8Array, { stream: true });
+      for (const match of text.matchAll(/event: item\ndata: (.+)\n/g)) {
+        const event = JSON.parse(match[1]);
+        if (event.status === 'done') doneByEvent.add(event.item_id);
+      }
+    }
+  })().catch(() => {});
   const served = await apiA.post('/api/v1/serve', { item_ids: itemIds });
   assert.equal(served.status, 200, JSON.stringify(served.body));
   await apiB.waitForItems(itemIds, 200_000);
+  await until('every finished prediction as an event on the other server', async () => itemIds.every((id) => doneByEvent.has(id)), 10_000);
+  stream.abort();
+  await reading;
   const ranOn = await query<{ worker_id: string; n: number }>(`SELECT worker_id, COUNT(*)::int AS n FROM jobs WHERE name = 'predict' AND status = 'done' GROUP BY worker_id`);
   assert.equal(ranOn.reduce((n, r) => n + r.n, 0), itemIds.length);
   assert.deepEqual(ranOn.map((r) => r.worker_id).sort(), workers.map((w) => w.ready).sort(), 'both workers predicted');

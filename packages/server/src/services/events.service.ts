@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import pg from 'pg';
 import type { Message } from '../i18n/index.ts';
 
 /** Job progress as it happens, for server-sent events (GET /v1/events); each event belongs to one client. */
@@ -6,16 +7,42 @@ export type KensaEvent =
   | { type: 'model'; clientId: string; model_id: number; status: string; progress: number; status_text: Message | null }
   | { type: 'item'; clientId: string; item_id: string; status: 'pending' | 'done' };
 
+/**
+ * Events from where they happen to the event streams of the API servers. Embedded: within the process. Scale-out:
+ * jobs run in worker processes, so events travel by PostgreSQL's NOTIFY on a channel of the installation, which
+ * every process LISTENs to (an event is a few hundred bytes; NOTIFY carries up to 8,000).
+ */
 export class EventsService {
   private readonly emitter = new EventEmitter();
+  private listener: pg.Client | null = null;
+  private notifier: ((payload: string) => Promise<void>) | null = null;
+  private channel = '';
 
   constructor() {
     // One listener per open event stream.
     this.emitter.setMaxListeners(0);
   }
 
+  /** Shares events with every process of the installation through its PostgreSQL. */
+  async connectPostgres(connectionString: string, schema: string | null, notify: (channel: string, payload: string) => Promise<void>): Promise<void> {
+    this.channel = `kensa_events_${schema ?? 'public'}`;
+    const client = new pg.Client({ connectionString });
+    client.on('error', () => {}); // a dropped connection: events stop crossing processes; the rows stay right
+    await client.connect();
+    client.on('notification', (message) => {
+      if (message.channel !== this.channel || !message.payload) return;
+      try {
+        this.emitter.emit('event', JSON.parse(message.payload) as KensaEvent);
+      } catch { /* not ours */ }
+    });
+    await client.query(`LISTEN ${this.channel}`);
+    this.listener = client;
+    this.notifier = (payload) => notify(this.channel, payload);
+  }
+
   publish(event: KensaEvent): void {
-    this.emitter.emit('event', event);
+    if (this.notifier) void this.notifier(JSON.stringify(event)).catch(() => {});
+    else this.emitter.emit('event', event);
   }
 
   /** Calls `listener` with the client's events until the returned function is called. */
@@ -23,5 +50,11 @@ export class EventsService {
     const filtered = (event: KensaEvent) => { if (event.clientId === clientId) listener(event); };
     this.emitter.on('event', filtered);
     return () => this.emitter.off('event', filtered);
+  }
+
+  async close(): Promise<void> {
+    this.notifier = null;
+    await this.listener?.end().catch(() => {});
+    this.listener = null;
   }
 }
