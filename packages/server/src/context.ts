@@ -141,6 +141,7 @@ export async function startInstallation(dataDir: string, options: RunOptions = {
       predict: installation.models.predictJob,
     }, { runQueuedJobs, transport, leaseMs: options.jobLeaseMs });
     installation.models.attachQueue(queue);
+    if (options.databaseUrl) installation.models.shareInspectHeatmaps();
     await queue.start();
     installation.callbacks.start();
     return {

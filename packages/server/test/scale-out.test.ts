@@ -170,9 +170,12 @@ test('predictions spread over both workers, with the model one of them trained; 
   const doneByEvent = new Set<string>();
   const reading = (async () => {
     const decoder = new TextDecoder();
+    const reader = events.body!.getReader();
     let text = '';
-    for await (const chunk of events.body!) {
-      text += decoder.decode(chunk as Uint8Array, { stream: true });
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
       for (const match of text.matchAll(/event: item\ndata: (.+)\n/g)) {
         const event = JSON.parse(match[1]);
         if (event.status === 'done') doneByEvent.add(event.item_id);
@@ -197,6 +200,17 @@ test('predictions spread over both workers, with the model one of them trained; 
   const overlay = await fetch(detail.body.data.images[0].url);
   assert.equal(overlay.status, 200);
   assert.equal(overlay.headers.get('content-type'), 'image/png');
+
+  // A synchronous inspection on one server: its heatmap URL works on the other (the heatmap waits in shared storage).
+  const form = new FormData();
+  form.append('heatmap', 'true');
+  form.append('files[0]', new Blob([new Uint8Array(cookie('test/defect', 3).bytes)]), 'line-1.jpg');
+  const inspected = await apiA.request('POST', '/api/v1/inspect', undefined, { form });
+  assert.equal(inspected.status, 200, JSON.stringify(inspected.body));
+  const heatmapUrl = new URL(inspected.body.data.results[0].heatmap_url);
+  const viaB = await fetch(new URL(heatmapUrl.pathname + heatmapUrl.search, apiB.baseUrl));
+  assert.equal(viaB.status, 200);
+  assert.equal(viaB.headers.get('content-type'), 'image/png');
 });
 
 test('200 concurrent uploads over both servers: nothing lost, nothing duplicated', { skip, timeout: 240_000 }, async () => {

@@ -211,7 +211,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
       response: { 200: { description: 'The PNG bytes', type: 'string', format: 'binary' }, ...errors(401, 404) },
     },
   }, async (request, reply) => {
-    const png = kensa.models.inspectHeatmaps.get(request.clientId, (request.params as { heatmap_id: string }).heatmap_id);
+    const png = await kensa.models.inspectHeatmaps.get(request.clientId, (request.params as { heatmap_id: string }).heatmap_id);
     if (!png) throw new ApiError(404, 'imageNotFound');
     reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=900');
     return reply.send(Buffer.from(png.buffer, png.byteOffset, png.byteLength));

@@ -66,3 +66,54 @@ export class InspectHeatmapCache {
     this.bytes -= entry.png.byteLength;
   }
 }
+
+/** Where inspection heatmaps wait: this process's memory (embedded) or the shared storage (scale-out). */
+export interface InspectHeatmapStore {
+  put(clientId: string, png: Uint8Array): string | Promise<string>;
+  get(clientId: string, id: string): Uint8Array | null | Promise<Uint8Array | null>;
+}
+
+/**
+ * Scale-out: the answer's heatmap URL may reach any API server, so heatmaps wait in the shared storage under
+ * `inspect/<client>/<expiry>-<random>.png`. The expiry is in the id, so a read needs no index; expired files are
+ * swept now and then by whichever server stores new ones.
+ */
+export class SharedInspectHeatmaps implements InspectHeatmapStore {
+  private lastSweep = 0;
+
+  constructor(
+    private readonly files: { write(key: string, bytes: Uint8Array): Promise<void>; read(key: string): Promise<Buffer>; remove(key: string): Promise<void>;
+      blobs: { list(prefix: string): AsyncIterable<{ key: string }> } },
+    private readonly keyOf: (clientId: string, id: string) => string,
+    private readonly ttlMs = INSPECT_HEATMAP_SECONDS * 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async put(clientId: string, png: Uint8Array): Promise<string> {
+    const id = `${(this.now() + this.ttlMs).toString(36)}-${randomBytes(16).toString('base64url')}`;
+    await this.files.write(this.keyOf(clientId, id), png);
+    if (this.now() - this.lastSweep > 60_000) {
+      this.lastSweep = this.now();
+      void this.sweep().catch(() => {});
+    }
+    return id;
+  }
+
+  async get(clientId: string, id: string): Promise<Uint8Array | null> {
+    const expiresAt = expiryOf(id);
+    if (expiresAt === null || expiresAt <= this.now()) return null;
+    return this.files.read(this.keyOf(clientId, id)).catch(() => null);
+  }
+
+  private async sweep(): Promise<void> {
+    for await (const entry of this.files.blobs.list('inspect')) {
+      const expiresAt = expiryOf(entry.key.slice(entry.key.lastIndexOf('/') + 1).replace(/\.png$/, ''));
+      if (expiresAt !== null && expiresAt <= this.now()) await this.files.remove(entry.key);
+    }
+  }
+}
+
+function expiryOf(id: string): number | null {
+  const match = /^([0-9a-z]{1,12})-[A-Za-z0-9_-]{22}$/.exec(id);
+  return match ? parseInt(match[1], 36) : null;
+}

@@ -16,7 +16,7 @@ import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelRow, ModelsRepository } from '../store/models.repository.ts';
 import type { CallbacksService } from './callbacks.service.ts';
 import type { EventsService } from './events.service.ts';
-import { InspectHeatmapCache } from './inspect-heatmaps.ts';
+import { InspectHeatmapCache, SharedInspectHeatmaps, type InspectHeatmapStore } from './inspect-heatmaps.ts';
 import type { LicenseService } from './license.service.ts';
 import type { MqttService } from './mqtt.service.ts';
 import type { TargetsService } from './targets.service.ts';
@@ -72,8 +72,8 @@ function monthStart(): string {
 export class ModelsService {
   private queue!: JobQueue;
 
-  /** Heatmaps of unstored inspections, retrievable for a short while. */
-  readonly inspectHeatmaps = new InspectHeatmapCache();
+  /** Heatmaps of unstored inspections, retrievable for a short while (in memory, or shared in scale-out). */
+  inspectHeatmaps: InspectHeatmapStore = new InspectHeatmapCache();
 
   constructor(
     private readonly models: ModelsRepository,
@@ -99,6 +99,11 @@ export class ModelsService {
   private async announceItem(itemPk: number): Promise<void> {
     const [item] = await this.items.itemsByPk([itemPk]);
     if (item) this.events.publish({ type: 'item', clientId: item.client_id, item_id: item.item_id, status: item.status });
+  }
+
+  /** Scale-out: heatmaps of inspections wait in the shared storage, for whichever API server is asked for them. */
+  shareInspectHeatmaps(): void {
+    this.inspectHeatmaps = new SharedInspectHeatmaps(this.files, (clientId, id) => `inspect/${pathSegment(clientId)}/${id}.png`);
   }
 
   attachQueue(queue: JobQueue): void {
@@ -280,14 +285,15 @@ export class ModelsService {
       blobPath: await this.files.localPath(model.blob_path!), overrides: JSON.parse(model.prediction_overrides_json), files, renderHeatmaps: heatmapUrl !== null,
     };
     const output = await this.queue.runNow('inspect', input) as InspectOutput;
-    return {
-      model,
-      results: output.results.map((r) => ({
+    const results = [];
+    for (const r of output.results) {
+      results.push({
         file_name: r.fileName, good: r.good, score: r.score, label: r.label, detected_objects: r.boxes.length,
         detection_accuracy: r.detectionAccuracy, boxes: r.boxes,
-        heatmap_url: r.heatmapPng && heatmapUrl ? heatmapUrl(this.inspectHeatmaps.put(clientId, r.heatmapPng)) : null,
-      })),
-    };
+        heatmap_url: r.heatmapPng && heatmapUrl ? heatmapUrl(await this.inspectHeatmaps.put(clientId, r.heatmapPng)) : null,
+      });
+    }
+    return { model, results };
   }
 
   /** POST /train: validates everything, stores the model as "creating" and queues its training. */
