@@ -40,6 +40,14 @@ for (const file of program.getSourceFiles()) {
       const { line } = file.getLineAndCharacterOfPosition(node.getStart());
       problems.push(`${file.fileName.slice(root.length)}:${line + 1}: a promise as a property's value: ${node.getText().slice(0, 100)}`);
     }
+    // `const job = service.get(…)` then `if (!job)`: a promise kept in a variable is always truthy. One that is
+    // meant to be kept (awaited later) says so in its name.
+    if (ts.isVariableDeclaration(node) && node.initializer && ts.isCallExpression(node.initializer) && ts.isIdentifier(node.name)
+      && !/(promise|pending|run|running|started|ready|stopped|exited|done|reading)$/i.test(node.name.text)
+      && isPromise(checker.getTypeAtLocation(node.initializer))) {
+      const { line } = file.getLineAndCharacterOfPosition(node.getStart());
+      problems.push(`${file.fileName.slice(root.length)}:${line + 1}: a promise kept in a variable (await it, or name it …Promise): ${node.getText().slice(0, 100)}`);
+    }
     ts.forEachChild(node, visit);
   };
   visit(file);

@@ -52,7 +52,7 @@ export function samplesRoutes(app: FastifyInstance, kensa: Installation): void {
 
   app.get('/api/v1/samples', {
     schema: { tags: ['samples'], summary: "This client's sample-project jobs since the server started, newest first (beyond)", security: bearer, response: { 200: data({ type: 'array', items: sampleJob }), ...errors(401) } },
-  }, async (request) => ({ data: samples.list(request.clientId) }));
+  }, async (request) => ({ data: await samples.list(request.clientId) }));
 
   app.get<{ Params: { job_id: string } }>('/api/v1/samples/:job_id', {
     schema: {
@@ -61,7 +61,7 @@ export function samplesRoutes(app: FastifyInstance, kensa: Installation): void {
       response: { 200: data(sampleJob), ...errors(401, 404) },
     },
   }, async (request) => {
-    const job = samples.get(request.clientId, request.params.job_id);
+    const job = await samples.get(request.clientId, request.params.job_id);
     if (!job) throw new ApiError(404, 'routeNotFound', request.params.job_id);
     return { data: job };
   });

@@ -3,12 +3,14 @@
  * `samples/project.ts`) run inside the server as a background job — images uploaded to the target "Kensa demo",
  * defects of the defective training images boxed, the default algorithm trained, the held-back images predicted.
  * Training and prediction go through the job queue like any other; this job only drives them and reports
- * progress. Jobs live in memory: after a restart the project's items and model stay, its progress record does not.
+ * progress. Its record is kept in the database (any API server reports it); a run whose server stopped is
+ * reported failed once its record has not moved for a while.
  */
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { ALGORITHMS, DEFAULT_ALGORITHM_ID, encodeSampleImage, planSampleProject, type SampleProduct, type SampleProjectImage } from '@kensa/engine';
 import type { Installation } from '../context.ts';
+import { sql } from '../store/database.ts';
 import type { Language } from '../i18n/index.ts';
 import type { UrlBuilder } from '../services/items.service.ts';
 
@@ -54,16 +56,20 @@ const NO_URLS: UrlBuilder = { image: () => '', result: () => '' };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A running sample project whose record has not moved for this long lost its server. */
+const ABANDONED_AFTER_MS = 120_000;
+
 export class SamplesService {
-  private readonly jobs = new Map<string, SampleJob & { client_id: string }>();
   private stopped = false;
+  /** When each running job of this process was last written (progress is written at most every half second). */
+  private readonly lastSaved = new Map<string, number>();
 
   constructor(private readonly kensa: Installation) {}
 
   /** Starts the sample project, or returns the client's job still running (one at a time per client). */
   async start(clientId: string, request: SampleRequest, language: Language): Promise<SampleJob> {
     await this.kensa.licenses.requireActive(clientId);
-    const running = [...this.jobs.values()].find((j) => j.client_id === clientId && j.status === 'running');
+    const running = (await this.jobsOf(clientId)).find((j) => j.status === 'running');
     if (running) return this.present(running);
     const algorithmId = request.algorithm_id ?? DEFAULT_ALGORITHM_ID;
     const job: SampleJob & { client_id: string } = {
@@ -71,22 +77,27 @@ export class SamplesService {
       product: request.product ?? 'metal', seed: request.seed ?? 1, algorithm_id: algorithmId,
       target_id: null, model_id: null, item_ids: [], results: null, error: null, started_at: new Date().toISOString(), finished_at: null,
     };
-    this.jobs.set(job.job_id, job);
+    await this.save(job, true);
     void this.run(job, request, language).then(
       () => { job.status = 'done'; job.step = 'done'; job.progress = 1; },
       (error: unknown) => { job.status = 'failed'; job.error = error instanceof Error ? error.message : String(error); },
-    ).finally(() => { job.finished_at = new Date().toISOString(); });
+    ).finally(() => {
+      job.finished_at = new Date().toISOString();
+      this.lastSaved.delete(job.job_id);
+      return this.save(job, true).catch(() => { /* the database is closing: the record ends as abandoned */ });
+    });
     return this.present(job);
   }
 
-  get(clientId: string, jobId: string): SampleJob | null {
-    const job = this.jobs.get(jobId);
-    return job && job.client_id === clientId ? this.present(job) : null;
+  async get(clientId: string, jobId: string): Promise<SampleJob | null> {
+    const row = await this.kensa.db.get<{ state_json: string; updated_at: number }>(sql`SELECT state_json, updated_at FROM sample_projects
+      WHERE job_id = ${jobId} AND client_id = ${clientId}`);
+    return row ? this.present(this.restore(row)) : null;
   }
 
   /** The client's jobs, newest first. */
-  list(clientId: string): SampleJob[] {
-    return [...this.jobs.values()].filter((j) => j.client_id === clientId).reverse().map((j) => this.present(j));
+  async list(clientId: string): Promise<SampleJob[]> {
+    return (await this.jobsOf(clientId)).map((j) => this.present(j));
   }
 
   /** Running jobs stop at their next step (the server is closing). */
@@ -94,15 +105,40 @@ export class SamplesService {
     this.stopped = true;
   }
 
+  private async jobsOf(clientId: string): Promise<(SampleJob & { client_id: string })[]> {
+    const rows = await this.kensa.db.all<{ state_json: string; updated_at: number }>(sql`SELECT state_json, updated_at FROM sample_projects
+      WHERE client_id = ${clientId}`);
+    return rows.map((row) => this.restore(row)).sort((a, b) => b.started_at.localeCompare(a.started_at));
+  }
+
+  private restore(row: { state_json: string; updated_at: number }): SampleJob & { client_id: string } {
+    const job = JSON.parse(row.state_json) as SampleJob & { client_id: string };
+    if (job.status === 'running' && Date.now() - row.updated_at > ABANDONED_AFTER_MS) {
+      return { ...job, status: 'failed', error: 'The server running the sample project stopped before it finished' };
+    }
+    return job;
+  }
+
+  private async save(job: SampleJob & { client_id: string }, always = false): Promise<void> {
+    const now = Date.now();
+    if (!always && now - (this.lastSaved.get(job.job_id) ?? 0) < 500) return;
+    this.lastSaved.set(job.job_id, now);
+    const state = JSON.stringify(job);
+    await this.kensa.db.run(sql`INSERT INTO sample_projects (job_id, client_id, state_json, updated_at) VALUES (${job.job_id}, ${job.client_id},
+      ${state}, ${now}) ON CONFLICT (job_id) DO UPDATE SET state_json = excluded.state_json, updated_at = excluded.updated_at`);
+  }
+
   private present(job: SampleJob & { client_id: string }): SampleJob {
     const { client_id: _client, ...rest } = job;
     return { ...rest, item_ids: [...rest.item_ids], results: rest.results && { ...rest.results } };
   }
 
-  private advance(job: SampleJob, step: Exclude<SampleStep, 'done'>, fraction: number): void {
+  private async advance(job: SampleJob, step: Exclude<SampleStep, 'done'>, fraction: number): Promise<void> {
     if (this.stopped) throw new Error('The server is stopping');
+    const stepChanged = job.step !== step;
     job.step = step;
     job.progress = Number((STEP_START[step] + (STEP_END[step] - STEP_START[step]) * Math.min(1, Math.max(0, fraction))).toFixed(3));
+    await this.save(job as SampleJob & { client_id: string }, stepChanged);
   }
 
   private async run(job: SampleJob, request: SampleRequest, language: Language): Promise<void> {
@@ -125,7 +161,7 @@ export class SamplesService {
     const encoded = new Map<string, Buffer>();
     for (const image of all) {
       encoded.set(image.itemId, await encodeSampleImage(image.sample));
-      this.advance(job, 'images', encoded.size / all.length);
+      await this.advance(job, 'images', encoded.size / all.length);
     }
 
     let uploaded = 0;
@@ -138,7 +174,7 @@ export class SamplesService {
         }));
         await items.upload(clientId, batch, { training, good, itemId: null, targetId: target.target_id });
         uploaded += batch.length;
-        this.advance(job, 'upload', uploaded / all.length);
+        await this.advance(job, 'upload', uploaded / all.length);
       }
     };
     await upload(plan.trainGood, true, true);
@@ -163,7 +199,7 @@ export class SamplesService {
       const current = await models.get(clientId, String(model.model_id), language);
       if (current.status === 'failed') throw new Error(`Training failed: ${current.status_text}`);
       if (current.status === 'active') break;
-      this.advance(job, 'train', Number(current.progress ?? 0));
+      await this.advance(job, 'train', Number(current.progress ?? 0));
       await sleep(POLL_MS);
     }
 
@@ -172,7 +208,7 @@ export class SamplesService {
     for (;;) {
       const details = await Promise.all(job.item_ids.map((id) => items.detail(clientId, id, NO_URLS, { annotations: false, assessments: false }, language)));
       const done = details.filter((d) => d.status === 'done');
-      this.advance(job, 'predict', done.length / details.length);
+      await this.advance(job, 'predict', done.length / details.length);
       if (done.length === details.length) {
         const verdicts = details.map((d) => ({ defect: truth.get(d.item_id), good: d.computed_assessment.good }));
         const defective = verdicts.filter((v) => v.defect !== null);

@@ -252,6 +252,15 @@ export const POSTGRES_MIGRATIONS: string[] = [
   END $$;
   CREATE TRIGGER items_removed BEFORE DELETE ON items FOR EACH ROW EXECUTE FUNCTION items_removed();
   `,
+  `
+  CREATE TABLE sample_projects (
+    job_id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    state_json TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE INDEX sample_projects_by_client ON sample_projects(client_id);
+  `,
 ];
 
 /** Applies the steps not yet applied, each in a transaction, under an advisory lock (servers may start together). */

@@ -260,6 +260,16 @@ export const SQLITE_MIGRATIONS: string[] = [
   ALTER TABLE jobs ADD COLUMN worker_id TEXT;
   ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
   `,
+  // Sample-project runs (the web UI's "Load sample project"), so that any API server can report one's progress.
+  `
+  CREATE TABLE sample_projects (
+    job_id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    state_json TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX sample_projects_by_client ON sample_projects(client_id);
+  `,
 ];
 
 /** Runs the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old schema). */
