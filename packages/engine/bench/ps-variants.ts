@@ -24,6 +24,7 @@ const VARIANTS: Record<string, { config?: Partial<PsConfig>; params?: Record<str
   large: { params: { model_type: 1 } },
   'location-calibration': { calibration: 'location' },
   'smoothing-3': { config: { smoothing: 3 } },
+  'clamped-borders': { config: { smoothingBorders: 'clamp' } },
   'smoothing-1': { config: { smoothing: 1 } },
   'density-k-6': { config: { densityK: 6 } },
   'num-features-16': { params: { num_features: 16 } },

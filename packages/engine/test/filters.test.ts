@@ -51,6 +51,35 @@ test('Gaussian blur equals a direct 2-D convolution with clamped borders', () =>
   assert.ok(flat.data.every((v) => Math.abs(v - 0.3) < 1e-6), 'a flat map stays flat');
 });
 
+test('Gaussian blur with normalised borders equals a direct 2-D average over the pixels that exist', () => {
+  const random = new Random(33);
+  for (const [width, height, sigma] of [[17, 11, 1.7], [3, 9, 2], [1, 5, 0.8]] as const) {
+    const map = randomMap(random, width, height);
+    const radius = Math.max(1, Math.ceil(sigma * 3));
+    const out = gaussianBlur(map, sigma, 'normalised').data;
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      let acc = 0, weight = 0;
+      for (let dy = -radius; dy <= radius; dy++) for (let dx = -radius; dx <= radius; dx++) {
+        const u = x + dx, v = y + dy;
+        if (u < 0 || v < 0 || u >= width || v >= height) continue;
+        const w = Math.exp(-(dx * dx + dy * dy) / (2 * sigma * sigma));
+        acc += map.data[v * width + u] * w;
+        weight += w;
+      }
+      assert.ok(Math.abs(out[y * width + x] - acc / weight) < 1e-5, `${width}×${height} at ${x},${y}`);
+    }
+  }
+  // Unlike clamping, an edge value weighs no more than an interior one: a spike on the edge is spread as much.
+  const edge = new Float32Array(15 * 15), middle = new Float32Array(15 * 15);
+  edge[7 * 15] = 1;
+  middle[7 * 15 + 7] = 1;
+  const fromEdge = gaussianBlur({ width: 15, height: 15, data: edge }, 2, 'normalised').data[7 * 15];
+  const fromMiddle = gaussianBlur({ width: 15, height: 15, data: middle }, 2, 'normalised').data[7 * 15 + 7];
+  const clamped = gaussianBlur({ width: 15, height: 15, data: edge }, 2).data[7 * 15];
+  assert.ok(fromEdge < clamped, `normalised ${fromEdge} against clamped ${clamped}`);
+  assert.ok(fromEdge < 2.1 * fromMiddle, `edge ${fromEdge} against middle ${fromMiddle}`);
+});
+
 test('clearBorder blanks exactly the border, mapMax finds the maximum', () => {
   const random = new Random(33);
   const map = randomMap(random, 10, 7);

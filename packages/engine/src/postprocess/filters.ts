@@ -28,9 +28,13 @@ export function dilate(map: FloatMap, windowWidth: number, windowHeight: number)
   return { width, height, data: out };
 }
 
-/** Gaussian blur, separable, border-clamped. */
-export function gaussianBlur(map: FloatMap, sigma: number): FloatMap {
+/**
+ * Gaussian blur, separable. Borders 'clamp' repeat the edge value; 'normalised' average only the values that
+ * exist (normalised convolution), so that an edge value weighs no more than any other.
+ */
+export function gaussianBlur(map: FloatMap, sigma: number, borders: 'clamp' | 'normalised' = 'clamp'): FloatMap {
   if (sigma <= 0) return map;
+  if (borders === 'normalised') return normalisedGaussianBlur(map, sigma);
   const radius = Math.max(1, Math.ceil(sigma * 3));
   const kernel = new Float32Array(radius * 2 + 1);
   let sum = 0;
@@ -58,6 +62,37 @@ export function gaussianBlur(map: FloatMap, sigma: number): FloatMap {
         acc += tmp[yy * width + x] * kernel[k + radius];
       }
       out[y * width + x] = acc;
+    }
+  }
+  return { width, height, data: out };
+}
+
+function normalisedGaussianBlur(map: FloatMap, sigma: number): FloatMap {
+  const radius = Math.max(1, Math.ceil(sigma * 3));
+  const kernel = new Float64Array(radius * 2 + 1);
+  for (let i = -radius; i <= radius; i++) kernel[i + radius] = Math.exp(-(i * i) / (2 * sigma * sigma));
+  const { width, height } = map;
+  const tmp = new Float32Array(width * height);
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      let acc = 0, weight = 0;
+      for (let k = Math.max(-radius, -x); k <= Math.min(radius, width - 1 - x); k++) {
+        acc += map.data[row + x + k] * kernel[k + radius];
+        weight += kernel[k + radius];
+      }
+      tmp[row + x] = acc / weight;
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let acc = 0, weight = 0;
+      for (let k = Math.max(-radius, -y); k <= Math.min(radius, height - 1 - y); k++) {
+        acc += tmp[(y + k) * width + x] * kernel[k + radius];
+        weight += kernel[k + radius];
+      }
+      out[y * width + x] = acc / weight;
     }
   }
   return { width, height, data: out };
