@@ -27,7 +27,7 @@ export async function startTestServer(options: Partial<StartOptions> & { dataDir
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kensa-server-test-'));
   // KENSA_TEST_POSTGRES=1 runs the same tests on PostgreSQL (a fresh schema per server) with pg-boss jobs.
   let databaseUrl = options.databaseUrl ?? null;
-  if (databaseUrl === null && process.env.KENSA_TEST_POSTGRES === '1') {
+  if (options.databaseUrl === undefined && process.env.KENSA_TEST_POSTGRES === '1') {
     // A restart on the same data folder finds the same database.
     databaseUrl = postgresOfDataDir.get(dataDir) ?? freshPostgresUrl();
     postgresOfDataDir.set(dataDir, databaseUrl);
