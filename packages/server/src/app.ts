@@ -43,6 +43,8 @@ export interface AppConfig {
   databaseUrl?: string | null;
   /** S3 or a shared folder (KENSA_BLOB_URL) for images and models. */
   blobUrl?: string | null;
+  /** Take protocol and host from X-Forwarded-* headers (behind a load balancer). */
+  trustProxy?: boolean;
   /** Run training and prediction jobs in this process (false: `kensa serve --no-workers`). */
   runQueuedJobs?: boolean;
   jobLeaseMs?: number;
@@ -59,6 +61,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   });
   const app = Fastify({
     logger: config.logger ?? false,
+    trustProxy: config.trustProxy ?? false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     // JSON bodies (100,000 item ids fit); multipart uploads are limited per file while streaming instead.
     bodyLimit: 10_000_000,

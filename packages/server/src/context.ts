@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '@kensa/engine';
 import { JobQueue } from './jobs/queue.ts';
-import { PgBossTransport } from './jobs/pg-boss-transport.ts';
+import { bossSchemaOf, PgBossTransport } from './jobs/pg-boss-transport.ts';
 import { WorkerPool } from './jobs/pool.ts';
 import { AuthService } from './services/auth.service.ts';
 import { CallbacksService } from './services/callbacks.service.ts';
@@ -132,7 +132,7 @@ export async function startInstallation(dataDir: string, options: RunOptions = {
     installation.files.removeTemporaryFiles();
     const runQueuedJobs = options.runQueuedJobs ?? true;
     transport = options.databaseUrl
-      ? await PgBossTransport.open(parsePostgresUrl(options.databaseUrl).connectionString, installation.db, bossSchemaOf(options.databaseUrl))
+      ? await PgBossTransport.open(parsePostgresUrl(options.databaseUrl).connectionString, installation.db, bossSchemaOf(parsePostgresUrl(options.databaseUrl).schema))
       : undefined;
     // An API server alone still answers synchronous inspections and model imports: one thread is enough for those.
     pool = new WorkerPool(runQueuedJobs ? options.workers : Math.min(options.workers ?? 1, 1));
@@ -162,8 +162,3 @@ export async function startInstallation(dataDir: string, options: RunOptions = {
   }
 }
 
-/** pg-boss keeps its tables in a schema of its own, next to the installation's. */
-function bossSchemaOf(databaseUrl: string): string {
-  const { schema } = parsePostgresUrl(databaseUrl);
-  return schema ? `${schema}_boss` : 'kensa_boss';
-}

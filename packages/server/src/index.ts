@@ -30,6 +30,8 @@ export interface StartOptions {
   databaseUrl?: string | null;
   /** S3 or a shared folder for images and models (KENSA_BLOB_URL) instead of the data folder. */
   blobUrl?: string | null;
+  /** Behind a load balancer: take the client's protocol and host from X-Forwarded-* (KENSA_TRUST_PROXY=1), for image URLs. */
+  trustProxy?: boolean;
   /** Run training and prediction jobs in this process (default); false: an API server only. */
   runQueuedJobs?: boolean;
   jobLeaseMs?: number;
@@ -51,6 +53,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     dataDir: options.dataDir, workers: options.workers, limits: options.limits, webDist: options.webDist, logger: options.logger,
     mqttUrl: options.mqttUrl, callbackRetryDelaysMs: options.callbackRetryDelaysMs,
     databaseUrl: options.databaseUrl, blobUrl: options.blobUrl, runQueuedJobs: options.runQueuedJobs, jobLeaseMs: options.jobLeaseMs,
+    trustProxy: options.trustProxy,
   });
   try {
     const clients = typeof options.bootstrapClients === 'string' ? parseBootstrapClients(options.bootstrapClients) : options.bootstrapClients ?? [];

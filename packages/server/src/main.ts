@@ -16,6 +16,7 @@ const server = await startServer({
   workers,
   logger: process.env.KENSA_LOG === '1',
   mqttUrl: process.env.KENSA_MQTT_URL || null,
+  trustProxy: process.env.KENSA_TRUST_PROXY === '1',
   ...scaleOutSettingsFromEnv(),
 });
 if (server.createdClient) {

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import { moveInstallation } from '../src/index.ts';
 import { Api, cookie, dropPostgresSchema, freshPostgresUrl, postgresSkipReason, startTestServer } from './helpers.ts';
 import { startS3Server } from './s3-server.ts';
@@ -22,8 +23,12 @@ function withoutUrls(value: unknown): unknown {
   return value;
 }
 
+/** The item left waiting for its prediction when the embedded server stopped: compared by itself. */
+const WAITING_ITEM = 'waiting-at-move';
+
 async function snapshot(api: Api) {
   const items = (await api.get('/api/v1/items')).body.data;
+  items.predict = items.predict.filter((i: any) => i.item_id !== WAITING_ITEM);
   const all = [...items.training, ...items.predict, ...items.archived];
   const details = [];
   const files: Record<string, string> = {};
@@ -60,11 +65,19 @@ test('kensa migrate moves an embedded installation to PostgreSQL + S3: counts, b
     await api.waitForItems(itemIds);
     await api.request('PATCH', `/api/v1/item/${itemIds[1]}`, { good: true }); // a review that overrides
     await api.request('PATCH', `/api/v1/item/${itemIds[2]}`, { archived: true });
+    await api.upload([{ name: `${WAITING_ITEM}.jpg`, bytes: cookie('test/defect', 3).bytes }], { training: 'false' });
     const before = await snapshot(api);
     await embedded.close();
+    // A prediction still queued when the server stopped (as a stop between serve and the worker would leave it).
+    const sqlite = new Database(join(embedded.dataDir, 'kensa.sqlite'));
+    const waiting = sqlite.prepare('SELECT pk FROM items WHERE item_id = ?').get(WAITING_ITEM) as { pk: number };
+    sqlite.prepare(`INSERT INTO jobs (name, client_id, payload_json, status, created_at) VALUES ('predict', 'alice', ?, 'queued', '2026-11-29T00:00:00Z')`)
+      .run(JSON.stringify({ modelId: trained.body.data.model_id, itemPk: waiting.pk }));
+    sqlite.close();
 
     const report = await moveInstallation({ dataDir: embedded.dataDir, databaseUrl, blobUrl: s3.url });
-    assert.equal(report.tables.items, 9);
+    assert.equal(report.tables.items, 10);
+    assert.equal(report.tables.jobs > 0, true);
     assert.equal(report.tables.assessments, 3);
     assert.ok(report.files >= 9 * 2 + 3 * 2, `images, thumbnails, overlays and heatmaps: ${report.files}`);
     assert.ok(report.summaries >= 1);
@@ -78,8 +91,12 @@ test('kensa migrate moves an embedded installation to PostgreSQL + S3: counts, b
     assert.deepEqual(Object.keys(after.files).sort(), Object.keys(before.files).sort());
     for (const key of Object.keys(before.files)) assert.equal(after.files[key], before.files[key], `${key}: same bytes`);
 
-    // The moved model keeps predicting, and new ids do not collide with moved ones.
+    // The job that was waiting runs on the new installation.
     const api2 = await new Api(moved.url).login('alice', 'alice-secret');
+    await api2.waitForItems([WAITING_ITEM], 120_000);
+    assert.equal(typeof (await api2.get(`/api/v1/item/${WAITING_ITEM}`)).body.data.good, 'boolean');
+
+    // The moved model keeps predicting, and new ids do not collide with moved ones.
     const fresh = await api2.upload([cookie('test/defect', 2)], { training: 'false' });
     assert.equal(fresh.status, 200, JSON.stringify(fresh.body));
     await api2.post('/api/v1/serve', { item_ids: fresh.body.data.item_ids });

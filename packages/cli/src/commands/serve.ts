@@ -28,7 +28,8 @@ export const serveCommand: CommandSpec = {
     if (positional.length) throw new UsageError(`serve takes no arguments (got ${positional.join(' ')})`);
     const port = Number(flags.port ?? process.env.PORT ?? 8080);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, not ${flags.port}`);
-    const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+    const workersText = flags.workers ?? process.env.KENSA_WORKERS;
+    const workers = workersText === undefined || workersText === '' ? undefined : Number(workersText);
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--workers must be a positive integer`);
     const pairs = [...(repeated['bootstrap-client'] ?? [])];
     if (process.env.KENSA_BOOTSTRAP_CLIENT) pairs.push(process.env.KENSA_BOOTSTRAP_CLIENT);
@@ -36,6 +37,8 @@ export const serveCommand: CommandSpec = {
     const server = await startServer({
       ...scaleOutSettingsFromEnv(),
       runQueuedJobs: !flags['no-workers'],
+      mqttUrl: process.env.KENSA_MQTT_URL || null,
+      trustProxy: process.env.KENSA_TRUST_PROXY === '1',
       dataDir: String(flags['data-dir'] ?? process.env.KENSA_DATA_DIR ?? './data'),
       host: String(flags.host ?? process.env.HOST ?? '127.0.0.1'),
       port,

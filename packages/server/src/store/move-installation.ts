@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openBlobStore } from './blobs/blob-store.ts';
-import { openDatabase, sql, type Database } from './database.ts';
+import { bossSchemaOf, PgBossTransport } from '../jobs/pg-boss-transport.ts';
+import { openDatabase, parsePostgresUrl, sql, type Database } from './database.ts';
+import type { JobRow } from './jobs.repository.ts';
 
 /**
  * The tables `kensa migrate` copies, parents before children. item_verdicts and summary_counts are not copied:
@@ -73,6 +75,19 @@ export async function moveInstallation(options: MoveOptions): Promise<MoveReport
       // Jobs that were running belong to the processes that stop now: they run again on the new installation.
       await target.run(sql`UPDATE jobs SET status = 'queued', worker_id = NULL, lease_expires_at = NULL WHERE status = 'running'`);
     });
+
+    // Jobs still waiting reach the new installation's workers as pg-boss messages, like any job stored there.
+    const waiting = await target.all<JobRow>(sql`SELECT * FROM jobs WHERE status = 'queued' ORDER BY job_id`);
+    if (waiting.length > 0) {
+      const { connectionString, schema } = parsePostgresUrl(options.databaseUrl);
+      const transport = await PgBossTransport.open(connectionString, target, bossSchemaOf(schema));
+      try {
+        await target.transaction(() => transport.announce(waiting));
+      } finally {
+        await transport.close();
+      }
+      progress(`jobs waiting: ${waiting.length} announced to the workers`);
+    }
 
     for (const table of TABLES) {
       const count = (db: Database) => db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM ${sql.table(table.name)}`);
