@@ -106,3 +106,14 @@ test('the heatmap cache is bounded by count, bytes and age, and private per clie
   assert.equal(cache.get('alice', ids[3]), null, 'expired');
   assert.deepEqual(cache.size, { entries: 0, bytes: 0 });
 });
+
+test('a truncated JPEG sent to /inspect: 400 naming the file and why (the worker finds it; the request reads headers only)', async () => {
+  const real = cookie('test/defect', 0);
+  const truncated = { name: 'half.jpg', bytes: real.bytes.subarray(0, real.bytes.length / 2) };
+  const form = new FormData();
+  form.append('files[0]', new Blob([new Uint8Array(real.bytes)]), real.name);
+  form.append('files[1]', new Blob([new Uint8Array(truncated.bytes)]), truncated.name);
+  const answer = await api.request('POST', '/api/v1/inspect', undefined, { form });
+  assert.equal(answer.status, 400, JSON.stringify(answer.body));
+  assert.deepEqual(answer.body.errors.detail, ["Invalid filename half.jpg: the image data is truncated"]);
+});

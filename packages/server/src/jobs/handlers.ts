@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
-  deserializeModel, predictImage, renderHeatmap, resizeMap, renderOverlay, serializeModel, trainModel, type ParamValues, type TrainedModel,
+  ImageDecodeError, deserializeModel, predictImage, renderHeatmap, resizeMap, renderOverlay, serializeModel, trainModel, type ParamValues, type TrainedModel,
 } from '@kensa/engine';
 import type {
   ImagePrediction, InspectInput, InspectOutput, PredictInput, PredictOutput, ReadModelInput, ReadModelOutput, TrainInput, TrainOutput, WorkerJobName,
@@ -94,9 +94,17 @@ async function inspect(input: InspectInput, context: HandlerContext): Promise<In
   const model = await loadModel(input.blobPath);
   const overrides = input.overrides as ParamValues;
   const results: InspectOutput['results'] = [];
+  const refused: InspectOutput['refused'] = [];
   for (const file of input.files) {
     if (context.signal.aborted) throw new Error('Inspection was cancelled');
-    const prediction = await predictImage(model, new Uint8Array(await readFile(file.path)), overrides);
+    let prediction;
+    try {
+      prediction = await predictImage(model, new Uint8Array(await readFile(file.path)), overrides);
+    } catch (error) {
+      if (!(error instanceof ImageDecodeError)) throw error;
+      refused.push({ fileName: file.fileName, code: error.code, message: error.message });
+      continue;
+    }
     const heatmapPng = input.renderHeatmaps
       ? await renderHeatmap(resizeMap(prediction.calibratedMap, file.width, file.height), prediction.threshold, heatmapRange(model, overrides))
       : null;
@@ -107,7 +115,7 @@ async function inspect(input: InspectInput, context: HandlerContext): Promise<In
       heatmapPng,
     });
   }
-  return { results };
+  return { results, refused };
 }
 
 async function readModel(input: ReadModelInput): Promise<ReadModelOutput> {

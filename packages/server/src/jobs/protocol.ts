@@ -68,6 +68,8 @@ export interface InspectInput {
 
 export interface InspectOutput {
   results: (Omit<ImagePrediction, 'imageId'> & { fileName: string; label: 'OK' | 'NG'; heatmapPng: Uint8Array | null })[];
+  /** Files the worker could not decode (the request checked headers only, to answer quickly): refused with their reason. */
+  refused: { fileName: string; code: string; message: string }[];
 }
 
 /** Reading a model file someone brings (import): checked and summarised off the event loop. */

@@ -180,7 +180,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   }, async (request) => {
     const { files, fields } = await receiveFiles(request, kensa, limits);
     try {
-      const checked = await kensa.items.checkFiles(files, null);
+      const checked = await kensa.items.checkFiles(files, null, { thumbnails: false });
       const store = (fields.store ?? '').toLowerCase() === 'true';
       const withHeatmaps = store || formBoolean(fields, 'heatmap') === true;
       const target = await kensa.targets.resolve(request.clientId, fields.target);

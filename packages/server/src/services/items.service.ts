@@ -44,7 +44,8 @@ export interface CheckedFile {
   file: UploadedFile;
   itemId: string;
   bytes: Buffer;
-  thumbnail: Buffer;
+  /** Null when not asked for (inspections). */
+  thumbnail: Buffer | null;
   info: ImageInfo;
 }
 
@@ -69,7 +70,7 @@ export function itemIdOf(fileName: string): { itemId: string } | { reason: Messa
   return { itemId: fileName.slice(0, dot) };
 }
 
-function reasonOf(error: unknown, maxPixels: number): Message {
+export function reasonOf(error: unknown, maxPixels: number): Message {
   if (error instanceof ImageDecodeError) {
     switch (error.code) {
       case 'empty': return message('reasonEmpty');
@@ -102,7 +103,7 @@ export class ItemsService {
    * Checks every file by name and content (decoded once: size, EXIF, and a thumbnail, which also finds
    * truncated data); throws one 400 naming every refused file, or returns them all ready to store.
    */
-  async checkFiles(files: UploadedFile[], itemIdOverride: string | null): Promise<CheckedFile[]> {
+  async checkFiles(files: UploadedFile[], itemIdOverride: string | null, options: { thumbnails: boolean } = { thumbnails: true }): Promise<CheckedFile[]> {
     if (files.length === 0) throw new ApiError(400, 'noImagesToUpload');
     if (itemIdOverride !== null) {
       const checked = itemIdOf(`${itemIdOverride}.x`);
@@ -127,7 +128,9 @@ export class ItemsService {
       const bytes = await readFile(file.temporaryPath);
       try {
         const info = await probeImage(bytes, { maxPixels: this.maxPixels });
-        const thumbnail = await renderThumbnail(bytes);
+        // Without a thumbnail (a synchronous inspection stores nothing), only the header is read here: the
+        // worker's decode finds what is broken further in, and the inspection refuses that file the same way.
+        const thumbnail = options.thumbnails ? await renderThumbnail(bytes) : null;
         accepted.push({ file, itemId, bytes, thumbnail, info });
       } catch (error) {
         problems.push(message('invalidFilenameBecause', { name: file.fileName, reason: reasonOf(error, this.maxPixels) }));
@@ -158,7 +161,7 @@ export class ItemsService {
         }
         // Files first (atomic renames), then all rows in one transaction.
         for (const plan of plans) {
-          await this.files.write(plan.thumbnailPath, plan.entry.thumbnail);
+          await this.files.write(plan.thumbnailPath, plan.entry.thumbnail!);
           written.push(plan.thumbnailPath);
           await this.files.adopt(plan.entry.file.temporaryPath, plan.rawPath);
           written.push(plan.rawPath);

@@ -1,5 +1,5 @@
 import {
-  ALGORITHMS, DEFAULT_ALGORITHM_ID, describeRange, formatParamValue, ParameterError, ParameterErrors, parseParamValue, resolveParams, type AlgorithmDefinition, type Box,
+  ALGORITHMS, DEFAULT_ALGORITHM_ID, describeRange, ImageDecodeError, type ImageErrorCode, formatParamValue, ParameterError, ParameterErrors, parseParamValue, resolveParams, type AlgorithmDefinition, type Box,
   type ModelState,
 } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
@@ -15,6 +15,7 @@ import type { JobRow } from '../store/jobs.repository.ts';
 import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelRow, ModelsRepository } from '../store/models.repository.ts';
 import type { CallbacksService } from './callbacks.service.ts';
+import { reasonOf } from './items.service.ts';
 import type { EventsService } from './events.service.ts';
 import { InspectHeatmapCache, SharedInspectHeatmaps, type InspectHeatmapStore } from './inspect-heatmaps.ts';
 import type { LicenseService } from './license.service.ts';
@@ -285,6 +286,11 @@ export class ModelsService {
       blobPath: await this.files.localPath(model.blob_path!), overrides: JSON.parse(model.prediction_overrides_json), files, renderHeatmaps: heatmapUrl !== null,
     };
     const output = await this.queue.runNow('inspect', input) as InspectOutput;
+    if (output.refused.length > 0) {
+      throw new ApiError(400, 'invalidRequest', output.refused.map((r) => message('invalidFilenameBecause', {
+        name: r.fileName, reason: reasonOf(new ImageDecodeError(r.code as ImageErrorCode, r.message), Infinity),
+      })));
+    }
     const results = [];
     for (const r of output.results) {
       results.push({
