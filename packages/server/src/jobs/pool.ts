@@ -84,10 +84,6 @@ export class WorkerPool {
     }
   }
 
-  busyJobIds(): number[] {
-    return this.slots.flatMap((s) => (s.running ? [s.running.jobId] : []));
-  }
-
   /** Stops every worker; jobs still running are rejected (the queue puts them back for the next start). */
   async close(): Promise<void> {
     this.closed = true;

@@ -65,6 +65,8 @@ export class JobQueue {
   private readonly transient: { name: TransientJobName; input: unknown; resolve(output: unknown): void; reject(error: Error): void }[] = [];
   private transientCount = 0;
   private reaper: NodeJS.Timeout | null = null;
+  /** A claim of the next queued job is in flight (embedded): one at a time. */
+  private claiming = false;
   private readonly leaseMs: number;
 
   constructor(
@@ -157,8 +159,6 @@ export class JobQueue {
       }, () => { this.claiming = false; });
     }
   }
-
-  private claiming = false;
 
   private readonly slotFreed: (() => void)[] = [];
 

@@ -80,9 +80,4 @@ export class JobsRepository {
   pending(): Promise<JobRow[]> {
     return this.db.all<JobRow>(sql`SELECT * FROM jobs WHERE status IN ('queued', 'running') ORDER BY job_id`);
   }
-
-  /** Queued or running jobs whose payload names a model (to cancel them with the model). */
-  async pendingForModel(modelId: number): Promise<JobRow[]> {
-    return (await this.pending()).filter((job) => (JSON.parse(job.payload_json) as { modelId?: number }).modelId === modelId);
-  }
 }
