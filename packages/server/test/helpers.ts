@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer, type StartOptions } from '../src/index.ts';
 import { sampleDataset } from '@kensa/engine';
+import mqtt, { type MqttClient } from 'mqtt';
 
 export const COOKIES = sampleDataset('cookies');
 export const cookie = (split: 'train/good' | 'test/good' | 'test/defect', index: number) => {
@@ -248,4 +249,20 @@ export async function dropPostgresSchema(databaseUrl: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** The Mosquitto broker of this machine kind, for the MQTT tests. */
+export const TEST_MQTT_URL = 'mqtt://127.0.0.1:1883';
+
+/** A subscriber connected to TEST_MQTT_URL, or null (the test then skips) when no broker answers. */
+export async function connectTestMqtt(): Promise<MqttClient | null> {
+  const subscriber = mqtt.connect(TEST_MQTT_URL, { connectTimeout: 2000, reconnectPeriod: 0 });
+  const connected = await new Promise<boolean>((resolve) => {
+    subscriber.once('connect', () => resolve(true));
+    subscriber.once('error', () => resolve(false));
+    setTimeout(() => resolve(false), 2500);
+  });
+  if (connected) return subscriber;
+  subscriber.end(true);
+  return null;
 }

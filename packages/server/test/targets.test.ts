@@ -3,9 +3,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import mqtt from 'mqtt';
 import { migrateSqlite as migrate } from '../src/store/migrations/sqlite.ts';
-import { Api, cookie, folderSnapshot, parameterId, startTestServer, type TestServer } from './helpers.ts';
+import { Api, connectTestMqtt, cookie, folderSnapshot, parameterId, startTestServer, TEST_MQTT_URL, type TestServer } from './helpers.ts';
 
 /** Inspection targets, their migration, failed predictions, deletion leaving nothing behind, and MQTT. */
 let server: TestServer;
@@ -169,16 +168,10 @@ test('deleting a predicted item leaves nothing of it in the data folder', async 
 });
 
 test('MQTT: a target configured with a broker gets each finished prediction on its topic', async (t) => {
-  const brokerUrl = 'mqtt://127.0.0.1:1883';
-  const subscriber = mqtt.connect(brokerUrl, { connectTimeout: 2000, reconnectPeriod: 0 });
-  const connected = await new Promise<boolean>((resolve) => {
-    subscriber.once('connect', () => resolve(true));
-    subscriber.once('error', () => resolve(false));
-    setTimeout(() => resolve(false), 2500);
-  });
-  if (!connected) {
-    subscriber.end(true);
-    t.skip('no MQTT broker (Mosquitto) on 127.0.0.1:1883');
+  const brokerUrl = TEST_MQTT_URL;
+  const subscriber = await connectTestMqtt();
+  if (!subscriber) {
+    t.skip(`no MQTT broker (Mosquitto) on ${TEST_MQTT_URL}`);
     return;
   }
   try {

@@ -3,30 +3,55 @@ import type { TargetRow } from '../store/targets.repository.ts';
 import { mqttTopicOf, type TargetsService } from './targets.service.ts';
 
 const CLOSE_GRACE_MS = 2000;
+/** Messages waiting for one broker's acknowledgement before newer ones are dropped (a broker down for hours). */
+const DEFAULT_MAX_PENDING = 10_000;
 
 /**
  * Line integration by MQTT (beyond the original): each finished prediction is published (QoS 1, JSON) to
  * its target's topic `kensa/<client>/targets/<target_id>/predictions` on the target's broker, or the
  * installation's (`KENSA_MQTT_URL`). One connection per broker, opened on first use; while a broker is
- * unreachable the client library queues messages and reconnects. Publishing never blocks or fails a prediction.
+ * unreachable the client library queues messages and reconnects, up to `maxPending` per broker; beyond that new
+ * messages are dropped and counted (the predictions themselves stay in Kensa), so a long outage cannot exhaust
+ * memory. Publishing never blocks or fails a prediction.
  */
 export class MqttService {
   private readonly clients = new Map<string, MqttClient>();
   private closed = false;
   /** The last publishing error per broker, for the log and tests. */
   readonly lastErrors = new Map<string, string>();
+  /** Messages published but not yet acknowledged, per broker. */
+  readonly pending = new Map<string, number>();
+  /** Messages dropped because their broker had `maxPending` unacknowledged ones, per broker. */
+  readonly dropped = new Map<string, number>();
 
-  constructor(private readonly targets: TargetsService, private readonly log: (text: string) => void = () => {}) {}
+  constructor(
+    private readonly targets: Pick<TargetsService, 'mqttUrlOf'>,
+    private readonly log: (text: string) => void = () => {},
+    private readonly maxPending = DEFAULT_MAX_PENDING,
+  ) {}
 
   publishPrediction(target: TargetRow, prediction: Record<string, unknown>): void {
     const url = this.targets.mqttUrlOf(target);
     if (url === null || this.closed) return;
+    const waiting = this.pending.get(url) ?? 0;
+    if (waiting >= this.maxPending) {
+      const dropped = (this.dropped.get(url) ?? 0) + 1;
+      this.dropped.set(url, dropped);
+      // Once, then every thousandth: an outage must not flood the log either.
+      if (dropped % 1000 === 1) {
+        this.log(`MQTT broker ${url} has ${waiting} messages unacknowledged: ${dropped} prediction(s) not published (they are kept in Kensa)`);
+      }
+      return;
+    }
+    this.pending.set(url, waiting + 1);
     const payload = JSON.stringify({ ...prediction, client_id: target.client_id, target_id: target.target_id });
-    this.clientFor(url).publishAsync(mqttTopicOf(target), payload, { qos: 1 }).catch((error: unknown) => {
-      const text = error instanceof Error ? error.message : String(error);
-      this.lastErrors.set(url, text);
-      this.log(`MQTT publish to ${mqttTopicOf(target)} failed: ${text}`);
-    });
+    this.clientFor(url).publishAsync(mqttTopicOf(target), payload, { qos: 1 })
+      .finally(() => this.pending.set(url, (this.pending.get(url) ?? 1) - 1))
+      .catch((error: unknown) => {
+        const text = error instanceof Error ? error.message : String(error);
+        this.lastErrors.set(url, text);
+        this.log(`MQTT publish to ${mqttTopicOf(target)} failed: ${text}`);
+      });
   }
 
   private clientFor(url: string): MqttClient {

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { connectTestMqtt, TEST_MQTT_URL } from './helpers.ts';
+import { MqttService } from '../src/services/mqtt.service.ts';
+import type { TargetRow } from '../src/store/targets.repository.ts';
+
+/** MQTT publishing while a broker is down: a bounded queue, drops counted and logged once, nothing blocked. */
+
+const targetOf = (mqttUrl: string): TargetRow => ({ target_id: 7, client_id: 'plant', name: 'line-7', is_default: 0, mqtt_url: mqttUrl, created_at: '' });
+const ownBroker = { mqttUrlOf: (target: TargetRow) => target.mqtt_url };
+
+test('MQTT: while the broker is unreachable, at most maxPending messages wait and the rest are dropped and counted', async () => {
+  const unreachable = 'mqtt://127.0.0.1:9'; // the discard port: connection refused
+  const logged: string[] = [];
+  const service = new MqttService(ownBroker, (text) => logged.push(text), 3);
+  try {
+    for (let i = 0; i < 7; i++) service.publishPrediction(targetOf(unreachable), { item_id: `item-${i}`, good: true });
+    assert.equal(service.pending.get(unreachable), 3);
+    assert.equal(service.dropped.get(unreachable), 4);
+    const drops = logged.filter((line) => line.includes('not published'));
+    assert.equal(drops.length, 1, 'an outage is logged once, not per message');
+    assert.match(drops[0], /mqtt:\/\/127\.0\.0\.1:9 has 3 messages unacknowledged: 1 prediction\(s\) not published/);
+  } finally {
+    const started = Date.now();
+    await service.close();
+    assert.ok(Date.now() - started < 10_000, 'closing does not wait for an unreachable broker');
+  }
+});
+
+test('MQTT: acknowledged messages leave the queue, so a reachable broker never drops any', async (t) => {
+  const brokerUrl = TEST_MQTT_URL;
+  const subscriber = await connectTestMqtt();
+  if (!subscriber) {
+    t.skip(`no MQTT broker (Mosquitto) on ${TEST_MQTT_URL}`);
+    return;
+  }
+  const service = new MqttService(ownBroker, () => {}, 2);
+  try {
+    const target = { ...targetOf(brokerUrl), target_id: Date.now() }; // a topic of this run only
+    const received: string[] = [];
+    subscriber.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString()).item_id));
+    await subscriber.subscribeAsync(`kensa/plant/targets/${target.target_id}/predictions`, { qos: 1 });
+    // Two at a time (the limit), waiting for their acknowledgements in between: none dropped.
+    for (let round = 0; round < 3; round++) {
+      service.publishPrediction(target, { item_id: `a${round}` });
+      service.publishPrediction(target, { item_id: `b${round}` });
+      const deadline = Date.now() + 5000;
+      while ((service.pending.get(brokerUrl) ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(service.pending.get(brokerUrl), 0, 'the broker acknowledged both');
+    }
+    const deadline = Date.now() + 5000;
+    while (received.length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(received.sort(), ['a0', 'a1', 'a2', 'b0', 'b1', 'b2']);
+    assert.equal(service.dropped.get(brokerUrl), undefined);
+  } finally {
+    subscriber.end(true);
+    await service.close();
+  }
+});
