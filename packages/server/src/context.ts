@@ -5,6 +5,7 @@ import { JobQueue } from './jobs/queue.ts';
 import { bossSchemaOf, PgBossTransport } from './jobs/pg-boss-transport.ts';
 import { WorkerPool } from './jobs/pool.ts';
 import { AuthService } from './services/auth.service.ts';
+import { LoginFailuresRepository } from './store/login-failures.repository.ts';
 import { CallbacksService } from './services/callbacks.service.ts';
 import { EventsService } from './services/events.service.ts';
 import { ItemsService } from './services/items.service.ts';
@@ -83,7 +84,7 @@ export async function openInstallation(dataDir: string, limits: UploadLimits = D
     return {
       db,
       files,
-      auth: new AuthService(clients, keys.tokenSecret),
+      auth: new AuthService(clients, new LoginFailuresRepository(db), keys.tokenSecret),
       licenses,
       items: new ItemsService(itemsRepository, modelsRepository, files, targets, limits.maxPixels),
       models: new ModelsService(modelsRepository, itemsRepository, files, licenses, shared, callbacks, targets, mqttService),

@@ -135,6 +135,21 @@ test('upload through one API server, read through the other: items, images and t
   assert.deepEqual(new Uint8Array(await raw.arrayBuffer()), new Uint8Array(original.bytes));
 });
 
+test('failed logins count on every server: guesses spread over both are slowed down as on one', { skip, timeout: 60_000 }, async () => {
+  const attempt = async (api: Api) => {
+    const started = performance.now();
+    const answer = await new Api(api.baseUrl).post('/api/auth/token', { client_id: 'alice', client_secret: 'guess', grant_type: 'client_credentials' });
+    assert.equal(answer.status, 401);
+    return performance.now() - started;
+  };
+  const first = await attempt(apiA);
+  for (let i = 0; i < 6; i++) await attempt(i % 2 === 0 ? apiB : apiA);
+  const later = await attempt(apiB);
+  assert.ok(later >= 350 && later > first, `8th failure (4 of them on this server) took ${later.toFixed(0)} ms, the first ${first.toFixed(0)} ms`);
+  await new Api(apiA.baseUrl).login('alice', 'alice-secret'); // the right secret still works, and resets the count
+  assert.deepEqual(await query('SELECT * FROM login_failures WHERE client_id = $1', ['alice']), []);
+});
+
 test('a worker killed (SIGKILL) in the middle of training: the other worker takes the job over and the model ends active', { skip, timeout: 240_000 }, async () => {
   const trained = await apiB.post('/api/v1/train', { name: 'scale-out', algorithm_id: 'PS' });
   assert.equal(trained.status, 200, JSON.stringify(trained.body));

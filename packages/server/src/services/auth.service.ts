@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { jwtVerify, SignJWT } from 'jose';
 import { ApiError } from '../http/errors.ts';
 import type { ClientsRepository } from '../store/clients.repository.ts';
+import type { LoginFailuresRepository } from '../store/login-failures.repository.ts';
 
 const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number, options: { N: number; r: number; p: number }) => Promise<Buffer>;
 
@@ -31,30 +32,19 @@ export function isValidClientId(clientId: string): boolean {
   return CLIENT_ID_PATTERN.test(clientId);
 }
 
-/**
- * Repeated failed logins for one client id are slowed down: after a few failures each answer waits,
- * doubling up to a cap, until a success or a quiet quarter of an hour.
- */
-class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; last: number }>();
-  delayMs(key: string): number {
-    const entry = this.failures.get(key);
-    if (!entry || Date.now() - entry.last > 15 * 60_000) return 0;
-    return entry.count < 5 ? 0 : Math.min(5000, 100 * 2 ** (entry.count - 5));
-  }
-  fail(key: string): void {
-    const entry = this.failures.get(key);
-    this.failures.set(key, { count: (entry && Date.now() - entry.last < 15 * 60_000 ? entry.count : 0) + 1, last: Date.now() });
-    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
-  }
-  succeed(key: string): void {
-    this.failures.delete(key);
-  }
+const LOGIN_FAILURES_FORGOTTEN_MS = 15 * 60_000;
+
+/** After a few failed logins for one client id each answer waits, doubling up to a cap. */
+function loginDelayMs(failures: number): number {
+  return failures < 5 ? 0 : Math.min(5000, 100 * 2 ** (failures - 5));
 }
 
 export class AuthService {
-  private readonly throttle = new LoginThrottle();
-  constructor(private readonly clients: ClientsRepository, private readonly tokenSecret: Uint8Array) {}
+  constructor(
+    private readonly clients: ClientsRepository,
+    private readonly loginFailures: LoginFailuresRepository,
+    private readonly tokenSecret: Uint8Array,
+  ) {}
 
   /** Creates a client (or sets the secret of an existing one); returns its credentials. */
   async createClient(clientId = `client-${randomBytes(6).toString('hex')}`, clientSecret = randomBytes(24).toString('base64url')) {
@@ -65,18 +55,16 @@ export class AuthService {
 
   /** POST /auth/token: client credentials → a signed access token. */
   async issueToken(clientId: string, clientSecret: string): Promise<{ access_token: string; expires: number }> {
-    const delay = this.throttle.delayMs(clientId);
+    // Repeated failures for one id are slowed down until a success or a quiet quarter of an hour.
+    const since = Date.now() - LOGIN_FAILURES_FORGOTTEN_MS;
+    const delay = loginDelayMs(await this.loginFailures.countSince(clientId, since));
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const client = await this.clients.find(clientId);
-    if (!client) {
-      this.throttle.fail(clientId);
-      throw new ApiError(401, 'unknownClient');
+    if (!client || !(await verifySecret(clientSecret, client.secret_hash))) {
+      await this.loginFailures.record(clientId, Date.now(), since);
+      throw new ApiError(401, client ? 'secretMismatch' : 'unknownClient');
     }
-    if (!(await verifySecret(clientSecret, client.secret_hash))) {
-      this.throttle.fail(clientId);
-      throw new ApiError(401, 'secretMismatch');
-    }
-    this.throttle.succeed(clientId);
+    await this.loginFailures.clear(clientId);
     const token = await new SignJWT({ scope: 'api' })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(clientId)

@@ -261,6 +261,14 @@ export const POSTGRES_MIGRATIONS: string[] = [
   );
   CREATE INDEX sample_projects_by_client ON sample_projects(client_id);
   `,
+  `
+  CREATE TABLE login_failures (
+    client_id TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_at BIGINT NOT NULL
+  );
+  CREATE INDEX login_failures_by_time ON login_failures(last_at);
+  `,
 ];
 
 /** Applies the steps not yet applied, each in a transaction, under an advisory lock (servers may start together). */

@@ -270,6 +270,15 @@ export const SQLITE_MIGRATIONS: string[] = [
   );
   CREATE INDEX sample_projects_by_client ON sample_projects(client_id);
   `,
+  // Failed logins, counted for every API server alike (they were kept in each server's memory).
+  `
+  CREATE TABLE login_failures (
+    client_id TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_at INTEGER NOT NULL
+  );
+  CREATE INDEX login_failures_by_time ON login_failures(last_at);
+  `,
 ];
 
 /** Runs the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old schema). */
