@@ -59,6 +59,9 @@ const SAMPLES: Record<string, ClientSamples> = {
   'GET /api/auth/app_version': {
     curl: `curl $KENSA/api/auth/app_version`, ts: `await sdk.getVersionNumber();`, py: `sdk.get_version_number()`,
   },
+  'GET /api/health': {
+    curl: `curl $KENSA/api/health`, ts: `const { status, jobs } = await sdk.getHealth();`, py: `sdk.get_health()["jobs"]["queued"]`,
+  },
   'POST /api/v1/license': {
     curl: `curl -X POST $KENSA/api/v1/license ${AUTH} -F license=@demo.license`,
     ts: `await sdk.activateLicense('demo.license');`, py: `sdk.activate_license("demo.license")`,

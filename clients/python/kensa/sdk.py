@@ -142,6 +142,12 @@ class VisualInspectionSDK:
     def get_version_number(self) -> str:
         return self._request("GET", "/auth/app_version", authorized=False)
 
+    def get_health(self) -> Dict[str, Any]:
+        """The server's health (beyond the original; needs no token): ``{"status": "ok", "version", "database":
+        "sqlite" | "postgres", "jobs": {"queued", "running", "oldest_queued_seconds"}}``; a server that cannot
+        reach its database answers 503 (raised as an error)."""
+        return self._request("GET", "/health", authorized=False)
+
     def get_items(self, status: Optional[str] = None, limit: Optional[int] = None, cursor: Optional[str] = None,
                   target: Optional[Union[int, str]] = None) -> Dict[str, Any]:
         """``{"training": [...], "predict": [...], "archived": [...], "summary": {...}}``. The keyword filters are

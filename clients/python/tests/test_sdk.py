@@ -54,6 +54,10 @@ class LiveServerTest(unittest.TestCase):
 
     def test_02_version_and_reauthorization(self) -> None:
         self.assertRegex(self.sdk.get_version_number(), r"^\d+\.\d+")
+        health = self.sdk.get_health()
+        self.assertEqual(health["status"], "ok")
+        self.assertIn(health["database"], ("sqlite", "postgres"))
+        self.assertGreaterEqual(health["jobs"]["queued"], 0)
         self.sdk.access_token = "expired-or-forged"  # the server refuses it: the SDK authorizes again, once
         self.assertIsInstance(self.sdk.get_models(), list)
         self.assertNotEqual(self.sdk.access_token, "expired-or-forged")

@@ -1,7 +1,7 @@
 import { APIError, ModelFailedError, WaitTimeoutError } from './errors.ts';
 import { toNamedBlobs, type FileInput } from './files.ts';
 import type {
-  AccessToken, Algorithm, AnnotationInput, Callback, CallbackDelivery, InspectResponse, ItemDetail, ItemsResponse, Model, ModelDetail,
+  AccessToken, Algorithm, AnnotationInput, Callback, CallbackDelivery, Health, InspectResponse, ItemDetail, ItemsResponse, Model, ModelDetail,
   LicenseState, ParameterOverride, Processes, SampleProjectJob, SampleProjectOptions, ServeResponse, StatusOk, Target, UploadResponse,
 } from './types.ts';
 
@@ -185,6 +185,14 @@ export class VisualInspectionSDK {
   /** The server's version string, e.g. `"1.0.0"` (needs no token). */
   getVersionNumber(): Promise<string> {
     return this.request('GET', '/auth/app_version', {}, false);
+  }
+
+  /**
+   * The server's health (beyond the original; needs no token): answers while its database does, with the job
+   * backlog. A server that cannot reach its database answers 503, which this throws as an APIError.
+   */
+  getHealth(): Promise<Health> {
+    return this.request('GET', '/health', {}, false);
   }
 
   /** Training, prediction and archived items with a summary (`limit`/`cursor` page through them). */

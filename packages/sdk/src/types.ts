@@ -229,6 +229,14 @@ export interface StatusOk {
 }
 
 /** `GET /v1/license` (beyond the original): this client's licence, its limits (null = none) and their usage. */
+/** GET /api/health (beyond the original): the database answers; jobs waiting and running. */
+export interface Health {
+  status: 'ok';
+  version: string;
+  database: 'sqlite' | 'postgres';
+  jobs: { queued: number; running: number; oldest_queued_seconds: number | null };
+}
+
 export interface LicenseState {
   status: 'active' | 'missing' | 'expired';
   client_id: string;

@@ -51,8 +51,12 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
-  it('reads the version without a token and authorizes lazily, once', async () => {
+  it('reads the version and health without a token and authorizes lazily, once', async () => {
     assert.match(await alpha.getVersionNumber(), /^\d+\.\d+/);
+    const health = await alpha.getHealth();
+    assert.equal(health.status, 'ok');
+    assert.equal(health.database, 'sqlite');
+    assert.equal(typeof health.jobs.queued, 'number');
     assert.equal(tokenRequests, 0);
     await alpha.getItems();
     await alpha.getModels();

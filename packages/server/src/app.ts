@@ -15,6 +15,7 @@ import { targetsRoutes } from './routes/targets.routes.ts';
 import { docsRoutes } from './docs/docs.routes.ts';
 import { samplesRoutes } from './samples/samples.routes.ts';
 import { eventsRoutes } from './routes/events.routes.ts';
+import { healthRoutes } from './routes/health.routes.ts';
 import { itemsRoutes } from './routes/items.routes.ts';
 import { licenseRoutes } from './routes/license.routes.ts';
 import { modelsRoutes } from './routes/models.routes.ts';
@@ -122,6 +123,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
 
   app.setErrorHandler(makeErrorHandler(limits));
   authRoutes(app, kensa);
+  healthRoutes(app, kensa);
   licenseRoutes(app, kensa);
   itemsRoutes(app, kensa, limits);
   modelsRoutes(app, kensa);

@@ -266,3 +266,14 @@ export async function connectTestMqtt(): Promise<MqttClient | null> {
   subscriber.end(true);
   return null;
 }
+
+/** Polls `probe` every 200 ms until it gives a value, or fails naming `what`. */
+export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 120_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

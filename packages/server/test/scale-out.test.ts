@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import sharp from 'sharp';
-import { Api, cookie, dropPostgresSchema, freshPostgresUrl, postgresSkipReason, TEST_POSTGRES_URL } from './helpers.ts';
+import { Api, cookie, dropPostgresSchema, freshPostgresUrl, postgresSkipReason, TEST_POSTGRES_URL, until } from './helpers.ts';
 import { startS3Server, type TestS3Server } from './s3-server.ts';
 
 const CLI = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
@@ -85,16 +85,6 @@ async function query<T>(text: string, values: unknown[] = []): Promise<T[]> {
     return (await client.query(text, values)).rows as T[];
   } finally {
     await client.end();
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

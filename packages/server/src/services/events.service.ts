@@ -17,27 +17,59 @@ export class EventsService {
   private listener: pg.Client | null = null;
   private notifier: ((payload: string) => Promise<void>) | null = null;
   private channel = '';
+  private connectionString = '';
+  private closed = false;
 
   constructor() {
     // One listener per open event stream.
     this.emitter.setMaxListeners(0);
   }
 
-  /** Shares events with every process of the installation through its PostgreSQL. */
+  /**
+   * Shares events with every process of the installation through its PostgreSQL. A listening connection that
+   * drops (a database restart, a network cut) is opened again, waiting 1 s, 2 s, … up to 30 s between tries;
+   * events sent while it was down are not replayed (the rows they describe are right, and clients re-read them).
+   */
   async connectPostgres(connectionString: string, schema: string | null, notify: (channel: string, payload: string) => Promise<void>): Promise<void> {
     this.channel = `kensa_events_${schema ?? 'public'}`;
-    const client = new pg.Client({ connectionString });
-    client.on('error', () => {}); // a dropped connection: events stop crossing processes; the rows stay right
-    await client.connect();
+    this.connectionString = connectionString;
+    await this.listen();
+    this.notifier = (payload) => notify(this.channel, payload);
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.connectionString });
+    client.on('error', () => {}); // 'end' follows, and reconnects
     client.on('notification', (message) => {
       if (message.channel !== this.channel || !message.payload) return;
       try {
         this.emitter.emit('event', JSON.parse(message.payload) as KensaEvent);
       } catch { /* not ours */ }
     });
-    await client.query(`LISTEN ${this.channel}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${this.channel}`);
+    } catch (error) {
+      await client.end().catch(() => {});
+      throw error;
+    }
+    if (this.closed) {
+      await client.end().catch(() => {});
+      return;
+    }
+    client.on('end', () => {
+      if (this.listener !== client) return;
+      this.listener = null;
+      this.listenAgain(1000);
+    });
     this.listener = client;
-    this.notifier = (payload) => notify(this.channel, payload);
+  }
+
+  private listenAgain(delayMs: number): void {
+    if (this.closed) return;
+    setTimeout(() => {
+      this.listen().catch(() => this.listenAgain(Math.min(delayMs * 2, 30_000)));
+    }, delayMs).unref();
   }
 
   publish(event: KensaEvent): void {
@@ -53,8 +85,10 @@ export class EventsService {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.notifier = null;
-    await this.listener?.end().catch(() => {});
+    const listener = this.listener;
     this.listener = null;
+    await listener?.end().catch(() => {});
   }
 }

@@ -118,6 +118,9 @@ async function openPostgres(url: string): Promise<Database> {
   const { connectionString, schema } = parsePostgresUrl(url);
   const pool = new pg.Pool({ connectionString, max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
   pool.on('error', () => {}); // an idle connection dropped by the server: the pool replaces it
+  // A connection that drops while a query holds it (a database restart, a network cut) fails that query, and its
+  // client also emits 'error', which unheard would end the process; the pool discards the client when it comes back.
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     const client = await pool.connect();
     try {

@@ -29,6 +29,14 @@ export class JobsRepository {
       VALUES (${name}, ${clientId}, ${JSON.stringify(payload)}, 'queued', ${nowIso()}) RETURNING *`))!;
   }
 
+  /** Jobs waiting and running, and when the oldest waiting one was queued (for monitoring). */
+  async backlog(): Promise<{ queued: number; running: number; oldestQueuedAt: string | null }> {
+    const rows = await this.db.all<{ status: JobStatus; n: number; oldest: string }>(sql`SELECT status, COUNT(*) AS n, MIN(created_at) AS oldest
+      FROM jobs WHERE status IN ('queued', 'running') GROUP BY status`);
+    const of = (status: JobStatus) => rows.find((row) => row.status === status);
+    return { queued: Number(of('queued')?.n ?? 0), running: Number(of('running')?.n ?? 0), oldestQueuedAt: of('queued')?.oldest ?? null };
+  }
+
   find(jobId: number): Promise<JobRow | undefined> {
     return this.db.get<JobRow>(sql`SELECT * FROM jobs WHERE job_id = ${jobId}`);
   }

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from 'fastify';
+import type { Installation } from '../context.ts';
+import { ApiError, message } from '../http/errors.ts';
+import { data, errors } from '../http/schemas.ts';
+import { JobsRepository } from '../store/jobs.repository.ts';
+import { SERVER_VERSION } from '../version.ts';
+
+/**
+ * GET /api/health, without a token: for load balancers, process supervisors and monitoring. 200 while the
+ * database answers, with the job backlog (a growing `oldest_queued_seconds` means too few workers); 503 otherwise.
+ */
+export function healthRoutes(app: FastifyInstance, kensa: Installation) {
+  const jobs = new JobsRepository(kensa.db);
+  app.get('/api/health', {
+    schema: {
+      tags: ['health'],
+      summary: 'Health: the database answers; jobs waiting and running',
+      response: {
+        200: data({
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: ['ok'] },
+            version: { type: 'string' },
+            database: { type: 'string', enum: ['sqlite', 'postgres'] },
+            jobs: {
+              type: 'object',
+              properties: { queued: { type: 'integer' }, running: { type: 'integer' }, oldest_queued_seconds: { type: 'number', nullable: true } },
+            },
+          },
+        }),
+        ...errors(503),
+      },
+    },
+  }, async () => {
+    let backlog: Awaited<ReturnType<JobsRepository['backlog']>>;
+    try {
+      backlog = await jobs.backlog();
+    } catch (error) {
+      throw new ApiError(503, 'serviceUnavailable', message('databaseUnavailable', { reason: error instanceof Error ? error.message : String(error) }));
+    }
+    const oldest = backlog.oldestQueuedAt === null ? null : Math.max(0, (Date.now() - Date.parse(backlog.oldestQueuedAt)) / 1000);
+    return {
+      data: {
+        status: 'ok',
+        version: SERVER_VERSION,
+        database: kensa.db.kind,
+        jobs: { queued: backlog.queued, running: backlog.running, oldest_queued_seconds: oldest === null ? null : Math.round(oldest) },
+      },
+    };
+  });
+}
