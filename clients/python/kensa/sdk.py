@@ -144,7 +144,8 @@ class VisualInspectionSDK:
 
     def get_health(self) -> Dict[str, Any]:
         """The server's health (beyond the original; needs no token): ``{"status": "ok", "version", "database":
-        "sqlite" | "postgres", "jobs": {"queued", "running", "oldest_queued_seconds"}}``; a server that cannot
+        "sqlite" | "postgres", "events": "local" | "connected" | "reconnecting", "jobs": {"queued", "running",
+        "oldest_queued_seconds"}}``; a server that cannot
         reach its database answers 503 (raised as an error)."""
         return self._request("GET", "/health", authorized=False)
 

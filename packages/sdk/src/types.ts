@@ -234,6 +234,8 @@ export interface Health {
   status: 'ok';
   version: string;
   database: 'sqlite' | 'postgres';
+  /** How job events reach the server: within its process, or by PostgreSQL (reconnecting: missed until back). */
+  events: 'local' | 'connected' | 'reconnecting';
   jobs: { queued: number; running: number; oldest_queued_seconds: number | null };
 }
 

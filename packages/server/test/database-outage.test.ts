@@ -75,6 +75,7 @@ test('the database goes away: health answers 503 with the reason; it comes back:
   assert.equal(healthy.status, 200, JSON.stringify(healthy.body));
   assert.equal(healthy.body.data.status, 'ok');
   assert.equal(healthy.body.data.database, 'postgres');
+  assert.equal(healthy.body.data.events, 'connected');
   assert.deepEqual(healthy.body.data.jobs, { queued: 0, running: 0, oldest_queued_seconds: null });
 
   // An event stream opened before the outage, read through to the end of the test.
@@ -106,8 +107,13 @@ test('the database goes away: health answers 503 with the reason; it comes back:
   assert.match(down.body.errors.detail, /^The database does not answer: /);
   assert.equal(down.body.errors.source.pointer, '/api/health');
 
+  // Long enough for the periodic work (job reaper, callback outbox, queue polling) to meet the outage too.
+  await new Promise((resolve) => setTimeout(resolve, 5000));
+  assert.equal((await health()).status, 503);
   await relay.open();
   await until('a 200 from /api/health', async () => (await health()).status === 200, 30_000);
+  // The LISTEN connection comes back on its own schedule (1 s, 2 s, 4 s … after the cut); until then health says so.
+  await until('events connected again', async () => (await health()).body.data.events === 'connected', 30_000);
 
   // Jobs and events work again: a model trained now reaches the stream opened before the outage.
   await api.upload([0, 1, 2].map((i) => cookie('train/good', i)), { training: 'true', good: 'true' });

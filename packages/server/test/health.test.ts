@@ -22,6 +22,7 @@ test('health needs no token and shows the database and the job backlog', async (
   assert.equal(data.status, 'ok');
   assert.match(data.version, /^\d+\.\d+/);
   assert.equal(data.database, process.env.KENSA_TEST_POSTGRES === '1' ? 'postgres' : 'sqlite');
+  assert.equal(data.events, process.env.KENSA_TEST_POSTGRES === '1' ? 'connected' : 'local');
   assert.deepEqual(data.jobs, { queued: 0, running: 0, oldest_queued_seconds: null });
 
   // Three trainings on one worker thread: one runs, the others wait.

@@ -7,7 +7,8 @@ import { SERVER_VERSION } from '../version.ts';
 
 /**
  * GET /api/health, without a token: for load balancers, process supervisors and monitoring. 200 while the
- * database answers, with the job backlog (a growing `oldest_queued_seconds` means too few workers); 503 otherwise.
+ * database answers, with the job backlog (a growing `oldest_queued_seconds` means too few workers) and whether
+ * events from other processes arrive; 503 otherwise.
  */
 export function healthRoutes(app: FastifyInstance, kensa: Installation) {
   const jobs = new JobsRepository(kensa.db);
@@ -22,6 +23,7 @@ export function healthRoutes(app: FastifyInstance, kensa: Installation) {
             status: { type: 'string', enum: ['ok'] },
             version: { type: 'string' },
             database: { type: 'string', enum: ['sqlite', 'postgres'] },
+            events: { type: 'string', enum: ['local', 'connected', 'reconnecting'], description: 'how job events reach this server: within the process, or by PostgreSQL (reconnecting: events from other processes are missed until it is back)' },
             jobs: {
               type: 'object',
               properties: { queued: { type: 'integer' }, running: { type: 'integer' }, oldest_queued_seconds: { type: 'number', nullable: true } },
@@ -44,6 +46,7 @@ export function healthRoutes(app: FastifyInstance, kensa: Installation) {
         status: 'ok',
         version: SERVER_VERSION,
         database: kensa.db.kind,
+        events: kensa.events.delivery,
         jobs: { queued: backlog.queued, running: backlog.running, oldest_queued_seconds: oldest === null ? null : Math.round(oldest) },
       },
     };

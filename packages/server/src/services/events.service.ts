@@ -37,6 +37,12 @@ export class EventsService {
     this.notifier = (payload) => notify(this.channel, payload);
   }
 
+  /** How events reach this process: within it (embedded), or by PostgreSQL, connected or waiting to reconnect. */
+  get delivery(): 'local' | 'connected' | 'reconnecting' {
+    if (!this.connectionString) return 'local';
+    return this.listener ? 'connected' : 'reconnecting';
+  }
+
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.connectionString });
     client.on('error', () => {}); // 'end' follows, and reconnects
@@ -50,7 +56,7 @@ export class EventsService {
       await client.connect();
       await client.query(`LISTEN ${this.channel}`);
     } catch (error) {
-      await client.end().catch(() => {});
+      client.end().catch(() => {}); // not awaited: ending a client that never connected may never settle
       throw error;
     }
     if (this.closed) {
