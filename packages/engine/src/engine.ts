@@ -23,8 +23,6 @@ export interface TrainingImage {
 export interface TrainOptions {
   onProgress?: (fraction: number, message: string) => void;
   signal?: AbortSignal;
-  /** Time AutoTune may spend trying candidates (ms). */
-  autoTuneBudgetMs?: number;
   /** Calibration mode (see calibration/calibrate.ts); the default is chosen by measurement. */
   calibration?: 'global' | 'location';
 }
@@ -53,6 +51,24 @@ export interface TrainedModel {
   evaluation: Evaluation;
   trainedOn: { ok: number; ng: number; unlabelled: number };
   trainSeconds: number;
+}
+
+/**
+ * AutoTune's bounds, which keep a default training of 40 images at about 30 s without looking at the clock: at most
+ * this many cross-fitted candidates in all (parameters in schema order: RC tries its five `n_components`, IF and RF
+ * their four `n_estimators`, as a 15 s time budget allowed on a quiet machine), each on at most this many samples
+ * of each label, drawn by the seed.
+ */
+export const AUTOTUNE_MAX_TRIALS = 5;
+export const AUTOTUNE_MAX_SAMPLES_PER_LABEL = 40;
+
+/** The samples AutoTune compares candidates on: all of them, or a seeded draw of each label when there are many. */
+function autoTuneSubset(samples: TrainingSample[], seed: number): TrainingSample[] {
+  const random = new Random(seed + 29);
+  const labels = [true, false, null] as const;
+  if (labels.every((label) => samples.filter((s) => s.good === label).length <= AUTOTUNE_MAX_SAMPLES_PER_LABEL)) return samples;
+  const kept = new Set(labels.flatMap((label) => random.shuffle(samples.filter((s) => s.good === label)).slice(0, AUTOTUNE_MAX_SAMPLES_PER_LABEL)));
+  return samples.filter((s) => kept.has(s));
 }
 
 /** Quantile of held-out OK image scores used as the threshold when there are no NG images. */
@@ -191,22 +207,22 @@ export async function trainModel(
   const mode = options.calibration ?? algorithm.calibration ?? 'location';
   const canCrossFit = ok >= 4;
 
-  // AutoTune: one parameter at a time, candidates compared by held-out AUROC, within the time budget.
+  // AutoTune: one parameter at a time, candidates compared by held-out AUROC. Bounded by counts, not by the clock,
+  // so that a seed gives the same model on a busy machine as on a quiet one.
   const autoTuned: TrainedModel['autoTuned'] = {};
-  // Bounded so that a whole training (AutoTune + calibration + final model) stays within about 30 s.
-  const budget = options.autoTuneBudgetMs ?? 15_000;
-  const tuneStart = performance.now();
-  if (canCrossFit) {
+  if (canCrossFit && autoTune.length > 0) {
+    const tuningSamples = autoTuneSubset(samples, seed);
+    let trials = 0;
     for (const name of autoTune) {
       const spec = algorithm.parameters.find((p) => p.name === name)!;
       const scores: Record<string, number> = {};
       let best = { value: values[name], score: -Infinity };
       for (const candidate of spec.autoTune!) {
-        if (performance.now() - tuneStart > budget) break;
+        if (trials++ >= AUTOTUNE_MAX_TRIALS) break;
         checkAborted(options.signal);
         report(0.05, `AutoTune ${name} = ${JSON.stringify(candidate)}`);
         const trial = { ...values, [name]: candidate };
-        const fit = await crossFit(algorithm, samples, trial, { signal: options.signal, synthetic: ng === 0, seed, onProgress: () => {} });
+        const fit = await crossFit(algorithm, tuningSamples, trial, { signal: options.signal, synthetic: ng === 0, seed, onProgress: () => {} });
         const score = validate(fit, mode).auroc ?? -Infinity;
         scores[JSON.stringify(candidate)] = score;
         if (score > best.score) best = { value: candidate, score };

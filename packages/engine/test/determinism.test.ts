@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { deserializeModel, predictImage, serializeModel, trainModel, type TrainingImage } from '../src/engine.ts';
+import { AUTOTUNE_MAX_TRIALS, deserializeModel, predictImage, serializeModel, trainModel, type TrainingImage } from '../src/engine.ts';
 import { Random } from '../src/kernels/random.ts';
 
 /** Small aligned product photos: a disc on a textured background, slightly varied in tone and noise. */
@@ -34,6 +34,21 @@ test('the same data and seed give byte-identical models (PM and LP); another see
   }
   const lp = (seed: number) => trainModel('LP', images, { working_size: 64, seed }).then(serializeModel);
   assert.ok(!Buffer.from(await lp(1)).equals(Buffer.from(await lp(2))), 'the seed matters');
+});
+
+test('AutoTune is bounded by a count of candidates, not by the clock: a seed gives the same candidates and the same model', async () => {
+  const images = await photos(6, 4);
+  const params = { working_size: 64, train_size: 2000, seed: 3 };
+  const first = await trainModel('RC', images, params);
+  const second = await trainModel('RC', images, params);
+  assert.ok(Buffer.from(serializeModel(first)).equals(Buffer.from(serializeModel(second))), 'the same bytes');
+  assert.deepEqual(second.autoTuned, first.autoTuned);
+  // RC's candidates in schema order: its five n_components use up the trials (these small images would have let a
+  // time budget try all ten); the later parameters keep their defaults.
+  const tried = Object.values(first.autoTuned).reduce((n, tuned) => n + Object.keys(tuned.scores).length, 0);
+  assert.equal(tried, AUTOTUNE_MAX_TRIALS);
+  assert.deepEqual(Object.keys(first.autoTuned.n_components.scores), ['3', '5', '10', '20', '30']);
+  assert.deepEqual(first.autoTuned.reconstruct_thresh, { chosen: 2, scores: {} });
 });
 
 test('a loaded model predicts exactly as the trained one', async () => {

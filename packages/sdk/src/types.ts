@@ -194,6 +194,17 @@ export interface PrecisionRecall {
   projected: number | null;
 }
 
+/** How training judged a model on images it held out (beyond the original). */
+export interface ModelEvaluation {
+  auroc: number | null;
+  auroc_source: 'ng_images' | 'synthetic_defects' | 'none';
+  threshold: number;
+  /** best_f1: with NG images; held_out_ok: a high quantile of good images' scores; user: given. */
+  threshold_reason: 'best_f1' | 'held_out_ok' | 'user';
+  /** Per parameter left out: the value AutoTune chose, and the held-out AUROC of each candidate it tried. */
+  auto_tuned?: Record<string, { chosen: string | null; scores: { value: string | null; auroc: number }[] }>;
+}
+
 export interface Model {
   model_id: number | string;
   name: string;
@@ -216,7 +227,7 @@ export interface Model {
   /** The values it was trained with, defaults filled in. */
   parameters?: { algorithm_parameter_id: number; name: string; value: string | null }[];
   /** How it did on held-out images during training (beyond). */
-  evaluation?: Record<string, unknown> | null;
+  evaluation?: ModelEvaluation | null;
   stats?: { precision: PrecisionRecall; recall: PrecisionRecall };
   [extra: string]: unknown;
 }

@@ -261,3 +261,21 @@ test('the newest model that trained becomes active, whatever order the trainings
     await twoWorkers.dispose();
   }
 });
+
+// Last: the model it trains becomes the active one.
+test('a model\'s evaluation says what AutoTune chose and how each candidate scored', async () => {
+  const workingSize = await parameterId(api, 'IF', 'working_size');
+  const trained = await api.post('/api/v1/train', { algorithm_id: 'IF', name: 'tuned', override_params: [{ algorithm_parameter_id: workingSize, value: 64 }] });
+  assert.equal(trained.status, 200, JSON.stringify(trained.body));
+  assert.equal((await api.waitForModel(trained.body.data.model_id, 120_000)).status, 'active');
+  const { evaluation, parameters } = (await api.get(`/api/v1/models/${trained.body.data.model_id}`)).body.data;
+  const tuned = evaluation.auto_tuned.n_estimators;
+  assert.deepEqual(tuned.scores.map((c: any) => c.value), ['10', '50', '100', '200']);
+  for (const candidate of tuned.scores) assert.ok(candidate.auroc >= 0 && candidate.auroc <= 1, JSON.stringify(candidate));
+  const best = tuned.scores.reduce((a: any, b: any) => (b.auroc > a.auroc ? b : a));
+  assert.equal(tuned.chosen, best.value);
+  // The model was trained with the chosen value, and says so in its parameters too.
+  assert.equal(parameters.find((p: any) => p.name === 'n_estimators').value, tuned.chosen);
+  // The PM model has no AutoTune parameters.
+  assert.deepEqual((await api.get(`/api/v1/models/${modelId}`)).body.data.evaluation.auto_tuned, {});
+});

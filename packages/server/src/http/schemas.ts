@@ -117,6 +117,19 @@ export const modelSchema = {
     created_at: { type: 'string' }, updated_at: { type: 'string' }, ok_img_count: { type: 'integer' }, ng_img_count: { type: 'integer' },
     parameters: { type: 'array', items: open({ algorithm_parameter_id: nullable('integer'), name: { type: 'string' }, value: nullable('string') }) },
     stats: open({ precision: rate, recall: rate }),
+    evaluation: {
+      type: ['object', 'null'], description: 'beyond the original: how training judged the model on held-out images',
+      properties: {
+        auroc: nullable('number'),
+        auroc_source: { type: 'string', enum: ['ng_images', 'synthetic_defects', 'none'] },
+        threshold: { type: 'number' },
+        threshold_reason: { type: 'string', enum: ['best_f1', 'held_out_ok', 'user'] },
+        auto_tuned: {
+          type: 'object', description: 'per parameter left out: the value AutoTune chose and the held-out AUROC of each candidate it tried (at most five in all)',
+          additionalProperties: open({ chosen: nullable('string'), scores: { type: 'array', items: open({ value: nullable('string'), auroc: { type: 'number' } }) } }),
+        },
+      },
+    },
   }),
 };
 

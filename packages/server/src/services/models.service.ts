@@ -145,7 +145,9 @@ export class ModelsService {
   async present(model: ModelRow, language: Language) {
     const algorithm = algorithmById(model.algorithm_id);
     const values = { ...JSON.parse(model.parameters_json) as Record<string, unknown>, ...JSON.parse(model.prediction_overrides_json) as Record<string, unknown> };
-    const evaluation = model.evaluation_json ? JSON.parse(model.evaluation_json) as TrainOutput['evaluation'] : null;
+    const evaluation = model.evaluation_json
+      ? JSON.parse(model.evaluation_json) as TrainOutput['evaluation'] & { autoTuned?: TrainOutput['autoTuned'] }
+      : null;
     const outcomes = await this.items.confirmedOutcomes(model.model_id);
     // Computed from confirmed predictions: NG is the positive class, as in training's evaluation.
     const tp = outcomes.filter((o) => !o.computedGood && !o.finalGood).length;
@@ -176,7 +178,14 @@ export class ModelsService {
         precision: { computed: tp + fp > 0 ? tp / (tp + fp) : null, projected: evaluation?.confusion?.precision ?? null },
         recall: { computed: tp + fn > 0 ? tp / (tp + fn) : null, projected: evaluation?.confusion?.recall ?? null },
       },
-      evaluation: evaluation ? { auroc: evaluation.auroc, auroc_source: evaluation.aurocSource, threshold: evaluation.threshold, threshold_reason: evaluation.thresholdReason } : null,
+      evaluation: evaluation ? {
+        auroc: evaluation.auroc, auroc_source: evaluation.aurocSource, threshold: evaluation.threshold, threshold_reason: evaluation.thresholdReason,
+        // Which value AutoTune chose for each parameter left out, and the held-out AUROC of every candidate it tried.
+        auto_tuned: Object.fromEntries(Object.entries(evaluation.autoTuned ?? {}).map(([name, tuned]) => [name, {
+          chosen: formatParamValue(tuned.chosen as never),
+          scores: Object.entries(tuned.scores).map(([candidate, auroc]) => ({ value: formatParamValue(JSON.parse(candidate) as never), auroc })),
+        }])),
+      } : null,
     };
   }
 

@@ -111,7 +111,9 @@ export function ModelsPage(props: { highlight: string | null }) {
           {list.map((model) => {
             const progress = typeof model.progress === 'number' ? Math.max(0, Math.min(1, model.progress)) : null;
             const highlighted = props.highlight !== null && String(model.model_id) === props.highlight;
-            const evaluation = model.evaluation as { auroc?: unknown; threshold_reason?: unknown; threshold?: unknown } | null | undefined;
+            const evaluation = model.evaluation;
+            // Parameters AutoTune compared candidates for (the others kept their defaults).
+            const autoTuned = Object.entries(evaluation?.auto_tuned ?? {}).filter(([, tuned]) => tuned.scores.length > 0);
             const threshold = modelThreshold(model);
             return (
               <li key={String(model.model_id)} class={`panel model-card status-${model.status} ${highlighted ? 'highlighted' : ''}`} data-model-id={String(model.model_id)} data-status={model.status}>
@@ -184,6 +186,19 @@ export function ModelsPage(props: { highlight: string | null }) {
                             {REASON_LABEL[evaluation.threshold_reason] ? t(REASON_LABEL[evaluation.threshold_reason]) : evaluation.threshold_reason}
                           </span>
                         )}
+                      </dd>
+                    </div>
+                  )}
+                  {autoTuned.length > 0 && (
+                    <div data-testid="auto-tuned">
+                      <dt>{t('autoTuned')}</dt>
+                      <dd>
+                        {autoTuned.map(([name, tuned]) => (
+                          <span key={name} class="block" title={tuned.scores.map((c) => `${c.value}: AUROC ${c.auroc.toFixed(3)}`).join('\n')}>
+                            <code>{name}</code> = {tuned.chosen}{' '}
+                            <span class="muted small">{t('autoTunedOf', { candidates: tuned.scores.map((c) => c.value).join(', ') })}</span>
+                          </span>
+                        ))}
                       </dd>
                     </div>
                   )}
