@@ -44,7 +44,8 @@ export class EventsService {
   }
 
   private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString });
+    // Timeouts, so that a try against an unreachable host (no answer, not a refusal) fails and the next one comes.
+    const client = new pg.Client({ connectionString: this.connectionString, connectionTimeoutMillis: 10_000, query_timeout: 10_000 });
     client.on('error', () => {}); // 'end' follows, and reconnects
     client.on('notification', (message) => {
       if (message.channel !== this.channel || !message.payload) return;
