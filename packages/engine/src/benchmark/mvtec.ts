@@ -88,6 +88,8 @@ export interface BenchResult {
   peak_rss_mb: number;
   model_mb: number;
   test_images: number;
+  /** The values AutoTune chose for the parameters left out (empty for algorithms without candidates). */
+  auto_tuned: Record<string, unknown>;
 }
 
 export interface BenchOptions {
@@ -171,5 +173,6 @@ export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string,
     peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     model_mb: modelBytes / 1e6,
     test_images: test.length,
+    auto_tuned: Object.fromEntries(Object.entries(model.autoTuned).map(([name, tuned]) => [name, tuned.chosen])),
   };
 }
