@@ -1,6 +1,7 @@
 /**
  * Compares rules for the OK-only threshold (no NG images in training): each rule is computed from the
- * held-out (cross-fitted) OK scores of training, then judged by F1 on the dataset's test set.
+ * held-out (cross-fitted) OK scores of training or the final model's scores of its own training images, then
+ * judged by F1 on the dataset's test set. "engine" is the rule trainModel uses (.632 of held-out and in-sample).
  * Usage: node --import tsx packages/engine/bench/threshold-rules.ts DATASET_DIR ALGORITHM[,ALGORITHM…]
  */
 import { readFile } from 'node:fs/promises';
@@ -20,6 +21,11 @@ for (const id of algorithms.split(',')) {
     scores.push(predictRaster(model, decoded.raster, decoded.info).score);
     defective.push(t.defect !== null);
   }
+  const inSample: number[] = [];
+  for (const t of dataset.train) {
+    const decoded = await decodeForModel(await readFile(t.path), num(model.params, 'working_size'));
+    inSample.push(predictRaster(model, decoded.raster, decoded.info).score);
+  }
   const med = quantile(ok, 0.5);
   const sigma = 1.4826 * quantile(ok.map((s) => Math.abs(s - med)), 0.5);
   const rules: Record<string, number> = {
@@ -28,6 +34,8 @@ for (const id of algorithms.split(',')) {
     'median+3σ': med + 3 * sigma,
     'median+4σ': med + 4 * sigma,
     'median+5σ': med + 5 * sigma,
+    'in-sample q0.9': quantile(inSample, 0.9),
+    'engine': model.threshold,
   };
   const line = Object.entries(rules).map(([name, t]) => {
     const c = confusionAt(scores, defective, t);

@@ -46,8 +46,8 @@ export function sharedParameters(base: number, defaults: Partial<Record<SharedPa
     {
       id: base + 6, name: 'threshold', type: 'float', default: d('threshold', null), min: 0, autoTune: null, modelParameter: false,
       description: {
-        en: 'Anomaly threshold on the calibrated score (1.0 ≈ the 99.9th percentile of pixels of held-out OK images). Empty: chosen in training (best F1 with NG images, else the 90th percentile of held-out OK image scores).',
-        ja: '校正済みスコアに対する異常しきい値（1.0 ≈ 検証用OK画像の画素の99.9パーセンタイル）。空欄なら学習時に自動決定（NG画像があれば最良F1、なければ検証用OK画像スコアの90パーセンタイル）。',
+        en: 'Anomaly threshold on the calibrated score (1.0 ≈ the 99.9th percentile of pixels of held-out OK images). Empty: chosen in training (best F1 with NG images, else the 90th percentile of OK image scores, held out and in-sample weighed .632 / .368).',
+        ja: '校正済みスコアに対する異常しきい値（1.0 ≈ 検証用OK画像の画素の99.9パーセンタイル）。空欄なら学習時に自動決定（NG画像があれば最良F1、なければOK画像スコアの90パーセンタイル：検証用と学習用を .632 / .368 で加重）。',
       },
       effect: { en: 'Lower: more NG verdicts (fewer misses, more false alarms).', ja: '低いほどNG判定が増えます（見逃し減、誤検出増）。' },
     },
