@@ -26,7 +26,7 @@ export function healthRoutes(app: FastifyInstance, kensa: Installation) {
             events: { type: 'string', enum: ['local', 'connected', 'reconnecting'], description: 'how job events reach this server: within the process, or by PostgreSQL (reconnecting: events from other processes are missed until it is back)' },
             jobs: {
               type: 'object',
-              properties: { queued: { type: 'integer' }, running: { type: 'integer' }, oldest_queued_seconds: { type: 'number', nullable: true } },
+              properties: { queued: { type: 'integer' }, running: { type: 'integer' }, oldest_queued_seconds: { type: ['number', 'null'] } },
             },
           },
         }),
@@ -40,14 +40,14 @@ export function healthRoutes(app: FastifyInstance, kensa: Installation) {
     } catch (error) {
       throw new ApiError(503, 'serviceUnavailable', message('databaseUnavailable', { reason: error instanceof Error ? error.message : String(error) }));
     }
-    const oldest = backlog.oldestQueuedAt === null ? null : Math.max(0, (Date.now() - Date.parse(backlog.oldestQueuedAt)) / 1000);
+    const oldestQueuedSeconds = backlog.oldestQueuedAt === null ? null : Math.max(0, Math.round((Date.now() - Date.parse(backlog.oldestQueuedAt)) / 1000));
     return {
       data: {
         status: 'ok',
         version: SERVER_VERSION,
         database: kensa.db.kind,
         events: kensa.events.delivery,
-        jobs: { queued: backlog.queued, running: backlog.running, oldest_queued_seconds: oldest === null ? null : Math.round(oldest) },
+        jobs: { queued: backlog.queued, running: backlog.running, oldest_queued_seconds: oldestQueuedSeconds },
       },
     };
   });
