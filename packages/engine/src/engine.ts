@@ -62,16 +62,14 @@ export interface TrainedModel {
 export const AUTOTUNE_MAX_TRIALS = 5;
 export const AUTOTUNE_MAX_SAMPLES_PER_LABEL = 40;
 
-/** The samples AutoTune compares candidates on: all of them, or a seeded draw of each label when there are many. */
+/** The samples AutoTune compares candidates on: of each label, all of them or a seeded draw when there are many. */
 function autoTuneSubset(samples: TrainingSample[], seed: number): TrainingSample[] {
   const random = new Random(seed + 29);
-  const labels = [true, false, null] as const;
-  if (labels.every((label) => samples.filter((s) => s.good === label).length <= AUTOTUNE_MAX_SAMPLES_PER_LABEL)) return samples;
-  const kept = new Set(labels.flatMap((label) => random.shuffle(samples.filter((s) => s.good === label)).slice(0, AUTOTUNE_MAX_SAMPLES_PER_LABEL)));
+  const kept = new Set([true, false, null].flatMap((label) => random.shuffle(samples.filter((s) => s.good === label)).slice(0, AUTOTUNE_MAX_SAMPLES_PER_LABEL)));
   return samples.filter((s) => kept.has(s));
 }
 
-/** Quantile of held-out OK image scores used as the threshold when there are no NG images. */
+/** Quantile of OK image scores (held out and in-sample, see trainModel) used as the threshold when there are no NG images. */
 export const OK_ONLY_THRESHOLD_QUANTILE = 0.9;
 /** OK training images the final model scores for the in-sample half of that threshold (see trainModel). */
 const IN_SAMPLE_THRESHOLD_IMAGES = 20;
