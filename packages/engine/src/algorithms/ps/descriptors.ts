@@ -125,11 +125,16 @@ export function makeProjection(
  * Final descriptors: (when `positionWeight` > 0) the patch centre times the weight, so that a patch is
  * compared mostly with patches from the same place, then the projected features.
  */
+/** Length of a finished descriptor: the two position coordinates when position counts, then the kept components. */
+export function finishedDims(projection: Projection, positionWeight: number): number {
+  return (positionWeight > 0 ? 2 : 0) + projection.keep;
+}
+
 export function finishDescriptors(raw: RawDescriptors, projection: Projection, positionWeight: number): { dims: number; data: Float32Array } {
   const n = raw.data.length / raw.dims;
   const { rawDims, keep, offset, matrix } = projection;
-  const lead = positionWeight > 0 ? 2 : 0;
-  const dims = lead + keep;
+  const dims = finishedDims(projection, positionWeight);
+  const lead = dims - keep;
   const out = new Float32Array(n * dims);
   if (lead) {
     const centres = patchCentres(raw.grid);

@@ -11,7 +11,7 @@ import { gaussianBlur } from '../../postprocess/filters.ts';
 import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
 import { fitPca } from '../../kernels/pca.ts';
 import {
-  featureStatistics, finishDescriptors, makeProjection, patchCentres, positionR2, rawDescriptors,
+  featureStatistics, finishDescriptors, finishedDims, makeProjection, patchCentres, positionR2, rawDescriptors,
   type DescriptorSettings, type Projection, type RawDescriptors,
 } from './descriptors.ts';
 
@@ -115,6 +115,19 @@ function heldOutDistance(raws: RawDescriptors[], projection: Projection, positio
   return quantile(distances, 0.99);
 }
 
+/**
+ * Standardisation, principal components and the share of variance position explains, from every training patch.
+ * Its own function so that the standardised copy of all patches is garbage once it returns.
+ */
+function fitDescriptorSpace(raws: RawDescriptors[], numFeatures: number): { projection: Projection; r2: number } {
+  const rawDims = raws[0].dims;
+  const all = concat(raws.map((r) => r.data));
+  const { mean, scale } = featureStatistics(all, rawDims);
+  for (let i = 0; i < all.length; i++) all[i] = (all[i] - mean[i % rawDims]) * scale[i % rawDims];
+  const r2 = positionR2(all, rawDims, concat(raws.map((r) => patchCentres(r.grid))));
+  return { projection: makeProjection(mean, scale, fitPca(all, rawDims), Math.min(rawDims, numFeatures)), r2 };
+}
+
 async function train(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsState> {
   const ok = samples.filter((s) => s.good === true);
   const settings = descriptorSettings(config, params);
@@ -125,12 +138,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
     raws.push(rawDescriptors(ok[i].raster, settings));
     context.onProgress((0.4 * (i + 1)) / ok.length, 'patch features');
   }
-  const rawDims = raws[0].dims;
-  const all = concat(raws.map((r) => r.data));
-  const { mean, scale } = featureStatistics(all, rawDims);
-  for (let i = 0; i < all.length; i++) all[i] = (all[i] - mean[i % rawDims]) * scale[i % rawDims];
-  const r2 = positionR2(all, rawDims, concat(raws.map((r) => patchCentres(r.grid))));
-  const projection = makeProjection(mean, scale, fitPca(all, rawDims), Math.min(rawDims, num(params, 'num_features')));
+  const { projection, r2 } = fitDescriptorSpace(raws, num(params, 'num_features'));
   const placement = str(params, 'placement');
   let positionWeight = placement === 'free' ? 0 : config.positionGain * r2 * r2;
   // How much farther good patches are from their match when position counts (1 = not at all).
@@ -141,14 +149,23 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
     if (positionCost > config.positionTolerance) positionWeight = 0;
   }
 
-  // Sample, then a greedy coreset of the sample: the bank.
-  const descriptors = raws.map((r) => finishDescriptors(r, projection, positionWeight));
-  const dims = descriptors[0].dims;
-  const total = descriptors.reduce((s, d) => s + d.data.length / dims, 0);
+  // Sample, then a greedy coreset of the sample: the bank. Each image's descriptors are finished and sampled in turn,
+  // and the raw ones let go before the coreset: every patch of every image in three copies took ~0.3 GB for 250 images.
+  const patchesPerImage = raws.map((r) => r.data.length / r.dims);
+  const total = patchesPerImage.reduce((sum, n) => sum + n, 0);
   const picks = random.sample(total, Math.min(total, config.sampleSize)).sort((a, b) => a - b);
-  const pool = concat(descriptors.map((d) => d.data));
+  const dims = finishedDims(projection, positionWeight);
   const sample = new Float32Array(picks.length * dims);
-  picks.forEach((p, i) => sample.set(pool.subarray(p * dims, p * dims + dims), i * dims));
+  for (let image = 0, first = 0, next = 0; image < raws.length && next < picks.length; first += patchesPerImage[image], image++) {
+    const end = first + patchesPerImage[image];
+    if (picks[next] >= end) continue;
+    const finished = finishDescriptors(raws[image], projection, positionWeight).data;
+    for (; next < picks.length && picks[next] < end; next++) {
+      const row = picks[next] - first;
+      sample.set(finished.subarray(row * dims, row * dims + dims), next * dims);
+    }
+  }
+  raws.length = 0;
   checkAborted(context.signal);
   context.onProgress(0.5, 'memory bank');
   const bankSize = Math.min(num(params, 'train_size'), picks.length);
