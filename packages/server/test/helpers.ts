@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer, type StartOptions } from '../src/index.ts';
 import { sampleDataset } from '@kensa/engine';
+import type { TestContext } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 
 export const COOKIES = sampleDataset('cookies');
@@ -254,8 +255,8 @@ export async function dropPostgresSchema(databaseUrl: string): Promise<void> {
 /** The Mosquitto broker of this machine kind, for the MQTT tests. */
 export const TEST_MQTT_URL = 'mqtt://127.0.0.1:1883';
 
-/** A subscriber connected to TEST_MQTT_URL, or null (the test then skips) when no broker answers. */
-export async function connectTestMqtt(): Promise<MqttClient | null> {
+/** A subscriber connected to TEST_MQTT_URL; when no broker answers, the test is marked skipped and null comes back. */
+export async function connectTestMqtt(t: TestContext): Promise<MqttClient | null> {
   const subscriber = mqtt.connect(TEST_MQTT_URL, { connectTimeout: 2000, reconnectPeriod: 0 });
   const connected = await new Promise<boolean>((resolve) => {
     subscriber.once('connect', () => resolve(true));
@@ -264,6 +265,7 @@ export async function connectTestMqtt(): Promise<MqttClient | null> {
   });
   if (connected) return subscriber;
   subscriber.end(true);
+  t.skip(`no MQTT broker (Mosquitto) on ${TEST_MQTT_URL}`);
   return null;
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connectTestMqtt, TEST_MQTT_URL } from './helpers.ts';
+import { connectTestMqtt, TEST_MQTT_URL, until } from './helpers.ts';
 import { MqttService } from '../src/services/mqtt.service.ts';
+import { mqttTopicOf } from '../src/services/targets.service.ts';
 import type { TargetRow } from '../src/store/targets.repository.ts';
 
 /** MQTT publishing while a broker is down: a bounded queue, drops counted and logged once, nothing blocked. */
@@ -29,27 +30,21 @@ test('MQTT: while the broker is unreachable, at most maxPending messages wait an
 
 test('MQTT: acknowledged messages leave the queue, so a reachable broker never drops any', async (t) => {
   const brokerUrl = TEST_MQTT_URL;
-  const subscriber = await connectTestMqtt();
-  if (!subscriber) {
-    t.skip(`no MQTT broker (Mosquitto) on ${TEST_MQTT_URL}`);
-    return;
-  }
+  const subscriber = await connectTestMqtt(t);
+  if (!subscriber) return;
   const service = new MqttService(ownBroker, () => {}, 2);
   try {
     const target = { ...targetOf(brokerUrl), target_id: Date.now() }; // a topic of this run only
     const received: string[] = [];
     subscriber.on('message', (_topic, payload) => received.push(JSON.parse(payload.toString()).item_id));
-    await subscriber.subscribeAsync(`kensa/plant/targets/${target.target_id}/predictions`, { qos: 1 });
+    await subscriber.subscribeAsync(mqttTopicOf(target), { qos: 1 });
     // Two at a time (the limit), waiting for their acknowledgements in between: none dropped.
     for (let round = 0; round < 3; round++) {
       service.publishPrediction(target, { item_id: `a${round}` });
       service.publishPrediction(target, { item_id: `b${round}` });
-      const deadline = Date.now() + 5000;
-      while ((service.pending.get(brokerUrl) ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(service.pending.get(brokerUrl), 0, 'the broker acknowledged both');
+      await until('the broker to acknowledge both', async () => service.pending.get(brokerUrl) === 0, 5000);
     }
-    const deadline = Date.now() + 5000;
-    while (received.length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until('six messages', async () => received.length >= 6, 5000);
     assert.deepEqual(received.sort(), ['a0', 'a1', 'a2', 'b0', 'b1', 'b2']);
     assert.equal(service.dropped.get(brokerUrl), undefined);
   } finally {
