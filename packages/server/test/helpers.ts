@@ -65,6 +65,14 @@ export class Api {
     return this;
   }
 
+  /** A login with a wrong secret, which must be refused; how long the refusal took (ms). */
+  async timedFailedLogin(clientId: string): Promise<number> {
+    const started = performance.now();
+    const answer = await new Api(this.baseUrl).post('/api/auth/token', { client_id: clientId, client_secret: 'guess', grant_type: 'client_credentials' });
+    if (answer.status !== 401) throw new Error(`a wrong secret was answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return performance.now() - started;
+  }
+
   withLanguage(language: 'en' | 'ja'): Api {
     const api = new Api(this.baseUrl, language);
     api.token = this.token;
