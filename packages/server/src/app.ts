@@ -105,7 +105,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   app.addHook('onRequest', async (request) => {
     request.language = languageOf(request.headers['accept-language']);
     const path = request.url.split('?')[0];
-    if (!path.startsWith('/api/v1/')) return;
+    if (!path.startsWith('/api/v1/') && path !== '/api/auth/license') return;
     const header = request.headers.authorization;
     const bearerToken = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
     // Image files and the event stream may also use the signed query token of the URLs in answers

@@ -1,21 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Installation, UploadLimits } from '../context.ts';
 import { ApiError, message } from '../http/errors.ts';
 import { receiveFiles, removeTemporary } from '../http/multipart.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
-import type { AnnotationInput, UrlBuilder } from '../services/items.service.ts';
-
-/** Image URLs of answers: absolute, on this server, with a signed expiring token so that `<img>` works. */
-function urlBuilder(request: FastifyRequest, kensa: Installation): UrlBuilder {
-  const base = `${request.protocol}://${request.host}/api/v1/images`;
-  const token = encodeURIComponent(kensa.auth.mediaToken(request.clientId));
-  return {
-    image: (imageId, kind) => `${base}/${imageId}/${kind}?token=${token}`,
-    result: (imageId, modelId, kind) => `${base}/${imageId}/${kind}?model_id=${modelId}&token=${token}`,
-  };
-}
+import { urlBuilder } from '../http/urls.ts';
+import type { AnnotationInput } from '../services/items.service.ts';
 
 /** A true/false form field; absent, empty or "null" is null; anything else a 400 naming the field. */
 function formBoolean(fields: Record<string, string>, name: string): boolean | null {

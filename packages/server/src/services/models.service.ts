@@ -15,6 +15,7 @@ import type { JobRow } from '../store/jobs.repository.ts';
 import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelRow, ModelsRepository } from '../store/models.repository.ts';
 import type { CallbacksService } from './callbacks.service.ts';
+import type { UrlBuilder } from './items.service.ts';
 import { reasonOf } from './items.service.ts';
 import type { EventsService } from './events.service.ts';
 import { InspectHeatmapCache, SharedInspectHeatmaps, type InspectHeatmapStore } from './inspect-heatmaps.ts';
@@ -29,7 +30,8 @@ export interface TrainRequest {
   /** Absent: the engine's default algorithm. */
   algorithm_id?: string;
   name: string;
-  override_params?: { algorithm_parameter_id: number | string; value: unknown }[];
+  /** Null (the original's SDK sends it for "no overrides") is the same as none. */
+  override_params?: { algorithm_parameter_id: number | string; value: unknown }[] | null;
   item_ids?: string[];
   /** Target id or name (beyond the original); absent: the default target. */
   target?: string | number | null;
@@ -63,6 +65,21 @@ function statusOfProgress(text: string): Message {
 
 function algorithmById(id: string): AlgorithmDefinition<ModelState> | undefined {
   return ALGORITHMS.find((a) => a.id === id);
+}
+
+/**
+ * Parameter ids the original service published (its GetAlgorithms answer and SDK), by algorithm, naming the
+ * same parameter here; they are accepted beside Kensa's own ids, so that code written against the original trains.
+ */
+const ORIGINAL_PARAMETER_IDS: Record<string, Record<number, string>> = {
+  OC: { 249: 'min_inspection_size', 252: 'nu_max' },
+};
+
+/** The parameter an `algorithm_parameter_id` names: Kensa's id, else the original's id of the same parameter. */
+function parameterById(algorithm: AlgorithmDefinition<ModelState>, id: number | string) {
+  const number = Number(id);
+  const originalName = ORIGINAL_PARAMETER_IDS[algorithm.id]?.[number];
+  return algorithm.parameters.find((p) => p.id === number) ?? algorithm.parameters.find((p) => p.name === originalName);
 }
 
 function monthStart(): string {
@@ -136,13 +153,21 @@ export class ModelsService {
   }
 
   /** The client's models, or those of one target when it is named. */
-  async list(clientId: string, language: Language, target?: string) {
+  async list(clientId: string, language: Language, target?: string, urls: UrlBuilder | null = null) {
     const targetId = target === undefined || target === '' ? null : (await this.targets.resolve(clientId, target)).target_id;
     const models = (await this.models.list(clientId)).filter((m) => targetId === null || m.target_id === targetId);
-    return Promise.all(models.map((m) => this.present(m, language)));
+    return Promise.all(models.map((m) => this.present(m, language, urls)));
   }
 
-  async present(model: ModelRow, language: Language) {
+  /** The thumbnail of the first image a model learnt from (the original's `image_url`); null without URLs or images. */
+  private async imageUrlOf(model: ModelRow, urls: UrlBuilder | null): Promise<string | null> {
+    const [firstItem] = JSON.parse(model.item_pks_json) as number[];
+    if (urls === null || firstItem === undefined) return null;
+    const imageId = (await this.items.firstImageIdsOf(model.client_id, [firstItem])).get(firstItem);
+    return imageId === undefined ? null : urls.image(imageId, 'thumbnail');
+  }
+
+  async present(model: ModelRow, language: Language, urls: UrlBuilder | null = null) {
     const algorithm = algorithmById(model.algorithm_id);
     const values = { ...JSON.parse(model.parameters_json) as Record<string, unknown>, ...JSON.parse(model.prediction_overrides_json) as Record<string, unknown> };
     const evaluation = model.evaluation_json
@@ -153,12 +178,16 @@ export class ModelsService {
     const tp = outcomes.filter((o) => !o.computedGood && !o.finalGood).length;
     const fp = outcomes.filter((o) => !o.computedGood && o.finalGood).length;
     const fn = outcomes.filter((o) => o.computedGood && !o.finalGood).length;
+    const projected = { precision: evaluation?.confusion?.precision ?? null, recall: evaluation?.confusion?.recall ?? null };
     return {
       model_id: model.model_id,
       name: model.name,
       algorithm_id: model.algorithm_id,
       algorithm_type: model.algorithm_type,
       target_id: model.target_id,
+      // The original's context is Kensa's target.
+      context_id: model.target_id,
+      image_url: await this.imageUrlOf(model, urls),
       active: model.active === 1,
       context_default: model.active === 1,
       status: model.status,
@@ -175,9 +204,12 @@ export class ModelsService {
         value: formatParamValue(value as never),
       })),
       stats: {
-        precision: { computed: tp + fp > 0 ? tp / (tp + fp) : null, projected: evaluation?.confusion?.precision ?? null },
-        recall: { computed: tp + fn > 0 ? tp / (tp + fn) : null, projected: evaluation?.confusion?.recall ?? null },
+        precision: { computed: tp + fp > 0 ? tp / (tp + fp) : null, projected: projected.precision },
+        recall: { computed: tp + fn > 0 ? tp / (tp + fn) : null, projected: projected.recall },
       },
+      // The original's train answer carried these two at the top: the projected rates (null until trained).
+      precision: projected.precision,
+      recall: projected.recall,
       evaluation: evaluation ? {
         auroc: evaluation.auroc, auroc_source: evaluation.aurocSource, threshold: evaluation.threshold, threshold_reason: evaluation.thresholdReason,
         // Which value AutoTune chose for each parameter left out, and the held-out AUROC of every candidate it tried.
@@ -190,17 +222,17 @@ export class ModelsService {
   }
 
   /** GET /models/{id} (beyond): one model with its evaluation. */
-  async get(clientId: string, modelId: string, language: Language) {
+  async get(clientId: string, modelId: string, language: Language, urls: UrlBuilder | null = null) {
     const model = /^\d+$/.test(modelId) ? await this.models.find(clientId, Number(modelId)) : undefined;
     if (!model) throw new ApiError(404, 'modelsNotFound');
-    return this.present(model, language);
+    return this.present(model, language, urls);
   }
 
   /**
    * PATCH /models/{id} (beyond): changes prediction-time parameters (those with model_parameter false:
    * threshold, min_detected_area, ignore_outer, …) without retraining; later predictions use them.
    */
-  async updatePrediction(clientId: string, modelId: string, overrideParams: { algorithm_parameter_id: number | string; value: unknown }[], language: Language) {
+  async updatePrediction(clientId: string, modelId: string, overrideParams: { algorithm_parameter_id: number | string; value: unknown }[], language: Language, urls: UrlBuilder | null = null) {
     const model = /^\d+$/.test(modelId) ? await this.models.find(clientId, Number(modelId)) : undefined;
     if (!model) throw new ApiError(404, 'modelsNotFound');
     const algorithm = algorithmById(model.algorithm_id);
@@ -208,7 +240,7 @@ export class ModelsService {
     const changes = JSON.parse(model.prediction_overrides_json) as Record<string, unknown>;
     const problems: Message[] = [];
     for (const override of overrideParams) {
-      const spec = algorithm.parameters.find((p) => p.id === Number(override.algorithm_parameter_id));
+      const spec = parameterById(algorithm, override.algorithm_parameter_id);
       if (!spec) {
         problems.push(message('unknownParameterId', { id: String(override.algorithm_parameter_id), algorithm: algorithm.id }));
       } else if (spec.modelParameter) {
@@ -224,7 +256,7 @@ export class ModelsService {
     }
     if (problems.length > 0) throw new ApiError(400, 'invalidParameters', problems);
     await this.models.setPredictionOverrides(model.model_id, JSON.stringify(changes));
-    return this.present((await this.models.findById(model.model_id))!, language);
+    return this.present((await this.models.findById(model.model_id))!, language, urls);
   }
 
   /** POST /models/{id}/export (beyond): the trained model's file, portable to another installation. */
@@ -312,7 +344,7 @@ export class ModelsService {
   }
 
   /** POST /train: validates everything, stores the model as "creating" and queues its training. */
-  async train(clientId: string, request: TrainRequest, language: Language) {
+  async train(clientId: string, request: TrainRequest, language: Language, urls: UrlBuilder | null = null) {
     const limits = await this.licenses.requireActive(clientId);
     if (limits.max_models !== null && await this.models.count(clientId) >= limits.max_models) {
       throw new ApiError(403, 'licenseLimitReached', message('licenseMaxModels', { max: limits.max_models }));
@@ -328,8 +360,7 @@ export class ModelsService {
     const overrides: Record<string, unknown> = {};
     const positionOf = new Map<string, number>();
     (request.override_params ?? []).forEach((override, position) => {
-      const id = Number(override.algorithm_parameter_id);
-      const spec = algorithm.parameters.find((p) => p.id === id);
+      const spec = parameterById(algorithm, override.algorithm_parameter_id);
       if (!spec) problems.push({ position, message: message('unknownParameterId', { id: String(override.algorithm_parameter_id), algorithm: algorithm.id }) });
       else {
         overrides[spec.name] = override.value;
@@ -375,14 +406,15 @@ export class ModelsService {
     }, message('statusQueued'));
     await this.queue.enqueue('train', clientId, { modelId: model.model_id });
     await this.announceModel(model.model_id);
-    return this.present(model, language);
+    return this.present(model, language, urls);
   }
 
   /** DELETE /model: all named models or none; their training stops and their files go. */
   async delete(clientId: string, modelIds: (number | string)[]): Promise<void> {
-    const ids = modelIds.map(Number);
+    // An id that is no number names no model: a 404 like any unknown id.
+    const ids = modelIds.map((id) => (typeof id === 'number' || /^\d+$/.test(id) ? Number(id) : NaN));
     const rows = await Promise.all(ids.map((id) => (Number.isSafeInteger(id) ? this.models.find(clientId, id) : undefined)));
-    if (rows.length === 0 || rows.some((r) => r === undefined)) throw new ApiError(404, 'modelsNotFound');
+    if (rows.length === 0 || rows.some((r) => r === undefined)) throw new ApiError(404, 'untitled', message('noModelFound'));
     const resultFiles = (await Promise.all(ids.map((id) => this.items.resultPathsOfModel(id)))).flat();
     for (const job of (await this.queue.pending()).filter((j) => j.client_id === clientId)) {
       const payload = JSON.parse(job.payload_json) as { modelId?: number; itemPk?: number };
