@@ -3,7 +3,7 @@
  * answers. They keep the original service's key paths and JSON types (its C# SDK declares them; see
  * docs/api.md "Fields kept for the original's clients"), Kensa's own fields alongside.
  */
-import { EXIF_SRGB, exifColorSpaceOf } from '@kensa/engine';
+import { EXIF_SRGB, exifColorSpaceOf, type DetectedBox } from '@kensa/engine';
 import { render, type Language, type Message } from '../i18n/index.ts';
 import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, SummaryCounts } from '../store/items.repository.ts';
 import type { UrlBuilder } from './items.service.ts';
@@ -98,8 +98,10 @@ export function presentAssessment(row: AssessmentRow, item: ItemRow) {
     confirmed: item.confirmed === 1,
     computed,
     final: { ...computed, label: labelOf(finalGood), result: resultOf(finalGood) },
-    annotations: (JSON.parse(row.boxes_json) as (Parameters<typeof wireBox>[0] & { score?: number })[])
-      .map((box) => ({ ...wireBox(box), score: box.score ?? null })),
+    // Detected boxes in the original's annotation shape: no annotation id (0) or notes, never used for training.
+    annotations: (JSON.parse(row.boxes_json) as DetectedBox[]).map((box) => ({
+      annotation_id: 0, ...wireBox(box), score: box.score, notes: null, created_at: itemDate(row.created_at), for_training: false,
+    })),
   };
 }
 
@@ -149,6 +151,8 @@ function wireExif(stored: Record<string, unknown>): Record<string, unknown> {
 export interface ImageExtras {
   /** The newest prediction of the image, if any. */
   newestModelId: number | null;
+  /** Whether the image belongs to a training item (ready once uploaded: nothing is predicted for it). */
+  training: boolean;
   annotations: AnnotationRow[];
 }
 
@@ -166,7 +170,7 @@ export function presentImage(image: ImageRow, extras: ImageExtras, urls: UrlBuil
     url: extras.newestModelId !== null ? urls.result(image.image_id, extras.newestModelId, 'overlay') : raw,
     heatmap_url: extras.newestModelId !== null ? urls.result(image.image_id, extras.newestModelId, 'heatmap') : null,
     thumbnail_url: urls.image(image.image_id, 'thumbnail'),
-    processed: extras.newestModelId !== null,
+    processed: extras.training || extras.newestModelId !== null,
     // The marked defects: the image's annotation boxes.
     defects: extras.annotations.length,
     exif_metadata: wireExif(JSON.parse(image.exif_json) as Record<string, unknown>),
