@@ -7,7 +7,7 @@ import { AuthImage } from '../components/auth-image.tsx';
 import { formatScore } from '../components/charts.tsx';
 import { ErrorNotice, SuccessNotice } from '../components/error-notice.tsx';
 import { VerdictBadge } from '../components/verdict-badge.tsx';
-import { formatDate, formatPercent, useI18n } from '../i18n/i18n.tsx';
+import { formatDate, formatPercentage, useI18n } from '../i18n/i18n.tsx';
 import { verdictOf } from '../lib/items.ts';
 import { useLoad } from '../lib/use-load.ts';
 
@@ -249,7 +249,7 @@ export function ItemDetailPage(props: { itemId: string; archived: boolean }) {
               </table>
             )}
             {detail.computed_assessment?.detection_accuracy != null && (
-              <p class="small muted">{t('accuracy')}: {formatPercent(detail.computed_assessment.detection_accuracy)}</p>
+              <p class="small muted">{t('accuracy')}: {formatPercentage(detail.computed_assessment.detection_accuracy)}</p>
             )}
           </section>
           {!detail.is_training_data && detail.status === 'done' && (
