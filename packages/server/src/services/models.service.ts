@@ -4,7 +4,7 @@ import {
 } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
 import { parameterReason } from '../http/validation.ts';
-import { render, type Language, type Message } from '../i18n/index.ts';
+import type { Language, Message } from '../i18n/index.ts';
 import type { JobHandler, JobQueue } from '../jobs/queue.ts';
 import { WorkerCrashError } from '../jobs/pool.ts';
 import type { InspectInput, InspectOutput, PredictInput, PredictOutput, ReadModelOutput, TrainInput, TrainOutput } from '../jobs/protocol.ts';
@@ -16,6 +16,7 @@ import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelRow, ModelsRepository } from '../store/models.repository.ts';
 import type { CallbacksService } from './callbacks.service.ts';
 import type { UrlBuilder } from './items.service.ts';
+import { presentModel } from './models.wire.ts';
 import { reasonOf } from './items.service.ts';
 import type { EventsService } from './events.service.ts';
 import { InspectHeatmapCache, SharedInspectHeatmaps, type InspectHeatmapStore } from './inspect-heatmaps.ts';
@@ -159,66 +160,11 @@ export class ModelsService {
     return Promise.all(models.map((m) => this.present(m, language, urls)));
   }
 
-  /** The thumbnail of the first image a model learnt from (the original's `image_url`); null without URLs or images. */
-  private async imageUrlOf(model: ModelRow, urls: UrlBuilder | null): Promise<string | null> {
-    const [firstItem] = JSON.parse(model.item_pks_json) as number[];
-    if (urls === null || firstItem === undefined) return null;
-    const imageId = (await this.items.firstImageIdsOf(model.client_id, [firstItem])).get(firstItem);
-    return imageId === undefined ? null : urls.image(imageId, 'thumbnail');
-  }
-
+  /** A model as answers carry it: the facts it needs are read here, the wire shape is models.wire.ts's. */
   async present(model: ModelRow, language: Language, urls: UrlBuilder | null = null) {
-    const algorithm = algorithmById(model.algorithm_id);
-    const values = { ...JSON.parse(model.parameters_json) as Record<string, unknown>, ...JSON.parse(model.prediction_overrides_json) as Record<string, unknown> };
-    const evaluation = model.evaluation_json
-      ? JSON.parse(model.evaluation_json) as TrainOutput['evaluation'] & { autoTuned?: TrainOutput['autoTuned'] }
-      : null;
-    const outcomes = await this.items.confirmedOutcomes(model.model_id);
-    // Computed from confirmed predictions: NG is the positive class, as in training's evaluation.
-    const tp = outcomes.filter((o) => !o.computedGood && !o.finalGood).length;
-    const fp = outcomes.filter((o) => !o.computedGood && o.finalGood).length;
-    const fn = outcomes.filter((o) => o.computedGood && !o.finalGood).length;
-    const projected = { precision: evaluation?.confusion?.precision ?? null, recall: evaluation?.confusion?.recall ?? null };
-    return {
-      model_id: model.model_id,
-      name: model.name,
-      algorithm_id: model.algorithm_id,
-      algorithm_type: model.algorithm_type,
-      target_id: model.target_id,
-      // The original's context is Kensa's target.
-      context_id: model.target_id,
-      image_url: await this.imageUrlOf(model, urls),
-      active: model.active === 1,
-      context_default: model.active === 1,
-      status: model.status,
-      status_text: model.status_json ? render(language, JSON.parse(model.status_json) as Message) : null,
-      progress: model.progress,
-      version: model.version,
-      created_at: model.created_at,
-      updated_at: model.updated_at,
-      ok_img_count: model.ok_img_count,
-      ng_img_count: model.ng_img_count,
-      parameters: Object.entries(values).map(([name, value]) => ({
-        algorithm_parameter_id: algorithm?.parameters.find((p) => p.name === name)?.id ?? null,
-        name,
-        value: formatParamValue(value as never),
-      })),
-      stats: {
-        precision: { computed: tp + fp > 0 ? tp / (tp + fp) : null, projected: projected.precision },
-        recall: { computed: tp + fn > 0 ? tp / (tp + fn) : null, projected: projected.recall },
-      },
-      // The original's train answer carried these two at the top: the projected rates (null until trained).
-      precision: projected.precision,
-      recall: projected.recall,
-      evaluation: evaluation ? {
-        auroc: evaluation.auroc, auroc_source: evaluation.aurocSource, threshold: evaluation.threshold, threshold_reason: evaluation.thresholdReason,
-        // Which value AutoTune chose for each parameter left out, and the held-out AUROC of every candidate it tried.
-        auto_tuned: Object.fromEntries(Object.entries(evaluation.autoTuned ?? {}).map(([name, tuned]) => [name, {
-          chosen: formatParamValue(tuned.chosen as never),
-          scores: Object.entries(tuned.scores).map(([candidate, auroc]) => ({ value: formatParamValue(JSON.parse(candidate) as never), auroc })),
-        }])),
-      } : null,
-    };
+    const [firstItem] = JSON.parse(model.item_pks_json) as number[];
+    const firstImageId = firstItem === undefined ? undefined : (await this.items.firstImageIdsOf(model.client_id, [firstItem])).get(firstItem);
+    return presentModel(model, { outcomes: await this.items.confirmedOutcomes(model.model_id), firstImageId: firstImageId ?? null }, language, urls);
   }
 
   /** GET /models/{id} (beyond): one model with its evaluation. */
