@@ -248,7 +248,7 @@ const ORIGINAL_CLIENTS = [
   '| items in `GET /items`: `models[].assessments` | every assessment of the model, as in `GET /item/{id}` |',
   '| images: `batch_id`, `position` | `""` (no upload batches or camera positions in Kensa) |',
   '| images: `key` | the SHA-256 of the file; `uploaded`, `is_raw_uploaded`: `true` |',
-  '| images: `defects` | the number of annotation boxes on the image; `processed`: predicted, or part of a training item |',
+  '| images: `defects` | the number of annotation boxes on the image; `defect_counted`: the boxes the newest prediction found (0 before one); `processed`: predicted, or part of a training item |',
   '| images: `exif_metadata` | the image\'s EXIF as the original wrote it: IFD0 and Exif tags by name (`Make`, `Model`, `DateTime`, …), numbers as integers, rationals as `[numerator, denominator]`, undefined bytes as text, `GPSInfo` by tag number; `ColorSpace` is always there, the EXIF integer (1 sRGB, 65535 uncalibrated; from the colour space when the file has no EXIF). Tags the file lacks are left out, as the original did. `Density` is Kensa\'s (pixels per inch) |',
   '| annotations: `x_min`, `x_max`, `y_min`, `y_max` | integers: coordinates sent with fractions are rounded to whole pixels when stored |',
   '| annotations: `for_training` | `true`: training uses every box a person draws |',

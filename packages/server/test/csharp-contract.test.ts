@@ -230,7 +230,10 @@ test('the original C# SDK\'s whole flow: every answer fills its C# models, with 
   for (const itemId of predictIds) {
     const predicted = await getItem(itemId, true);
     assertFills(predicted, Item, true);
+    const [assessment] = predicted.body.data.models[0].assessments;
     assert.equal(predicted.body.data.models[0].assessments.length, 1);
+    // The original's image counted what the prediction found (a key its answers had beyond the SDK's classes).
+    assert.equal(predicted.body.data.images[0].defect_counted, assessment.computed.detected_objects);
   }
   const afterPredict = await api.get('/api/v1/items');
   assertFills(afterPredict, ItemsData, true);

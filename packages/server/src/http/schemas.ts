@@ -46,6 +46,7 @@ export const imageSchema = {
     thumbnail_url: { type: 'string' }, created_at: itemDate,
     processed: { type: 'boolean', description: 'Predicted, or part of a training item' },
     defects: { type: 'integer', description: 'Number of annotation boxes on the image' },
+    defect_counted: { type: 'integer', description: 'Number of boxes the newest prediction found (0 before one)' },
     exif_metadata: {
       type: 'object', additionalProperties: true,
       description: 'The EXIF as the original wrote it: tags by name, rationals as [numerator, denominator], GPSInfo by tag number; '

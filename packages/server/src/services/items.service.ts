@@ -248,7 +248,7 @@ export class ItemsService {
     for (const image of await this.items.imagesOfItem(item.pk)) {
       const newest = await this.items.newestAssessmentOfImage(image.image_id);
       const annotations = await this.items.annotationsOfImage(image.image_id);
-      images.push(presentImage(image, { newestModelId: newest?.model_id ?? null, training: item.is_training === 1, annotations }, urls, show.annotations));
+      images.push(presentImage(image, { newest: newest ?? null, training: item.is_training === 1, annotations }, urls, show.annotations));
     }
     return presentItemDetail(item, images, assessments, await this.algorithmNames(clientId), urls, language, show,
       (good) => translate(language, good ? 'resultGood' : 'resultDefect'));

@@ -150,7 +150,7 @@ function wireExif(stored: Record<string, unknown>): Record<string, unknown> {
 
 export interface ImageExtras {
   /** The newest prediction of the image, if any. */
-  newestModelId: number | null;
+  newest: AssessmentRow | null;
   /** Whether the image belongs to a training item (ready once uploaded: nothing is predicted for it). */
   training: boolean;
   annotations: AnnotationRow[];
@@ -158,6 +158,7 @@ export interface ImageExtras {
 
 export function presentImage(image: ImageRow, extras: ImageExtras, urls: UrlBuilder, showAnnotations: boolean) {
   const raw = urls.image(image.image_id, 'raw');
+  const newestModelId = extras.newest?.model_id ?? null;
   return {
     image_id: image.image_id,
     file_name: image.file_name,
@@ -167,12 +168,13 @@ export function presentImage(image: ImageRow, extras: ImageExtras, urls: UrlBuil
     height: image.height,
     created_at: itemDate(image.created_at),
     raw_url: raw,
-    url: extras.newestModelId !== null ? urls.result(image.image_id, extras.newestModelId, 'overlay') : raw,
-    heatmap_url: extras.newestModelId !== null ? urls.result(image.image_id, extras.newestModelId, 'heatmap') : null,
+    url: newestModelId !== null ? urls.result(image.image_id, newestModelId, 'overlay') : raw,
+    heatmap_url: newestModelId !== null ? urls.result(image.image_id, newestModelId, 'heatmap') : null,
     thumbnail_url: urls.image(image.image_id, 'thumbnail'),
-    processed: extras.training || extras.newestModelId !== null,
-    // The marked defects: the image's annotation boxes.
+    processed: extras.training || newestModelId !== null,
+    // The marked defects: the image's annotation boxes; the counted ones: what the newest prediction found.
     defects: extras.annotations.length,
+    defect_counted: extras.newest?.detected_objects ?? 0,
     exif_metadata: wireExif(JSON.parse(image.exif_json) as Record<string, unknown>),
     // The original's storage fields: Kensa stores every upload whole, by content (key = SHA-256), in no batch or position.
     key: image.sha256,
