@@ -255,6 +255,7 @@ const ORIGINAL_CLIENTS = [
   '| assessments: `annotations[]` | the detected boxes in the annotation shape: `annotation_id` 0, `notes` null, `for_training` false, plus `score` |',
   '| summary: `predict_stats[].accuracy` | an integer percentage of confirmed results a person kept, rounded; `0` while none is confirmed |',
   '| models: `context_id` | the model\'s `target_id` (the original called targets contexts); `image_url`: the thumbnail of the first image it learnt from, or null |',
+  '| models: `context_default` | the model its target serves once every training has finished: the newest that has not failed (`active` marks the one serving now) |',
   '| models: `precision`, `recall` | `stats.precision.projected` and `stats.recall.projected`, where the original\'s train answer put them |',
   '',
   'Dates of items, images, annotations and assessments end in `+00:00`, as the original wrote them (its C# SDK reads that',

@@ -202,10 +202,11 @@ test('the original C# SDK\'s whole flow: every answer fills its C# models, with 
     ],
   });
   assertFills(trained, TrainData);
-  assert.equal(trained.body.data.status, 'creating');
+  // Not serving yet, but the model its target will serve once trained (the original's context default).
+  assert.deepEqual([trained.body.data.status, trained.body.data.active, trained.body.data.context_default], ['creating', false, true]);
   assert.equal(trained.body.data.context_id, trained.body.data.target_id);
   const model = await api.waitForModel(trained.body.data.model_id);
-  assert.equal(model.status, 'active', model.status_text);
+  assert.deepEqual([model.status, model.active, model.context_default], ['active', true, true], model.status_text);
   assert.deepEqual(
     model.parameters.filter((p: any) => ['min_inspection_size', 'nu_max'].includes(p.name)).map((p: any) => [p.name, p.value]),
     [['min_inspection_size', '[8, 8]'], ['nu_max', '0.2']],

@@ -164,7 +164,11 @@ export class ModelsService {
   async present(model: ModelRow, language: Language, urls: UrlBuilder | null = null) {
     const [firstItem] = JSON.parse(model.item_pks_json) as number[];
     const firstImageId = firstItem === undefined ? undefined : (await this.items.firstImageIdsOf(model.client_id, [firstItem])).get(firstItem);
-    return presentModel(model, { outcomes: await this.items.confirmedOutcomes(model.model_id), firstImageId: firstImageId ?? null }, language, urls);
+    return presentModel(model, {
+      outcomes: await this.items.confirmedOutcomes(model.model_id),
+      firstImageId: firstImageId ?? null,
+      targetsDefault: await this.models.newestNotFailed(model.client_id, model.target_id) === model.model_id,
+    }, language, urls);
   }
 
   /** GET /models/{id} (beyond): one model with its evaluation. */

@@ -14,6 +14,8 @@ export interface ModelFacts {
   outcomes: { computedGood: boolean; finalGood: boolean }[];
   /** The first image the model learnt from (its `image_url`), if any. */
   firstImageId: number | null;
+  /** Whether it is the model its target serves once every training has finished: the newest that has not failed. */
+  targetsDefault: boolean;
 }
 
 export function presentModel(model: ModelRow, facts: ModelFacts, language: Language, urls: UrlBuilder | null) {
@@ -37,8 +39,9 @@ export function presentModel(model: ModelRow, facts: ModelFacts, language: Langu
     // The original's context is Kensa's target.
     context_id: model.target_id,
     image_url: urls !== null && facts.firstImageId !== null ? urls.image(facts.firstImageId, 'thumbnail') : null,
+    // Serving now; and the target's designated model, which serves once trained (the original's default of its context).
     active: model.active === 1,
-    context_default: model.active === 1,
+    context_default: facts.targetsDefault,
     status: model.status,
     status_text: model.status_json ? render(language, JSON.parse(model.status_json) as Message) : null,
     progress: model.progress,
