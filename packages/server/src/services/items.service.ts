@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { ImageDecodeError, probeImage, renderThumbnail, DEFAULT_MAX_PIXELS, type ImageInfo } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
-import { translate, type Language, type Message } from '../i18n/index.ts';
+import type { Language, Message } from '../i18n/index.ts';
 import { pathSegment, type DataFolder } from '../store/files.ts';
 import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
@@ -250,8 +250,7 @@ export class ItemsService {
       const annotations = await this.items.annotationsOfImage(image.image_id);
       images.push(presentImage(image, { newest: newest ?? null, training: item.is_training === 1, annotations }, urls, show.annotations));
     }
-    return presentItemDetail(item, images, assessments, await this.algorithmNames(clientId), urls, language, show,
-      (good) => translate(language, good ? 'resultGood' : 'resultDefect'));
+    return presentItemDetail(item, images, assessments, await this.algorithmNames(clientId), urls, language, show);
   }
 
   /**

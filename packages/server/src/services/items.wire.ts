@@ -4,7 +4,7 @@
  * docs/api.md "Fields kept for the original's clients"), Kensa's own fields alongside.
  */
 import { EXIF_SRGB, exifColorSpaceOf, type DetectedBox } from '@kensa/engine';
-import { render, type Language, type Message } from '../i18n/index.ts';
+import { render, translate, type Language, type Message } from '../i18n/index.ts';
 import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, SummaryCounts } from '../store/items.repository.ts';
 import type { UrlBuilder } from './items.service.ts';
 
@@ -190,7 +190,6 @@ export function presentImage(image: ImageRow, extras: ImageExtras, urls: UrlBuil
 export function presentItemDetail(
   item: ItemRow, images: ReturnType<typeof presentImage>[], assessments: AssessmentRow[], algorithmOf: Map<number, string>,
   urls: UrlBuilder, language: Language, show: { assessments: boolean },
-  translateResult: (good: boolean) => string,
 ) {
   const base = presentItem(item, images[0]?.image_id, assessments, urls, language, show.assessments);
   const verdict = itemVerdict(item, assessments);
@@ -199,7 +198,7 @@ export function presentItemDetail(
     ...base,
     images,
     computed_assessment: {
-      assessment_result: newest === null ? null : `[${algorithmOf.get(newest) ?? '?'}] ${translateResult(verdict.computedGood!)}`,
+      assessment_result: newest === null ? null : `[${algorithmOf.get(newest) ?? '?'}] ${translate(language, verdict.computedGood ? 'resultGood' : 'resultDefect')}`,
       detected_objects: newest === null ? null : base.detected_objects,
       detection_accuracy: newest === null ? null : Math.min(...verdict.newestRows.map((r) => r.detection_accuracy)),
       good: verdict.computedGood,
