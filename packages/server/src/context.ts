@@ -11,6 +11,7 @@ import { EventsService } from './services/events.service.ts';
 import { ItemsService } from './services/items.service.ts';
 import { LicenseService } from './services/license.service.ts';
 import { ModelsService } from './services/models.service.ts';
+import { ModelSignatures } from './services/model-signatures.service.ts';
 import { MqttService } from './services/mqtt.service.ts';
 import { TargetsService } from './services/targets.service.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
@@ -44,6 +45,7 @@ export interface Installation {
   callbacks: CallbacksService;
   targets: TargetsService;
   mqtt: MqttService;
+  modelSignatures: ModelSignatures;
   close(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function openInstallation(dataDir: string, limits: UploadLimits = D
       callbacks,
       targets,
       mqtt: mqttService,
+      modelSignatures: new ModelSignatures(keys.modelPrivateKey, keys.modelPublicKey),
       close: async () => {
         callbacks.close();
         await shared.close();

@@ -67,6 +67,15 @@ export async function receiveFiles(request: FastifyRequest, kensa: Installation,
   return { files, fields };
 }
 
+/** A true/false form field; absent, empty or "null" is null; anything else a 400 naming the field. */
+export function formBoolean(fields: Record<string, string>, name: string): boolean | null {
+  const value = fields[name]?.trim().toLowerCase();
+  if (value === undefined || value === '' || value === 'null' || value === 'none') return null;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ApiError(400, 'invalidRequest', message('fieldEnum', { field: name, values: 'true, false' }));
+}
+
 export async function removeTemporary(kensa: Installation, files: UploadedFile[]) {
   await Promise.all(files.map((f) => kensa.files.removeTemporary(f.temporaryPath)));
 }

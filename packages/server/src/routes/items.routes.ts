@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Installation, UploadLimits } from '../context.ts';
 import { ApiError, message } from '../http/errors.ts';
-import { receiveFiles, removeTemporary } from '../http/multipart.ts';
+import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
 import { publicBaseOf } from '../http/public-url.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
 import type { AnnotationInput, UrlBuilder } from '../services/items.service.ts';
@@ -16,15 +16,6 @@ async function urlBuilder(request: FastifyRequest, kensa: Installation, publicUr
     image: (imageId, kind) => `${base}/${imageId}/${kind}?token=${token}`,
     result: (imageId, modelId, kind) => `${base}/${imageId}/${kind}?model_id=${modelId}&token=${token}`,
   };
-}
-
-/** A true/false form field; absent, empty or "null" is null; anything else a 400 naming the field. */
-function formBoolean(fields: Record<string, string>, name: string): boolean | null {
-  const value = fields[name]?.trim().toLowerCase();
-  if (value === undefined || value === '' || value === 'null' || value === 'none') return null;
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw new ApiError(400, 'invalidRequest', message('fieldEnum', { field: name, values: 'true, false' }));
 }
 
 const flag = (value: string | undefined, fallback: boolean) => (value === undefined ? fallback : !['false', '0', 'no'].includes(value.toLowerCase()));
