@@ -40,6 +40,7 @@ describe('web UI in Chromium', { skip }, () => {
   let baseUrl: string;
   let closeServer: () => Promise<void>;
   const temporary: string[] = [];
+  const cspViolations: string[] = [];
   let filesDir: string;
 
   const shot = async (name: string) => {
@@ -76,6 +77,8 @@ describe('web UI in Chromium', { skip }, () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'en-GB' });
+    // The server's Content-Security-Policy must not break the UI: Chromium reports every refusal on the console.
+    page.on('console', (entry) => { if (/Content Security Policy/i.test(entry.text())) cspViolations.push(entry.text()); });
     page.setDefaultTimeout(30_000); // the machine is shared: a busy neighbour slows every step
   });
 
@@ -586,5 +589,14 @@ describe('web UI in Chromium', { skip }, () => {
     await links.filter({ hasText: 'scratch' }).first().click();
     await page.locator('.stage-image').first().waitFor();
     assert.match((await page.locator('h1').textContent()) ?? '', /scratch/);
+  });
+
+  test('the whole run, the docs and the API explorer worked under the Content-Security-Policy: Chromium refused nothing', async () => {
+    const answer = await page.goto(`${baseUrl}/docs/`);
+    assert.match(answer?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+    await page.locator('main h1').first().waitFor();
+    await page.goto(`${baseUrl}/api/docs/`);
+    await page.locator('.swagger-ui .info').waitFor();
+    assert.deepEqual(cspViolations, []);
   });
 });
