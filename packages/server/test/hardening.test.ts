@@ -65,12 +65,17 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 }
 
 describe('finding 4: parallel guessing is slowed', () => {
-  test('40 wrong secrets sent at once wait in turn: most answers take seconds, as if they had been sent one by one', async () => {
-    const timings = await Promise.all(Array.from({ length: 40 }, () => api.timedFailedLogin('guessed')));
-    const slow = timings.filter((ms) => ms >= 4500).length;
-    // Attempt n waits as the n-th sequential failure would: from the 12th on, the 5 s cap. On 4eee47a all 40 came back
-    // within ~2 s, each having read "no failures yet" before any was recorded.
-    assert.ok(slow >= 25, `only ${slow} of 40 parallel guesses took 4.5 s or more (slowest ${Math.max(...timings).toFixed(0)} ms)`);
+  test('40 wrong secrets sent at once wait in turn: at most 11 are answered within 5 s, as if sent one by one', async () => {
+    const started = performance.now();
+    const answeredAfter = await Promise.all(Array.from({ length: 40 }, async () => {
+      await api.timedFailedLogin('guessed');
+      return performance.now() - started;
+    }));
+    // Attempt n waits as the n-th sequential failure would (from the 6th: 100 ms doubling), and from the 12th on the
+    // 5 s cap before its secret is even checked — however busy the machine. On 4eee47a every guess read "no failures
+    // yet" before any was recorded: all 40 were answered as fast as scrypt went (2.3 s in the probe).
+    const early = answeredAfter.filter((ms) => ms < 5000).length;
+    assert.ok(early <= 11, `${early} of 40 parallel guesses were answered within 5 s`);
     await new Api(server.url).login('guessed', 'guessed-secret');
     assert.ok(await api.timedFailedLogin('guessed') < 1000, 'a success clears the count');
   });
