@@ -349,6 +349,16 @@ describe('web UI in Chromium', { skip }, () => {
     await page.getByTestId('import-model-file').setInputFiles(exported);
     await page.getByRole('status').getByText(/Model .* imported\./).waitFor();
     await page.waitForFunction(() => [...document.querySelectorAll('.model-card h2')].filter((h) => h.textContent === 'cookies-pm').length === 2);
+    // The same model without its signature: refused, saying to trust it only knowingly; imported once trusted.
+    const unsigned = join(filesDir, 'cookies-pm-unsigned.kensa-model');
+    const signed = await readFile(exported);
+    await writeFile(unsigned, signed.subarray(0, signed.length - (32 + 64 + 8)));
+    await page.getByTestId('import-model-file').setInputFiles(unsigned);
+    await page.getByRole('alert').getByText(/not signed/).waitFor();
+    await page.getByTestId('import-model-trust').check();
+    await page.getByTestId('import-model-file').setInputFiles(unsigned);
+    await page.waitForFunction(() => [...document.querySelectorAll('.model-card h2')].filter((h) => h.textContent === 'cookies-pm-unsigned').length === 1);
+    await page.getByTestId('import-model-trust').uncheck();
     // A file that is not a model is refused with the server's reason.
     await page.getByTestId('import-model-file').setInputFiles(join(filesDir, 'not-an-image.png'));
     await page.getByRole('alert').waitFor();
