@@ -18,6 +18,8 @@ const usesSqlite = process.env.KENSA_TEST_POSTGRES !== '1';
 let server: TestServer;
 let api: Api;
 let webDist: string;
+/** The server's log lines (errors only: KENSA_LOG is off). */
+const logLines: string[] = [];
 
 before(async () => {
   webDist = mkdtempSync(join(tmpdir(), 'kensa-hardening-web-'));
@@ -26,6 +28,7 @@ before(async () => {
     webDist,
     bootstrapClients: 'alice:alice-secret,guessed:guessed-secret,rotated:rotated-secret-1',
     timeouts: { headersMs: 1000, requestMs: 5000, bodyIdleMs: 700 },
+    logStream: { write: (line) => { logLines.push(line); } },
   });
   api = await new Api(server.url).login('alice', 'alice-secret');
   await api.upload([cookie('train/good', 0)], { training: 'true', good: 'true' });
@@ -97,6 +100,7 @@ describe('finding 5: uploads that stall are timed out', () => {
     const { afterMs } = await closed;
     assert.ok(afterMs < 4000, `closed after ${afterMs.toFixed(0)} ms; the body idle limit is 700 ms`);
     await until(() => readdirSync(tmp).length === 0, 2000, 'the partial temporary file to be removed');
+    assert.deepEqual(logLines, [], 'a stalled client is not a server error');
   });
 
   test('a request whose headers never end gets a 408 in the envelope and the connection is closed', async () => {
@@ -300,4 +304,8 @@ describe('low findings: logging', () => {
     }
     rmSync(dataDir, { recursive: true, force: true });
   });
+});
+
+test('none of the refusals above (timeouts, malformed bodies, long URLs, revoked tokens) was logged as a server error', () => {
+  assert.deepEqual(logLines, []);
 });

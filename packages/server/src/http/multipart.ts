@@ -28,14 +28,16 @@ export async function* multipartParts(request: FastifyRequest, limits: PartLimit
 }
 
 /**
- * What a failure while reading a multipart body means for the client: the body parser (busboy) throws plain
- * errors without a code for a missing boundary, a body that ends early or a malformed part, which are the
- * client's mistakes (400, with the parser's reason); a connection closed under us is a timeout. Refusals
- * (ApiError), Fastify's limits (FST_* codes) and the server's own failures (ENOSPC…) pass unchanged.
+ * What a failure while reading a multipart body means for the client. A connection closed under us (stalled and
+ * cut off, or gone) is a timeout, not a server error — nobody reads the answer, and it must not be logged as a 500.
+ * The body parser (busboy) throws plain errors without a code for a missing boundary, a body that ends early or a
+ * malformed part, which are the client's mistakes (400, with the parser's reason). Refusals (ApiError), Fastify's
+ * limits (FST_* codes) and the server's own failures (ENOSPC…) pass unchanged.
  */
 export function multipartError(error: unknown, request: FastifyRequest): unknown {
-  if (error instanceof ApiError || !(error instanceof Error) || (error as { code?: unknown }).code !== undefined) return error;
+  if (error instanceof ApiError || !(error instanceof Error)) return error;
   if (request.raw.socket.destroyed) return new ApiError(408, 'requestTimeout');
+  if ((error as { code?: unknown }).code !== undefined) return error;
   return new ApiError(400, 'invalidMultipart', message('multipartMalformed', { reason: error.message.replace(/\.$/, '') }));
 }
 
