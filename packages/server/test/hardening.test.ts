@@ -291,6 +291,7 @@ describe('low findings: logging', () => {
         const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.level >= 50);
         assert.ok(logged, `no error line among ${lines.length} lines`);
         assert.match(logged.err.stack, /an unexpected failure\n\s+at /);
+        assert.deepEqual([logged.req.method, logged.req.url], ['GET', '/api/failing-on-purpose']);
 
         await app.inject({ method: 'GET', url: '/api/v1/images/1/raw?token=SECRET-MEDIA-TOKEN&model_id=2' });
         await app.inject({ method: 'GET', url: '/api/v1/items', headers: { authorization: 'Bearer SECRET-BEARER-TOKEN' } });

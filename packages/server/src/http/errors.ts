@@ -102,7 +102,8 @@ export function makeErrorHandler(limits: LimitFacts) {
     if (status >= 400 && status < 500) {
       return reply.status(status).send(envelope(request, status, 'invalidRequest', error.message));
     }
-    request.log.error({ err: error }, 'unhandled error');
+    // With the request (method, URL without its token), so that a 500 in the log says which call failed.
+    request.log.error({ err: error, req: request }, 'unhandled error');
     return reply.status(500).send(envelope(request, 500, 'internalError', null));
   };
 }
