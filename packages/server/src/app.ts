@@ -94,7 +94,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
     http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.round(timeouts.headersMs / 10))) },
     // A path Fastify's router refuses (over-long parameter, bad percent-encoding) leaves in the envelope too.
     frameworkErrors: (error, request, reply) => {
-      setSecurityHeaders(reply.raw);
+      setSecurityHeaders(reply.raw, request.url);
       const status: 400 | 414 = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
       void (reply as FastifyReply).code(status).send(envelope(request, status, status === 414 ? 'uriTooLong' : 'invalidRequest', null));
     },
@@ -139,9 +139,9 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   app.decorateRequest('clientId', '');
   app.decorateRequest('language', 'en');
   app.addHook('onRequest', async (request, reply) => {
-    setSecurityHeaders(reply.raw);
-    request.language = languageOf(request.headers['accept-language']);
     const path = request.url.split('?')[0];
+    setSecurityHeaders(reply.raw, path);
+    request.language = languageOf(request.headers['accept-language']);
     if (!path.startsWith('/api/v1/')) return;
     const header = request.headers.authorization;
     const bearerToken = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
