@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sampleDataset } from '@kensa/engine';
+import { sampleDataset } from '../../engine/test/sample-datasets.ts';
 import { runKensa } from './run-kensa.ts';
 
 /** `kensa bench` as the issue defines it: figures per algorithm, progress on stderr, one JSON object last with --json. */

@@ -77,6 +77,8 @@ async function boxesOf(image: DatasetImage): Promise<Box[]> {
 
 export interface BenchResult {
   algorithm: string;
+  /** The dataset's folder name. */
+  dataset: string;
   image_auroc: number;
   pixel_auroc: number | null;
   aupro: number | null;
@@ -85,12 +87,22 @@ export interface BenchResult {
   train_seconds: number;
   decode_ms_per_image: number;
   infer_ms_per_image: number;
+  /** Inference time over decode time: what the model adds to reading an image. */
+  infer_decode_ratio: number;
+  /**
+   * Peak resident memory of the process through training and scoring (read before the pixel metrics, which are
+   * the bench's own cost), and at the end of training. Per set and algorithm only when each runs in a process of
+   * its own, as `kensa bench` does for a suite.
+   */
   peak_rss_mb: number;
+  train_peak_rss_mb: number;
   model_mb: number;
   test_images: number;
   /** The values AutoTune chose for the parameters left out (empty for algorithms without candidates). */
   auto_tuned: Record<string, unknown>;
 }
+
+const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
 
 export interface BenchOptions {
   size?: number;
@@ -131,6 +143,7 @@ export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string,
     },
   });
   const trainSeconds = (performance.now() - started) / 1000;
+  const trainPeakRssMb = peakRssMb();
   const modelBytes = serializeModel(model).length;
   const scores: number[] = [];
   const defective: boolean[] = [];
@@ -159,9 +172,11 @@ export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string,
         : { width: map.width, height: map.height, data: new Float32Array(map.width * map.height) });
     }
   }
+  const scoringPeakRssMb = peakRssMb();
   const confusion = confusionAt(scores, defective, model.threshold);
   return {
     algorithm: algorithmId,
+    dataset: dataset.name,
     image_auroc: auroc(scores, defective),
     pixel_auroc: maps.length ? pixelAuroc(maps, masks) : null,
     aupro: maps.length ? aupro(maps, masks) : null,
@@ -170,7 +185,9 @@ export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string,
     train_seconds: trainSeconds,
     decode_ms_per_image: decodeMs / test.length,
     infer_ms_per_image: inferMs / test.length,
-    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    infer_decode_ratio: inferMs / Math.max(decodeMs, 1e-9),
+    peak_rss_mb: scoringPeakRssMb,
+    train_peak_rss_mb: trainPeakRssMb,
     model_mb: modelBytes / 1e6,
     test_images: test.length,
     auto_tuned: Object.fromEntries(Object.entries(model.autoTuned).map(([name, tuned]) => [name, tuned.chosen])),

@@ -14,7 +14,7 @@ import { checkAborted, type AlgorithmDefinition, type TrainContext, type Trainin
  * The SVM's ν is `nu_max` (the share of training patches left outside, and the least share kept as support
  * vectors); `contamination` only lowers the map's zero when it is larger than that (see marginFor).
  */
-interface VectorState {
+interface OneClassSvmState {
   [key: string]: PatchDescriptorModel | OneClassSvm | OutlierMargin;
   descriptor: PatchDescriptorModel;
   svm: OneClassSvm;
@@ -67,7 +67,7 @@ function systematicSample(counts: number[], total: number, random: Random): numb
   return picks;
 }
 
-function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): VectorState {
+function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): OneClassSvmState {
   const good = samples.filter((s) => s.good !== false).map((s) => s.raster);
   const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
@@ -111,14 +111,14 @@ function marginFor(trainingMargins: Float32Array, contamination: number): Outlie
   return { ...fitted, offset: Math.min(0, fitted.offset) };
 }
 
-function anomalyMap(state: VectorState, raster: Raster): FloatMap {
+function anomalyMap(state: OneClassSvmState, raster: Raster): FloatMap {
   const { grid, data } = describePatches(state.descriptor, raster);
   const outside = svmLogMargin(state.svm, data);
   for (let i = 0; i < outside.length; i++) outside[i] = outlierMargin(outside[i], state.margin);
   return smoothedPatchScoreMap(outside, grid);
 }
 
-export const vectorInspection: AlgorithmDefinition<VectorState> = {
+export const oneClassSvmInspection: AlgorithmDefinition<OneClassSvmState> = {
   id: 'OC',
   name: 'Vector Inspection',
   type: 'unsupervised',

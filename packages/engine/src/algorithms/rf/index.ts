@@ -13,7 +13,7 @@ import { checkAborted, type AlgorithmDefinition, type Box, type TrainContext, ty
  * learns to tell them apart from their feature vectors, and a patch's anomaly is the forest's defect
  * probability. Classes are balanced by weight, so a few annotated defects are not drowned by good patches.
  */
-interface MixedGroveState {
+interface RandomForestState {
   [key: string]: PatchDescriptorModel | RandomForest;
   descriptor: PatchDescriptorModel;
   forest: RandomForest;
@@ -35,7 +35,7 @@ function labelOf(x0: number, y0: number, pw: number, ph: number, boxes: Box[]): 
   return touches ? 'ambiguous' : 'good';
 }
 
-function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): MixedGroveState {
+function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): RandomForestState {
   const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
   const seed = num(params, 'seed');
@@ -88,12 +88,12 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   return { descriptor, forest };
 }
 
-function anomalyMap(state: MixedGroveState, raster: Raster): FloatMap {
+function anomalyMap(state: RandomForestState, raster: Raster): FloatMap {
   const { grid, data } = describePatches(state.descriptor, raster);
   return smoothedPatchScoreMap(forestProbabilities(state.forest, data), grid);
 }
 
-export const mixedGrove: AlgorithmDefinition<MixedGroveState> = {
+export const randomForestInspection: AlgorithmDefinition<RandomForestState> = {
   id: 'RF',
   name: 'Mixed Grove Inspection',
   type: 'supervised',
