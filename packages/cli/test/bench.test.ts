@@ -12,7 +12,7 @@ import { runKensa } from './run-kensa.ts';
 /** `kensa bench` as the issues define it: figures per set and algorithm, mean and worst, progress on stderr, one JSON object last. */
 const COOKIES = process.env.KENSA_COOKIES_DIR ?? sampleDataset('cookies');
 const FIELDS = ['dataset', 'algorithm', 'image_auroc', 'pixel_auroc', 'aupro', 'f1', 'train_seconds', 'decode_ms_per_image', 'infer_ms_per_image',
-  'infer_decode_ratio', 'peak_rss_mb', 'train_peak_rss_mb'];
+  'infer_decode_ratio', 'peak_rss_mb', 'train_peak_rss_mb', 'train_cpu_seconds', 'cpu_seconds'];
 
 const SIDE = 40;
 
@@ -87,13 +87,13 @@ test('the table: a row per set, then mean and worst; --algorithm lists one table
   const run = await bench(suite, '--algorithm', 'PM,IF');
   assert.equal(run.code, 0, run.stderr);
   const lines = run.stdout.trim().split('\n').filter((l) => l.trim());
-  const header = /^set\s+img_auroc\s+pix_auroc\s+aupro\s+f1\s+train_s\s+infer_ms\s+x_decode\s+rss_mb\s+train_rss_mb$/;
+  const header = /^set\s+img_auroc\s+pix_auroc\s+aupro\s+f1\s+train_s\s+cpu_s\s+infer_ms\s+x_decode\s+rss_mb\s+train_rss_mb$/;
   for (const id of ['PM', 'IF']) {
     const at = lines.findIndex((l) => l.startsWith(`${id} — `));
     assert.ok(at >= 0, `a table for ${id}:\n${run.stdout}`);
     assert.match(lines[at + 1], header);
     assert.deepEqual(lines.slice(at + 2, at + 6).map((l) => l.split(/\s+/)[0]), ['faint', 'plain', 'mean', 'worst']);
-    for (const line of lines.slice(at + 2, at + 6)) assert.match(line, /^\S+\s+[01]\.\d{3}\s+[01]\.\d{3}\s+[01]\.\d{3}\s+[01]\.\d{3}\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\s+\d+\s+\d+$/);
+    for (const line of lines.slice(at + 2, at + 6)) assert.match(line, /^\S+\s+[01]\.\d{3}\s+[01]\.\d{3}\s+[01]\.\d{3}\s+[01]\.\d{3}\s+\d+\.\d\s+\d+\s+\d+\.\d\s+\d+\.\d\s+\d+\s+\d+$/);
   }
 });
 

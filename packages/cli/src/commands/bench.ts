@@ -54,7 +54,7 @@ export const benchCommand: CommandSpec = {
     for (const id of ids) {
       const ofAlgorithm: BenchResult[] = [];
       for (const set of sets) {
-        log(`== ${id} on ${basename(set)}${flags.quick ? ' (quick subset)' : ''}`);
+        if (sets.length * ids.length > 1) log(`== ${id} on ${basename(set)}${flags.quick ? ' (quick subset)' : ''}`);
         try {
           ofAlgorithm.push(inProcess ? await benchHere(set, id, flags, repeated.param ?? [], log) : await benchInChild(set, id, argv, root, flags.minutes));
         } catch (error) {
@@ -142,26 +142,29 @@ function withoutOption(argv: string[], name: string): string[] {
 const f3 = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '-' : v.toFixed(3));
 const f1d = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(1));
 const f0 = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(0));
-const COLUMNS = ['set', 'img_auroc', 'pix_auroc', 'aupro', 'f1', 'train_s', 'infer_ms', 'x_decode', 'rss_mb', 'train_rss_mb'];
-const WIDTHS = [15, 9, 9, 6, 6, 8, 9, 8, 7, 12];
+const COLUMNS = ['set', 'img_auroc', 'pix_auroc', 'aupro', 'f1', 'train_s', 'cpu_s', 'infer_ms', 'x_decode', 'rss_mb', 'train_rss_mb'];
+const WIDTHS = [15, 9, 9, 6, 6, 8, 7, 9, 8, 7, 12];
 
 function row(cells: string[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(WIDTHS[i]) : c.padStart(WIDTHS[i]))).join(' ');
 }
 
-/** One algorithm's table: a row per set, then the mean and the worst (lowest quality, highest cost) over the sets. */
+/**
+ * One algorithm's table: a row per set, then the mean and the worst (lowest quality, highest cost) over the sets.
+ * cpu_s is the processor time of training and scoring together (what a set costs whatever else the machine runs).
+ */
 function printTable(id: string, results: BenchResult[], failed: FailedRun[], summary: SuiteSummary | null): void {
   console.log(`${id} — ${getAlgorithm(id).name}`);
   console.log(row(COLUMNS));
   for (const r of results) {
-    console.log(row([r.dataset, f3(r.image_auroc), f3(r.pixel_auroc), f3(r.aupro), f3(r.f1), f1d(r.train_seconds), f1d(r.infer_ms_per_image),
+    console.log(row([r.dataset, f3(r.image_auroc), f3(r.pixel_auroc), f3(r.aupro), f3(r.f1), f1d(r.train_seconds), f0(r.cpu_seconds), f1d(r.infer_ms_per_image),
       f1d(r.infer_decode_ratio), f0(r.peak_rss_mb), f0(r.train_peak_rss_mb)]));
   }
   for (const f of failed) console.log(`${f.dataset.padEnd(WIDTHS[0])} failed: ${f.error}`);
   if (summary) {
     for (const [label, figures] of [['mean', summary.mean], ['worst', summary.worst]] as const) {
       console.log(row([label, f3(figures.image_auroc), f3(figures.pixel_auroc), f3(figures.aupro), f3(figures.f1), f1d(figures.train_seconds),
-        f1d(figures.infer_ms_per_image), f1d(figures.infer_decode_ratio), f0(figures.peak_rss_mb), f0(figures.train_peak_rss_mb)]));
+        f0(figures.cpu_seconds), f1d(figures.infer_ms_per_image), f1d(figures.infer_decode_ratio), f0(figures.peak_rss_mb), f0(figures.train_peak_rss_mb)]));
     }
   }
   console.log('');

@@ -82,7 +82,7 @@ export function stratifiedQuotas(sizes: number[], total: number): number[] {
 
 /** The figures a suite summary averages and takes the worst of; quality figures are worst lowest, costs highest. */
 const QUALITY = ['image_auroc', 'pixel_auroc', 'aupro', 'f1'] as const;
-const COST = ['train_seconds', 'infer_ms_per_image', 'infer_decode_ratio', 'peak_rss_mb', 'train_peak_rss_mb'] as const;
+const COST = ['train_seconds', 'train_cpu_seconds', 'cpu_seconds', 'infer_ms_per_image', 'infer_decode_ratio', 'peak_rss_mb', 'train_peak_rss_mb'] as const;
 export type SummaryFigure = (typeof QUALITY)[number] | (typeof COST)[number];
 
 export interface SuiteSummary {
