@@ -56,7 +56,10 @@ export const benchCommand: CommandSpec = {
       for (const set of sets) {
         if (sets.length * ids.length > 1) log(`== ${id} on ${basename(set)}${flags.quick ? ' (quick subset)' : ''}`);
         try {
-          ofAlgorithm.push(inProcess ? await benchHere(set, id, flags, repeated.param ?? [], log) : await benchInChild(set, id, argv, root, flags.minutes));
+          const result = inProcess ? await benchHere(set, id, flags, repeated.param ?? [], log) : await benchInChild(set, id, argv, root, flags.minutes);
+          ofAlgorithm.push(result);
+          // Each finished set's figures go to stderr at once: a long suite run that is stopped keeps what it measured.
+          if (sets.length * ids.length > 1) log(`${id} on ${result.dataset}: ${JSON.stringify(result)}`);
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           if (inProcess) throw error;
