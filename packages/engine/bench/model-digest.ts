@@ -1,18 +1,18 @@
 /**
- * The SHA-256 of a model trained with defaults on a dataset's train/good: a change meant to leave models as they
+ * The SHA-256 of a model trained with defaults on what `kensa bench` trains it on (train/good; for RF also half the
+ * defects): a change meant to leave models as they
  * were (a memory bound, a faster kernel) is checked by running this before and after it.
  *
  *   node --import tsx packages/engine/bench/model-digest.ts DATASET_DIR ALGORITHM [name=value …]
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { loadMvtecDataset, serializeModel, trainModel } from '../src/index.ts';
+import { benchSplit, loadMvtecDataset, serializeModel, trainModel } from '../src/index.ts';
 
 const [root, algorithm, ...assignments] = process.argv.slice(2);
 if (!root || !algorithm) throw new Error('usage: model-digest.ts DATASET_DIR ALGORITHM [name=value …]');
 const params = Object.fromEntries(assignments.map((a) => a.split(/=(.*)/s, 2)));
 const dataset = await loadMvtecDataset(root);
-const images = await Promise.all(dataset.train.map(async (t) => ({ bytes: await readFile(t.path), good: true as const })));
+const { images } = await benchSplit(dataset, algorithm);
 const started = performance.now();
 const model = await trainModel(algorithm, images, params);
 const digest = createHash('sha256').update(serializeModel(model)).digest('hex');

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
+import { getAlgorithm } from '../algorithms/registry.ts';
 import type { Box } from '../algorithms/types.ts';
 import { decodeForModel, predictRaster, serializeModel, trainModel, type TrainedModel, type TrainingImage } from '../engine.ts';
 import { resizeMap, type FloatMap } from '../image/raster.ts';
@@ -124,23 +125,26 @@ export interface BenchOptions {
 }
 
 /**
+ * What a bench run trains on and scores: train/good, and for RF (supervised) also a fixed half of the defects (even
+ * positions among them) with their masks as boxes, which then leave the test images.
+ */
+export async function benchSplit(dataset: MvtecDataset, algorithmId: string): Promise<{ images: TrainingImage[]; test: DatasetImage[] }> {
+  const images: TrainingImage[] = [];
+  for (const image of dataset.train) images.push({ bytes: await readFile(image.path), good: true });
+  if (getAlgorithm(algorithmId).type !== 'supervised') return { images, test: dataset.test };
+  const teach = new Set(dataset.test.filter((t) => t.defect).filter((_, i) => i % 2 === 0));
+  for (const image of teach) images.push({ bytes: await readFile(image.path), good: false, boxes: await boxesOf(image) });
+  return { images, test: dataset.test.filter((t) => !teach.has(t)) };
+}
+
+/**
  * Trains one algorithm on train/good (RF also on the annotated defects of a fixed half of test/, scored on
  * the other half) and scores every test image: image AUROC, pixel AUROC, AUPRO, F1 at the model's threshold.
  */
 export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string, options: BenchOptions = {}): Promise<BenchResult> {
   const log = options.onProgress ?? (() => {});
   const pick = <T>(list: T[]) => list.filter((_, i) => i % (options.subsample ?? 1) === 0);
-  const train = pick(dataset.train);
-  let test = pick(dataset.test);
-  const images: TrainingImage[] = [];
-  for (const image of train) images.push({ bytes: await readFile(image.path), good: true });
-  if (algorithmId === 'RF') {
-    // A fixed half of the defects (even positions per defect kind) teaches RF; it is scored on the rest.
-    const defects = test.filter((t) => t.defect);
-    const teach = new Set(defects.filter((_, i) => i % 2 === 0));
-    for (const image of teach) images.push({ bytes: await readFile(image.path), good: false, boxes: await boxesOf(image) });
-    test = test.filter((t) => !teach.has(t));
-  }
+  const { images, test } = await benchSplit({ ...dataset, train: pick(dataset.train), test: pick(dataset.test) }, algorithmId);
   const params: Record<string, unknown> = { ...(options.params ?? {}) };
   if (options.size) params.working_size = options.size;
   log(`${algorithmId}: training on ${images.length} images`);
