@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { sampleDataset } from '@kensa/engine';
+import { sampleDataset } from '../../engine/test/sample-datasets.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WEB_ROOT = resolve(import.meta.dirname, '..');
