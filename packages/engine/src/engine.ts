@@ -113,6 +113,12 @@ interface CrossFit {
 }
 
 /**
+ * Synthetic defects made in cross-fitting at most: a hundred measure an AUROC well enough, and each costs a map (memory)
+ * and an inference (time). Below that many OK images, every held-out OK image gets one, as before.
+ */
+const MAX_SYNTHETIC_DEFECTS = 100;
+
+/**
  * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every
  * labelled image gets a map from a model that never saw it.
  */
@@ -129,6 +135,7 @@ async function crossFit(
     random.shuffle([...ng]).forEach((s, i) => folds.set(s, i % 2));
   }
   const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [] };
+  const syntheticStride = Math.ceil(ok.length / MAX_SYNTHETIC_DEFECTS);
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);
     const trainPart = samples.filter((s) => folds.get(s) !== fold);
@@ -140,7 +147,7 @@ async function crossFit(
       checkAborted(options.signal);
       const map = rawMap(algorithm, state, sample.raster, params);
       (sample.good ? result.okMaps : result.ngMaps).push(map);
-      if (sample.good && options.synthetic) {
+      if (sample.good && options.synthetic && (result.okMaps.length - 1) % syntheticStride === 0) {
         result.syntheticMaps.push(rawMap(algorithm, state, synthesizeDefect(sample.raster, random), params));
       }
     }
@@ -151,7 +158,7 @@ async function crossFit(
 
 interface Validation {
   calibration: Calibration;
-  /** With calibration 'auto': each candidate mode's held-out AUROC (see chooseCalibration). */
+  /** With calibration 'auto': each candidate mode's held-out sensitivity (see chooseCalibration). */
   calibrationScores?: Record<string, number>;
   okScores: number[];
   ngScores: number[];
@@ -162,7 +169,7 @@ interface Validation {
 
 function validate(fit: CrossFit, requested: CalibrationMode | 'auto'): Validation {
   const choice = requested === 'auto'
-    ? chooseCalibration(fit.okMaps, fit.ngMaps.length > 0 ? fit.ngMaps : fit.syntheticMaps, imageScore)
+    ? chooseCalibration(fit.okMaps, imageScore)
     : { mode: requested, scores: undefined };
   const calibration = fitCalibration(fit.okMaps, choice.mode);
   const scoreOf = (m: FloatMap) => imageScore(applyCalibration(m, calibration));

@@ -1,5 +1,4 @@
-import { aurocOfSets } from '../../metrics/index.ts';
-import { synthesizeDefect } from '../../calibration/synthetic.ts';
+import { quantile } from '../../calibration/quantile.ts';
 import type { Raster } from '../../image/raster.ts';
 import { buildKnnIndex, searchKnn } from '../../kernels/knn.ts';
 import { Random } from '../../kernels/random.ts';
@@ -7,11 +6,15 @@ import { gaussianBlur } from '../../postprocess/filters.ts';
 import { featureStatistics, rawDescriptors, type DescriptorSettings } from './descriptors.ts';
 
 /**
- * Held-out checks that decide, from the training images alone, the feature settings that differ between products.
- * A probe is a small PS without the coreset: half of a few training images give a random bank of standardised
- * patches, the other half and synthetic defects made from them (`synthesizeDefect`) are scored by their largest
- * smoothed nearest-neighbour distance, and the image AUROC of defects against good images, both halves in turn,
- * says how well those settings separate what a defect changes from what varies between good images.
+ * A held-out check that decides, from the training images alone, feature settings that differ between products (per-image
+ * normalisation). A probe is a small PS without the coreset: half of a few training images give a random bank of
+ * standardised patches, and the other half is scored against it, both halves in turn. Its *sensitivity* is how far apart
+ * two patches of one good image typically are (median), over what whole good images reach (the 90th percentile of their
+ * largest smoothed distance to the bank, inside the image): a defect that changes a patch as much as a good surface
+ * varies within itself is found when that clears the good images' maxima. It is scale-free, so settings whose features
+ * differ in scale compare fairly; and what varies between good images (exposure) raises only the maxima.
+ * (Synthetic defects made from the images were tried as the judge first: they were found by every setting alike on
+ * some products and by none on others, so they chose by noise.)
  */
 export interface ProbeOptions {
   /** Training images the probe uses at most (drawn by the seed). */
@@ -20,39 +23,23 @@ export interface ProbeOptions {
   bankSize: number;
   /** Smoothing of the patch scores, in grid steps (as PS's maps). */
   smoothing: number;
-  /**
-   * How much of each synthetic defect is blended in: full-strength ones (tone 0.1 or 0.9 scratches, re-toned blobs)
-   * stand out under any settings, so the probe's AUROC would saturate near 1 and tell nothing.
-   */
-  defectStrength: number;
   seed: number;
 }
 
-/** Share of the patch grid left out at each side when the probe takes an image's score (synthetic defects lie inside). */
-const INTERIOR = 0.15;
+export const DEFAULT_PROBE: Omit<ProbeOptions, 'seed'> = { images: 24, bankSize: 4000, smoothing: 2 };
 
-export const DEFAULT_PROBE: Omit<ProbeOptions, 'seed'> = { images: 24, bankSize: 4000, smoothing: 2, defectStrength: 0.35 };
+/** Share of the patch grid left out at each side when the probe takes an image's maximum (borders are calibrated apart). */
+const BORDER_SHARE = 0.15;
 
-/** `original` + strength × (`defect` − `original`). */
-function faint(original: Raster, defect: Raster, strength: number): Raster {
-  const data = new Float32Array(original.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = original.data[i] + strength * (defect.data[i] - original.data[i]);
-  return { ...original, data };
-}
-
-/** Probe AUROC of each candidate settings (same order), or null when there are too few images for halves. */
+/** Probe sensitivity of each candidate settings (same order), or null when there are too few images for halves. */
 export function probeSettings(rasters: Raster[], candidates: DescriptorSettings[], options: ProbeOptions): number[] | null {
   if (rasters.length < 4) return null;
-  const random = new Random(options.seed + 41);
-  const chosen = random.sample(rasters.length, options.images).sort((a, b) => a - b).map((i) => rasters[i]);
-  // The same defects for every candidate: made once, from the seed.
-  const defects = chosen.map((r) => faint(r, synthesizeDefect(r, random), options.defectStrength));
+  const chosen = new Random(options.seed + 41).sample(rasters.length, options.images).sort((a, b) => a - b).map((i) => rasters[i]);
   return candidates.map((settings) => {
-    const good = chosen.map((r) => rawDescriptors(r, settings));
-    const bad = defects.map((r) => rawDescriptors(r, settings));
-    const goodScores: number[] = [], badScores: number[] = [];
+    const described = chosen.map((r) => rawDescriptors(r, settings));
+    const withinImage: number[] = [], imageMaxima: number[] = [];
     for (let half = 0; half < 2; half++) {
-      const bankImages = good.filter((_, i) => i % 2 !== half);
+      const bankImages = described.filter((_, i) => i % 2 !== half);
       const dims = bankImages[0].dims;
       const pool = new Float32Array(bankImages.reduce((s, d) => s + d.data.length, 0));
       let o = 0;
@@ -63,23 +50,27 @@ export function probeSettings(rasters: Raster[], candidates: DescriptorSettings[
       const bank = new Float32Array(picks.length * dims);
       picks.forEach((p, i) => bank.set(pool.subarray(p * dims, p * dims + dims), i * dims));
       const index = buildKnnIndex(standardise(bank), dims);
-      const scoreOf = (d: (typeof good)[number]) => {
+      described.forEach((d, i) => {
+        if (i % 2 !== half) return;
         const { distances } = searchKnn(index, standardise(d.data), 1);
         const grid = { width: d.grid.columns, height: d.grid.rows, data: distances.map(Math.sqrt) };
-        const smooth = options.smoothing > 0 ? gaussianBlur(grid, options.smoothing, 'normalised') : grid;
-        // The interior only: the synthetic defects lie there, and borders (which vary most on tiles) are calibrated apart.
-        let max = 0;
-        for (let gy = 0; gy < grid.height; gy++) {
-          if (gy < grid.height * INTERIOR || gy >= grid.height * (1 - INTERIOR)) continue;
-          for (let gx = 0; gx < grid.width; gx++) {
-            if (gx >= grid.width * INTERIOR && gx < grid.width * (1 - INTERIOR)) max = Math.max(max, smooth.data[gy * grid.width + gx]);
-          }
+        // The unit: how far apart two patches of the same good image typically are (its own variety, untouched by
+        // what differs between images, such as exposure).
+        const own = standardise(d.data), count = own.length / dims, random = new Random(options.seed + i);
+        for (let pair = 0; pair < 200; pair++) {
+          const a = random.int(count) * dims, b = random.int(count) * dims;
+          let sum = 0;
+          for (let j = 0; j < dims; j++) sum += (own[a + j] - own[b + j]) ** 2;
+          withinImage.push(Math.sqrt(sum));
         }
-        return max;
-      };
-      good.forEach((d, i) => { if (i % 2 === half) goodScores.push(scoreOf(d)); });
-      bad.forEach((d, i) => { if (i % 2 === half) badScores.push(scoreOf(d)); });
+        const smooth = options.smoothing > 0 ? gaussianBlur(grid, options.smoothing, 'normalised') : grid;
+        let max = 0;
+        for (let gy = Math.floor(grid.height * BORDER_SHARE); gy < Math.ceil(grid.height * (1 - BORDER_SHARE)); gy++) {
+          for (let gx = Math.floor(grid.width * BORDER_SHARE); gx < Math.ceil(grid.width * (1 - BORDER_SHARE)); gx++) max = Math.max(max, smooth.data[gy * grid.width + gx]);
+        }
+        imageMaxima.push(max);
+      });
     }
-    return aurocOfSets(Float64Array.from(badScores), Float64Array.from(goodScores));
+    return quantile(withinImage, 0.5) / Math.max(quantile(imageMaxima, 0.9), 1e-9);
   });
 }

@@ -34,7 +34,7 @@ export interface PsConfig {
   colour: boolean;
   /**
    * Per-image lightness normalisation (its own median and MAD, see `filterBank`): 'auto' decides it from the training
-   * images by a held-out probe (`probeSettings`), used when it separates synthetic defects better by `normaliseMargin`.
+   * images by a held-out probe (`probeSettings`), used when it makes the probe more sensitive by the factor `normaliseMargin`.
    */
   normalise: 'robust' | 'none' | 'auto';
   normaliseMargin: number;
@@ -69,7 +69,7 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   firstLevel: 0,
   colour: true,
   normalise: 'auto',
-  normaliseMargin: 0.02,
+  normaliseMargin: 1.05,
   structureLevels: 2,
   structureImages: 40,
   structureSamples: 20000,
@@ -95,7 +95,7 @@ export interface PsState {
   positionCost: number;
   /** 1: each image's lightness is normalised by its median and MAD; 0: absolute lightness. */
   robustNormalisation: number;
-  /** Probe AUROC without and with that normalisation (normalise 'auto'; empty otherwise). */
+  /** Probe sensitivity without and with that normalisation (normalise 'auto'; empty otherwise). */
   normaliseScores: Float32Array;
   /** Learned filters by pyramid level (see `PsConfig.structureLevels`). */
   structure: StructureBasis[];
@@ -123,13 +123,13 @@ function fitStructure(config: PsConfig, rasters: Raster[], normalise: 'robust' |
     fitStructureBasis(sampleNeighbourhoods(chosen.map((pyramid) => pyramid[level]), config.structureSamples, random)));
 }
 
-/** The normalisation of config 'auto': by the probe, 'none' unless 'robust' separates synthetic defects clearly better. */
+/** The normalisation of config 'auto': by the probe, 'none' unless 'robust' makes it clearly more sensitive. */
 function chooseNormalisation(config: PsConfig, rasters: Raster[], params: ParamValues): { normalise: 'robust' | 'none'; scores: Float32Array } {
   if (config.normalise !== 'auto') return { normalise: config.normalise, scores: new Float32Array(0) };
   const candidates = (['none', 'robust'] as const).map((n) => descriptorSettings(config, params, n));
   const scores = probeSettings(rasters, candidates, { ...DEFAULT_PROBE, seed: num(params, 'seed') });
   if (!scores) return { normalise: 'none', scores: new Float32Array(0) };
-  return { normalise: scores[1] > scores[0] + config.normaliseMargin ? 'robust' : 'none', scores: Float32Array.from(scores) };
+  return { normalise: scores[1] > scores[0] * config.normaliseMargin ? 'robust' : 'none', scores: Float32Array.from(scores) };
 }
 
 /**
