@@ -50,24 +50,34 @@ export function fitStructureBasis(neighbourhoods: Float32Array, size = STRUCTURE
   return { size, keep, components: pca.components.slice(0, keep * dims) };
 }
 
-/** Structure residual of every pixel of a plane (borders clamped). */
+/**
+ * Structure residual of a plane's pixels (borders clamped), measured at every other pixel of every other row and
+ * repeated over each 2×2 block: patches pool it over 8×8 pixels or more anyway, and it is the filter bank's dearest plane.
+ */
 export function structureResidual(plane: FloatMap, basis: StructureBasis): Float32Array {
   const { width, height, data } = plane;
   const { size, keep, components } = basis;
   const dims = size * size, half = size >> 1;
+  // The plane with a replicated border of `half` pixels, so that the neighbourhood loops need no bounds checks.
+  const pw = width + 2 * half;
+  const padded = new Float32Array(pw * (height + 2 * half));
+  for (let y = 0; y < height + 2 * half; y++) {
+    const sy = Math.min(height - 1, Math.max(0, y - half)) * width;
+    for (let x = 0; x < pw; x++) padded[y * pw + x] = data[sy + Math.min(width - 1, Math.max(0, x - half))];
+  }
+  const offsets = new Int32Array(dims);
+  for (let dy = 0, k = 0; dy < size; dy++) for (let dx = 0; dx < size; dx++, k++) offsets[k] = dy * pw + dx;
   const out = new Float32Array(width * height);
   const patch = new Float32Array(dims);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
+  for (let y = 0; y < height; y += 2) {
+    for (let x = 0; x < width; x += 2) {
+      const origin = y * pw + x;
       let sum = 0, sumSq = 0;
-      for (let dy = -half, k = 0; dy <= half; dy++) {
-        const row = Math.min(height - 1, Math.max(0, y + dy)) * width;
-        for (let dx = -half; dx <= half; dx++, k++) {
-          const v = data[row + Math.min(width - 1, Math.max(0, x + dx))];
-          patch[k] = v;
-          sum += v;
-          sumSq += v * v;
-        }
+      for (let k = 0; k < dims; k++) {
+        const v = padded[origin + offsets[k]];
+        patch[k] = v;
+        sum += v;
+        sumSq += v * v;
       }
       // The components are orthogonal to the constant patch, so projecting the raw patch equals projecting it mean-removed.
       let energy = sumSq - (sum * sum) / dims;
@@ -76,7 +86,13 @@ export function structureResidual(plane: FloatMap, basis: StructureBasis): Float
         for (let k = 0; k < dims; k++, o++) dot += components[o] * patch[k];
         energy -= dot * dot;
       }
-      out[y * width + x] = Math.sqrt(Math.max(0, energy));
+      const value = Math.sqrt(Math.max(0, energy));
+      out[y * width + x] = value;
+      if (x + 1 < width) out[y * width + x + 1] = value;
+      if (y + 1 < height) {
+        out[(y + 1) * width + x] = value;
+        if (x + 1 < width) out[(y + 1) * width + x + 1] = value;
+      }
     }
   }
   return out;
