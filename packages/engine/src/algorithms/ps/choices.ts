@@ -26,15 +26,21 @@ export interface ProbeOptions {
   seed: number;
 }
 
+/** Training images read one at a time (a streaming source may make each one when it is read). */
+export interface RasterSource {
+  count: number;
+  get(index: number): Raster;
+}
+
 export const DEFAULT_PROBE: Omit<ProbeOptions, 'seed'> = { images: 24, bankSize: 4000, smoothing: 2 };
 
 /** Share of the patch grid left out at each side when the probe takes an image's maximum (borders are calibrated apart). */
 const BORDER_SHARE = 0.15;
 
 /** Probe sensitivity of each candidate settings (same order), or null when there are too few images for halves. */
-export function probeSettings(rasters: Raster[], candidates: DescriptorSettings[], options: ProbeOptions): number[] | null {
-  if (rasters.length < 4) return null;
-  const chosen = new Random(options.seed + 41).sample(rasters.length, options.images).sort((a, b) => a - b).map((i) => rasters[i]);
+export function probeSettings(rasters: RasterSource, candidates: DescriptorSettings[], options: ProbeOptions): number[] | null {
+  if (rasters.count < 4) return null;
+  const chosen = new Random(options.seed + 41).sample(rasters.count, options.images).sort((a, b) => a - b).map((i) => rasters.get(i));
   return candidates.map((settings) => {
     const described = chosen.map((r) => rawDescriptors(r, settings));
     const withinImage: number[] = [], imageMaxima: number[] = [];

@@ -13,7 +13,7 @@ import { gaussianBlur } from '../../postprocess/filters.ts';
 import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
 import { fitPca } from '../../kernels/pca.ts';
 import { positionR2 } from '../../features/position-r2.ts';
-import { DEFAULT_PROBE, probeSettings } from './choices.ts';
+import { DEFAULT_PROBE, probeSettings, type RasterSource } from './choices.ts';
 import {
   featureStatistics, finishDescriptors, finishedDims, finishRows, makeProjection, patchCentres, rawDescriptors,
   type DescriptorSettings, type Projection,
@@ -115,16 +115,16 @@ function descriptorSettings(config: PsConfig, params: ParamValues, normalise: 'r
 }
 
 /** The learned filters of each of the first `config.structureLevels` pyramid levels, from a seeded draw of the images. */
-function fitStructure(config: PsConfig, rasters: Raster[], normalise: 'robust' | 'none', seed: number): StructureBasis[] {
+function fitStructure(config: PsConfig, rasters: RasterSource, normalise: 'robust' | 'none', seed: number): StructureBasis[] {
   if (config.structureLevels <= 0) return [];
   const random = new Random(seed + 53);
-  const chosen = random.sample(rasters.length, config.structureImages).map((i) => lightnessPyramid(rasters[i], { normalise }, config.structureLevels));
+  const chosen = random.sample(rasters.count, config.structureImages).map((i) => lightnessPyramid(rasters.get(i), { normalise }, config.structureLevels));
   return Array.from({ length: config.structureLevels }, (_, level) =>
     fitStructureBasis(sampleNeighbourhoods(chosen.map((pyramid) => pyramid[level]), config.structureSamples, random)));
 }
 
 /** The normalisation of config 'auto': by the probe, 'none' unless 'robust' makes it clearly more sensitive. */
-function chooseNormalisation(config: PsConfig, rasters: Raster[], params: ParamValues): { normalise: 'robust' | 'none'; scores: Float32Array } {
+function chooseNormalisation(config: PsConfig, rasters: RasterSource, params: ParamValues): { normalise: 'robust' | 'none'; scores: Float32Array } {
   if (config.normalise !== 'auto') return { normalise: config.normalise, scores: new Float32Array(0) };
   const candidates = (['none', 'robust'] as const).map((n) => descriptorSettings(config, params, n));
   const scores = probeSettings(rasters, candidates, { ...DEFAULT_PROBE, seed: num(params, 'seed') });
@@ -169,12 +169,12 @@ interface PatchSample {
  * and let go. Memory stays at the reservoir's, however many images there are (250 images used to take ~0.3 GB here,
  * every patch in three copies).
  */
-function samplePatches(rasters: Raster[], settings: DescriptorSettings, size: number, random: Random, context: TrainContext): PatchSample {
+function samplePatches(rasters: RasterSource, settings: DescriptorSettings, size: number, random: Random, context: TrainContext): PatchSample {
   let reservoir: RowReservoir | null = null;
   let rawDims = 0;
-  for (let image = 0; image < rasters.length; image++) {
+  for (let image = 0; image < rasters.count; image++) {
     checkAborted(context.signal);
-    const raw = rawDescriptors(rasters[image], settings);
+    const raw = rawDescriptors(rasters.get(image), settings);
     rawDims = raw.dims;
     reservoir ??= new RowReservoir(size, rawDims + 2, random);
     const centres = patchCentres(raw.grid);
@@ -186,7 +186,7 @@ function samplePatches(rasters: Raster[], settings: DescriptorSettings, size: nu
       reservoir.rows[slot * width + rawDims] = centres[2 * p];
       reservoir.rows[slot * width + rawDims + 1] = centres[2 * p + 1];
     }
-    context.onProgress((0.4 * (image + 1)) / rasters.length, 'patch features');
+    context.onProgress((0.4 * (image + 1)) / rasters.count, 'patch features');
   }
   const { rows, tags } = reservoir!.kept();
   const n = tags.length, width = rawDims + 2;
@@ -211,7 +211,8 @@ function fitDescriptorSpace(sample: PatchSample, numFeatures: number): { project
 
 async function train(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsState> {
   const ok = samples.filter((s) => s.good === true);
-  const rasters = ok.map((s) => s.raster);
+  // Read one at a time, never gathered into an array: a streaming source makes each image when it is read.
+  const rasters: RasterSource = { count: ok.length, get: (i) => ok[i].raster };
   context.onProgress(0, 'normalisation');
   const normalisation = chooseNormalisation(config, rasters, params);
   const structure = fitStructure(config, rasters, normalisation.normalise, num(params, 'seed'));
