@@ -1,6 +1,7 @@
 import { getAlgorithm } from './algorithms/registry.ts';
 import { checkAborted, type AlgorithmDefinition, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
-import { applyCalibration, fitCalibration, type Calibration } from './calibration/calibrate.ts';
+import { applyCalibration, fitCalibration, type Calibration, type CalibrationMode } from './calibration/calibrate.ts';
+import { aurocOf, chooseCalibration } from './calibration/choose.ts';
 import { quantile } from './calibration/quantile.ts';
 import { synthesizeDefect } from './calibration/synthetic.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
@@ -23,8 +24,8 @@ export interface TrainingImage {
 export interface TrainOptions {
   onProgress?: (fraction: number, message: string) => void;
   signal?: AbortSignal;
-  /** Calibration mode (see calibration/calibrate.ts); the default is chosen by measurement. */
-  calibration?: 'global' | 'location';
+  /** Calibration mode (see calibration/calibrate.ts), or 'auto' to choose it on held-out images; the default is the algorithm's. */
+  calibration?: CalibrationMode | 'auto';
 }
 
 export interface Evaluation {
@@ -112,6 +113,12 @@ interface CrossFit {
 }
 
 /**
+ * Synthetic defects made in cross-fitting at most: a hundred measure an AUROC well enough, and each costs a map (memory)
+ * and an inference (time). Below that many OK images, every held-out OK image gets one, as before.
+ */
+const MAX_SYNTHETIC_DEFECTS = 100;
+
+/**
  * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every
  * labelled image gets a map from a model that never saw it.
  */
@@ -128,6 +135,7 @@ async function crossFit(
     random.shuffle([...ng]).forEach((s, i) => folds.set(s, i % 2));
   }
   const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [] };
+  const syntheticStride = Math.ceil(ok.length / MAX_SYNTHETIC_DEFECTS);
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);
     const trainPart = samples.filter((s) => folds.get(s) !== fold);
@@ -139,7 +147,7 @@ async function crossFit(
       checkAborted(options.signal);
       const map = rawMap(algorithm, state, sample.raster, params);
       (sample.good ? result.okMaps : result.ngMaps).push(map);
-      if (sample.good && options.synthetic) {
+      if (sample.good && options.synthetic && (result.okMaps.length - 1) % syntheticStride === 0) {
         result.syntheticMaps.push(rawMap(algorithm, state, synthesizeDefect(sample.raster, random), params));
       }
     }
@@ -150,6 +158,8 @@ async function crossFit(
 
 interface Validation {
   calibration: Calibration;
+  /** With calibration 'auto': each candidate mode's held-out sensitivity (see chooseCalibration). */
+  calibrationScores?: Record<string, number>;
   okScores: number[];
   ngScores: number[];
   syntheticScores: number[];
@@ -157,18 +167,19 @@ interface Validation {
   aurocSource: Evaluation['aurocSource'];
 }
 
-function validate(fit: CrossFit, mode: 'global' | 'location'): Validation {
-  const calibration = fitCalibration(fit.okMaps, mode);
+function validate(fit: CrossFit, requested: CalibrationMode | 'auto'): Validation {
+  const choice = requested === 'auto'
+    ? chooseCalibration(fit.okMaps, imageScore)
+    : { mode: requested, scores: undefined };
+  const calibration = fitCalibration(fit.okMaps, choice.mode);
   const scoreOf = (m: FloatMap) => imageScore(applyCalibration(m, calibration));
   const okScores = fit.okMaps.map(scoreOf);
   const ngScores = fit.ngMaps.map(scoreOf);
   const syntheticScores = fit.syntheticMaps.map(scoreOf);
   const positives = ngScores.length > 0 ? ngScores : syntheticScores;
-  const value = positives.length > 0 && okScores.length > 0
-    ? auroc([...okScores, ...positives], [...okScores.map(() => false), ...positives.map(() => true)])
-    : null;
+  const value = positives.length > 0 && okScores.length > 0 ? aurocOf(okScores, positives) : null;
   return {
-    calibration, okScores, ngScores, syntheticScores, auroc: value,
+    calibration, calibrationScores: choice.scores, okScores, ngScores, syntheticScores, auroc: value,
     aurocSource: ngScores.length > 0 ? 'ng_images' : syntheticScores.length > 0 ? 'synthetic_defects' : 'none',
   };
 }
@@ -178,7 +189,7 @@ function validate(fit: CrossFit, mode: 'global' | 'location'): Validation {
  * defect: ~110 MB for 250 images) are garbage before the final model trains, not kept to the end of trainModel.
  */
 async function crossValidate(
-  algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: 'global' | 'location',
+  algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: CalibrationMode | 'auto',
   options: Parameters<typeof crossFit>[3],
 ): Promise<Validation> {
   return validate(await crossFit(algorithm, samples, params, options), mode);
@@ -260,6 +271,9 @@ export async function trainModel(
     validation.okScores = validation.okScores.map((s) => s * 1.25);
   }
   const v = validation!;
+  // What was decided from the training images, with the measurements behind it: shown in the model detail.
+  if (v.calibrationScores && Object.keys(v.calibrationScores).length > 0) autoTuned.calibration = { chosen: v.calibration.mode, scores: v.calibrationScores };
+  Object.assign(autoTuned, algorithm.choices?.(state) ?? {});
 
   let threshold: number;
   let thresholdReason: Evaluation['thresholdReason'];

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError, message } from '../http/errors.ts';
 import type { Installation } from '../context.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
-import { receiveFiles, removeTemporary } from '../http/multipart.ts';
+import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
 import { urlBuilder } from '../http/urls.ts';
 import type { ServeRequest, TrainRequest } from '../services/models.service.ts';
 
@@ -13,7 +13,8 @@ const id = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' 
 /** Model files can be large (memory banks); they are streamed to disk like uploads. */
 const MAX_MODEL_FILE_BYTES = 2_000_000_000;
 
-export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
+/** `publicUrl`: KENSA_PUBLIC_URL, the start of the image URLs in model answers when set. */
+export function modelsRoutes(app: FastifyInstance, kensa: Installation, publicUrl: string | null) {
   app.get('/api/v1/algorithms', {
     schema: {
       tags: ['models'], summary: 'Algorithms with their parameters, defaults, ranges and AutoTune candidates', security: bearer,
@@ -27,7 +28,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       querystring: { type: 'object', properties: { target: { type: 'string', maxLength: 200, description: 'Target id or name (beyond)' } } },
       response: { 200: data({ type: 'array', items: ref('Model') }), ...errors(401, 404) },
     },
-  }, async (request) => ({ data: await kensa.models.list(request.clientId, request.language, (request.query as { target?: string }).target, urlBuilder(request, kensa)) }));
+  }, async (request) => ({ data: await kensa.models.list(request.clientId, request.language, (request.query as { target?: string }).target, await urlBuilder(request, kensa, publicUrl)) }));
 
   app.get('/api/v1/models/:model_id', {
     schema: {
@@ -35,7 +36,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       params: { type: 'object', properties: { model_id: { type: 'string' } } },
       response: { 200: data(ref('Model')), ...errors(401, 404) },
     },
-  }, async (request) => ({ data: await kensa.models.get(request.clientId, (request.params as { model_id: string }).model_id, request.language, urlBuilder(request, kensa)) }));
+  }, async (request) => ({ data: await kensa.models.get(request.clientId, (request.params as { model_id: string }).model_id, request.language, await urlBuilder(request, kensa, publicUrl)) }));
 
   app.patch('/api/v1/models/:model_id', {
     schema: {
@@ -58,19 +59,20 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
     },
   }, async (request) => {
     const { override_params } = request.body as { override_params: { algorithm_parameter_id: number | string; value: unknown }[] };
-    return { data: await kensa.models.updatePrediction(request.clientId, (request.params as { model_id: string }).model_id, override_params, request.language, urlBuilder(request, kensa)) };
+    return { data: await kensa.models.updatePrediction(request.clientId, (request.params as { model_id: string }).model_id, override_params, request.language, await urlBuilder(request, kensa, publicUrl)) };
   });
 
   app.post('/api/v1/models/:model_id/export', {
     schema: {
-      tags: ['models'], summary: 'The model as one portable file (beyond)', security: bearer,
+      tags: ['models'], summary: 'The model as one portable file (beyond), signed with this installation\'s Ed25519 key', security: bearer,
       params: { type: 'object', properties: { model_id: { type: 'string' } } },
       response: { 200: { description: 'application/octet-stream', type: 'string', format: 'binary' }, ...errors(400, 401, 404) },
     },
   }, async (request, reply) => {
     const file = await kensa.models.exportFile(request.clientId, (request.params as { model_id: string }).model_id);
-    const bytes = await kensa.files.read(file.key).catch(() => null);
-    if (!bytes) throw new ApiError(404, 'modelsNotFound');
+    const stored = await kensa.files.read(file.key).catch(() => null);
+    if (!stored) throw new ApiError(404, 'modelsNotFound');
+    const bytes = await kensa.modelSignatures.sign(stored);
     reply.header('content-type', 'application/octet-stream').header('content-length', bytes.length)
       .header('content-disposition', `attachment; filename="${file.fileName}"`);
     return reply.send(bytes);
@@ -79,6 +81,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
   app.post('/api/v1/models/import', {
     schema: {
       tags: ['models'], summary: 'Install a model file made by export (beyond): multipart field "model"', security: bearer,
+      description: 'The file\'s signature is checked: a file changed after export is refused; a file that is unsigned or signed by another installation is refused unless the form field `trust` is `true` (you trust where it comes from).',
       consumes: ['multipart/form-data'],
       response: { 200: data(ref('Model')), ...errors(400, 401, 403, 413) },
     },
@@ -86,6 +89,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
     const { files, fields } = await receiveFiles(request, kensa, { maxFileBytes: MAX_MODEL_FILE_BYTES, maxFilesPerRequest: 1, maxPixels: 0 });
     try {
       if (files.length === 0) throw new ApiError(400, 'invalidRequest', message('modelFileMissing'));
+      await kensa.modelSignatures.verifyImport(files[0].temporaryPath, formBoolean(fields, 'trust') === true);
       return { data: await kensa.models.importFile(request.clientId, files[0].temporaryPath, files[0].fileName, request.language, fields.target || null) };
     } finally {
       await removeTemporary(kensa, files);
@@ -130,7 +134,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       },
       response: { 200: data(ref('Model')), ...errors(400, 401, 403) },
     },
-  }, async (request) => ({ data: await kensa.models.train(request.clientId, request.body as TrainRequest, request.language, urlBuilder(request, kensa)) }));
+  }, async (request) => ({ data: await kensa.models.train(request.clientId, request.body as TrainRequest, request.language, await urlBuilder(request, kensa, publicUrl)) }));
 
   app.post('/api/v1/serve', {
     schema: {
