@@ -167,9 +167,9 @@ interface Validation {
   aurocSource: Evaluation['aurocSource'];
 }
 
-function validate(fit: CrossFit, requested: CalibrationMode | 'auto'): Validation {
+function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates?: CalibrationMode[]): Validation {
   const choice = requested === 'auto'
-    ? chooseCalibration(fit.okMaps, imageScore)
+    ? chooseCalibration(fit.okMaps, imageScore, candidates)
     : { mode: requested, scores: undefined };
   const calibration = fitCalibration(fit.okMaps, choice.mode);
   const scoreOf = (m: FloatMap) => imageScore(applyCalibration(m, calibration));
@@ -192,7 +192,7 @@ async function crossValidate(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: CalibrationMode | 'auto',
   options: Parameters<typeof crossFit>[3],
 ): Promise<Validation> {
-  return validate(await crossFit(algorithm, samples, params, options), mode);
+  return validate(await crossFit(algorithm, samples, params, options), mode, algorithm.calibrationCandidates);
 }
 
 /**
