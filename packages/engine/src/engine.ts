@@ -44,7 +44,10 @@ export interface TrainedModel {
   algorithm: string;
   algorithmVersion: number;
   params: ParamValues;
-  /** Parameters chosen by AutoTune, with the candidates' validation scores. */
+  /**
+   * Parameters chosen by AutoTune, with the candidates' validation scores; and what was decided from the training
+   * images (calibration 'auto', the algorithm's `choices`), with the measurements behind it. Scores are keyed by JSON.
+   */
   autoTuned: Record<string, { chosen: unknown; scores: Record<string, number> }>;
   state: ModelState;
   calibration: Calibration;
@@ -272,8 +275,12 @@ export async function trainModel(
   }
   const v = validation!;
   // What was decided from the training images, with the measurements behind it: shown in the model detail.
-  if (v.calibrationScores && Object.keys(v.calibrationScores).length > 0) autoTuned.calibration = { chosen: v.calibration.mode, scores: v.calibrationScores };
-  Object.assign(autoTuned, algorithm.choices?.(state) ?? {});
+  // Scores are keyed by the JSON of what they measure, as AutoTune keys them by the JSON of each candidate.
+  const keyedByJson = (scores: Record<string, number>) => Object.fromEntries(Object.entries(scores).map(([key, value]) => [JSON.stringify(key), value]));
+  if (v.calibrationScores && Object.keys(v.calibrationScores).length > 0) {
+    autoTuned.calibration = { chosen: v.calibration.mode, scores: keyedByJson(v.calibrationScores) };
+  }
+  for (const [name, choice] of Object.entries(algorithm.choices?.(state) ?? {})) autoTuned[name] = { chosen: choice.chosen, scores: keyedByJson(choice.scores) };
 
   let threshold: number;
   let thresholdReason: Evaluation['thresholdReason'];
