@@ -44,3 +44,10 @@ test('reservoir: every offered row is kept with the same probability, and the sa
   assert.ok(deciles.every((n) => n > 60 && n < 140), `kept per tenth of the stream: ${deciles.join(' ')}`);
   assert.deepEqual(Array.from(keep(3).tags), Array.from(tags));
 });
+
+test('structure residual: images smaller than a neighbourhood give no components and a finite plane', () => {
+  const tiny = { width: 4, height: 3, data: Float32Array.from({ length: 12 }, (_, i) => i / 12) };
+  const basis = fitStructureBasis(sampleNeighbourhoods([tiny], 100, new Random(2)));
+  assert.equal(basis.keep, 0);
+  assert.ok(structureResidual(tiny, basis).every(Number.isFinite));
+});
