@@ -10,6 +10,8 @@ import { ApiError, envelope, makeErrorHandler } from './http/errors.ts';
 import { SHARED_SCHEMAS } from './http/schemas.ts';
 import { languageOf, type Language } from './i18n/index.ts';
 import { authRoutes } from './routes/auth.routes.ts';
+import { bulkItemsRoutes } from './routes/bulk-items.routes.ts';
+import { preferencesRoutes } from './routes/preferences.routes.ts';
 import { callbacksRoutes } from './routes/callbacks.routes.ts';
 import { targetsRoutes } from './routes/targets.routes.ts';
 import { docsRoutes } from './docs/docs.routes.ts';
@@ -125,7 +127,9 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   authRoutes(app, kensa);
   healthRoutes(app, kensa);
   licenseRoutes(app, kensa);
+  bulkItemsRoutes(app, kensa);
   itemsRoutes(app, kensa, limits);
+  preferencesRoutes(app, kensa);
   modelsRoutes(app, kensa);
   eventsRoutes(app, kensa);
   callbacksRoutes(app, kensa);
