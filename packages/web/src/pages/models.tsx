@@ -105,7 +105,7 @@ export function ModelsPage(props: { highlight: string | null }) {
       {models.loading && !models.data ? (
         <p class="muted">{t('loading')}</p>
       ) : list.length === 0 ? (
-        <p class="empty">{t('noModels')} <a href="#/train">{t('navTrain')} →</a></p>
+        <p class="empty">{t('noModels')} <a href={app.href('#/train')}>{t('navTrain')} →</a></p>
       ) : (
         <ul class="model-list" data-testid="model-list">
           {list.map((model) => {
