@@ -117,8 +117,14 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
   // Where one is: the URL's line when it is one of the client's, else the remembered one, else the default line.
   const urlLine = lineOf(route.query.get('line'));
   const known = (id: number | undefined | null): id is number => id != null && !!targets?.some((t) => t.target_id === id);
-  const target = targets === null || remembered === null ? undefined
+  // A line the list does not know may be new (made by the SDK, another browser): the list is read again once first.
+  const [rechecked, setRechecked] = useState<number | null>(null);
+  const recheck = targets !== null && urlLine !== undefined && !known(urlLine) && rechecked !== urlLine;
+  const target = targets === null || remembered === null || recheck ? undefined
     : known(urlLine) ? urlLine : known(remembered) ? remembered : targets.find((t) => t.default)?.target_id;
+  useEffect(() => {
+    if (recheck) void reloadTargets().finally(() => setRechecked(urlLine));
+  }, [recheck, urlLine]);
 
   // The URL always names the line (links that left it out, a removed line), so that it can be copied and shared.
   useEffect(() => {

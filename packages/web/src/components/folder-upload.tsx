@@ -211,7 +211,7 @@ export function FolderUpload(props: { defaultKind: UploadKind; onProgress: () =>
           class="visually-hidden"
           tabIndex={-1}
           data-testid="folder-input"
-          {...{ webkitdirectory: '' }}
+          {...{ webkitdirectory: true }}
           onChange={(e) => {
             void pick((e.currentTarget as HTMLInputElement).files);
             (e.currentTarget as HTMLInputElement).value = '';

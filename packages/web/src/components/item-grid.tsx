@@ -2,10 +2,12 @@
 // what scrolling 50 does. Selection as a file manager does it: click the box, shift-click a range; on the keyboard
 // arrows / Page / Home / End move, Space toggles, Shift+move extends, Ctrl+A selects all shown, Escape clears,
 // Enter opens. For screen readers it is an ARIA grid that is multi-selectable, with row and cell positions.
+import { Component } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ItemRow } from '@kensa/sdk';
 import { itemHref, navigate } from '../app-context.tsx';
 import { formatDate, useI18n } from '../i18n/i18n.tsx';
+import type { Language, Translate } from '../i18n/i18n.tsx';
 import { moveFocus, rangeIds, resultOf, verdictUnder, visibleWindow } from '../lib/item-rows.ts';
 import type { RowFilter } from '../lib/item-rows.ts';
 import { formatScore } from './charts.tsx';
@@ -15,6 +17,7 @@ const CARD_MIN_WIDTH = 168;
 /** A card's height with the gap below it: fixed, so that any row's place is known without drawing it. */
 const ROW_HEIGHT = 236;
 const GAP = 12;
+const SCROLL_REST_MS = 120;
 
 export function ItemGrid(props: {
   rows: readonly ItemRow[];
@@ -33,6 +36,10 @@ export function ItemGrid(props: {
   const anchor = useRef(0);
   const focusWanted = useRef(false);
   const frame = useRef(0);
+  // Thumbnails wait until scrolling rests: a fling to the end of 10,000 items then fetches and decodes the ~50 in view
+  // at the end, not thousands on the way (which is what made the main thread stall).
+  const [scrolling, setScrolling] = useState(false);
+  const restTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   const columns = Math.max(1, Math.floor((width + GAP) / (CARD_MIN_WIDTH + GAP)));
   const count = props.rows.length;
@@ -119,6 +126,9 @@ export function ItemGrid(props: {
   };
 
   const onScroll = () => {
+    setScrolling(true);
+    clearTimeout(restTimer.current);
+    restTimer.current = setTimeout(() => setScrolling(false), SCROLL_REST_MS);
     // One state change per frame, however many scroll events the wheel sends.
     if (frame.current) return;
     frame.current = requestAnimationFrame(() => {
@@ -126,75 +136,20 @@ export function ItemGrid(props: {
       if (viewport.current) setScrollTop(viewport.current.scrollTop);
     });
   };
-  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+  useEffect(() => () => {
+    cancelAnimationFrame(frame.current);
+    clearTimeout(restTimer.current);
+  }, []);
+
+  // The latest handlers behind one stable object, so that a row drawn before need not be drawn again.
+  const actions = useRef<GridActions>({ select, open, focus: setFocusIndex });
+  actions.current = { select, open, focus: setFocusIndex };
 
   const gridRows = [];
   for (let r = view.firstRow; r <= view.lastRow; r++) {
-    const cells = [];
-    for (let c = 0; c < columns; c++) {
-      const index = r * columns + c;
-      if (index >= count) break;
-      const row = props.rows[index];
-      const verdict = verdictUnder(row, props.modelId);
-      const result = resultOf(row, props.modelId);
-      const selected = props.selected.has(row.item_id);
-      const href = itemHref(row.item_id, row.target_id, row.tab === 'archived');
-      cells.push(
-        <div
-          key={row.item_id}
-          role="gridcell"
-          aria-selected={selected}
-          aria-colindex={c + 1}
-          tabIndex={index === focus ? 0 : -1}
-          data-index={index}
-          data-item-id={row.item_id}
-          data-verdict={verdict}
-          class={`item-card vcard verdict-${verdict.toLowerCase()} ${selected ? 'is-selected' : ''}`}
-          onFocus={() => setFocusIndex(index)}
-        >
-          <label class="item-select">
-            <input
-              type="checkbox"
-              tabIndex={-1}
-              checked={selected}
-              aria-label={t('selectItem', { id: row.item_id })}
-              onClick={(event) => {
-                event.preventDefault();
-                select(index, event.shiftKey ? 'range' : 'toggle');
-              }}
-            />
-          </label>
-          <a
-            href={href}
-            class="item-link"
-            tabIndex={-1}
-            onClick={(event) => {
-              event.preventDefault();
-              // Shift-click anywhere on a card extends the selection, as in a file manager.
-              if (event.shiftKey) select(index, 'range');
-              else open(index);
-            }}
-          >
-            {row.image_id !== null ? (
-              <img class="thumb" src={props.thumbnailUrl.replace('{image_id}', String(row.image_id))} alt="" loading="lazy" decoding="async" draggable={false} />
-            ) : (
-              <span class="thumb image-placeholder" />
-            )}
-            <span class="item-id ellipsis" title={row.item_id}>{row.item_id}</span>
-          </a>
-          <div class="item-meta">
-            <VerdictBadge verdict={verdict} />
-            {result && <span class="small muted" title={t('score')}>{formatScore(result.score)}</span>}
-            {row.reviewed && <span class="badge badge-confirmed">{t('confirmed')}</span>}
-          </div>
-          <div class="small muted">{formatDate(row.finished_date ?? row.created_at, language)}</div>
-        </div>,
-      );
-    }
     gridRows.push(
-      <div key={r} role="row" aria-rowindex={r + 1} class="vgrid-row" style={{ transform: `translateY(${r * ROW_HEIGHT}px)`, gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}>
-        {cells}
-      </div>,
+      <GridRow key={r} r={r} columns={columns} rows={props.rows} selected={props.selected} focus={focus} modelId={props.modelId}
+        thumbnailUrl={props.thumbnailUrl} images={!scrolling} actions={actions} t={t} language={language} />,
     );
   }
 
@@ -216,4 +171,115 @@ export function ItemGrid(props: {
       </div>
     </div>
   );
+}
+
+interface GridActions {
+  select: (index: number, mode: 'toggle' | 'range') => void;
+  open: (index: number) => void;
+  focus: (index: number) => void;
+}
+
+interface GridRowProps {
+  r: number;
+  columns: number;
+  rows: readonly ItemRow[];
+  selected: ReadonlySet<string>;
+  focus: number;
+  modelId: RowFilter['modelId'];
+  thumbnailUrl: string;
+  /** False while scrolling: placeholders stand in for the thumbnails. */
+  images: boolean;
+  actions: { current: GridActions };
+  t: Translate;
+  language: Language;
+}
+
+/**
+ * One row of cards. While scrolling, only rows that come into view are drawn: a row already on screen is left alone
+ * unless its items, the selection, or the focus within it changed.
+ */
+class GridRow extends Component<GridRowProps> {
+  override shouldComponentUpdate(next: GridRowProps): boolean {
+    const current = this.props;
+    const inRow = (index: number, props: GridRowProps) => Math.floor(index / props.columns) === props.r;
+    const focusMoved = current.focus !== next.focus && (inRow(current.focus, current) || inRow(next.focus, next));
+    return focusMoved || current.r !== next.r || current.columns !== next.columns || current.rows !== next.rows || current.selected !== next.selected
+      || current.modelId !== next.modelId || current.thumbnailUrl !== next.thumbnailUrl || current.t !== next.t
+      || (current.images !== next.images && !this.imagesShown);
+  }
+
+  /** Once a row showed its thumbnails it keeps them (the browser has them): scrolling again does not blank it. */
+  private imagesShown = false;
+
+  override render() {
+    const { r, columns, rows, selected, focus, modelId, thumbnailUrl, actions, t, language } = this.props;
+    if (this.props.images) this.imagesShown = true;
+    const images = this.imagesShown;
+    const cells = [];
+    for (let c = 0; c < columns; c++) {
+      const index = r * columns + c;
+      if (index >= rows.length) break;
+      const row = rows[index];
+      const verdict = verdictUnder(row, modelId);
+      const result = resultOf(row, modelId);
+      const isSelected = selected.has(row.item_id);
+      const href = itemHref(row.item_id, row.target_id, row.tab === 'archived');
+      cells.push(
+        <div
+          key={row.item_id}
+          role="gridcell"
+          aria-selected={isSelected}
+          aria-colindex={c + 1}
+          tabIndex={index === focus ? 0 : -1}
+          data-index={index}
+          data-item-id={row.item_id}
+          data-verdict={verdict}
+          class={`item-card vcard verdict-${verdict.toLowerCase()} ${isSelected ? 'is-selected' : ''}`}
+          onFocus={() => actions.current.focus(index)}
+        >
+          <label class="item-select">
+            <input
+              type="checkbox"
+              tabIndex={-1}
+              checked={isSelected}
+              aria-label={t('selectItem', { id: row.item_id })}
+              onClick={(event) => {
+                event.preventDefault();
+                actions.current.select(index, event.shiftKey ? 'range' : 'toggle');
+              }}
+            />
+          </label>
+          <a
+            href={href}
+            class="item-link"
+            tabIndex={-1}
+            onClick={(event) => {
+              event.preventDefault();
+              // Shift-click anywhere on a card extends the selection, as in a file manager.
+              if (event.shiftKey) actions.current.select(index, 'range');
+              else actions.current.open(index);
+            }}
+          >
+            {row.image_id !== null && images ? (
+              <img class="thumb" src={thumbnailUrl.replace('{image_id}', String(row.image_id))} alt="" loading="lazy" decoding="async" draggable={false} />
+            ) : (
+              <span class="thumb image-placeholder" />
+            )}
+            <span class="item-id ellipsis" title={row.item_id}>{row.item_id}</span>
+          </a>
+          <div class="item-meta">
+            <VerdictBadge verdict={verdict} />
+            {result && <span class="small muted" title={t('score')}>{formatScore(result.score)}</span>}
+            {row.reviewed && <span class="badge badge-confirmed">{t('confirmed')}</span>}
+          </div>
+          <div class="small muted">{formatDate(row.finished_date ?? row.created_at, language)}</div>
+        </div>,
+      );
+    }
+    return (
+      <div role="row" aria-rowindex={r + 1} class="vgrid-row" style={{ transform: `translateY(${r * ROW_HEIGHT}px)`, gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}>
+        {cells}
+      </div>
+    );
+  }
 }
