@@ -32,6 +32,8 @@ for (const variant of (process.argv[3] ?? 'plain,noimg').split(',')) {
   await page.getByLabel('Client secret').fill(CLIENT.clientSecret);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForFunction((n) => document.querySelector('[data-tab="training"] .count')?.textContent === String(n), count);
+  await page.waitForTimeout(500);
+  await browser.startTracing(page, { path: `/tmp/scroll-trace-${variant}.json`, categories: ['devtools.timeline', 'v8', 'blink.user_timing', 'disabled-by-default-devtools.timeline'] });
   const result = await page.evaluate(async () => {
     const longTasks: string[] = [];
     const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(`${e.duration.toFixed(0)}@${e.startTime.toFixed(0)}`); });
@@ -50,6 +52,7 @@ for (const variant of (process.argv[3] ?? 'plain,noimg').split(',')) {
     frameTimes.sort((a, b) => b - a);
     return { t0: t0.toFixed(0), longTasks, worstFrames: frameTimes.slice(0, 8).map((f) => f.toFixed(0)), frames: frameTimes.length };
   });
+  await browser.stopTracing();
   console.log(variant, JSON.stringify(result));
   await context.close();
 }

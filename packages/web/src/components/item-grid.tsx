@@ -25,6 +25,7 @@ export function ItemGrid(props: {
   modelId: RowFilter['modelId'];
   selected: ReadonlySet<string>;
   onSelect: (next: Set<string>) => void;
+  onScroll?: () => void;
   label: string;
 }) {
   const { t, language } = useI18n();
@@ -34,7 +35,8 @@ export function ItemGrid(props: {
   const [scrollTop, setScrollTop] = useState(0);
   const [focusIndex, setFocusIndex] = useState(0);
   const anchor = useRef(0);
-  const focusWanted = useRef(false);
+  /** The card keyboard focus must move to once it is drawn (it may have been scrolled to just now). */
+  const focusWanted = useRef<number | null>(null);
   const frame = useRef(0);
   // Thumbnails wait until scrolling rests: a fling to the end of 10,000 items then fetches and decodes the ~50 in view
   // at the end, not thousands on the way (which is what made the main thread stall).
@@ -58,12 +60,12 @@ export function ItemGrid(props: {
     return () => observer.disconnect();
   }, []);
 
-  // Keyboard focus follows the focused card once it is drawn (it may have been scrolled to just now).
-  useEffect(() => {
-    if (!focusWanted.current) return;
-    const cell = viewport.current?.querySelector<HTMLElement>(`[data-index="${focus}"]`);
+  // Before the next key press is handled: keys pressed fast each start from the card the previous one reached.
+  useLayoutEffect(() => {
+    if (focusWanted.current === null) return;
+    const cell = viewport.current?.querySelector<HTMLElement>(`[data-index="${focusWanted.current}"]`);
     if (cell) {
-      focusWanted.current = false;
+      focusWanted.current = null;
       cell.focus({ preventScroll: true });
     }
   });
@@ -101,7 +103,7 @@ export function ItemGrid(props: {
     if (target !== null) {
       event.preventDefault();
       setFocusIndex(target);
-      focusWanted.current = true;
+      focusWanted.current = target;
       scrollIntoView(target);
       if (event.shiftKey) {
         const next = new Set(props.selected);
@@ -126,6 +128,7 @@ export function ItemGrid(props: {
   };
 
   const onScroll = () => {
+    props.onScroll?.();
     setScrolling(true);
     clearTimeout(restTimer.current);
     restTimer.current = setTimeout(() => setScrolling(false), SCROLL_REST_MS);

@@ -17,9 +17,12 @@ const TABS: { id: Tab; label: MessageKey }[] = [
   { id: 'predict', label: 'tabPredict' },
   { id: 'archived', label: 'tabArchived' },
 ];
-/** The first page is small so that the grid shows at once; the rest follows in large pages. */
+/**
+ * The first page is small so that the grid shows at once; the rest follows in pages small enough that reading one
+ * (JSON of ~1,000 rows) never holds the main thread long, even during a live refresh while the person scrolls.
+ */
 const FIRST_PAGE = 400;
-const NEXT_PAGES = 5000;
+const NEXT_PAGES = 1000;
 /** Live refreshes of thousands of rows at most this often. */
 const MIN_REFRESH_MS = 2500;
 
@@ -31,7 +34,7 @@ interface RowsState {
 }
 
 /** All rows of the product line, page by page: the first page is shown while the others arrive. */
-function useItemRows() {
+function useItemRows(isBusy: () => boolean) {
   const app = useApp();
   const [state, setState] = useState<RowsState | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -64,8 +67,9 @@ function useItemRows() {
   }, [app.session, app.target]);
 
   useEffect(() => { void load(false); }, [load]);
+  // Skipped while the person scrolls (the slow safety poll comes back for it), so that a refresh never stalls a fling.
   const reloadQuietly = useCallback(() => {
-    if (Date.now() - lastLoad.current >= MIN_REFRESH_MS) void load(true);
+    if (Date.now() - lastLoad.current >= MIN_REFRESH_MS && !isBusy()) void load(true);
   }, [load]);
   return { state, error, reload: () => load(true), reloadQuietly };
 }
@@ -74,7 +78,8 @@ export function ItemsPage(props: { tab: string | null }) {
   const { t } = useI18n();
   const app = useApp();
   const tab: Tab = props.tab === 'predict' || props.tab === 'archived' ? props.tab : 'training';
-  const items = useItemRows();
+  const scrolledAt = useRef(0);
+  const items = useItemRows(() => Date.now() - scrolledAt.current < 1000);
   // New items, finished predictions and reviews (from this or another browser, the CLI, the line) show up live.
   useLiveRefresh(items.reloadQuietly, true, 3000);
   const [models, setModels] = useState<Model[]>([]);
@@ -202,7 +207,7 @@ export function ItemsPage(props: { tab: string | null }) {
                 <p class="empty">{t('noMatches')}</p>
               ) : (
                 <ItemGrid rows={shown} thumbnailUrl={items.state.thumbnailUrl} modelId={filter.modelId}
-                  selected={visibleSelection} onSelect={setSelected} label={t(TABS.find((entry) => entry.id === tab)!.label)} />
+                  selected={visibleSelection} onSelect={setSelected} onScroll={() => { scrolledAt.current = Date.now(); }} label={t(TABS.find((entry) => entry.id === tab)!.label)} />
               )}
             </>
           )}
