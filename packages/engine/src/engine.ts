@@ -36,6 +36,11 @@ export interface Evaluation {
   confusion: Confusion | null;
   heldOutOkScores: number[];
   heldOutNgScores: number[];
+  /**
+   * Each held-out image's score, with the index of its training image (null for a tile), for ROC and
+   * precision–recall curves and the worst misses. Empty when there were too few images to hold any out.
+   */
+  heldOut: { source: number | null; good: boolean; score: number }[];
 }
 
 export interface TrainedModel {
@@ -109,6 +114,9 @@ interface CrossFit {
   okMaps: FloatMap[];
   ngMaps: FloatMap[];
   syntheticMaps: FloatMap[];
+  /** The training image of each map of okMaps and ngMaps, in their order. */
+  okSources: (number | null)[];
+  ngSources: (number | null)[];
 }
 
 /**
@@ -127,7 +135,7 @@ async function crossFit(
     random.shuffle([...ok]).forEach((s, i) => folds.set(s, i % 2));
     random.shuffle([...ng]).forEach((s, i) => folds.set(s, i % 2));
   }
-  const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [] };
+  const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] };
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);
     const trainPart = samples.filter((s) => folds.get(s) !== fold);
@@ -139,6 +147,7 @@ async function crossFit(
       checkAborted(options.signal);
       const map = rawMap(algorithm, state, sample.raster, params);
       (sample.good ? result.okMaps : result.ngMaps).push(map);
+      (sample.good ? result.okSources : result.ngSources).push(sample.source ?? null);
       if (sample.good && options.synthetic) {
         result.syntheticMaps.push(rawMap(algorithm, state, synthesizeDefect(sample.raster, random), params));
       }
@@ -155,6 +164,7 @@ interface Validation {
   syntheticScores: number[];
   auroc: number | null;
   aurocSource: Evaluation['aurocSource'];
+  heldOut: Evaluation['heldOut'];
 }
 
 function validate(fit: CrossFit, mode: 'global' | 'location'): Validation {
@@ -167,8 +177,12 @@ function validate(fit: CrossFit, mode: 'global' | 'location'): Validation {
   const value = positives.length > 0 && okScores.length > 0
     ? auroc([...okScores, ...positives], [...okScores.map(() => false), ...positives.map(() => true)])
     : null;
+  const heldOut = [
+    ...okScores.map((score, i) => ({ source: fit.okSources[i] ?? null, good: true, score })),
+    ...ngScores.map((score, i) => ({ source: fit.ngSources[i] ?? null, good: false, score })),
+  ];
   return {
-    calibration, okScores, ngScores, syntheticScores, auroc: value,
+    calibration, okScores, ngScores, syntheticScores, auroc: value, heldOut,
     aurocSource: ngScores.length > 0 ? 'ng_images' : syntheticScores.length > 0 ? 'synthetic_defects' : 'none',
   };
 }
@@ -212,7 +226,7 @@ export async function trainModel(
   else for (const image of images) {
     checkAborted(options.signal);
     const decoded = await decodeForModel(image.bytes, workingSize);
-    samples.push({ raster: decoded.raster, good: image.good, boxes: scaleBoxes(image.boxes, decoded.info, decoded.raster) });
+    samples.push({ raster: decoded.raster, good: image.good, boxes: scaleBoxes(image.boxes, decoded.info, decoded.raster), source: samples.length });
   }
   const seed = num(values, 'seed');
   const mode = options.calibration ?? algorithm.calibration ?? 'location';
@@ -256,8 +270,9 @@ export async function trainModel(
   if (!canCrossFit) {
     // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.
     const okMaps = samples.filter((s) => s.good).map((s) => rawMap(algorithm, state, s.raster, values));
-    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [] }, mode);
+    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] }, mode);
     validation.okScores = validation.okScores.map((s) => s * 1.25);
+    validation.heldOut = []; // scored in-sample: nothing was held out
   }
   const v = validation!;
 
@@ -302,7 +317,7 @@ export async function trainModel(
     threshold,
     evaluation: {
       auroc: v.auroc, aurocSource: v.aurocSource, threshold, thresholdReason, confusion,
-      heldOutOkScores: v.okScores, heldOutNgScores: v.ngScores,
+      heldOutOkScores: v.okScores, heldOutNgScores: v.ngScores, heldOut: v.heldOut,
     },
     trainedOn: { ok, ng, unlabelled: images.length - ok - ng },
     trainSeconds: (performance.now() - started) / 1000,

@@ -1,7 +1,7 @@
 import { APIError, ModelFailedError, WaitTimeoutError } from './errors.ts';
 import { toNamedBlobs, type FileInput } from './files.ts';
 import type {
-  AccessToken, Algorithm, AnnotationInput, BulkResult, Callback, CallbackDelivery, Health, InspectResponse, ItemDetail, ItemRowsPage, ItemsResponse, Model, ModelDetail,
+  AccessToken, Algorithm, AnnotationInput, BulkResult, Callback, CallbackDelivery, Health, InspectResponse, ItemDetail, ItemRowsPage, ItemsResponse, Model, ModelHeldOut, ModelDetail,
   LicenseState, ParameterOverride, Preferences, Processes, SampleProjectJob, SampleProjectOptions, ServeResponse, StatusOk, Target, UploadResponse,
 } from './types.ts';
 
@@ -377,6 +377,14 @@ export class VisualInspectionSDK {
   /** Moves many items to another target (product line). All or none. */
   moveItems(itemIds: readonly string[], target: TargetRef): Promise<BulkResult> {
     return this.request('POST', '/v1/items/bulk', { json: { item_ids: itemIds, action: 'move', target } });
+  }
+
+  /**
+   * A model's held-out images with their labels and the scores a model that never saw them gave (two-fold
+   * cross-fitting in training): what ROC / precision–recall curves and a confusion matrix at any threshold are drawn from.
+   */
+  getModelEvaluation(modelId: number | string): Promise<ModelHeldOut> {
+    return this.request('GET', `/v1/models/${encodeURIComponent(String(modelId))}/evaluation`);
   }
 
   /** The client's preferences: the product line last chosen in the web UI. */

@@ -325,6 +325,16 @@ export interface ItemRowsPage {
   thumbnail_url: string;
 }
 
+/** A model's held-out images (beyond): each with its training label and its held-out score. */
+export interface ModelHeldOut {
+  model_id: number;
+  threshold: number | null;
+  auroc: number | null;
+  held_out: { item_id: string | null; image_id: number | null; good: boolean; score: number }[];
+  /** A signed URL with `{image_id}` to replace. */
+  thumbnail_url: string;
+}
+
 export interface BulkResult {
   changed: number;
 }

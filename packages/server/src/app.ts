@@ -11,6 +11,7 @@ import { SHARED_SCHEMAS } from './http/schemas.ts';
 import { languageOf, type Language } from './i18n/index.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { bulkItemsRoutes } from './routes/bulk-items.routes.ts';
+import { modelEvaluationRoutes } from './routes/model-evaluation.routes.ts';
 import { preferencesRoutes } from './routes/preferences.routes.ts';
 import { callbacksRoutes } from './routes/callbacks.routes.ts';
 import { targetsRoutes } from './routes/targets.routes.ts';
@@ -131,6 +132,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   itemsRoutes(app, kensa, limits);
   preferencesRoutes(app, kensa);
   modelsRoutes(app, kensa);
+  modelEvaluationRoutes(app, kensa);
   eventsRoutes(app, kensa);
   callbacksRoutes(app, kensa);
   targetsRoutes(app, kensa);

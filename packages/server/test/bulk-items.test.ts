@@ -125,3 +125,25 @@ test('preferences remember a product line of the client only', async () => {
   const openapi = (await alice.get('/api/openapi.json')).body;
   for (const path of ['/api/v1/items/rows', '/api/v1/items/bulk', '/api/v1/preferences']) assert.ok(openapi.paths[path], `${path} is documented`);
 });
+
+test("a model's held-out images: every labelled training image with its label and held-out score, for its client only", async () => {
+  const line = (await alice.post('/api/v1/targets', { name: 'eval-line' })).body.data;
+  const good = (await alice.upload([10, 11, 12, 13].map((i) => cookie('train/good', i)), { training: 'true', good: 'true', target: 'eval-line' })).body.data.item_ids;
+  const defect = (await alice.upload([1, 2].map((i) => cookie('test/defect', i)), { training: 'true', good: 'false', target: 'eval-line' })).body.data.item_ids;
+  const workingSize = await parameterId(alice, 'PM', 'working_size');
+  const trained = await alice.post('/api/v1/train', { algorithm_id: 'PM', name: 'eval', target: line.target_id, override_params: [{ algorithm_parameter_id: workingSize, value: 96 }] });
+  assert.equal((await alice.waitForModel(trained.body.data.model_id)).status, 'active');
+  const answer = await alice.get(`/api/v1/models/${trained.body.data.model_id}/evaluation`);
+  assert.equal(answer.status, 200, JSON.stringify(answer.body));
+  const heldOut = answer.body.data.held_out;
+  assert.deepEqual(heldOut.map((h: any) => h.item_id).sort(), [...good, ...defect].sort(), 'every labelled image, named by its item');
+  for (const h of heldOut) {
+    assert.equal(h.good, good.includes(h.item_id));
+    assert.equal(typeof h.score, 'number');
+  }
+  assert.equal(typeof answer.body.data.threshold, 'number');
+  assert.match(answer.body.data.thumbnail_url, /\{image_id\}/);
+  assert.equal((await bob.get(`/api/v1/models/${trained.body.data.model_id}/evaluation`)).status, 404, "another client's model");
+  assert.equal((await alice.get('/api/v1/models/abc/evaluation')).status, 400);
+  assert.ok((await alice.get('/api/openapi.json')).body.paths['/api/v1/models/{model_id}/evaluation']);
+});

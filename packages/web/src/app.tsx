@@ -10,6 +10,7 @@ import { I18nProvider, initialLanguage, translator, useI18n } from './i18n/i18n.
 import type { Language } from './i18n/i18n.tsx';
 import type { MessageKey } from './i18n/messages.ts';
 import { DashboardPage } from './pages/dashboard.tsx';
+import { EvaluatePage } from './pages/evaluate.tsx';
 import { ItemDetailPage } from './pages/item-detail.tsx';
 import { InspectPage } from './pages/inspect.tsx';
 import { ItemsPage } from './pages/items.tsx';
@@ -66,6 +67,7 @@ const NAV: { page: string; label: MessageKey }[] = [
   { page: 'items', label: 'navItems' },
   { page: 'train', label: 'navTrain' },
   { page: 'models', label: 'navModels' },
+  { page: 'evaluate', label: 'navEvaluate' },
   { page: 'predict', label: 'navPredict' },
   { page: 'inspect', label: 'navInspect' },
   { page: 'review', label: 'navReview' },
@@ -193,6 +195,8 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
         return <InspectPage />;
       case 'review':
         return <ReviewPage />;
+      case 'evaluate':
+        return <EvaluatePage modelId={route.query.get('model')} compareId={route.query.get('compare')} />;
       case 'dashboard':
         return <DashboardPage />;
       case 'licence':

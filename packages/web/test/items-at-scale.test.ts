@@ -90,3 +90,28 @@ test('time left at the pace so far', () => {
   assert.equal(formatDuration(75), '1 min 15 s');
   assert.equal(formatDuration(3720), '1 h 2 min');
 });
+
+test('evaluation: ROC with its area, precision–recall, the confusion matrix, flips and worst misses at a threshold', async () => {
+  const { confusionAt, flipsBetween, prCurve, rocCurve, sharedImages, worstMisses } = await import('../src/lib/evaluation.ts');
+  const images = [
+    { good: true, score: 0.1 }, { good: true, score: 0.2 }, { good: true, score: 0.6 },
+    { good: false, score: 0.5 }, { good: false, score: 0.8 }, { good: false, score: 0.9 },
+  ];
+  const roc = rocCurve(images)!;
+  // Of the 9 (NG, OK) pairs, the NG scores higher in 8: AUROC 8/9.
+  assert.ok(Math.abs(roc.auc - 8 / 9) < 1e-9, `AUROC ${roc.auc}`);
+  assert.deepEqual(roc.points.at(-1), { x: 1, y: 1, threshold: -Infinity });
+  const pr = prCurve(images)!;
+  assert.deepEqual(pr[0], { x: 1 / 3, y: 1, threshold: 0.8 });
+  assert.deepEqual(confusionAt(images, 0.55), { tp: 2, fp: 1, tn: 2, fn: 1, precision: 2 / 3, recall: 2 / 3 });
+  assert.deepEqual(confusionAt(images, 0.3), { tp: 3, fp: 1, tn: 2, fn: 0, precision: 3 / 4, recall: 1 });
+  const flips = flipsBetween(images, 0.55, 0.3);
+  assert.deepEqual(flips.toNg.map((i) => i.score), [0.5]);
+  assert.equal(flips.toOk.length, 0);
+  const misses = worstMisses(images, 0.55);
+  assert.deepEqual(misses.falseAlarms.map((i) => i.score), [0.6]);
+  assert.deepEqual(misses.escapes.map((i) => i.score), [0.5]);
+  assert.equal(rocCurve(images.filter((i) => i.good)), null, 'no ROC without NG images');
+  const [a, b] = sharedImages([{ image_id: 1 }, { image_id: 2 }, { image_id: null }], [{ image_id: 2 }, { image_id: 3 }]);
+  assert.deepEqual([a, b], [[{ image_id: 2 }], [{ image_id: 2 }]]);
+});

@@ -207,6 +207,9 @@ export function ModelsPage(props: { highlight: string | null }) {
                     <dd>{formatDate(model.created_at, language)}</dd>
                   </div>
                 </dl>
+                {model.status === 'active' && (
+                  <p><a href={app.href(`#/evaluate?model=${encodeURIComponent(String(model.model_id))}`)} data-testid="evaluate-link">{t('evaluateLink')}</a></p>
+                )}
                 {model.status === 'active' && algorithms.data && (
                   <PredictionSettings
                     key={String(model.model_id)}
