@@ -9,6 +9,7 @@ import { DEFAULT_UPLOAD_LIMITS, startInstallation, type RunningInstallation, typ
 import { ApiError, envelope, makeErrorHandler } from './http/errors.ts';
 import { SHARED_SCHEMAS } from './http/schemas.ts';
 import { languageOf, type Language } from './i18n/index.ts';
+import { auditExportRoutes } from './routes/audit-export.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
 import { bulkItemsRoutes } from './routes/bulk-items.routes.ts';
 import { modelEvaluationRoutes } from './routes/model-evaluation.routes.ts';
@@ -131,6 +132,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   bulkItemsRoutes(app, kensa);
   itemsRoutes(app, kensa, limits);
   preferencesRoutes(app, kensa);
+  auditExportRoutes(app, kensa);
   modelsRoutes(app, kensa);
   modelEvaluationRoutes(app, kensa);
   eventsRoutes(app, kensa);

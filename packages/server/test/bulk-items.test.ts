@@ -147,3 +147,50 @@ test("a model's held-out images: every labelled training image with its label an
   assert.equal((await alice.get('/api/v1/models/abc/evaluation')).status, 400);
   assert.ok((await alice.get('/api/openapi.json')).body.paths['/api/v1/models/{model_id}/evaluation']);
 });
+
+test('audit export: predictions of a date range as CSV (quoted, formula-guarded) or JSON, with the reviewer\'s decision', async () => {
+  const { csvCell } = await import('../src/services/audit-export.service.ts');
+  assert.equal(csvCell('=1+2'), "'=1+2");
+  assert.equal(csvCell('-cmd'), "'-cmd");
+  assert.equal(csvCell('@SUM(A1)'), "'@SUM(A1)");
+  assert.equal(csvCell('a "b", c'), '"a ""b"", c"');
+  assert.equal(csvCell('+x,y'), `"'+x,y"`);
+  assert.equal(csvCell(-0.5), '-0.5', 'numbers are not text');
+
+  // Line B holds the two predictions reviewed NG above; a line with a name a spreadsheet would run takes them.
+  const evil = (await alice.post('/api/v1/targets', { name: '=HYPERLINK("http://x","click"),1' })).body.data;
+  const lineB = (await alice.get('/api/v1/targets')).body.data.find((t: any) => t.name === 'line-B');
+  const moved = (await rowsOf(`?target=${lineB.target_id}`)).rows.map((r: any) => r.item_id);
+  assert.equal((await bulk({ item_ids: moved, action: 'move', target: evil.target_id })).status, 200);
+  const today = new Date().toISOString().slice(0, 10);
+  const json = await alice.get(`/api/v1/audit/predictions?target=${evil.target_id}&from=${today}&to=${today}&format=json`);
+  assert.equal(json.status, 200, JSON.stringify(json.body));
+  const rows = json.body.data.rows;
+  assert.deepEqual(rows.map((r: any) => r.item_id).sort(), [...moved].sort());
+  for (const row of rows) {
+    assert.equal(row.final_verdict, 'NG', 'the reviewer said NG');
+    assert.equal(row.review, row.verdict === 'NG' ? 'confirmed' : 'overridden');
+    assert.equal(row.model_name, 'pm');
+    assert.match(row.model_version, /^model-/);
+    assert.equal(typeof row.threshold, 'number');
+  }
+
+  const csv = await fetch(`${server.url}/api/v1/audit/predictions?target=${evil.target_id}&from=${today}&to=${today}`, { headers: { authorization: `Bearer ${alice.token}` } });
+  assert.equal(csv.status, 200);
+  assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
+  assert.match(csv.headers.get('content-disposition') ?? '', /attachment; filename="kensa-predictions-/);
+  const text = (await csv.text()).replace(/^\uFEFF/, '');
+  const lines = text.trimEnd().split('\r\n');
+  assert.equal(lines[0], 'finished_at,item_id,product_line,model_id,model_name,model_version,algorithm,threshold,score,verdict,review,final_verdict');
+  assert.equal(lines.length, 1 + moved.length);
+  assert.ok(lines[1].includes(`"'=HYPERLINK(""http://x"",""click""),1"`), `the line's name is guarded and quoted: ${lines[1]}`);
+
+  // Nothing outside the range; a range the wrong way round and a malformed day are refused in the envelope.
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  assert.deepEqual((await alice.get(`/api/v1/audit/predictions?target=${evil.target_id}&from=${yesterday}&to=${yesterday}&format=json`)).body.data.rows, []);
+  const inverted = await alice.get(`/api/v1/audit/predictions?from=${today}&to=${yesterday}`);
+  assert.equal(inverted.status, 400);
+  assert.match(JSON.stringify(inverted.body.errors.detail), /from/);
+  assert.equal((await alice.get('/api/v1/audit/predictions?from=2026-1-1&to=2026-01-02')).status, 400);
+  assert.equal((await bob.get(`/api/v1/audit/predictions?target=${evil.target_id}&from=${today}&to=${today}`)).status, 404, "another client's line");
+});

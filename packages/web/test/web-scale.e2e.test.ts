@@ -57,12 +57,19 @@ describe('web UI at factory scale in Chromium', { skip }, () => {
   let filesDir: string;
   const line: Record<'default' | 'a' | 'scale' | 'folder', number> = { default: 0, a: 0, scale: 0, folder: 0 };
   let predictedInA: string[] = [];
+  /** Line A's models: the active one, then the other. */
+  let models: string[] = [];
 
   const shot = async (name: string) => {
     await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
     const documented = DOC_SCREENSHOTS[name];
     if (documented && process.env.KENSA_UPDATE_DOCS_IMAGES === '1') await copyFile(join(SCREENSHOTS, `${name}.png`), join(DOC_IMAGES, documented));
   };
+  /** A range input to its lowest value, as a person dragging it would (an input event). */
+  const toLowest = (slider: ReturnType<Page['locator']>) => slider.evaluate((input: HTMLInputElement) => {
+    input.value = input.min;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  });
   const goto = (hash: string) => page.evaluate((h) => (location.hash = h), hash);
   const lineInUrl = () => page.evaluate(() => new URLSearchParams(location.hash.split('?')[1] ?? '').get('line'));
   const signIn = async (on: Page) => {
@@ -115,9 +122,14 @@ describe('web UI at factory scale in Chromium', { skip }, () => {
     line.default = (await sdk.getTargets()).find((t) => t.default)!.target_id;
     line.a = (await sdk.createTarget('Line A')).target_id;
     await sdk.upload(await cookies('train/good', 4), true, { target: line.a });
+    await sdk.upload((await cookies('test/defect', 4)).slice(2), false, { target: line.a });
     await sdk.upload([(await cookies('test/good', 1))[0]], true);
+    // Two models of Line A, to compare side by side.
+    const other = await sdk.train('PM', 'line-a-pm-small', { working_size: 64 }, undefined, { target: line.a });
+    await sdk.waitForModel(other.model_id, { timeoutMs: 120_000 });
     const model = await sdk.train('PM', 'line-a-pm', { working_size: 96 }, undefined, { target: line.a });
     await sdk.waitForModel(model.model_id, { timeoutMs: 120_000 });
+    models = [model.model_id, other.model_id].map(String);
     predictedInA = (await sdk.upload([...(await cookies('test/defect', 2)), ...(await cookies('test/good', 2)).slice(1)], undefined, { target: line.a })).item_ids;
     await sdk.serve(predictedInA, model.model_id);
     await sdk.waitForItems(predictedInA, { timeoutMs: 120_000 });
@@ -152,10 +164,10 @@ describe('web UI at factory scale in Chromium', { skip }, () => {
     // Every page of Line A agrees: its model, its items, its predictions.
     await page.locator('[data-nav="models"]').click();
     await page.locator('[data-model-id]').first().waitFor();
-    assert.equal(await page.locator('[data-model-id]').count(), 1);
+    assert.equal(await page.locator('[data-model-id]').count(), 2);
     assert.equal(await lineInUrl(), String(line.a), 'the navigation keeps the line');
     await page.locator('[data-nav="items"]').click();
-    await page.waitForFunction(() => document.querySelector('[data-tab="training"] .count')?.textContent === '4');
+    await page.waitForFunction(() => document.querySelector('[data-tab="training"] .count')?.textContent === '6');
     await page.locator('[data-nav="dashboard"]').click();
     await page.getByTestId('summary-table').waitFor();
     assert.ok((await page.getByTestId('summary-table').textContent())?.includes('3'), 'the three predictions of Line A are counted');
@@ -165,7 +177,7 @@ describe('web UI at factory scale in Chromium', { skip }, () => {
     const second = await other.newPage();
     await signIn(second);
     await second.waitForFunction((id) => new URLSearchParams(location.hash.split('?')[1] ?? '').get('line') === String(id), line.a);
-    await second.waitForFunction(() => document.querySelector('[data-tab="training"] .count')?.textContent === '4');
+    await second.waitForFunction(() => document.querySelector('[data-tab="training"] .count')?.textContent === '6');
     // ... and a copied link opens the line it names, whatever was remembered.
     const copied = `${baseUrl}/#/items?line=${line.default}&tab=training`;
     await second.goto(copied);
@@ -176,6 +188,45 @@ describe('web UI at factory scale in Chromium', { skip }, () => {
     await second.waitForFunction((id) => new URLSearchParams(location.hash.split('?')[1] ?? '').get('line') === String(id), line.default);
     await other.close();
     assert.equal((await sdk.getPreferences()).target_id, line.default, 'the last line chosen is the client\'s');
+  });
+
+  test('evaluation on held-out images: curves, confusion matrix, a threshold slider that shows what flips, worst misses, two models side by side', async () => {
+    await goto(`#/models?line=${line.a}`);
+    await page.locator(`[data-model-id="${models[0]}"] [data-testid="evaluate-link"]`).click();
+    const panel = page.getByTestId('model-evaluation').first();
+    await panel.getByTestId('roc-curve').waitFor();
+    await panel.getByTestId('pr-curve').waitFor();
+    const heldOut = (await sdk.getModelEvaluation(models[0])).held_out;
+    assert.equal(heldOut.length, 6, 'the six labelled images of Line A were held out');
+    const cell = async (name: string) => Number(await panel.locator(`[data-cell="${name}"]`).textContent());
+    const total = async () => (await cell('tp')) + (await cell('fp')) + (await cell('tn')) + (await cell('fn'));
+    assert.equal(await total(), 6);
+    assert.equal((await cell('tp')) + (await cell('fn')), 2, 'two defects');
+    const auroc = Number(await panel.getByTestId('auroc').textContent());
+    assert.ok(auroc >= 0 && auroc <= 1);
+    // The slider at its lowest: every image is called NG; the page says which of the line's predicted items would flip.
+    await toLowest(panel.getByTestId('threshold-slider'));
+    await panel.getByTestId('threshold-flips').getByText(/Predicted items of this line: \d+ would turn NG/).waitFor();
+    assert.equal(await cell('tn'), 0);
+    assert.equal(await cell('fn'), 0);
+    const threshold = (await sdk.getModelEvaluation(models[0])).threshold!;
+    const okNow = (await allRows(line.a)).filter((r) => r.tab === 'predict')
+      .filter((r) => r.results.some((x) => String(x.model_id) === models[0] && x.score <= threshold && x.score > 0)).length;
+    assert.match(await panel.getByTestId('threshold-flips').textContent() ?? '', new RegExp(`${okNow} would turn NG`));
+    assert.ok(await panel.getByTestId('misses-falseAlarms').locator('a').count() > 0, 'the good images called NG are shown, worst first');
+    const missLink = panel.getByTestId('misses-falseAlarms').locator('a').first();
+    const missItem = await missLink.getAttribute('title');
+    await shot('scale-07-evaluation');
+    // Side by side, on the images both held out.
+    await page.getByTestId('evaluate-compare').selectOption(models[1]);
+    await page.locator('[data-testid="model-evaluation"]').nth(1).getByTestId('confusion-matrix').waitFor();
+    assert.match(await page.getByTestId('shared-images').textContent() ?? '', /6 held-out images/);
+    await shot('scale-08-evaluation-compare');
+    // A worst miss opens its item.
+    await toLowest(page.locator('[data-testid="model-evaluation"]').first().getByTestId('threshold-slider'));
+    await page.locator('[data-testid="model-evaluation"]').first().getByTestId('misses-falseAlarms').locator('a').first().click();
+    await page.locator('.stage-image').first().waitFor();
+    assert.equal(decodeURIComponent((await page.evaluate(() => location.hash)).split('?')[0].replace('#/item/', '')), missItem);
   });
 
   test(`${MANY.toLocaleString('en')} items: usable in under 1 s, and scrolling to the end has no long task over 100 ms`, async () => {
