@@ -1,7 +1,7 @@
 import { APIError, ModelFailedError, WaitTimeoutError } from './errors.ts';
 import { toNamedBlobs, type FileInput } from './files.ts';
 import type {
-  AccessToken, Algorithm, AnnotationInput, BulkResult, Callback, CallbackDelivery, Health, InspectResponse, ItemDetail, ItemRowsPage, ItemsResponse, Model, ModelHeldOut, ModelDetail,
+  AccessToken, Algorithm, AnnotationInput, AuditPredictions, BulkResult, Callback, CallbackDelivery, Health, InspectResponse, ItemDetail, ItemRowsPage, ItemsResponse, Model, ModelHeldOut, ModelDetail,
   LicenseState, ParameterOverride, Preferences, Processes, SampleProjectJob, SampleProjectOptions, ServeResponse, StatusOk, Target, UploadResponse,
 } from './types.ts';
 
@@ -385,6 +385,16 @@ export class VisualInspectionSDK {
    */
   getModelEvaluation(modelId: number | string): Promise<ModelHeldOut> {
     return this.request('GET', `/v1/models/${encodeURIComponent(String(modelId))}/evaluation`);
+  }
+
+  /** Predictions of a target finished in a date range (UTC days `YYYY-MM-DD`, both included), for audits. */
+  getAuditPredictions(query: { from: string; to: string; target?: TargetRef }): Promise<AuditPredictions> {
+    return this.request('GET', `/v1/audit/predictions${queryString({ ...query, format: 'json' })}`);
+  }
+
+  /** The same as CSV (RFC 4180, UTF-8 with a byte-order mark, formula-guarded text), as bytes to save. */
+  exportAuditCsv(query: { from: string; to: string; target?: TargetRef }): Promise<Uint8Array> {
+    return this.requestBytes('GET', `/v1/audit/predictions${queryString({ ...query, format: 'csv' })}`);
   }
 
   /** The client's preferences: the product line last chosen in the web UI. */

@@ -335,6 +335,28 @@ export interface ModelHeldOut {
   thumbnail_url: string;
 }
 
+/** One prediction of an item by a model, as audits file them (beyond). */
+export interface AuditRow {
+  finished_at: string;
+  item_id: string;
+  product_line: string;
+  model_id: number;
+  model_name: string;
+  model_version: string;
+  algorithm: string;
+  threshold: number;
+  score: number;
+  verdict: 'OK' | 'NG';
+  /** A person's decision on the item. */
+  review: 'confirmed' | 'overridden' | 'none';
+  final_verdict: 'OK' | 'NG';
+}
+
+export interface AuditPredictions {
+  product_line: string;
+  rows: AuditRow[];
+}
+
 export interface BulkResult {
   changed: number;
 }

@@ -9,6 +9,7 @@ import { TargetSwitch } from './components/target-switch.tsx';
 import { I18nProvider, initialLanguage, translator, useI18n } from './i18n/i18n.tsx';
 import type { Language } from './i18n/i18n.tsx';
 import type { MessageKey } from './i18n/messages.ts';
+import { AuditPage } from './pages/audit.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
 import { EvaluatePage } from './pages/evaluate.tsx';
 import { ItemDetailPage } from './pages/item-detail.tsx';
@@ -72,6 +73,7 @@ const NAV: { page: string; label: MessageKey }[] = [
   { page: 'inspect', label: 'navInspect' },
   { page: 'review', label: 'navReview' },
   { page: 'dashboard', label: 'navDashboard' },
+  { page: 'audit', label: 'navAudit' },
 ];
 
 function SignedIn(props: { session: Session; onSignOut: (notice?: string | null) => void }) {
@@ -197,6 +199,8 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
         return <ReviewPage />;
       case 'evaluate':
         return <EvaluatePage modelId={route.query.get('model')} compareId={route.query.get('compare')} />;
+      case 'audit':
+        return <AuditPage />;
       case 'dashboard':
         return <DashboardPage />;
       case 'licence':

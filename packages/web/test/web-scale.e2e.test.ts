@@ -7,7 +7,7 @@
  * docs/items-at-scale.md shows are copied to docs/images/.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,6 +30,9 @@ const DOC_SCREENSHOTS: Record<string, string> = {
   'scale-04-filters': 'items-filters.png',
   'scale-05-folder-resume': 'folder-upload-resume.png',
   'scale-06-folder-done': 'folder-upload-done.png',
+  'scale-07-evaluation': 'model-evaluation.png',
+  'scale-08-evaluation-compare': 'model-evaluation-compare.png',
+  'scale-09-audit-print': 'audit-print.png',
 };
 const CLIENT = { clientId: 'web-scale', clientSecret: 'web-scale-secret-123' };
 const MANY = Number(process.env.KENSA_E2E_MANY_ITEMS ?? 10_000);
@@ -403,6 +406,38 @@ describe('web UI at factory scale in Chromium', { skip }, () => {
     await page.getByTestId('filter-review').selectOption('unreviewed');
     await waitForShown(2);
     await page.getByTestId('filter-review').selectOption('any');
+  });
+
+  test('audit export: the line\'s predictions of a date range as a printable table and a CSV download', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    await goto(`#/audit?line=${line.a}`);
+    await page.getByTestId('audit-from').fill(today);
+    await page.getByTestId('audit-to').fill(today);
+    await page.getByTestId('audit-show').click();
+    const report = page.getByTestId('audit-report');
+    await report.waitFor();
+    const rows = report.locator('tbody tr');
+    assert.equal(await rows.count(), 3, 'the three predictions of Line A');
+    // The item reviewed OK in the filters test: the model said NG, the reviewer overrode it.
+    const reviewed = report.locator('tbody tr', { hasText: 'overridden' });
+    assert.equal(await reviewed.count(), 1);
+    assert.match(await reviewed.textContent() ?? '', /NGoverriddenOK$/);
+    assert.match(await report.locator('h2').textContent() ?? '', new RegExp(`Predictions of Line A, ${today} to ${today}`));
+
+    const downloading = page.waitForEvent('download');
+    await page.getByTestId('audit-csv').click();
+    const download = await downloading;
+    const csv = (await readFile((await download.path())!, 'utf8')).replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    assert.equal(csv[0], 'finished_at,item_id,product_line,model_id,model_name,model_version,algorithm,threshold,score,verdict,review,final_verdict');
+    assert.equal(csv.length, 4);
+    assert.match(download.suggestedFilename(), new RegExp(`kensa-predictions-${today}-${today}\\.csv`));
+
+    // Printed, it is the report alone: no header, navigation or controls.
+    await page.emulateMedia({ media: 'print' });
+    assert.equal(await page.locator('.topbar').isVisible(), false);
+    assert.equal(await page.getByTestId('audit-show').isVisible(), false);
+    await shot('scale-09-audit-print');
+    await page.emulateMedia({ media: 'screen' });
   });
 
   test(`a ${FOLDER_FILES.toLocaleString('en')}-image folder upload interrupted by a reload ends with exactly ${FOLDER_FILES.toLocaleString('en')} items`, async () => {

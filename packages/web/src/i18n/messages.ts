@@ -330,6 +330,25 @@ export const en = {
   flipsItems: 'Predicted items of this line: {ng} would turn NG, {ok} would turn OK.',
   worstFalseAlarms: 'Worst false alarms (good images scored highest)',
   worstEscapes: 'Worst escapes (defects scored lowest)',
+
+  // Audit export.
+  navAudit: 'Audit',
+  auditTitle: 'Audit export',
+  auditIntro: 'Every prediction of this product line in a date range (UTC days, both included): item, verdict, score, threshold, model and version, and the reviewer’s decision. Download it as CSV or print this page.',
+  auditShow: 'Show',
+  auditDownload: 'Download CSV',
+  auditPrint: 'Print',
+  auditHeading: 'Predictions of {line}, {from} to {to}',
+  auditCount: '{count} predictions',
+  auditPrinted: 'made {date}',
+  auditNone: 'No prediction in this range.',
+  auditWhen: 'Finished',
+  auditItem: 'Item',
+  auditReview: 'Reviewer',
+  auditFinal: 'Final',
+  auditConfirmed: 'confirmed',
+  auditOverridden: 'overridden',
+  auditNotReviewed: 'not reviewed',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -661,4 +680,22 @@ export const ja: Record<MessageKey, string> = {
   flipsItems: 'この製品ラインの予測済みアイテム: {ng} 件が NG に、{ok} 件が OK に変わります。',
   worstFalseAlarms: '最悪の誤検出（スコアが最も高い良品画像）',
   worstEscapes: '最悪の見逃し（スコアが最も低い不良画像）',
+
+  navAudit: '監査',
+  auditTitle: '監査用エクスポート',
+  auditIntro: 'この製品ラインの期間内（UTC の日付、両端を含む）のすべての予測: アイテム、判定、スコア、しきい値、モデルとバージョン、レビュー担当者の判断。CSV でダウンロードするか、このページを印刷します。',
+  auditShow: '表示',
+  auditDownload: 'CSV をダウンロード',
+  auditPrint: '印刷',
+  auditHeading: '{line} の予測（{from} 〜 {to}）',
+  auditCount: '予測 {count} 件',
+  auditPrinted: '作成 {date}',
+  auditNone: 'この期間の予測はありません。',
+  auditWhen: '完了日時',
+  auditItem: 'アイテム',
+  auditReview: 'レビュー',
+  auditFinal: '最終判定',
+  auditConfirmed: '確認済み',
+  auditOverridden: '変更',
+  auditNotReviewed: '未レビュー',
 };
