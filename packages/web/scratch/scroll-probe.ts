@@ -33,7 +33,10 @@ for (const variant of (process.argv[3] ?? 'plain,noimg').split(',')) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForFunction((n) => document.querySelector('[data-tab="training"] .count')?.textContent === String(n), count);
   await page.waitForTimeout(500);
-  await browser.startTracing(page, { path: `/tmp/scroll-trace-${variant}.json`, categories: ['devtools.timeline', 'v8', 'blink.user_timing', 'disabled-by-default-devtools.timeline'] });
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
   const result = await page.evaluate(async () => {
     const longTasks: string[] = [];
     const observer = new PerformanceObserver((list) => { for (const e of list.getEntries()) longTasks.push(`${e.duration.toFixed(0)}@${e.startTime.toFixed(0)}`); });
@@ -52,7 +55,15 @@ for (const variant of (process.argv[3] ?? 'plain,noimg').split(',')) {
     frameTimes.sort((a, b) => b - a);
     return { t0: t0.toFixed(0), longTasks, worstFrames: frameTimes.slice(0, 8).map((f) => f.toFixed(0)), frames: frameTimes.length };
   });
-  await browser.stopTracing();
+  const { profile } = await cdp.send('Profiler.stop') as any;
+  const self = new Map<string, number>();
+  const dt = new Map<number, number>();
+  profile.samples.forEach((id: number, i: number) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  for (const node of profile.nodes) {
+    const key = `${node.callFrame.functionName || '(anon)'} ${node.callFrame.url.split('/').pop()}:${node.callFrame.lineNumber}`;
+    self.set(key, (self.get(key) ?? 0) + (dt.get(node.id) ?? 0));
+  }
+  console.log([...self].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, v]) => `${(v / 1000).toFixed(0)}ms ${k}`).join('\n'));
   console.log(variant, JSON.stringify(result));
   await context.close();
 }

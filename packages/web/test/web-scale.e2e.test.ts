@@ -263,6 +263,15 @@ describe('web UI at factory scale in Chromium', { skip }, () => {
     assert.ok(usableMs < 1000, `the items page took ${usableMs.toFixed(0)} ms to become usable`);
     await page.waitForFunction((count) => document.querySelector('[data-tab="training"] .count')?.textContent === String(count), MANY);
     assert.ok((await page.locator('[role="gridcell"]').count()) < 200, 'only the rows in view are drawn');
+    // A reload of the page too (bundle, session, product lines, first rows), from the navigation's start.
+    await page.reload();
+    const reloadMs = await page.evaluate(() => new Promise<number>((done) => {
+      const check = () => (document.querySelector('[data-testid="item-grid"] [role="gridcell"][tabindex="0"]') ? done(performance.now()) : requestAnimationFrame(check));
+      check();
+    }));
+    console.log(`# items page usable ${reloadMs.toFixed(0)} ms after a reload (from the navigation's start)`);
+    assert.ok(reloadMs < 1500, `a reload took ${reloadMs.toFixed(0)} ms to a usable grid`);
+    await page.waitForFunction((count) => document.querySelector('[data-tab="training"] .count')?.textContent === String(count), MANY);
 
     // Scroll to the end, a viewport per frame, watching for long tasks. The per-frame work is a few milliseconds (a
     // Chromium trace: p50 under 4 ms, p99 under 15 ms), so a long task here is the machine's other load descheduling
@@ -295,7 +304,7 @@ describe('web UI at factory scale in Chromium', { skip }, () => {
       passes.push({ longest, count: scrolled.longTasks.length, last: scrolled.last });
       if (longest <= 100) break;
     }
-    assert.ok(passes.every((p) => p.last === `lot-${String(MANY - 1).padStart(6, '0')}`), 'the last item is drawn at the end');
+    assert.ok(passes.every((p) => p.last === `lot-${String(MANY - 1).padStart(6, '0')}`), `the last item is drawn at the end: ${passes.map((p) => p.last).join(', ')}`);
     const best = Math.min(...passes.map((p) => p.longest));
     assert.ok(best <= 100, `a long task of at least ${best.toFixed(0)} ms in every pass`);
     await page.locator('[role="gridcell"] img.thumb').last().waitFor();

@@ -38,8 +38,9 @@ export function ItemGrid(props: {
   /** The card keyboard focus must move to once it is drawn (it may have been scrolled to just now). */
   const focusWanted = useRef<number | null>(null);
   const frame = useRef(0);
-  // Thumbnails wait until scrolling rests: a fling to the end of 10,000 items then fetches and decodes the ~50 in view
-  // at the end, not thousands on the way (which is what made the main thread stall).
+  // Rows that come into view while scrolling are sketched, and thumbnails wait until scrolling rests: a fling to the end
+  // of 10,000 items then builds a few nodes per card and fetches the ~50 thumbnails in view at the end, not thousands on
+  // the way (which is what made the main thread stall).
   const [scrolling, setScrolling] = useState(false);
   const restTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
@@ -190,7 +191,7 @@ interface GridRowProps {
   focus: number;
   modelId: RowFilter['modelId'];
   thumbnailUrl: string;
-  /** False while scrolling: placeholders stand in for the thumbnails. */
+  /** False while scrolling: rows drawn then are sketched (id and verdict colour), whole cards once it rests. */
   images: boolean;
   actions: { current: GridActions };
   t: Translate;
@@ -211,7 +212,7 @@ class GridRow extends Component<GridRowProps> {
       || (current.images !== next.images && !this.imagesShown);
   }
 
-  /** Once a row showed its thumbnails it keeps them (the browser has them): scrolling again does not blank it. */
+  /** Once a row showed its whole cards it keeps them (thumbnails loaded): scrolling again does not sketch it anew. */
   private imagesShown = false;
 
   override render() {
@@ -240,6 +241,10 @@ class GridRow extends Component<GridRowProps> {
           class={`item-card vcard verdict-${verdict.toLowerCase()} ${isSelected ? 'is-selected' : ''}`}
           onFocus={() => actions.current.focus(index)}
         >
+          {!images ? (
+            // Drawn mid-fling: the id and the verdict's colour only; the card fills in when scrolling rests.
+            <span class="item-id ellipsis vcard-sketch">{row.item_id}</span>
+          ) : (<>
           <label class="item-select">
             <input
               type="checkbox"
@@ -263,7 +268,7 @@ class GridRow extends Component<GridRowProps> {
               else actions.current.open(index);
             }}
           >
-            {row.image_id !== null && images ? (
+            {row.image_id !== null ? (
               <img class="thumb" src={thumbnailUrl.replace('{image_id}', String(row.image_id))} alt="" loading="lazy" decoding="async" draggable={false} />
             ) : (
               <span class="thumb image-placeholder" />
@@ -276,6 +281,7 @@ class GridRow extends Component<GridRowProps> {
             {row.reviewed && <span class="badge badge-confirmed">{t('confirmed')}</span>}
           </div>
           <div class="small muted">{formatDate(row.finished_date ?? row.created_at, language)}</div>
+          </>)}
         </div>,
       );
     }
