@@ -8,18 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { sampleDataset } from '@kensa/engine';
+import { chromiumSkip, launchChromium, startWebServer, WEB_ROOT } from './chromium.ts';
 import { VisualInspectionSDK } from '@kensa/sdk';
 import type { ItemRow } from '@kensa/sdk';
 
-const CHROMIUM = '/usr/bin/chromium';
-const WEB_ROOT = resolve(import.meta.dirname, '..');
 const COOKIES = process.env.KENSA_COOKIES_DIR ?? sampleDataset('cookies');
 const SCREENSHOTS = join(WEB_ROOT, 'test', 'screenshots');
 const DOC_IMAGES = resolve(WEB_ROOT, '../../docs/images');
@@ -38,7 +36,6 @@ const CLIENT = { clientId: 'web-scale', clientSecret: 'web-scale-secret-123' };
 const MANY = Number(process.env.KENSA_E2E_MANY_ITEMS ?? 10_000);
 const FOLDER_FILES = 1_000;
 
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: install Debian's Chromium (apt-get install -y chromium) to run the web UI tests`;
 
 /** A distinct 16×16 PNG for each index (the index in the first pixel). */
 async function tinyPng(index: number): Promise<Buffer> {
@@ -49,7 +46,7 @@ async function tinyPng(index: number): Promise<Buffer> {
   return sharp(pixels, { raw: { width: 16, height: 16, channels: 3 } }).png().toBuffer();
 }
 
-describe('web UI at factory scale in Chromium', { skip }, () => {
+describe('web UI at factory scale in Chromium', { skip: chromiumSkip }, () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -99,22 +96,13 @@ describe('web UI at factory scale in Chromium', { skip }, () => {
 
   before(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
-    const webDist = await mkdtemp(join(tmpdir(), 'kensa-web-dist-'));
-    const dataDir = await mkdtemp(join(tmpdir(), 'kensa-web-data-'));
     filesDir = await mkdtemp(join(tmpdir(), 'kensa-web-files-'));
-    temporary.push(webDist, dataDir, filesDir);
-    const { build } = await import('vite');
-    await build({ configFile: join(WEB_ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: webDist, emptyOutDir: true } });
-    const { startServer } = await import('@kensa/server');
-    const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, bootstrapClients: [CLIENT], workers: 1, webDist });
-    baseUrl = server.url;
+    temporary.push(filesDir);
+    const server = await startWebServer([CLIENT]);
+    baseUrl = server.baseUrl;
     closeServer = server.close;
     sdk = new VisualInspectionSDK({ apiUrl: `${baseUrl}/api`, ...CLIENT });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'en-GB' });
     // tsx names the functions of page.evaluate bodies with its __name helper, which the page does not have.
     await context.addInitScript('globalThis.__name = (f) => f;');

@@ -9,15 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { sampleDataset } from '@kensa/engine';
+import { chromiumSkip, launchChromium, startWebServer, WEB_ROOT } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const WEB_ROOT = resolve(import.meta.dirname, '..');
 const COOKIES = process.env.KENSA_COOKIES_DIR ?? sampleDataset('cookies');
 const SCREENSHOTS = join(WEB_ROOT, 'test', 'screenshots');
 const DOC_IMAGES = resolve(WEB_ROOT, '../../docs/images');
@@ -32,9 +30,8 @@ const SAMPLE_CLIENT = { clientId: 'web-e2e-empty', clientSecret: 'web-e2e-empty-
 const LONG_ID = `lot-2026-11-28-line-07-station-03-camera-left-${'x'.repeat(40)}-0001`;
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9faf]/;
 
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: install Debian's Chromium (apt-get install -y chromium) to run the web UI tests`;
 
-describe('web UI in Chromium', { skip }, () => {
+describe('web UI in Chromium', { skip: chromiumSkip }, () => {
   let browser: Browser;
   let page: Page;
   let baseUrl: string;
@@ -60,21 +57,12 @@ describe('web UI in Chromium', { skip }, () => {
   before(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     // Build the UI into a private folder, so that a developer's dist/ is left alone.
-    const webDist = await mkdtemp(join(tmpdir(), 'kensa-web-dist-'));
-    const dataDir = await mkdtemp(join(tmpdir(), 'kensa-web-data-'));
     filesDir = await mkdtemp(join(tmpdir(), 'kensa-web-files-'));
-    temporary.push(webDist, dataDir, filesDir);
-    const { build } = await import('vite');
-    await build({ configFile: join(WEB_ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: webDist, emptyOutDir: true } });
-    const { startServer } = await import('@kensa/server');
-    const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, bootstrapClients: [CLIENT, SAMPLE_CLIENT], workers: 1, webDist });
-    baseUrl = server.url;
+    temporary.push(filesDir);
+    const server = await startWebServer([CLIENT, SAMPLE_CLIENT]);
+    baseUrl = server.baseUrl;
     closeServer = server.close;
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'en-GB' });
     page.setDefaultTimeout(30_000); // the machine is shared: a busy neighbour slows every step
   });

@@ -5,6 +5,7 @@ import type { ItemRow } from '@kensa/sdk';
 import { useApp } from '../app-context.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
 import type { Tab } from '../lib/item-rows.ts';
+import { useAction } from '../lib/use-load.ts';
 import { ErrorNotice } from './error-notice.tsx';
 
 export function BulkBar(props: {
@@ -17,26 +18,16 @@ export function BulkBar(props: {
   const { t } = useI18n();
   const app = useApp();
   const { sdk } = app.session;
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run: act } = useAction();
   const [destination, setDestination] = useState('');
   const ids = [...props.selected];
   const count = ids.length;
   const otherLines = app.targets.filter((target) => target.target_id !== app.target);
 
-  const run = async (action: () => Promise<unknown>, message: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-      await props.onDone(message);
-    } catch (caught) {
-      setError(caught);
-      app.noticeError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const run = (action: () => Promise<unknown>, message: string) => act(async () => {
+    await action();
+    await props.onDone(message);
+  });
   const label = (good: boolean | null) => run(() => sdk.labelItems(ids, good), t('bulkLabelled', { count }));
   const training = props.tab === 'training';
 

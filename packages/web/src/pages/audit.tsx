@@ -6,6 +6,7 @@ import { itemHref, useApp } from '../app-context.tsx';
 import { formatScore } from '../components/charts.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { formatDate, useI18n } from '../i18n/i18n.tsx';
+import { useAction } from '../lib/use-load.ts';
 import type { MessageKey } from '../i18n/messages.ts';
 
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
@@ -18,22 +19,8 @@ export function AuditPage() {
   const [from, setFrom] = useState(day(-6));
   const [to, setTo] = useState(day(0));
   const [result, setResult] = useState<AuditPredictions | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useAction();
   const range = { from, to, target: app.target };
-
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(caught);
-      app.noticeError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
   const show = () => run(async () => setResult(await sdk.getAuditPredictions(range)));
   const download = () => run(async () => {
     const bytes = await sdk.exportAuditCsv(range);
