@@ -481,4 +481,38 @@ describe('web UI at factory scale in Chromium', { skip: chromiumSkip }, () => {
     assert.equal(item.images.length, 1, 'a file sent twice (before and after the reload) is one image');
     await page.waitForFunction((count) => document.querySelector('[data-tab="training"] .count')?.textContent === String(count), FOLDER_FILES);
   });
+
+  test('a folder upload keeps the files the network dropped and sends them again on "Retry"', async () => {
+    const folder = join(filesDir, 'retry-folder');
+    await mkdir(folder, { recursive: true });
+    for (let i = 0; i < 20; i++) await writeFile(join(folder, `retry-${String(i).padStart(2, '0')}.png`), await tinyPng(200_000 + i));
+    const target = (await sdk.createTarget('Retry line')).target_id;
+    await goto(`#/items?line=${target}&tab=training`);
+    await page.locator('.items-page p.empty').waitFor();
+    // The first two upload requests never reach the server.
+    let dropped = 0;
+    await page.route('**/api/v1/upload', (route) => (dropped++ < 2 ? route.abort('connectionreset') : route.continue()));
+    await page.getByTestId('folder-input').setInputFiles(folder);
+    await page.getByTestId('folder-start').click();
+    await page.getByTestId('folder-done').waitFor();
+    assert.match(await page.getByTestId('folder-done').textContent() ?? '', /4 uploaded, 16 failed/);
+    assert.equal(await page.locator('.folder-files li[data-state="failed"]').count(), 16, 'each failed file is listed');
+    await page.getByTestId('folder-retry').click();
+    await page.getByTestId('folder-done').getByText(/20 uploaded, 0 failed/).waitFor();
+    await page.unroute('**/api/v1/upload');
+    assert.equal((await allRows(target)).length, 20);
+  });
+
+  test('the new pages in Japanese', async () => {
+    await page.getByTestId('language').selectOption('ja');
+    const headings: [string, RegExp][] = [[`#/items?line=${line.a}&tab=predict`, /アイテム/], ['#/evaluate', /モデルの評価/], ['#/audit', /監査用エクスポート/]];
+    for (const [hash, heading] of headings) {
+      await goto(hash);
+      await page.locator('h1').filter({ hasText: heading }).waitFor();
+    }
+    await goto(`#/items?line=${line.a}&tab=predict`);
+    await page.getByTestId('select-all-shown').getByText(/表示中の \d+ 件をすべて選択/).waitFor();
+    assert.match(await page.getByTestId('folder-upload').textContent() ?? '', /フォルダーをアップロード/);
+    await page.getByTestId('language').selectOption('en');
+  });
 });
