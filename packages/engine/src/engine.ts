@@ -1,6 +1,7 @@
 import { getAlgorithm } from './algorithms/registry.ts';
 import { checkAborted, type AlgorithmDefinition, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
-import { applyCalibration, fitCalibration, type Calibration } from './calibration/calibrate.ts';
+import { applyCalibration, fitCalibration, type Calibration, type CalibrationMode } from './calibration/calibrate.ts';
+import { aurocOf, chooseCalibration } from './calibration/choose.ts';
 import { quantile } from './calibration/quantile.ts';
 import { synthesizeDefect } from './calibration/synthetic.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
@@ -23,8 +24,8 @@ export interface TrainingImage {
 export interface TrainOptions {
   onProgress?: (fraction: number, message: string) => void;
   signal?: AbortSignal;
-  /** Calibration mode (see calibration/calibrate.ts); the default is chosen by measurement. */
-  calibration?: 'global' | 'location';
+  /** Calibration mode (see calibration/calibrate.ts), or 'auto' to choose it on held-out images; the default is the algorithm's. */
+  calibration?: CalibrationMode | 'auto';
 }
 
 export interface Evaluation {
@@ -120,6 +121,12 @@ interface CrossFit {
 }
 
 /**
+ * Synthetic defects made in cross-fitting at most: a hundred measure an AUROC well enough, and each costs a map (memory)
+ * and an inference (time). Below that many OK images, every held-out OK image gets one, as before.
+ */
+const MAX_SYNTHETIC_DEFECTS = 100;
+
+/**
  * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every
  * labelled image gets a map from a model that never saw it.
  */
@@ -136,6 +143,7 @@ async function crossFit(
     random.shuffle([...ng]).forEach((s, i) => folds.set(s, i % 2));
   }
   const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] };
+  const syntheticStride = Math.ceil(ok.length / MAX_SYNTHETIC_DEFECTS);
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);
     const trainPart = samples.filter((s) => folds.get(s) !== fold);
@@ -148,7 +156,7 @@ async function crossFit(
       const map = rawMap(algorithm, state, sample.raster, params);
       (sample.good ? result.okMaps : result.ngMaps).push(map);
       (sample.good ? result.okSources : result.ngSources).push(sample.source ?? null);
-      if (sample.good && options.synthetic) {
+      if (sample.good && options.synthetic && (result.okMaps.length - 1) % syntheticStride === 0) {
         result.syntheticMaps.push(rawMap(algorithm, state, synthesizeDefect(sample.raster, random), params));
       }
     }
@@ -159,6 +167,8 @@ async function crossFit(
 
 interface Validation {
   calibration: Calibration;
+  /** With calibration 'auto': each candidate mode's held-out sensitivity (see chooseCalibration). */
+  calibrationScores?: Record<string, number>;
   okScores: number[];
   ngScores: number[];
   syntheticScores: number[];
@@ -167,22 +177,23 @@ interface Validation {
   heldOut: Evaluation['heldOut'];
 }
 
-function validate(fit: CrossFit, mode: 'global' | 'location'): Validation {
-  const calibration = fitCalibration(fit.okMaps, mode);
+function validate(fit: CrossFit, requested: CalibrationMode | 'auto'): Validation {
+  const choice = requested === 'auto'
+    ? chooseCalibration(fit.okMaps, imageScore)
+    : { mode: requested, scores: undefined };
+  const calibration = fitCalibration(fit.okMaps, choice.mode);
   const scoreOf = (m: FloatMap) => imageScore(applyCalibration(m, calibration));
   const okScores = fit.okMaps.map(scoreOf);
   const ngScores = fit.ngMaps.map(scoreOf);
   const syntheticScores = fit.syntheticMaps.map(scoreOf);
   const positives = ngScores.length > 0 ? ngScores : syntheticScores;
-  const value = positives.length > 0 && okScores.length > 0
-    ? auroc([...okScores, ...positives], [...okScores.map(() => false), ...positives.map(() => true)])
-    : null;
+  const value = positives.length > 0 && okScores.length > 0 ? aurocOf(okScores, positives) : null;
   const heldOut = [
     ...okScores.map((score, i) => ({ source: fit.okSources[i] ?? null, good: true, score })),
     ...ngScores.map((score, i) => ({ source: fit.ngSources[i] ?? null, good: false, score })),
   ];
   return {
-    calibration, okScores, ngScores, syntheticScores, auroc: value, heldOut,
+    calibration, calibrationScores: choice.scores, okScores, ngScores, syntheticScores, auroc: value, heldOut,
     aurocSource: ngScores.length > 0 ? 'ng_images' : syntheticScores.length > 0 ? 'synthetic_defects' : 'none',
   };
 }
@@ -192,7 +203,7 @@ function validate(fit: CrossFit, mode: 'global' | 'location'): Validation {
  * defect: ~110 MB for 250 images) are garbage before the final model trains, not kept to the end of trainModel.
  */
 async function crossValidate(
-  algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: 'global' | 'location',
+  algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: CalibrationMode | 'auto',
   options: Parameters<typeof crossFit>[3],
 ): Promise<Validation> {
   return validate(await crossFit(algorithm, samples, params, options), mode);
@@ -275,6 +286,9 @@ export async function trainModel(
     validation.heldOut = []; // scored in-sample: nothing was held out
   }
   const v = validation!;
+  // What was decided from the training images, with the measurements behind it: shown in the model detail.
+  if (v.calibrationScores && Object.keys(v.calibrationScores).length > 0) autoTuned.calibration = { chosen: v.calibration.mode, scores: v.calibrationScores };
+  Object.assign(autoTuned, algorithm.choices?.(state) ?? {});
 
   let threshold: number;
   let thresholdReason: Evaluation['thresholdReason'];

@@ -303,14 +303,20 @@ export class VisualInspectionSDK {
     return this.requestBytes('POST', `/v1/models/${encodeURIComponent(String(modelId))}/export`);
   }
 
-  /** Installs a model file made by `exportModel` (into `options.target`); answers with the new model. */
-  async importModel(file: FileInput, options: { target?: TargetRef } = {}): Promise<Model> {
+  /**
+   * Installs a model file made by `exportModel` (into `options.target`); answers with the new model. The server
+   * checks the file's signature: its own exports are accepted; a file signed by another installation, or unsigned,
+   * only with `trust: true` (say so only when you trust where the file comes from). A file changed after export is
+   * refused always.
+   */
+  async importModel(file: FileInput, options: { target?: TargetRef; trust?: boolean } = {}): Promise<Model> {
     const [model] = await toNamedBlobs([file]);
     return this.request('POST', '/v1/models/import', {
       form: () => {
         const form = new FormData();
         form.append('model', model.blob, model.name);
         if (options.target !== undefined) form.append('target', String(options.target));
+        if (options.trust) form.append('trust', 'true');
         return form;
       },
     });

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { sampleDataset } from '@kensa/engine';
+import { sampleDataset } from '../../engine/test/sample-datasets.ts';
 import { chromiumSkip, launchChromium, startWebServer, WEB_ROOT } from './chromium.ts';
 import { VisualInspectionSDK } from '@kensa/sdk';
 import type { ItemRow } from '@kensa/sdk';
@@ -57,6 +57,7 @@ describe('web UI at factory scale in Chromium', { skip: chromiumSkip }, () => {
   let filesDir: string;
   const line: Record<'default' | 'a' | 'scale' | 'folder', number> = { default: 0, a: 0, scale: 0, folder: 0 };
   let predictedInA: string[] = [];
+  const cspViolations: string[] = [];
   /** Line A's models: the active one, then the other. */
   let models: string[] = [];
 
@@ -107,6 +108,8 @@ describe('web UI at factory scale in Chromium', { skip: chromiumSkip }, () => {
     // tsx names the functions of page.evaluate bodies with its __name helper, which the page does not have.
     await context.addInitScript('globalThis.__name = (f) => f;');
     page = await context.newPage();
+    // The server's Content-Security-Policy must not break these pages either: Chromium reports every refusal.
+    context.on('console', (entry) => { if (/Content Security Policy/i.test(entry.text())) cspViolations.push(entry.text()); });
     page.setDefaultTimeout(30_000);
 
     // Line A: a trained model and two predicted items; the default line: one item of its own.
@@ -124,6 +127,10 @@ describe('web UI at factory scale in Chromium', { skip: chromiumSkip }, () => {
     predictedInA = (await sdk.upload([...(await cookies('test/defect', 2)), ...(await cookies('test/good', 2)).slice(1)], undefined, { target: line.a })).item_ids;
     await sdk.serve(predictedInA, model.model_id);
     await sdk.waitForItems(predictedInA, { timeoutMs: 120_000 });
+  });
+
+  test('no Content-Security-Policy refusal on any of these pages', () => {
+    assert.deepEqual(cspViolations, []);
   });
 
   after(async () => {

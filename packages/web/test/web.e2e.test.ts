@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { sampleDataset } from '@kensa/engine';
+import { sampleDataset } from '../../engine/test/sample-datasets.ts';
 import { chromiumSkip, launchChromium, startWebServer, WEB_ROOT } from './chromium.ts';
 
 const COOKIES = process.env.KENSA_COOKIES_DIR ?? sampleDataset('cookies');
@@ -37,6 +37,7 @@ describe('web UI in Chromium', { skip: chromiumSkip }, () => {
   let baseUrl: string;
   let closeServer: () => Promise<void>;
   const temporary: string[] = [];
+  const cspViolations: string[] = [];
   let filesDir: string;
 
   const shot = async (name: string) => {
@@ -64,6 +65,8 @@ describe('web UI in Chromium', { skip: chromiumSkip }, () => {
     closeServer = server.close;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'en-GB' });
+    // The server's Content-Security-Policy must not break the UI: Chromium reports every refusal on the console.
+    page.on('console', (entry) => { if (/Content Security Policy/i.test(entry.text())) cspViolations.push(entry.text()); });
     page.setDefaultTimeout(30_000); // the machine is shared: a busy neighbour slows every step
   });
 
@@ -334,6 +337,16 @@ describe('web UI in Chromium', { skip: chromiumSkip }, () => {
     await page.getByTestId('import-model-file').setInputFiles(exported);
     await page.getByRole('status').getByText(/Model .* imported\./).waitFor();
     await page.waitForFunction(() => [...document.querySelectorAll('.model-card h2')].filter((h) => h.textContent === 'cookies-pm').length === 2);
+    // The same model without its signature: refused, saying to trust it only knowingly; imported once trusted.
+    const unsigned = join(filesDir, 'cookies-pm-unsigned.kensa-model');
+    const signed = await readFile(exported);
+    await writeFile(unsigned, signed.subarray(0, signed.length - (32 + 64 + 8)));
+    await page.getByTestId('import-model-file').setInputFiles(unsigned);
+    await page.getByRole('alert').getByText(/not signed/).waitFor();
+    await page.getByTestId('import-model-trust').check();
+    await page.getByTestId('import-model-file').setInputFiles(unsigned);
+    await page.waitForFunction(() => [...document.querySelectorAll('.model-card h2')].filter((h) => h.textContent === 'cookies-pm-unsigned').length === 1);
+    await page.getByTestId('import-model-trust').uncheck();
     // A file that is not a model is refused with the server's reason.
     await page.getByTestId('import-model-file').setInputFiles(join(filesDir, 'not-an-image.png'));
     await page.getByRole('alert').waitFor();
@@ -572,5 +585,14 @@ describe('web UI in Chromium', { skip: chromiumSkip }, () => {
     await links.filter({ hasText: 'scratch' }).first().click();
     await page.locator('.stage-image').first().waitFor();
     assert.match((await page.locator('h1').textContent()) ?? '', /scratch/);
+  });
+
+  test('the whole run, the docs and the API explorer worked under the Content-Security-Policy: Chromium refused nothing', async () => {
+    const answer = await page.goto(`${baseUrl}/docs/`);
+    assert.match(answer?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+    await page.locator('main h1').first().waitFor();
+    await page.goto(`${baseUrl}/api/docs/`);
+    await page.locator('.swagger-ui .info').waitFor();
+    assert.deepEqual(cspViolations, []);
   });
 });

@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Installation } from '../context.ts';
+import { publicBaseOf } from '../http/public-url.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
 import { BulkItemsService, MAX_BULK_ITEMS, MAX_ROWS_LIMIT, type BulkChange } from '../services/bulk-items.service.ts';
 import { ItemsRepository } from '../store/items.repository.ts';
@@ -26,11 +27,17 @@ const rowSchema = {
   },
 };
 
+/** A signed thumbnail URL with `{image_id}` to replace: one token for a whole list instead of one per row. */
+export async function thumbnailTemplate(request: FastifyRequest, kensa: Installation, publicUrl: string | null): Promise<string> {
+  const token = encodeURIComponent(await kensa.auth.mediaToken(request.clientId));
+  return `${publicBaseOf(request, publicUrl)}/api/v1/images/{image_id}/thumbnail?token=${token}`;
+}
+
 /**
  * The items page at factory scale (beyond): compact rows of a target's items to filter and draw by the ten
  * thousand, and one change (label, archive, restore, move) applied to many items at once.
  */
-export function bulkItemsRoutes(app: FastifyInstance, kensa: Installation) {
+export function bulkItemsRoutes(app: FastifyInstance, kensa: Installation, publicUrl: string | null) {
   const bulk = new BulkItemsService(kensa.db, new ItemsRepository(kensa.db), kensa.targets);
 
   app.get('/api/v1/items/rows', {
@@ -61,8 +68,7 @@ export function bulkItemsRoutes(app: FastifyInstance, kensa: Installation) {
   }, async (request) => {
     const query = request.query as { target?: string; limit?: string; cursor?: string };
     const page = await bulk.rows(request.clientId, { target: query.target, limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor });
-    const token = encodeURIComponent(kensa.auth.mediaToken(request.clientId));
-    return { data: { ...page, thumbnail_url: `${request.protocol}://${request.host}/api/v1/images/{image_id}/thumbnail?token=${token}` } };
+    return { data: { ...page, thumbnail_url: await thumbnailTemplate(request, kensa, publicUrl) } };
   });
 
   app.post('/api/v1/items/bulk', {

@@ -4,6 +4,7 @@ import { ApiError } from '../http/errors.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
 import type { TrainOutput } from '../jobs/protocol.ts';
 import { inList, sql } from '../store/database.ts';
+import { thumbnailTemplate } from './bulk-items.routes.ts';
 import { chunks } from '../store/items.repository.ts';
 import { ModelsRepository } from '../store/models.repository.ts';
 
@@ -22,7 +23,7 @@ const heldOutSchema = {
  * model that never saw it gave it — what ROC and precision–recall curves, a confusion matrix at any threshold and
  * the worst misses are drawn from.
  */
-export function modelEvaluationRoutes(app: FastifyInstance, kensa: Installation) {
+export function modelEvaluationRoutes(app: FastifyInstance, kensa: Installation, publicUrl: string | null) {
   const models = new ModelsRepository(kensa.db);
 
   app.get('/api/v1/models/:model_id/evaluation', {
@@ -58,7 +59,6 @@ export function modelEvaluationRoutes(app: FastifyInstance, kensa: Installation)
         JOIN items it ON it.pk = im.item_pk WHERE im.client_id = ${request.clientId} AND im.image_id IN ${inList(part)}`);
       for (const row of rows) itemOf.set(row.image_id, row.item_id);
     }
-    const token = encodeURIComponent(kensa.auth.mediaToken(request.clientId));
     return {
       data: {
         model_id: model.model_id,
@@ -68,7 +68,7 @@ export function modelEvaluationRoutes(app: FastifyInstance, kensa: Installation)
           const itemId = h.imageId === null ? undefined : itemOf.get(h.imageId);
           return { item_id: itemId ?? null, image_id: itemId === undefined ? null : h.imageId, good: h.good, score: h.score };
         }),
-        thumbnail_url: `${request.protocol}://${request.host}/api/v1/images/{image_id}/thumbnail?token=${token}`,
+        thumbnail_url: await thumbnailTemplate(request, kensa, publicUrl),
       },
     };
   });
