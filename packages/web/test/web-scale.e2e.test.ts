@@ -129,10 +129,6 @@ describe('web UI at factory scale in Chromium', { skip: chromiumSkip }, () => {
     await sdk.waitForItems(predictedInA, { timeoutMs: 120_000 });
   });
 
-  test('no Content-Security-Policy refusal on any of these pages', () => {
-    assert.deepEqual(cspViolations, []);
-  });
-
   after(async () => {
     await browser?.close();
     await closeServer?.();
@@ -521,5 +517,9 @@ describe('web UI at factory scale in Chromium', { skip: chromiumSkip }, () => {
     await page.getByTestId('select-all-shown').getByText(/表示中の \d+ 件をすべて選択/).waitFor();
     assert.match(await page.getByTestId('folder-upload').textContent() ?? '', /フォルダーをアップロード/);
     await page.getByTestId('language').selectOption('en');
+  });
+
+  test('no Content-Security-Policy refusal on any of these pages', () => {
+    assert.deepEqual(cspViolations, []);
   });
 });
