@@ -216,6 +216,17 @@ describe('web UI at factory scale in Chromium', { skip: chromiumSkip }, () => {
     await page.locator('[data-testid="model-evaluation"]').nth(1).getByTestId('confusion-matrix').waitFor();
     assert.match(await page.getByTestId('shared-images').textContent() ?? '', /6 held-out images/);
     await shot('scale-08-evaluation-compare');
+    // The other model takes a threshold from its slider, without retraining.
+    const otherPanel = page.locator('[data-testid="model-evaluation"]').nth(1);
+    const chosenValue = await otherPanel.getByTestId('threshold-slider').evaluate((input: HTMLInputElement) => {
+      input.value = String((Number(input.min) + Number(input.max)) / 2);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      return Number(input.value);
+    });
+    await otherPanel.getByTestId('apply-threshold').click();
+    await otherPanel.getByTestId('threshold-flips').getByText('Move the slider').waitFor();
+    const applied = (await sdk.getModel(models[1])).parameters?.find((p) => p.name === 'threshold')?.value;
+    assert.ok(Math.abs(Number(applied) - chosenValue) < 1e-6, `the model's threshold is now ${applied} (chose ${chosenValue})`);
     // A worst miss opens its item.
     await toLowest(page.locator('[data-testid="model-evaluation"]').first().getByTestId('threshold-slider'));
     await page.locator('[data-testid="model-evaluation"]').first().getByTestId('misses-falseAlarms').locator('a').first().click();

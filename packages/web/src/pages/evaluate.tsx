@@ -10,7 +10,7 @@ import { ErrorNotice } from '../components/error-notice.tsx';
 import { formatPercent, useI18n } from '../i18n/i18n.tsx';
 import { confusionAt, flipsBetween, prCurve, rocCurve, sharedImages, worstMisses } from '../lib/evaluation.ts';
 import { modelThreshold } from '../lib/scores.ts';
-import { useLoad } from '../lib/use-load.ts';
+import { useAction, useLoad } from '../lib/use-load.ts';
 
 type HeldOutImage = ModelHeldOut['held_out'][number];
 
@@ -69,16 +69,18 @@ export function EvaluatePage(props: { modelId: string | null; compareId: string 
       )}
       {first && second && <p class="small muted" data-testid="shared-images">{t('evaluateShared', { count: firstImages.length })}</p>}
       <div class={second ? 'evaluate-columns' : ''}>
-        {first && chosen && <ModelEvaluation model={chosen} evaluation={first} images={firstImages} predicted={rows.data ?? []} />}
-        {second && other && <ModelEvaluation model={other} evaluation={second} images={secondImages} predicted={rows.data ?? []} />}
+        {first && chosen && <ModelEvaluation model={chosen} evaluation={first} images={firstImages} predicted={rows.data ?? []} onChanged={() => void models.reload(true)} />}
+        {second && other && <ModelEvaluation model={other} evaluation={second} images={secondImages} predicted={rows.data ?? []} onChanged={() => void models.reload(true)} />}
       </div>
     </div>
   );
 }
 
-function ModelEvaluation(props: { model: Model; evaluation: ModelHeldOut; images: HeldOutImage[]; predicted: ItemRow[] }) {
+function ModelEvaluation(props: { model: Model; evaluation: ModelHeldOut; images: HeldOutImage[]; predicted: ItemRow[]; onChanged: () => void }) {
   const { t } = useI18n();
   const app = useApp();
+  const applying = useAction();
+  const thresholdParameter = props.model.parameters?.find((p) => p.name === 'threshold');
   const current = modelThreshold(props.model) ?? props.evaluation.threshold ?? 0;
   const [threshold, setThreshold] = useState(current);
   useEffect(() => setThreshold(current), [current]);
@@ -140,6 +142,19 @@ function ModelEvaluation(props: { model: Model; evaluation: ModelHeldOut; images
               <>
                 <p class="small">{t('flipsHeldOut', { ng: heldOutFlips.toNg.length, ok: heldOutFlips.toOk.length })}</p>
                 <p class="small">{t('flipsItems', { ng: itemFlips.toNg.length, ok: itemFlips.toOk.length })}</p>
+                {thresholdParameter && (
+                  // Prediction settings without retraining (PATCH /models/{id}): the next predictions use it.
+                  <p>
+                    <button type="button" disabled={applying.busy} data-testid="apply-threshold"
+                      onClick={() => void applying.run(async () => {
+                        await app.session.updatePredictionParameters(props.model.model_id, [{ algorithm_parameter_id: thresholdParameter.algorithm_parameter_id, value: String(threshold) }]);
+                        props.onChanged();
+                      })}>
+                      {t('thresholdApply', { value: formatScore(threshold) })}
+                    </button>
+                  </p>
+                )}
+                <ErrorNotice error={applying.error} />
                 {itemFlips.toNg.length + itemFlips.toOk.length > 0 && (
                   <ul class="flip-list small">
                     {[...itemFlips.toNg.map((f) => ({ ...f, to: 'NG' })), ...itemFlips.toOk.map((f) => ({ ...f, to: 'OK' }))].slice(0, 50).map((f) => (
