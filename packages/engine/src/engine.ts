@@ -37,6 +37,11 @@ export interface Evaluation {
   confusion: Confusion | null;
   heldOutOkScores: number[];
   heldOutNgScores: number[];
+  /**
+   * Each held-out image's score, with the index of its training image (null for a tile), for ROC and
+   * precision–recall curves and the worst misses. Empty when there were too few images to hold any out.
+   */
+  heldOut: { source: number | null; good: boolean; score: number }[];
 }
 
 export interface TrainedModel {
@@ -113,6 +118,9 @@ interface CrossFit {
   okMaps: FloatMap[];
   ngMaps: FloatMap[];
   syntheticMaps: FloatMap[];
+  /** The training image of each map of okMaps and ngMaps, in their order. */
+  okSources: (number | null)[];
+  ngSources: (number | null)[];
 }
 
 /**
@@ -137,7 +145,7 @@ async function crossFit(
     random.shuffle([...ok]).forEach((s, i) => folds.set(s, i % 2));
     random.shuffle([...ng]).forEach((s, i) => folds.set(s, i % 2));
   }
-  const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [] };
+  const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] };
   const syntheticStride = Math.ceil(ok.length / MAX_SYNTHETIC_DEFECTS);
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);
@@ -150,6 +158,7 @@ async function crossFit(
       checkAborted(options.signal);
       const map = rawMap(algorithm, state, sample.raster, params);
       (sample.good ? result.okMaps : result.ngMaps).push(map);
+      (sample.good ? result.okSources : result.ngSources).push(sample.source ?? null);
       if (sample.good && options.synthetic && (result.okMaps.length - 1) % syntheticStride === 0) {
         result.syntheticMaps.push(rawMap(algorithm, state, synthesizeDefect(sample.raster, random), params));
       }
@@ -168,6 +177,7 @@ interface Validation {
   syntheticScores: number[];
   auroc: number | null;
   aurocSource: Evaluation['aurocSource'];
+  heldOut: Evaluation['heldOut'];
 }
 
 function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates?: CalibrationMode[]): Validation {
@@ -181,8 +191,12 @@ function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates
   const syntheticScores = fit.syntheticMaps.map(scoreOf);
   const positives = ngScores.length > 0 ? ngScores : syntheticScores;
   const value = positives.length > 0 && okScores.length > 0 ? aurocOf(okScores, positives) : null;
+  const heldOut = [
+    ...okScores.map((score, i) => ({ source: fit.okSources[i] ?? null, good: true, score })),
+    ...ngScores.map((score, i) => ({ source: fit.ngSources[i] ?? null, good: false, score })),
+  ];
   return {
-    calibration, calibrationScores: choice.scores, okScores, ngScores, syntheticScores, auroc: value,
+    calibration, calibrationScores: choice.scores, okScores, ngScores, syntheticScores, auroc: value, heldOut,
     aurocSource: ngScores.length > 0 ? 'ng_images' : syntheticScores.length > 0 ? 'synthetic_defects' : 'none',
   };
 }
@@ -226,7 +240,7 @@ export async function trainModel(
   else for (const image of images) {
     checkAborted(options.signal);
     const decoded = await decodeForModel(image.bytes, workingSize);
-    samples.push({ raster: decoded.raster, good: image.good, boxes: scaleBoxes(image.boxes, decoded.info, decoded.raster) });
+    samples.push({ raster: decoded.raster, good: image.good, boxes: scaleBoxes(image.boxes, decoded.info, decoded.raster), source: samples.length });
   }
   const seed = num(values, 'seed');
   const mode = options.calibration ?? algorithm.calibration ?? 'location';
@@ -270,8 +284,9 @@ export async function trainModel(
   if (!canCrossFit) {
     // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.
     const okMaps = samples.filter((s) => s.good).map((s) => rawMap(algorithm, state, s.raster, values));
-    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [] }, mode);
+    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] }, mode);
     validation.okScores = validation.okScores.map((s) => s * 1.25);
+    validation.heldOut = []; // scored in-sample: nothing was held out
   }
   const v = validation!;
   // What was decided from the training images, with the measurements behind it: shown in the model detail.
@@ -323,7 +338,7 @@ export async function trainModel(
     threshold,
     evaluation: {
       auroc: v.auroc, aurocSource: v.aurocSource, threshold, thresholdReason, confusion,
-      heldOutOkScores: v.okScores, heldOutNgScores: v.ngScores,
+      heldOutOkScores: v.okScores, heldOutNgScores: v.ngScores, heldOut: v.heldOut,
     },
     trainedOn: { ok, ng, unlabelled: images.length - ok - ng },
     trainSeconds: (performance.now() - started) / 1000,

@@ -15,6 +15,8 @@ export interface TrainingSample {
   /** true = OK, false = NG, null = unlabelled. */
   good: boolean | null;
   boxes: Box[];
+  /** The index of the training image it comes from (not set for tiles), so that held-out scores name their image. */
+  source?: number;
 }
 
 export interface ProgressReport {
