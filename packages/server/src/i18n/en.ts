@@ -83,6 +83,8 @@ export const en = {
   fieldType: '{field} must be {type}',
   fieldRequired: '{field} is required',
   fieldEnum: '{field} must be one of {values}',
+  bulkItemsMissing: '{count} of the items are not yours or do not exist: {ids}',
+  auditRangeInverted: '`from` must not be after `to`',
   fieldAtLeast: '{field} must be at least {limit}',
   fieldAtMost: '{field} must be at most {limit}',
   fieldPattern: '{field} has the wrong form',

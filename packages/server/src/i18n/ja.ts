@@ -81,6 +81,8 @@ export const ja: Record<MessageKey, string> = {
   fieldType: '{field} は {type} でなければなりません',
   fieldRequired: '{field} は必須です',
   fieldEnum: '{field} は {values} のいずれかでなければなりません',
+  bulkItemsMissing: 'アイテムのうち {count} 件は存在しないか、アクセス権がありません: {ids}',
+  auditRangeInverted: '`from` は `to` より後にできません',
   fieldAtLeast: '{field} は {limit} 以上でなければなりません',
   fieldAtMost: '{field} は {limit} 以下でなければなりません',
   fieldPattern: '{field} の形式が正しくありません',

@@ -437,7 +437,7 @@ export class ModelsService {
         for (const image of await this.items.imagesOfItem(item.pk)) {
           const boxes: Box[] = (await this.items.annotationsOfImage(image.image_id))
             .map((a) => ({ x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max }));
-          images.push({ path: await this.files.localPath(image.raw_path), good: item.good === null ? null : item.good === 1, boxes });
+          images.push({ path: await this.files.localPath(image.raw_path), good: item.good === null ? null : item.good === 1, boxes, imageId: image.image_id });
         }
       }
       if (images.length === 0) throw new StatusError(message('statusNoTrainingImages'));
@@ -588,3 +588,4 @@ export class ModelsService {
     return `models/${pathSegment(model.client_id)}/${model.model_id}.kensa-model`;
   }
 }
+

@@ -18,7 +18,10 @@ export interface ModelFacts {
   targetsDefault: boolean;
 }
 
-/** An AutoTune candidate as the engine keys its scores: a JSON value, or a plain name (the calibration modes). */
+/**
+ * An AutoTune candidate as the engine keys it: parameter values as JSON (`16`, `[16, 16]`), the calibration choice by
+ * its bare name (`global`), which is no JSON.
+ */
 function candidateValue(key: string): unknown {
   try {
     return JSON.parse(key);

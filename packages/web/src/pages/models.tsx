@@ -111,7 +111,7 @@ export function ModelsPage(props: { highlight: string | null }) {
       {models.loading && !models.data ? (
         <p class="muted">{t('loading')}</p>
       ) : list.length === 0 ? (
-        <p class="empty">{t('noModels')} <a href="#/train">{t('navTrain')} →</a></p>
+        <p class="empty">{t('noModels')} <a href={app.href('#/train')}>{t('navTrain')} →</a></p>
       ) : (
         <ul class="model-list" data-testid="model-list">
           {list.map((model) => {
@@ -213,6 +213,9 @@ export function ModelsPage(props: { highlight: string | null }) {
                     <dd>{formatDate(model.created_at, language)}</dd>
                   </div>
                 </dl>
+                {model.status === 'active' && (
+                  <p><a href={app.href(`#/evaluate?model=${encodeURIComponent(String(model.model_id))}`)} data-testid="evaluate-link">{t('evaluateLink')}</a></p>
+                )}
                 {model.status === 'active' && algorithms.data && (
                   <PredictionSettings
                     key={String(model.model_id)}
