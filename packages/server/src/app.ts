@@ -4,9 +4,10 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { DEFAULT_UPLOAD_LIMITS, startInstallation, type RunningInstallation, type UploadLimits } from './context.ts';
-import { ApiError, envelope, makeErrorHandler } from './http/errors.ts';
+import { isApiPath, makeRoutesPublic, PUBLIC_ROUTE, registerAuthentication } from './http/authentication.ts';
+import { envelope, makeErrorHandler } from './http/errors.ts';
 import { SHARED_SCHEMAS } from './http/schemas.ts';
 import { languageOf, type Language } from './i18n/index.ts';
 import { authRoutes } from './routes/auth.routes.ts';
@@ -24,7 +25,7 @@ import { SERVER_VERSION } from './version.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The client of the request's token (every /api/v1 route). */
+    /** The client of the request's token (every route that is not public). */
     clientId: string;
     language: Language;
   }
@@ -40,6 +41,8 @@ export interface AppConfig {
   logger?: boolean;
   mqttUrl?: string | null;
   callbackRetryDelaysMs?: number[];
+  /** Callbacks and MQTT brokers may be on loopback, private and link-local addresses (KENSA_ALLOW_PRIVATE_TARGETS=1). */
+  allowPrivateTargets?: boolean;
   /** PostgreSQL (KENSA_DATABASE_URL) instead of SQLite; jobs then go through pg-boss. */
   databaseUrl?: string | null;
   /** S3 or a shared folder (KENSA_BLOB_URL) for images and models. */
@@ -57,7 +60,7 @@ const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.ur
 export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstance; kensa: RunningInstallation }> {
   const limits: UploadLimits = { ...DEFAULT_UPLOAD_LIMITS, ...config.limits };
   const kensa = await startInstallation(config.dataDir, {
-    workers: config.workers, limits, mqttUrl: config.mqttUrl, callbackRetryDelaysMs: config.callbackRetryDelaysMs,
+    workers: config.workers, limits, mqttUrl: config.mqttUrl, callbackRetryDelaysMs: config.callbackRetryDelaysMs, allowPrivateTargets: config.allowPrivateTargets,
     databaseUrl: config.databaseUrl, blobUrl: config.blobUrl, runQueuedJobs: config.runQueuedJobs, jobLeaseMs: config.jobLeaseMs,
   });
   const app = Fastify({
@@ -97,29 +100,18 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
     },
     refResolver: { buildLocalReference: (json) => String(json.$id) },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   app.decorateRequest('clientId', '');
   app.decorateRequest('language', 'en');
   app.addHook('onRequest', async (request) => {
     request.language = languageOf(request.headers['accept-language']);
-    const path = request.url.split('?')[0];
-    if (!path.startsWith('/api/v1/')) return;
-    const header = request.headers.authorization;
-    const bearerToken = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
-    // Image files and the event stream may also use the signed query token of the URLs in answers
-    // (<img> tags and EventSource send no headers).
-    const queryAllowed = path.startsWith('/api/v1/images/') || path === '/api/v1/events';
-    const queryToken = queryAllowed ? (request.query as { token?: string }).token : undefined;
-    if (!bearerToken && queryToken) {
-      const clientId = await kensa.auth.verifyMediaToken(queryToken);
-      if (!clientId) throw new ApiError(401, 'unauthorized');
-      request.clientId = clientId;
-      return;
-    }
-    request.clientId = await kensa.auth.authenticate(bearerToken);
   });
+  const webDist = config.webDist === undefined ? DEFAULT_WEB_DIST : config.webDist;
+  const serveWeb = webDist !== null && existsSync(webDist);
+  // The web UI routes in the browser: unknown non-API paths get its index page.
+  const servesWebPage = (request: FastifyRequest) => serveWeb && request.method === 'GET' && !isApiPath(request.url);
+  registerAuthentication(app, kensa.auth);
 
   app.setErrorHandler(makeErrorHandler(limits));
   authRoutes(app, kensa);
@@ -132,15 +124,19 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   targetsRoutes(app, kensa);
   docsRoutes(app);
   samplesRoutes(app, kensa);
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const webDist = config.webDist === undefined ? DEFAULT_WEB_DIST : config.webDist;
-  const serveWeb = webDist !== null && existsSync(webDist);
-  if (serveWeb) await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false });
-  app.setNotFoundHandler((request, reply) => {
-    // The web UI routes in the browser: unknown non-API paths get its index page.
-    if (serveWeb && request.method === 'GET' && !request.url.startsWith('/api/')) return reply.sendFile('index.html');
-    return reply.status(404).send(envelope(request, 404, 'routeNotFound', null));
+  app.get('/api/openapi.json', { schema: { hide: true }, ...PUBLIC_ROUTE }, async () => app.swagger());
+
+  // Plugins' routes (the API reference, the web UI's files) are public; the not-found handler lives here because
+  // it sends the web UI's page with the static plugin's sendFile.
+  await app.register(async (publicScope) => {
+    makeRoutesPublic(publicScope);
+    await publicScope.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+    if (serveWeb) await publicScope.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false });
+    publicScope.setNotFoundHandler((request, reply) => {
+      if (servesWebPage(request)) return reply.sendFile('index.html');
+      return reply.status(404).send(envelope(request, 404, 'routeNotFound', null));
+    });
   });
   return { app, kensa };
 }

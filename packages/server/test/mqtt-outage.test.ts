@@ -13,7 +13,7 @@ const ownBroker = { mqttUrlOf: (target: TargetRow) => target.mqtt_url };
 test('MQTT: while the broker is unreachable, at most maxPending messages wait and the rest are dropped and counted', async () => {
   const unreachable = 'mqtt://127.0.0.1:9'; // the discard port: connection refused
   const logged: string[] = [];
-  const service = new MqttService(ownBroker, (text) => logged.push(text), 3);
+  const service = new MqttService(ownBroker, { allowPrivate: true }, (text) => logged.push(text), 3);
   try {
     for (let i = 0; i < 7; i++) service.publishPrediction(targetOf(unreachable), { item_id: `item-${i}`, good: true });
     assert.equal(service.pending.get(unreachable), 3);
@@ -32,7 +32,7 @@ test('MQTT: acknowledged messages leave the queue, so a reachable broker never d
   const brokerUrl = TEST_MQTT_URL;
   const subscriber = await connectTestMqtt(t);
   if (!subscriber) return;
-  const service = new MqttService(ownBroker, () => {}, 2);
+  const service = new MqttService(ownBroker, { allowPrivate: true }, () => {}, 2);
   try {
     const target = { ...targetOf(brokerUrl), target_id: Date.now() }; // a topic of this run only
     const received: string[] = [];

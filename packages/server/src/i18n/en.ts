@@ -33,6 +33,8 @@ export const en = {
   callbackNotFound: 'Cannot find callback',
   targetNotFound: 'Cannot find target',
   targetNameTaken: 'A target of this name exists already',
+  targetNotEmpty: 'The target still has items or models',
+  defaultTargetKept: 'The default target cannot be deleted',
   itemInAnotherTarget: 'The item {id} belongs to another target',
   predictionFailedModelGone: 'The model was deleted or has no trained file',
   predictionFailed: 'Prediction failed: {reason}',
@@ -88,6 +90,8 @@ export const en = {
   reasonNotString: 'must be a string',
   reasonOneOf: 'must be one of {values}',
   callbackUrlInvalid: 'Callback URL must be an http or https URL: {url}',
+  outboundAddressRefused: '{field} must lead to a public internet address (the server refuses loopback, private, link-local and metadata addresses unless its operator allows private targets): {url}',
+  targetContents: '{items} items and {models} models are in the target: delete them first',
   modelFileMissing: 'Send the model file in the multipart field "model"',
 
   // Model status texts.

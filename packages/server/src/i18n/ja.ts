@@ -33,6 +33,8 @@ export const ja: Record<MessageKey, string> = {
   callbackNotFound: 'コールバックが見つかりません',
   targetNotFound: '検査対象が見つかりません',
   targetNameTaken: 'この名前の検査対象は既にあります',
+  targetNotEmpty: '検査対象にまだアイテムかモデルがあります',
+  defaultTargetKept: '既定の検査対象は削除できません',
   itemInAnotherTarget: 'アイテム {id} は別の検査対象に属しています',
   predictionFailedModelGone: 'モデルが削除されたか、学習済みファイルがありません',
   predictionFailed: '予測に失敗しました: {reason}',
@@ -87,6 +89,8 @@ export const ja: Record<MessageKey, string> = {
   reasonNotString: '文字列でなければなりません',
   reasonOneOf: '{values} のいずれかでなければなりません',
   callbackUrlInvalid: 'コールバックURLは http または https のURLでなければなりません: {url}',
+  outboundAddressRefused: '{field} はインターネット上の公開アドレスを指す必要があります（ループバック、プライベート、リンクローカル、メタデータのアドレスは、運用者がプライベート宛先を許可しない限り拒否されます）: {url}',
+  targetContents: 'この検査対象には {items} 件のアイテムと {models} 件のモデルがあります。先に削除してください',
   modelFileMissing: 'モデルファイルをマルチパートのフィールド "model" で送ってください',
 
   statusQueued: '空いているワーカーを待っています',

@@ -6,6 +6,7 @@ import { ApiError, message } from '../http/errors.ts';
 import { receiveFiles, removeTemporary } from '../http/multipart.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
 import type { AnnotationInput, UrlBuilder } from '../services/items.service.ts';
+import { MEDIA_TOKEN_ROUTE } from '../http/authentication.ts';
 
 /** Image URLs of answers: absolute, on this server, with a signed expiring token so that `<img>` works. */
 function urlBuilder(request: FastifyRequest, kensa: Installation): UrlBuilder {
@@ -201,6 +202,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   });
 
   app.get('/api/v1/images/inspect/:heatmap_id', {
+    ...MEDIA_TOKEN_ROUTE,
     schema: {
       tags: ['items'],
       summary: 'The heatmap PNG of a synchronous inspection (beyond), for 15 minutes after it',
@@ -251,6 +253,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   });
 
   app.get('/api/v1/images/:image_id/:kind', {
+    ...MEDIA_TOKEN_ROUTE,
     schema: {
       tags: ['items'],
       summary: 'Image files: raw (the upload), thumbnail, overlay (green boxes), heatmap',
