@@ -14,6 +14,8 @@ export interface OutboundPolicy {
 }
 
 export class OutboundAddressRefused extends Error {
+  /** Socket errors carry a code (mqtt.js passes on only those). */
+  readonly code = 'ERR_OUTBOUND_ADDRESS_REFUSED';
   constructor(readonly host: string, readonly address: string | null) {
     super(`outbound address refused: ${host}${address && address !== host ? ` (${address})` : ''}`);
     this.name = 'OutboundAddressRefused';

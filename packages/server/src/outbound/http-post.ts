@@ -22,6 +22,8 @@ export function postToTenantUrl(url: string, headers: Record<string, string>, bo
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
       lookup: guardedLookup(policy),
+      // A connection of its own: a kept-alive one from the shared pool would skip the lookup (and its check).
+      agent: false,
       timeout: timeoutMs,
     }, (response) => {
       // The body is read to its end (the connection is freed) and ignored.
