@@ -161,6 +161,9 @@ const SAMPLES: Record<string, ClientSamples> = {
     curl: `curl -X POST $KENSA/api/v1/targets ${AUTH} -H 'Content-Type: application/json' -d '{"name": "Line 2"}'`,
     ts: `await sdk.createTarget('Line 2');`, py: `sdk.create_target("Line 2")`,
   },
+  'DELETE /api/v1/targets/{target}': {
+    curl: `curl -X DELETE $KENSA/api/v1/targets/2 ${AUTH}`, ts: `await sdk.deleteTarget('Line 2');`, py: `sdk.delete_target("Line 2")`,
+  },
 };
 
 /** What each error status means across the API (titles come from the i18n catalogues, in the reader's language). */
@@ -169,6 +172,7 @@ const STATUS_MEANING: Record<string, string> = {
   '401': 'no token, an expired or invalid token, or wrong client credentials',
   '403': 'no active licence, or a licence limit reached',
   '404': 'a named item, image, model, target or callback does not exist for this client',
+  '409': 'the request conflicts with what is stored (a target that still has items or models, the default target)',
   '413': 'a file over 50 MB or more than 200 files in one request',
 };
 

@@ -6,6 +6,7 @@ import type { TargetRow } from '../store/targets.repository.ts';
 import { mqttTopicOf, type TargetsService } from './targets.service.ts';
 
 const CLOSE_GRACE_MS = 2000;
+const OPERATOR_CHOSEN: OutboundPolicy = { allowPrivate: true };
 /** Messages waiting for one broker's acknowledgement before newer ones are dropped (a broker down for hours). */
 const DEFAULT_MAX_PENDING = 10_000;
 
@@ -56,7 +57,8 @@ export class MqttService {
     }
     let client: MqttClient;
     try {
-      client = this.clientFor(url);
+      // The installation's own broker (KENSA_MQTT_URL) is the operator's choice, not a tenant's: any address goes.
+      client = this.clientFor(url, target.mqtt_url === null ? OPERATOR_CHOSEN : this.policy);
     } catch (error) {
       // An address the policy refuses (a literal one; names fail on connecting): nothing is sent.
       const text = error instanceof Error ? error.message : String(error);
@@ -75,10 +77,10 @@ export class MqttService {
       });
   }
 
-  private clientFor(url: string): MqttClient {
+  private clientFor(url: string, policy: OutboundPolicy): MqttClient {
     let client = this.clients.get(url);
     if (!client) {
-      client = connectMqttBroker(url, this.policy, { clientId: `kensa-${process.pid}-${Math.random().toString(16).slice(2, 10)}`, connectTimeout: 5000 }, this.backoff);
+      client = connectMqttBroker(url, policy, { clientId: `kensa-${process.pid}-${Math.random().toString(16).slice(2, 10)}`, connectTimeout: 5000 }, this.backoff);
       client.on('error', (error) => this.lastErrors.set(url, error.message));
       this.clients.set(url, client);
     }
