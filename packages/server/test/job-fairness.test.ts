@@ -12,11 +12,12 @@ import { test } from 'node:test';
 import { buildApp } from '../src/app.ts';
 import { ensureClients } from '../src/bootstrap.ts';
 import { ClientsRepository } from '../src/store/clients.repository.ts';
-import { Api, cookie, parameterId, trainQuickModel, until } from './helpers.ts';
+import { Api, cookie, freshPostgresUrl, parameterId, trainQuickModel, until } from './helpers.ts';
 
 test('three long trainings of one client do not hold back another client\'s prediction; deleting a running training stops its worker', { timeout: 600_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'kensa-fairness-'));
-  const { app, kensa } = await buildApp({ dataDir, workers: 2, webDist: null });
+  // KENSA_TEST_POSTGRES=1: the same on PostgreSQL, where jobs reach the workers through pg-boss.
+  const { app, kensa } = await buildApp({ dataDir, workers: 2, webDist: null, databaseUrl: process.env.KENSA_TEST_POSTGRES === '1' ? freshPostgresUrl() : null });
   try {
     await ensureClients(kensa, [{ clientId: 'alice', clientSecret: 'alice-secret' }, { clientId: 'bob', clientSecret: 'bob-secret' }], () => new ClientsRepository(kensa.db).count());
     await app.listen({ host: '127.0.0.1', port: 0 });
