@@ -70,6 +70,8 @@ export class JobQueue {
   private readonly activeNames = new Map<number, string>();
   /** Queued jobs executing here, by job id (the reaper leaves them alone). */
   private readonly executing = new Set<number>();
+  /** Jobs of `executing` cancelled before their worker started them. */
+  private readonly cancelledHere = new Set<number>();
   /** Jobs of one request (inspect, reading a model file): not persisted, served before queued jobs. */
   private readonly transient: { name: TransientJobName; input: unknown; resolve(output: unknown): void; reject(error: Error): void }[] = [];
   private transientCount = 0;
@@ -136,6 +138,8 @@ export class JobQueue {
     const job = await this.jobs.find(jobId);
     if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
     await this.jobs.finish(jobId, 'cancelled');
+    // A job of this process between its claim and its worker is stopped before it starts (the pool knows nothing of it yet).
+    if (this.executing.has(jobId)) this.cancelledHere.add(jobId);
     this.pool.abort(jobId);
   }
 
@@ -222,6 +226,7 @@ export class JobQueue {
       await this.executeHere(job);
     } finally {
       this.executing.delete(job.job_id);
+      this.cancelledHere.delete(job.job_id);
     }
   }
 
@@ -242,6 +247,7 @@ export class JobQueue {
     };
     try {
       const input = await handler.prepare(job);
+      if (this.cancelledHere.has(job.job_id)) return;
       if (input === null) {
         await this.jobs.finish(job.job_id, 'done', 'nothing to do');
         return;
