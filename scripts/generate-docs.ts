@@ -85,6 +85,7 @@ const TEXT = {
     defaultNote: (id: string) => `The engine's default is **${id}**: \`kensa demo\` trains it unless given \`--algorithm\`.`,
     learnsFrom: 'Learns from',
     whatItDoes: 'How it works, and when to choose it',
+    weakOn: 'Weak by design on',
     needs: 'Needs',
     needsText: (a: AlgorithmDefinition<ModelState>) => [
       `at least ${a.requires.okImages} OK image${a.requires.okImages === 1 ? '' : 's'}`,
@@ -124,6 +125,7 @@ const TEXT = {
     defaultNote: (id: string) => `エンジンの既定は **${id}** です。\`kensa demo\` は \`--algorithm\` の指定がなければこれを学習します。`,
     learnsFrom: '学習に使う画像',
     whatItDoes: '仕組みと選ぶ場面',
+    weakOn: '構造上苦手な対象',
     needs: '必要な画像',
     needsText: (a: AlgorithmDefinition<ModelState>) => [
       `OK画像 ${a.requires.okImages} 枚以上`,
@@ -149,6 +151,13 @@ const TEXT = {
     notMeasured: (a: AlgorithmDefinition<ModelState>) => `${a.id} のバージョン ${a.version} はまだ測定していません。`,
   },
 } as const;
+
+/**
+ * Where an algorithm is weak by design, as the development suite showed (BENCHMARKS.md, `kensa bench
+ * ../shared/datasets --algorithm all`), so that a user picks well. Not generated: it is a reading of those figures.
+ */
+const WEAK_ON: Record<string, Record<DocLanguage, string>> = {
+};
 
 /** Text safe inside a Markdown table cell. */
 function cell(text: string): string {
@@ -211,6 +220,7 @@ export function renderAlgorithmGuide(
     lines.push('', `## ${heading(a)}`, '');
     lines.push(`- **${t.learnsFrom}:** ${a.learnsFrom[language]} (${t.type[a.type]})`);
     lines.push(`- **${t.whatItDoes}:** ${a.description[language]}`);
+    if (WEAK_ON[a.id]) lines.push(`- **${t.weakOn}:** ${WEAK_ON[a.id][language]}`);
     lines.push(`- **${t.needs}:** ${t.needsText(a)}`);
     lines.push('', `### ${t.parameters} (${a.id})`, '');
     lines.push(`| ${t.columns.join(' | ')} |`, `|${t.columns.map(() => '---').join('|')}|`);

@@ -14,4 +14,4 @@ export { detect, type DetectedBox, type Detection, type DetectionSettings } from
 export { ENGINE_VERSION } from './version.ts';
 export * from './benchmark/mvtec.ts';
 export * from './samples/index.ts';
-export * from './benchmark/datasets.ts';
+export * from './benchmark/suite.ts';

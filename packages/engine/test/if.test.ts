@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trainModel } from '../src/engine.ts';
-import { huntersGrove } from '../src/algorithms/if/index.ts';
+import { isolationForestInspection } from '../src/algorithms/if/index.ts';
 import { assertSeededProgressingCancellable, defectCookieScores, goodCookieScores, mean, readCookie } from './patch-algorithm-helpers.ts';
 
 test('IF on a subset of cookies: defect images score above good ones on average', async () => {
@@ -14,4 +14,4 @@ test('IF on a subset of cookies: defect images score above good ones on average'
 });
 
 test('IF: the same seed gives the same model, another seed another; progress rises to 1; cancelling stops training', () =>
-  assertSeededProgressingCancellable(huntersGrove, { n_estimators: 20, contamination: 0.01, train_size: 600 }));
+  assertSeededProgressingCancellable(isolationForestInspection, { n_estimators: 20, contamination: 0.01, train_size: 600 }));

@@ -7,7 +7,7 @@ import { predictImage, trainModel, type TrainingImage } from '../src/engine.ts';
 import { principalSubspace } from '../src/algorithms/lp/subspace.ts';
 import { symmetricEigen } from '../src/kernels/pca.ts';
 import { Random } from '../src/kernels/random.ts';
-import { sampleDataset } from '../src/benchmark/datasets.ts';
+import { sampleDataset } from './sample-datasets.ts';
 
 test('principal subspace finds the planted directions and their variances (against the full covariance)', () => {
   const random = new Random(2);

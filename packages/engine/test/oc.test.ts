@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { trainModel } from '../src/engine.ts';
-import { vectorInspection } from '../src/algorithms/oc/index.ts';
+import { oneClassSvmInspection } from '../src/algorithms/oc/index.ts';
 import { assertSeededProgressingCancellable, defectCookieScores, goodCookieScores, mean, readCookie } from './patch-algorithm-helpers.ts';
 
 test('OC on a subset of cookies: defect images score above good ones on average', async () => {
@@ -14,4 +14,4 @@ test('OC on a subset of cookies: defect images score above good ones on average'
 });
 
 test('OC: the same seed gives the same model, another seed another; progress rises to 1; cancelling stops training', () =>
-  assertSeededProgressingCancellable(vectorInspection, { contamination: 0.01, nu_max: 0.1, train_size: 600 }));
+  assertSeededProgressingCancellable(oneClassSvmInspection, { contamination: 0.01, nu_max: 0.1, train_size: 600 }));

@@ -8,7 +8,7 @@ import { TrainingAbortedError, type AlgorithmDefinition, type ModelState, type T
 import { Random } from '../src/kernels/random.ts';
 import { encodeBlob } from '../src/model/blob.ts';
 import { resolveParams, type ParamValues } from '../src/params/schema.ts';
-import { sampleDataset } from '../src/benchmark/datasets.ts';
+import { sampleDataset } from './sample-datasets.ts';
 
 export const COOKIES = sampleDataset('cookies');
 export const readCookie = (path: string) => readFile(join(COOKIES, path));

@@ -10,7 +10,7 @@ import { patchSample } from '../src/algorithms/ps/index.ts';
 import { resolveParams } from '../src/params/schema.ts';
 import type { Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
-import { sampleDataset } from '../src/benchmark/datasets.ts';
+import { sampleDataset } from './sample-datasets.ts';
 
 const topBox = <B extends { score: number }>(boxes: B[]): B | undefined => boxes.reduce<B | undefined>((a, b) => (a && a.score >= b.score ? a : b), undefined);
 

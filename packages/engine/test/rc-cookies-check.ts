@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { predictImage, type TrainedModel, type TrainingImage } from '../src/engine.ts';
-import { sampleDataset } from '../src/benchmark/datasets.ts';
+import { sampleDataset } from './sample-datasets.ts';
 
 /**
  * (Not a test file itself: imported by rc.test.ts and ae.test.ts.)

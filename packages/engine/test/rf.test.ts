@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Box } from '../src/algorithms/types.ts';
 import { predictImage, trainModel, type TrainingImage } from '../src/engine.ts';
-import { mixedGrove } from '../src/algorithms/rf/index.ts';
+import { randomForestInspection } from '../src/algorithms/rf/index.ts';
 import { assertSeededProgressingCancellable, COOKIES, goodCookieScores, mean, readCookie } from './patch-algorithm-helpers.ts';
 
 /** A defect mask in original pixels: the binary map and the box around it. */
@@ -47,4 +47,4 @@ test('RF on a subset of cookies: defects score above good images, and the top bo
 });
 
 test('RF: the same seed gives the same model, another seed another; progress rises to 1; cancelling stops training', () =>
-  assertSeededProgressingCancellable(mixedGrove, { n_estimators: 20, detected_area_thresh: 0.1, train_size: 600 }));
+  assertSeededProgressingCancellable(randomForestInspection, { n_estimators: 20, detected_area_thresh: 0.1, train_size: 600 }));

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { sampleDataset } from '@kensa/engine';
+import { sampleDataset } from '../../engine/test/sample-datasets.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 

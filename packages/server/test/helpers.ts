@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer, type StartOptions } from '../src/index.ts';
-import { sampleDataset } from '@kensa/engine';
+import { sampleDataset } from '../../engine/test/sample-datasets.ts';
 import type { TestContext } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 

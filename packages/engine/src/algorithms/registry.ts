@@ -4,9 +4,9 @@ import { patchSample } from './ps/index.ts';
 import { localPatternInspection } from './lp/index.ts';
 import { reconstructorInspection } from './rc/index.ts';
 import { autoClassifiedInspection } from './ae/index.ts';
-import { vectorInspection } from './oc/index.ts';
-import { huntersGrove } from './if/index.ts';
-import { mixedGrove } from './rf/index.ts';
+import { oneClassSvmInspection } from './oc/index.ts';
+import { isolationForestInspection } from './if/index.ts';
+import { randomForestInspection } from './rf/index.ts';
 
 /**
  * Every algorithm the engine offers, in the order the API lists them. Adding an algorithm means adding
@@ -15,9 +15,9 @@ import { mixedGrove } from './rf/index.ts';
 export const ALGORITHMS: AlgorithmDefinition<ModelState>[] = [
   reconstructorInspection,
   autoClassifiedInspection,
-  vectorInspection,
-  huntersGrove,
-  mixedGrove,
+  oneClassSvmInspection,
+  isolationForestInspection,
+  randomForestInspection,
   patternMatching,
   localPatternInspection,
   patchSample,

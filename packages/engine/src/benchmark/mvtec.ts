@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
+import { getAlgorithm } from '../algorithms/registry.ts';
 import type { Box } from '../algorithms/types.ts';
 import { decodeForModel, predictRaster, serializeModel, trainModel, type TrainedModel, type TrainingImage } from '../engine.ts';
 import { resizeMap, type FloatMap } from '../image/raster.ts';
@@ -77,20 +78,42 @@ async function boxesOf(image: DatasetImage): Promise<Box[]> {
 
 export interface BenchResult {
   algorithm: string;
+  /** The dataset's folder name. */
+  dataset: string;
   image_auroc: number;
   pixel_auroc: number | null;
   aupro: number | null;
   f1: number;
   threshold: number;
   train_seconds: number;
+  /**
+   * Processor time of the process (user + system) for training, and for training and scoring together: on a
+   * shared machine wall-clock times grow with other work's load, these do not (much).
+   */
+  train_cpu_seconds: number;
+  cpu_seconds: number;
   decode_ms_per_image: number;
   infer_ms_per_image: number;
+  /** Inference time over decode time: what the model adds to reading an image. */
+  infer_decode_ratio: number;
+  /**
+   * Peak resident memory of the process through training and scoring (read before the pixel metrics, which are
+   * the bench's own cost), and at the end of training. Per set and algorithm only when each runs in a process of
+   * its own, as `kensa bench` does for a suite.
+   */
   peak_rss_mb: number;
+  train_peak_rss_mb: number;
   model_mb: number;
   test_images: number;
   /** The values AutoTune chose for the parameters left out (empty for algorithms without candidates). */
   auto_tuned: Record<string, unknown>;
 }
+
+const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 
 export interface BenchOptions {
   size?: number;
@@ -102,27 +125,31 @@ export interface BenchOptions {
 }
 
 /**
+ * What a bench run trains on and scores: train/good, and for RF (supervised) also a fixed half of the defects (even
+ * positions among them) with their masks as boxes, which then leave the test images.
+ */
+export async function benchSplit(dataset: MvtecDataset, algorithmId: string): Promise<{ images: TrainingImage[]; test: DatasetImage[] }> {
+  const images: TrainingImage[] = [];
+  for (const image of dataset.train) images.push({ bytes: await readFile(image.path), good: true });
+  if (getAlgorithm(algorithmId).type !== 'supervised') return { images, test: dataset.test };
+  const teach = new Set(dataset.test.filter((t) => t.defect).filter((_, i) => i % 2 === 0));
+  for (const image of teach) images.push({ bytes: await readFile(image.path), good: false, boxes: await boxesOf(image) });
+  return { images, test: dataset.test.filter((t) => !teach.has(t)) };
+}
+
+/**
  * Trains one algorithm on train/good (RF also on the annotated defects of a fixed half of test/, scored on
  * the other half) and scores every test image: image AUROC, pixel AUROC, AUPRO, F1 at the model's threshold.
  */
 export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string, options: BenchOptions = {}): Promise<BenchResult> {
   const log = options.onProgress ?? (() => {});
   const pick = <T>(list: T[]) => list.filter((_, i) => i % (options.subsample ?? 1) === 0);
-  const train = pick(dataset.train);
-  let test = pick(dataset.test);
-  const images: TrainingImage[] = [];
-  for (const image of train) images.push({ bytes: await readFile(image.path), good: true });
-  if (algorithmId === 'RF') {
-    // A fixed half of the defects (even positions per defect kind) teaches RF; it is scored on the rest.
-    const defects = test.filter((t) => t.defect);
-    const teach = new Set(defects.filter((_, i) => i % 2 === 0));
-    for (const image of teach) images.push({ bytes: await readFile(image.path), good: false, boxes: await boxesOf(image) });
-    test = test.filter((t) => !teach.has(t));
-  }
+  const { images, test } = await benchSplit({ ...dataset, train: pick(dataset.train), test: pick(dataset.test) }, algorithmId);
   const params: Record<string, unknown> = { ...(options.params ?? {}) };
   if (options.size) params.working_size = options.size;
   log(`${algorithmId}: training on ${images.length} images`);
   const started = performance.now();
+  const cpuStarted = cpuSeconds();
   let lastShown = 0;
   const model: TrainedModel = await trainModel(algorithmId, images, params, {
     calibration: options.calibration,
@@ -131,6 +158,8 @@ export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string,
     },
   });
   const trainSeconds = (performance.now() - started) / 1000;
+  const trainPeakRssMb = peakRssMb();
+  const trainCpuSeconds = cpuSeconds() - cpuStarted;
   const modelBytes = serializeModel(model).length;
   const scores: number[] = [];
   const defective: boolean[] = [];
@@ -159,18 +188,25 @@ export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string,
         : { width: map.width, height: map.height, data: new Float32Array(map.width * map.height) });
     }
   }
+  const scoringPeakRssMb = peakRssMb();
+  const allCpuSeconds = cpuSeconds() - cpuStarted;
   const confusion = confusionAt(scores, defective, model.threshold);
   return {
     algorithm: algorithmId,
+    dataset: dataset.name,
     image_auroc: auroc(scores, defective),
     pixel_auroc: maps.length ? pixelAuroc(maps, masks) : null,
     aupro: maps.length ? aupro(maps, masks) : null,
     f1: confusion.f1,
     threshold: model.threshold,
     train_seconds: trainSeconds,
+    train_cpu_seconds: trainCpuSeconds,
+    cpu_seconds: allCpuSeconds,
     decode_ms_per_image: decodeMs / test.length,
     infer_ms_per_image: inferMs / test.length,
-    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    infer_decode_ratio: inferMs / Math.max(decodeMs, 1e-9),
+    peak_rss_mb: scoringPeakRssMb,
+    train_peak_rss_mb: trainPeakRssMb,
     model_mb: modelBytes / 1e6,
     test_images: test.length,
     auto_tuned: Object.fromEntries(Object.entries(model.autoTuned).map(([name, tuned]) => [name, tuned.chosen])),

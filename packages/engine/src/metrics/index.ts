@@ -13,15 +13,15 @@ export function aurocOfSets(positives: Float32Array | Float64Array, negatives: F
   if (positives.length === 0 || negatives.length === 0) return NaN;
   const p = positives.slice().sort();
   const n = negatives.slice().sort();
-  // For each positive, count negatives below it (+ half of ties): a merge walk.
+  // For each positive, count negatives below it (+ half of ties): a merge walk. Both ends only move forward, so
+  // maps that are mostly one value (zeros below a noise level) cost O(P + N), not O(P · N) as a tie rescan did.
   let below = 0;
-  let equalStart = 0;
+  let equalEnd = 0;
   let u = 0;
   for (let i = 0; i < p.length; i++) {
     const v = p[i];
     while (below < n.length && n[below] < v) below++;
-    if (equalStart < below) equalStart = below;
-    let equalEnd = equalStart;
+    if (equalEnd < below) equalEnd = below;
     while (equalEnd < n.length && n[equalEnd] === v) equalEnd++;
     u += below + (equalEnd - below) / 2;
   }

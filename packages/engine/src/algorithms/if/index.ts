@@ -55,7 +55,7 @@ function anomalyMap(state: IsolationState, raster: Raster): FloatMap {
   return smoothedPatchScoreMap(scores, grid);
 }
 
-export const huntersGrove: AlgorithmDefinition<IsolationState> = {
+export const isolationForestInspection: AlgorithmDefinition<IsolationState> = {
   id: 'IF',
   name: 'Hunter Grove Inspection',
   type: 'unsupervised',

@@ -14,7 +14,7 @@ import { checkAborted, type AlgorithmDefinition, type TrainContext, type Trainin
  * The SVM's ν is `nu_max` (the share of training patches left outside, and the least share kept as support
  * vectors); `contamination` only lowers the map's zero when it is larger than that (see marginFor).
  */
-interface VectorState {
+interface OneClassSvmState {
   [key: string]: PatchDescriptorModel | OneClassSvm | OutlierMargin;
   descriptor: PatchDescriptorModel;
   svm: OneClassSvm;
@@ -35,39 +35,37 @@ const DESCRIPTOR_PATCHES = 40_000;
 /** Fewest support vectors worth having: below this, ν is raised. */
 const MIN_SUPPORT_VECTORS = 20;
 
-/** Every patch of every image, described, and how many each image has. */
-function describeAll(descriptor: PatchDescriptorModel, images: Raster[], signal?: AbortSignal): { data: Float32Array; counts: number[] } {
-  const blocks = images.map((raster) => {
+/**
+ * About `total` described patches, the same number from each image, at an even stride through its grid (row by row)
+ * from a random start: the sample covers every image and every part of it, where a random draw leaves gaps and clumps
+ * that moved the boundary from seed to seed. One image is described at a time and only its picks are kept, so memory
+ * grows with the sample, not with the number of images (describing every patch of 381 images first held ~120 MB).
+ */
+function systematicSample(descriptor: PatchDescriptorModel, images: Raster[], total: number, random: Random, signal?: AbortSignal): { data: Float32Array; count: number } {
+  const dims = descriptor.dims;
+  const perImage = total / images.length;
+  const blocks: Float32Array[] = [];
+  for (const raster of images) {
     checkAborted(signal);
-    return describePatches(descriptor, raster).data;
-  });
+    const described = describePatches(descriptor, raster).data;
+    const count = described.length / dims;
+    const stride = Math.max(1, count / perImage);
+    const picks: number[] = [];
+    for (let t = random.next() * stride; t < count; t += stride) picks.push(Math.floor(t));
+    const block = new Float32Array(picks.length * dims);
+    picks.forEach((p, i) => block.set(described.subarray(p * dims, (p + 1) * dims), i * dims));
+    blocks.push(block);
+  }
   const data = new Float32Array(blocks.reduce((s, b) => s + b.length, 0));
   let offset = 0;
   for (const block of blocks) {
     data.set(block, offset);
     offset += block.length;
   }
-  return { data, counts: blocks.map((b) => b.length / descriptor.dims) };
+  return { data, count: data.length / dims };
 }
 
-/**
- * About `total` patch indices, the same number from each image, at an even stride through its grid (row by
- * row) from a random start: the sample covers every image and every part of it, where a random draw leaves
- * gaps and clumps that moved the boundary from seed to seed.
- */
-function systematicSample(counts: number[], total: number, random: Random): number[] {
-  const picks: number[] = [];
-  const perImage = total / counts.length;
-  let base = 0;
-  for (const count of counts) {
-    const stride = Math.max(1, count / perImage);
-    for (let t = random.next() * stride; t < count; t += stride) picks.push(base + Math.floor(t));
-    base += count;
-  }
-  return picks;
-}
-
-function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): VectorState {
+function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): OneClassSvmState {
   const good = samples.filter((s) => s.good !== false).map((s) => s.raster);
   const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
@@ -80,15 +78,12 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
     checkAbort: () => checkAborted(context.signal),
   });
   const dims = descriptor.dims;
-  const all = describeAll(descriptor, good, context.signal);
-  const picks = systematicSample(all.counts, Math.min(trainSize, SVM_POINTS), random);
-  const data = new Float32Array(picks.length * dims);
-  picks.forEach((p, i) => data.set(all.data.subarray(p * dims, (p + 1) * dims), i * dims));
+  const { data, count } = systematicSample(descriptor, good, Math.min(trainSize, SVM_POINTS), random, context.signal);
   checkAborted(context.signal);
   context.onProgress(0.3, 'solving the one-class SVM');
   // ν is nu_max, not contamination: at the contract's 0.01 the boundary hugged whichever rare patches the
   // sample held (cookies 0.786–0.955 over seeds); at 0.1 it is far steadier.
-  const nu = Math.min(1, Math.max(num(params, 'nu_max'), MIN_SUPPORT_VECTORS / picks.length));
+  const nu = Math.min(1, Math.max(num(params, 'nu_max'), MIN_SUPPORT_VECTORS / count));
   const svm = fitOneClassSvm(data, dims, {
     nu, checkAbort: () => checkAborted(context.signal),
     onProgress: (f) => context.onProgress(0.3 + 0.6 * f, 'solving the one-class SVM'),
@@ -111,14 +106,14 @@ function marginFor(trainingMargins: Float32Array, contamination: number): Outlie
   return { ...fitted, offset: Math.min(0, fitted.offset) };
 }
 
-function anomalyMap(state: VectorState, raster: Raster): FloatMap {
+function anomalyMap(state: OneClassSvmState, raster: Raster): FloatMap {
   const { grid, data } = describePatches(state.descriptor, raster);
   const outside = svmLogMargin(state.svm, data);
   for (let i = 0; i < outside.length; i++) outside[i] = outlierMargin(outside[i], state.margin);
   return smoothedPatchScoreMap(outside, grid);
 }
 
-export const vectorInspection: AlgorithmDefinition<VectorState> = {
+export const oneClassSvmInspection: AlgorithmDefinition<OneClassSvmState> = {
   id: 'OC',
   name: 'Vector Inspection',
   type: 'unsupervised',
