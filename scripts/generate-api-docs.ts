@@ -165,6 +165,9 @@ const SAMPLES: Record<string, ClientSamples> = {
     curl: `curl -X POST $KENSA/api/v1/targets ${AUTH} -H 'Content-Type: application/json' -d '{"name": "Line 2"}'`,
     ts: `await sdk.createTarget('Line 2');`, py: `sdk.create_target("Line 2")`,
   },
+  'DELETE /api/v1/targets/{target}': {
+    curl: `curl -X DELETE $KENSA/api/v1/targets/2 ${AUTH}`, ts: `await sdk.deleteTarget('Line 2');`, py: `sdk.delete_target("Line 2")`,
+  },
   'GET /api/v1/items/rows': {
     curl: `curl "$KENSA/api/v1/items/rows?target=2&limit=1000" ${AUTH}`,
     ts: `const page = await sdk.getItemRows({ target: 2, limit: 1000 });   // page.next_cursor → { cursor }`, py: NO_PY,
@@ -193,6 +196,7 @@ const STATUS_MEANING: Record<string, string> = {
   '401': 'no token, an expired or invalid token, or wrong client credentials',
   '403': 'no active licence, or a licence limit reached',
   '404': 'a named item, image, model, target or callback does not exist for this client',
+  '409': 'the request conflicts with what is stored (a target that still has items or models, the default target)',
   '413': 'a file over 50 MB or more than 200 files in one request',
 };
 

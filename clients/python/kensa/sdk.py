@@ -321,6 +321,10 @@ class VisualInspectionSDK:
             body["mqtt_url"] = mqtt_url
         return self._request("POST", "/v1/targets", body)
 
+    def delete_target(self, target: Union[int, str]) -> Dict[str, Any]:
+        """Deletes an empty target (by id or name; delete its items and models first); its broker connection closes."""
+        return self._request("DELETE", f"/v1/targets/{quote(str(target), safe='')}")
+
     def register_callback(self, url: str, model_id: Optional[Union[int, str]] = None) -> Dict[str, Any]:
         """A URL that receives each finished prediction (of ``model_id`` only, when given), signed with
         ``X-Kensa-Signature: sha256=<HMAC-SHA256 of the body>``; the answer's ``secret`` is shown this once."""

@@ -225,6 +225,12 @@ class LiveServerTest(unittest.TestCase):
         self.assertEqual(self.sdk.get_callback_deliveries(callback["callback_id"]), [])
         self.assertEqual(self.sdk.get_callbacks()[0]["deliveries"], {"pending": 0, "delivered": 0, "failed": 0})
         self.assertEqual(self.sdk.delete_callback(callback["callback_id"]), {"status": "ok"})
+        with self.assertRaises(APIError) as busy:
+            self.sdk.delete_target("py-line")
+        self.assertEqual(busy.exception.status, 409)
+        empty = self.sdk.create_target("py-empty")
+        self.assertEqual(self.sdk.delete_target(empty["target_id"]), {"status": "ok"})
+        self.assertNotIn("py-empty", [t["name"] for t in self.sdk.get_targets()])
 
     def test_10c_update_model_heatmaps_archive_and_delete_items(self) -> None:
         model_id = self.model["model_id"]

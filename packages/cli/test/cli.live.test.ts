@@ -172,6 +172,11 @@ describe('kensa command line against a live server', { timeout: 300_000 }, () =>
     const table = await runKensa(['targets'], env);
     ok(table);
     assert.match(table.stdout, new RegExp(`^\\s+${line.target_id}\\s+cli-line\\s+0\\s+0`, 'm'));
+    ok(await runKensa(['targets', 'create', 'cli-empty'], env));
+    const deleted = await runKensa(['targets', 'delete', 'cli-empty'], env);
+    ok(deleted);
+    assert.match(deleted.stdout, /Target cli-empty deleted/);
+    assert.ok(!(await runKensa(['targets'], env)).stdout.includes('cli-empty'));
     ok(await runKensa(['upload', cookie('train/good', 'normal-10.jpg'), cookie('train/good', 'normal-11.jpg'), '--good', '--target', 'cli-line'], env));
     const train = await runKensa(['train', '--algorithm', 'PM', '--name', 'cli-line-model', '--param', `working_size=${QUICK_PARAMS.working_size}`, '--target', 'cli-line', '--wait', '--json'], env);
     ok(train);

@@ -425,6 +425,11 @@ export class VisualInspectionSDK {
     return this.request('POST', '/v1/targets', { json: body });
   }
 
+  /** Deletes an empty target (by id or name; its items and models go first); the server closes its broker connection. */
+  deleteTarget(target: number | string): Promise<StatusOk> {
+    return this.request('DELETE', `/v1/targets/${encodeURIComponent(String(target))}`);
+  }
+
   /**
    * Registers a URL that receives each finished prediction (of `modelId` only, when given), signed with
    * `X-Kensa-Signature: sha256=<HMAC-SHA256 of the body>`; the answer holds the `secret`, shown this once.

@@ -354,6 +354,12 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     assert.equal(deliveries[0].status, 'pending', 'nobody listens on port 9: waiting for a retry');
     assert.equal((await alpha.getCallbacks())[0].deliveries.pending, 1);
     assert.deepEqual(await alpha.deleteCallback(callback.callback_id), { status: 'ok' });
+
+    // A target with items and models stays; an empty one can go.
+    assert.equal((await apiError(() => alpha.deleteTarget('sdk-line'))).status, 409);
+    const empty = await alpha.createTarget('sdk-empty');
+    assert.deepEqual(await alpha.deleteTarget(empty.target_id), { status: 'ok' });
+    assert.ok(!(await alpha.getTargets()).some((t) => t.name === 'sdk-empty'));
   });
 
   it('deletes the model', async () => {

@@ -4,9 +4,10 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DEFAULT_UPLOAD_LIMITS, startInstallation, type RunningInstallation, type UploadLimits } from './context.ts';
-import { answerClientError, ApiError, envelope, makeErrorHandler } from './http/errors.ts';
+import { isApiPath, makeRoutesPublic, PUBLIC_ROUTE, registerAuthentication } from './http/authentication.ts';
+import { answerClientError, envelope, makeErrorHandler } from './http/errors.ts';
 import { loggerOptions } from './http/logging.ts';
 import { parsePublicUrl } from './http/public-url.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
@@ -31,7 +32,7 @@ import { SERVER_VERSION } from './version.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The client of the request's token (every /api/v1 route). */
+    /** The client of the request's token (every route that is not public). */
     clientId: string;
     /** An upload that sends nothing for this long is given up (HttpTimeouts.bodyIdleMs). */
     bodyIdleMs: number;
@@ -56,6 +57,8 @@ export interface AppConfig {
   timeouts?: Partial<HttpTimeouts>;
   mqttUrl?: string | null;
   callbackRetryDelaysMs?: number[];
+  /** Callbacks and MQTT brokers may be on loopback, private and link-local addresses (KENSA_ALLOW_PRIVATE_TARGETS=1). */
+  allowPrivateTargets?: boolean;
   /** PostgreSQL (KENSA_DATABASE_URL) instead of SQLite; jobs then go through pg-boss. */
   databaseUrl?: string | null;
   /** S3 or a shared folder (KENSA_BLOB_URL) for images and models. */
@@ -87,7 +90,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...config.timeouts };
   const publicUrl = parsePublicUrl(config.publicUrl);
   const kensa = await startInstallation(config.dataDir, {
-    workers: config.workers, limits, mqttUrl: config.mqttUrl, callbackRetryDelaysMs: config.callbackRetryDelaysMs,
+    workers: config.workers, limits, mqttUrl: config.mqttUrl, callbackRetryDelaysMs: config.callbackRetryDelaysMs, allowPrivateTargets: config.allowPrivateTargets,
     databaseUrl: config.databaseUrl, blobUrl: config.blobUrl, runQueuedJobs: config.runQueuedJobs, jobLeaseMs: config.jobLeaseMs,
   });
   const app = Fastify({
@@ -137,30 +140,19 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
     },
     refResolver: { buildLocalReference: (json) => String(json.$id) },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
 
   app.decorateRequest('clientId', '');
   app.decorateRequest('language', 'en');
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0];
-    setSecurityHeaders(reply.raw, path);
+    setSecurityHeaders(reply.raw, request.url.split('?')[0]);
     request.language = languageOf(request.headers['accept-language']);
-    if (!path.startsWith('/api/v1/') && path !== '/api/auth/license') return;
-    const header = request.headers.authorization;
-    const bearerToken = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
-    // Image files and the event stream may also use the signed query token of the URLs in answers
-    // (<img> tags and EventSource send no headers).
-    const queryAllowed = path.startsWith('/api/v1/images/') || path === '/api/v1/events';
-    const queryToken = queryAllowed ? (request.query as { token?: string }).token : undefined;
-    if (!bearerToken && queryToken) {
-      const clientId = await kensa.auth.verifyMediaToken(queryToken);
-      if (!clientId) throw new ApiError(401, 'unauthorized');
-      request.clientId = clientId;
-      return;
-    }
-    request.clientId = await kensa.auth.authenticate(bearerToken);
   });
+  const webDist = config.webDist === undefined ? DEFAULT_WEB_DIST : config.webDist;
+  const serveWeb = webDist !== null && existsSync(webDist);
+  // The web UI routes in the browser: unknown non-API paths get its index page.
+  const servesWebPage = (request: FastifyRequest) => serveWeb && request.method === 'GET' && !isApiPath(request.url);
+  registerAuthentication(app, kensa.auth);
 
   app.setErrorHandler(makeErrorHandler(limits));
   app.decorateRequest('bodyIdleMs', timeouts.bodyIdleMs);
@@ -178,15 +170,19 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   targetsRoutes(app, kensa);
   docsRoutes(app);
   samplesRoutes(app, kensa);
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const webDist = config.webDist === undefined ? DEFAULT_WEB_DIST : config.webDist;
-  const serveWeb = webDist !== null && existsSync(webDist);
-  if (serveWeb) await app.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false });
-  app.setNotFoundHandler((request, reply) => {
-    // The web UI routes in the browser: unknown non-API paths get its index page.
-    if (serveWeb && request.method === 'GET' && !request.url.startsWith('/api/')) return reply.sendFile('index.html');
-    return reply.status(404).send(envelope(request, 404, 'routeNotFound', null));
+  app.get('/api/openapi.json', { schema: { hide: true }, ...PUBLIC_ROUTE }, async () => app.swagger());
+
+  // Plugins' routes (the API reference, the web UI's files) are public; the not-found handler lives here because
+  // it sends the web UI's page with the static plugin's sendFile.
+  await app.register(async (publicScope) => {
+    makeRoutesPublic(publicScope);
+    await publicScope.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+    if (serveWeb) await publicScope.register(fastifyStatic, { root: webDist, prefix: '/', wildcard: false });
+    publicScope.setNotFoundHandler((request, reply) => {
+      if (servesWebPage(request)) return reply.sendFile('index.html');
+      return reply.status(404).send(envelope(request, 404, 'routeNotFound', null));
+    });
   });
   return { app, kensa };
 }

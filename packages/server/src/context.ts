@@ -4,6 +4,7 @@ import { DEFAULT_MAX_PIXELS } from '@kensa/engine';
 import { JobQueue } from './jobs/queue.ts';
 import { bossSchemaOf, PgBossTransport } from './jobs/pg-boss-transport.ts';
 import { WorkerPool } from './jobs/pool.ts';
+import type { OutboundPolicy } from './outbound/address-policy.ts';
 import { AuthService } from './services/auth.service.ts';
 import { LoginFailuresRepository } from './store/login-failures.repository.ts';
 import { CallbacksService } from './services/callbacks.service.ts';
@@ -58,6 +59,8 @@ export interface InstallationOptions {
   mqttUrl?: string | null;
   /** Waits before callback retries (ms); tests shorten them. */
   callbackRetryDelaysMs?: number[];
+  /** Callbacks and MQTT brokers may be on loopback, private and link-local addresses (KENSA_ALLOW_PRIVATE_TARGETS=1). */
+  allowPrivateTargets?: boolean;
 }
 
 /**
@@ -97,9 +100,11 @@ export async function openInstallation(dataDir: string, limits: UploadLimits = D
         await db.execute('SELECT pg_notify($1, $2)', [channel, payload]);
       });
     }
-    const callbacks = new CallbacksService(db, options.callbackRetryDelaysMs);
-    const targets = new TargetsService(new TargetsRepository(db), options.mqttUrl ?? null);
-    const mqttService = new MqttService(targets, (text) => process.stderr.write(`${text}\n`));
+    const outbound: OutboundPolicy = { allowPrivate: options.allowPrivateTargets ?? false };
+    const operatorLog = (text: string) => process.stderr.write(`${text}\n`);
+    const callbacks = new CallbacksService(db, outbound, options.callbackRetryDelaysMs, operatorLog);
+    const targets = new TargetsService(new TargetsRepository(db), outbound, options.mqttUrl ?? null);
+    const mqttService = new MqttService(targets, outbound, operatorLog);
     return {
       db,
       files,

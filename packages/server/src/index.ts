@@ -32,6 +32,8 @@ export interface StartOptions {
   mqttUrl?: string | null;
   /** Waits before callback retries (ms). */
   callbackRetryDelaysMs?: number[];
+  /** Callbacks and MQTT brokers may be on loopback, private and link-local addresses (KENSA_ALLOW_PRIVATE_TARGETS=1). */
+  allowPrivateTargets?: boolean;
   /** PostgreSQL (KENSA_DATABASE_URL) instead of the data folder's SQLite file. */
   databaseUrl?: string | null;
   /** S3 or a shared folder for images and models (KENSA_BLOB_URL) instead of the data folder. */
@@ -57,7 +59,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   const { app, kensa } = await buildApp({
     dataDir: options.dataDir, workers: options.workers, limits: options.limits, webDist: options.webDist, logger: options.logger,
-    mqttUrl: options.mqttUrl, callbackRetryDelaysMs: options.callbackRetryDelaysMs,
+    mqttUrl: options.mqttUrl, callbackRetryDelaysMs: options.callbackRetryDelaysMs, allowPrivateTargets: options.allowPrivateTargets,
     databaseUrl: options.databaseUrl, blobUrl: options.blobUrl, runQueuedJobs: options.runQueuedJobs, jobLeaseMs: options.jobLeaseMs,
     trustProxy: options.trustProxy, publicUrl: options.publicUrl, logStream: options.logStream, timeouts: options.timeouts,
   });
@@ -105,6 +107,7 @@ export interface WorkerOptions {
   concurrency?: number;
   mqttUrl?: string | null;
   jobLeaseMs?: number;
+  allowPrivateTargets?: boolean;
 }
 
 /** `kensa worker`: runs training and prediction jobs of a scale-out installation, without HTTP. */
@@ -112,16 +115,21 @@ export async function startWorker(options: WorkerOptions): Promise<{ workerId: s
   if (!options.databaseUrl) throw new Error('a worker needs the installation\'s database: set KENSA_DATABASE_URL=postgres://… (kensa serve runs its own workers)');
   const kensa = await startInstallation(options.dataDir, {
     workers: options.concurrency, databaseUrl: options.databaseUrl, blobUrl: options.blobUrl, mqttUrl: options.mqttUrl,
-    jobLeaseMs: options.jobLeaseMs, runQueuedJobs: true,
+    jobLeaseMs: options.jobLeaseMs, runQueuedJobs: true, allowPrivateTargets: options.allowPrivateTargets,
   });
   return { workerId: kensa.queue.workerId, close: () => kensa.stop() };
 }
 
-/** The scale-out settings every process reads from its environment. */
-export function scaleOutSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { databaseUrl: string | null; blobUrl: string | null; jobLeaseMs: number | undefined } {
+/** The settings every process (API server, worker) reads from its environment alike. */
+export function scaleOutSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): {
+  databaseUrl: string | null; blobUrl: string | null; jobLeaseMs: number | undefined; allowPrivateTargets: boolean;
+} {
   const lease = env.KENSA_JOB_LEASE_MS ? Number(env.KENSA_JOB_LEASE_MS) : undefined;
   if (lease !== undefined && (!Number.isFinite(lease) || lease < 1000)) throw new Error(`KENSA_JOB_LEASE_MS must be at least 1000, got ${env.KENSA_JOB_LEASE_MS}`);
-  return { databaseUrl: env.KENSA_DATABASE_URL || null, blobUrl: env.KENSA_BLOB_URL || null, jobLeaseMs: lease };
+  return {
+    databaseUrl: env.KENSA_DATABASE_URL || null, blobUrl: env.KENSA_BLOB_URL || null, jobLeaseMs: lease,
+    allowPrivateTargets: env.KENSA_ALLOW_PRIVATE_TARGETS === '1',
+  };
 }
 
 /** The HTTP settings every server process reads from its environment (KENSA_PUBLIC_URL is checked here, at start). */

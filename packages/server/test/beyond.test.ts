@@ -9,7 +9,8 @@ let api: Api;
 let modelId: number;
 
 before(async () => {
-  server = await startTestServer();
+  // Its callback receiver listens on this machine.
+  server = await startTestServer({ allowPrivateTargets: true });
   other = await startTestServer();
   api = await new Api(server.url).login('alice', 'alice-secret');
   await api.upload([0, 1, 2, 3].map((i) => cookie('train/good', i)), { training: 'true', good: 'true' });

@@ -285,7 +285,8 @@ describe('low findings: logging', () => {
       const { app } = await buildApp({ dataDir, workers: 1, webDist: null, logger: logRequests, logStream: { write: (line) => { lines.push(line); } } });
       try {
         // A route that fails as an unexpected bug would: the real error handler and logger handle it.
-        app.get('/api/failing-on-purpose', async () => { throw new Error('an unexpected failure'); });
+        // Public: routes are protected unless they say otherwise (http/authentication.ts).
+        app.get('/api/failing-on-purpose', { config: { access: 'public' } }, async () => { throw new Error('an unexpected failure'); });
         await app.ready();
         const failed = await app.inject({ method: 'GET', url: '/api/failing-on-purpose' });
         assert.equal(failed.statusCode, 500);

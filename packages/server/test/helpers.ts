@@ -1,5 +1,6 @@
 /** Test helpers: a real server on a free port over a temporary data folder, and a small HTTP client. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -137,6 +138,25 @@ export async function parameterId(api: Api, algorithmId: string, name: string): 
   const algorithms = await api.get('/api/v1/algorithms');
   const algorithm = algorithms.body.data.find((a: any) => a.algorithm_id === algorithmId);
   return algorithm.parameters.find((p: any) => p.name === name).algorithm_parameter_id;
+}
+
+/** Trains a PM model at a small working size on the items uploaded for training and waits until it is active; its id. */
+export async function trainQuickModel(api: Api, name: string, workingSize = 64): Promise<number> {
+  const parameter = await parameterId(api, 'PM', 'working_size');
+  const trained = await api.post('/api/v1/train', { algorithm_id: 'PM', name, override_params: [{ algorithm_parameter_id: parameter, value: workingSize }] });
+  if (trained.status !== 200) throw new Error(`training refused: ${JSON.stringify(trained.body)}`);
+  const model = await api.waitForModel(trained.body.data.model_id);
+  if (model.status !== 'active') throw new Error(`model ${name} ended ${model.status}`);
+  return model.model_id;
+}
+
+/** A loopback port that nothing listens on (a listener was there a moment ago). */
+export async function closedPort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 /** Every file under a folder (relative paths) with its size: to show that refused requests change nothing. */

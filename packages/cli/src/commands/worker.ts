@@ -17,7 +17,7 @@ export const workerCommand: CommandSpec = {
     if (!settings.databaseUrl) throw new UsageError('kensa worker needs KENSA_DATABASE_URL=postgres://… (the installation\'s database, where jobs wait)');
     const worker = await startWorker({
       dataDir: String(flags['data-dir'] ?? process.env.KENSA_DATA_DIR ?? './data'),
-      databaseUrl: settings.databaseUrl, blobUrl: settings.blobUrl, jobLeaseMs: settings.jobLeaseMs, concurrency,
+      databaseUrl: settings.databaseUrl, blobUrl: settings.blobUrl, jobLeaseMs: settings.jobLeaseMs, allowPrivateTargets: settings.allowPrivateTargets, concurrency,
       mqttUrl: process.env.KENSA_MQTT_URL || null,
     });
     if (flags.json) console.log(JSON.stringify({ worker_id: worker.workerId }));

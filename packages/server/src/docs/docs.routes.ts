@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, posix, relative, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { escapeHtml, renderMarkdown } from './markdown.ts';
+import { PUBLIC_ROUTE } from '../http/authentication.ts';
 
 /** The repository root: docs/ holds the pages, and their links may lead to READMEs elsewhere in the repo. */
 const REPO_ROOT = resolve(import.meta.dirname, '../../../..');
@@ -76,6 +77,6 @@ async function send(reply: FastifyReply, repoPath: string | null): Promise<Fasti
 
 /** The documentation as HTML pages at /docs (rendered on request from the Markdown files, no build step). */
 export function docsRoutes(app: FastifyInstance): void {
-  app.get('/docs', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs/'));
-  app.get('/docs/*', { schema: { hide: true } }, async (request, reply) => send(reply, repoPathOf(request.url.split('?')[0])));
+  app.get('/docs', { schema: { hide: true }, ...PUBLIC_ROUTE }, async (_request, reply) => reply.redirect('/docs/'));
+  app.get('/docs/*', { schema: { hide: true }, ...PUBLIC_ROUTE }, async (request, reply) => send(reply, repoPathOf(request.url.split('?')[0])));
 }

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   ImageDecodeError, deserializeModel, predictImage, renderHeatmap, resizeMap, renderOverlay, serializeModel, trainModel, type ParamValues, type TrainedModel,
@@ -52,10 +52,14 @@ const modelCache = new Map<string, TrainedModel>();
 const MODEL_CACHE_SIZE = 2;
 
 async function loadModel(path: string): Promise<TrainedModel> {
-  const cached = modelCache.get(path);
+  // Keyed by the file itself, not its name: a model file written anew under a name used before (a model id of an
+  // installation from before ids stopped being reused, a re-downloaded blob) is another file, and is read again.
+  const file = await stat(path);
+  const key = `${path}:${file.dev}:${file.ino}:${file.size}:${file.mtimeMs}`;
+  const cached = modelCache.get(key);
   if (cached) return cached;
   const model = deserializeModel(new Uint8Array(await readFile(path)));
-  modelCache.set(path, model);
+  modelCache.set(key, model);
   while (modelCache.size > MODEL_CACHE_SIZE) modelCache.delete(modelCache.keys().next().value!);
   return model;
 }

@@ -1,7 +1,7 @@
 import PgBoss from 'pg-boss';
 import type { Database } from '../store/database.ts';
 import type { JobRow } from '../store/jobs.repository.ts';
-import { QUEUED_JOB_NAMES } from './protocol.ts';
+import { QUEUED_JOB_NAMES, type QueuedJobName } from './protocol.ts';
 import type { JobTransport } from './queue.ts';
 
 /** Messages that failed every retry end here, for a person to look at (`SELECT * FROM <schema>.job WHERE name = …`). */
@@ -49,14 +49,14 @@ export class PgBossTransport implements JobTransport {
     for (const job of jobs) await this.boss.send(queueName(job.name), { jobId: job.job_id }, { db: inTransaction });
   }
 
-  async listen(deliver: (jobId: number) => Promise<void>, capacity: number): Promise<void> {
+  async listen(deliver: (jobId: number, name: QueuedJobName) => Promise<void>, capacity: number): Promise<void> {
     for (const name of QUEUED_JOB_NAMES) {
       // One fetch loop per free worker thread and kind of job, one message at a time.
       for (let i = 0; i < capacity; i++) {
         let workerId = '';
         workerId = await this.boss.work<{ jobId: number }>(queueName(name), { batchSize: 1, pollingIntervalSeconds: 1 }, async ([message]: PgBoss.Job<{ jobId: number }>[]) => {
           try {
-            await deliver(message.data.jobId);
+            await deliver(message.data.jobId, name);
           } finally {
             // pg-boss waits out the polling interval after every fetch, even one that found work: a second per
             // prediction. Told that it found work, it fetches the next message at once.

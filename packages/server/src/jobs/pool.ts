@@ -31,6 +31,9 @@ const WORKER_ENTRY = new URL('./worker.ts', import.meta.url).href;
 const TSX_API = import.meta.resolve('tsx/esm/api');
 const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_ENTRY)}); })`;
 
+/** How long an aborted job may take to stop by itself before its worker thread is stopped. */
+const ABORT_GRACE_MS = 500;
+
 /** A fixed set of worker threads, one job each at a time; a crashed worker is replaced. */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
@@ -78,10 +81,23 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Stops a job: its worker is asked to abort, and is stopped and replaced when the job still runs after a grace
+   * period (a training step that computes for seconds reads no messages in between).
+   */
   abort(jobId: number): void {
     for (const slot of this.slots) {
-      if (slot.running?.jobId === jobId) slot.worker.postMessage({ type: 'abort', jobId } satisfies ToWorker);
+      if (slot.running?.jobId !== jobId) continue;
+      slot.worker.postMessage({ type: 'abort', jobId } satisfies ToWorker);
+      setTimeout(() => {
+        if (slot.running?.jobId === jobId && !this.closed) void slot.worker.terminate();
+      }, ABORT_GRACE_MS).unref();
     }
+  }
+
+  /** The ids of the jobs the workers run now. */
+  runningJobIds(): number[] {
+    return this.slots.flatMap((slot) => (slot.running ? [slot.running.jobId] : []));
   }
 
   /** Stops every worker; jobs still running are rejected (the queue puts them back for the next start). */

@@ -19,6 +19,8 @@ export interface JobHandler {
   onRequeued?(job: JobRow): Promise<void>;
   /** The job was interrupted too often and is given up. */
   onAbandoned?(job: JobRow): Promise<void>;
+  /** The job was cancelled while its worker ran it: remove what the worker wrote. */
+  onCancelled?(job: JobRow): Promise<void>;
 }
 
 export interface NewJob {
@@ -34,8 +36,8 @@ export interface NewJob {
 export interface JobTransport {
   /** Tells workers about jobs just stored; runs inside the storing transaction. */
   announce(jobs: JobRow[]): Promise<void>;
-  /** Starts handing job ids to `deliver`, at most `capacity` at once. */
-  listen(deliver: (jobId: number) => Promise<void>, capacity: number): Promise<void>;
+  /** Starts handing job ids (and their names) to `deliver`, at most `capacity` at once. */
+  listen(deliver: (jobId: number, name: QueuedJobName) => Promise<void>, capacity: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,9 @@ export interface JobQueueOptions {
 /** Lease of a running job: renewed every third of it; a worker silent for a whole lease is taken for dead. */
 export const DEFAULT_LEASE_MS = 30_000;
 
+/** Jobs that may hold a worker for minutes (the others take a second or two). */
+const LONG_JOB_NAMES: ReadonlySet<string> = new Set<QueuedJobName>(['train']);
+
 /**
  * The persisted job queue and its dispatcher. Jobs wait in the database and run on the worker pool; one
  * failing job never stops the others. A running job holds a lease that its process renews, so that when a
@@ -61,6 +66,12 @@ export class JobQueue {
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private closing = false;
   private readonly active = new Map<number, Promise<void>>();
+  /** The job name of each active slot, to count the long ones. */
+  private readonly activeNames = new Map<number, string>();
+  /** Queued jobs executing here, by job id (the reaper leaves them alone). */
+  private readonly executing = new Set<number>();
+  /** Jobs of `executing` cancelled before their worker started them. */
+  private readonly cancelledHere = new Set<number>();
   /** Jobs of one request (inspect, reading a model file): not persisted, served before queued jobs. */
   private readonly transient: { name: TransientJobName; input: unknown; resolve(output: unknown): void; reject(error: Error): void }[] = [];
   private transientCount = 0;
@@ -91,7 +102,7 @@ export class JobQueue {
       for (const job of await this.jobs.interrupted()) await this.retryOrAbandon(job);
       this.pump();
     } else {
-      await this.options.transport.listen((jobId) => this.deliver(jobId), this.pool.size);
+      await this.options.transport.listen((jobId, name) => this.deliver(jobId, name), this.pool.size);
     }
     this.reaper = setInterval(() => void this.reapExpiredLeases().catch(() => {}), Math.max(1000, this.leaseMs / 3));
     this.reaper.unref();
@@ -127,6 +138,8 @@ export class JobQueue {
     const job = await this.jobs.find(jobId);
     if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
     await this.jobs.finish(jobId, 'cancelled');
+    // A job of this process between its claim and its worker is stopped before it starts (the pool knows nothing of it yet).
+    if (this.executing.has(jobId)) this.cancelledHere.add(jobId);
     this.pool.abort(jobId);
   }
 
@@ -139,6 +152,22 @@ export class JobQueue {
     });
   }
 
+  /**
+   * Long jobs (training) run on at most this many workers: with two or more, one always stays for predictions and
+   * inspections, so that one tenant's trainings cannot hold another tenant's verdicts back for minutes.
+   */
+  private get longJobSlots(): number {
+    return Math.max(1, this.pool.size - 1);
+  }
+
+  private longJobsRunning(): number {
+    return [...this.activeNames.values()].filter((name) => LONG_JOB_NAMES.has(name)).length;
+  }
+
+  private hasRoomFor(name: string): boolean {
+    return this.active.size < this.pool.size && (!LONG_JOB_NAMES.has(name) || this.longJobsRunning() < this.longJobSlots);
+  }
+
   /** Starts transient, then (embedded) queued jobs while workers are free. */
   private pump(): void {
     // Counted here, not asked of the pool: a claimed job holds its place while it prepares its input.
@@ -146,15 +175,16 @@ export class JobQueue {
       const waiting = this.transient.shift();
       if (!waiting) break;
       const id = -(++this.transientCount);
-      this.track(id, this.pool.run(id, waiting.name, waiting.input, () => {}).then(waiting.resolve, waiting.reject));
+      this.track(id, waiting.name, this.pool.run(id, waiting.name, waiting.input, () => {}).then(waiting.resolve, waiting.reject));
     }
     if (this.options.runQueuedJobs && !this.options.transport && !this.claiming && !this.closing && this.active.size < this.pool.size) {
       this.claiming = true;
-      this.jobs.claimNext(this.workerId, this.leaseMs).then((job) => {
+      const longJobsWait = this.longJobsRunning() >= this.longJobSlots;
+      this.jobs.claimNext(this.workerId, this.leaseMs, longJobsWait ? [...LONG_JOB_NAMES] : []).then((job) => {
         this.claiming = false;
         if (!job) return;
         if (this.closing) return void this.jobs.requeue(job.job_id).catch(() => {});
-        this.track(job.job_id, this.execute(job));
+        this.track(job.job_id, job.name, this.execute(job));
         this.pump();
       }, () => { this.claiming = false; });
     }
@@ -162,27 +192,45 @@ export class JobQueue {
 
   private readonly slotFreed: (() => void)[] = [];
 
-  private track(id: number, run: Promise<void>): void {
+  private track(id: number, name: string, run: Promise<void>): void {
+    this.activeNames.set(id, name);
     this.active.set(id, run.finally(() => {
       this.active.delete(id);
-      this.slotFreed.shift()?.();
+      this.activeNames.delete(id);
+      // Every waiter looks again: the one woken first may be a long job that still has to wait.
+      for (const wake of this.slotFreed.splice(0)) wake();
       this.pump();
     }));
   }
 
   /** A job id from the transport: claimed here unless it is finished or another worker holds it. */
-  private async deliver(jobId: number): Promise<void> {
-    // Messages of every kind arrive at once; they wait here for a free worker thread.
-    while (this.active.size >= this.pool.size && !this.closing) await new Promise((resolve) => this.slotFreed.push(resolve as () => void));
+  private async deliver(jobId: number, name: string): Promise<void> {
+    // Messages of every kind arrive at once; they wait here for a free worker thread (a long job for a long-job slot).
+    while (!this.hasRoomFor(name) && !this.closing) await new Promise((resolve) => this.slotFreed.push(resolve as () => void));
     if (this.closing) throw new WorkerCrashError('worker stopping');
-    const job = await this.jobs.claim(jobId, this.workerId, this.leaseMs);
-    if (!job) return; // done, cancelled, or running under another worker's live lease
-    const run = this.execute(job);
-    this.track(job.job_id, run);
-    await run;
+    // The slot is held from here on, before the claim's round trip: the other waiters woken with this one see it taken.
+    let release!: () => void;
+    this.track(-(++this.transientCount), name, new Promise<void>((resolve) => { release = resolve; }));
+    try {
+      const job = await this.jobs.claim(jobId, this.workerId, this.leaseMs);
+      if (!job) return; // done, cancelled, or running under another worker's live lease
+      await this.execute(job);
+    } finally {
+      release();
+    }
   }
 
   private async execute(job: JobRow): Promise<void> {
+    this.executing.add(job.job_id);
+    try {
+      await this.executeHere(job);
+    } finally {
+      this.executing.delete(job.job_id);
+      this.cancelledHere.delete(job.job_id);
+    }
+  }
+
+  private async executeHere(job: JobRow): Promise<void> {
     const handler = this.handlers[job.name as QueuedJobName];
     let lost = false;
     const renewal = setInterval(() => {
@@ -199,6 +247,7 @@ export class JobQueue {
     };
     try {
       const input = await handler.prepare(job);
+      if (this.cancelledHere.has(job.job_id)) return;
       if (input === null) {
         await this.jobs.finish(job.job_id, 'done', 'nothing to do');
         return;
@@ -218,7 +267,11 @@ export class JobQueue {
         await this.options.transport?.announce([job]).catch(() => {});
         return;
       }
-      if (!await stillMine().catch(() => false)) return;
+      if (!await stillMine().catch(() => false)) {
+        // Cancelled (its model or item deleted): what the worker wrote so far goes.
+        if ((await this.jobs.find(job.job_id).catch(() => undefined))?.status === 'cancelled') await handler.onCancelled?.(job).catch(() => {});
+        return;
+      }
       await this.jobs.finish(job.job_id, 'failed', `${e.name}: ${e.message}`);
       await handler.onFailed(job, e);
     } finally {
@@ -230,7 +283,7 @@ export class JobQueue {
   private async reapExpiredLeases(): Promise<void> {
     if (this.closing) return;
     for (const job of await this.jobs.expired()) {
-      if (this.active.has(job.job_id)) continue;
+      if (this.executing.has(job.job_id)) continue;
       await this.retryOrAbandon(job);
     }
   }

@@ -2,10 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Installation } from '../context.ts';
 import { data, errors } from '../http/schemas.ts';
 import { SERVER_VERSION } from '../version.ts';
+import { PUBLIC_ROUTE } from '../http/authentication.ts';
 
 /** POST /api/auth/token and GET /api/auth/app_version: the two routes without a token. */
 export function authRoutes(app: FastifyInstance, kensa: Installation) {
   app.post('/api/auth/token', {
+    ...PUBLIC_ROUTE,
     schema: {
       tags: ['auth'],
       summary: 'Exchange client credentials for an access token (30 days)',
@@ -26,6 +28,7 @@ export function authRoutes(app: FastifyInstance, kensa: Installation) {
   });
 
   app.get('/api/auth/app_version', {
+    ...PUBLIC_ROUTE,
     schema: { tags: ['auth'], summary: 'Server version', response: { 200: data({ type: 'string' }) } },
   }, async () => ({ data: SERVER_VERSION }));
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Installation } from '../context.ts';
 import { bearer, errors } from '../http/schemas.ts';
 import { render } from '../i18n/index.ts';
+import { MEDIA_TOKEN_ROUTE } from '../http/authentication.ts';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -18,6 +19,7 @@ export function eventsRoutes(app: FastifyInstance, kensa: Installation) {
   });
 
   app.get('/api/v1/events', {
+    ...MEDIA_TOKEN_ROUTE,
     schema: {
       tags: ['models'],
       summary: 'Job progress as server-sent events (beyond): events "model" and "item"',

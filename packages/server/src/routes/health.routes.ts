@@ -4,6 +4,7 @@ import { ApiError, message } from '../http/errors.ts';
 import { data, errors } from '../http/schemas.ts';
 import { JobsRepository } from '../store/jobs.repository.ts';
 import { SERVER_VERSION } from '../version.ts';
+import { PUBLIC_ROUTE } from '../http/authentication.ts';
 
 /**
  * GET /api/health, without a token: for load balancers, process supervisors and monitoring. 200 while the
@@ -13,6 +14,7 @@ import { SERVER_VERSION } from '../version.ts';
 export function healthRoutes(app: FastifyInstance, kensa: Installation) {
   const jobs = new JobsRepository(kensa.db);
   app.get('/api/health', {
+    ...PUBLIC_ROUTE,
     schema: {
       tags: ['health'],
       summary: 'Health: the database answers; jobs waiting and running',

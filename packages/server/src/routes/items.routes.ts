@@ -8,6 +8,7 @@ import { publicBaseOf } from '../http/public-url.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
 import { urlBuilder } from '../http/urls.ts';
 import type { AnnotationInput } from '../services/items.service.ts';
+import { MEDIA_TOKEN_ROUTE } from '../http/authentication.ts';
 
 const flag = (value: string | undefined, fallback: boolean) => (value === undefined ? fallback : !['false', '0', 'no'].includes(value.toLowerCase()));
 
@@ -186,6 +187,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   });
 
   app.get('/api/v1/images/inspect/:heatmap_id', {
+    ...MEDIA_TOKEN_ROUTE,
     schema: {
       tags: ['items'],
       summary: 'The heatmap PNG of a synchronous inspection (beyond), for 15 minutes after it',
@@ -236,6 +238,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   });
 
   app.get('/api/v1/images/:image_id/:kind', {
+    ...MEDIA_TOKEN_ROUTE,
     schema: {
       tags: ['items'],
       summary: 'Image files: raw (the upload), thumbnail, overlay (green boxes), heatmap',

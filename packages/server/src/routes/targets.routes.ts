@@ -30,4 +30,18 @@ export function targetsRoutes(app: FastifyInstance, kensa: Installation) {
       response: { 200: data(target), ...errors(400, 401) },
     },
   }, async (request) => ({ data: await kensa.targets.create(request.clientId, request.body as { name: string; mqtt_url?: string | null }, request.language) }));
+
+  app.delete('/api/v1/targets/:target', {
+    schema: {
+      tags: ['targets'], summary: 'Delete an empty inspection target (beyond)', security: bearer,
+      description: 'The target is named by its id or name. Its items and models must be deleted first; the default target stays. ' +
+        'A connection to its own MQTT broker is closed.',
+      params: { type: 'object', properties: { target: { type: 'string', minLength: 1, maxLength: 100 } } },
+      response: { 200: data({ type: 'object', properties: { status: { type: 'string' } } }), ...errors(401, 404, 409) },
+    },
+  }, async (request) => {
+    const { unusedBrokerUrl } = await kensa.targets.remove(request.clientId, (request.params as { target: string }).target);
+    if (unusedBrokerUrl !== null) await kensa.mqtt.disconnect(unusedBrokerUrl);
+    return { data: { status: 'ok' } };
+  });
 }

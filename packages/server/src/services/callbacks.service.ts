@@ -1,5 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { ApiError, message } from '../http/errors.ts';
+import type { OutboundPolicy } from '../outbound/address-policy.ts';
+import { postToTenantUrl } from '../outbound/http-post.ts';
+import { refuseOutboundHost } from '../outbound/registration.ts';
+import { urlWithoutCredentials } from '../outbound/url-credentials.ts';
 import { nowIso, sql, type Database } from '../store/database.ts';
 
 export interface CallbackRow {
@@ -52,7 +56,13 @@ export class CallbacksService {
   private pumping = false;
   private pumpAgain = false;
 
-  constructor(private readonly db: Database, private readonly retryDelaysMs: number[] = RETRY_DELAYS_MS) {}
+  constructor(
+    private readonly db: Database,
+    private readonly policy: OutboundPolicy,
+    private readonly retryDelaysMs: number[] = RETRY_DELAYS_MS,
+    /** The operator's log: why a delivery failed (the tenant only learns that it did). */
+    private readonly log: (text: string) => void = () => {},
+  ) {}
 
   /** Starts sending the outbox (after a restart: what was waiting). */
   start(): void {
@@ -68,6 +78,7 @@ export class CallbacksService {
       throw new ApiError(400, 'invalidRequest', message('callbackUrlInvalid', { url }));
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ApiError(400, 'invalidRequest', message('callbackUrlInvalid', { url }));
+    await refuseOutboundHost(parsed, this.policy, 'url');
     if (modelId !== null && !await this.db.get(sql`SELECT 1 AS found FROM models WHERE client_id = ${clientId} AND model_id = ${modelId}`)) {
       throw new ApiError(404, 'modelsNotFound');
     }
@@ -122,7 +133,7 @@ export class CallbacksService {
       WHERE callback_id = ${row.callback_id} GROUP BY status`);
     const count = (status: string) => counts.find((c) => c.status === status)?.n ?? 0;
     return {
-      callback_id: row.callback_id, url: row.url, model_id: row.model_id, created_at: row.created_at,
+      callback_id: row.callback_id, url: urlWithoutCredentials(row.url), model_id: row.model_id, created_at: row.created_at,
       deliveries: { pending: count('pending') + count('sending'), delivered: count('delivered'), failed: count('failed') },
       ...(withSecret ? { secret: row.secret } : {}),
     };
@@ -202,26 +213,24 @@ export class CallbacksService {
     const signature = createHmac('sha256', row.secret).update(row.body).digest('hex');
     const attempt = row.attempts + 1;
     let status: number | null = null;
-    let error: string | null = null;
+    let failure: string | null = null;
     try {
-      const response = await fetch(row.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json', 'x-kensa-signature': `sha256=${signature}`,
-          'x-kensa-delivery': String(row.delivery_id), 'x-kensa-attempt': String(attempt),
-        },
-        body: row.body,
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      status = response.status;
-      if (!response.ok) error = `HTTP ${response.status}`;
+      status = await postToTenantUrl(row.url, {
+        'content-type': 'application/json', 'x-kensa-signature': `sha256=${signature}`,
+        'x-kensa-delivery': String(row.delivery_id), 'x-kensa-attempt': String(attempt),
+      }, row.body, this.policy, DELIVERY_TIMEOUT_MS);
+      // Redirects are not followed: only a 2xx delivers.
+      if (status < 200 || status > 299) failure = `HTTP ${status}`;
     } catch (e) {
-      // Unreachable or too slow: retried like an error answer.
-      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      // Unreachable, too slow, or an address the policy refuses: retried like an error answer.
+      failure = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     }
+    if (failure !== null) this.log(`callback ${row.callback_id} delivery ${row.delivery_id} attempt ${attempt} to ${urlWithoutCredentials(row.url)} failed: ${failure}`);
+    // The tenant sees "delivery failed" whatever the reason: an answer's status or a refused connection would tell
+    // them what the server can reach (a port scanner through our callbacks).
+    const recorded = failure === null ? { status, error: null } : { status: null, error: 'delivery failed' };
     // The database may be closing; a success not recorded is sent again later (at least once).
-    await this.record(row.delivery_id, attempt, status, error).catch(() => {});
+    await this.record(row.delivery_id, attempt, recorded.status, recorded.error).catch(() => {});
   }
 
   private async record(deliveryId: number, attempt: number, status: number | null, error: string | null): Promise<void> {
@@ -242,3 +251,4 @@ export class CallbacksService {
     this.timer = null;
   }
 }
+

@@ -494,6 +494,8 @@ export class ModelsService {
       await this.models.markFailed(modelId, message('statusFailedAfterRestarts', { count: job.attempts }));
       await this.announceModel(modelId);
     },
+    // The model was deleted while training: the model file (or the part written) goes.
+    onCancelled: (job) => this.files.removeScratch(`job-${job.job_id}.`),
   };
 
   /** Where a prediction job's worker writes an image's overlay or heatmap before it is stored. */
@@ -577,6 +579,7 @@ export class ModelsService {
       await this.items.setItemFailed(itemPk, JSON.stringify(message('predictionFailed', { reason: `${error.name}: ${error.message}` })));
       await this.announceItem(itemPk);
     },
+    onCancelled: (job) => this.files.removeScratch(`job-${job.job_id}-`),
     onAbandoned: async (job) => {
       const { itemPk } = JSON.parse(job.payload_json) as { itemPk: number };
       await this.items.setItemFailed(itemPk, JSON.stringify(message('predictionFailedAfterRestarts', { count: job.attempts })));

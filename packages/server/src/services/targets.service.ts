@@ -1,5 +1,8 @@
 import { ApiError, message } from '../http/errors.ts';
 import { translate, type Language } from '../i18n/index.ts';
+import type { OutboundPolicy } from '../outbound/address-policy.ts';
+import { refuseOutboundHost } from '../outbound/registration.ts';
+import { urlWithoutCredentials } from '../outbound/url-credentials.ts';
 import type { TargetRow, TargetsRepository } from '../store/targets.repository.ts';
 
 /** The MQTT topic a target's finished predictions are published to. */
@@ -13,7 +16,11 @@ export function mqttTopicOf(target: Pick<TargetRow, 'client_id' | 'target_id'>):
  * models and active model. Requests without a target use the default one, so the original routes are unchanged.
  */
 export class TargetsService {
-  constructor(private readonly targets: TargetsRepository, private readonly installationMqttUrl: string | null = null) {}
+  constructor(
+    private readonly targets: TargetsRepository,
+    private readonly policy: OutboundPolicy,
+    private readonly installationMqttUrl: string | null = null,
+  ) {}
 
   /** The target a request names (its id, or its name), or the default one when it names none; 404 otherwise. */
   async resolve(clientId: string, target: string | number | null | undefined): Promise<TargetRow> {
@@ -38,13 +45,28 @@ export class TargetsService {
     if (await this.targets.findByName(clientId, name) || /^\d+$/.test(name)) throw new ApiError(400, 'targetNameTaken', name);
     const mqttUrl = request.mqtt_url ? request.mqtt_url.trim() : null;
     if (mqttUrl !== null) {
-      let protocol = '';
-      try { protocol = new URL(mqttUrl).protocol; } catch { /* refused below */ }
-      if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:'].includes(protocol)) {
+      let parsed: URL | null = null;
+      try { parsed = new URL(mqttUrl); } catch { /* refused below */ }
+      if (!parsed || !['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:'].includes(parsed.protocol)) {
         throw new ApiError(400, 'invalidRequest', message('fieldEnum', { field: 'mqtt_url', values: 'mqtt://host:port, mqtts://, ws://, wss://' }));
       }
+      await refuseOutboundHost(parsed, this.policy, 'mqtt_url');
     }
     return this.present(await this.targets.insert(clientId, name, mqttUrl), language);
+  }
+
+  /**
+   * Deletes an empty target (not the default one). Answers the broker URL that no target uses any more, whose
+   * connection the caller closes.
+   */
+  async remove(clientId: string, reference: string): Promise<{ unusedBrokerUrl: string | null }> {
+    const target = await this.resolve(clientId, reference);
+    if (target.is_default === 1) throw new ApiError(409, 'defaultTargetKept');
+    const counts = await this.targets.counts(target.target_id);
+    if (counts.items > 0 || counts.models > 0) throw new ApiError(409, 'targetNotEmpty', message('targetContents', { items: counts.items, models: counts.models }));
+    await this.targets.delete(target.target_id);
+    const url = target.mqtt_url;
+    return { unusedBrokerUrl: url !== null && url !== this.installationMqttUrl && !await this.targets.anyUsingBroker(url) ? url : null };
   }
 
   /** The broker a target's predictions go to: its own, else the installation's (KENSA_MQTT_URL), else none. */
@@ -67,19 +89,8 @@ export class TargetsService {
       item_count: counts.items,
       model_count: counts.models,
       // The broker's address without credentials it may carry.
-      mqtt: mqttUrl === null ? null : { url: redact(mqttUrl), topic: mqttTopicOf(target) },
+      mqtt: mqttUrl === null ? null : { url: urlWithoutCredentials(mqttUrl), topic: mqttTopicOf(target) },
       created_at: target.created_at,
     };
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.href;
-  } catch {
-    return url;
   }
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BlobStore } from './blobs/blob-store.ts';
@@ -38,6 +38,12 @@ export class DataFolder {
 
   temporaryPath(): string {
     return this.scratchPath(randomBytes(12).toString('hex'));
+  }
+
+  /** Removes the scratch files whose names start with `prefix` (a cancelled job's outputs, finished or half-written). */
+  async removeScratch(prefix: string): Promise<void> {
+    const folder = join(this.root, 'tmp');
+    for (const name of await readdir(folder)) if (name.startsWith(prefix)) await rm(join(folder, name), { force: true, recursive: true });
   }
 
   /** A named file in the local scratch folder (a job's output before it is stored). */

@@ -1,4 +1,4 @@
-import { nowIso, sql, type Database } from './database.ts';
+import { inList, nowIso, sql, type Database } from './database.ts';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -41,14 +41,29 @@ export class JobsRepository {
     return this.db.get<JobRow>(sql`SELECT * FROM jobs WHERE job_id = ${jobId}`);
   }
 
-  /** Takes the oldest queued job for this worker (the embedded queue's order). */
-  async claimNext(workerId: string, leaseMs: number): Promise<JobRow | undefined> {
+  /**
+   * Takes the next queued job for this worker (the embedded queue's order): the oldest of a client with nothing
+   * running, else the oldest, so that one client's backlog does not hold back another's jobs. Jobs named in
+   * `waiting` stay queued (long jobs while the long-job slots are taken).
+   */
+  async claimNext(workerId: string, leaseMs: number, waiting: readonly string[] = []): Promise<JobRow | undefined> {
     for (;;) {
-      const next = await this.db.get<{ job_id: number }>(sql`SELECT job_id FROM jobs WHERE status = 'queued' ORDER BY job_id LIMIT 1`);
+      const next = await this.nextFairly(waiting);
       if (!next) return undefined;
       const claimed = await this.claim(next.job_id, workerId, leaseMs);
       if (claimed) return claimed;
     }
+  }
+
+  private async nextFairly(waiting: readonly string[]): Promise<{ job_id: number } | undefined> {
+    const allowed = waiting.length === 0 ? sql`` : sql`AND name NOT IN ${inList(waiting)}`;
+    const busy = (await this.db.all<{ client_id: string }>(sql`SELECT DISTINCT client_id FROM jobs WHERE status = 'running'`)).map((r) => r.client_id);
+    if (busy.length > 0) {
+      const ofIdleClient = await this.db.get<{ job_id: number }>(sql`SELECT job_id FROM jobs WHERE status = 'queued' ${allowed}
+        AND client_id NOT IN ${inList(busy)} ORDER BY job_id LIMIT 1`);
+      if (ofIdleClient) return ofIdleClient;
+    }
+    return this.db.get<{ job_id: number }>(sql`SELECT job_id FROM jobs WHERE status = 'queued' ${allowed} ORDER BY job_id LIMIT 1`);
   }
 
   /** Marks a job running for this worker if it is queued, or running under a lease that ran out; else undefined. */

@@ -68,9 +68,11 @@ export async function moveInstallation(options: MoveOptions): Promise<MoveReport
         progress(`${table.name}: ${report.tables[table.name]} rows`);
       }
       for (const table of TABLES.filter((t) => t.identity)) {
-        // Rows came with their ids: new ones continue after the highest.
+        // Rows came with their ids: new ones continue after the highest, or after the highest ever given where SQLite
+        // remembers it (a deleted model's id is never given again).
+        const given = await source.get<{ seq: number }>(sql`SELECT seq FROM sqlite_sequence WHERE name = ${table.name}`);
         await target.run(sql`SELECT setval(pg_get_serial_sequence(${table.name}, ${table.key}),
-          COALESCE((SELECT MAX(${sql.ref(table.key)}) FROM ${sql.table(table.name)}), 0) + 1, false)`);
+          GREATEST(COALESCE((SELECT MAX(${sql.ref(table.key)}) FROM ${sql.table(table.name)}), 0), ${given?.seq ?? 0}) + 1, false)`);
       }
       // Jobs that were running belong to the processes that stop now: they run again on the new installation.
       await target.run(sql`UPDATE jobs SET status = 'queued', worker_id = NULL, lease_expires_at = NULL WHERE status = 'running'`);

@@ -46,6 +46,15 @@ export class TargetsRepository {
       VALUES (${clientId}, ${name}, 0, ${mqttUrl}, ${nowIso()}) RETURNING *`))!;
   }
 
+  async delete(targetId: number): Promise<void> {
+    await this.db.run(sql`DELETE FROM targets WHERE target_id = ${targetId}`);
+  }
+
+  /** Whether a target (of any client) still publishes to this broker. */
+  async anyUsingBroker(mqttUrl: string): Promise<boolean> {
+    return (await this.db.get(sql`SELECT 1 AS found FROM targets WHERE mqtt_url = ${mqttUrl} LIMIT 1`)) !== undefined;
+  }
+
   async counts(targetId: number): Promise<{ items: number; models: number }> {
     const items = (await this.db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM items WHERE target_id = ${targetId}`))!.n;
     const models = (await this.db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM models WHERE target_id = ${targetId}`))!.n;

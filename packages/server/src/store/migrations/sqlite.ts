@@ -283,15 +283,70 @@ export const SQLITE_MIGRATIONS: string[] = [
   `
   UPDATE items SET status = 'done' WHERE is_training = 1 AND status = 'pending';
   `,
+  // A deleted model's id is never given again (AUTOINCREMENT): an id names one model for ever, so a worker's cache,
+  // a callback receiver or a line system never takes a new model for a deleted one. SQLite cannot add
+  // AUTOINCREMENT to a table: it is rebuilt (foreign keys are off while migrations run, see migrateSqlite). Ids
+  // deleted before this step are remembered through the jobs that trained them.
+  `
+  CREATE TABLE models_rebuilt (
+    model_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    client_id TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    algorithm_id TEXT NOT NULL,
+    algorithm_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_json TEXT,
+    progress REAL NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 0,
+    version TEXT NOT NULL,
+    overrides_json TEXT NOT NULL,
+    parameters_json TEXT NOT NULL,
+    item_pks_json TEXT NOT NULL,
+    evaluation_json TEXT,
+    blob_path TEXT,
+    ok_img_count INTEGER NOT NULL DEFAULT 0,
+    ng_img_count INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    prediction_overrides_json TEXT NOT NULL DEFAULT '{}',
+    target_id INTEGER REFERENCES targets(target_id)
+  );
+  INSERT INTO models_rebuilt (model_id, client_id, name, algorithm_id, algorithm_type, status, status_json, progress, active, version,
+    overrides_json, parameters_json, item_pks_json, evaluation_json, blob_path, ok_img_count, ng_img_count, created_at, updated_at,
+    prediction_overrides_json, target_id)
+  SELECT model_id, client_id, name, algorithm_id, algorithm_type, status, status_json, progress, active, version,
+    overrides_json, parameters_json, item_pks_json, evaluation_json, blob_path, ok_img_count, ng_img_count, created_at, updated_at,
+    prediction_overrides_json, target_id FROM models;
+  DROP TABLE models;
+  ALTER TABLE models_rebuilt RENAME TO models;
+  CREATE INDEX models_by_client ON models(client_id);
+  DELETE FROM sqlite_sequence WHERE name = 'models';
+  INSERT INTO sqlite_sequence (name, seq) VALUES ('models', MAX(
+    (SELECT COALESCE(MAX(model_id), 0) FROM models),
+    (SELECT COALESCE(MAX(CAST(json_extract(payload_json, '$.modelId') AS INTEGER)), 0) FROM jobs)));
+  `,
 ];
 
 /** Runs the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old schema). */
 export function migrateSqlite(db: BetterSqlite3.Database, upTo = SQLITE_MIGRATIONS.length): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < upTo; version++) {
-    db.transaction(() => {
-      db.exec(SQLITE_MIGRATIONS[version]);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
+  if (current >= upTo) return;
+  // A step that rebuilds a table must not cascade deletes into the tables that refer to it: foreign keys are off
+  // while steps run (SQLite ignores this pragma inside a transaction) and checked before each step commits; a
+  // database that had broken references before keeps them, but no step may add one.
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  const brokenBefore = (db.pragma('foreign_key_check') as unknown[]).length;
+  try {
+    for (let version = current; version < upTo; version++) {
+      db.transaction(() => {
+        db.exec(SQLITE_MIGRATIONS[version]);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > brokenBefore) throw new Error(`migration ${version + 1} would break foreign keys: ${JSON.stringify(broken.slice(0, 3))}`);
+        db.pragma(`user_version = ${version + 1}`);
+      })();
+    }
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
   }
 }
