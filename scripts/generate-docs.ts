@@ -174,8 +174,8 @@ const WEAK_ON: Record<string, Record<DocLanguage, string>> = {
     ja: '`max_shift` を超えて位置がずれる画像。場所ごとにモデルを持つため、自由なテクスチャ（magnetic-tile 0.70）や領域の異なる基板の切り出し（deeppcb 0.51、簡易サブセット）には向きません。固定された製品では最良の部類です（aliens 0.984、cookies 0.975）。',
   },
   RF: {
-    en: 'nothing in the suite by design, but it needs annotated NG images and only finds defects like the ones it was shown (the suite teaches it half of each set\'s defects).',
-    ja: 'スイートの中で構造上苦手なものはありませんが、アノテーション付きのNG画像が必要で、見せた欠陥に似たものしか見つけません（スイートでは各セットの欠陥の半分で学習）。',
+    en: 'none of the five development sets; it does need annotated NG images, and finds defects like the ones it was shown (the suite teaches it half of each set\'s defects).',
+    ja: '開発用の5セットにはありません。ただしアノテーション付きのNG画像が必要で、見せた欠陥に似たものを見つけます（スイートでは各セットの欠陥の半分で学習）。',
   },
 };
 
