@@ -173,6 +173,14 @@ const WEAK_ON: Record<string, Record<DocLanguage, string>> = {
     en: 'images that are not aligned beyond `max_shift`: each place has its own model, so free textures (magnetic-tile 0.70) and board crops of different regions (deeppcb 0.51, quick subset) defeat it. On fixed products it is among the best (aliens 0.984, cookies 0.975).',
     ja: '`max_shift` を超えて位置がずれる画像。場所ごとにモデルを持つため、自由なテクスチャ（magnetic-tile 0.70）や領域の異なる基板の切り出し（deeppcb 0.51、簡易サブセット）には向きません。固定された製品では最良の部類です（aliens 0.984、cookies 0.975）。',
   },
+  OC: {
+    en: 'missing parts and products other than the one its features suit: a boundary around good patches\' colour and texture features cannot see a part that is absent (aliens 0.58 image AUROC on the quick subset) and, on bright metal, puts highlights outside it (bsdata pixel AUROC 0.21); it is also the slowest at inspection (about 40× decode). Good on cookies (0.98).',
+    ja: '部品の欠落や、特徴量が合わない製品。良品パッチの色とテクスチャの特徴を囲む境界では欠けた部品は見えず（aliens の簡易サブセットで画像AUROC 0.58）、光沢のある金属ではハイライトが境界の外に出ます（bsdata の画素AUROC 0.21）。検査も最も遅い部類です（デコードの約40倍）。cookies では良好（0.98）。',
+  },
+  IF: {
+    en: 'everything but clearly coloured defects on a uniform product: an isolation forest isolates rare good patches (edges, highlights, a new layout) as quickly as defects, so small pitting on large metal surfaces (bsdata 0.53), board layouts (deeppcb 0.53) and missing parts (aliens 0.56) stay near chance on the quick subset; cookies 0.96.',
+    ja: '均一な製品上の色のはっきりした欠陥以外。アイソレーションフォレストはまれな良品パッチ（エッジ、ハイライト、新しいレイアウト）も欠陥と同じく早く孤立させるため、広い金属面の小さな点食（bsdata 0.53）、基板のレイアウト（deeppcb 0.53）、部品の欠落（aliens 0.56）は簡易サブセットで偶然に近い値です。cookies は 0.96。',
+  },
   RF: {
     en: 'none of the five development sets; it does need annotated NG images, and finds defects like the ones it was shown (the suite teaches it half of each set\'s defects).',
     ja: '開発用の5セットにはありません。ただしアノテーション付きのNG画像が必要で、見せた欠陥に似たものを見つけます（スイートでは各セットの欠陥の半分で学習）。',
