@@ -161,6 +161,26 @@ const SAMPLES: Record<string, ClientSamples> = {
     curl: `curl -X POST $KENSA/api/v1/targets ${AUTH} -H 'Content-Type: application/json' -d '{"name": "Line 2"}'`,
     ts: `await sdk.createTarget('Line 2');`, py: `sdk.create_target("Line 2")`,
   },
+  'GET /api/v1/items/rows': {
+    curl: `curl "$KENSA/api/v1/items/rows?target=2&limit=1000" ${AUTH}`,
+    ts: `const page = await sdk.getItemRows({ target: 2, limit: 1000 });   // page.next_cursor → { cursor }`, py: NO_PY,
+  },
+  'POST /api/v1/items/bulk': {
+    curl: `curl -X POST $KENSA/api/v1/items/bulk ${AUTH} -H 'Content-Type: application/json' -d '{"item_ids": ["lot-001", "lot-002"], "action": "label", "good": false}'`,
+    ts: `await sdk.labelItems(['lot-001', 'lot-002'], false);   // archiveItems(ids), moveItems(ids, target)`, py: NO_PY,
+  },
+  'GET /api/v1/preferences': { curl: `curl $KENSA/api/v1/preferences ${AUTH}`, ts: `await sdk.getPreferences();`, py: NO_PY },
+  'PUT /api/v1/preferences': {
+    curl: `curl -X PUT $KENSA/api/v1/preferences ${AUTH} -H 'Content-Type: application/json' -d '{"target_id": 2}'`,
+    ts: `await sdk.setPreferences({ target_id: 2 });`, py: NO_PY,
+  },
+  'GET /api/v1/models/{model_id}/evaluation': {
+    curl: `curl $KENSA/api/v1/models/7/evaluation ${AUTH}`, ts: `const { held_out } = await sdk.getModelEvaluation(7);`, py: NO_PY,
+  },
+  'GET /api/v1/audit/predictions': {
+    curl: `curl -o audit.csv "$KENSA/api/v1/audit/predictions?target=2&from=2026-12-01&to=2026-12-31" ${AUTH}`,
+    ts: `const csv = await sdk.exportAuditCsv({ target: 2, from: '2026-12-01', to: '2026-12-31' });   // getAuditPredictions: JSON`, py: NO_PY,
+  },
 };
 
 /** What each error status means across the API (titles come from the i18n catalogues, in the reader's language). */

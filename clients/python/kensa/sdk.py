@@ -225,9 +225,14 @@ class VisualInspectionSDK:
         """The model as one portable file, for ``import_model`` on another installation."""
         return self._send("POST", f"/v1/models/{quote(str(model_id), safe='')}/export")
 
-    def import_model(self, model_file: FileInput, target: Optional[Union[int, str]] = None) -> Dict[str, Any]:
+    def import_model(self, model_file: FileInput, target: Optional[Union[int, str]] = None, trust: bool = False) -> Dict[str, Any]:
+        """Installs a model file made by ``export_model``. The server checks its signature: its own exports are
+        accepted; a file signed by another installation, or unsigned, only with ``trust=True`` (only when you trust
+        where the file comes from). A file changed after export is refused always."""
         name, data = _read_file(model_file)
         fields = [("target", str(target))] if target is not None else []
+        if trust:
+            fields.append(("trust", "true"))
         return self._multipart("/v1/models/import", fields, [("model", name, data)])
 
     def update_model(self, model_id: Union[int, str], algo_param: Optional[Sequence[Dict[str, Any]]] = None,

@@ -214,6 +214,23 @@ describe('kensa command line against a live server', { timeout: 300_000 }, () =>
     assert.match(twice.stderr, /Invalid license! \(403\): License already exists/);
   });
 
+  it('exports a model signed, imports it back; an unsigned file only with --trust', async () => {
+    const exportedPath = join(home, 'exported.kensa-model');
+    ok(await runKensa(['models', 'export', String(modelId), '--out', exportedPath], env));
+    const imported = await runKensa(['models', 'import', exportedPath, '--json'], env);
+    ok(imported);
+    assert.equal(json(imported).status, 'active');
+    const signed = await readFile(exportedPath);
+    const unsignedPath = join(home, 'unsigned.kensa-model');
+    await writeFile(unsignedPath, signed.subarray(0, signed.length - (32 + 64 + 8)));
+    const refused = await runKensa(['models', 'import', unsignedPath], env);
+    ok(refused, 1);
+    assert.match(refused.stderr, /Model file refused \(400\): The model file is not signed.*--trust/);
+    const trusted = await runKensa(['models', 'import', unsignedPath, '--trust', '--json'], env);
+    ok(trusted);
+    await runKensa(['models', 'delete', String(json(imported).model_id), String(json(trusted).model_id)], env);
+  });
+
   it('deletes the model', async () => {
     const deleted = await runKensa(['models', 'delete', String(modelId), '--json'], env);
     ok(deleted);

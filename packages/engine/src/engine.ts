@@ -1,6 +1,7 @@
 import { getAlgorithm } from './algorithms/registry.ts';
 import { checkAborted, type AlgorithmDefinition, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
-import { applyCalibration, fitCalibration, type Calibration } from './calibration/calibrate.ts';
+import { applyCalibration, fitCalibration, type Calibration, type CalibrationMode } from './calibration/calibrate.ts';
+import { aurocOf, chooseCalibration } from './calibration/choose.ts';
 import { quantile } from './calibration/quantile.ts';
 import { synthesizeDefect } from './calibration/synthetic.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
@@ -23,8 +24,8 @@ export interface TrainingImage {
 export interface TrainOptions {
   onProgress?: (fraction: number, message: string) => void;
   signal?: AbortSignal;
-  /** Calibration mode (see calibration/calibrate.ts); the default is chosen by measurement. */
-  calibration?: 'global' | 'location';
+  /** Calibration mode (see calibration/calibrate.ts), or 'auto' to choose it on held-out images; the default is the algorithm's. */
+  calibration?: CalibrationMode | 'auto';
 }
 
 export interface Evaluation {
@@ -36,6 +37,11 @@ export interface Evaluation {
   confusion: Confusion | null;
   heldOutOkScores: number[];
   heldOutNgScores: number[];
+  /**
+   * Each held-out image's score, with the index of its training image (null for a tile), for ROC and
+   * precision–recall curves and the worst misses. Empty when there were too few images to hold any out.
+   */
+  heldOut: { source: number | null; good: boolean; score: number }[];
 }
 
 export interface TrainedModel {
@@ -109,7 +115,16 @@ interface CrossFit {
   okMaps: FloatMap[];
   ngMaps: FloatMap[];
   syntheticMaps: FloatMap[];
+  /** The training image of each map of okMaps and ngMaps, in their order. */
+  okSources: (number | null)[];
+  ngSources: (number | null)[];
 }
+
+/**
+ * Synthetic defects made in cross-fitting at most: a hundred measure an AUROC well enough, and each costs a map (memory)
+ * and an inference (time). Below that many OK images, every held-out OK image gets one, as before.
+ */
+const MAX_SYNTHETIC_DEFECTS = 100;
 
 /**
  * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every
@@ -127,7 +142,8 @@ async function crossFit(
     random.shuffle([...ok]).forEach((s, i) => folds.set(s, i % 2));
     random.shuffle([...ng]).forEach((s, i) => folds.set(s, i % 2));
   }
-  const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [] };
+  const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] };
+  const syntheticStride = Math.ceil(ok.length / MAX_SYNTHETIC_DEFECTS);
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);
     const trainPart = samples.filter((s) => folds.get(s) !== fold);
@@ -139,7 +155,8 @@ async function crossFit(
       checkAborted(options.signal);
       const map = rawMap(algorithm, state, sample.raster, params);
       (sample.good ? result.okMaps : result.ngMaps).push(map);
-      if (sample.good && options.synthetic) {
+      (sample.good ? result.okSources : result.ngSources).push(sample.source ?? null);
+      if (sample.good && options.synthetic && (result.okMaps.length - 1) % syntheticStride === 0) {
         result.syntheticMaps.push(rawMap(algorithm, state, synthesizeDefect(sample.raster, random), params));
       }
     }
@@ -150,25 +167,33 @@ async function crossFit(
 
 interface Validation {
   calibration: Calibration;
+  /** With calibration 'auto': each candidate mode's held-out sensitivity (see chooseCalibration). */
+  calibrationScores?: Record<string, number>;
   okScores: number[];
   ngScores: number[];
   syntheticScores: number[];
   auroc: number | null;
   aurocSource: Evaluation['aurocSource'];
+  heldOut: Evaluation['heldOut'];
 }
 
-function validate(fit: CrossFit, mode: 'global' | 'location'): Validation {
-  const calibration = fitCalibration(fit.okMaps, mode);
+function validate(fit: CrossFit, requested: CalibrationMode | 'auto'): Validation {
+  const choice = requested === 'auto'
+    ? chooseCalibration(fit.okMaps, imageScore)
+    : { mode: requested, scores: undefined };
+  const calibration = fitCalibration(fit.okMaps, choice.mode);
   const scoreOf = (m: FloatMap) => imageScore(applyCalibration(m, calibration));
   const okScores = fit.okMaps.map(scoreOf);
   const ngScores = fit.ngMaps.map(scoreOf);
   const syntheticScores = fit.syntheticMaps.map(scoreOf);
   const positives = ngScores.length > 0 ? ngScores : syntheticScores;
-  const value = positives.length > 0 && okScores.length > 0
-    ? auroc([...okScores, ...positives], [...okScores.map(() => false), ...positives.map(() => true)])
-    : null;
+  const value = positives.length > 0 && okScores.length > 0 ? aurocOf(okScores, positives) : null;
+  const heldOut = [
+    ...okScores.map((score, i) => ({ source: fit.okSources[i] ?? null, good: true, score })),
+    ...ngScores.map((score, i) => ({ source: fit.ngSources[i] ?? null, good: false, score })),
+  ];
   return {
-    calibration, okScores, ngScores, syntheticScores, auroc: value,
+    calibration, calibrationScores: choice.scores, okScores, ngScores, syntheticScores, auroc: value, heldOut,
     aurocSource: ngScores.length > 0 ? 'ng_images' : syntheticScores.length > 0 ? 'synthetic_defects' : 'none',
   };
 }
@@ -178,7 +203,7 @@ function validate(fit: CrossFit, mode: 'global' | 'location'): Validation {
  * defect: ~110 MB for 250 images) are garbage before the final model trains, not kept to the end of trainModel.
  */
 async function crossValidate(
-  algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: 'global' | 'location',
+  algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: CalibrationMode | 'auto',
   options: Parameters<typeof crossFit>[3],
 ): Promise<Validation> {
   return validate(await crossFit(algorithm, samples, params, options), mode);
@@ -212,7 +237,7 @@ export async function trainModel(
   else for (const image of images) {
     checkAborted(options.signal);
     const decoded = await decodeForModel(image.bytes, workingSize);
-    samples.push({ raster: decoded.raster, good: image.good, boxes: scaleBoxes(image.boxes, decoded.info, decoded.raster) });
+    samples.push({ raster: decoded.raster, good: image.good, boxes: scaleBoxes(image.boxes, decoded.info, decoded.raster), source: samples.length });
   }
   const seed = num(values, 'seed');
   const mode = options.calibration ?? algorithm.calibration ?? 'location';
@@ -256,10 +281,14 @@ export async function trainModel(
   if (!canCrossFit) {
     // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.
     const okMaps = samples.filter((s) => s.good).map((s) => rawMap(algorithm, state, s.raster, values));
-    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [] }, mode);
+    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] }, mode);
     validation.okScores = validation.okScores.map((s) => s * 1.25);
+    validation.heldOut = []; // scored in-sample: nothing was held out
   }
   const v = validation!;
+  // What was decided from the training images, with the measurements behind it: shown in the model detail.
+  if (v.calibrationScores && Object.keys(v.calibrationScores).length > 0) autoTuned.calibration = { chosen: v.calibration.mode, scores: v.calibrationScores };
+  Object.assign(autoTuned, algorithm.choices?.(state) ?? {});
 
   let threshold: number;
   let thresholdReason: Evaluation['thresholdReason'];
@@ -302,7 +331,7 @@ export async function trainModel(
     threshold,
     evaluation: {
       auroc: v.auroc, aurocSource: v.aurocSource, threshold, thresholdReason, confusion,
-      heldOutOkScores: v.okScores, heldOutNgScores: v.ngScores,
+      heldOutOkScores: v.okScores, heldOutNgScores: v.ngScores, heldOut: v.heldOut,
     },
     trainedOn: { ok, ng, unlabelled: images.length - ok - ng },
     trainSeconds: (performance.now() - started) / 1000,

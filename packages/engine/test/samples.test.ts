@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { benchAlgorithm, loadMvtecDataset } from '../src/benchmark/mvtec.ts';
 import {
-  encodeSampleImage, encodeSampleMask, exportSampleDataset, generateSampleSet, renderSample, SAMPLE_PRODUCTS, sampleDefects,
+  countSampleResults, encodeSampleImage, encodeSampleMask, encodeSampleProject, exportSampleDataset, generateSampleSet, planSampleProject,
+  renderSample, sampleAnnotations, sampleDefects, sampleModelName, SAMPLE_PRODUCTS, sampleTrainingItemIds, sampleUploadBatches, sampleUploads,
 } from '../src/samples/index.ts';
 
 const maskArea = (mask: Uint8Array) => mask.reduce((n, v) => n + (v > 0 ? 1 : 0), 0);
@@ -86,4 +87,28 @@ test('the MVTec export loads as a dataset, and PM finds the defects (image AUROC
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('the sample project recipe (kensa demo and POST /v1/samples): uploads, labels, boxes, training set, what counts as found', async () => {
+  const plan = planSampleProject({ product: 'metal', seed: 3, counts: { trainGood: 12, testGood: 2, testPerDefect: 3 } });
+  const uploads = sampleUploads(plan);
+  assert.deepEqual(uploads.map((u) => [u.group, u.images.length, u.training, u.good, u.boxDefects]), [
+    ['trainGood', 12, true, true, false], ['trainDefective', 4, true, false, true], ['heldBack', 2 + 2, false, null, false],
+  ], 'two defective per kind taught, one of each kind held back');
+  assert.deepEqual(sampleUploadBatches(plan.trainGood).map((b) => b.length), [10, 2]);
+  assert.deepEqual(sampleTrainingItemIds(plan), [...plan.trainGood, ...plan.trainDefective].map((i) => i.itemId));
+  const taught = plan.trainDefective[0];
+  assert.ok(sampleAnnotations(taught).length >= 1);
+  assert.ok(sampleAnnotations(taught).every((box) => box.notes === taught.defect && box.x_max > box.x_min));
+  assert.equal(sampleModelName('metal', new Date('2026-12-03T10:41:35.123Z')), 'demo-metal-2026-12-03-10-41-35');
+
+  const encoded = await encodeSampleProject(plan);
+  assert.equal(encoded.size, 12 + 4 + 4);
+  assert.deepEqual([...(await sharp(encoded.get(taught.itemId)!).raw().toBuffer())], [...taught.sample.pixels], 'lossless PNG of the sample');
+
+  // Found: a defective image judged not good; passed: a good one judged good; no verdict counts as neither.
+  const [good, otherGood] = plan.heldBack.filter((i) => i.defect === null);
+  const [defective, otherDefective] = plan.heldBack.filter((i) => i.defect !== null);
+  const verdicts = new Map([[good.itemId, true], [otherGood.itemId, null], [defective.itemId, false], [otherDefective.itemId, true]]);
+  assert.deepEqual(countSampleResults(plan, verdicts), { defective: 2, defective_found: 1, good: 2, good_passed: 1 });
 });

@@ -1,8 +1,8 @@
 import { APIError, ModelFailedError, WaitTimeoutError } from './errors.ts';
 import { toNamedBlobs, type FileInput } from './files.ts';
 import type {
-  AccessToken, Algorithm, AnnotationInput, Callback, CallbackDelivery, Health, InspectResponse, ItemDetail, ItemsResponse, Model, ModelDetail,
-  LicenseState, ParameterOverride, Processes, SampleProjectJob, SampleProjectOptions, ServeResponse, StatusOk, Target, UploadResponse,
+  AccessToken, Algorithm, AnnotationInput, AuditPredictions, BulkResult, Callback, CallbackDelivery, Health, InspectResponse, ItemDetail, ItemRowsPage, ItemsResponse, Model, ModelHeldOut, ModelDetail,
+  LicenseState, ParameterOverride, Preferences, Processes, SampleProjectJob, SampleProjectOptions, ServeResponse, StatusOk, Target, UploadResponse,
 } from './types.ts';
 
 export type Language = 'en' | 'ja';
@@ -303,14 +303,20 @@ export class VisualInspectionSDK {
     return this.requestBytes('POST', `/v1/models/${encodeURIComponent(String(modelId))}/export`);
   }
 
-  /** Installs a model file made by `exportModel` (into `options.target`); answers with the new model. */
-  async importModel(file: FileInput, options: { target?: TargetRef } = {}): Promise<Model> {
+  /**
+   * Installs a model file made by `exportModel` (into `options.target`); answers with the new model. The server
+   * checks the file's signature: its own exports are accepted; a file signed by another installation, or unsigned,
+   * only with `trust: true` (say so only when you trust where the file comes from). A file changed after export is
+   * refused always.
+   */
+  async importModel(file: FileInput, options: { target?: TargetRef; trust?: boolean } = {}): Promise<Model> {
     const [model] = await toNamedBlobs([file]);
     return this.request('POST', '/v1/models/import', {
       form: () => {
         const form = new FormData();
         form.append('model', model.blob, model.name);
         if (options.target !== undefined) form.append('target', String(options.target));
+        if (options.trust) form.append('trust', 'true');
         return form;
       },
     });
@@ -351,6 +357,60 @@ export class VisualInspectionSDK {
   /** Deletes an item with its images and results. */
   deleteItem(itemId: string): Promise<StatusOk> {
     return this.request('DELETE', `/v1/item/${encodeURIComponent(itemId)}`);
+  }
+
+  /**
+   * One page of a target's items as compact rows (verdict, each model's score, review state, dates), for lists of
+   * thousands; pass `next_cursor` back as `cursor` for the next page (null on the last).
+   */
+  getItemRows(query: { target?: TargetRef; limit?: number; cursor?: string } = {}): Promise<ItemRowsPage> {
+    return this.request('GET', `/v1/items/rows${queryString(query)}`);
+  }
+
+  /**
+   * Labels many items at once: `true` OK / good, `false` NG / defect, `null` unlabelled. A training item gets the
+   * label; a predicted item is reviewed (confirmed or overridden), and `null` takes the review back. All or none.
+   */
+  labelItems(itemIds: readonly string[], good: boolean | null): Promise<BulkResult> {
+    return this.request('POST', '/v1/items/bulk', { json: { item_ids: itemIds, action: 'label', good } });
+  }
+
+  /** Moves many items to the archive (`archived` true) or back. All or none. */
+  archiveItems(itemIds: readonly string[], archived = true): Promise<BulkResult> {
+    return this.request('POST', '/v1/items/bulk', { json: { item_ids: itemIds, action: archived ? 'archive' : 'restore' } });
+  }
+
+  /** Moves many items to another target (product line). All or none. */
+  moveItems(itemIds: readonly string[], target: TargetRef): Promise<BulkResult> {
+    return this.request('POST', '/v1/items/bulk', { json: { item_ids: itemIds, action: 'move', target } });
+  }
+
+  /**
+   * A model's held-out images with their labels and the scores a model that never saw them gave (two-fold
+   * cross-fitting in training): what ROC / precision–recall curves and a confusion matrix at any threshold are drawn from.
+   */
+  getModelEvaluation(modelId: number | string): Promise<ModelHeldOut> {
+    return this.request('GET', `/v1/models/${encodeURIComponent(String(modelId))}/evaluation`);
+  }
+
+  /** Predictions of a target finished in a date range (UTC days `YYYY-MM-DD`, both included), for audits. */
+  getAuditPredictions(query: { from: string; to: string; target?: TargetRef }): Promise<AuditPredictions> {
+    return this.request('GET', `/v1/audit/predictions${queryString({ ...query, format: 'json' })}`);
+  }
+
+  /** The same as CSV (RFC 4180, UTF-8 with a byte-order mark, formula-guarded text), as bytes to save. */
+  exportAuditCsv(query: { from: string; to: string; target?: TargetRef }): Promise<Uint8Array> {
+    return this.requestBytes('GET', `/v1/audit/predictions${queryString({ ...query, format: 'csv' })}`);
+  }
+
+  /** The client's preferences: the product line last chosen in the web UI. */
+  getPreferences(): Promise<Preferences> {
+    return this.request('GET', '/v1/preferences');
+  }
+
+  /** Remembers the client's product line (null: none). */
+  setPreferences(preferences: Preferences): Promise<Preferences> {
+    return this.request('PUT', '/v1/preferences', { json: preferences });
   }
 
   /** The client's inspection targets, the default one first. */

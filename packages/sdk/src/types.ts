@@ -288,6 +288,84 @@ export interface InspectResult {
   [extra: string]: unknown;
 }
 
+/** One model's result on an item (beyond): NG when any image is, the highest image score. */
+export interface ItemRowResult {
+  model_id: number;
+  good: boolean;
+  score: number;
+  threshold: number;
+  finished_date: string;
+}
+
+/** An item as a compact row (beyond), for lists of thousands. */
+export interface ItemRow {
+  item_id: string;
+  target_id: number;
+  tab: 'training' | 'predict' | 'archived';
+  is_training_data: boolean;
+  /** Training label, or the prediction (a person's review first). */
+  verdict: 'good' | 'defect' | 'unlabelled' | 'OK' | 'NG' | 'pending';
+  status: 'pending' | 'done';
+  prediction_failed: boolean;
+  reviewed: boolean;
+  overridden: boolean;
+  created_at: string;
+  finished_date: string | null;
+  image_id: number | null;
+  /** Each model's result, oldest prediction first (the last is the computed verdict). */
+  results: ItemRowResult[];
+  [extra: string]: unknown;
+}
+
+export interface ItemRowsPage {
+  target_id: number;
+  rows: ItemRow[];
+  next_cursor: string | null;
+  /** A signed URL with `{image_id}` to replace by a row's `image_id`. */
+  thumbnail_url: string;
+}
+
+/** A model's held-out images (beyond): each with its training label and its held-out score. */
+export interface ModelHeldOut {
+  model_id: number;
+  threshold: number | null;
+  auroc: number | null;
+  held_out: { item_id: string | null; image_id: number | null; good: boolean; score: number }[];
+  /** A signed URL with `{image_id}` to replace. */
+  thumbnail_url: string;
+}
+
+/** One prediction of an item by a model, as audits file them (beyond). */
+export interface AuditRow {
+  finished_at: string;
+  item_id: string;
+  product_line: string;
+  model_id: number;
+  model_name: string;
+  model_version: string;
+  algorithm: string;
+  threshold: number;
+  score: number;
+  verdict: 'OK' | 'NG';
+  /** A person's decision on the item. */
+  review: 'confirmed' | 'overridden' | 'none';
+  final_verdict: 'OK' | 'NG';
+}
+
+export interface AuditPredictions {
+  product_line: string;
+  rows: AuditRow[];
+}
+
+export interface BulkResult {
+  changed: number;
+}
+
+export interface Preferences {
+  /** The product line last chosen; null: none yet. */
+  target_id: number | null;
+}
+
 /** An inspection target (beyond): a product line with its own items, models and active model. */
 export interface Target {
   target_id: number;

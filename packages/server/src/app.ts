@@ -4,12 +4,19 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { DEFAULT_UPLOAD_LIMITS, startInstallation, type RunningInstallation, type UploadLimits } from './context.ts';
-import { ApiError, envelope, makeErrorHandler } from './http/errors.ts';
+import { answerClientError, ApiError, envelope, makeErrorHandler } from './http/errors.ts';
+import { loggerOptions } from './http/logging.ts';
+import { parsePublicUrl } from './http/public-url.ts';
+import { setSecurityHeaders } from './http/security-headers.ts';
 import { SHARED_SCHEMAS } from './http/schemas.ts';
 import { languageOf, type Language } from './i18n/index.ts';
+import { auditExportRoutes } from './routes/audit-export.routes.ts';
 import { authRoutes } from './routes/auth.routes.ts';
+import { bulkItemsRoutes } from './routes/bulk-items.routes.ts';
+import { modelEvaluationRoutes } from './routes/model-evaluation.routes.ts';
+import { preferencesRoutes } from './routes/preferences.routes.ts';
 import { callbacksRoutes } from './routes/callbacks.routes.ts';
 import { targetsRoutes } from './routes/targets.routes.ts';
 import { docsRoutes } from './docs/docs.routes.ts';
@@ -26,6 +33,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The client of the request's token (every /api/v1 route). */
     clientId: string;
+    /** An upload that sends nothing for this long is given up (HttpTimeouts.bodyIdleMs). */
+    bodyIdleMs: number;
     language: Language;
   }
 }
@@ -37,7 +46,14 @@ export interface AppConfig {
   limits?: Partial<UploadLimits>;
   /** The built web UI to serve at `/`; default packages/web/dist when it exists. */
   webDist?: string | null;
+  /** Log every request (KENSA_LOG=1); errors (500s, with their stack) are logged always. */
   logger?: boolean;
+  /** Where log lines go (one JSON object a line); default standard output. */
+  logStream?: { write(line: string): void };
+  /** KENSA_PUBLIC_URL: the start of every image and heatmap URL in answers; the Host header is then never used. */
+  publicUrl?: string | null;
+  /** How long a client may take to send a request (see HttpTimeouts). */
+  timeouts?: Partial<HttpTimeouts>;
   mqttUrl?: string | null;
   callbackRetryDelaysMs?: number[];
   /** PostgreSQL (KENSA_DATABASE_URL) instead of SQLite; jobs then go through pg-boss. */
@@ -51,18 +67,42 @@ export interface AppConfig {
   jobLeaseMs?: number;
 }
 
+/** Limits on slow clients: a connection that stalls is closed and its partial upload removed. */
+export interface HttpTimeouts {
+  /** The request line and headers must arrive within this (ms). */
+  headersMs: number;
+  /** The whole request, body included (ms): a large upload on a slow line must fit. */
+  requestMs: number;
+  /** A request body (an upload) that sends nothing for this long is given up (ms). */
+  bodyIdleMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 30_000, requestMs: 600_000, bodyIdleMs: 30_000 };
+
 const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 /** The HTTP server around an installation; closing the app stops the job queue and the database. */
 export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstance; kensa: RunningInstallation }> {
   const limits: UploadLimits = { ...DEFAULT_UPLOAD_LIMITS, ...config.limits };
+  const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...config.timeouts };
+  const publicUrl = parsePublicUrl(config.publicUrl);
   const kensa = await startInstallation(config.dataDir, {
     workers: config.workers, limits, mqttUrl: config.mqttUrl, callbackRetryDelaysMs: config.callbackRetryDelaysMs,
     databaseUrl: config.databaseUrl, blobUrl: config.blobUrl, runQueuedJobs: config.runQueuedJobs, jobLeaseMs: config.jobLeaseMs,
   });
   const app = Fastify({
-    logger: config.logger ?? false,
+    logger: loggerOptions(config.logger ?? false, config.logStream),
     trustProxy: config.trustProxy ?? false,
+    // Node checks these every connectionsCheckingInterval: a tenth of the header limit keeps the check prompt.
+    requestTimeout: timeouts.requestMs,
+    http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.round(timeouts.headersMs / 10))) },
+    // A path Fastify's router refuses (over-long parameter, bad percent-encoding) leaves in the envelope too.
+    frameworkErrors: (error, request, reply) => {
+      setSecurityHeaders(reply.raw, request.url);
+      const status: 400 | 414 = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400;
+      void (reply as FastifyReply).code(status).send(envelope(request, status, status === 414 ? 'uriTooLong' : 'invalidRequest', null));
+    },
+    clientErrorHandler: answerClientError,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
     // JSON bodies (100,000 item ids fit); multipart uploads are limited per file while streaming instead.
     bodyLimit: 10_000_000,
@@ -102,9 +142,10 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
 
   app.decorateRequest('clientId', '');
   app.decorateRequest('language', 'en');
-  app.addHook('onRequest', async (request) => {
-    request.language = languageOf(request.headers['accept-language']);
+  app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
+    setSecurityHeaders(reply.raw, path);
+    request.language = languageOf(request.headers['accept-language']);
     if (!path.startsWith('/api/v1/')) return;
     const header = request.headers.authorization;
     const bearerToken = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
@@ -122,11 +163,16 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   });
 
   app.setErrorHandler(makeErrorHandler(limits));
+  app.decorateRequest('bodyIdleMs', timeouts.bodyIdleMs);
   authRoutes(app, kensa);
   healthRoutes(app, kensa);
   licenseRoutes(app, kensa);
-  itemsRoutes(app, kensa, limits);
+  bulkItemsRoutes(app, kensa, publicUrl);
+  itemsRoutes(app, kensa, limits, publicUrl);
+  preferencesRoutes(app, kensa);
+  auditExportRoutes(app, kensa);
   modelsRoutes(app, kensa);
+  modelEvaluationRoutes(app, kensa, publicUrl);
   eventsRoutes(app, kensa);
   callbacksRoutes(app, kensa);
   targetsRoutes(app, kensa);

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { DEFAULT_MAX_PIXELS } from '@kensa/engine';
 import { JobQueue } from './jobs/queue.ts';
 import { bossSchemaOf, PgBossTransport } from './jobs/pg-boss-transport.ts';
@@ -11,6 +11,7 @@ import { EventsService } from './services/events.service.ts';
 import { ItemsService } from './services/items.service.ts';
 import { LicenseService } from './services/license.service.ts';
 import { ModelsService } from './services/models.service.ts';
+import { ModelSignatures } from './services/model-signatures.service.ts';
 import { MqttService } from './services/mqtt.service.ts';
 import { TargetsService } from './services/targets.service.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
@@ -44,6 +45,7 @@ export interface Installation {
   callbacks: CallbacksService;
   targets: TargetsService;
   mqtt: MqttService;
+  modelSignatures: ModelSignatures;
   close(): Promise<void>;
 }
 
@@ -58,9 +60,26 @@ export interface InstallationOptions {
   callbackRetryDelaysMs?: number[];
 }
 
+/**
+ * The data folder holds the database (with the installation's keys), uploaded images and models: 0700, the
+ * server's user only. Made so, and an existing folder narrowed (an installation from before this was 0755);
+ * a folder this user does not own (a mounted volume) is left as it is.
+ */
+function makePrivateFolder(root: string): void {
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const info = statSync(root);
+  if ((info.mode & 0o077) !== 0 && info.uid === process.getuid?.()) chmodSync(root, 0o700);
+  // Keys of installations from before keys moved into the database.
+  const legacyKeys = join(root, 'keys');
+  if (existsSync(legacyKeys)) {
+    chmodSync(legacyKeys, 0o700);
+    for (const name of readdirSync(legacyKeys)) chmodSync(join(legacyKeys, name), 0o600);
+  }
+}
+
 export async function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS, options: InstallationOptions = {}): Promise<Installation> {
   const root = resolve(dataDir);
-  mkdirSync(root, { recursive: true });
+  makePrivateFolder(root);
   const files = new DataFolder(root, options.blobUrl ?? null);
   const db = await openDatabase({ dataDir: root, url: options.databaseUrl ?? null });
   let events: EventsService | null = null;
@@ -92,6 +111,7 @@ export async function openInstallation(dataDir: string, limits: UploadLimits = D
       callbacks,
       targets,
       mqtt: mqttService,
+      modelSignatures: new ModelSignatures(keys.modelPrivateKey, keys.modelPublicKey),
       close: async () => {
         callbacks.close();
         await shared.close();

@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { buildApp, type AppConfig } from './app.ts';
 import { ensureClients, parseBootstrapClients, type ClientCredentials } from './bootstrap.ts';
 import { openInstallation, startInstallation } from './context.ts';
+import { parsePublicUrl } from './http/public-url.ts';
 import type { LicenseLimits } from './services/license.service.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
 
-export { buildApp, type AppConfig } from './app.ts';
+export { buildApp, DEFAULT_HTTP_TIMEOUTS, type AppConfig, type HttpTimeouts } from './app.ts';
 export { parseBootstrapClients, type ClientCredentials } from './bootstrap.ts';
 export type { LicenseLimits } from './services/license.service.ts';
 export { SERVER_VERSION } from './version.ts';
@@ -21,7 +22,12 @@ export interface StartOptions {
   workers?: number;
   limits?: AppConfig['limits'];
   webDist?: string | null;
+  /** Log every request (KENSA_LOG=1); errors are logged always. */
   logger?: boolean;
+  logStream?: AppConfig['logStream'];
+  /** KENSA_PUBLIC_URL: the start of image URLs in answers (the Host header is then never used). */
+  publicUrl?: string | null;
+  timeouts?: AppConfig['timeouts'];
   /** Broker for finished predictions of targets without their own (KENSA_MQTT_URL). */
   mqttUrl?: string | null;
   /** Waits before callback retries (ms). */
@@ -53,7 +59,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     dataDir: options.dataDir, workers: options.workers, limits: options.limits, webDist: options.webDist, logger: options.logger,
     mqttUrl: options.mqttUrl, callbackRetryDelaysMs: options.callbackRetryDelaysMs,
     databaseUrl: options.databaseUrl, blobUrl: options.blobUrl, runQueuedJobs: options.runQueuedJobs, jobLeaseMs: options.jobLeaseMs,
-    trustProxy: options.trustProxy,
+    trustProxy: options.trustProxy, publicUrl: options.publicUrl, logStream: options.logStream, timeouts: options.timeouts,
   });
   try {
     const clients = typeof options.bootstrapClients === 'string' ? parseBootstrapClients(options.bootstrapClients) : options.bootstrapClients ?? [];
@@ -116,6 +122,11 @@ export function scaleOutSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): {
   const lease = env.KENSA_JOB_LEASE_MS ? Number(env.KENSA_JOB_LEASE_MS) : undefined;
   if (lease !== undefined && (!Number.isFinite(lease) || lease < 1000)) throw new Error(`KENSA_JOB_LEASE_MS must be at least 1000, got ${env.KENSA_JOB_LEASE_MS}`);
   return { databaseUrl: env.KENSA_DATABASE_URL || null, blobUrl: env.KENSA_BLOB_URL || null, jobLeaseMs: lease };
+}
+
+/** The HTTP settings every server process reads from its environment (KENSA_PUBLIC_URL is checked here, at start). */
+export function httpSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { publicUrl: string | null; trustProxy: boolean; logger: boolean } {
+  return { publicUrl: parsePublicUrl(env.KENSA_PUBLIC_URL), trustProxy: env.KENSA_TRUST_PROXY === '1', logger: env.KENSA_LOG === '1' };
 }
 
 export { moveInstallation, type MoveReport } from './store/move-installation.ts';

@@ -1,5 +1,5 @@
 /** `npm start`: serves the API (and the web UI) from environment settings; stops cleanly on SIGINT/SIGTERM. */
-import { scaleOutSettingsFromEnv, startServer } from './index.ts';
+import { httpSettingsFromEnv, scaleOutSettingsFromEnv, startServer } from './index.ts';
 
 const port = process.env.PORT === undefined ? 8080 : Number(process.env.PORT);
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -14,9 +14,8 @@ const server = await startServer({
   port,
   bootstrapClients: process.env.KENSA_BOOTSTRAP_CLIENT,
   workers,
-  logger: process.env.KENSA_LOG === '1',
   mqttUrl: process.env.KENSA_MQTT_URL || null,
-  trustProxy: process.env.KENSA_TRUST_PROXY === '1',
+  ...httpSettingsFromEnv(),
   ...scaleOutSettingsFromEnv(),
 });
 if (server.createdClient) {

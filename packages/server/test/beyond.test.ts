@@ -58,6 +58,7 @@ test('export → import on another installation → synchronous inspection there
   const remote = await new Api(other.url).login('bob', 'bob-secret');
   const form = new FormData();
   form.append('model', new Blob([bytes]), 'portable.kensa-model');
+  form.append('trust', 'true'); // signed by the first installation, not this one
   const imported = await remote.request('POST', '/api/v1/models/import', undefined, { form });
   assert.equal(imported.status, 200, JSON.stringify(imported.body));
   assert.equal(imported.body.data.status, 'active');
@@ -65,11 +66,12 @@ test('export → import on another installation → synchronous inspection there
 
   const corrupt = new FormData();
   const broken = bytes.slice();
-  broken[broken.length - 100] ^= 0xff;
+  broken[broken.length - 300] ^= 0xff;
   corrupt.append('model', new Blob([broken]), 'broken.kensa-model');
+  corrupt.append('trust', 'true');
   const refused = await remote.request('POST', '/api/v1/models/import', undefined, { form: corrupt });
   assert.equal(refused.status, 400);
-  assert.match(refused.body.errors.detail, /checksum/);
+  assert.match(refused.body.errors.detail, /changed after it was exported/);
 
   const inspectForm = new FormData();
   const good = cookie('test/good', 2);

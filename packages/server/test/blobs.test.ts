@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { BlobCache } from '../src/store/blobs/blob-cache.ts';
-import { BlobNotFoundError, openBlobStore, type BlobStore, type BlobStoreOptions } from '../src/store/blobs/blob-store.ts';
+import { BlobNotFoundError, type BlobStore, type BlobStoreOptions } from '../src/store/blobs/blob-store.ts';
+import { openBlobStore } from '../src/store/blobs/open-blob-store.ts';
 import { FileBlobStore } from '../src/store/blobs/file-blob-store.ts';
 import { S3BlobStore } from '../src/store/blobs/s3-blob-store.ts';
 import { startS3Server, type TestS3Server } from './s3-server.ts';
@@ -295,7 +296,7 @@ describe('the S3 store', () => {
     const store = openBlobStore(url, { cacheDir });
     await store.put('shared/1.png', Buffer.from('from the test process'));
     const script = `
-      import { openBlobStore } from ${JSON.stringify(new URL('../src/store/blobs/blob-store.ts', import.meta.url).href)};
+      import { openBlobStore } from ${JSON.stringify(new URL('../src/store/blobs/open-blob-store.ts', import.meta.url).href)};
       const store = openBlobStore(process.env.KENSA_BLOB_URL, { cacheDir: process.env.CACHE_DIR });
       process.stdout.write((await store.get('shared/1.png')).toString());
       await store.put('shared/2.png', Buffer.from('from the other process'));

@@ -1,13 +1,17 @@
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Session } from './api/session.ts';
-import { AppContext, isLicenceError, isSessionError, storedTarget, targetStorageKey, useRoute } from './app-context.tsx';
+import type { Target } from '@kensa/sdk';
+import { AppContext, isLicenceError, isSessionError, lineOf, parseRoute as parseRouteOf, navigate, replaceRoute, storedTarget, targetStorageKey, useRoute, withLine } from './app-context.tsx';
 import type { AppState, LicenceState } from './app-context.tsx';
+import { ErrorNotice } from './components/error-notice.tsx';
 import { LanguageSwitch } from './components/language-switch.tsx';
 import { TargetSwitch } from './components/target-switch.tsx';
 import { I18nProvider, initialLanguage, translator, useI18n } from './i18n/i18n.tsx';
 import type { Language } from './i18n/i18n.tsx';
 import type { MessageKey } from './i18n/messages.ts';
+import { AuditPage } from './pages/audit.tsx';
 import { DashboardPage } from './pages/dashboard.tsx';
+import { EvaluatePage } from './pages/evaluate.tsx';
 import { ItemDetailPage } from './pages/item-detail.tsx';
 import { InspectPage } from './pages/inspect.tsx';
 import { ItemsPage } from './pages/items.tsx';
@@ -64,18 +68,82 @@ const NAV: { page: string; label: MessageKey }[] = [
   { page: 'items', label: 'navItems' },
   { page: 'train', label: 'navTrain' },
   { page: 'models', label: 'navModels' },
+  { page: 'evaluate', label: 'navEvaluate' },
   { page: 'predict', label: 'navPredict' },
   { page: 'inspect', label: 'navInspect' },
   { page: 'review', label: 'navReview' },
   { page: 'dashboard', label: 'navDashboard' },
+  { page: 'audit', label: 'navAudit' },
 ];
 
 function SignedIn(props: { session: Session; onSignOut: (notice?: string | null) => void }) {
   const { t, language } = useI18n();
   const route = useRoute();
   const [licence, setLicence] = useState<LicenceState>(() => (sessionStorage.getItem('kensa.licence') as LicenceState | null) ?? 'unknown');
-  const [target, setTarget] = useState<number | undefined>(() => storedTarget(props.session.clientId));
-  const [targetsVersion, setTargetsVersion] = useState(0);
+  const [targets, setTargets] = useState<Target[] | null>(null);
+  const [targetsError, setTargetsError] = useState<unknown>(null);
+  // The line this client chose last: on the server (any browser), else in this browser; `null` until asked.
+  const [remembered, setRemembered] = useState<number | undefined | null>(null);
+  const stored = useRef<number | undefined>(undefined);
+
+  useEffect(() => {
+    let current = true;
+    const { sdk } = props.session;
+    Promise.all([
+      sdk.getTargets(),
+      // A server without preferences (older) leaves this browser's memory.
+      remembered === null ? sdk.getPreferences().then((p) => p.target_id ?? undefined, () => undefined) : Promise.resolve(remembered),
+    ]).then(([list, preferred]) => {
+      if (!current) return;
+      setTargets(list);
+      setTargetsError(null);
+      if (remembered === null) {
+        const chosen = preferred ?? storedTarget(props.session.clientId);
+        stored.current = preferred;
+        setRemembered(chosen);
+      }
+    }, (error: unknown) => {
+      if (!current) return;
+      setTargetsError(error);
+      app.noticeError(error);
+    });
+    return () => { current = false; };
+  }, [props.session, language]);
+
+  const reloadTargets = useCallback(async () => {
+    try {
+      setTargets(await props.session.sdk.getTargets());
+    } catch (error) {
+      app.noticeError(error);
+    }
+  }, [props.session]);
+
+  // Where one is: the URL's line when it is one of the client's, else the remembered one, else the default line.
+  const urlLine = lineOf(route.query.get('line'));
+  const known = (id: number | undefined | null): id is number => id != null && !!targets?.some((t) => t.target_id === id);
+  // A line the list does not know may be new (made by the SDK, another browser): the list is read again once first.
+  const [rechecked, setRechecked] = useState<number | null>(null);
+  const recheck = targets !== null && urlLine !== undefined && !known(urlLine) && rechecked !== urlLine;
+  const target = targets === null || remembered === null || recheck ? undefined
+    : known(urlLine) ? urlLine : known(remembered) ? remembered : targets.find((t) => t.default)?.target_id;
+  useEffect(() => {
+    if (recheck) void reloadTargets().finally(() => setRechecked(urlLine));
+  }, [recheck, urlLine]);
+
+  // The URL always names the line (links that left it out, a removed line), so that it can be copied and shared.
+  useEffect(() => {
+    if (target !== undefined && urlLine !== target) replaceRoute(withLine(location.hash, target));
+  }, [target, urlLine]);
+
+  // The line one is on is remembered for this client: in this browser and on the server (a new browser starts there).
+  useEffect(() => {
+    if (target === undefined) return;
+    setRemembered(target); // a link without a line stays on this one
+    localStorage.setItem(targetStorageKey(props.session.clientId), String(target));
+    if (stored.current === target) return;
+    stored.current = target;
+    props.session.sdk.setPreferences({ target_id: target }).catch(() => { /* an older server: this browser remembers */ });
+  }, [target, props.session]);
 
   const app = useMemo<AppState>(
     () => ({
@@ -92,17 +160,19 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
           setLicence('missing');
         }
       },
-      target,
-      chooseTarget: (targetId) => {
-        const key = targetStorageKey(props.session.clientId);
-        if (targetId === undefined) localStorage.removeItem(key);
-        else localStorage.setItem(key, String(targetId));
-        setTarget(targetId);
-        setTargetsVersion((version) => version + 1);
+      target: target ?? 0,
+      targets: targets ?? [],
+      chooseTarget: async (targetId, options = {}) => {
+        // A line made a moment ago (here, or by the sample project) is read first, so that the URL's line is known.
+        if (!targets?.some((t) => t.target_id === targetId)) await reloadTargets();
+        if (options.stay) return replaceRoute(withLine(location.hash, targetId));
+        // An item belongs to one line: switching from its page goes to the new line's items.
+        navigate(withLine(parseRouteOf(location.hash).page === 'item' ? '#/items' : location.hash, targetId));
       },
-      targetsVersion,
+      reloadTargets,
+      href: (hash) => (target === undefined ? hash : withLine(hash, target)),
     }),
-    [props.session, licence, language, props.onSignOut, target, targetsVersion],
+    [props.session, licence, language, props.onSignOut, target, targets],
   );
 
   // The badge shows the server's state from the start, not only after a train or serve was refused.
@@ -127,6 +197,10 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
         return <InspectPage />;
       case 'review':
         return <ReviewPage />;
+      case 'evaluate':
+        return <EvaluatePage modelId={route.query.get('model')} compareId={route.query.get('compare')} />;
+      case 'audit':
+        return <AuditPage />;
       case 'dashboard':
         return <DashboardPage />;
       case 'licence':
@@ -144,20 +218,20 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
         {t('skipToContent')}
       </a>
       <header class="topbar">
-        <a class="brand" href="#/items">
+        <a class="brand" href={app.href('#/items')}>
           <span class="brand-mark" aria-hidden="true">検</span>
           <span>{t('appName')}</span>
         </a>
         <nav class="mainnav" aria-label="Main">
           {NAV.map((entry) => (
-            <a key={entry.page} href={`#/${entry.page}`} aria-current={activeNav === entry.page ? 'page' : undefined} data-nav={entry.page}>
+            <a key={entry.page} href={app.href(`#/${entry.page}`)} aria-current={activeNav === entry.page ? 'page' : undefined} data-nav={entry.page}>
               {t(entry.label)}
             </a>
           ))}
         </nav>
         <div class="topbar-end">
           <TargetSwitch />
-          <a href="#/licence" class={`licence-chip licence-${licence}`} data-nav="licence" aria-current={activeNav === 'licence' ? 'page' : undefined}>
+          <a href={app.href('#/licence')} class={`licence-chip licence-${licence}`} data-nav="licence" aria-current={activeNav === 'licence' ? 'page' : undefined}>
             {t('navLicence')}: {t(licenceLabel[licence])}
           </a>
           <LanguageSwitch />
@@ -168,8 +242,12 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
         </div>
       </header>
       {/* Keyed by product line: a switch starts every page afresh on the new target's data. */}
-      <main id="content" tabIndex={-1} class="content" key={target ?? 'default'}>
-        {page}
+      <main id="content" tabIndex={-1} class="content" key={target ?? 'none'}>
+        {target !== undefined ? page : targetsError ? (
+          <ErrorNotice error={targetsError} />
+        ) : (
+          <p class="muted">{t('loading')}</p>
+        )}
       </main>
     </AppContext.Provider>
   );

@@ -9,15 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { sampleDataset } from '../../engine/test/sample-datasets.ts';
+import { chromiumSkip, launchChromium, startWebServer, WEB_ROOT } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const WEB_ROOT = resolve(import.meta.dirname, '..');
 const COOKIES = process.env.KENSA_COOKIES_DIR ?? sampleDataset('cookies');
 const SCREENSHOTS = join(WEB_ROOT, 'test', 'screenshots');
 const DOC_IMAGES = resolve(WEB_ROOT, '../../docs/images');
@@ -32,14 +30,14 @@ const SAMPLE_CLIENT = { clientId: 'web-e2e-empty', clientSecret: 'web-e2e-empty-
 const LONG_ID = `lot-2026-11-28-line-07-station-03-camera-left-${'x'.repeat(40)}-0001`;
 const JAPANESE = /[\u3040-\u30ff\u4e00-\u9faf]/;
 
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is absent: install Debian's Chromium (apt-get install -y chromium) to run the web UI tests`;
 
-describe('web UI in Chromium', { skip }, () => {
+describe('web UI in Chromium', { skip: chromiumSkip }, () => {
   let browser: Browser;
   let page: Page;
   let baseUrl: string;
   let closeServer: () => Promise<void>;
   const temporary: string[] = [];
+  const cspViolations: string[] = [];
   let filesDir: string;
 
   const shot = async (name: string) => {
@@ -60,22 +58,15 @@ describe('web UI in Chromium', { skip }, () => {
   before(async () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     // Build the UI into a private folder, so that a developer's dist/ is left alone.
-    const webDist = await mkdtemp(join(tmpdir(), 'kensa-web-dist-'));
-    const dataDir = await mkdtemp(join(tmpdir(), 'kensa-web-data-'));
     filesDir = await mkdtemp(join(tmpdir(), 'kensa-web-files-'));
-    temporary.push(webDist, dataDir, filesDir);
-    const { build } = await import('vite');
-    await build({ configFile: join(WEB_ROOT, 'vite.config.ts'), logLevel: 'error', build: { outDir: webDist, emptyOutDir: true } });
-    const { startServer } = await import('@kensa/server');
-    const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, bootstrapClients: [CLIENT, SAMPLE_CLIENT], workers: 1, webDist });
-    baseUrl = server.url;
+    temporary.push(filesDir);
+    const server = await startWebServer([CLIENT, SAMPLE_CLIENT]);
+    baseUrl = server.baseUrl;
     closeServer = server.close;
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 }, locale: 'en-GB' });
+    // The server's Content-Security-Policy must not break the UI: Chromium reports every refusal on the console.
+    page.on('console', (entry) => { if (/Content Security Policy/i.test(entry.text())) cspViolations.push(entry.text()); });
     page.setDefaultTimeout(30_000); // the machine is shared: a busy neighbour slows every step
   });
 
@@ -151,7 +142,7 @@ describe('web UI in Chromium', { skip }, () => {
 
     // Filtering narrows the grid.
     await page.getByTestId('item-filter').fill('station-03');
-    await page.waitForFunction(() => document.querySelectorAll('.item-grid .item-card').length === 1);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="item-grid"] .item-card').length === 1);
     await shot('02-items-predict-filtered');
     await page.getByTestId('item-filter').fill('');
     await goto('#/items?tab=training');
@@ -346,6 +337,16 @@ describe('web UI in Chromium', { skip }, () => {
     await page.getByTestId('import-model-file').setInputFiles(exported);
     await page.getByRole('status').getByText(/Model .* imported\./).waitFor();
     await page.waitForFunction(() => [...document.querySelectorAll('.model-card h2')].filter((h) => h.textContent === 'cookies-pm').length === 2);
+    // The same model without its signature: refused, saying to trust it only knowingly; imported once trusted.
+    const unsigned = join(filesDir, 'cookies-pm-unsigned.kensa-model');
+    const signed = await readFile(exported);
+    await writeFile(unsigned, signed.subarray(0, signed.length - (32 + 64 + 8)));
+    await page.getByTestId('import-model-file').setInputFiles(unsigned);
+    await page.getByRole('alert').getByText(/not signed/).waitFor();
+    await page.getByTestId('import-model-trust').check();
+    await page.getByTestId('import-model-file').setInputFiles(unsigned);
+    await page.waitForFunction(() => [...document.querySelectorAll('.model-card h2')].filter((h) => h.textContent === 'cookies-pm-unsigned').length === 1);
+    await page.getByTestId('import-model-trust').uncheck();
     // A file that is not a model is refused with the server's reason.
     await page.getByTestId('import-model-file').setInputFiles(join(filesDir, 'not-an-image.png'));
     await page.getByRole('alert').waitFor();
@@ -375,7 +376,8 @@ describe('web UI in Chromium', { skip }, () => {
     // Tab from the top of the page: the skip link first, then the brand, the navigation, … an item.
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.className), 'skip-link');
-    for (let i = 0; i < 40 && !(await page.evaluate(() => document.activeElement?.classList.contains('item-link'))); i++) {
+    // The grid is one tab stop (its focused card; arrows move inside it), and Enter opens the card's item.
+    for (let i = 0; i < 80 && !(await page.evaluate(() => document.activeElement?.getAttribute('role') === 'gridcell')); i++) {
       await page.keyboard.press('Tab');
     }
     await page.keyboard.press('Enter');
@@ -439,27 +441,24 @@ describe('web UI in Chromium', { skip }, () => {
     }));
     await upload(lineFiles, 'good');
     await page.waitForFunction(() => document.querySelector('[data-tab="training"] .count')?.textContent === '2');
-    const cardIds = await page.locator('.item-grid .item-card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-item-id')));
+    const cardIds = await page.locator('[data-testid="item-grid"] .item-card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-item-id')));
     assert.deepEqual(cardIds.sort(), ['line-b-good-1', 'line-b-good-2']);
     await page.locator('.item-card img.thumb').first().waitFor();
     await shot('16b-target-items');
 
-    // Remembered for this user across a reload; the models page of the new line has no model yet.
+    // The line is in the URL: a reload stays on it; the models page of the new line has no model yet.
+    const lineB = await page.evaluate(() => new URLSearchParams(location.hash.split('?')[1] ?? '').get('line'));
+    assert.ok(lineB, 'the URL names the line');
     await page.reload();
     await page.waitForFunction(() => document.querySelector('[data-tab="training"] .count')?.textContent === '2');
     await goto('#/models');
     await page.locator('.page p.empty').waitFor(); // "No models yet", while the default line has several
     assert.equal(await page.locator('[data-model-id]').count(), 0, 'the new line has no models');
+    assert.equal(await page.evaluate(() => new URLSearchParams(location.hash.split('?')[1] ?? '').get('line')), lineB, 'a link without a line keeps this one');
 
-    // A remembered line that no longer exists (another server's id) falls back to the default one.
-    await goto('#/items?tab=training');
-    const lineB = await page.evaluate(() => localStorage.getItem('kensa.target.web-e2e'));
-    await page.evaluate(() => localStorage.setItem('kensa.target.web-e2e', '999999'));
-    await page.reload();
-    await page.waitForFunction((count) => document.querySelector('[data-tab="training"] .count')?.textContent === String(count), defaultCount);
-    assert.equal(await page.evaluate(() => localStorage.getItem('kensa.target.web-e2e')), null);
-    await page.evaluate((id) => localStorage.setItem('kensa.target.web-e2e', id!), lineB);
-    await page.reload();
+    // A line in the URL that does not exist (another server's link) falls back to the remembered one.
+    await goto('#/items?tab=training&line=999999');
+    await page.waitForFunction((id) => new URLSearchParams(location.hash.split('?')[1] ?? '').get('line') === id, lineB);
     await page.waitForFunction(() => document.querySelector('[data-tab="training"] .count')?.textContent === '2');
 
     // Back to the default line: its items, none of the new line's.
@@ -572,7 +571,7 @@ describe('web UI in Chromium', { skip }, () => {
     assert.equal(await links.count(), 12, 'one link per held-back image');
     // The UI switched to the sample's product line: its items and its model are listed there.
     await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('[data-testid="target"]')?.selectedOptions[0]?.textContent?.startsWith('Kensa demo'));
-    await page.locator('.item-grid .item-card').first().waitFor();
+    await page.locator('[data-testid="item-grid"] .item-card').first().waitFor();
     const sampleTraining = Number(await page.locator('[data-tab="training"] .count').textContent());
     assert.ok(sampleTraining > 0, 'the sample training items are listed');
     await goto('#/items?tab=predict');
@@ -586,5 +585,14 @@ describe('web UI in Chromium', { skip }, () => {
     await links.filter({ hasText: 'scratch' }).first().click();
     await page.locator('.stage-image').first().waitFor();
     assert.match((await page.locator('h1').textContent()) ?? '', /scratch/);
+  });
+
+  test('the whole run, the docs and the API explorer worked under the Content-Security-Policy: Chromium refused nothing', async () => {
+    const answer = await page.goto(`${baseUrl}/docs/`);
+    assert.match(answer?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+    await page.locator('main h1').first().waitFor();
+    await page.goto(`${baseUrl}/api/docs/`);
+    await page.locator('.swagger-ui .info').waitFor();
+    assert.deepEqual(cspViolations, []);
   });
 });

@@ -5,10 +5,11 @@
  * results. `--export DIR` only writes the images as an MVTec-layout dataset for `kensa bench`.
  */
 import {
-  DEFAULT_ALGORITHM_ID, encodeSampleImage, exportSampleDataset, planSampleProject, SAMPLE_PRODUCTS, SAMPLE_PROJECT_COUNTS, sampleDefects,
-  type SampleCounts, type SampleFormat, type SampleProduct, type SampleProjectImage,
+  countSampleResults, DEFAULT_ALGORITHM_ID, encodeSampleProject, exportSampleDataset, planSampleProject, sampleAnnotations, sampleDefects,
+  sampleModelName, sampleTrainingItemIds, sampleUploadBatches, sampleUploads, SAMPLE_PRODUCTS, SAMPLE_PROJECT_COUNTS,
+  type SampleCounts, type SampleFormat, type SampleProduct, type SampleProjectImage, type SampleUpload,
 } from '@kensa/engine';
-import { ModelFailedError, type AnnotationInput, type Model, type NamedData, type ParameterValues, type VisualInspectionSDK } from '@kensa/sdk';
+import { ModelFailedError, type Model, type ParameterValues, type VisualInspectionSDK } from '@kensa/sdk';
 import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
 import { createProgress, parseSeconds, printJson, printTable } from '../output.ts';
 import { CONNECTION_FLAGS, connect } from '../profile.ts';
@@ -17,19 +18,11 @@ import { parseParams } from './train.ts';
 
 const PRODUCT_NAMES: Record<SampleProduct, string> = { metal: 'brushed metal plates', wood: 'wood blocks' };
 
-const UPLOAD_BATCH = 10;
-
-/** A planned image with its encoded file. */
-interface DemoFile extends SampleProjectImage {
-  file: NamedData;
-}
-
-interface DemoPlan {
-  trainGood: DemoFile[];
-  trainDefective: DemoFile[];
-  heldBack: DemoFile[];
-  photoSide: number;
-}
+const UPLOAD_LABELS: Record<SampleUpload['group'], string> = {
+  trainGood: 'Uploading good training images',
+  trainDefective: 'Uploading defective training images',
+  heldBack: 'Uploading held-back images',
+};
 
 function parseCount(value: string | boolean | undefined, name: string, fallback: number, least: number): number {
   if (value === undefined) return fallback;
@@ -46,37 +39,30 @@ function parseProduct(value: string | boolean | undefined): SampleProduct {
   return value as SampleProduct;
 }
 
-/** Renders and encodes the images of the shared sample-project plan (engine `samples/project.ts`). */
-async function planDemo(product: SampleProduct, seed: number, counts: SampleCounts): Promise<DemoPlan> {
-  const plan = planSampleProject({ product, seed, counts });
-  const encode = (images: SampleProjectImage[]) => Promise.all(images.map(async (image): Promise<DemoFile> => ({
-    ...image, file: { name: image.fileName, data: await encodeSampleImage(image.sample), type: 'image/png' },
-  })));
-  return { trainGood: await encode(plan.trainGood), trainDefective: await encode(plan.trainDefective), heldBack: await encode(plan.heldBack), photoSide: plan.photoSide };
-}
-
-async function uploadAll(sdk: VisualInspectionSDK, files: DemoFile[], isGood: boolean | undefined, label: string, json: boolean): Promise<string[]> {
-  const progress = createProgress(label, { json });
+/** One upload group of the sample project (engine `samples/project.ts`) in batches; answers the item ids the server gave. */
+async function uploadGroup(sdk: VisualInspectionSDK, upload: SampleUpload, encoded: Map<string, Buffer>, json: boolean): Promise<string[]> {
+  const progress = createProgress(UPLOAD_LABELS[upload.group], { json });
   const ids: string[] = [];
-  progress.update(0, files.length);
-  for (let start = 0; start < files.length; start += UPLOAD_BATCH) {
-    const batch = files.slice(start, start + UPLOAD_BATCH);
-    const answer = await sdk.upload(batch.map((f) => f.file), isGood);
+  let uploaded = 0;
+  progress.update(0, upload.images.length);
+  for (const batch of sampleUploadBatches(upload.images)) {
+    const files = batch.map((image) => ({ name: image.fileName, data: encoded.get(image.itemId)!, type: 'image/png' }));
+    const answer = await sdk.upload(files, upload.good ?? undefined);
     for (const id of answer.item_ids) if (!ids.includes(id)) ids.push(id);
-    progress.update(start + batch.length, files.length);
+    uploaded += batch.length;
+    progress.update(uploaded, upload.images.length);
   }
   progress.finish();
   return ids;
 }
 
-/** The defects of each defective training image as annotation boxes, so that the model learns where they are. */
-async function annotate(sdk: VisualInspectionSDK, files: DemoFile[]): Promise<void> {
-  for (const entry of files) {
+/** Boxes the defects of each image, so that the model learns where they are. */
+async function annotate(sdk: VisualInspectionSDK, images: SampleProjectImage[]): Promise<void> {
+  for (const entry of images) {
     const detail = await sdk.getItem(entry.itemId);
     const image = detail.images[0];
     if (!image) throw new Error(`Item ${entry.itemId} has no image after its upload`);
-    const boxes: AnnotationInput[] = entry.sample.boxes.map((b) => ({ ...b, notes: entry.defect }));
-    await sdk.setAnnotations(boxes, image.image_id);
+    await sdk.setAnnotations(sampleAnnotations(entry), image.image_id);
   }
 }
 
@@ -102,18 +88,20 @@ async function runAgainstServer(
   await remember();
 
   say(`Kensa demo: ${PRODUCT_NAMES[product]} (seed ${seed})`);
-  const plan = await planDemo(product, seed, counts);
-  say(`  made ${plan.trainGood.length + plan.trainDefective.length + plan.heldBack.length} images in ${seconds()} s`);
-  const goodIds = await uploadAll(sdk, plan.trainGood, true, 'Uploading good training images', json);
-  const defectiveIds = await uploadAll(sdk, plan.trainDefective, false, 'Uploading defective training images', json);
-  await annotate(sdk, plan.trainDefective);
-  const heldBackIds = await uploadAll(sdk, plan.heldBack, undefined, 'Uploading held-back images', json);
-  say(`  uploaded ${goodIds.length} good and ${defectiveIds.length} defective training images (defects boxed), ${heldBackIds.length} held back`);
+  const plan = planSampleProject({ product, seed, counts });
+  const encoded = await encodeSampleProject(plan);
+  say(`  made ${encoded.size} images in ${seconds()} s`);
+  const uploaded: Partial<Record<SampleUpload['group'], string[]>> = {};
+  for (const upload of sampleUploads(plan)) {
+    uploaded[upload.group] = await uploadGroup(sdk, upload, encoded, json);
+    if (upload.boxDefects) await annotate(sdk, upload.images);
+  }
+  const heldBackIds = uploaded.heldBack ?? [];
+  say(`  uploaded ${uploaded.trainGood?.length ?? 0} good and ${uploaded.trainDefective?.length ?? 0} defective training images (defects boxed), ${heldBackIds.length} held back`);
 
   // At the photos' own size: reduced to the default working size, the thinnest scratches fade into the brushing.
   const values: ParameterValues = { working_size: plan.photoSide, ...params };
-  const name = `demo-${product}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
-  let model: Model = await sdk.train(algorithm, name, values, [...goodIds, ...defectiveIds]);
+  let model: Model = await sdk.train(algorithm, sampleModelName(product, new Date()), values, sampleTrainingItemIds(plan));
   const training = createProgress(`Training ${algorithm} model ${model.model_id}`, { json });
   try {
     model = await sdk.waitForModel(model.model_id, {
@@ -142,19 +130,13 @@ async function runAgainstServer(
   }
   predicting.finish();
 
-  const truth = new Map(plan.heldBack.map((f) => [f.itemId, f.defect ?? 'good']));
+  const truth = new Map(plan.heldBack.map((image) => [image.itemId, image.defect ?? 'good']));
   const items: DemoItemResult[] = verdicts.map((v) => ({
     item_id: v.item_id, expected: truth.get(v.item_id) ?? '?', verdict: v.verdict, score: v.score, detected_objects: v.detected_objects,
   }));
+  const judgedGood = new Map(verdicts.map((v) => [v.item_id, v.verdict === null ? null : v.verdict === 'OK']));
+  const summary = { ...countSampleResults(plan, judgedGood), seconds: Number(seconds()) };
   const defective = items.filter((i) => i.expected !== 'good');
-  const good = items.filter((i) => i.expected === 'good');
-  const summary = {
-    defective: defective.length,
-    defective_found: defective.filter((i) => i.verdict === 'NG').length,
-    good: good.length,
-    good_passed: good.filter((i) => i.verdict === 'OK').length,
-    seconds: Number(seconds()),
-  };
   const base = sdk.apiUrl.replace(/\/api$/, '');
   const example = defective.find((i) => i.verdict === 'NG') ?? defective[0] ?? items[0];
   const links = {

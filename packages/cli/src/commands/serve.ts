@@ -33,12 +33,12 @@ export const serveCommand: CommandSpec = {
     if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--workers must be a positive integer`);
     const pairs = [...(repeated['bootstrap-client'] ?? [])];
     if (process.env.KENSA_BOOTSTRAP_CLIENT) pairs.push(process.env.KENSA_BOOTSTRAP_CLIENT);
-    const { startServer, scaleOutSettingsFromEnv } = await import('@kensa/server');
+    const { startServer, scaleOutSettingsFromEnv, httpSettingsFromEnv } = await import('@kensa/server');
     const server = await startServer({
       ...scaleOutSettingsFromEnv(),
+      ...httpSettingsFromEnv(),
       runQueuedJobs: !flags['no-workers'],
       mqttUrl: process.env.KENSA_MQTT_URL || null,
-      trustProxy: process.env.KENSA_TRUST_PROXY === '1',
       dataDir: String(flags['data-dir'] ?? process.env.KENSA_DATA_DIR ?? './data'),
       host: String(flags.host ?? process.env.HOST ?? '127.0.0.1'),
       port,

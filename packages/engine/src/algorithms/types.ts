@@ -15,6 +15,8 @@ export interface TrainingSample {
   /** true = OK, false = NG, null = unlabelled. */
   good: boolean | null;
   boxes: Box[];
+  /** The index of the training image it comes from (not set for tiles), so that held-out scores name their image. */
+  source?: number;
 }
 
 export interface ProgressReport {
@@ -52,16 +54,21 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
   /** Which labelled samples the algorithm needs; the engine refuses to train without them. */
   requires: { okImages: number; ngImagesWithBoxes?: number };
   /**
-   * The engine's calibration for this algorithm when training does not name one (default 'location').
-   * An algorithm whose maps already take position into account (PS) asks for 'global'.
+   * The engine's calibration for this algorithm when training does not name one (default 'location'); 'auto' lets
+   * the engine choose global, border or location calibration on held-out images (PS).
    */
-  calibration?: 'global' | 'location';
+  calibration?: 'global' | 'location' | 'border' | 'auto';
   train(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<S> | S;
   /**
    * Raw anomaly map of one image (higher = more anomalous), at any resolution: the engine resamples it
    * to the raster's size. Must be pure: same state and raster, same map.
    */
   anomalyMap(state: S, raster: Raster, params: ParamValues): FloatMap;
+  /**
+   * What the algorithm decided from the training images (e.g. PS's placement), each with the measurements that
+   * decided it; the engine lists them with AutoTune's choices in the model's evaluation.
+   */
+  choices?(state: S): Record<string, { chosen: unknown; scores: Record<string, number> }>;
 }
 
 export function checkAborted(signal: AbortSignal | undefined): void {

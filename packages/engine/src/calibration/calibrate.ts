@@ -4,25 +4,53 @@ import { quantile } from './quantile.ts';
 /**
  * Turns an algorithm's raw anomaly map into calibrated units: 1.0 ≈ what held-out good images reach.
  * `global` divides by one number; `location` divides by a coarse grid of per-place levels, so that places
- * that vary in good images (part edges, highlights) must vary more before they count.
+ * that vary in good images (part edges, highlights) must vary more before they count; `border` divides by a
+ * level per distance to the image border, for products seen at random offsets (tiles, textures), whose border
+ * patches vary most but at no fixed place.
  */
+export type CalibrationMode = 'global' | 'location' | 'border';
+
 export interface Calibration {
-  mode: 'global' | 'location';
+  mode: CalibrationMode;
   /** Quantile of held-out OK pixel values (the global level). */
   level: number;
   /** Per-place levels on a coarse grid (location mode). */
   grid: FloatMap | null;
+  /** Per-band levels by distance to the nearest image border, bands ending at BORDER_BANDS (border mode). */
+  borderLevels?: number[];
 }
 
 export const PIXEL_QUANTILE = 0.999;
 const GRID_CELLS = 12;
+/**
+ * Upper ends of the distance-to-border bands, in map pixels (working resolution): widths growing by about half, so the
+ * first pixels, where filters and patches reach past the image, get bands of their own; the last band is the interior.
+ */
+export const BORDER_BANDS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64];
 
-export function fitCalibration(okMaps: FloatMap[], mode: 'global' | 'location'): Calibration {
+/** Band of a pixel by its distance to the nearest border of a width × height map. */
+function borderBand(x: number, y: number, width: number, height: number): number {
+  const distance = Math.min(x, y, width - 1 - x, height - 1 - y);
+  let band = 0;
+  while (band < BORDER_BANDS.length && distance >= BORDER_BANDS[band]) band++;
+  return band;
+}
+
+export function fitCalibration(okMaps: FloatMap[], mode: CalibrationMode): Calibration {
   const stride = Math.max(1, Math.floor((okMaps.length * okMaps[0].data.length) / 2_000_000));
   const values: number[] = [];
   for (const map of okMaps) for (let i = 0; i < map.data.length; i += stride) values.push(map.data[i]);
   const level = Math.max(quantile(values, PIXEL_QUANTILE), 1e-9);
   if (mode === 'global') return { mode, level, grid: null };
+  if (mode === 'border') {
+    const buckets: number[][] = Array.from({ length: BORDER_BANDS.length + 1 }, () => []);
+    for (const map of okMaps) {
+      for (let i = 0; i < map.data.length; i += stride) buckets[borderBand(i % map.width, Math.floor(i / map.width), map.width, map.height)].push(map.data[i]);
+    }
+    // As for places: a band's level never drops far below the global one.
+    const borderLevels = buckets.map((values) => (values.length ? Math.max(quantile(values, PIXEL_QUANTILE), level * 0.5) : level));
+    return { mode, level, grid: null, borderLevels };
+  }
   const { width, height } = okMaps[0];
   const cell = Math.max(width, height) / GRID_CELLS;
   const gw = Math.max(1, Math.round(width / cell));
@@ -48,7 +76,10 @@ export function fitCalibration(okMaps: FloatMap[], mode: 'global' | 'location'):
 
 export function applyCalibration(map: FloatMap, calibration: Calibration): FloatMap {
   const out = new Float32Array(map.data.length);
-  if (!calibration.grid) {
+  if (calibration.mode === 'border' && calibration.borderLevels) {
+    const inverse = calibration.borderLevels.map((l) => 1 / l);
+    for (let y = 0, i = 0; y < map.height; y++) for (let x = 0; x < map.width; x++, i++) out[i] = map.data[i] * inverse[borderBand(x, y, map.width, map.height)];
+  } else if (!calibration.grid) {
     const inv = 1 / calibration.level;
     for (let i = 0; i < out.length; i++) out[i] = map.data[i] * inv;
   } else {

@@ -1,5 +1,6 @@
 import type { FloatMap, Raster } from '../image/raster.ts';
 import type { PatchGrid } from './patches.ts';
+import { structureResidual, type StructureBasis } from './structure-residual.ts';
 
 /**
  * A multi-scale bank of rotation-invariant filter responses, computed on a Gaussian pyramid (each level
@@ -24,6 +25,11 @@ export interface FilterBankOptions {
    * between shots); 'none' keeps absolute values.
    */
   normalise: 'robust' | 'none';
+  /**
+   * Filters learned from the good images, by pyramid level (see `structure-residual.ts`): a level with a basis gives
+   * one plane more, the structure residual of its lightness.
+   */
+  structure?: StructureBasis[];
 }
 
 export interface PyramidLevel {
@@ -145,13 +151,7 @@ export function halve(map: FloatMap): FloatMap {
  * of level 0 are left unsmoothed: pooling over a patch smooths them anyway.
  */
 export function filterBank(raster: Raster, options: FilterBankOptions): PyramidLevel[] {
-  let { l, a, b } = opponentColour(raster);
-  if (options.normalise === 'robust') {
-    const { centre, spread } = robustCentre(l.data);
-    for (let i = 0; i < l.data.length; i++) l.data[i] = (l.data[i] - centre) / spread;
-    // Colour planes share lightness's scale, so that their balance with lightness stays as it was.
-    for (const plane of [a.data, b.data]) for (let i = 0; i < plane.length; i++) plane[i] /= spread;
-  }
+  let { l, a, b } = normalisedOpponentColour(raster, options);
   const levels: PyramidLevel[] = [];
   for (let level = 0; level < options.levels; level++) {
     const smoothL = binomialBlur(l);
@@ -179,6 +179,8 @@ export function filterBank(raster: Raster, options: FilterBankOptions): PyramidL
     const meanSq = binomialBlur({ width: l.width, height: l.height, data: contrast }, squares(contrast.length)).data;
     for (let i = 0; i < contrast.length; i++) contrast[i] = Math.sqrt(Math.max(0, meanSq[i] - smoothL.data[i] * smoothL.data[i]));
     planes.push(contrast);
+    const basis = options.structure?.[level];
+    if (basis) planes.push(structureResidual(l, basis));
     levels.push({ scale: 2 ** level, width: l.width, height: l.height, planes });
     if (level + 1 < options.levels) {
       l = halve(smoothL);
@@ -189,6 +191,30 @@ export function filterBank(raster: Raster, options: FilterBankOptions): PyramidL
     }
   }
   return levels;
+}
+
+/** Opponent colour with lightness normalised as the options say (see `FilterBankOptions.normalise`). */
+function normalisedOpponentColour(raster: Raster, options: Pick<FilterBankOptions, 'normalise'>): { l: FloatMap; a: FloatMap; b: FloatMap } {
+  const planes = opponentColour(raster);
+  if (options.normalise === 'robust') {
+    const { l, a, b } = planes;
+    const { centre, spread } = robustCentre(l.data);
+    for (let i = 0; i < l.data.length; i++) l.data[i] = (l.data[i] - centre) / spread;
+    // Colour planes share lightness's scale, so that their balance with lightness stays as it was.
+    for (const plane of [a.data, b.data]) for (let i = 0; i < plane.length; i++) plane[i] /= spread;
+  }
+  return planes;
+}
+
+/** The (normalised) lightness at each of the first `levels` pyramid levels, as the filter bank sees it. */
+export function lightnessPyramid(raster: Raster, options: Pick<FilterBankOptions, 'normalise'>, levels: number): FloatMap[] {
+  let { l } = normalisedOpponentColour(raster, options);
+  const out: FloatMap[] = [];
+  for (let level = 0; level < levels; level++) {
+    out.push(l);
+    if (level + 1 < levels) l = halve(binomialBlur(l));
+  }
+  return out;
 }
 
 let squaresBuffer = new Float32Array(0);

@@ -2,6 +2,7 @@ import type { Raster } from '../image/raster.ts';
 import type { Random } from '../kernels/random.ts';
 import { symmetricEigen } from '../kernels/pca.ts';
 import { patchGrid, type PatchGrid } from './patches.ts';
+import { positionR2 } from './position-r2.ts';
 
 /**
  * Feature vectors of the patches of a grid, for the vector-space detectors (OC, IF, RF). Per patch:
@@ -355,36 +356,16 @@ export function fitPatchDescriptors(rasters: Raster[], options: DescriptorOption
 }
 
 /**
- * R² of the appearance features explained by position (means on a coarse grid of places), averaged over
- * features: how far the product is aligned. Its square root scales the position features.
+ * R² of the appearance features explained by position (see `positionR2`): how far the product is aligned. Its square
+ * root scales the position features.
  */
 function positionExplainedVariance(rows: Float32Array, dims: number, center: Float32Array, scale: Float32Array): number {
-  const appearance = dims - 2;
-  const cells = POSITION_CELLS * POSITION_CELLS;
-  const sums = new Float64Array(cells * appearance);
-  const counts = new Float64Array(cells);
-  const n = rows.length / dims;
-  let total = 0;
-  for (let o = 0; o < rows.length; o += dims) {
-    const cx = Math.min(POSITION_CELLS - 1, Math.floor(rows[o + dims - 2] * POSITION_CELLS));
-    const cy = Math.min(POSITION_CELLS - 1, Math.floor(rows[o + dims - 1] * POSITION_CELLS));
-    const cell = cy * POSITION_CELLS + cx;
-    counts[cell]++;
-    for (let k = 0; k < appearance; k++) {
-      const z = (rows[o + k] - center[k]) * scale[k];
-      sums[cell * appearance + k] += z;
-      total += z * z;
-    }
+  const centres = new Float32Array((rows.length / dims) * 2);
+  for (let o = 0, i = 0; o < rows.length; o += dims, i += 2) {
+    centres[i] = rows[o + dims - 2];
+    centres[i + 1] = rows[o + dims - 1];
   }
-  if (total <= 0) return 0;
-  let between = 0;
-  for (let cell = 0; cell < cells; cell++) {
-    if (counts[cell] === 0) continue;
-    for (let k = 0; k < appearance; k++) between += sums[cell * appearance + k] ** 2 / counts[cell];
-  }
-  // Remove the share that noise alone would explain with this many cells.
-  const r2 = Math.max(0, between / total - cells / n);
-  return Math.sqrt(Math.min(1, r2));
+  return Math.sqrt(positionR2(rows, dims, dims - 2, centres, POSITION_CELLS, { center, scale }));
 }
 
 /** Standardised feature vectors of every patch of an image. */

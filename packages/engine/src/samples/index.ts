@@ -160,4 +160,7 @@ export async function exportSampleDataset(dir: string, options: SampleExportOpti
   return result;
 }
 
-export { planSampleProject, SAMPLE_PROJECT_COUNTS, type SampleProjectImage, type SampleProjectPlan } from './project.ts';
+export {
+  countSampleResults, encodeSampleProject, planSampleProject, sampleAnnotations, sampleModelName, sampleTrainingItemIds, sampleUploadBatches, sampleUploads,
+  SAMPLE_PROJECT_COUNTS, SAMPLE_UPLOAD_BATCH, type SampleProjectImage, type SampleProjectPlan, type SampleProjectResults, type SampleUpload,
+} from './project.ts';

@@ -1,9 +1,12 @@
 /**
  * The sample project: which generated images are uploaded for training (good ones, and a few defective ones with
- * their defects boxed, as a person would annotate them) and which are held back to be predicted. Shared by
- * `kensa demo` and the server's `POST /v1/samples`, so both make the same project from the same seed.
+ * their defects boxed, as a person would annotate them) and which are held back to be predicted, how they are
+ * labelled, what the model is trained on and named, and what counts as found. Shared by `kensa demo` (through
+ * the SDK) and the server's `POST /v1/samples` (through its services), so both make the same project from the
+ * same seed and count it the same way; each keeps only its transport and its progress display.
  */
-import { generateSampleSet, type SampleCounts, type SampleImage, type SampleProduct } from './index.ts';
+import type { Box } from '../algorithms/types.ts';
+import { encodeSampleImage, generateSampleSet, type SampleCounts, type SampleImage, type SampleProduct } from './index.ts';
 
 /** Enough good images for the default algorithm, two defective per kind to set the threshold, the rest held back. */
 export const SAMPLE_PROJECT_COUNTS: SampleCounts = { trainGood: 24, testGood: 6, testPerDefect: 5 };
@@ -45,4 +48,83 @@ export function planSampleProject(options: { product: SampleProduct; seed: numbe
     }
   }
   return plan;
+}
+
+/** Files per upload request: small enough for quick progress, large enough not to be chatty. */
+export const SAMPLE_UPLOAD_BATCH = 10;
+
+/** One group of the sample project's uploads, in the order they are made. */
+export interface SampleUpload {
+  group: 'trainGood' | 'trainDefective' | 'heldBack';
+  images: SampleProjectImage[];
+  /** Uploaded for training (labelled), or held back to be predicted. */
+  training: boolean;
+  /** The label of training images; null for held-back ones (the model decides). */
+  good: boolean | null;
+  /** Box each image's defects once uploaded (`sampleAnnotations`), so the model learns where they are. */
+  boxDefects: boolean;
+}
+
+/** Good training images, then the defective ones (boxed), then the held-back ones. */
+export function sampleUploads(plan: SampleProjectPlan): SampleUpload[] {
+  return [
+    { group: 'trainGood', images: plan.trainGood, training: true, good: true, boxDefects: false },
+    { group: 'trainDefective', images: plan.trainDefective, training: true, good: false, boxDefects: true },
+    { group: 'heldBack', images: plan.heldBack, training: false, good: null, boxDefects: false },
+  ];
+}
+
+/** The images of one upload group in requests of SAMPLE_UPLOAD_BATCH. */
+export function sampleUploadBatches(images: SampleProjectImage[]): SampleProjectImage[][] {
+  const batches: SampleProjectImage[][] = [];
+  for (let start = 0; start < images.length; start += SAMPLE_UPLOAD_BATCH) batches.push(images.slice(start, start + SAMPLE_UPLOAD_BATCH));
+  return batches;
+}
+
+/** Each image's file bytes (PNG) by item id, encoded one after another; `onEncoded` sees the count so far. */
+export async function encodeSampleProject(plan: SampleProjectPlan, onEncoded?: (done: number, total: number) => Promise<void> | void): Promise<Map<string, Buffer>> {
+  const all = [...plan.trainGood, ...plan.trainDefective, ...plan.heldBack];
+  const encoded = new Map<string, Buffer>();
+  for (const image of all) {
+    encoded.set(image.itemId, await encodeSampleImage(image.sample));
+    await onEncoded?.(encoded.size, all.length);
+  }
+  return encoded;
+}
+
+/** An image's defects as annotation boxes, noted with the defect kind (none for a good image). */
+export function sampleAnnotations(image: SampleProjectImage): (Box & { notes: string | null })[] {
+  return image.sample.boxes.map((box) => ({ ...box, notes: image.defect }));
+}
+
+/** The items the model trains on: every labelled one. */
+export function sampleTrainingItemIds(plan: SampleProjectPlan): string[] {
+  return [...plan.trainGood, ...plan.trainDefective].map((image) => image.itemId);
+}
+
+/** `demo-metal-2026-12-03-10-41-35`: the product and when the project started (UTC, to the second). */
+export function sampleModelName(product: SampleProduct, startedAt: Date): string {
+  return `demo-${product}-${startedAt.toISOString().slice(0, 19).replace(/[:T]/g, '-')}`;
+}
+
+/** The held-back images counted against the truth (named as `kensa demo --json` and the server's answer show them). */
+export interface SampleProjectResults {
+  defective: number;
+  /** Defective images the model judged not good. */
+  defective_found: number;
+  good: number;
+  /** Good images the model judged good. */
+  good_passed: number;
+}
+
+/** Counts the held-back images by the model's verdict, item id → good (true), not good (false), none (null). */
+export function countSampleResults(plan: SampleProjectPlan, verdicts: ReadonlyMap<string, boolean | null>): SampleProjectResults {
+  const defective = plan.heldBack.filter((image) => image.defect !== null);
+  const good = plan.heldBack.filter((image) => image.defect === null);
+  return {
+    defective: defective.length,
+    defective_found: defective.filter((image) => verdicts.get(image.itemId) === false).length,
+    good: good.length,
+    good_passed: good.filter((image) => verdicts.get(image.itemId) === true).length,
+  };
 }

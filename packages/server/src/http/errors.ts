@@ -1,5 +1,8 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { languageOf, message, render, translate, type Message, type MessageKey } from '../i18n/index.ts';
+import { languageOf, message, render, translate, type Language, type Message, type MessageKey } from '../i18n/index.ts';
+import { SECURITY_HEADERS } from './security-headers.ts';
 import { validationMessage } from './validation.ts';
 
 /**
@@ -35,14 +38,18 @@ function pointerOf(request: FastifyRequest): string {
 }
 
 export function envelope(request: FastifyRequest, status: number, title: MessageKey, detail: Message | Message[] | string | string[] | null): ErrorEnvelope {
-  const language = languageOf(request.headers['accept-language']);
+  return envelopeIn(languageOf(request.headers['accept-language']), pointerOf(request), status, title, detail);
+}
+
+/** The envelope where there is no Fastify request (answers Node's HTTP parser asks for). */
+export function envelopeIn(language: Language, pointer: string, status: number, title: MessageKey, detail: Message | Message[] | string | string[] | null): ErrorEnvelope {
   const renderDetail = (d: Message | string) => (typeof d === 'string' ? d : render(language, d));
   return {
     errors: {
       status,
       title: translate(language, title),
       detail: detail === null ? null : Array.isArray(detail) ? detail.map(renderDetail) : renderDetail(detail),
-      source: { pointer: pointerOf(request) },
+      source: { pointer },
     },
   };
 }
@@ -87,11 +94,33 @@ export function makeErrorHandler(limits: LimitFacts) {
     if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError) {
       return reply.status(400).send(envelope(request, 400, 'invalidJson', message('jsonSyntax')));
     }
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.status(415).send(envelope(request, 415, 'unsupportedMediaType',
+        message('contentTypeNotAccepted', { type: String(request.headers['content-type'] ?? '').split(';')[0] || '(none)', expected: 'application/json or multipart/form-data' })));
+    }
     const status = fastifyError.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       return reply.status(status).send(envelope(request, status, 'invalidRequest', error.message));
     }
-    request.log.error({ err: error }, 'unhandled error');
+    // With the request (method, URL without its token), so that a 500 in the log says which call failed.
+    request.log.error({ err: error, req: request }, 'unhandled error');
     return reply.status(500).send(envelope(request, 500, 'internalError', null));
   };
+}
+
+/**
+ * Answers Node's HTTP parser gives before a request reaches Fastify (headers too slow or too large, a malformed
+ * request line), in the envelope and with the security headers. Replaces Fastify's default, which sends its own
+ * JSON shape.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, title]: [number, MessageKey] = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'requestTimeout']
+    : error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headersTooLarge'] : [400, 'invalidRequest'];
+  const body = JSON.stringify(envelopeIn('en', '', status, title, null));
+  const headers = Object.entries(SECURITY_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${headers}connection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }

@@ -37,6 +37,13 @@ export const en = {
   predictionFailedModelGone: 'The model was deleted or has no trained file',
   predictionFailed: 'Prediction failed: {reason}',
   predictionFailedAfterRestarts: 'Prediction failed: interrupted by restarts {count} times',
+  uriTooLong: 'URI too long',
+  requestTimeout: 'Request timeout',
+  headersTooLarge: 'Request headers too large',
+  invalidMultipart: 'Invalid multipart body',
+  unsupportedMediaType: 'Unsupported media type',
+  methodNotAllowed: 'Method not allowed',
+  modelSignatureRefused: 'Model file refused',
 
   // Details.
   licenseAlreadyExists: 'License already exists',
@@ -73,6 +80,8 @@ export const en = {
   fieldType: '{field} must be {type}',
   fieldRequired: '{field} is required',
   fieldEnum: '{field} must be one of {values}',
+  bulkItemsMissing: '{count} of the items are not yours or do not exist: {ids}',
+  auditRangeInverted: '`from` must not be after `to`',
   fieldAtLeast: '{field} must be at least {limit}',
   fieldAtMost: '{field} must be at most {limit}',
   fieldPattern: '{field} has the wrong form',
@@ -89,6 +98,11 @@ export const en = {
   reasonOneOf: 'must be one of {values}',
   callbackUrlInvalid: 'Callback URL must be an http or https URL: {url}',
   modelFileMissing: 'Send the model file in the multipart field "model"',
+  multipartMalformed: 'The body is not valid multipart/form-data ({reason})',
+  contentTypeNotAccepted: 'Content-Type {type} is not accepted here; send {expected}',
+  modelSignatureInvalid: 'The model file was changed after it was exported: its signature does not match its content',
+  modelUnsigned: 'The model file is not signed, so where it comes from cannot be checked. Import it only if you trust its source: send trust=true (CLI: --trust)',
+  modelForeignSignature: 'The model file was signed by another installation (key {key}), not this one. Import it only if you trust that installation: send trust=true (CLI: --trust)',
 
   // Model status texts.
   statusQueued: 'Waiting for a free worker',

@@ -40,6 +40,7 @@ async function train(input: TrainInput, context: HandlerContext): Promise<TrainO
       threshold: model.evaluation.threshold,
       thresholdReason: model.evaluation.thresholdReason,
       confusion: model.evaluation.confusion,
+      heldOut: model.evaluation.heldOut.map((h) => ({ imageId: h.source === null ? null : input.images[h.source]?.imageId ?? null, good: h.good, score: h.score })),
     },
     autoTuned: model.autoTuned,
     trainSeconds: model.trainSeconds,

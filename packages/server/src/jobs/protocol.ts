@@ -14,7 +14,8 @@ export type FromWorker =
 /** Heavy work the workers know, by name; the input and output of each. */
 export interface TrainInput {
   algorithmId: string;
-  images: { path: string; good: boolean | null; boxes: Box[] }[];
+  /** `imageId` names the image in the held-out scores of the evaluation. */
+  images: { path: string; good: boolean | null; boxes: Box[]; imageId?: number }[];
   /** Overrides by parameter name, already validated against the algorithm's specs. */
   overrides: Record<string, unknown>;
   blobPath: string;
@@ -30,6 +31,8 @@ export interface TrainOutput {
     threshold: number;
     thresholdReason: string;
     confusion: { tp: number; fp: number; tn: number; fn: number; precision: number; recall: number; f1: number } | null;
+    /** Each held-out image's score (absent in models trained before it was kept). */
+    heldOut?: { imageId: number | null; good: boolean; score: number }[];
   };
   autoTuned: Record<string, { chosen: unknown; scores: Record<string, number> }>;
   trainSeconds: number;

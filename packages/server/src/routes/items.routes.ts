@@ -3,32 +3,25 @@ import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Installation, UploadLimits } from '../context.ts';
 import { ApiError, message } from '../http/errors.ts';
-import { receiveFiles, removeTemporary } from '../http/multipart.ts';
+import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
+import { publicBaseOf } from '../http/public-url.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
 import type { AnnotationInput, UrlBuilder } from '../services/items.service.ts';
 
 /** Image URLs of answers: absolute, on this server, with a signed expiring token so that `<img>` works. */
-function urlBuilder(request: FastifyRequest, kensa: Installation): UrlBuilder {
-  const base = `${request.protocol}://${request.host}/api/v1/images`;
-  const token = encodeURIComponent(kensa.auth.mediaToken(request.clientId));
+async function urlBuilder(request: FastifyRequest, kensa: Installation, publicUrl: string | null): Promise<UrlBuilder> {
+  const base = `${publicBaseOf(request, publicUrl)}/api/v1/images`;
+  const token = encodeURIComponent(await kensa.auth.mediaToken(request.clientId));
   return {
     image: (imageId, kind) => `${base}/${imageId}/${kind}?token=${token}`,
     result: (imageId, modelId, kind) => `${base}/${imageId}/${kind}?model_id=${modelId}&token=${token}`,
   };
 }
 
-/** A true/false form field; absent, empty or "null" is null; anything else a 400 naming the field. */
-function formBoolean(fields: Record<string, string>, name: string): boolean | null {
-  const value = fields[name]?.trim().toLowerCase();
-  if (value === undefined || value === '' || value === 'null' || value === 'none') return null;
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw new ApiError(400, 'invalidRequest', message('fieldEnum', { field: name, values: 'true, false' }));
-}
-
 const flag = (value: string | undefined, fallback: boolean) => (value === undefined ? fallback : !['false', '0', 'no'].includes(value.toLowerCase()));
 
-export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: UploadLimits) {
+/** `publicUrl`: KENSA_PUBLIC_URL, the start of every image URL in answers when set. */
+export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: UploadLimits, publicUrl: string | null) {
   app.get('/api/v1/items', {
     schema: {
       tags: ['items'],
@@ -57,7 +50,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   }, async (request) => {
     const query = request.query as { target?: string; status?: 'pending' | 'done'; limit?: string; cursor?: string };
     return {
-      data: await kensa.items.list(request.clientId, urlBuilder(request, kensa), request.language, {
+      data: await kensa.items.list(request.clientId, await urlBuilder(request, kensa, publicUrl), request.language, {
         target: query.target, status: query.status, limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor,
       }),
     };
@@ -76,7 +69,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
     const { item_id } = request.params as { item_id: string };
     const query = request.query as { show_annotations?: string; show_assessments?: string };
     return {
-      data: await kensa.items.detail(request.clientId, item_id, urlBuilder(request, kensa), {
+      data: await kensa.items.detail(request.clientId, item_id, await urlBuilder(request, kensa, publicUrl), {
         annotations: flag(query.show_annotations, true), assessments: flag(query.show_assessments, true),
       }, request.language),
     };
@@ -129,7 +122,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   }, async (request) => {
     const { item_id } = request.params as { item_id: string };
     const change = request.body as { good?: boolean; archived?: boolean };
-    return { data: await kensa.items.review(request.clientId, item_id, change, urlBuilder(request, kensa), request.language) };
+    return { data: await kensa.items.review(request.clientId, item_id, change, await urlBuilder(request, kensa, publicUrl), request.language) };
   });
 
   app.delete('/api/v1/item/:item_id', {
@@ -184,8 +177,9 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
       const store = (fields.store ?? '').toLowerCase() === 'true';
       const withHeatmaps = store || formBoolean(fields, 'heatmap') === true;
       const target = await kensa.targets.resolve(request.clientId, fields.target);
+      const mediaToken = withHeatmaps ? encodeURIComponent(await kensa.auth.mediaToken(request.clientId)) : '';
       const heatmapUrl = withHeatmaps
-        ? (heatmapId: string) => `${request.protocol}://${request.host}/api/v1/images/inspect/${heatmapId}?token=${encodeURIComponent(kensa.auth.mediaToken(request.clientId))}`
+        ? (heatmapId: string) => `${publicBaseOf(request, publicUrl)}/api/v1/images/inspect/${heatmapId}?token=${mediaToken}`
         : null;
       const { model, results } = await kensa.models.inspect(request.clientId,
         checked.map((c) => ({ path: c.file.temporaryPath, fileName: c.file.fileName, width: c.info.width, height: c.info.height })),

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Installation } from '../context.ts';
 import { ApiError, message } from '../http/errors.ts';
+import { multipartParts, multipartError } from '../http/multipart.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
 
 /** Licence files are a few kilobytes; anything much larger is not one. */
@@ -41,9 +42,9 @@ export function licenseRoutes(app: FastifyInstance, kensa: Installation) {
   }, async (request) => {
     if (!request.isMultipart()) throw new ApiError(403, 'invalidLicense', message('licenseMissingFile'));
     let text: string | null = null;
-    for await (const part of request.parts({ limits: { fileSize: MAX_LICENSE_BYTES, files: 5 } })) {
+    for await (const part of multipartParts(request, { fileSize: MAX_LICENSE_BYTES, files: 5 })) {
       if (part.type !== 'file') continue;
-      const buffer = await part.toBuffer();
+      const buffer = await part.toBuffer().catch((error: unknown) => { throw multipartError(error, request); });
       if (part.fieldname === 'license') text = buffer.toString('utf8');
     }
     if (text === null) throw new ApiError(403, 'invalidLicense', message('licenseMissingFile'));

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError, message } from '../http/errors.ts';
 import type { Installation } from '../context.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
-import { receiveFiles, removeTemporary } from '../http/multipart.ts';
+import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
 import type { ServeRequest, TrainRequest } from '../services/models.service.ts';
 
 const id = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' }] };
@@ -62,14 +62,15 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
 
   app.post('/api/v1/models/:model_id/export', {
     schema: {
-      tags: ['models'], summary: 'The model as one portable file (beyond)', security: bearer,
+      tags: ['models'], summary: 'The model as one portable file (beyond), signed with this installation\'s Ed25519 key', security: bearer,
       params: { type: 'object', properties: { model_id: { type: 'string' } } },
       response: { 200: { description: 'application/octet-stream', type: 'string', format: 'binary' }, ...errors(400, 401, 404) },
     },
   }, async (request, reply) => {
     const file = await kensa.models.exportFile(request.clientId, (request.params as { model_id: string }).model_id);
-    const bytes = await kensa.files.read(file.key).catch(() => null);
-    if (!bytes) throw new ApiError(404, 'modelsNotFound');
+    const stored = await kensa.files.read(file.key).catch(() => null);
+    if (!stored) throw new ApiError(404, 'modelsNotFound');
+    const bytes = await kensa.modelSignatures.sign(stored);
     reply.header('content-type', 'application/octet-stream').header('content-length', bytes.length)
       .header('content-disposition', `attachment; filename="${file.fileName}"`);
     return reply.send(bytes);
@@ -78,6 +79,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
   app.post('/api/v1/models/import', {
     schema: {
       tags: ['models'], summary: 'Install a model file made by export (beyond): multipart field "model"', security: bearer,
+      description: 'The file\'s signature is checked: a file changed after export is refused; a file that is unsigned or signed by another installation is refused unless the form field `trust` is `true` (you trust where it comes from).',
       consumes: ['multipart/form-data'],
       response: { 200: data(ref('Model')), ...errors(400, 401, 403, 413) },
     },
@@ -85,6 +87,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
     const { files, fields } = await receiveFiles(request, kensa, { maxFileBytes: MAX_MODEL_FILE_BYTES, maxFilesPerRequest: 1, maxPixels: 0 });
     try {
       if (files.length === 0) throw new ApiError(400, 'invalidRequest', message('modelFileMissing'));
+      await kensa.modelSignatures.verifyImport(files[0].temporaryPath, formBoolean(fields, 'trust') === true);
       return { data: await kensa.models.importFile(request.clientId, files[0].temporaryPath, files[0].fileName, request.language, fields.target || null) };
     } finally {
       await removeTemporary(kensa, files);

@@ -8,7 +8,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { ALGORITHMS, DEFAULT_ALGORITHM_ID, encodeSampleImage, planSampleProject, type SampleProduct, type SampleProjectImage } from '@kensa/engine';
+import {
+  ALGORITHMS, countSampleResults, DEFAULT_ALGORITHM_ID, encodeSampleProject, planSampleProject, sampleAnnotations, sampleModelName,
+  sampleTrainingItemIds, sampleUploadBatches, sampleUploads, type SampleProduct, type SampleProjectResults,
+} from '@kensa/engine';
 import type { Installation } from '../context.ts';
 import { sql } from '../store/database.ts';
 import type { Language } from '../i18n/index.ts';
@@ -16,7 +19,6 @@ import type { UrlBuilder } from '../services/items.service.ts';
 
 export const SAMPLE_TARGET_NAME = 'Kensa demo';
 const POLL_MS = 300;
-const UPLOAD_BATCH = 10;
 
 export type SampleStep = 'images' | 'upload' | 'train' | 'predict' | 'done';
 
@@ -33,7 +35,7 @@ export interface SampleJob {
   model_id: number | null;
   /** The held-back items, predicted at the end. */
   item_ids: string[];
-  results: { defective: number; defective_found: number; good: number; good_passed: number } | null;
+  results: SampleProjectResults | null;
   error: string | null;
   started_at: string;
   finished_at: string | null;
@@ -157,41 +159,34 @@ export class SamplesService {
     job.target_id = target.target_id;
 
     const plan = planSampleProject({ product: job.product, seed: job.seed });
-    const all = [...plan.trainGood, ...plan.trainDefective, ...plan.heldBack];
-    const encoded = new Map<string, Buffer>();
-    for (const image of all) {
-      encoded.set(image.itemId, await encodeSampleImage(image.sample));
-      await this.advance(job, 'images', encoded.size / all.length);
-    }
+    const encoded = await encodeSampleProject(plan, (done, total) => this.advance(job, 'images', done / total));
 
     let uploaded = 0;
-    const upload = async (group: SampleProjectImage[], training: boolean, good: boolean | null) => {
-      for (let start = 0; start < group.length; start += UPLOAD_BATCH) {
-        const batch = await Promise.all(group.slice(start, start + UPLOAD_BATCH).map(async (image) => {
+    for (const upload of sampleUploads(plan)) {
+      for (const images of sampleUploadBatches(upload.images)) {
+        const batch = await Promise.all(images.map(async (image) => {
           const temporaryPath = files.temporaryPath();
           await writeFile(temporaryPath, encoded.get(image.itemId)!);
           return { fileName: image.fileName, temporaryPath };
         }));
-        await items.upload(clientId, batch, { training, good, itemId: null, targetId: target.target_id });
+        await items.upload(clientId, batch, { training: upload.training, good: upload.good, itemId: null, targetId: target.target_id });
         uploaded += batch.length;
-        await this.advance(job, 'upload', uploaded / all.length);
+        await this.advance(job, 'upload', uploaded / encoded.size);
       }
-    };
-    await upload(plan.trainGood, true, true);
-    await upload(plan.trainDefective, true, false);
-    for (const image of plan.trainDefective) {
-      const imageId = (await items.detail(clientId, image.itemId, NO_URLS, { annotations: false, assessments: false }, language)).images[0].image_id;
-      await items.annotate(clientId, imageId, image.sample.boxes.map((box) => ({ ...box, notes: image.defect })));
+      if (!upload.boxDefects) continue;
+      for (const image of upload.images) {
+        const imageId = (await items.detail(clientId, image.itemId, NO_URLS, { annotations: false, assessments: false }, language)).images[0].image_id;
+        await items.annotate(clientId, imageId, sampleAnnotations(image));
+      }
     }
-    await upload(plan.heldBack, false, null);
     job.item_ids = plan.heldBack.map((i) => i.itemId);
 
     const workingSize = algorithm.parameters.find((p) => p.name === 'working_size');
     const model = await models.train(clientId, {
       algorithm_id: algorithm.id,
-      name: `demo-${job.product}-${job.started_at.slice(0, 19).replace(/[:T]/g, '-')}`,
+      name: sampleModelName(job.product, new Date(job.started_at)),
       override_params: workingSize ? [{ algorithm_parameter_id: workingSize.id, value: request.working_size ?? plan.photoSide }] : [],
-      item_ids: [...plan.trainGood, ...plan.trainDefective].map((i) => i.itemId),
+      item_ids: sampleTrainingItemIds(plan),
       target: target.target_id,
     }, language);
     job.model_id = model.model_id;
@@ -204,19 +199,12 @@ export class SamplesService {
     }
 
     await models.serve(clientId, { item_ids: job.item_ids, model_id: model.model_id });
-    const truth = new Map(plan.heldBack.map((i) => [i.itemId, i.defect]));
     for (;;) {
       const details = await Promise.all(job.item_ids.map((id) => items.detail(clientId, id, NO_URLS, { annotations: false, assessments: false }, language)));
       const done = details.filter((d) => d.status === 'done');
       await this.advance(job, 'predict', done.length / details.length);
       if (done.length === details.length) {
-        const verdicts = details.map((d) => ({ defect: truth.get(d.item_id), good: d.computed_assessment.good }));
-        const defective = verdicts.filter((v) => v.defect !== null);
-        const good = verdicts.filter((v) => v.defect === null);
-        job.results = {
-          defective: defective.length, defective_found: defective.filter((v) => v.good === false).length,
-          good: good.length, good_passed: good.filter((v) => v.good === true).length,
-        };
+        job.results = countSampleResults(plan, new Map(details.map((d) => [d.item_id, d.computed_assessment.good])));
         return;
       }
       await sleep(POLL_MS);

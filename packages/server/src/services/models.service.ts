@@ -183,7 +183,7 @@ export class ModelsService {
         // Which value AutoTune chose for each parameter left out, and the held-out AUROC of every candidate it tried.
         auto_tuned: Object.fromEntries(Object.entries(evaluation.autoTuned ?? {}).map(([name, tuned]) => [name, {
           chosen: formatParamValue(tuned.chosen as never),
-          scores: Object.entries(tuned.scores).map(([candidate, auroc]) => ({ value: formatParamValue(JSON.parse(candidate) as never), auroc })),
+          scores: Object.entries(tuned.scores).map(([candidate, auroc]) => ({ value: formatParamValue(candidateValue(candidate) as never), auroc })),
         }])),
       } : null,
     };
@@ -455,7 +455,7 @@ export class ModelsService {
         for (const image of await this.items.imagesOfItem(item.pk)) {
           const boxes: Box[] = (await this.items.annotationsOfImage(image.image_id))
             .map((a) => ({ x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max }));
-          images.push({ path: await this.files.localPath(image.raw_path), good: item.good === null ? null : item.good === 1, boxes });
+          images.push({ path: await this.files.localPath(image.raw_path), good: item.good === null ? null : item.good === 1, boxes, imageId: image.image_id });
         }
       }
       if (images.length === 0) throw new StatusError(message('statusNoTrainingImages'));
@@ -604,5 +604,17 @@ export class ModelsService {
 
   private blobPathOf(model: ModelRow): string {
     return `models/${pathSegment(model.client_id)}/${model.model_id}.kensa-model`;
+  }
+}
+
+/**
+ * An AutoTune candidate as the engine keys it: parameter values as JSON (`16`, `[16, 16]`), the calibration choice by
+ * its bare name (`global`), which is no JSON.
+ */
+function candidateValue(candidate: string): unknown {
+  try {
+    return JSON.parse(candidate);
+  } catch {
+    return candidate;
   }
 }

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { chmodSync, closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder, type Transaction } from 'kysely';
@@ -78,6 +79,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 function openSqlite(path: string): Database {
+  keepPrivate(path);
   const raw = new BetterSqlite3(path);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = NORMAL');
@@ -100,6 +102,18 @@ function openSqlite(path: string): Database {
   };
   const kysely = new Kysely<any>({ dialect: new SqliteDialect({ database: cached as unknown as BetterSqlite3.Database }) });
   return new Database(kysely, 'sqlite', () => kysely.destroy());
+}
+
+/**
+ * The database holds the token- and licence-signing keys and every client's secret hash: only the server's user
+ * may read it. An empty file made 0600 before SQLite opens it is a new database, and SQLite gives its -wal and
+ * -shm files the database file's mode; files of an older installation (0644) are narrowed on every start.
+ */
+function keepPrivate(path: string): void {
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  }
 }
 
 /** The connection settings of a KENSA_DATABASE_URL, with its `schema` parameter taken out. */

@@ -303,7 +303,7 @@ function flag(value: boolean | null): number | null {
 }
 
 /** Long id lists in parts, under both databases' limits on bound parameters. */
-function chunks<T>(values: T[], size = 500): T[][] {
+export function chunks<T>(values: T[], size = 500): T[][] {
   const parts: T[][] = [];
   for (let i = 0; i < values.length; i += size) parts.push(values.slice(i, i + size));
   return parts;

@@ -10,6 +10,9 @@ export interface InstallationKeys {
   licensePublicKey: KeyObject;
   /** Signs access tokens and image URL tokens (HMAC). */
   tokenSecret: Uint8Array;
+  /** Signs exported model files (Ed25519), which imports check. */
+  modelPrivateKey: KeyObject;
+  modelPublicKey: KeyObject;
 }
 
 /**
@@ -21,13 +24,20 @@ export async function loadOrCreateKeys(db: Database, dataDir: string): Promise<I
   const dir = join(dataDir, 'keys');
   const legacy = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : null);
   const privatePem = await setting(db, 'license_signing_key', () => legacy('license-signing-key.pem')
-    ?? generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    ?? newSigningKeyPem());
   const tokenSecret = await setting(db, 'token_secret', () => legacy('token-secret')?.trim() ?? randomBytes(32).toString('base64'));
+  const modelPem = await setting(db, 'model_signing_key', newSigningKeyPem);
   return {
+    modelPrivateKey: createPrivateKey(modelPem),
+    modelPublicKey: createPublicKey(createPrivateKey(modelPem)),
     licensePrivateKey: createPrivateKey(privatePem),
     licensePublicKey: createPublicKey(createPrivateKey(privatePem)),
     tokenSecret: Buffer.from(tokenSecret.trim(), 'base64'),
   };
+}
+
+function newSigningKeyPem(): string {
+  return generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
 async function setting(db: Database, name: string, create: () => string): Promise<string> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openBlobStore } from './blobs/blob-store.ts';
+import { openBlobStore } from './blobs/open-blob-store.ts';
 import { bossSchemaOf, PgBossTransport } from '../jobs/pg-boss-transport.ts';
 import { openDatabase, parsePostgresUrl, sql, type Database } from './database.ts';
 import type { JobRow } from './jobs.repository.ts';

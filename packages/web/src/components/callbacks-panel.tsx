@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { useApp } from '../app-context.tsx';
 import { formatDate, useI18n } from '../i18n/i18n.tsx';
-import { useLoad } from '../lib/use-load.ts';
+import { useAction, useLoad } from '../lib/use-load.ts';
 import { ErrorNotice } from './error-notice.tsx';
 
 /** URLs that receive each finished prediction, signed with a secret the server shows once. */
@@ -11,28 +11,18 @@ export function CallbacksPanel() {
   const callbacks = useLoad(() => app.session.listCallbacks(), [app.session]);
   const [url, setUrl] = useState('');
   const [secret, setSecret] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run, dismiss } = useAction();
 
-  const act = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-      await callbacks.reload(true);
-    } catch (caught) {
-      setError(caught);
-      app.noticeError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const act = (action: () => Promise<void>) => run(async () => {
+    await action();
+    await callbacks.reload(true);
+  });
 
   return (
     <section class="panel narrow" aria-labelledby="callbacks-title">
       <h2 id="callbacks-title">{t('callbacksTitle')}</h2>
       <p class="muted small">{t('callbacksIntro')}</p>
-      <ErrorNotice error={callbacks.error ?? error} onDismiss={error ? () => setError(null) : undefined} />
+      <ErrorNotice error={callbacks.error ?? error} onDismiss={error ? dismiss : undefined} />
       {secret && (
         <div class="notice notice-success" role="status">
           <div class="notice-body">

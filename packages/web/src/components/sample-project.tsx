@@ -40,7 +40,7 @@ export function SampleProjectButton(props: { onDone?: () => void; resultsOnly?: 
           // The items page keeps the results in view there (this tab only).
           if (next.target_id !== null) {
             sessionStorage.setItem(SAMPLE_TARGET_KEY, String(next.target_id));
-            if (next.target_id !== app.target) app.chooseTarget(next.target_id);
+            if (next.target_id !== app.target) void app.chooseTarget(next.target_id);
           }
           props.onDone?.();
         }
@@ -74,7 +74,7 @@ export function SampleProjectButton(props: { onDone?: () => void; resultsOnly?: 
             found: job.results.defective_found, defective: job.results.defective, passed: job.results.good_passed, good: job.results.good,
           })}</p>
           <ul class="sample-items">
-            {job.item_ids.map((id) => <li key={id}><a href={itemHref(id)}>{id}</a></li>)}
+            {job.item_ids.map((id) => <li key={id}><a href={itemHref(id, job.target_id ?? app.target)}>{id}</a></li>)}
           </ul>
         </div>
       )}

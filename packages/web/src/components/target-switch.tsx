@@ -1,38 +1,30 @@
 // The product line (inspection target) switcher in the header: lists the client's targets, switches between
-// them, and creates a new one. The choice lives in the shell (`useApp().target`) and in localStorage per user.
+// them, and creates a new one. The choice lives in the URL (`line`), which the shell remembers for the client.
 import { useState } from 'preact/hooks';
 import type { Target } from '@kensa/sdk';
 import { useApp } from '../app-context.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
-import { useLoad } from '../lib/use-load.ts';
 import { ErrorNotice } from './error-notice.tsx';
 
 const NEW_TARGET = 'new';
 
 export function TargetSwitch() {
-  const { t, language } = useI18n();
+  const { t } = useI18n();
   const app = useApp();
-  const targets = useLoad(async () => {
-    const list = await app.session.sdk.getTargets();
-    // Judged on the fresh list (a just-created target is missing from the one on screen).
-    if (app.target !== undefined && !list.some((target) => target.target_id === app.target)) app.chooseTarget(undefined);
-    return list;
-  }, [app.session, app.targetsVersion, language]);
   const [creating, setCreating] = useState(false);
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
 
-  const list = targets.data ?? [];
-  // A remembered target that was removed (or belongs to another server) falls back to the default one.
-  const chosen: Target | undefined = list.find((target) => target.target_id === app.target) ?? list.find((target) => target.default);
+  const list = app.targets;
+  const chosen: Target | undefined = list.find((target) => target.target_id === app.target);
   const choose = (value: string) => {
     if (value === NEW_TARGET) {
       setCreating(true);
       return;
     }
     const target = list.find((entry) => String(entry.target_id) === value);
-    app.chooseTarget(!target || target.default ? undefined : target.target_id);
+    if (target) void app.chooseTarget(target.target_id);
   };
   const create = async (event: Event) => {
     event.preventDefault();
@@ -43,7 +35,7 @@ export function TargetSwitch() {
       const target = await app.session.sdk.createTarget(name.trim());
       setCreating(false);
       setName('');
-      app.chooseTarget(target.target_id);
+      await app.chooseTarget(target.target_id);
     } catch (caught) {
       setError(caught);
       app.noticeError(caught);
@@ -69,8 +61,8 @@ export function TargetSwitch() {
   return (
     <label class="target-switch" title={t('targetLabel')}>
       <span class="target-switch-label">{t('targetLabel')}</span>
-      <select value={chosen ? String(chosen.target_id) : ''} data-testid="target" onChange={(e) => choose(e.currentTarget.value)} disabled={!targets.data}>
-        {!targets.data && <option value="">{t('loading')}</option>}
+      <select value={chosen ? String(chosen.target_id) : ''} data-testid="target" onChange={(e) => choose(e.currentTarget.value)} disabled={list.length === 0}>
+        {list.length === 0 && <option value="">{t('loading')}</option>}
         {list.map((target) => (
           <option key={target.target_id} value={String(target.target_id)}>
             {target.default ? t('targetDefault') : target.name} ({target.item_count})

@@ -42,3 +42,35 @@ export function useLoad<T>(load: () => Promise<T>, key: unknown[]): Loaded<T> {
 
   return { data, error, loading, reload };
 }
+
+export interface Action {
+  busy: boolean;
+  error: unknown;
+  /** Runs one change: busy meanwhile, its error kept for the page and shown to the shell (ended session, licence). */
+  run: (action: () => Promise<unknown>) => Promise<boolean>;
+  /** Forgets the error (a dismissed notice). */
+  dismiss: () => void;
+}
+
+/** A button's change to the server, with the state a page shows around it. Resolves whether it succeeded. */
+export function useAction(): Action {
+  const app = useApp();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = useCallback(async (action: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      return true;
+    } catch (caught) {
+      setError(caught);
+      app.noticeError(caught);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, [app]);
+  const dismiss = useCallback(() => setError(null), []);
+  return { busy, error, run, dismiss };
+}

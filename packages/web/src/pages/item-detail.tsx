@@ -27,6 +27,11 @@ export function ItemDetailPage(props: { itemId: string; archived: boolean }) {
     [props.itemId, app.session],
   );
   const detail = loaded.data?.detail ?? null;
+
+  // An item opens in its own product line, whatever line the link or the header named.
+  useEffect(() => {
+    if (detail?.target_id !== undefined && detail.target_id !== app.target) void app.chooseTarget(detail.target_id, { stay: true });
+  }, [detail?.target_id]);
   const models = loaded.data?.models ?? [];
 
   const [imageIndex, setImageIndex] = useState(0);
@@ -103,7 +108,7 @@ export function ItemDetailPage(props: { itemId: string; archived: boolean }) {
   if (!detail) {
     return (
       <div class="page">
-        <a href="#/items" class="back-link">← {t('back')}</a>
+        <a href={app.href('#/items')} class="back-link">← {t('back')}</a>
         <ErrorNotice error={loaded.error} />
         {loaded.loading && <p class="muted">{t('loading')}</p>}
       </div>
@@ -116,18 +121,18 @@ export function ItemDetailPage(props: { itemId: string; archived: boolean }) {
   const setArchived = (archived: boolean) =>
     run(async () => {
       await sdk.archiveItem(props.itemId, archived);
-      navigate(`#/items?tab=${archived ? 'archived' : ownTab}`);
+      navigate(app.href(`#/items?tab=${archived ? 'archived' : ownTab}`));
     });
 
   const remove = () =>
     run(async () => {
       if (!confirm(t('deleteItemConfirm', { id: props.itemId }))) return;
       await sdk.deleteItem(props.itemId);
-      navigate(`#/items?tab=${backTab}`);
+      navigate(app.href(`#/items?tab=${backTab}`));
     });
   return (
     <div class="page item-detail">
-      <a href={`#/items?tab=${backTab}`} class="back-link">← {t('back')}</a>
+      <a href={app.href(`#/items?tab=${backTab}`)} class="back-link">← {t('back')}</a>
       <div class="page-head">
         <h1 class="break-anywhere">{t('itemTitle', { id: props.itemId })}</h1>
         <VerdictBadge verdict={verdict} />
@@ -249,7 +254,17 @@ export function ItemDetailPage(props: { itemId: string; archived: boolean }) {
               </table>
             )}
             {detail.computed_assessment?.detection_accuracy != null && (
-              <p class="small muted">{t('accuracy')}: {formatPercent(detail.computed_assessment.detection_accuracy)}</p>
+              // The contract calls it detection_accuracy, but it is one image's distance from the threshold, not a model's
+              // accuracy: said here, with the way to the model's measured accuracy on held-out images.
+              <div class="certainty" data-testid="verdict-certainty">
+                <p class="small">{t('verdictCertainty')}: <strong>{formatPercent(detail.computed_assessment.detection_accuracy)}</strong></p>
+                <p class="small muted">
+                  {t('verdictCertaintyExplain')}{' '}
+                  {modelResults.length > 0 && (
+                    <a href={app.href(`#/models?model=${encodeURIComponent(String(modelResults[modelResults.length - 1].model_id))}`)}>{t('verdictCertaintyModelLink')}</a>
+                  )}
+                </p>
+              </div>
             )}
           </section>
           {!detail.is_training_data && detail.status === 'done' && (

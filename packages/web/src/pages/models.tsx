@@ -22,6 +22,8 @@ export function ModelsPage(props: { highlight: string | null }) {
   const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [importing, setImporting] = useState(false);
+  // Files of other installations (or unsigned) are imported only when the person says they trust where they come from.
+  const [trustImport, setTrustImport] = useState(false);
   const importInput = useRef<HTMLInputElement>(null);
   // Newest first; models made in the same second by their id (ids grow).
   const list = [...(models.data ?? [])].sort(
@@ -69,7 +71,7 @@ export function ModelsPage(props: { highlight: string | null }) {
     act(async () => {
       setImporting(true);
       try {
-        const model = await sdk.importModel(file, { target: app.target });
+        const model = await sdk.importModel(file, { target: app.target, trust: trustImport });
         await models.reload(true);
         setMessage(t('modelImported', { name: model.name }));
       } finally {
@@ -86,6 +88,10 @@ export function ModelsPage(props: { highlight: string | null }) {
         <button type="button" disabled={importing} onClick={() => importInput.current?.click()} data-testid="import-model">
           {importing ? t('importing') : t('importModel')}
         </button>
+        <label class="checkbox" title={t('importTrustHint')}>
+          <input type="checkbox" checked={trustImport} onChange={() => setTrustImport(!trustImport)} data-testid="import-model-trust" />
+          {t('importTrust')}
+        </label>
         <input
           ref={importInput}
           type="file"
@@ -105,7 +111,7 @@ export function ModelsPage(props: { highlight: string | null }) {
       {models.loading && !models.data ? (
         <p class="muted">{t('loading')}</p>
       ) : list.length === 0 ? (
-        <p class="empty">{t('noModels')} <a href="#/train">{t('navTrain')} →</a></p>
+        <p class="empty">{t('noModels')} <a href={app.href('#/train')}>{t('navTrain')} →</a></p>
       ) : (
         <ul class="model-list" data-testid="model-list">
           {list.map((model) => {
@@ -207,6 +213,9 @@ export function ModelsPage(props: { highlight: string | null }) {
                     <dd>{formatDate(model.created_at, language)}</dd>
                   </div>
                 </dl>
+                {model.status === 'active' && (
+                  <p><a href={app.href(`#/evaluate?model=${encodeURIComponent(String(model.model_id))}`)} data-testid="evaluate-link">{t('evaluateLink')}</a></p>
+                )}
                 {model.status === 'active' && algorithms.data && (
                   <PredictionSettings
                     key={String(model.model_id)}

@@ -6,7 +6,7 @@ import { UploadPanel } from '../components/upload-panel.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
 import { filterItems, pageOf } from '../lib/items.ts';
 import { useLoad } from '../lib/use-load.ts';
-import { ItemCard } from './items.tsx';
+import { ItemCard } from '../components/item-card.tsx';
 
 const PAGE_SIZE = 36;
 

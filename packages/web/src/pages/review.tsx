@@ -52,7 +52,7 @@ export function ReviewPage() {
           {queue.map((entry) => (
             <li key={entry.item.item_id} class="panel review-row" data-item-id={entry.item.item_id}>
               <AuthImage url={entry.item.thumbnail_image ?? entry.item.default_image} alt={entry.item.item_id} class="thumb-small" />
-              <a href={itemHref(entry.item.item_id)} class="ellipsis grow" title={entry.item.item_id}>{entry.item.item_id}</a>
+              <a href={itemHref(entry.item.item_id, app.target)} class="ellipsis grow" title={entry.item.item_id}>{entry.item.item_id}</a>
               <VerdictBadge verdict={entry.label} />
               <span class="num small">{t('score')} {formatScore(entry.score)}</span>
               <button type="button" class="button-ok" onClick={() => review(entry.item.item_id, true)}>

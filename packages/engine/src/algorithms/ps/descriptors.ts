@@ -59,42 +59,6 @@ export function featureStatistics(data: Float32Array, dims: number): { mean: Flo
 }
 
 /**
- * How much of the features' variance the patch position explains (R², averaged over features): patches
- * are grouped by position into cells of a coarse grid, and R² = 1 − within-cell variance / total variance.
- * High for aligned parts (the same thing is always at the same place), low for free placement.
- * `data` must be standardised (unit variance per feature).
- */
-export function positionR2(data: Float32Array, dims: number, centres: Float32Array, cellsPerSide = 8): number {
-  const n = data.length / dims;
-  const cells = cellsPerSide * cellsPerSide;
-  const count = new Float64Array(cells);
-  const sum = new Float64Array(cells * dims), sumSq = new Float64Array(cells * dims);
-  const totalSum = new Float64Array(dims), totalSq = new Float64Array(dims);
-  for (let i = 0; i < n; i++) {
-    const cx = Math.min(cellsPerSide - 1, Math.floor(centres[2 * i] * cellsPerSide));
-    const cy = Math.min(cellsPerSide - 1, Math.floor(centres[2 * i + 1] * cellsPerSide));
-    const c = cy * cellsPerSide + cx;
-    count[c]++;
-    for (let j = 0; j < dims; j++) {
-      const v = data[i * dims + j];
-      sum[c * dims + j] += v;
-      sumSq[c * dims + j] += v * v;
-      totalSum[j] += v;
-      totalSq[j] += v * v;
-    }
-  }
-  let within = 0, total = 0;
-  for (let j = 0; j < dims; j++) {
-    total += totalSq[j] - (totalSum[j] * totalSum[j]) / n;
-    for (let c = 0; c < cells; c++) {
-      if (count[c] === 0) continue;
-      within += sumSq[c * dims + j] - (sum[c * dims + j] * sum[c * dims + j]) / count[c];
-    }
-  }
-  return total > 0 ? Math.max(0, Math.min(1, 1 - within / total)) : 0;
-}
-
-/**
  * The affine map from raw filter-bank features to descriptor coordinates: standardisation followed by the
  * principal components of the standardised training features (a rotation when all are kept, so distances
  * are unchanged; the leading coordinates carry most of the distance, which makes the search stop early).
@@ -131,13 +95,17 @@ export function finishedDims(projection: Projection, positionWeight: number): nu
 }
 
 export function finishDescriptors(raw: RawDescriptors, projection: Projection, positionWeight: number): { dims: number; data: Float32Array } {
-  const n = raw.data.length / raw.dims;
+  return { dims: finishedDims(projection, positionWeight), data: finishRows(raw.data, positionWeight > 0 ? patchCentres(raw.grid) : null, projection, positionWeight) };
+}
+
+/** Finished descriptors of raw rows (`projection.rawDims` values each) whose patch centres are `centres` (two per row). */
+export function finishRows(rows: Float32Array, centres: Float32Array | null, projection: Projection, positionWeight: number): Float32Array {
   const { rawDims, keep, offset, matrix } = projection;
+  const n = rows.length / rawDims;
   const dims = finishedDims(projection, positionWeight);
   const lead = dims - keep;
   const out = new Float32Array(n * dims);
-  if (lead) {
-    const centres = patchCentres(raw.grid);
+  if (lead && centres) {
     for (let i = 0; i < n; i++) {
       out[i * dims] = centres[2 * i] * positionWeight;
       out[i * dims + 1] = centres[2 * i + 1] * positionWeight;
@@ -149,7 +117,7 @@ export function finishDescriptors(raw: RawDescriptors, projection: Projection, p
     const group = Math.min(4, n - i);
     centred.fill(0);
     for (let g = 0; g < group; g++) {
-      for (let j = 0, r = (i + g) * rawDims; j < rawDims; j++) centred[g * rawDims + j] = raw.data[r + j] - offset[j];
+      for (let j = 0, r = (i + g) * rawDims; j < rawDims; j++) centred[g * rawDims + j] = rows[r + j] - offset[j];
     }
     const o0 = i * dims + lead;
     for (let c = 0, m = 0; c < keep; c++, m += rawDims) {
@@ -167,5 +135,5 @@ export function finishDescriptors(raw: RawDescriptors, projection: Projection, p
       if (group > 3) out[o0 + 3 * dims + c] = s3;
     }
   }
-  return { dims, data: out };
+  return out;
 }

@@ -1,0 +1,55 @@
+/**
+ * Quick, seeded PS runs for iterating on the defaults: each dataset is cut to a fixed subset (N training images,
+ * M test images with the same share of defects as the full test set, drawn by the seed), then trained and scored
+ * by `kensa bench`'s own routine. One line per set, then the mean and the worst set. Full sets confirm.
+ *
+ *   node --import tsx packages/engine/bench/ps-quick.ts [--train 80] [--test 120] [--seed 0]
+ *     [--config '{"normalise":"robust"}'] [--param name=value …] [--calibration global|location] DATASET_DIR …
+ */
+import { ALGORITHMS, benchAlgorithm, loadMvtecDataset, type AlgorithmDefinition, type BenchResult, type MvtecDataset, type ModelState } from '../src/index.ts';
+import { createPatchSample, DEFAULT_PS_CONFIG, type PsConfig } from '../src/algorithms/ps/index.ts';
+import { Random } from '../src/kernels/random.ts';
+
+const args = process.argv.slice(2);
+let trainCount = 80, testCount = 120, seed = 0;
+let config: Partial<PsConfig> = {};
+let calibration: 'global' | 'location' | undefined; // (also 'border' and 'auto', passed through to the engine)
+const params: Record<string, unknown> = {};
+const roots: string[] = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--train') trainCount = Number(args[++i]);
+  else if (args[i] === '--test') testCount = Number(args[++i]);
+  else if (args[i] === '--seed') seed = Number(args[++i]);
+  else if (args[i] === '--config') config = JSON.parse(args[++i]) as Partial<PsConfig>;
+  else if (args[i] === '--calibration') calibration = args[++i] as 'global' | 'location';
+  else if (args[i] === '--param') {
+    const [name, ...rest] = args[++i].split('=');
+    params[name] = rest.join('=');
+  } else roots.push(args[i]);
+}
+
+/** A seeded subset: n training images; m test images, good and defective in the full set's proportion. */
+function subset(dataset: MvtecDataset): MvtecDataset {
+  const random = new Random(seed);
+  const train = random.shuffle([...dataset.train]).slice(0, trainCount);
+  const good = dataset.test.filter((t) => t.defect === null);
+  const bad = dataset.test.filter((t) => t.defect !== null);
+  const goodCount = Math.min(good.length, Math.max(1, Math.round((testCount * good.length) / dataset.test.length)));
+  const test = [...random.shuffle([...good]).slice(0, goodCount), ...random.shuffle([...bad]).slice(0, testCount - goodCount)];
+  return { name: dataset.name, train, test };
+}
+
+const id = 'PS:quick';
+ALGORITHMS.push(createPatchSample({ ...DEFAULT_PS_CONFIG, ...config }, id) as unknown as AlgorithmDefinition<ModelState>);
+const f3 = (v: number | null) => (v === null || Number.isNaN(v) ? '  -  ' : v.toFixed(3));
+const results: BenchResult[] = [];
+console.log(`config ${JSON.stringify(config)} params ${JSON.stringify(params)} calibration ${calibration ?? '-'} train ${trainCount} test ${testCount} seed ${seed}`);
+for (const root of roots) {
+  const dataset = subset(await loadMvtecDataset(root));
+  const r = await benchAlgorithm(dataset, id, { params, calibration });
+  results.push(r);
+  console.log(`${dataset.name.padEnd(14)} img ${f3(r.image_auroc)} pix ${f3(r.pixel_auroc)} aupro ${f3(r.aupro)} f1 ${f3(r.f1)} train ${r.train_seconds.toFixed(1)}s infer/decode ${(r.infer_ms_per_image / r.decode_ms_per_image).toFixed(2)} (${r.infer_ms_per_image.toFixed(1)} ms) rss ${r.peak_rss_mb.toFixed(0)} auto ${JSON.stringify(r.auto_tuned)}`);
+}
+const images = results.map((r) => r.image_auroc);
+const f1s = results.map((r) => r.f1);
+console.log(`MEAN img ${f3(images.reduce((s, v) => s + v, 0) / images.length)} f1 ${f3(f1s.reduce((s, v) => s + v, 0) / f1s.length)}  WORST img ${f3(Math.min(...images))} f1 ${f3(Math.min(...f1s))}`);

@@ -1,0 +1,99 @@
+import type { FloatMap } from '../image/raster.ts';
+import { fitPca } from '../kernels/pca.ts';
+import type { Random } from '../kernels/random.ts';
+
+/**
+ * Filters learned from the good images themselves: the principal components of small mean-removed patches of their
+ * lightness (the structures a product's good surface is made of: its streaks, grain, edges). A pixel's *structure
+ * residual* is how much of its neighbourhood those components leave unexplained (root of the residual energy):
+ * near zero on good texture at any contrast the components span, high on a crack, pit or fray that no good patch
+ * looks like, even when its mean and contrast over a larger patch barely move.
+ */
+export interface StructureBasis {
+  [key: string]: number | Float32Array;
+  /** Side of the square neighbourhood (odd). */
+  size: number;
+  /** Components kept. */
+  keep: number;
+  /** keep × size² (rows of unit length, each orthogonal to the constant patch). */
+  components: Float32Array;
+}
+
+/** Side of the learned filters' neighbourhood, and the share of the good patches' variance they keep. */
+export const STRUCTURE_SIZE = 5;
+export const STRUCTURE_VARIANCE_KEPT = 0.9;
+
+/** Mean-removed `size`² neighbourhoods at `count` random interior pixels of the planes, for fitting. */
+export function sampleNeighbourhoods(planes: FloatMap[], count: number, random: Random, size = STRUCTURE_SIZE): Float32Array {
+  const dims = size * size, half = size >> 1;
+  const usable = planes.filter((p) => p.width > size && p.height > size);
+  const out = new Float32Array(usable.length ? count * dims : 0);
+  if (!usable.length) return out;
+  for (let n = 0; n < count; n++) {
+    const plane = usable[random.int(usable.length)];
+    const cx = half + random.int(plane.width - 2 * half), cy = half + random.int(plane.height - 2 * half);
+    let mean = 0;
+    for (let dy = -half, k = 0; dy <= half; dy++) for (let dx = -half; dx <= half; dx++, k++) mean += out[n * dims + k] = plane.data[(cy + dy) * plane.width + cx + dx];
+    mean /= dims;
+    for (let k = 0; k < dims; k++) out[n * dims + k] -= mean;
+  }
+  return out;
+}
+
+/** Components of mean-removed neighbourhoods, as many as explain `varianceKept` of their variance. */
+export function fitStructureBasis(neighbourhoods: Float32Array, size = STRUCTURE_SIZE, varianceKept = STRUCTURE_VARIANCE_KEPT): StructureBasis {
+  const dims = size * size;
+  const pca = fitPca(neighbourhoods, dims);
+  const total = pca.variances.reduce((s, v) => s + Math.max(0, v), 0);
+  let keep = 0;
+  for (let explained = 0; keep < dims - 1 && explained < varianceKept * total; keep++) explained += Math.max(0, pca.variances[keep]);
+  return { size, keep, components: pca.components.slice(0, keep * dims) };
+}
+
+/**
+ * Structure residual of a plane's pixels (borders clamped), measured at every other pixel of every other row and
+ * repeated over each 2×2 block: patches pool it over 8×8 pixels or more anyway, and it is the filter bank's dearest plane.
+ */
+export function structureResidual(plane: FloatMap, basis: StructureBasis): Float32Array {
+  const { width, height, data } = plane;
+  const { size, keep, components } = basis;
+  const dims = size * size, half = size >> 1;
+  // The plane with a replicated border of `half` pixels, so that the neighbourhood loops need no bounds checks.
+  const pw = width + 2 * half;
+  const padded = new Float32Array(pw * (height + 2 * half));
+  for (let y = 0; y < height + 2 * half; y++) {
+    const sy = Math.min(height - 1, Math.max(0, y - half)) * width;
+    for (let x = 0; x < pw; x++) padded[y * pw + x] = data[sy + Math.min(width - 1, Math.max(0, x - half))];
+  }
+  const offsets = new Int32Array(dims);
+  for (let dy = 0, k = 0; dy < size; dy++) for (let dx = 0; dx < size; dx++, k++) offsets[k] = dy * pw + dx;
+  const out = new Float32Array(width * height);
+  const patch = new Float32Array(dims);
+  for (let y = 0; y < height; y += 2) {
+    for (let x = 0; x < width; x += 2) {
+      const origin = y * pw + x;
+      let sum = 0, sumSq = 0;
+      for (let k = 0; k < dims; k++) {
+        const v = padded[origin + offsets[k]];
+        patch[k] = v;
+        sum += v;
+        sumSq += v * v;
+      }
+      // The components are orthogonal to the constant patch, so projecting the raw patch equals projecting it mean-removed.
+      let energy = sumSq - (sum * sum) / dims;
+      for (let c = 0, o = 0; c < keep; c++) {
+        let dot = 0;
+        for (let k = 0; k < dims; k++, o++) dot += components[o] * patch[k];
+        energy -= dot * dot;
+      }
+      const value = Math.sqrt(Math.max(0, energy));
+      out[y * width + x] = value;
+      if (x + 1 < width) out[y * width + x + 1] = value;
+      if (y + 1 < height) {
+        out[(y + 1) * width + x] = value;
+        if (x + 1 < width) out[(y + 1) * width + x + 1] = value;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,79 @@
+// What PS and the engine decide from the training images: each choice on synthetic data where it must win.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chooseCalibration } from '../src/calibration/choose.ts';
+import { patchSample } from '../src/algorithms/ps/index.ts';
+import type { TrainingSample } from '../src/algorithms/types.ts';
+import type { FloatMap, Raster } from '../src/image/raster.ts';
+import { Random } from '../src/kernels/random.ts';
+import { resolveParams } from '../src/params/schema.ts';
+
+const maxOf = (map: FloatMap) => map.data.reduce((m, v) => Math.max(m, v), 0);
+
+/** Held-out OK maps: quiet noise, louder where `loud(x, y, width, height)` says (a part edge, a tile border). */
+function okMaps(random: Random, count: number, size: () => [number, number], loud: (x: number, y: number, w: number, h: number) => boolean): FloatMap[] {
+  return Array.from({ length: count }, () => {
+    const [width, height] = size();
+    const data = new Float32Array(width * height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = random.next() * (loud(x, y, width, height) ? 1 : 0.3);
+    return { width, height, data };
+  });
+}
+
+test('calibration auto: position where good images are loud at a fixed place (an aligned part edge)', () => {
+  const random = new Random(1);
+  const ok = okMaps(random, 24, () => [48, 48], (x) => x >= 20 && x < 24);
+  const choice = chooseCalibration(ok, maxOf);
+  assert.equal(choice.mode, 'location', JSON.stringify(choice.scores));
+  assert.ok(choice.scores.location > choice.scores.global * 1.5, JSON.stringify(choice.scores));
+});
+
+test('calibration auto: border distance for textures of any size that are loud at their borders', () => {
+  const random = new Random(2);
+  const size = (): [number, number] => [36 + random.int(28), 30 + random.int(34)];
+  const ok = okMaps(random, 24, size, (x, y, w, h) => Math.min(x, y, w - 1 - x, h - 1 - y) < 2);
+  const choice = chooseCalibration(ok, maxOf);
+  assert.equal(choice.mode, 'border', JSON.stringify(choice.scores));
+  assert.ok(choice.scores.border > choice.scores.global * 1.5, JSON.stringify(choice.scores));
+});
+
+test('calibration auto: global when good images are alike everywhere', () => {
+  const random = new Random(3);
+  const ok = okMaps(random, 24, () => [48, 40], () => false);
+  const choice = chooseCalibration(ok, maxOf);
+  assert.equal(choice.mode, 'global', JSON.stringify(choice.scores));
+});
+
+/**
+ * Striped texture images (like brushed metal): each image at its own exposure when `exposures` is true (gain 0.15–1,
+ * offset up to 0.3), else all at the same one.
+ */
+function textures(count: number, exposures: boolean, seed: number): TrainingSample[] {
+  const random = new Random(seed);
+  return Array.from({ length: count }, () => {
+    const width = 64, height = 48;
+    const gain = exposures ? 0.15 + 0.85 * random.next() : 0.7, offset = exposures ? 0.3 * random.next() : 0.1;
+    const phase = random.next() * 6.28;
+    const data = new Float32Array(width * height * 3);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      const v = offset + gain * (0.5 + 0.2 * Math.sin(x * 0.9 + phase) + 0.03 * random.next());
+      data.fill(Math.min(1, Math.max(0, v)), (y * width + x) * 3, (y * width + x) * 3 + 3);
+    }
+    const raster: Raster = { width, height, channels: 3, data };
+    return { raster, good: true, boxes: [] };
+  });
+}
+
+const psParams = resolveParams(patchSample.parameters, {}).values;
+const train = (samples: TrainingSample[]) => patchSample.train(samples, psParams, { onProgress: () => {} });
+
+test('PS normalise auto: each image normalised by its median and MAD when exposure varies between shots', async () => {
+  const state = await train(textures(24, true, 4));
+  assert.equal(state.robustNormalisation, 1, `probe sensitivity none/robust: ${Array.from(state.normaliseScores).join(' / ')}`);
+  assert.deepEqual(patchSample.choices!(state).normalise.chosen, 'robust');
+});
+
+test('PS normalise auto: absolute lightness kept when every shot has the same exposure', async () => {
+  const state = await train(textures(24, false, 5));
+  assert.equal(state.robustNormalisation, 0, `probe sensitivity none/robust: ${Array.from(state.normaliseScores).join(' / ')}`);
+});
