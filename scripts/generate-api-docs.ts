@@ -66,6 +66,10 @@ const SAMPLES: Record<string, ClientSamples> = {
     curl: `curl -X POST $KENSA/api/v1/license ${AUTH} -F license=@demo.license`,
     ts: `await sdk.activateLicense('demo.license');`, py: `sdk.activate_license("demo.license")`,
   },
+  'POST /api/auth/license': {
+    curl: `curl -X POST $KENSA/api/auth/license ${AUTH} -F license=@demo.license`,
+    ts: `await sdk.activateLicense('demo.license'); // the SDK uses /api/v1/license`, py: `sdk.activate_license("demo.license")  # /api/v1/license`,
+  },
   'GET /api/v1/license': {
     curl: `curl $KENSA/api/v1/license ${AUTH}`,
     ts: `const { status, expires_at, limits, usage } = await sdk.getLicense();`, py: `sdk.get_license()["status"]`,
@@ -247,6 +251,45 @@ function fieldRows(rows: Array<{ name: string; where: string; schema: Schema; re
   ];
 }
 
+/**
+ * What Kensa sends so that the original service's clients (its C# SDK reads every answer into typed classes) keep
+ * working: the original's key paths and JSON types, with a neutral value of the right type where Kensa has no
+ * real one. `packages/server/test/csharp-contract.test.ts` checks every answer against the C# SDK's models.
+ */
+const ORIGINAL_CLIENTS = [
+  '## Fields kept for the original\'s clients', '',
+  'Answers keep the original service\'s key paths and JSON types (its C# SDK reads them into typed classes), with Kensa\'s',
+  'own fields alongside. Where Kensa has no real value for an original field, it sends a neutral value of the right type,',
+  'never a missing key:', '',
+  '| field | value |', '|---|---|',
+  '| items: `active` | always `true` (Kensa archives items instead: `archived`) |',
+  '| items: `override` | a person\'s verdict `{label, result, detected_objects: null, detection_accuracy: null}` (a review, or a training item\'s label), else `null` |',
+  '| items: `status` | training items are `"done"` from their upload; predict items `"pending"` until predicted |',
+  '| items in `GET /items`: `models[].assessments` | every assessment of the model, as in `GET /item/{id}` |',
+  '| images: `batch_id`, `position` | `""` (no upload batches or camera positions in Kensa) |',
+  '| images: `key` | the SHA-256 of the file; `uploaded`, `is_raw_uploaded`: `true` |',
+  '| images: `defects` | the number of annotation boxes on the image; `defect_counted`: the boxes the newest prediction found (0 before one); `processed`: predicted, or part of a training item |',
+  '| images: `exif_metadata` | the image\'s EXIF as the original wrote it: IFD0 and Exif tags by name (`Make`, `Model`, `DateTime`, …), numbers as integers, rationals as `[numerator, denominator]`, undefined bytes as text, `GPSInfo` by tag number; `ColorSpace` is always there, the EXIF integer (1 sRGB, 65535 uncalibrated; from the colour space when the file has no EXIF). Tags the file lacks are left out, as the original did. `Density` is Kensa\'s (pixels per inch) |',
+  '| annotations: `x_min`, `x_max`, `y_min`, `y_max` | integers: coordinates sent with fractions are rounded to whole pixels when stored |',
+  '| annotations: `for_training` | `true`: training uses every box a person draws |',
+  '| assessments: `annotations[]` | the detected boxes in the annotation shape: `annotation_id` 0, `notes` null, `for_training` false, plus `score` |',
+  '| summary: `predict_stats[].accuracy` | an integer percentage of confirmed results a person kept, rounded; `0` while none is confirmed |',
+  '| models: `context_id` | the model\'s `target_id` (the original called targets contexts); `image_url`: the thumbnail of the first image it learnt from, or null |',
+  '| models: `context_default` | the model its target serves once every training has finished: the newest that has not failed (`active` marks the one serving now) |',
+  '| models: `precision`, `recall` | `stats.precision.projected` and `stats.recall.projected`, where the original\'s train answer put them |',
+  '',
+  'Dates of items, images, annotations and assessments end in `+00:00`, as the original wrote them (its C# SDK reads that',
+  'form as local time, `Z` as UTC); dates of models, algorithms and everything beyond the original end in `Z`, as the',
+  'original\'s model dates did.', '',
+  '`POST /api/v1/serve` takes a missing, null or empty `model_id` (the C# SDK sends `""`) as the active model. `POST /api/v1/train`',
+  'accepts `override_params: null` as none, and the original\'s published parameter ids beside Kensa\'s: OC 249 (`patch_size`,',
+  'here `min_inspection_size`) and 252 (`nu_max`). Errors as the original answered them: an annotation for an unknown image is',
+  'a 400 "Cannot find image"; `DELETE /api/v1/model` with an unknown id (or one that is no number) a 404 with the title `""` and',
+  'the detail "No model found"; train, serve and inspect without an active licence a 403 "Invalid license!" with the reason as',
+  'detail. `POST /api/auth/license` is the original\'s path of `POST /api/v1/license`. Licence files themselves are Kensa\'s',
+  'own format (signed JSON, see docs/licences.md): a licence of the original service cannot be activated, by design.',
+];
+
 /** Heading text of a route: "GET /api/v1/items". */
 const routeKey = (method: string, path: string) => `${method.toUpperCase()} ${path}`;
 
@@ -277,6 +320,7 @@ export function renderApiReference(doc: OpenApiDocument): string {
     'Sample error:', '', '```json',
     JSON.stringify({ errors: { status: 404, title: 'No match for item_id!', detail: null, source: { pointer: '/item_id' } } }, null, 2),
     '```', '',
+    ...ORIGINAL_CLIENTS, '',
     '## Routes', '',
     ...tags.flatMap((tag) => [`- ${tag}: ${operations.filter((o) => (o.op.tags?.[0] ?? 'other') === tag)
       .map((o) => `[\`${o.key}\`](#${headingAnchor(o.key)})`).join(', ')}`]),

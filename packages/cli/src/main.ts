@@ -60,7 +60,8 @@ function describeError(error: unknown): { message: string; json: Record<string, 
   if (error instanceof APIError) {
     const detail = Array.isArray(error.detail) ? error.detail.join('; ') : error.detail;
     return {
-      message: `${error.message}${detail ? `: ${detail}` : ''}`,
+      // Without a title (the original's answer to deleting an unknown model) the detail already heads the message.
+      message: `${error.message}${detail && error.title ? `: ${detail}` : ''}`,
       json: { status: error.status, title: error.title, detail: error.detail, pointer: error.pointer, message: error.message },
     };
   }

@@ -205,7 +205,7 @@ describe('kensa command line against a live server', { timeout: 300_000 }, () =>
     const asLine3 = { ...env, KENSA_API_URL: server.apiUrl, KENSA_CLIENT_ID: 'line-3', KENSA_CLIENT_SECRET: client_secret };
     const unlicensed = await runKensa(['train', '--algorithm', 'PM', '--json'], asLine3);
     ok(unlicensed, 1);
-    assert.equal(json(unlicensed).error.title, 'No active license');
+    assert.deepEqual([json(unlicensed).error.title, json(unlicensed).error.detail], ['Invalid license!', 'No active license']);
     const activate = await runKensa(['license', 'activate', licensePath, '--json'], asLine3);
     ok(activate);
     assert.deepEqual(json(activate), { status: 'ok' });
@@ -238,7 +238,7 @@ describe('kensa command line against a live server', { timeout: 300_000 }, () =>
     assert.ok(!models.some((m: { model_id: unknown }) => m.model_id === modelId));
     const gone = await runKensa(['models', 'delete', String(modelId)], env);
     ok(gone, 1);
-    assert.match(gone.stderr, /Cannot find models \(404\)/);
+    assert.match(gone.stderr, /^Error: No model found \(404\)\n$/);
   });
 });
 

@@ -49,7 +49,10 @@ export interface TrainedModel {
   algorithm: string;
   algorithmVersion: number;
   params: ParamValues;
-  /** Parameters chosen by AutoTune, with the candidates' validation scores. */
+  /**
+   * Parameters chosen by AutoTune, with the candidates' validation scores; and what was decided from the training
+   * images (calibration 'auto', the algorithm's `choices`), with the measurements behind it. Scores are keyed by JSON.
+   */
   autoTuned: Record<string, { chosen: unknown; scores: Record<string, number> }>;
   state: ModelState;
   calibration: Calibration;
@@ -177,9 +180,9 @@ interface Validation {
   heldOut: Evaluation['heldOut'];
 }
 
-function validate(fit: CrossFit, requested: CalibrationMode | 'auto'): Validation {
+function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates?: CalibrationMode[]): Validation {
   const choice = requested === 'auto'
-    ? chooseCalibration(fit.okMaps, imageScore)
+    ? chooseCalibration(fit.okMaps, imageScore, candidates)
     : { mode: requested, scores: undefined };
   const calibration = fitCalibration(fit.okMaps, choice.mode);
   const scoreOf = (m: FloatMap) => imageScore(applyCalibration(m, calibration));
@@ -206,7 +209,7 @@ async function crossValidate(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: CalibrationMode | 'auto',
   options: Parameters<typeof crossFit>[3],
 ): Promise<Validation> {
-  return validate(await crossFit(algorithm, samples, params, options), mode);
+  return validate(await crossFit(algorithm, samples, params, options), mode, algorithm.calibrationCandidates);
 }
 
 /**
@@ -287,8 +290,12 @@ export async function trainModel(
   }
   const v = validation!;
   // What was decided from the training images, with the measurements behind it: shown in the model detail.
-  if (v.calibrationScores && Object.keys(v.calibrationScores).length > 0) autoTuned.calibration = { chosen: v.calibration.mode, scores: v.calibrationScores };
-  Object.assign(autoTuned, algorithm.choices?.(state) ?? {});
+  // Scores are keyed by the JSON of what they measure, as AutoTune keys them by the JSON of each candidate.
+  const keyedByJson = (scores: Record<string, number>) => Object.fromEntries(Object.entries(scores).map(([key, value]) => [JSON.stringify(key), value]));
+  if (v.calibrationScores && Object.keys(v.calibrationScores).length > 0) {
+    autoTuned.calibration = { chosen: v.calibration.mode, scores: keyedByJson(v.calibrationScores) };
+  }
+  for (const [name, choice] of Object.entries(algorithm.choices?.(state) ?? {})) autoTuned[name] = { chosen: choice.chosen, scores: keyedByJson(choice.scores) };
 
   let threshold: number;
   let thresholdReason: Evaluation['thresholdReason'];

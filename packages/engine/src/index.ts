@@ -1,6 +1,7 @@
 /** @kensa/engine: images in; anomaly maps, boxes, scores and verdicts out. Pure computation. */
 export * from './engine.ts';
 export * from './image/decode.ts';
+export * from './image/exif.ts';
 export * from './image/raster.ts';
 export * from './params/schema.ts';
 export * from './params/shared.ts';

@@ -73,3 +73,21 @@ test('location calibration accepts OK maps of different sizes (photos of other a
   assert.equal(out.width, 24);
   assert.ok(out.data.every(Number.isFinite));
 });
+
+test('border calibration: pixels near the image border must rise further, whatever the image size', () => {
+  const random = new Random(5);
+  const maps = [40, 56, 32, 48, 44, 36].map((width, k) => {
+    const height = 30 + 4 * k;
+    const data = new Float32Array(width * height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      data[y * width + x] = random.next() * (Math.min(x, y, width - 1 - x, height - 1 - y) < 2 ? 2 : 1);
+    }
+    return { width, height, data };
+  });
+  const calibration = fitCalibration(maps, 'border');
+  assert.equal(calibration.mode, 'border');
+  const probe = { width: 60, height: 50, data: new Float32Array(60 * 50).fill(1.5) };
+  const out = applyCalibration(probe, calibration);
+  assert.ok(out.data[25 * 60 + 30] > 1.3, `interior: ${out.data[25 * 60 + 30]}`);
+  assert.ok(out.data[25 * 60 + 0] < 0.8 && out.data[0 * 60 + 30] < 0.8, `border: ${out.data[25 * 60]}, ${out.data[30]}`);
+});

@@ -1,7 +1,9 @@
 // What PS and the engine decide from the training images: each choice on synthetic data where it must win.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
 import { chooseCalibration } from '../src/calibration/choose.ts';
+import { trainModel } from '../src/engine.ts';
 import { patchSample } from '../src/algorithms/ps/index.ts';
 import type { TrainingSample } from '../src/algorithms/types.ts';
 import type { FloatMap, Raster } from '../src/image/raster.ts';
@@ -76,4 +78,21 @@ test('PS normalise auto: each image normalised by its median and MAD when exposu
 test('PS normalise auto: absolute lightness kept when every shot has the same exposure', async () => {
   const state = await train(textures(24, false, 5));
   assert.equal(state.robustNormalisation, 0, `probe sensitivity none/robust: ${Array.from(state.normaliseScores).join(' / ')}`);
+});
+
+test('the model lists what PS decided from its images, each measurement keyed by JSON as AutoTune keys its candidates', async () => {
+  const images = await Promise.all(textures(12, true, 6).map(async ({ raster }) => {
+    const bytes = Buffer.from(raster.data.map((v) => Math.round(v * 255)));
+    return { bytes: await sharp(bytes, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toBuffer(), good: true };
+  }));
+  const model = await trainModel('PS', images, {});
+  assert.deepEqual(Object.keys(model.autoTuned).sort(), ['calibration', 'normalise', 'placement']);
+  assert.ok(['global', 'border'].includes(model.autoTuned.calibration.chosen as string));
+  assert.equal(model.autoTuned.calibration.chosen, model.calibration.mode);
+  for (const tuned of Object.values(model.autoTuned)) {
+    for (const [key, value] of Object.entries(tuned.scores)) {
+      assert.equal(typeof JSON.parse(key), 'string');
+      assert.ok(Number.isFinite(value));
+    }
+  }
 });

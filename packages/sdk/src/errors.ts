@@ -10,7 +10,8 @@ export interface ErrorBody {
 
 /**
  * An error the server answered with. Its message is `"<title> (<status>)"`, as the original SDKs printed it,
- * so logs and `catch` blocks written for the original keep reading the same.
+ * so logs and `catch` blocks written for the original keep reading the same; where the title is empty (the
+ * original's answer to deleting an unknown model), the detail takes its place.
  */
 export class APIError extends Error {
   readonly status: number;
@@ -21,7 +22,7 @@ export class APIError extends Error {
   readonly pointer: string | null;
 
   constructor(status: number, title: string, detail: string | string[] | null = null, pointer: string | null = null) {
-    super(`${title} (${status})`);
+    super(`${title || (Array.isArray(detail) ? detail.join('; ') : detail ?? '')} (${status})`);
     this.name = 'APIError';
     this.status = status;
     this.title = title;

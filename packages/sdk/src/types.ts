@@ -16,6 +16,16 @@ export type Verdict = 'OK' | 'NG';
 export interface ItemModelAggregate {
   model_id: number | string;
   aggregate: { label: Verdict; detected_objects: number };
+  /** The model's assessments of the item's images (in a list too, as the original sent them). */
+  assessments?: Assessment[];
+}
+
+/** A person's verdict on an item (a review, or a training item's label), as the original named it. */
+export interface ItemOverride {
+  label: Verdict;
+  result: 'good' | 'defect';
+  detected_objects: number | null;
+  detection_accuracy: number | null;
 }
 
 /** What an item carries in a list and in its detail. */
@@ -23,6 +33,9 @@ export interface ItemFields {
   item_id: string;
   label: string | null;
   description: string | null;
+  /** Always true (the original's field; Kensa archives instead). */
+  active?: boolean;
+  /** ISO 8601 with a "+00:00" offset, as the original wrote item dates. */
   created_at: string;
   finished_date: string | null;
   default_image: string | null;
@@ -33,6 +46,8 @@ export interface ItemFields {
   detected_objects: number | null;
   confirmed_assessment: boolean | null;
   override_assessment: boolean | null;
+  /** A person's verdict, else null. */
+  override?: ItemOverride | null;
   /** The inspection target the item belongs to (beyond). */
   target_id?: number;
   /** Why the item's last prediction failed (then `good` is null); null when it did not (beyond). */
@@ -54,6 +69,8 @@ export interface Annotation {
   y_max: number;
   notes: string | null;
   created_at: string;
+  /** Always true: training uses every box a person draws. */
+  for_training?: boolean;
 }
 
 /** A box to store on an image with `setAnnotations` (pixels of the original image). */
@@ -78,7 +95,14 @@ export interface Image {
   url: string;
   heatmap_url?: string | null;
   thumbnail_url?: string | null;
+  /** Predicted, or part of a training item. */
   processed: boolean;
+  created_at?: string;
+  /** Number of annotation boxes. */
+  defects?: number;
+  /** SHA-256 of the file. */
+  key?: string;
+  /** EXIF tags by name as the original wrote them; `ColorSpace` always, the EXIF integer (1 sRGB, 65535 uncalibrated). */
   exif_metadata: Record<string, unknown>;
   annotations: Annotation[];
   [extra: string]: unknown;
@@ -137,7 +161,8 @@ export interface PredictStats {
   done_count: number;
   confirmed_count: number;
   adjusted_count: number;
-  accuracy: number | null;
+  /** Percentage (0–100, an integer) of confirmed results a person kept; 0 while none is confirmed. */
+  accuracy: number;
   [extra: string]: unknown;
 }
 
@@ -212,6 +237,10 @@ export interface Model {
   algorithm_type?: string;
   /** The inspection target it belongs to; each target has its own active model (beyond). */
   target_id?: number;
+  /** The same as target_id (the original called targets contexts). */
+  context_id?: number;
+  /** Thumbnail of the first image the model learnt from, or null. */
+  image_url?: string | null;
   active: boolean;
   context_default: boolean;
   status: 'creating' | 'active' | 'failed';

@@ -14,7 +14,8 @@ async function apiError(action: () => Promise<unknown>): Promise<APIError> {
     await action();
   } catch (error) {
     assert.ok(error instanceof APIError, `expected an APIError, got ${error}`);
-    assert.equal(error.message, `${error.title} (${error.status})`);
+    // The original's empty title (DeleteModels' 404) leaves the headline to the detail.
+    assert.equal(error.message, `${error.title || error.detail} (${error.status})`);
     return error;
   }
   assert.fail('expected an APIError, the call succeeded');
@@ -217,14 +218,15 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     const none = await apiError(() => alpha.upload([]));
     assert.deepEqual([none.status, none.title], [400, 'No images to upload']);
     const noImage = await apiError(() => alpha.setAnnotations([{ x_min: 1, x_max: 2, y_min: 1, y_max: 2 }], 987654));
-    assert.deepEqual([noImage.status, noImage.title], [404, 'Cannot find image']);
+    assert.deepEqual([noImage.status, noImage.title], [400, 'Cannot find image']);
     const outside = await apiError(() => alpha.setAnnotations([{ x_min: 50, x_max: 10, y_min: 0, y_max: 5 }], defectImageId));
     assert.equal(outside.status, 400);
   });
 
   it('throws the documented model, training and serving errors', async () => {
     const noModels = await apiError(() => alpha.deleteModels([987654]));
-    assert.deepEqual([noModels.status, noModels.title], [404, 'Cannot find models']);
+    // The original's answer: an empty title, the reason as detail (which then heads the message).
+    assert.deepEqual([noModels.status, noModels.title, noModels.detail, noModels.message], [404, '', 'No model found', 'No model found (404)']);
     const algorithmId = model.algorithm_id;
     const foreignItems = await apiError(() => beta.train(algorithmId, 'theft', [], ['normal-1']));
     assert.deepEqual([foreignItems.status, foreignItems.title], [403, 'You do not have access to one or more item ids provided']);
@@ -243,7 +245,7 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     await server.createClient('gamma', 'gamma-secret');
     const gamma = new VisualInspectionSDK({ apiUrl: server.apiUrl, clientId: 'gamma', clientSecret: 'gamma-secret' });
     const unlicensed = await apiError(() => gamma.train(model.algorithm_id, 'no-licence', []));
-    assert.deepEqual([unlicensed.status, unlicensed.title], [403, 'No active license']);
+    assert.deepEqual([unlicensed.status, unlicensed.title, unlicensed.detail], [403, 'Invalid license!', 'No active license']);
     assert.deepEqual(await gamma.getLicense(), { status: 'missing', client_id: 'gamma', expires_at: null, limits: null, usage: { models: 0, predictions_this_month: 0 } });
     const forged = await apiError(() => gamma.activateLicense({ name: 'forged.license', data: new TextEncoder().encode('{"client_id":"gamma"}') }));
     assert.deepEqual([forged.status, forged.title], [403, 'Invalid license!']);

@@ -146,7 +146,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
     const path = request.url.split('?')[0];
     setSecurityHeaders(reply.raw, path);
     request.language = languageOf(request.headers['accept-language']);
-    if (!path.startsWith('/api/v1/')) return;
+    if (!path.startsWith('/api/v1/') && path !== '/api/auth/license') return;
     const header = request.headers.authorization;
     const bearerToken = header?.toLowerCase().startsWith('bearer ') ? header.slice(7).trim() : undefined;
     // Image files and the event stream may also use the signed query token of the URLs in answers
@@ -171,7 +171,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
   itemsRoutes(app, kensa, limits, publicUrl);
   preferencesRoutes(app, kensa);
   auditExportRoutes(app, kensa);
-  modelsRoutes(app, kensa);
+  modelsRoutes(app, kensa, publicUrl);
   modelEvaluationRoutes(app, kensa, publicUrl);
   eventsRoutes(app, kensa);
   callbacksRoutes(app, kensa);

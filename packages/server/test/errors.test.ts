@@ -94,9 +94,10 @@ test('POST /license: bad signature, expired, another client, already exists', as
     (d, l) => assert.equal(d, l === 'en' ? 'License already exists' : ja.licenseAlreadyExists));
 });
 
-test('train and serve without an active licence: 403', async () => {
-  await expectError((as) => as(unlicensed).post('/api/v1/train', { algorithm_id: 'PM', name: 'x' }), 403, 'noActiveLicense');
-  await expectError((as) => as(unlicensed).post('/api/v1/serve', { item_ids: ['a'] }), 403, 'noActiveLicense');
+test('train and serve without an active licence: 403 "Invalid license!" (the original\'s title), the reason as detail', async () => {
+  const noLicence = (d: unknown, l: 'en' | 'ja') => assert.equal(d, (l === 'en' ? en : ja).noActiveLicense);
+  await expectError((as) => as(unlicensed).post('/api/v1/train', { algorithm_id: 'PM', name: 'x' }), 403, 'invalidLicense', noLicence);
+  await expectError((as) => as(unlicensed).post('/api/v1/serve', { item_ids: ['a'] }), 403, 'invalidLicense', noLicence);
 });
 
 test('GET /item: unknown id 404, another client\'s item 401', async () => {
@@ -119,9 +120,9 @@ test('POST /upload: invalid file name or content, no images', async () => {
   await expectError((as) => as(alice).request('POST', '/api/v1/upload', undefined, { form: onlyFields }), 400, 'noImagesToUpload');
 });
 
-test('POST /image/{id}/annotation: unknown image 404; box outside or inverted 400', async () => {
-  await expectError((as) => as(alice).post('/api/v1/image/999999/annotation', { annotations: [] }), 404, 'imageNotFound');
-  await expectError((as) => as(bob).post(`/api/v1/image/${aliceImageId}/annotation`, { annotations: [] }), 404, 'imageNotFound');
+test('POST /image/{id}/annotation: unknown image 400 (as the original); box outside or inverted 400', async () => {
+  await expectError((as) => as(alice).post('/api/v1/image/999999/annotation', { annotations: [] }), 400, 'imageNotFound');
+  await expectError((as) => as(bob).post(`/api/v1/image/${aliceImageId}/annotation`, { annotations: [] }), 400, 'imageNotFound');
   await expectError((as) => as(alice).post(`/api/v1/image/${aliceImageId}/annotation`, { annotations: [{ x_min: 0, x_max: 5000, y_min: 0, y_max: 10 }] }), 400, 'invalidAnnotation',
     (d, l) => assert.deepEqual(d, [l === 'en' ? 'Annotation 0 lies outside the image (576×768)' : 'アノテーション 0 が画像（576×768）の外にあります']));
   await expectError((as) => as(alice).post(`/api/v1/image/${aliceImageId}/annotation`, { annotations: [{ x_min: 50, x_max: 10, y_min: 0, y_max: 10 }] }), 400, 'invalidAnnotation');
@@ -137,9 +138,11 @@ test('GET /algorithms with no algorithm: 404', async () => {
   assert.equal((await alice.get('/api/v1/algorithms')).status, 200);
 });
 
-test('DELETE /model: unknown or another client\'s models 404, nothing deleted', async () => {
-  await expectError((as) => as(alice).request('DELETE', '/api/v1/model', { model_ids: [aliceModelId, 987654] }), 404, 'modelsNotFound');
-  await expectError((as) => as(bob).request('DELETE', '/api/v1/model', { model_ids: [aliceModelId] }), 404, 'modelsNotFound');
+test('DELETE /model: unknown or another client\'s models 404 (the original\'s empty title, "No model found"), nothing deleted', async () => {
+  const noModel = (d: unknown, l: 'en' | 'ja') => assert.equal(d, (l === 'en' ? en : ja).noModelFound);
+  await expectError((as) => as(alice).request('DELETE', '/api/v1/model', { model_ids: [aliceModelId, 987654] }), 404, 'untitled', noModel);
+  await expectError((as) => as(bob).request('DELETE', '/api/v1/model', { model_ids: [aliceModelId] }), 404, 'untitled', noModel);
+  await expectError((as) => as(alice).request('DELETE', '/api/v1/model', { model_ids: ['no-such-model'] }), 404, 'untitled', noModel);
   assert.equal((await alice.get('/api/v1/models')).body.data.length, 1);
 });
 

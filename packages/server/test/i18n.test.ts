@@ -19,7 +19,8 @@ test('both catalogues hold the same keys and the same {marks}; Japanese texts ar
   const marks = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort();
   for (const key of Object.keys(en) as (keyof typeof en)[]) {
     assert.deepEqual(marks(ja[key]), marks(en[key]), key);
-    if (en[key] !== '{text}') assert.notEqual(ja[key], en[key], `${key} is not translated`);
+    // '{text}' passes a text through; '' is the original's empty title (DELETE /model's 404).
+    if (en[key] !== '{text}' && en[key] !== '') assert.notEqual(ja[key], en[key], `${key} is not translated`);
   }
 });
 

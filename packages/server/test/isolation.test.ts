@@ -30,7 +30,7 @@ test('two clients: neither can read or touch the other\'s data', async () => {
   assert.deepEqual((await bob.get('/api/v1/models')).body.data, []);
   assert.equal((await bob.get(`/api/v1/item/${aliceItemId}`)).status, 401);
   assert.equal((await bob.get(`/api/v1/images/${aliceImage.image_id}/raw`)).status, 404);
-  assert.equal((await bob.post(`/api/v1/image/${aliceImage.image_id}/annotation`, { annotations: [{ x_min: 1, x_max: 2, y_min: 1, y_max: 2 }] })).status, 404);
+  assert.equal((await bob.post(`/api/v1/image/${aliceImage.image_id}/annotation`, { annotations: [{ x_min: 1, x_max: 2, y_min: 1, y_max: 2 }] })).status, 400, 'as an unknown image (the original answered 400)');
   assert.equal((await bob.post('/api/v1/train', { algorithm_id: 'PM', name: 'steal', item_ids: [aliceItemId] })).status, 403);
   assert.equal((await bob.post('/api/v1/serve', { item_ids: [aliceItemId] })).status, 404);
   assert.equal((await bob.post('/api/v1/serve', { item_ids: [aliceItemId], model_id: aliceModelId })).status, 404);

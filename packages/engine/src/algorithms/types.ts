@@ -58,6 +58,8 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
    * the engine choose global, border or location calibration on held-out images (PS).
    */
   calibration?: 'global' | 'location' | 'border' | 'auto';
+  /** With calibration 'auto': the modes to choose from, simplest first (default global, border, location). */
+  calibrationCandidates?: ('global' | 'location' | 'border')[];
   train(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<S> | S;
   /**
    * Raw anomaly map of one image (higher = more anomalous), at any resolution: the engine resamples it

@@ -27,6 +27,8 @@ const GRID_CELLS = 12;
  * first pixels, where filters and patches reach past the image, get bands of their own; the last band is the interior.
  */
 export const BORDER_BANDS = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64];
+/** Values a band needs for its own level (a 99.9th percentile of fewer is its maximum, or noise). */
+const MIN_BAND_VALUES = 200;
 
 /** Band of a pixel by its distance to the nearest border of a width × height map. */
 function borderBand(x: number, y: number, width: number, height: number): number {
@@ -47,8 +49,12 @@ export function fitCalibration(okMaps: FloatMap[], mode: CalibrationMode): Calib
     for (const map of okMaps) {
       for (let i = 0; i < map.data.length; i += stride) buckets[borderBand(i % map.width, Math.floor(i / map.width), map.width, map.height)].push(map.data[i]);
     }
-    // As for places: a band's level never drops far below the global one.
-    const borderLevels = buckets.map((values) => (values.length ? Math.max(quantile(values, PIXEL_QUANTILE), level * 0.5) : level));
+    // As for places: a band's level never drops far below the global one. A band deeper than the training images reach
+    // (or too thin in them to have a quantile) takes the level of the band outside it.
+    const borderLevels: number[] = [];
+    buckets.forEach((values, band) => borderLevels.push(values.length >= MIN_BAND_VALUES
+      ? Math.max(quantile(values, PIXEL_QUANTILE), level * 0.5)
+      : band > 0 ? borderLevels[band - 1] : level));
     return { mode, level, grid: null, borderLevels };
   }
   const { width, height } = okMaps[0];

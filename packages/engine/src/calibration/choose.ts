@@ -3,7 +3,7 @@ import { auroc } from '../metrics/index.ts';
 import { applyCalibration, fitCalibration, type CalibrationMode } from './calibrate.ts';
 import { quantile } from './quantile.ts';
 
-/** Candidates of calibration 'auto', simplest first: a later one must be more sensitive by this factor. */
+/** Candidates of calibration 'auto' (unless the algorithm names its own), simplest first: a later one must be more sensitive by this factor. */
 export const AUTO_CALIBRATION_MODES: CalibrationMode[] = ['global', 'border', 'location'];
 export const AUTO_CALIBRATION_MARGIN = 1.05;
 /** The held-out OK image score that stands for the threshold (as the OK-only threshold's quantile). */
@@ -22,11 +22,13 @@ export function aurocOf(negatives: number[], positives: number[]): number {
  * Synthetic defects made from the images were tried as the judge first: they are too unlike real ones (cookies: their
  * held-out AUROC 0.64 against a real 0.97), so they chose by noise.
  */
-export function chooseCalibration(okMaps: FloatMap[], imageScore: (calibrated: FloatMap) => number): { mode: CalibrationMode; scores: Record<string, number> } {
+export function chooseCalibration(
+  okMaps: FloatMap[], imageScore: (calibrated: FloatMap) => number, candidates: CalibrationMode[] = AUTO_CALIBRATION_MODES,
+): { mode: CalibrationMode; scores: Record<string, number> } {
   const scores: Record<string, number> = {};
-  if (okMaps.length < 4) return { mode: AUTO_CALIBRATION_MODES[0], scores };
+  if (okMaps.length < 4) return { mode: candidates[0], scores };
   let best: { mode: CalibrationMode; score: number } | null = null;
-  for (const mode of AUTO_CALIBRATION_MODES) {
+  for (const mode of candidates) {
     let score = 0;
     for (let half = 0; half < 2; half++) {
       const calibration = fitCalibration(okMaps.filter((_, i) => i % 2 !== half), mode);

@@ -43,6 +43,8 @@ export function sampleNeighbourhoods(planes: FloatMap[], count: number, random: 
 /** Components of mean-removed neighbourhoods, as many as explain `varianceKept` of their variance. */
 export function fitStructureBasis(neighbourhoods: Float32Array, size = STRUCTURE_SIZE, varianceKept = STRUCTURE_VARIANCE_KEPT): StructureBasis {
   const dims = size * size;
+  // Images too small for a neighbourhood: no components, so the residual is the neighbourhood's own energy.
+  if (neighbourhoods.length < 2 * dims) return { size, keep: 0, components: new Float32Array(0) };
   const pca = fitPca(neighbourhoods, dims);
   const total = pca.variances.reduce((s, v) => s + Math.max(0, v), 0);
   let keep = 0;

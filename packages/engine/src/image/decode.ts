@@ -1,5 +1,6 @@
 import sharp, { type Metadata } from 'sharp';
 import { fitWithin, type Raster } from './raster.ts';
+import { EXIF_SRGB, exifColorSpaceOf, parseExif, type ExifValue } from './exif.ts';
 
 export type ImageErrorCode = 'empty' | 'unsupported' | 'truncated' | 'corrupt' | 'too_large';
 
@@ -29,7 +30,8 @@ export interface ImageInfo {
   height: number;
   bitDepth: 8 | 16;
   channels: number;
-  exif: Record<string, string | number>;
+  /** The image's EXIF as the original service wrote it (see exif.ts), with ColorSpace always an EXIF integer. */
+  exif: Record<string, ExifValue>;
 }
 
 export interface DecodedImage {
@@ -104,10 +106,10 @@ export async function probeImage(bytes: Uint8Array, options: DecodeOptions = {})
       `Image is ${rawWidth}×${rawHeight} = ${(rawWidth * rawHeight / 1e6).toFixed(1)} MP; the limit is ${(maxPixels / 1e6).toFixed(0)} MP`);
   }
   const swapped = EXIF_ORIENTATION_SWAPS.has(meta.orientation ?? 1);
-  const exif: Record<string, string | number> = {};
-  if (meta.orientation) exif.Orientation = meta.orientation;
+  const exif: Record<string, ExifValue> = meta.exif ? parseExif(meta.exif) : {};
+  if (meta.orientation && exif.Orientation === undefined) exif.Orientation = meta.orientation;
   if (meta.density) exif.Density = meta.density;
-  if (meta.space) exif.ColorSpace = meta.space;
+  if (typeof exif.ColorSpace !== 'number') exif.ColorSpace = exifColorSpaceOf(meta.space);
   return {
     format,
     contentType: CONTENT_TYPES[format],
@@ -207,7 +209,7 @@ function probeBmp(bytes: Uint8Array, maxPixels: number): ImageInfo {
   if (![24, 32].includes(h.bitsPerPixel) || ![0, 3].includes(h.compression)) {
     throw new ImageDecodeError('unsupported', `BMP with ${h.bitsPerPixel} bits per pixel or compression ${h.compression} is not supported (24/32-bit uncompressed only)`);
   }
-  return { format: 'bmp', contentType: CONTENT_TYPES.bmp, width: h.width, height: h.height, bitDepth: 8, channels: 3, exif: {} };
+  return { format: 'bmp', contentType: CONTENT_TYPES.bmp, width: h.width, height: h.height, bitDepth: 8, channels: 3, exif: { ColorSpace: EXIF_SRGB } };
 }
 
 function decodeBmp(bytes: Uint8Array): Uint8Array {

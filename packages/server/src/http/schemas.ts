@@ -4,6 +4,14 @@
  * so a response schema documents and never rewrites an answer.
  */
 const nullable = (type: string) => ({ type: [type, 'null'] });
+/** Item, image, annotation and assessment dates: ISO 8601 with the original's `+00:00` offset (models' dates end in `Z`, as the original's did). */
+const itemDate = { type: 'string', format: 'date-time', example: '2026-01-01T00:00:00+00:00', description: 'ISO 8601 with a "+00:00" offset, as the original wrote it' };
+const pixel = { type: 'integer', description: 'Whole pixels of the original image (fractions sent are rounded)' };
+/** The original's `override`: the verdict a person gave, or null. */
+const override = {
+  type: ['object', 'null'], additionalProperties: true, description: "A person's verdict (a review, or a training item's label), else null",
+  properties: { label: { type: 'string', enum: ['OK', 'NG'] }, result: { type: 'string', enum: ['good', 'defect'] }, detected_objects: { type: 'null' }, detection_accuracy: { type: 'null' } },
+};
 const open = (properties: Record<string, unknown>, required: string[] = []) => ({ type: 'object', properties, required, additionalProperties: true });
 
 export const errorSchema = {
@@ -22,8 +30,9 @@ export const errorSchema = {
 export const annotationSchema = {
   $id: 'Annotation',
   ...open({
-    annotation_id: { type: 'integer' }, image_id: { type: 'integer' }, x_min: { type: 'number' }, x_max: { type: 'number' },
-    y_min: { type: 'number' }, y_max: { type: 'number' }, notes: nullable('string'), created_at: { type: 'string', format: 'date-time' },
+    annotation_id: { type: 'integer' }, image_id: { type: 'integer' }, x_min: pixel, x_max: pixel,
+    y_min: pixel, y_max: pixel, notes: nullable('string'), created_at: itemDate,
+    for_training: { type: 'boolean', description: 'Always true: training uses every box a person draws' },
   }),
 };
 
@@ -34,7 +43,20 @@ export const imageSchema = {
     width: { type: 'integer' }, height: { type: 'integer' }, raw_url: { type: 'string', description: 'The upload' },
     url: { type: 'string', description: 'The upload with detected defects drawn as green boxes (the raw image before any prediction)' },
     heatmap_url: { ...nullable('string'), description: 'Anomaly heatmap of the newest prediction' },
-    thumbnail_url: { type: 'string' }, processed: { type: 'boolean' }, exif_metadata: { type: 'object', additionalProperties: true },
+    thumbnail_url: { type: 'string' }, created_at: itemDate,
+    processed: { type: 'boolean', description: 'Predicted, or part of a training item' },
+    defects: { type: 'integer', description: 'Number of annotation boxes on the image' },
+    defect_counted: { type: 'integer', description: 'Number of boxes the newest prediction found (0 before one)' },
+    exif_metadata: {
+      type: 'object', additionalProperties: true,
+      description: 'The EXIF as the original wrote it: tags by name, rationals as [numerator, denominator], GPSInfo by tag number; '
+        + 'ColorSpace always (the EXIF integer: 1 sRGB, 65535 uncalibrated)',
+      properties: { ColorSpace: { type: 'integer' }, Orientation: { type: 'integer' } },
+    },
+    key: { type: 'string', description: 'SHA-256 of the image file' },
+    batch_id: { type: 'string', description: 'Always "" (no upload batches in Kensa)' },
+    position: { type: 'string', description: 'Always "" (no camera positions in Kensa)' },
+    uploaded: { type: 'boolean', description: 'Always true' }, is_raw_uploaded: { type: 'boolean', description: 'Always true' },
     annotations: { type: 'array', items: { $ref: 'Annotation#' } },
   }),
 };
@@ -48,18 +70,26 @@ const verdict = open({
 export const assessmentSchema = {
   $id: 'Assessment',
   ...open({
-    image_id: { type: 'integer' }, model_id: { type: 'integer' }, created_at: { type: 'string' }, finished_date: { type: 'string' },
+    image_id: { type: 'integer' }, model_id: { type: 'integer' }, created_at: itemDate, finished_date: itemDate,
     confirmed: { type: 'boolean' }, computed: verdict, final: verdict,
-    annotations: { type: 'array', items: open({ x_min: { type: 'number' }, x_max: { type: 'number' }, y_min: { type: 'number' }, y_max: { type: 'number' }, score: { type: 'number' } }) },
+    annotations: {
+      type: 'array', description: 'Detected boxes, in the shape of annotations (annotation_id 0, notes null, for_training false)',
+      items: open({
+        annotation_id: { type: 'integer' }, x_min: pixel, x_max: pixel, y_min: pixel, y_max: pixel, score: { type: 'number' },
+        notes: { type: 'null' }, created_at: itemDate, for_training: { type: 'boolean' },
+      }),
+    },
   }),
 };
 
 const itemProperties = {
-  item_id: { type: 'string' }, label: nullable('string'), description: nullable('string'), created_at: { type: 'string' },
-  finished_date: nullable('string'), default_image: nullable('string'), thumbnail_image: nullable('string'),
-  is_training_data: { type: 'boolean' }, good: nullable('boolean'), status: { type: 'string', enum: ['pending', 'done'] },
-  detected_objects: { type: 'integer' }, confirmed_assessment: { type: 'boolean' }, override_assessment: { type: 'boolean' },
-  models: { type: 'array', items: open({ model_id: { type: 'integer' }, aggregate }) },
+  item_id: { type: 'string' }, label: nullable('string'), description: nullable('string'),
+  active: { type: 'boolean', description: 'Always true (Kensa archives instead)' }, created_at: itemDate,
+  finished_date: { ...itemDate, type: ['string', 'null'] }, default_image: nullable('string'), thumbnail_image: nullable('string'),
+  is_training_data: { type: 'boolean' }, good: nullable('boolean'),
+  status: { type: 'string', enum: ['pending', 'done'], description: 'Training items are done from their upload' },
+  detected_objects: { type: 'integer' }, confirmed_assessment: { type: 'boolean' }, override_assessment: { type: 'boolean' }, override,
+  models: { type: 'array', items: open({ model_id: { type: 'integer' }, aggregate, assessments: { type: 'array', items: { $ref: 'Assessment#' } } }) },
 };
 
 export const itemSchema = { $id: 'Item', ...open(itemProperties) };
@@ -71,7 +101,6 @@ export const itemDetailSchema = {
     images: { type: 'array', items: { $ref: 'Image#' } },
     computed_assessment: open({ assessment_result: nullable('string'), detected_objects: nullable('integer'), detection_accuracy: nullable('number'), good: nullable('boolean') }),
     manual_assessment: open({ good: nullable('boolean'), override_assessment: { type: 'boolean' } }),
-    models: { type: 'array', items: open({ model_id: { type: 'integer' }, aggregate, assessments: { type: 'array', items: { $ref: 'Assessment#' } } }) },
   }),
 };
 
@@ -84,7 +113,8 @@ export const summarySchema = {
       type: 'array',
       items: open({
         model_id: { type: 'integer' }, OK_count: { type: 'integer' }, NG_count: { type: 'integer' }, done_count: { type: 'integer' },
-        confirmed_count: { type: 'integer' }, adjusted_count: { type: 'integer' }, accuracy: nullable('number'),
+        confirmed_count: { type: 'integer' }, adjusted_count: { type: 'integer' },
+        accuracy: { type: 'integer', minimum: 0, maximum: 100, description: 'Percentage of confirmed results a person kept, rounded; 0 while none is confirmed' },
       }),
     },
   }),
@@ -112,11 +142,17 @@ export const modelSchema = {
   $id: 'Model',
   ...open({
     model_id: { type: 'integer' }, name: { type: 'string' }, algorithm_id: { type: 'string' }, algorithm_type: { type: 'string' },
-    active: { type: 'boolean' }, context_default: { type: 'boolean' }, status: { type: 'string', enum: ['creating', 'active', 'failed'] },
+    target_id: { type: 'integer' }, context_id: { type: 'integer', description: 'The same as target_id (the original called it a context)' },
+    image_url: { ...nullable('string'), description: 'Thumbnail of the first image the model learnt from' },
+    active: { type: 'boolean', description: 'The model its target serves now' },
+    context_default: { type: 'boolean', description: 'The model its target serves once every training has finished: the newest that has not failed' },
+    status: { type: 'string', enum: ['creating', 'active', 'failed'] },
     status_text: nullable('string'), progress: { type: 'number', minimum: 0, maximum: 1 }, version: { type: 'string' },
     created_at: { type: 'string' }, updated_at: { type: 'string' }, ok_img_count: { type: 'integer' }, ng_img_count: { type: 'integer' },
     parameters: { type: 'array', items: open({ algorithm_parameter_id: nullable('integer'), name: { type: 'string' }, value: nullable('string') }) },
     stats: open({ precision: rate, recall: rate }),
+    precision: { ...nullable('number'), description: 'stats.precision.projected, where the original put it' },
+    recall: { ...nullable('number'), description: 'stats.recall.projected, where the original put it' },
     evaluation: {
       type: ['object', 'null'], description: 'beyond the original: how training judged the model on held-out images',
       properties: {

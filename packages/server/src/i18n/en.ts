@@ -16,6 +16,9 @@ export const en = {
   itemAccessDenied: 'You do not have access to one or more item ids provided',
   itemsNotFound: 'Cannot find items',
   noAvailableModel: 'There is no available model',
+  // DELETE /model's 404: the original sent an empty title with the reason as detail.
+  untitled: '',
+  noModelFound: 'No model found',
 
   // Errors beyond the original.
   invalidAnnotation: 'Invalid annotation',

@@ -17,6 +17,8 @@ export const ja: Record<MessageKey, string> = {
   itemAccessDenied: '指定されたアイテムIDの一部にアクセスする権限がありません',
   itemsNotFound: 'アイテムが見つかりません',
   noAvailableModel: '利用できるモデルがありません',
+  untitled: '',
+  noModelFound: 'モデルが見つかりません',
 
   invalidAnnotation: '不正なアノテーションです',
   invalidParameters: 'アルゴリズムのパラメータが不正です',

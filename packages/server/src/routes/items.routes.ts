@@ -1,22 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Installation, UploadLimits } from '../context.ts';
 import { ApiError, message } from '../http/errors.ts';
 import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
 import { publicBaseOf } from '../http/public-url.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
-import type { AnnotationInput, UrlBuilder } from '../services/items.service.ts';
-
-/** Image URLs of answers: absolute, on this server, with a signed expiring token so that `<img>` works. */
-async function urlBuilder(request: FastifyRequest, kensa: Installation, publicUrl: string | null): Promise<UrlBuilder> {
-  const base = `${publicBaseOf(request, publicUrl)}/api/v1/images`;
-  const token = encodeURIComponent(await kensa.auth.mediaToken(request.clientId));
-  return {
-    image: (imageId, kind) => `${base}/${imageId}/${kind}?token=${token}`,
-    result: (imageId, modelId, kind) => `${base}/${imageId}/${kind}?model_id=${modelId}&token=${token}`,
-  };
-}
+import { urlBuilder } from '../http/urls.ts';
+import type { AnnotationInput } from '../services/items.service.ts';
 
 const flag = (value: string | undefined, fallback: boolean) => (value === undefined ? fallback : !['false', '0', 'no'].includes(value.toLowerCase()));
 

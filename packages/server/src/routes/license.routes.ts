@@ -31,10 +31,11 @@ export function licenseRoutes(app: FastifyInstance, kensa: Installation) {
     data: { ...await kensa.licenses.state(request.clientId), usage: await kensa.models.licenseUsage(request.clientId) },
   }));
 
-  app.post('/api/v1/license', {
+  // The original's SDK documents /api/auth/license; both paths activate.
+  for (const path of ['/api/v1/license', '/api/auth/license']) app.post(path, {
     schema: {
       tags: ['license'],
-      summary: 'Activate a licence file (multipart field "license")',
+      summary: path === '/api/v1/license' ? 'Activate a licence file (multipart field "license")' : 'Activate a licence file: the original\'s path, the same as POST /api/v1/license',
       consumes: ['multipart/form-data'],
       security: bearer,
       response: { 200: data({ type: 'object', properties: { status: { type: 'string' } } }), ...errors(401, 403) },

@@ -5,6 +5,7 @@ import { ApiError, message } from '../http/errors.ts';
 import type { Installation } from '../context.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
 import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
+import { urlBuilder } from '../http/urls.ts';
 import type { ServeRequest, TrainRequest } from '../services/models.service.ts';
 
 const id = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' }] };
@@ -12,7 +13,8 @@ const id = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' 
 /** Model files can be large (memory banks); they are streamed to disk like uploads. */
 const MAX_MODEL_FILE_BYTES = 2_000_000_000;
 
-export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
+/** `publicUrl`: KENSA_PUBLIC_URL, the start of the image URLs in model answers when set. */
+export function modelsRoutes(app: FastifyInstance, kensa: Installation, publicUrl: string | null) {
   app.get('/api/v1/algorithms', {
     schema: {
       tags: ['models'], summary: 'Algorithms with their parameters, defaults, ranges and AutoTune candidates', security: bearer,
@@ -26,7 +28,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       querystring: { type: 'object', properties: { target: { type: 'string', maxLength: 200, description: 'Target id or name (beyond)' } } },
       response: { 200: data({ type: 'array', items: ref('Model') }), ...errors(401, 404) },
     },
-  }, async (request) => ({ data: await kensa.models.list(request.clientId, request.language, (request.query as { target?: string }).target) }));
+  }, async (request) => ({ data: await kensa.models.list(request.clientId, request.language, (request.query as { target?: string }).target, await urlBuilder(request, kensa, publicUrl)) }));
 
   app.get('/api/v1/models/:model_id', {
     schema: {
@@ -34,7 +36,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       params: { type: 'object', properties: { model_id: { type: 'string' } } },
       response: { 200: data(ref('Model')), ...errors(401, 404) },
     },
-  }, async (request) => ({ data: await kensa.models.get(request.clientId, (request.params as { model_id: string }).model_id, request.language) }));
+  }, async (request) => ({ data: await kensa.models.get(request.clientId, (request.params as { model_id: string }).model_id, request.language, await urlBuilder(request, kensa, publicUrl)) }));
 
   app.patch('/api/v1/models/:model_id', {
     schema: {
@@ -57,7 +59,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
     },
   }, async (request) => {
     const { override_params } = request.body as { override_params: { algorithm_parameter_id: number | string; value: unknown }[] };
-    return { data: await kensa.models.updatePrediction(request.clientId, (request.params as { model_id: string }).model_id, override_params, request.language) };
+    return { data: await kensa.models.updatePrediction(request.clientId, (request.params as { model_id: string }).model_id, override_params, request.language, await urlBuilder(request, kensa, publicUrl)) };
   });
 
   app.post('/api/v1/models/:model_id/export', {
@@ -97,7 +99,11 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
   app.delete('/api/v1/model', {
     schema: {
       tags: ['models'], summary: 'Delete models (all named or none)', security: bearer,
-      body: { type: 'object', required: ['model_ids'], properties: { model_ids: { type: 'array', minItems: 1, maxItems: 1000, items: id } } },
+      description: 'An unknown id, or one that is no number, is a 404 with the original\'s empty title and detail "No model found".',
+      body: {
+        type: 'object', required: ['model_ids'],
+        properties: { model_ids: { type: 'array', minItems: 1, maxItems: 1000, items: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 100 }] } } },
+      },
       response: { 200: data({ type: 'object', properties: { status: { type: 'string' } } }), ...errors(400, 401, 404) },
     },
   }, async (request) => {
@@ -117,8 +123,9 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
           algorithm_id: { type: 'string', minLength: 1, maxLength: 50, description: "Default: the engine's default algorithm" },
           name: { type: 'string', minLength: 1, maxLength: 200 },
           override_params: {
-            type: 'array',
+            type: ['array', 'null'],
             maxItems: 200,
+            description: "Kensa's parameter ids (GET /algorithms), or the original's where it published one (OC: 249 patch_size, 252 nu_max); null: none",
             items: { type: 'object', required: ['algorithm_parameter_id', 'value'], properties: { algorithm_parameter_id: id, value: {} } },
           },
           item_ids: { type: ['array', 'null'], maxItems: 100_000, items: { type: 'string' } },
@@ -127,7 +134,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
       },
       response: { 200: data(ref('Model')), ...errors(400, 401, 403) },
     },
-  }, async (request) => ({ data: await kensa.models.train(request.clientId, request.body as TrainRequest, request.language) }));
+  }, async (request) => ({ data: await kensa.models.train(request.clientId, request.body as TrainRequest, request.language, await urlBuilder(request, kensa, publicUrl)) }));
 
   app.post('/api/v1/serve', {
     schema: {
@@ -138,7 +145,9 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation) {
         type: 'object',
         required: ['item_ids'],
         properties: {
-          item_ids: { type: 'array', maxItems: 100_000, items: { type: 'string' } }, model_id: { anyOf: [id, { type: 'null' }] },
+          item_ids: { type: 'array', maxItems: 100_000, items: { type: 'string' } },
+          // The original's SDK sends "" when the caller names no model.
+          model_id: { anyOf: [id, { type: 'null' }, { type: 'string', maxLength: 0 }], description: 'Absent, null or "": the active model' },
           target: { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 200 }, { type: 'null' }], description: 'Target id or name (beyond); whose active model serves; default: the target of the items' },
         },
       },

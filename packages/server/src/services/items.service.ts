@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { ImageDecodeError, probeImage, renderThumbnail, DEFAULT_MAX_PIXELS, type ImageInfo } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
-import { render, translate, type Language, type Message } from '../i18n/index.ts';
+import type { Language, Message } from '../i18n/index.ts';
 import { pathSegment, type DataFolder } from '../store/files.ts';
-import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, ItemsRepository } from '../store/items.repository.ts';
+import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
+import { itemVerdict, presentImage, presentItem, presentItemDetail, presentSummary } from './items.wire.ts';
 import type { TargetsService } from './targets.service.ts';
 
 /** A file of an upload, already streamed to a temporary file. */
@@ -87,8 +88,6 @@ export function reasonOf(error: unknown, maxPixels: number): Message {
   const text = error instanceof Error ? error.message : String(error);
   return /premature end|truncated|unexpected end/i.test(text) ? message('reasonTruncated') : message('reasonCorrupt');
 }
-
-const bool = (v: number | null) => (v === null ? null : v === 1);
 
 export class ItemsService {
   constructor(
@@ -223,7 +222,7 @@ export class ItemsService {
     const pks = page.map((i) => i.pk);
     const firstImages = await this.items.firstImageIdsOf(clientId, pks);
     const assessments = await this.items.assessmentsOfItems(pks);
-    const present = (item: ItemRow) => this.presentItem(item, firstImages.get(item.pk), assessments.get(item.pk) ?? [], urls, language);
+    const present = (item: ItemRow) => presentItem(item, firstImages.get(item.pk), assessments.get(item.pk) ?? [], urls, language);
     return {
       training: page.filter((i) => !i.archived && i.is_training).map(present),
       predict: page.filter((i) => !i.archived && !i.is_training).map(present),
@@ -238,102 +237,20 @@ export class ItemsService {
   }
 
   private async summary(clientId: string, targetId: number, title: string) {
-    const { training, predictions } = await this.items.summaryCounts(clientId, targetId);
-    return {
-      title,
-      training_stats: { OK_count: training.ok, NG_count: training.ng, unlabelled_count: training.unlabelled },
-      predict_stats: predictions.map((s) => ({
-        model_id: s.model_id, OK_count: s.ok, NG_count: s.ng, done_count: s.done, confirmed_count: s.confirmed,
-        adjusted_count: s.adjusted, accuracy: s.confirmed > 0 ? (s.confirmed - s.adjusted) / s.confirmed : null,
-      })),
-    };
-  }
-
-  private presentItem(item: ItemRow, firstImageId: number | undefined, assessments: AssessmentRow[], urls: UrlBuilder, language: Language) {
-    const byModel = groupByModel(assessments);
-    const newest = newestModelOf(assessments);
-    const newestRows = newest === null ? [] : byModel.get(newest)!;
-    // A failed last prediction leaves no verdict, even when an earlier prediction had one.
-    const failed = item.prediction_error !== null && !item.is_training;
-    const computedGood = newest === null || failed ? null : newestRows.every((r) => r.good === 1);
-    return {
-      item_id: item.item_id,
-      target_id: item.target_id,
-      label: item.label,
-      description: item.description,
-      created_at: item.created_at,
-      finished_date: item.finished_date,
-      default_image: firstImageId !== undefined ? urls.image(firstImageId, 'raw') : null,
-      thumbnail_image: firstImageId !== undefined ? urls.image(firstImageId, 'thumbnail') : null,
-      is_training_data: item.is_training === 1,
-      good: item.override_good !== null ? item.override_good === 1 : item.is_training ? bool(item.good) : computedGood,
-      status: item.status,
-      prediction_error: item.prediction_error === null ? null : render(language, JSON.parse(item.prediction_error) as Message),
-      detected_objects: failed ? 0 : newestRows.reduce((sum, r) => sum + r.detected_objects, 0),
-      confirmed_assessment: item.confirmed === 1,
-      override_assessment: item.override_good !== null,
-      models: [...byModel].map(([model_id, rows]) => ({ model_id, aggregate: aggregateOf(rows) })),
-    };
+    return presentSummary(title, await this.items.summaryCounts(clientId, targetId));
   }
 
   /** GET /item/{id}: the item with its images, annotations and every model's assessments. */
   async detail(clientId: string, itemId: string, urls: UrlBuilder, show: { annotations: boolean; assessments: boolean }, language: Language) {
-    const item = await this.items.findItem(clientId, itemId);
-    if (!item) {
-      if (await this.items.existsForAnotherClient(clientId, itemId)) throw new ApiError(401, 'itemOfAnotherClient');
-      throw new ApiError(404, 'itemNotFound');
-    }
-    const images = await this.items.imagesOfItem(item.pk);
+    const item = await this.findOwnItem(clientId, itemId);
     const assessments = await this.items.assessmentsOfItem(item.pk);
-    const algorithmOf = await this.algorithmNames(clientId);
-    const base = this.presentItem(item, images[0]?.image_id, assessments, urls, language);
-    const byModel = groupByModel(assessments);
-    // A failed last prediction: no computed verdict (earlier results stay listed under models).
-    const newest = item.prediction_error !== null && !item.is_training ? null : newestModelOf(assessments);
-    const newestRows = newest === null ? [] : byModel.get(newest)!;
-    const newestGood = newestRows.every((r) => r.good === 1);
-    const result = newest === null ? null
-      : `[${algorithmOf.get(newest) ?? '?'}] ${translate(language, newestGood ? 'resultGood' : 'resultDefect')}`;
-    return {
-      ...base,
-      images: await Promise.all(images.map((image) => this.presentImage(image, urls, show.annotations))),
-      computed_assessment: {
-        assessment_result: result,
-        detected_objects: newest === null ? null : base.detected_objects,
-        detection_accuracy: newest === null ? null : Math.min(...newestRows.map((r) => r.detection_accuracy)),
-        good: newest === null ? null : newestGood,
-      },
-      manual_assessment: {
-        good: bool(item.override_good),
-        override_assessment: item.override_good !== null,
-        confirmed: item.confirmed === 1,
-      },
-      models: [...byModel].map(([model_id, rows]) => ({
-        model_id,
-        aggregate: aggregateOf(rows),
-        assessments: show.assessments ? rows.map((row) => presentAssessment(row, item)) : [],
-      })),
-    };
-  }
-
-  private async presentImage(image: ImageRow, urls: UrlBuilder, showAnnotations: boolean) {
-    const newest = await this.items.newestAssessmentOfImage(image.image_id);
-    const raw = urls.image(image.image_id, 'raw');
-    return {
-      image_id: image.image_id,
-      file_name: image.file_name,
-      content_type: image.content_type,
-      file_size: image.file_size,
-      width: image.width,
-      height: image.height,
-      raw_url: raw,
-      url: newest ? urls.result(image.image_id, newest.model_id, 'overlay') : raw,
-      heatmap_url: newest ? urls.result(image.image_id, newest.model_id, 'heatmap') : null,
-      thumbnail_url: urls.image(image.image_id, 'thumbnail'),
-      processed: newest !== undefined,
-      exif_metadata: JSON.parse(image.exif_json) as Record<string, unknown>,
-      annotations: showAnnotations ? (await this.items.annotationsOfImage(image.image_id)).map(presentAnnotation) : [],
-    };
+    const images = [];
+    for (const image of await this.items.imagesOfItem(item.pk)) {
+      const newest = await this.items.newestAssessmentOfImage(image.image_id);
+      const annotations = await this.items.annotationsOfImage(image.image_id);
+      images.push(presentImage(image, { newest: newest ?? null, training: item.is_training === 1, annotations }, urls, show.annotations));
+    }
+    return presentItemDetail(item, images, assessments, await this.algorithmNames(clientId), urls, language, show);
   }
 
   /**
@@ -349,9 +266,7 @@ export class ItemsService {
         await this.items.updateItemLabel(item.pk, true, change.good);
         await this.items.setReview(item.pk, null);
       } else {
-        const assessments = await this.items.assessmentsOfItem(item.pk);
-        const newest = newestModelOf(assessments);
-        const computedGood = newest === null ? null : assessments.filter((a) => a.model_id === newest).every((a) => a.good === 1);
+        const { computedGood } = itemVerdict(item, await this.items.assessmentsOfItem(item.pk));
         await this.items.setReview(item.pk, computedGood === change.good ? null : change.good);
       }
     });
@@ -376,12 +291,18 @@ export class ItemsService {
     return item;
   }
 
-  /** POST /image/{id}/annotation: replaces that image's boxes after checking each one. */
+  /**
+   * POST /image/{id}/annotation: replaces that image's boxes after checking each one. Coordinates are rounded
+   * to whole pixels first (the original's clients read them as integers). An unknown image is a 400, as the original.
+   */
   async annotate(clientId: string, imageId: number, annotations: AnnotationInput[]): Promise<void> {
     const image = Number.isSafeInteger(imageId) ? await this.items.findImage(clientId, imageId) : undefined;
-    if (!image) throw new ApiError(404, 'imageNotFound');
+    if (!image) throw new ApiError(400, 'imageNotFound');
+    const boxes = annotations.map((a) => ({
+      x_min: Math.round(a.x_min), x_max: Math.round(a.x_max), y_min: Math.round(a.y_min), y_max: Math.round(a.y_max), notes: a.notes ?? null,
+    }));
     const problems: Message[] = [];
-    annotations.forEach((a, index) => {
+    boxes.forEach((a, index) => {
       if (a.x_min > a.x_max) problems.push(message('annotationInverted', { index, axis: 'x' }));
       if (a.y_min > a.y_max) problems.push(message('annotationInverted', { index, axis: 'y' }));
       if (a.x_min < 0 || a.y_min < 0 || a.x_max > image.width || a.y_max > image.height) {
@@ -389,7 +310,7 @@ export class ItemsService {
       }
     });
     if (problems.length > 0) throw new ApiError(400, 'invalidAnnotation', problems);
-    await this.items.replaceAnnotations(image.image_id, annotations.map((a) => ({ x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max, notes: a.notes ?? null })));
+    await this.items.replaceAnnotations(image.image_id, boxes);
   }
 
   /** The stored file behind an image URL, scoped to the client; 404 otherwise. */
@@ -402,55 +323,4 @@ export class ItemsService {
     if (!assessment) throw new ApiError(404, 'imageNotFound');
     return { key: kind === 'overlay' ? assessment.overlay_path : assessment.heatmap_path, contentType: 'image/png' };
   }
-}
-
-function groupByModel(rows: AssessmentRow[]): Map<number, AssessmentRow[]> {
-  const grouped = new Map<number, AssessmentRow[]>();
-  for (const row of rows) {
-    const list = grouped.get(row.model_id);
-    if (list) list.push(row);
-    else grouped.set(row.model_id, [row]);
-  }
-  return grouped;
-}
-
-/** The model whose prediction of this item finished last. */
-function newestModelOf(rows: AssessmentRow[]): number | null {
-  let newest: AssessmentRow | null = null;
-  for (const row of rows) {
-    if (!newest || row.finished_date > newest.finished_date || (row.finished_date === newest.finished_date && row.model_id > newest.model_id)) newest = row;
-  }
-  return newest ? newest.model_id : null;
-}
-
-function aggregateOf(rows: AssessmentRow[]) {
-  return {
-    label: rows.every((r) => r.good === 1) ? 'OK' as const : 'NG' as const,
-    detected_objects: rows.reduce((sum, r) => sum + r.detected_objects, 0),
-  };
-}
-
-function presentAnnotation(a: AnnotationRow) {
-  return { annotation_id: a.annotation_id, image_id: a.image_id, x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max, notes: a.notes, created_at: a.created_at };
-}
-
-function presentAssessment(row: AssessmentRow, item: ItemRow) {
-  const computed = {
-    label: row.good === 1 ? 'OK' : 'NG',
-    result: row.good === 1 ? 'good' : 'defect',
-    detected_objects: row.detected_objects,
-    detection_accuracy: row.detection_accuracy,
-    score: row.score,
-  };
-  const finalGood = item.override_good !== null ? item.override_good === 1 : row.good === 1;
-  return {
-    image_id: row.image_id,
-    model_id: row.model_id,
-    created_at: row.created_at,
-    finished_date: row.finished_date,
-    confirmed: item.confirmed === 1,
-    computed,
-    final: { ...computed, label: finalGood ? 'OK' : 'NG', result: finalGood ? 'good' : 'defect' },
-    annotations: JSON.parse(row.boxes_json) as unknown[],
-  };
 }

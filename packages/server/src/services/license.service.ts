@@ -112,10 +112,10 @@ export class LicenseService {
     return (await this.clients.activeLicense(clientId, nowIso())) !== undefined;
   }
 
-  /** The active licence's limits, or a 403 when there is none (train and serve). */
+  /** The active licence's limits, or a 403 when there is none (train and serve): the original's title "Invalid license!", the reason as detail. */
   async requireActive(clientId: string): Promise<LicenseLimits> {
     const row: LicenseRow | undefined = await this.clients.activeLicense(clientId, nowIso());
-    if (!row) throw new ApiError(403, 'noActiveLicense');
+    if (!row) throw new ApiError(403, 'invalidLicense', message('noActiveLicense'));
     return JSON.parse(row.limits_json) as LicenseLimits;
   }
 }

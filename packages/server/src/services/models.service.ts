@@ -4,7 +4,7 @@ import {
 } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
 import { parameterReason } from '../http/validation.ts';
-import { render, type Language, type Message } from '../i18n/index.ts';
+import type { Language, Message } from '../i18n/index.ts';
 import type { JobHandler, JobQueue } from '../jobs/queue.ts';
 import { WorkerCrashError } from '../jobs/pool.ts';
 import type { InspectInput, InspectOutput, PredictInput, PredictOutput, ReadModelOutput, TrainInput, TrainOutput } from '../jobs/protocol.ts';
@@ -15,6 +15,8 @@ import type { JobRow } from '../store/jobs.repository.ts';
 import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelRow, ModelsRepository } from '../store/models.repository.ts';
 import type { CallbacksService } from './callbacks.service.ts';
+import type { UrlBuilder } from './items.service.ts';
+import { presentModel } from './models.wire.ts';
 import { reasonOf } from './items.service.ts';
 import type { EventsService } from './events.service.ts';
 import { InspectHeatmapCache, SharedInspectHeatmaps, type InspectHeatmapStore } from './inspect-heatmaps.ts';
@@ -29,7 +31,8 @@ export interface TrainRequest {
   /** Absent: the engine's default algorithm. */
   algorithm_id?: string;
   name: string;
-  override_params?: { algorithm_parameter_id: number | string; value: unknown }[];
+  /** Null (the original's SDK sends it for "no overrides") is the same as none. */
+  override_params?: { algorithm_parameter_id: number | string; value: unknown }[] | null;
   item_ids?: string[];
   /** Target id or name (beyond the original); absent: the default target. */
   target?: string | number | null;
@@ -63,6 +66,21 @@ function statusOfProgress(text: string): Message {
 
 function algorithmById(id: string): AlgorithmDefinition<ModelState> | undefined {
   return ALGORITHMS.find((a) => a.id === id);
+}
+
+/**
+ * Parameter ids the original service published (its GetAlgorithms answer and SDK), by algorithm, naming the
+ * same parameter here; they are accepted beside Kensa's own ids, so that code written against the original trains.
+ */
+const ORIGINAL_PARAMETER_IDS: Record<string, Record<number, string>> = {
+  OC: { 249: 'min_inspection_size', 252: 'nu_max' },
+};
+
+/** The parameter an `algorithm_parameter_id` names: Kensa's id, else the original's id of the same parameter. */
+function parameterById(algorithm: AlgorithmDefinition<ModelState>, id: number | string) {
+  const number = Number(id);
+  const originalName = ORIGINAL_PARAMETER_IDS[algorithm.id]?.[number];
+  return algorithm.parameters.find((p) => p.id === number) ?? algorithm.parameters.find((p) => p.name === originalName);
 }
 
 function monthStart(): string {
@@ -136,71 +154,35 @@ export class ModelsService {
   }
 
   /** The client's models, or those of one target when it is named. */
-  async list(clientId: string, language: Language, target?: string) {
+  async list(clientId: string, language: Language, target?: string, urls: UrlBuilder | null = null) {
     const targetId = target === undefined || target === '' ? null : (await this.targets.resolve(clientId, target)).target_id;
     const models = (await this.models.list(clientId)).filter((m) => targetId === null || m.target_id === targetId);
-    return Promise.all(models.map((m) => this.present(m, language)));
+    return Promise.all(models.map((m) => this.present(m, language, urls)));
   }
 
-  async present(model: ModelRow, language: Language) {
-    const algorithm = algorithmById(model.algorithm_id);
-    const values = { ...JSON.parse(model.parameters_json) as Record<string, unknown>, ...JSON.parse(model.prediction_overrides_json) as Record<string, unknown> };
-    const evaluation = model.evaluation_json
-      ? JSON.parse(model.evaluation_json) as TrainOutput['evaluation'] & { autoTuned?: TrainOutput['autoTuned'] }
-      : null;
-    const outcomes = await this.items.confirmedOutcomes(model.model_id);
-    // Computed from confirmed predictions: NG is the positive class, as in training's evaluation.
-    const tp = outcomes.filter((o) => !o.computedGood && !o.finalGood).length;
-    const fp = outcomes.filter((o) => !o.computedGood && o.finalGood).length;
-    const fn = outcomes.filter((o) => o.computedGood && !o.finalGood).length;
-    return {
-      model_id: model.model_id,
-      name: model.name,
-      algorithm_id: model.algorithm_id,
-      algorithm_type: model.algorithm_type,
-      target_id: model.target_id,
-      active: model.active === 1,
-      context_default: model.active === 1,
-      status: model.status,
-      status_text: model.status_json ? render(language, JSON.parse(model.status_json) as Message) : null,
-      progress: model.progress,
-      version: model.version,
-      created_at: model.created_at,
-      updated_at: model.updated_at,
-      ok_img_count: model.ok_img_count,
-      ng_img_count: model.ng_img_count,
-      parameters: Object.entries(values).map(([name, value]) => ({
-        algorithm_parameter_id: algorithm?.parameters.find((p) => p.name === name)?.id ?? null,
-        name,
-        value: formatParamValue(value as never),
-      })),
-      stats: {
-        precision: { computed: tp + fp > 0 ? tp / (tp + fp) : null, projected: evaluation?.confusion?.precision ?? null },
-        recall: { computed: tp + fn > 0 ? tp / (tp + fn) : null, projected: evaluation?.confusion?.recall ?? null },
-      },
-      evaluation: evaluation ? {
-        auroc: evaluation.auroc, auroc_source: evaluation.aurocSource, threshold: evaluation.threshold, threshold_reason: evaluation.thresholdReason,
-        // Which value AutoTune chose for each parameter left out, and the held-out AUROC of every candidate it tried.
-        auto_tuned: Object.fromEntries(Object.entries(evaluation.autoTuned ?? {}).map(([name, tuned]) => [name, {
-          chosen: formatParamValue(tuned.chosen as never),
-          scores: Object.entries(tuned.scores).map(([candidate, auroc]) => ({ value: formatParamValue(candidateValue(candidate) as never), auroc })),
-        }])),
-      } : null,
-    };
+  /** A model as answers carry it: the facts it needs are read here, the wire shape is models.wire.ts's. */
+  async present(model: ModelRow, language: Language, urls: UrlBuilder | null = null) {
+    const [firstItem] = JSON.parse(model.item_pks_json) as number[];
+    const firstImageId = firstItem === undefined ? undefined : (await this.items.firstImageIdsOf(model.client_id, [firstItem])).get(firstItem);
+    return presentModel(model, {
+      outcomes: await this.items.confirmedOutcomes(model.model_id),
+      firstImageId: firstImageId ?? null,
+      targetsDefault: await this.models.newestNotFailed(model.client_id, model.target_id) === model.model_id,
+    }, language, urls);
   }
 
   /** GET /models/{id} (beyond): one model with its evaluation. */
-  async get(clientId: string, modelId: string, language: Language) {
+  async get(clientId: string, modelId: string, language: Language, urls: UrlBuilder | null = null) {
     const model = /^\d+$/.test(modelId) ? await this.models.find(clientId, Number(modelId)) : undefined;
     if (!model) throw new ApiError(404, 'modelsNotFound');
-    return this.present(model, language);
+    return this.present(model, language, urls);
   }
 
   /**
    * PATCH /models/{id} (beyond): changes prediction-time parameters (those with model_parameter false:
    * threshold, min_detected_area, ignore_outer, …) without retraining; later predictions use them.
    */
-  async updatePrediction(clientId: string, modelId: string, overrideParams: { algorithm_parameter_id: number | string; value: unknown }[], language: Language) {
+  async updatePrediction(clientId: string, modelId: string, overrideParams: { algorithm_parameter_id: number | string; value: unknown }[], language: Language, urls: UrlBuilder | null = null) {
     const model = /^\d+$/.test(modelId) ? await this.models.find(clientId, Number(modelId)) : undefined;
     if (!model) throw new ApiError(404, 'modelsNotFound');
     const algorithm = algorithmById(model.algorithm_id);
@@ -208,7 +190,7 @@ export class ModelsService {
     const changes = JSON.parse(model.prediction_overrides_json) as Record<string, unknown>;
     const problems: Message[] = [];
     for (const override of overrideParams) {
-      const spec = algorithm.parameters.find((p) => p.id === Number(override.algorithm_parameter_id));
+      const spec = parameterById(algorithm, override.algorithm_parameter_id);
       if (!spec) {
         problems.push(message('unknownParameterId', { id: String(override.algorithm_parameter_id), algorithm: algorithm.id }));
       } else if (spec.modelParameter) {
@@ -224,7 +206,7 @@ export class ModelsService {
     }
     if (problems.length > 0) throw new ApiError(400, 'invalidParameters', problems);
     await this.models.setPredictionOverrides(model.model_id, JSON.stringify(changes));
-    return this.present((await this.models.findById(model.model_id))!, language);
+    return this.present((await this.models.findById(model.model_id))!, language, urls);
   }
 
   /** POST /models/{id}/export (beyond): the trained model's file, portable to another installation. */
@@ -312,7 +294,7 @@ export class ModelsService {
   }
 
   /** POST /train: validates everything, stores the model as "creating" and queues its training. */
-  async train(clientId: string, request: TrainRequest, language: Language) {
+  async train(clientId: string, request: TrainRequest, language: Language, urls: UrlBuilder | null = null) {
     const limits = await this.licenses.requireActive(clientId);
     if (limits.max_models !== null && await this.models.count(clientId) >= limits.max_models) {
       throw new ApiError(403, 'licenseLimitReached', message('licenseMaxModels', { max: limits.max_models }));
@@ -328,8 +310,7 @@ export class ModelsService {
     const overrides: Record<string, unknown> = {};
     const positionOf = new Map<string, number>();
     (request.override_params ?? []).forEach((override, position) => {
-      const id = Number(override.algorithm_parameter_id);
-      const spec = algorithm.parameters.find((p) => p.id === id);
+      const spec = parameterById(algorithm, override.algorithm_parameter_id);
       if (!spec) problems.push({ position, message: message('unknownParameterId', { id: String(override.algorithm_parameter_id), algorithm: algorithm.id }) });
       else {
         overrides[spec.name] = override.value;
@@ -375,14 +356,15 @@ export class ModelsService {
     }, message('statusQueued'));
     await this.queue.enqueue('train', clientId, { modelId: model.model_id });
     await this.announceModel(model.model_id);
-    return this.present(model, language);
+    return this.present(model, language, urls);
   }
 
   /** DELETE /model: all named models or none; their training stops and their files go. */
   async delete(clientId: string, modelIds: (number | string)[]): Promise<void> {
-    const ids = modelIds.map(Number);
+    // An id that is no number names no model: a 404 like any unknown id.
+    const ids = modelIds.map((id) => (typeof id === 'number' || /^\d+$/.test(id) ? Number(id) : NaN));
     const rows = await Promise.all(ids.map((id) => (Number.isSafeInteger(id) ? this.models.find(clientId, id) : undefined)));
-    if (rows.length === 0 || rows.some((r) => r === undefined)) throw new ApiError(404, 'modelsNotFound');
+    if (rows.length === 0 || rows.some((r) => r === undefined)) throw new ApiError(404, 'untitled', message('noModelFound'));
     const resultFiles = (await Promise.all(ids.map((id) => this.items.resultPathsOfModel(id)))).flat();
     for (const job of (await this.queue.pending()).filter((j) => j.client_id === clientId)) {
       const payload = JSON.parse(job.payload_json) as { modelId?: number; itemPk?: number };
@@ -607,14 +589,3 @@ export class ModelsService {
   }
 }
 
-/**
- * An AutoTune candidate as the engine keys it: parameter values as JSON (`16`, `[16, 16]`), the calibration choice by
- * its bare name (`global`), which is no JSON.
- */
-function candidateValue(candidate: string): unknown {
-  try {
-    return JSON.parse(candidate);
-  } catch {
-    return candidate;
-  }
-}

@@ -142,9 +142,10 @@ export class ItemsRepository {
       AND archived = 0 ORDER BY pk`);
   }
 
+  /** A new item: a training item is done at once (nothing waits for it, as in the original); a predict item waits for its prediction. */
   async insertItem(clientId: string, targetId: number, itemId: string, isTraining: boolean, good: boolean | null): Promise<ItemRow> {
     return (await this.db.get<ItemRow>(sql`INSERT INTO items (client_id, target_id, item_id, label, is_training, good, status, created_at)
-      VALUES (${clientId}, ${targetId}, ${itemId}, ${itemId}, ${isTraining ? 1 : 0}, ${flag(good)}, 'pending', ${nowIso()}) RETURNING *`))!;
+      VALUES (${clientId}, ${targetId}, ${itemId}, ${itemId}, ${isTraining ? 1 : 0}, ${flag(good)}, ${isTraining ? 'done' : 'pending'}, ${nowIso()}) RETURNING *`))!;
   }
 
   async updateItemLabel(pk: number, isTraining: boolean, good: boolean | null): Promise<void> {

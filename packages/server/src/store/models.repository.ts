@@ -52,6 +52,13 @@ export class ModelsRepository {
       AND status = 'active'`);
   }
 
+  /** The newest model of a target that has not failed: the one it serves once every training has finished (see markTrained). */
+  async newestNotFailed(clientId: string, targetId: number): Promise<number | null> {
+    const row = await this.db.get<{ model_id: number | null }>(sql`SELECT MAX(model_id) AS model_id FROM models WHERE client_id = ${clientId}
+      AND target_id = ${targetId} AND status <> 'failed'`);
+    return row?.model_id ?? null;
+  }
+
   async count(clientId: string): Promise<number> {
     return (await this.db.get<{ n: number }>(sql`SELECT COUNT(*) AS n FROM models WHERE client_id = ${clientId}`))!.n;
   }

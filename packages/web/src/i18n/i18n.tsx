@@ -61,9 +61,14 @@ export function formatDate(value: string | null | undefined, language: Language)
 
 const dateFormats = new Map<Language, Intl.DateTimeFormat>();
 
+/** A rate the API gives as 0–1 (precision, recall), as a percentage. */
 export function formatPercent(value: number | null | undefined): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '—';
-  // The contract gives rates as 0–1 and accuracy as 0–100; treat anything above 1 as already a percentage.
-  const percent = value > 1 ? value : value * 100;
+  return formatPercentage(value * 100);
+}
+
+/** A value the API already gives as a percentage, 0–100 (accuracy, detection_accuracy). */
+export function formatPercentage(percent: number | null | undefined): string {
+  if (percent === null || percent === undefined || Number.isNaN(percent)) return '—';
   return `${percent.toFixed(1)} %`;
 }

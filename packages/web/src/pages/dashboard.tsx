@@ -2,7 +2,7 @@ import type { Model } from '@kensa/sdk';
 import { useApp } from '../app-context.tsx';
 import { ScoreHistogram, VerdictBars, formatScore } from '../components/charts.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
-import { formatPercent, useI18n } from '../i18n/i18n.tsx';
+import { formatPercentage, useI18n } from '../i18n/i18n.tsx';
 import { scoreHistogram } from '../lib/histogram.ts';
 import { loadScores, modelThreshold } from '../lib/scores.ts';
 import { useLoad } from '../lib/use-load.ts';
@@ -71,7 +71,7 @@ export function DashboardPage() {
                           <td class="num">{row.done_count}</td>
                           <td class="num">{row.confirmed_count}</td>
                           <td class="num">{row.adjusted_count}</td>
-                          <td class="num">{formatPercent(row.accuracy)}</td>
+                          <td class="num">{row.confirmed_count > 0 ? formatPercentage(row.accuracy) : '—'}</td>
                         </tr>
                       ))}
                     </tbody>

@@ -7,7 +7,7 @@ import { AuthImage } from '../components/auth-image.tsx';
 import { formatScore } from '../components/charts.tsx';
 import { ErrorNotice, SuccessNotice } from '../components/error-notice.tsx';
 import { VerdictBadge } from '../components/verdict-badge.tsx';
-import { formatDate, formatPercent, useI18n } from '../i18n/i18n.tsx';
+import { formatDate, formatPercentage, useI18n } from '../i18n/i18n.tsx';
 import { verdictOf } from '../lib/items.ts';
 import { useLoad } from '../lib/use-load.ts';
 
@@ -257,7 +257,7 @@ export function ItemDetailPage(props: { itemId: string; archived: boolean }) {
               // The contract calls it detection_accuracy, but it is one image's distance from the threshold, not a model's
               // accuracy: said here, with the way to the model's measured accuracy on held-out images.
               <div class="certainty" data-testid="verdict-certainty">
-                <p class="small">{t('verdictCertainty')}: <strong>{formatPercent(detail.computed_assessment.detection_accuracy)}</strong></p>
+                <p class="small">{t('verdictCertainty')}: <strong>{formatPercentage(detail.computed_assessment.detection_accuracy)}</strong></p>
                 <p class="small muted">
                   {t('verdictCertaintyExplain')}{' '}
                   {modelResults.length > 0 && (

@@ -269,6 +269,10 @@ export const POSTGRES_MIGRATIONS: string[] = [
   );
   CREATE INDEX login_failures_by_time ON login_failures(last_at);
   `,
+  // Training items are done from their upload (nothing waits for them), as the original answered.
+  `
+  UPDATE items SET status = 'done' WHERE is_training = 1 AND status = 'pending';
+  `,
 ];
 
 /** Applies the steps not yet applied, each in a transaction, under an advisory lock (servers may start together). */

@@ -279,6 +279,10 @@ export const SQLITE_MIGRATIONS: string[] = [
   );
   CREATE INDEX login_failures_by_time ON login_failures(last_at);
   `,
+  // Training items are done from their upload (nothing waits for them), as the original answered.
+  `
+  UPDATE items SET status = 'done' WHERE is_training = 1 AND status = 'pending';
+  `,
 ];
 
 /** Runs the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old schema). */

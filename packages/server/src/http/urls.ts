@@ -1,0 +1,17 @@
+import type { FastifyRequest } from 'fastify';
+import type { Installation } from '../context.ts';
+import type { UrlBuilder } from '../services/items.service.ts';
+import { publicBaseOf } from './public-url.ts';
+
+/**
+ * Image URLs of answers: absolute, on this server (or under KENSA_PUBLIC_URL when set), with a signed expiring
+ * token so that `<img>` works.
+ */
+export async function urlBuilder(request: FastifyRequest, kensa: Installation, publicUrl: string | null): Promise<UrlBuilder> {
+  const base = `${publicBaseOf(request, publicUrl)}/api/v1/images`;
+  const token = encodeURIComponent(await kensa.auth.mediaToken(request.clientId));
+  return {
+    image: (imageId, kind) => `${base}/${imageId}/${kind}?token=${token}`,
+    result: (imageId, modelId, kind) => `${base}/${imageId}/${kind}?model_id=${modelId}&token=${token}`,
+  };
+}
