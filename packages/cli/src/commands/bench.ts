@@ -32,7 +32,7 @@ interface FailedRun {
 export const benchCommand: CommandSpec = {
   name: 'bench',
   summary: 'Measure algorithms on a dataset in the MVTec AD layout, or on a folder of them (a suite)',
-  usage: 'kensa bench [DATASETS_DIR] [--algorithm ID[,ID…]|all] [--quick] [--size N] [--param name=value …] [--calibration global|location] [--minutes N] [--in-process] [--json]',
+  usage: 'kensa bench [DATASETS_DIR] [--algorithm ID[,ID…]|all] [--quick] [--size N] [--param name=value …] [--calibration global|location] [--subsample K] [--minutes N] [--in-process] [--json]',
   examples: [
     'kensa bench ../shared/datasets --algorithm PS',
     'kensa bench ../shared/datasets --algorithm all --quick',
