@@ -13,6 +13,15 @@ export interface FlagSpec {
 
 export class UsageError extends Error {}
 
+/** Runs a parser of a flag's value, turning what it throws into a UsageError (the command's help is then shown). */
+export function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
   const out: ParsedFlags = { positional: [], flags: {}, repeated: {} };
   for (let i = 0; i < argv.length; i++) {

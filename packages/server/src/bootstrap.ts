@@ -8,12 +8,12 @@ export interface ClientCredentials {
 /** Licence days for clients made at start (bootstrap and first start). */
 export const BOOTSTRAP_LICENSE_DAYS = 365;
 
-/** Parses `KENSA_BOOTSTRAP_CLIENT=id:secret[,id:secret…]`. */
-export function parseBootstrapClients(value: string | undefined): ClientCredentials[] {
+/** Parses `KENSA_BOOTSTRAP_CLIENT=id:secret[,id:secret…]` (or the same text from `name`, a flag). */
+export function parseBootstrapClients(value: string | undefined, name = 'KENSA_BOOTSTRAP_CLIENT'): ClientCredentials[] {
   if (!value || value.trim() === '') return [];
   return value.split(',').map((pair) => pair.trim()).filter(Boolean).map((pair) => {
     const colon = pair.indexOf(':');
-    if (colon <= 0 || colon === pair.length - 1) throw new Error(`KENSA_BOOTSTRAP_CLIENT entries must be client_id:client_secret, got "${pair}"`);
+    if (colon <= 0 || colon === pair.length - 1) throw new Error(`${name} entries must be client_id:client_secret, got "${pair}"`);
     return { clientId: pair.slice(0, colon), clientSecret: pair.slice(colon + 1) };
   });
 }

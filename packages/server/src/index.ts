@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import { buildApp, type AppConfig } from './app.ts';
 import { ensureClients, parseBootstrapClients, type ClientCredentials } from './bootstrap.ts';
 import { openInstallation, startInstallation } from './context.ts';
-import { parsePublicUrl } from './http/public-url.ts';
 import type { LicenseLimits } from './services/license.service.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
 
@@ -11,6 +10,7 @@ export { buildApp, DEFAULT_HTTP_TIMEOUTS, type AppConfig, type HttpTimeouts } fr
 export { parseBootstrapClients, type ClientCredentials } from './bootstrap.ts';
 export type { LicenseLimits } from './services/license.service.ts';
 export { SERVER_VERSION } from './version.ts';
+export { readSettings, parsePort, parsePositiveInteger, DEFAULT_DATA_DIR, type Settings } from './settings.ts';
 
 export interface StartOptions {
   dataDir: string;
@@ -118,23 +118,6 @@ export async function startWorker(options: WorkerOptions): Promise<{ workerId: s
     jobLeaseMs: options.jobLeaseMs, runQueuedJobs: true, allowPrivateTargets: options.allowPrivateTargets,
   });
   return { workerId: kensa.queue.workerId, close: () => kensa.stop() };
-}
-
-/** The settings every process (API server, worker) reads from its environment alike. */
-export function scaleOutSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): {
-  databaseUrl: string | null; blobUrl: string | null; jobLeaseMs: number | undefined; allowPrivateTargets: boolean;
-} {
-  const lease = env.KENSA_JOB_LEASE_MS ? Number(env.KENSA_JOB_LEASE_MS) : undefined;
-  if (lease !== undefined && (!Number.isFinite(lease) || lease < 1000)) throw new Error(`KENSA_JOB_LEASE_MS must be at least 1000, got ${env.KENSA_JOB_LEASE_MS}`);
-  return {
-    databaseUrl: env.KENSA_DATABASE_URL || null, blobUrl: env.KENSA_BLOB_URL || null, jobLeaseMs: lease,
-    allowPrivateTargets: env.KENSA_ALLOW_PRIVATE_TARGETS === '1',
-  };
-}
-
-/** The HTTP settings every server process reads from its environment (KENSA_PUBLIC_URL is checked here, at start). */
-export function httpSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): { publicUrl: string | null; trustProxy: boolean; logger: boolean } {
-  return { publicUrl: parsePublicUrl(env.KENSA_PUBLIC_URL), trustProxy: env.KENSA_TRUST_PROXY === '1', logger: env.KENSA_LOG === '1' };
 }
 
 export { moveInstallation, type MoveReport } from './store/move-installation.ts';

@@ -12,10 +12,11 @@ export const clientCommand: CommandSpec = {
   async run(argv) {
     const { positional, flags } = parseFlags(argv, { string: ['data-dir', 'client-id', 'client-secret'], boolean: ['json'] });
     if (positional[0] !== 'create' || positional.length > 1) throw new UsageError('Usage: kensa client create [options]');
-    const { createClient } = await import('@kensa/server');
+    const { createClient, readSettings } = await import('@kensa/server');
+    const settings = readSettings();
     const created = await createClient({
-      databaseUrl: process.env.KENSA_DATABASE_URL || null,
-      dataDir: String(flags['data-dir'] ?? process.env.KENSA_DATA_DIR ?? './data'),
+      databaseUrl: settings.databaseUrl,
+      dataDir: flags['data-dir'] === undefined ? settings.dataDir : String(flags['data-dir']),
       clientId: flags['client-id'] as string | undefined,
       clientSecret: flags['client-secret'] as string | undefined,
     });

@@ -10,13 +10,14 @@ export const migrateCommand: CommandSpec = {
   async run(argv) {
     const { flags, positional } = parseFlags(argv, { string: ['data-dir', 'to-database', 'to-blobs'], boolean: ['json'] });
     if (positional.length) throw new UsageError(`migrate takes no arguments (got ${positional.join(' ')})`);
-    const databaseUrl = flags['to-database'] ?? process.env.KENSA_DATABASE_URL;
+    const { moveInstallation, readSettings } = await import('@kensa/server');
+    const settings = readSettings();
+    const databaseUrl = flags['to-database'] ?? settings.databaseUrl;
     if (!databaseUrl) throw new UsageError('--to-database postgres://… is required (the new installation\'s database; it must be empty)');
-    const { moveInstallation } = await import('@kensa/server');
     const report = await moveInstallation({
-      dataDir: String(flags['data-dir'] ?? process.env.KENSA_DATA_DIR ?? './data'),
+      dataDir: flags['data-dir'] === undefined ? settings.dataDir : String(flags['data-dir']),
       databaseUrl: String(databaseUrl),
-      blobUrl: flags['to-blobs'] ? String(flags['to-blobs']) : process.env.KENSA_BLOB_URL || null,
+      blobUrl: flags['to-blobs'] ? String(flags['to-blobs']) : settings.blobUrl,
       onProgress: (text) => process.stderr.write(`${text}\n`),
     });
     if (flags.json) console.log(JSON.stringify(report));

@@ -1,13 +1,4 @@
-import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
-
-/** `id:secret` pairs, as in `KENSA_BOOTSTRAP_CLIENT`. */
-export function parseClientPairs(values: string[]): { clientId: string; clientSecret: string }[] {
-  return values.flatMap((value) => value.split(',')).filter(Boolean).map((pair) => {
-    const colon = pair.indexOf(':');
-    if (colon <= 0 || colon === pair.length - 1) throw new UsageError(`A client is id:secret, not ${pair}`);
-    return { clientId: pair.slice(0, colon), clientSecret: pair.slice(colon + 1) };
-  });
-}
+import { parseFlags, usage, UsageError, type CommandSpec } from '../flags.ts';
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
@@ -26,24 +17,17 @@ export const serveCommand: CommandSpec = {
       repeat: ['bootstrap-client'],
     });
     if (positional.length) throw new UsageError(`serve takes no arguments (got ${positional.join(' ')})`);
-    const port = Number(flags.port ?? process.env.PORT ?? 8080);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0–65535, not ${flags.port}`);
-    const workersText = flags.workers ?? process.env.KENSA_WORKERS;
-    const workers = workersText === undefined || workersText === '' ? undefined : Number(workersText);
-    if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new UsageError(`--workers must be a positive integer`);
-    const pairs = [...(repeated['bootstrap-client'] ?? [])];
-    if (process.env.KENSA_BOOTSTRAP_CLIENT) pairs.push(process.env.KENSA_BOOTSTRAP_CLIENT);
-    const { startServer, scaleOutSettingsFromEnv, httpSettingsFromEnv } = await import('@kensa/server');
+    const { startServer, readSettings, parsePort, parsePositiveInteger, parseBootstrapClients } = await import('@kensa/server');
+    const settings = readSettings();
+    // Flags win over the environment; clients named by flags are kept along with KENSA_BOOTSTRAP_CLIENT's.
     const server = await startServer({
-      ...scaleOutSettingsFromEnv(),
-      ...httpSettingsFromEnv(),
+      ...settings,
       runQueuedJobs: !flags['no-workers'],
-      mqttUrl: process.env.KENSA_MQTT_URL || null,
-      dataDir: String(flags['data-dir'] ?? process.env.KENSA_DATA_DIR ?? './data'),
-      host: String(flags.host ?? process.env.HOST ?? '127.0.0.1'),
-      port,
-      bootstrapClients: parseClientPairs(pairs),
-      workers,
+      dataDir: flags['data-dir'] === undefined ? settings.dataDir : String(flags['data-dir']),
+      host: flags.host === undefined ? settings.host : String(flags.host),
+      port: flags.port === undefined ? settings.port : usage(() => parsePort(String(flags.port), '--port')),
+      workers: flags.workers === undefined ? settings.workers : usage(() => parsePositiveInteger(String(flags.workers), '--workers')),
+      bootstrapClients: [...usage(() => parseBootstrapClients((repeated['bootstrap-client'] ?? []).join(','), '--bootstrap-client')), ...settings.bootstrapClients],
     });
     const created = server.createdClient;
     // One line: the process keeps running, so a script reads the first line of its output.

@@ -12,13 +12,13 @@ export const workerCommand: CommandSpec = {
     if (positional.length) throw new UsageError(`worker takes no arguments (got ${positional.join(' ')})`);
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new UsageError('--concurrency must be a positive integer');
-    const { startWorker, scaleOutSettingsFromEnv } = await import('@kensa/server');
-    const settings = scaleOutSettingsFromEnv();
+    const { startWorker, readSettings } = await import('@kensa/server');
+    const settings = readSettings();
     if (!settings.databaseUrl) throw new UsageError('kensa worker needs KENSA_DATABASE_URL=postgres://… (the installation\'s database, where jobs wait)');
     const worker = await startWorker({
-      dataDir: String(flags['data-dir'] ?? process.env.KENSA_DATA_DIR ?? './data'),
+      dataDir: flags['data-dir'] === undefined ? settings.dataDir : String(flags['data-dir']),
       databaseUrl: settings.databaseUrl, blobUrl: settings.blobUrl, jobLeaseMs: settings.jobLeaseMs, allowPrivateTargets: settings.allowPrivateTargets, concurrency,
-      mqttUrl: process.env.KENSA_MQTT_URL || null,
+      mqttUrl: settings.mqttUrl,
     });
     if (flags.json) console.log(JSON.stringify({ worker_id: worker.workerId }));
     else console.log(`Kensa worker ${worker.workerId} taking jobs — Ctrl-C stops it (its running jobs go back to the queue)`);
