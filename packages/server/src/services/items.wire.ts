@@ -7,6 +7,7 @@ import { EXIF_SRGB, exifColorSpaceOf, type DetectedBox } from '@kensa/engine';
 import { render, translate, type Language, type Message } from '../i18n/index.ts';
 import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, SummaryCounts } from '../store/items.repository.ts';
 import type { UrlBuilder } from './items.service.ts';
+import { groupBy } from '../util/group-by.ts';
 
 /** Item dates as the original wrote them: ISO 8601 with the offset spelled `+00:00` (stored with `Z`). */
 export function itemDate(stored: string): string;
@@ -43,16 +44,6 @@ function newestModelOf(rows: AssessmentRow[]): number | null {
     if (!newest || row.finished_date > newest.finished_date || (row.finished_date === newest.finished_date && row.model_id > newest.model_id)) newest = row;
   }
   return newest ? newest.model_id : null;
-}
-
-export function groupByModel(rows: AssessmentRow[]): Map<number, AssessmentRow[]> {
-  const grouped = new Map<number, AssessmentRow[]>();
-  for (const row of rows) {
-    const list = grouped.get(row.model_id);
-    if (list) list.push(row);
-    else grouped.set(row.model_id, [row]);
-  }
-  return grouped;
 }
 
 function aggregateOf(rows: AssessmentRow[]) {
@@ -107,7 +98,7 @@ export function presentAssessment(row: AssessmentRow, item: ItemRow) {
 
 /** Each model's results of an item; assessments left empty when not asked for. */
 function presentModels(item: ItemRow, assessments: AssessmentRow[], withAssessments: boolean) {
-  return [...groupByModel(assessments)].map(([model_id, rows]) => ({
+  return [...groupBy(assessments, (row) => row.model_id)].map(([model_id, rows]) => ({
     model_id,
     aggregate: aggregateOf(rows),
     assessments: withAssessments ? rows.map((row) => presentAssessment(row, item)) : [],

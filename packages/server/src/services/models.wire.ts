@@ -18,18 +18,6 @@ export interface ModelFacts {
   targetsDefault: boolean;
 }
 
-/**
- * An AutoTune candidate as the engine keys it: parameter values as JSON (`16`, `[16, 16]`), the calibration choice by
- * its bare name (`global`), which is no JSON.
- */
-function candidateValue(key: string): unknown {
-  try {
-    return JSON.parse(key);
-  } catch {
-    return key;
-  }
-}
-
 export function presentModel(model: ModelRow, facts: ModelFacts, language: Language, urls: UrlBuilder | null) {
   const algorithm = ALGORITHMS.find((a) => a.id === model.algorithm_id);
   const values = { ...JSON.parse(model.parameters_json) as Record<string, unknown>, ...JSON.parse(model.prediction_overrides_json) as Record<string, unknown> };
@@ -79,7 +67,7 @@ export function presentModel(model: ModelRow, facts: ModelFacts, language: Langu
       // Which value AutoTune chose for each parameter left out, and the held-out AUROC of every candidate it tried.
       auto_tuned: Object.fromEntries(Object.entries(evaluation.autoTuned ?? {}).map(([name, tuned]) => [name, {
         chosen: formatParamValue(tuned.chosen as never),
-        scores: Object.entries(tuned.scores).map(([candidate, auroc]) => ({ value: formatParamValue(candidateValue(candidate) as never), auroc })),
+        scores: Object.entries(tuned.scores).map(([candidate, auroc]) => ({ value: formatParamValue(JSON.parse(candidate) as never) /* the engine keys every candidate by its JSON */, auroc })),
       }])),
     } : null,
   };

@@ -1,4 +1,5 @@
 import { inList, nowIso, sql, type Database } from './database.ts';
+import { groupBy } from '../util/group-by.ts';
 
 export interface ItemRow {
   pk: number;
@@ -206,7 +207,7 @@ export class ItemsRepository {
       rows.push(...await this.db.all<AssessmentRow>(sql`SELECT * FROM assessments WHERE item_pk IN ${inList(part)}`));
     }
     rows.sort((a, b) => a.model_id - b.model_id || a.image_id - b.image_id);
-    return groupByItem(rows);
+    return groupBy(rows, (row) => row.item_pk);
   }
 
   /** The id of the first image of every item of a client, for lists (read from the index alone). */
@@ -250,7 +251,7 @@ export class ItemsRepository {
   async assessmentsByItem(clientId: string): Promise<Map<number, AssessmentRow[]>> {
     const rows = await this.db.all<AssessmentRow>(sql`SELECT a.* FROM assessments a JOIN items i ON i.pk = a.item_pk
       WHERE i.client_id = ${clientId} ORDER BY a.model_id, a.image_id`);
-    return groupByItem(rows);
+    return groupBy(rows, (row) => row.item_pk);
   }
 
   findAssessment(imageId: number, modelId: number): Promise<AssessmentRow | undefined> {
@@ -308,15 +309,4 @@ export function chunks<T>(values: T[], size = 500): T[][] {
   const parts: T[][] = [];
   for (let i = 0; i < values.length; i += size) parts.push(values.slice(i, i + size));
   return parts;
-}
-
-/** Assessments by item, in the order the query gave them. */
-function groupByItem(rows: AssessmentRow[]): Map<number, AssessmentRow[]> {
-  const grouped = new Map<number, AssessmentRow[]>();
-  for (const row of rows) {
-    const list = grouped.get(row.item_pk);
-    if (list) list.push(row);
-    else grouped.set(row.item_pk, [row]);
-  }
-  return grouped;
 }
