@@ -144,17 +144,10 @@ export class BulkItemsService {
     }
   }
 
-  /**
-   * Moves items to another target. The summary counts are kept per target by triggers that watch `archived` but
-   * not `target_id`, so an item that counts is archived for the move and restored after it: its verdicts leave
-   * the old target's counts and join the new one's.
-   */
+  /** Moves items to another target; the summary-count triggers move their verdicts' counts with them. */
   private async move(items: ItemRow[], targetId: number): Promise<void> {
-    const moving = items.filter((item) => item.target_id !== targetId);
-    const counted = moving.filter((item) => item.archived === 0).map((item) => item.pk);
-    for (const part of chunks(counted)) await this.db.run(sql`UPDATE items SET archived = 1 WHERE pk IN ${inList(part)}`);
-    for (const part of chunks(moving.map((item) => item.pk))) await this.db.run(sql`UPDATE items SET target_id = ${targetId} WHERE pk IN ${inList(part)}`);
-    for (const part of chunks(counted)) await this.db.run(sql`UPDATE items SET archived = 0 WHERE pk IN ${inList(part)}`);
+    const moving = items.filter((item) => item.target_id !== targetId).map((item) => item.pk);
+    for (const part of chunks(moving)) await this.db.run(sql`UPDATE items SET target_id = ${targetId} WHERE pk IN ${inList(part)}`);
   }
 }
 

@@ -273,6 +273,13 @@ export const POSTGRES_MIGRATIONS: string[] = [
   `
   UPDATE items SET status = 'done' WHERE is_training = 1 AND status = 'pending';
   `,
+  // An item moved to another target moves its verdicts' counts with it (the trigger watched every counted field but the
+  // target).
+  `
+  DROP TRIGGER items_counted_changed ON items;
+  CREATE TRIGGER items_counted_changed AFTER UPDATE OF is_training, archived, confirmed, override_good, target_id ON items
+    FOR EACH ROW EXECUTE FUNCTION items_counted_changed();
+  `,
 ];
 
 /** Applies the steps not yet applied, each in a transaction, under an advisory lock (servers may start together). */

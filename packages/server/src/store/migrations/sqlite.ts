@@ -325,6 +325,15 @@ export const SQLITE_MIGRATIONS: string[] = [
     (SELECT COALESCE(MAX(model_id), 0) FROM models),
     (SELECT COALESCE(MAX(CAST(json_extract(payload_json, '$.modelId') AS INTEGER)), 0) FROM jobs)));
   `,
+  // An item moved to another target moves its verdicts' counts with it (the trigger watched every counted field but the
+  // target).
+  `
+  DROP TRIGGER items_counted_changed;
+  CREATE TRIGGER items_counted_changed AFTER UPDATE OF is_training, archived, confirmed, override_good, target_id ON items BEGIN
+    ${countItem(-1, 'OLD')}
+    ${countItem(1, 'NEW')}
+  END;
+  `,
 ];
 
 /** Runs the migrations not yet applied, up to `upTo` (all by default; tests stop earlier to build an old schema). */
