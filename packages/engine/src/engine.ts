@@ -12,6 +12,7 @@ import { auroc, bestF1Threshold, confusionAt, type Confusion } from './metrics/i
 import { decodeBlob, encodeBlob, ModelFormatError } from './model/blob.ts';
 import { num, optionalNum, pair, resolveParams, type ParamValues } from './params/schema.ts';
 import { detect, type Detection, type DetectionSettings } from './postprocess/detect.ts';
+import type { TrainingProgressReport } from './training/progress.ts';
 import { ENGINE_VERSION } from './version.ts';
 
 /** An image handed to training: encoded bytes, its label, and defect boxes in its original pixels. */
@@ -22,7 +23,7 @@ export interface TrainingImage {
 }
 
 export interface TrainOptions {
-  onProgress?: (fraction: number, message: string) => void;
+  onProgress?: TrainingProgressReport;
   signal?: AbortSignal;
   /** Calibration mode (see calibration/calibrate.ts), or 'auto' to choose it on held-out images; the default is the algorithm's. */
   calibration?: CalibrationMode | 'auto';
@@ -232,7 +233,7 @@ export async function trainModel(
   if (algorithm.requires.ngImagesWithBoxes && ngWithBoxes < algorithm.requires.ngImagesWithBoxes) {
     throw new TrainingDataError(`${algorithm.id} needs at least ${algorithm.requires.ngImagesWithBoxes} NG images with annotation boxes; got ${ngWithBoxes}`);
   }
-  report(0, 'decoding images');
+  report(0, 'decoding');
   const workingSize = num(values, 'working_size');
   const samples: TrainingSample[] = [];
   const tileSize = optionalNum(values, 'tile_size') ?? 0;
@@ -259,7 +260,7 @@ export async function trainModel(
       for (const candidate of spec.autoTune!) {
         if (trials++ >= AUTOTUNE_MAX_TRIALS) break;
         checkAborted(options.signal);
-        report(0.05, `AutoTune ${name} = ${JSON.stringify(candidate)}`);
+        report(0.05, 'tuning', { parameter: name, candidate: JSON.stringify(candidate) });
         const trial = { ...values, [name]: candidate };
         const score = (await crossValidate(algorithm, tuningSamples, trial, mode, { signal: options.signal, synthetic: ng === 0, seed, onProgress: () => {} })).auroc ?? -Infinity;
         scores[JSON.stringify(candidate)] = score;
@@ -270,16 +271,16 @@ export async function trainModel(
     }
   }
 
-  report(0.1, 'calibrating on held-out images');
+  report(0.1, 'calibrating');
   let validation: Validation;
   if (canCrossFit) {
     validation = await crossValidate(algorithm, samples, values, mode, {
-      signal: options.signal, synthetic: ng === 0, seed, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating on held-out images'),
+      signal: options.signal, synthetic: ng === 0, seed, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
     });
   }
-  report(0.6, 'training the final model');
+  report(0.6, 'training');
   const state = await algorithm.train(samples, values, {
-    onProgress: (f, message) => report(0.6 + 0.35 * f, message ?? 'training the final model'), signal: options.signal,
+    onProgress: (f, step, values) => report(0.6 + 0.35 * f, step ?? 'training', values), signal: options.signal,
   });
   if (!canCrossFit) {
     // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.

@@ -49,6 +49,7 @@ export const en = {
   unsupportedMediaType: 'Unsupported media type',
   methodNotAllowed: 'Method not allowed',
   modelSignatureRefused: 'Model file refused',
+  trainingDataInsufficient: 'Not enough training data',
 
   // Details.
   licenseAlreadyExists: 'License already exists',
@@ -110,14 +111,29 @@ export const en = {
   modelSignatureInvalid: 'The model file was changed after it was exported: its signature does not match its content',
   modelUnsigned: 'The model file is not signed, so where it comes from cannot be checked. Import it only if you trust its source: send trust=true (CLI: --trust)',
   modelForeignSignature: 'The model file was signed by another installation (key {key}), not this one. Import it only if you trust that installation: send trust=true (CLI: --trust)',
+  trainingNoImages: 'There are no training images',
+  trainingTooFewOkImages: '{algorithm} needs at least {needed} OK images; got {got}',
+  trainingTooFewAnnotatedNgImages: '{algorithm} needs at least {needed} NG images with annotation boxes; got {got}',
 
   // Model status texts.
   statusQueued: 'Waiting for a free worker',
   statusDecoding: 'Decoding images',
   statusCalibrating: 'Calibrating on held-out images',
   statusTrainingFinal: 'Training the final model',
-  statusAutoTune: 'AutoTune: trying {detail}',
+  statusAutoTune: 'AutoTune: trying {parameter} = {candidate}',
+  statusPatchFeatures: 'Extracting patch features',
+  statusSamplingPatches: 'Sampling patches',
+  statusLearningDictionary: 'Learning the dictionary',
+  statusNormalising: 'Normalising patch features',
+  statusPlacement: 'Measuring whether patch position matters',
+  statusMemoryBank: 'Building the memory bank',
+  statusNeighbourIndex: 'Building the nearest-neighbour index',
+  statusGrowingTrees: 'Growing trees',
+  statusSolvingSvm: 'Solving the one-class SVM',
+  statusScoringPatches: 'Scoring training patches',
+  statusEpoch: 'Epoch {epoch}/{epochs}: loss {loss}, held-out {heldOutLoss}',
   statusDone: 'Trained',
+  // A stage this version has no words for, or progress stored as text before stages were typed.
   statusEngine: '{text}',
   statusPredictionFailed: 'Prediction failed: {reason}',
   statusRequeuedAfterRestart: 'Interrupted by a restart; training again',
