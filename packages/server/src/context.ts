@@ -4,17 +4,26 @@ import { JobQueue } from './jobs/queue.ts';
 import { bossSchemaOf, PgBossTransport } from './jobs/pg-boss-transport.ts';
 import { WorkerPool } from './jobs/pool.ts';
 import type { OutboundPolicy } from './outbound/address-policy.ts';
+import { AnnouncementsService } from './services/announcements.service.ts';
 import { AuthService } from './services/auth.service.ts';
 import { LoginFailuresRepository } from './store/login-failures.repository.ts';
 import { CallbacksService } from './services/callbacks.service.ts';
 import { EventsService } from './services/events.service.ts';
+import { openInspectHeatmaps } from './services/inspect-heatmaps.ts';
+import { InspectionService } from './services/inspection.service.ts';
 import { ItemsService } from './services/items.service.ts';
+import { JobsService } from './services/jobs.service.ts';
+import { LicenseUsageService } from './services/license-usage.service.ts';
 import { LicenseService } from './services/license.service.ts';
 import { ModelsService } from './services/models.service.ts';
 import { ModelSignatures } from './services/model-signatures.service.ts';
 import { MqttService } from './services/mqtt.service.ts';
+import { PredictJob } from './services/prediction.job.ts';
+import { PredictionService } from './services/prediction.service.ts';
 import { TargetsService } from './services/targets.service.ts';
 import type { ServerSettings } from './settings.ts';
+import { TrainJob } from './services/training.job.ts';
+import { TrainingService } from './services/training.service.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
 import { openDatabase, parsePostgresUrl, type Database } from './store/database.ts';
 import { DataFolder } from './store/files.ts';
@@ -24,14 +33,14 @@ import { loadOrCreateKeys } from './store/keys.ts';
 import { ModelsRepository } from './store/models.repository.ts';
 import { TargetsRepository } from './store/targets.repository.ts';
 
-/** The installation without HTTP: database, files, keys and services (what the CLI uses directly). */
+/** The installation without HTTP and jobs: database, files, keys and the services that need no worker (what the CLI uses directly). */
 export interface Installation {
   db: Database;
   files: DataFolder;
   auth: AuthService;
   licenses: LicenseService;
+  licenseUsage: LicenseUsageService;
   items: ItemsService;
-  models: ModelsService;
   events: EventsService;
   callbacks: CallbacksService;
   targets: TargetsService;
@@ -58,6 +67,11 @@ function makePrivateFolder(root: string): void {
 }
 
 export async function openInstallation(settings: ServerSettings): Promise<Installation> {
+  return (await open(settings)).installation;
+}
+
+/** The installation and the repositories the job-driven services are built on (in startInstallation). */
+async function open(settings: ServerSettings) {
   const root = resolve(settings.dataDir);
   makePrivateFolder(root);
   const files = new DataFolder(root, settings.blobUrl);
@@ -82,13 +96,13 @@ export async function openInstallation(settings: ServerSettings): Promise<Instal
     const callbacks = new CallbacksService(db, outbound, settings.callbackRetryDelaysMs, operatorLog);
     const targets = new TargetsService(new TargetsRepository(db), outbound, settings.mqttUrl);
     const mqttService = new MqttService(targets, outbound, operatorLog);
-    return {
+    const installation: Installation = {
       db,
       files,
       auth: new AuthService(clients, new LoginFailuresRepository(db), keys.tokenSecret),
       licenses,
+      licenseUsage: new LicenseUsageService(modelsRepository, itemsRepository),
       items: new ItemsService(itemsRepository, modelsRepository, files, targets, settings.limits.maxPixels),
-      models: new ModelsService(modelsRepository, itemsRepository, files, licenses, shared, callbacks, targets, mqttService),
       events: shared,
       callbacks,
       targets,
@@ -102,6 +116,7 @@ export async function openInstallation(settings: ServerSettings): Promise<Instal
         await files.close();
       },
     };
+    return { installation, repositories: { models: modelsRepository, items: itemsRepository } };
   } catch (error) {
     await events?.close();
     await db.close();
@@ -110,15 +125,20 @@ export async function openInstallation(settings: ServerSettings): Promise<Instal
   }
 }
 
-/** The installation plus its running job queue on a worker pool. */
+/** The installation plus its running job queue on a worker pool, and the services that queue or run jobs. */
 export interface RunningInstallation extends Installation {
   queue: JobQueue;
   pool: WorkerPool;
+  models: ModelsService;
+  training: TrainingService;
+  prediction: PredictionService;
+  inspection: InspectionService;
+  jobs: JobsService;
   stop(): Promise<void>;
 }
 
 export async function startInstallation(settings: ServerSettings): Promise<RunningInstallation> {
-  const installation = await openInstallation(settings);
+  const { installation, repositories } = await open(settings);
   let pool: WorkerPool | null = null;
   let transport: PgBossTransport | undefined;
   try {
@@ -129,23 +149,33 @@ export async function startInstallation(settings: ServerSettings): Promise<Runni
       : undefined;
     // An API server alone still answers synchronous inspections and model imports: one thread is enough for those.
     pool = new WorkerPool(runQueuedJobs ? settings.workers : Math.min(settings.workers ?? 1, 1));
-    const queue = new JobQueue(installation.db, new JobsRepository(installation.db), pool, {
-      train: installation.models.trainJob,
-      predict: installation.models.predictJob,
+    const { models, items } = repositories;
+    const { db, files, licenses, licenseUsage, targets } = installation;
+    const announce = new AnnouncementsService(models, items, installation.events, installation.callbacks, targets, installation.mqtt);
+    const queue = new JobQueue(db, new JobsRepository(db), pool, {
+      train: new TrainJob(models, items, files, announce),
+      predict: new PredictJob(models, items, files, announce),
     }, { runQueuedJobs, transport, leaseMs: settings.jobLeaseMs });
-    installation.models.attachQueue(queue);
-    if (settings.databaseUrl) installation.models.shareInspectHeatmaps();
-    await queue.start();
-    installation.callbacks.start();
-    return {
+    const prediction = new PredictionService(models, items, licenses, licenseUsage, targets, announce, queue);
+    // Scale-out: any API server may be asked for an inspection's heatmap, so they wait in the shared storage.
+    const heatmaps = openInspectHeatmaps(files, Boolean(settings.databaseUrl));
+    const running: RunningInstallation = {
       ...installation,
       queue,
       pool,
+      models: new ModelsService(models, items, files, licenses, licenseUsage, targets, queue),
+      training: new TrainingService(models, items, licenses, licenseUsage, targets, announce, queue),
+      prediction,
+      inspection: new InspectionService(installation.items, prediction, licenses, targets, files, queue, heatmaps),
+      jobs: new JobsService(models, items, queue),
       stop: async () => {
         await queue.close();
         await installation.close();
       },
     };
+    await queue.start();
+    installation.callbacks.start();
+    return running;
   } catch (error) {
     // Nothing may keep the process alive after a failed start (worker threads, pg-boss's timers).
     await pool?.close();

@@ -12,7 +12,7 @@ import {
   ALGORITHMS, countSampleResults, DEFAULT_ALGORITHM_ID, encodeSampleProject, planSampleProject, sampleAnnotations, sampleModelName,
   sampleTrainingItemIds, sampleUploadBatches, sampleUploads, type SampleProduct, type SampleProjectResults,
 } from '@kensa/engine';
-import type { Installation } from '../context.ts';
+import type { RunningInstallation } from '../context.ts';
 import { sql } from '../store/database.ts';
 import type { Language } from '../i18n/index.ts';
 import type { UrlBuilder } from '../services/items.service.ts';
@@ -66,7 +66,7 @@ export class SamplesService {
   /** When each running job of this process was last written (progress is written at most every half second). */
   private readonly lastSaved = new Map<string, number>();
 
-  constructor(private readonly kensa: Installation) {}
+  constructor(private readonly kensa: RunningInstallation) {}
 
   /** Starts the sample project, or returns the client's job still running (one at a time per client). */
   async start(clientId: string, request: SampleRequest, language: Language): Promise<SampleJob> {
@@ -144,7 +144,7 @@ export class SamplesService {
   }
 
   private async run(job: SampleJob, request: SampleRequest, language: Language): Promise<void> {
-    const { items, models, targets, files } = this.kensa;
+    const { items, models, training, prediction, targets, files } = this.kensa;
     const clientId = (job as SampleJob & { client_id: string }).client_id;
     const algorithm = ALGORITHMS.find((a) => a.id === job.algorithm_id);
     if (!algorithm) throw new Error(`Unknown algorithm ${job.algorithm_id}`);
@@ -182,7 +182,7 @@ export class SamplesService {
     job.item_ids = plan.heldBack.map((i) => i.itemId);
 
     const workingSize = algorithm.parameters.find((p) => p.name === 'working_size');
-    const model = await models.train(clientId, {
+    const model = await training.train(clientId, {
       algorithm_id: algorithm.id,
       name: sampleModelName(job.product, new Date(job.started_at)),
       override_params: workingSize ? [{ algorithm_parameter_id: workingSize.id, value: request.working_size ?? plan.photoSide }] : [],
@@ -198,7 +198,7 @@ export class SamplesService {
       await sleep(POLL_MS);
     }
 
-    await models.serve(clientId, { item_ids: job.item_ids, model_id: model.model_id });
+    await prediction.serve(clientId, { item_ids: job.item_ids, model_id: model.model_id });
     for (;;) {
       const details = await Promise.all(job.item_ids.map((id) => items.detail(clientId, id, NO_URLS, { annotations: false, assessments: false }, language)));
       const done = details.filter((d) => d.status === 'done');

@@ -189,6 +189,18 @@ export class ItemsRepository {
     return this.db.all<ImageRow>(sql`SELECT * FROM images WHERE item_pk = ${itemPk} ORDER BY image_id`);
   }
 
+  /** Per item, how many images it has and how many of those carry annotation boxes (what a training would get). */
+  async imageCountsOf(pks: number[]): Promise<Map<number, { images: number; annotated: number }>> {
+    const found = new Map<number, { images: number; annotated: number }>();
+    for (const part of chunks(pks)) {
+      const rows = await this.db.all<{ item_pk: number; images: number; annotated: number }>(sql`SELECT im.item_pk, COUNT(*) AS images,
+        COUNT(CASE WHEN EXISTS (SELECT 1 FROM annotations a WHERE a.image_id = im.image_id) THEN 1 END) AS annotated
+        FROM images im WHERE im.item_pk IN ${inList(part)} GROUP BY im.item_pk`);
+      for (const row of rows) found.set(row.item_pk, { images: Number(row.images), annotated: Number(row.annotated) });
+    }
+    return found;
+  }
+
   /** The id of the first image of each of these items (read from the index alone). */
   async firstImageIdsOf(clientId: string, pks: number[]): Promise<Map<number, number>> {
     const found = new Map<number, number>();
