@@ -5,24 +5,34 @@ import { JobQueue } from './jobs/queue.ts';
 import { bossSchemaOf, PgBossTransport } from './jobs/pg-boss-transport.ts';
 import { WorkerPool } from './jobs/pool.ts';
 import type { OutboundPolicy } from './outbound/address-policy.ts';
+import { SamplesService } from './samples/samples.service.ts';
+import { AuditExportService } from './services/audit-export.service.ts';
 import { AuthService } from './services/auth.service.ts';
-import { LoginFailuresRepository } from './store/login-failures.repository.ts';
+import { BulkItemsService } from './services/bulk-items.service.ts';
 import { CallbacksService } from './services/callbacks.service.ts';
 import { EventsService } from './services/events.service.ts';
+import { HealthService } from './services/health.service.ts';
 import { ItemsService } from './services/items.service.ts';
 import { LicenseService } from './services/license.service.ts';
+import { ModelEvaluationService } from './services/model-evaluation.service.ts';
 import { ModelsService } from './services/models.service.ts';
 import { ModelSignatures } from './services/model-signatures.service.ts';
 import { MqttService } from './services/mqtt.service.ts';
+import { PreferencesService } from './services/preferences.service.ts';
 import { TargetsService } from './services/targets.service.ts';
+import { CallbacksRepository } from './store/callbacks.repository.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
 import { openDatabase, parsePostgresUrl, type Database } from './store/database.ts';
 import { DataFolder } from './store/files.ts';
 import { ItemsRepository } from './store/items.repository.ts';
 import { JobsRepository } from './store/jobs.repository.ts';
 import { loadOrCreateKeys } from './store/keys.ts';
+import { LoginFailuresRepository } from './store/login-failures.repository.ts';
 import { ModelsRepository } from './store/models.repository.ts';
+import { PreferencesRepository } from './store/preferences.repository.ts';
+import { SampleProjectsRepository } from './store/sample-projects.repository.ts';
 import { TargetsRepository } from './store/targets.repository.ts';
+import { TempFiles } from './store/temp-files.ts';
 
 export interface UploadLimits {
   /** Bytes per uploaded file. */
@@ -34,19 +44,29 @@ export interface UploadLimits {
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxFileBytes: 50_000_000, maxFilesPerRequest: 200, maxPixels: DEFAULT_MAX_PIXELS };
 
-/** The installation without HTTP: database, files, keys and services (what the CLI uses directly). */
+/**
+ * The installation without HTTP: database, files, keys and services (what the CLI uses directly). Every
+ * repository and service is built here, once; routes only call them.
+ */
 export interface Installation {
   db: Database;
   files: DataFolder;
+  temp: TempFiles;
   auth: AuthService;
   licenses: LicenseService;
   items: ItemsService;
+  bulkItems: BulkItemsService;
+  auditExport: AuditExportService;
   models: ModelsService;
+  modelEvaluation: ModelEvaluationService;
   events: EventsService;
   callbacks: CallbacksService;
   targets: TargetsService;
+  preferences: PreferencesService;
   mqtt: MqttService;
   modelSignatures: ModelSignatures;
+  samples: SamplesService;
+  health: HealthService;
   close(): Promise<void>;
 }
 
@@ -83,7 +103,8 @@ function makePrivateFolder(root: string): void {
 export async function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS, options: InstallationOptions = {}): Promise<Installation> {
   const root = resolve(dataDir);
   makePrivateFolder(root);
-  const files = new DataFolder(root, options.blobUrl ?? null);
+  const temp = new TempFiles(root);
+  const files = new DataFolder(root, options.blobUrl ?? null, temp);
   const db = await openDatabase({ dataDir: root, url: options.databaseUrl ?? null });
   let events: EventsService | null = null;
   try {
@@ -102,22 +123,34 @@ export async function openInstallation(dataDir: string, limits: UploadLimits = D
     }
     const outbound: OutboundPolicy = { allowPrivate: options.allowPrivateTargets ?? false };
     const operatorLog = (text: string) => process.stderr.write(`${text}\n`);
-    const callbacks = new CallbacksService(db, outbound, options.callbackRetryDelaysMs, operatorLog);
+    const callbacks = new CallbacksService(new CallbacksRepository(db), modelsRepository, outbound, options.callbackRetryDelaysMs, operatorLog);
     const targets = new TargetsService(new TargetsRepository(db), outbound, options.mqttUrl ?? null);
     const mqttService = new MqttService(targets, outbound, operatorLog);
+    const items = new ItemsService(itemsRepository, modelsRepository, files, targets, limits.maxPixels);
+    const models = new ModelsService(modelsRepository, itemsRepository, files, licenses, shared, callbacks, targets, mqttService);
+    const samples = new SamplesService(new SampleProjectsRepository(db), licenses, targets, items, models, temp);
     return {
       db,
       files,
+      temp,
       auth: new AuthService(clients, new LoginFailuresRepository(db), keys.tokenSecret),
       licenses,
-      items: new ItemsService(itemsRepository, modelsRepository, files, targets, limits.maxPixels),
-      models: new ModelsService(modelsRepository, itemsRepository, files, licenses, shared, callbacks, targets, mqttService),
+      items,
+      bulkItems: new BulkItemsService(itemsRepository, targets),
+      auditExport: new AuditExportService(itemsRepository, targets),
+      models,
+      modelEvaluation: new ModelEvaluationService(modelsRepository, itemsRepository),
       events: shared,
       callbacks,
       targets,
+      preferences: new PreferencesService(new PreferencesRepository(db), targets),
       mqtt: mqttService,
       modelSignatures: new ModelSignatures(keys.modelPrivateKey, keys.modelPublicKey),
+      samples,
+      health: new HealthService(db, new JobsRepository(db), shared),
       close: async () => {
+        // Running sample projects stop at their next step.
+        samples.stop();
         callbacks.close();
         await shared.close();
         await mqttService.close();
@@ -155,7 +188,8 @@ export async function startInstallation(dataDir: string, options: RunOptions = {
   let pool: WorkerPool | null = null;
   let transport: PgBossTransport | undefined;
   try {
-    installation.files.removeTemporaryFiles();
+    installation.temp.clearLeftovers();
+    installation.files.removeStaleCaches();
     const runQueuedJobs = options.runQueuedJobs ?? true;
     transport = options.databaseUrl
       ? await PgBossTransport.open(parsePostgresUrl(options.databaseUrl).connectionString, installation.db, bossSchemaOf(parsePostgresUrl(options.databaseUrl).schema))
@@ -175,6 +209,8 @@ export async function startInstallation(dataDir: string, options: RunOptions = {
       queue,
       pool,
       stop: async () => {
+        // Sample projects first: they drive jobs, and stop at their next step.
+        installation.samples.stop();
         await queue.close();
         await installation.close();
       },

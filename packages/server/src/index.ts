@@ -4,7 +4,6 @@ import { buildApp, type AppConfig } from './app.ts';
 import { ensureClients, parseBootstrapClients, type ClientCredentials } from './bootstrap.ts';
 import { openInstallation, startInstallation } from './context.ts';
 import type { LicenseLimits } from './services/license.service.ts';
-import { ClientsRepository } from './store/clients.repository.ts';
 
 export { buildApp, DEFAULT_HTTP_TIMEOUTS, type AppConfig, type HttpTimeouts } from './app.ts';
 export { parseBootstrapClients, type ClientCredentials } from './bootstrap.ts';
@@ -65,8 +64,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   try {
     const clients = typeof options.bootstrapClients === 'string' ? parseBootstrapClients(options.bootstrapClients) : options.bootstrapClients ?? [];
-    const repository = new ClientsRepository(kensa.db);
-    const createdClient = await ensureClients(kensa, clients, () => repository.count());
+    const createdClient = await ensureClients(kensa, clients, () => kensa.auth.countClients());
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 8080 });
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
