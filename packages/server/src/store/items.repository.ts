@@ -1,4 +1,4 @@
-import type { DetectedBox } from '@kensa/engine';
+import type { Box, DetectedBox } from '@kensa/engine';
 import type { Message } from '../i18n/index.ts';
 import { inList, nowIso, sql, type Database } from './database.ts';
 import { groupBy } from '../util/group-by.ts';
@@ -40,13 +40,10 @@ export interface ImageRow {
   created_at: string;
 }
 
-export interface AnnotationRow {
+/** A box a person drew on an image (pixels of the image). */
+export interface AnnotationRow extends Box {
   annotation_id: number;
   image_id: number;
-  x_min: number;
-  x_max: number;
-  y_min: number;
-  y_max: number;
   notes: string | null;
   created_at: string;
 }
