@@ -147,7 +147,7 @@ export async function openInstallation(dataDir: string, limits: UploadLimits = D
       mqtt: mqttService,
       modelSignatures: new ModelSignatures(keys.modelPrivateKey, keys.modelPublicKey),
       samples,
-      health: new HealthService(db, new JobsRepository(db), shared),
+      health: new HealthService(db.kind, new JobsRepository(db), shared),
       close: async () => {
         // Running sample projects stop at their next step.
         samples.stop();
