@@ -53,13 +53,24 @@ export interface Connection {
   remember(): Promise<void>;
 }
 
-export async function connect(flags: ParsedFlags['flags']): Promise<Connection> {
-  const saved = await readProfile();
+/** The server and credentials named by flags, else by the environment; undefined where neither names one. */
+export function namedConnection(flags: ParsedFlags['flags']): { apiUrl?: string; clientId?: string; clientSecret?: string; language?: Language } {
   // An empty value counts as unset, so `KENSA_CLIENT_ID= kensa …` falls back to the profile.
   const text = (name: string, env: string) => (typeof flags[name] === 'string' ? (flags[name] as string) : process.env[env]) || undefined;
-  const apiUrl = text('url', 'KENSA_API_URL') ?? saved?.api_url;
-  const clientId = text('client-id', 'KENSA_CLIENT_ID') ?? saved?.client_id;
-  const clientSecret = text('client-secret', 'KENSA_CLIENT_SECRET') ?? (clientId === saved?.client_id ? saved?.client_secret : undefined);
+  return {
+    apiUrl: text('url', 'KENSA_API_URL'),
+    clientId: text('client-id', 'KENSA_CLIENT_ID'),
+    clientSecret: text('client-secret', 'KENSA_CLIENT_SECRET'),
+    language: parseLanguage(text('language', 'KENSA_LANGUAGE')),
+  };
+}
+
+export async function connect(flags: ParsedFlags['flags']): Promise<Connection> {
+  const saved = await readProfile();
+  const named = namedConnection(flags);
+  const apiUrl = named.apiUrl ?? saved?.api_url;
+  const clientId = named.clientId ?? saved?.client_id;
+  const clientSecret = named.clientSecret ?? (clientId === saved?.client_id ? saved?.client_secret : undefined);
   if (!apiUrl || !clientId || !clientSecret) {
     throw new UsageError('No server to talk to: run `kensa login --url URL --client-id ID --client-secret SECRET` first, or give --url, --client-id and --client-secret (or KENSA_API_URL, KENSA_CLIENT_ID, KENSA_CLIENT_SECRET)');
   }
@@ -68,7 +79,7 @@ export async function connect(flags: ParsedFlags['flags']): Promise<Connection> 
     apiUrl,
     clientId,
     clientSecret,
-    language: parseLanguage(text('language', 'KENSA_LANGUAGE')) ?? saved?.language,
+    language: named.language ?? saved?.language,
     accessToken: sameAsProfile ? saved.access_token : undefined,
   });
   return {
@@ -81,4 +92,3 @@ export async function connect(flags: ParsedFlags['flags']): Promise<Connection> 
   };
 }
 
-export { parseLanguage };

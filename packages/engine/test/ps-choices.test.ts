@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { chooseCalibration } from '../src/calibration/choose.ts';
 import { trainModel } from '../src/engine.ts';
-import { patchSample } from '../src/algorithms/ps/index.ts';
+import { createPatchSample, DEFAULT_PS_CONFIG, patchSample } from '../src/algorithms/ps/index.ts';
 import type { TrainingSample } from '../src/algorithms/types.ts';
 import type { FloatMap, Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
@@ -80,13 +80,51 @@ test('PS normalise auto: absolute lightness kept when every shot has the same ex
   assert.equal(state.robustNormalisation, 0, `probe sensitivity none/robust: ${Array.from(state.normaliseScores).join(' / ')}`);
 });
 
+/**
+ * Good images of 128×128 at random offsets: a board layout (crisp lines one and two pixels wide, which halving blurs
+ * into grey) or a smooth part with pixel noise (whose only fine detail is the noise).
+ */
+function layoutsOrSmoothParts(kind: 'layout' | 'smooth', count: number, seed: number): TrainingSample[] {
+  const random = new Random(seed);
+  return Array.from({ length: count }, () => {
+    const width = 128, height = 128, data = new Float32Array(width * height * 3);
+    const ox = random.int(16), oy = random.int(16);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      const v = kind === 'layout'
+        ? ((x + ox) % 8 < 2 || (y + oy) % 12 < 1 ? 0.9 : 0.1)
+        : 0.5 + 0.3 * Math.sin((x + ox) / 20) * Math.cos((y + oy) / 25) + 0.08 * (random.next() - 0.5);
+      data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3);
+    }
+    return { raster: { width, height, channels: 3, data }, good: true, boxes: [] };
+  });
+}
+
+// The resolution check alone matters here: a small bank and no learned filters keep the tests quick.
+const quickPs = createPatchSample({ ...DEFAULT_PS_CONFIG, sampleSize: 4000, structureLevels: 0 });
+const quickParams = resolveParams(quickPs.parameters, { train_size: 500 }).values;
+
+test('PS resolution auto: full size for fine, regular detail (a board layout)', async () => {
+  const state = await quickPs.train(layoutsOrSmoothParts('layout', 24, 7), quickParams, { onProgress: () => {} });
+  assert.equal(state.scale, 1, `probe sensitivity full/half: ${Array.from(state.resolutionScores).join(' / ')}`);
+  assert.equal(quickPs.choices!(state).resolution.chosen, 'full');
+});
+
+test('PS resolution auto: half size when the finer pixels are only noise (a smooth part)', async () => {
+  const state = await quickPs.train(layoutsOrSmoothParts('smooth', 24, 8), quickParams, { onProgress: () => {} });
+  assert.equal(state.scale, 0.5, `probe sensitivity full/half: ${Array.from(state.resolutionScores).join(' / ')}`);
+  // A model that works at half size scores an image of the working size, with a map of that size.
+  const raster = layoutsOrSmoothParts('smooth', 1, 9)[0].raster;
+  const map = quickPs.anomalyMap(state, raster, quickParams);
+  assert.ok(map.width >= 60 && map.width <= 128, `map ${map.width}×${map.height}`);
+});
+
 test('the model lists what PS decided from its images, each measurement keyed by JSON as AutoTune keys its candidates', async () => {
   const images = await Promise.all(textures(12, true, 6).map(async ({ raster }) => {
     const bytes = Buffer.from(raster.data.map((v) => Math.round(v * 255)));
     return { bytes: await sharp(bytes, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toBuffer(), good: true };
   }));
   const model = await trainModel('PS', images, {});
-  assert.deepEqual(Object.keys(model.autoTuned).sort(), ['calibration', 'normalise', 'placement']);
+  assert.deepEqual(Object.keys(model.autoTuned).sort(), ['calibration', 'normalise', 'placement', 'resolution']);
   assert.ok(['global', 'border'].includes(model.autoTuned.calibration.chosen as string));
   assert.equal(model.autoTuned.calibration.chosen, model.calibration.mode);
   for (const tuned of Object.values(model.autoTuned)) {

@@ -1,15 +1,13 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { DEFAULT_UPLOAD_LIMITS, startInstallation, type RunningInstallation, type UploadLimits } from './context.ts';
+import { startInstallation, type RunningInstallation } from './context.ts';
 import { isApiPath, makeRoutesPublic, PUBLIC_ROUTE, registerAuthentication } from './http/authentication.ts';
 import { answerClientError, envelope, makeErrorHandler } from './http/errors.ts';
 import { loggerOptions } from './http/logging.ts';
-import { parsePublicUrl } from './http/public-url.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
 import { SHARED_SCHEMAS } from './http/schemas.ts';
 import { languageOf, type Language } from './i18n/index.ts';
@@ -28,6 +26,7 @@ import { itemsRoutes } from './routes/items.routes.ts';
 import { licenseRoutes } from './routes/license.routes.ts';
 import { modelsRoutes } from './routes/models.routes.ts';
 import { MAX_ITEM_ID_LENGTH } from './services/items.service.ts';
+import { completeSettings, type ServerOptions } from './settings.ts';
 import { SERVER_VERSION } from './version.ts';
 
 declare module 'fastify' {
@@ -40,62 +39,14 @@ declare module 'fastify' {
   }
 }
 
-export interface AppConfig {
-  dataDir: string;
-  /** Worker threads for training and prediction; default: the number of cores. */
-  workers?: number;
-  limits?: Partial<UploadLimits>;
-  /** The built web UI to serve at `/`; default packages/web/dist when it exists. */
-  webDist?: string | null;
-  /** Log every request (KENSA_LOG=1); errors (500s, with their stack) are logged always. */
-  logger?: boolean;
-  /** Where log lines go (one JSON object a line); default standard output. */
-  logStream?: { write(line: string): void };
-  /** KENSA_PUBLIC_URL: the start of every image and heatmap URL in answers; the Host header is then never used. */
-  publicUrl?: string | null;
-  /** How long a client may take to send a request (see HttpTimeouts). */
-  timeouts?: Partial<HttpTimeouts>;
-  mqttUrl?: string | null;
-  callbackRetryDelaysMs?: number[];
-  /** Callbacks and MQTT brokers may be on loopback, private and link-local addresses (KENSA_ALLOW_PRIVATE_TARGETS=1). */
-  allowPrivateTargets?: boolean;
-  /** PostgreSQL (KENSA_DATABASE_URL) instead of SQLite; jobs then go through pg-boss. */
-  databaseUrl?: string | null;
-  /** S3 or a shared folder (KENSA_BLOB_URL) for images and models. */
-  blobUrl?: string | null;
-  /** Take protocol and host from X-Forwarded-* headers (behind a load balancer). */
-  trustProxy?: boolean;
-  /** Run training and prediction jobs in this process (false: `kensa serve --no-workers`). */
-  runQueuedJobs?: boolean;
-  jobLeaseMs?: number;
-}
-
-/** Limits on slow clients: a connection that stalls is closed and its partial upload removed. */
-export interface HttpTimeouts {
-  /** The request line and headers must arrive within this (ms). */
-  headersMs: number;
-  /** The whole request, body included (ms): a large upload on a slow line must fit. */
-  requestMs: number;
-  /** A request body (an upload) that sends nothing for this long is given up (ms). */
-  bodyIdleMs: number;
-}
-
-export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 30_000, requestMs: 600_000, bodyIdleMs: 30_000 };
-
-const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
-
 /** The HTTP server around an installation; closing the app stops the job queue and the database. */
-export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstance; kensa: RunningInstallation }> {
-  const limits: UploadLimits = { ...DEFAULT_UPLOAD_LIMITS, ...config.limits };
-  const timeouts: HttpTimeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...config.timeouts };
-  const publicUrl = parsePublicUrl(config.publicUrl);
-  const kensa = await startInstallation(config.dataDir, {
-    workers: config.workers, limits, mqttUrl: config.mqttUrl, callbackRetryDelaysMs: config.callbackRetryDelaysMs, allowPrivateTargets: config.allowPrivateTargets,
-    databaseUrl: config.databaseUrl, blobUrl: config.blobUrl, runQueuedJobs: config.runQueuedJobs, jobLeaseMs: config.jobLeaseMs,
-  });
+export async function buildApp(options: ServerOptions): Promise<{ app: FastifyInstance; kensa: RunningInstallation }> {
+  const settings = completeSettings(options);
+  const { limits, timeouts, publicUrl } = settings;
+  const kensa = await startInstallation(settings);
   const app = Fastify({
-    logger: loggerOptions(config.logger ?? false, config.logStream),
-    trustProxy: config.trustProxy ?? false,
+    logger: loggerOptions(settings.logger, settings.logStream),
+    trustProxy: settings.trustProxy,
     // Node checks these every connectionsCheckingInterval: a tenth of the header limit keeps the check prompt.
     requestTimeout: timeouts.requestMs,
     http: { headersTimeout: timeouts.headersMs, requestTimeout: timeouts.requestMs, connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.round(timeouts.headersMs / 10))) },
@@ -148,7 +99,7 @@ export async function buildApp(config: AppConfig): Promise<{ app: FastifyInstanc
     setSecurityHeaders(reply.raw, request.url.split('?')[0]);
     request.language = languageOf(request.headers['accept-language']);
   });
-  const webDist = config.webDist === undefined ? DEFAULT_WEB_DIST : config.webDist;
+  const webDist = settings.webDist;
   const serveWeb = webDist !== null && existsSync(webDist);
   // The web UI routes in the browser: unknown non-API paths get its index page.
   const servesWebPage = (request: FastifyRequest) => serveWeb && request.method === 'GET' && !isApiPath(request.url);

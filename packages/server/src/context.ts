@@ -1,6 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_PIXELS } from '@kensa/engine';
 import { JobQueue } from './jobs/queue.ts';
 import { bossSchemaOf, PgBossTransport } from './jobs/pg-boss-transport.ts';
 import { WorkerPool } from './jobs/pool.ts';
@@ -20,6 +19,7 @@ import { ModelSignatures } from './services/model-signatures.service.ts';
 import { MqttService } from './services/mqtt.service.ts';
 import { PreferencesService } from './services/preferences.service.ts';
 import { TargetsService } from './services/targets.service.ts';
+import type { ServerSettings } from './settings.ts';
 import { CallbacksRepository } from './store/callbacks.repository.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
 import { openDatabase, parsePostgresUrl, type Database } from './store/database.ts';
@@ -33,16 +33,6 @@ import { PreferencesRepository } from './store/preferences.repository.ts';
 import { SampleProjectsRepository } from './store/sample-projects.repository.ts';
 import { TargetsRepository } from './store/targets.repository.ts';
 import { TempFiles } from './store/temp-files.ts';
-
-export interface UploadLimits {
-  /** Bytes per uploaded file. */
-  maxFileBytes: number;
-  maxFilesPerRequest: number;
-  /** Pixels per image (width × height). */
-  maxPixels: number;
-}
-
-export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxFileBytes: 50_000_000, maxFilesPerRequest: 200, maxPixels: DEFAULT_MAX_PIXELS };
 
 /**
  * The installation without HTTP: database, files, keys and services (what the CLI uses directly). Every
@@ -70,19 +60,6 @@ export interface Installation {
   close(): Promise<void>;
 }
 
-export interface InstallationOptions {
-  /** PostgreSQL instead of the data folder's SQLite file (KENSA_DATABASE_URL); null: SQLite. */
-  databaseUrl?: string | null;
-  /** Images and models in S3 or a shared folder (KENSA_BLOB_URL: s3://bucket?endpoint=…, file:///path); null: the data folder. */
-  blobUrl?: string | null;
-  /** Broker for targets without their own (KENSA_MQTT_URL); null: none. */
-  mqttUrl?: string | null;
-  /** Waits before callback retries (ms); tests shorten them. */
-  callbackRetryDelaysMs?: number[];
-  /** Callbacks and MQTT brokers may be on loopback, private and link-local addresses (KENSA_ALLOW_PRIVATE_TARGETS=1). */
-  allowPrivateTargets?: boolean;
-}
-
 /**
  * The data folder holds the database (with the installation's keys), uploaded images and models: 0700, the
  * server's user only. Made so, and an existing folder narrowed (an installation from before this was 0755);
@@ -100,12 +77,12 @@ function makePrivateFolder(root: string): void {
   }
 }
 
-export async function openInstallation(dataDir: string, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS, options: InstallationOptions = {}): Promise<Installation> {
-  const root = resolve(dataDir);
+export async function openInstallation(settings: ServerSettings): Promise<Installation> {
+  const root = resolve(settings.dataDir);
   makePrivateFolder(root);
   const temp = new TempFiles(root);
-  const files = new DataFolder(root, options.blobUrl ?? null, temp);
-  const db = await openDatabase({ dataDir: root, url: options.databaseUrl ?? null });
+  const files = new DataFolder(root, settings.blobUrl, temp);
+  const db = await openDatabase({ dataDir: root, url: settings.databaseUrl });
   let events: EventsService | null = null;
   try {
     const keys = await loadOrCreateKeys(db, root);
@@ -115,18 +92,18 @@ export async function openInstallation(dataDir: string, limits: UploadLimits = D
     const licenses = new LicenseService(clients, keys.licensePublicKey, keys.licensePrivateKey);
     const shared = new EventsService();
     events = shared;
-    if (options.databaseUrl) {
-      const { connectionString, schema } = parsePostgresUrl(options.databaseUrl);
+    if (settings.databaseUrl) {
+      const { connectionString, schema } = parsePostgresUrl(settings.databaseUrl);
       await shared.connectPostgres(connectionString, schema, async (channel, payload) => {
         await db.execute('SELECT pg_notify($1, $2)', [channel, payload]);
       });
     }
-    const outbound: OutboundPolicy = { allowPrivate: options.allowPrivateTargets ?? false };
+    const outbound: OutboundPolicy = { allowPrivate: settings.allowPrivateTargets };
     const operatorLog = (text: string) => process.stderr.write(`${text}\n`);
-    const callbacks = new CallbacksService(new CallbacksRepository(db), modelsRepository, outbound, options.callbackRetryDelaysMs, operatorLog);
-    const targets = new TargetsService(new TargetsRepository(db), outbound, options.mqttUrl ?? null);
+    const callbacks = new CallbacksService(new CallbacksRepository(db), modelsRepository, outbound, settings.callbackRetryDelaysMs, operatorLog);
+    const targets = new TargetsService(new TargetsRepository(db), outbound, settings.mqttUrl);
     const mqttService = new MqttService(targets, outbound, operatorLog);
-    const items = new ItemsService(itemsRepository, modelsRepository, files, targets, limits.maxPixels);
+    const items = new ItemsService(itemsRepository, modelsRepository, files, targets, settings.limits.maxPixels);
     const models = new ModelsService(modelsRepository, itemsRepository, files, licenses, shared, callbacks, targets, mqttService);
     const samples = new SamplesService(new SampleProjectsRepository(db), licenses, targets, items, models, temp);
     return {
@@ -173,35 +150,25 @@ export interface RunningInstallation extends Installation {
   stop(): Promise<void>;
 }
 
-export interface RunOptions extends InstallationOptions {
-  /** Worker threads (default: one per core). */
-  workers?: number;
-  limits?: UploadLimits;
-  /** Run queued jobs (train, predict) in this process; false: an API server only (scale-out). */
-  runQueuedJobs?: boolean;
-  /** A job's lease (ms): how soon another worker takes over the job of a worker that died. */
-  jobLeaseMs?: number;
-}
-
-export async function startInstallation(dataDir: string, options: RunOptions = {}): Promise<RunningInstallation> {
-  const installation = await openInstallation(dataDir, options.limits, options);
+export async function startInstallation(settings: ServerSettings): Promise<RunningInstallation> {
+  const installation = await openInstallation(settings);
   let pool: WorkerPool | null = null;
   let transport: PgBossTransport | undefined;
   try {
     installation.temp.clearLeftovers();
     installation.files.removeStaleCaches();
-    const runQueuedJobs = options.runQueuedJobs ?? true;
-    transport = options.databaseUrl
-      ? await PgBossTransport.open(parsePostgresUrl(options.databaseUrl).connectionString, installation.db, bossSchemaOf(parsePostgresUrl(options.databaseUrl).schema))
+    const { runQueuedJobs } = settings;
+    transport = settings.databaseUrl
+      ? await PgBossTransport.open(parsePostgresUrl(settings.databaseUrl).connectionString, installation.db, bossSchemaOf(parsePostgresUrl(settings.databaseUrl).schema))
       : undefined;
     // An API server alone still answers synchronous inspections and model imports: one thread is enough for those.
-    pool = new WorkerPool(runQueuedJobs ? options.workers : Math.min(options.workers ?? 1, 1));
+    pool = new WorkerPool(runQueuedJobs ? settings.workers : Math.min(settings.workers ?? 1, 1));
     const queue = new JobQueue(installation.db, new JobsRepository(installation.db), pool, {
       train: installation.models.trainJob,
       predict: installation.models.predictJob,
-    }, { runQueuedJobs, transport, leaseMs: options.jobLeaseMs });
+    }, { runQueuedJobs, transport, leaseMs: settings.jobLeaseMs });
     installation.models.attachQueue(queue);
-    if (options.databaseUrl) installation.models.shareInspectHeatmaps();
+    if (settings.databaseUrl) installation.models.shareInspectHeatmaps();
     await queue.start();
     installation.callbacks.start();
     return {

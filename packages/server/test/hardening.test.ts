@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildApp } from '../src/app.ts';
-import { createClient } from '../src/index.ts';
+import { createClient, parseBootstrapClients } from '../src/index.ts';
 import { Api, cookie, startTestServer, type TestServer } from './helpers.ts';
 
 const usesSqlite = process.env.KENSA_TEST_POSTGRES !== '1';
@@ -26,7 +26,7 @@ before(async () => {
   writeFileSync(join(webDist, 'index.html'), '<!doctype html><title>Kensa</title><div id="app"></div>');
   server = await startTestServer({
     webDist,
-    bootstrapClients: 'alice:alice-secret,guessed:guessed-secret,rotated:rotated-secret-1',
+    bootstrapClients: parseBootstrapClients('alice:alice-secret,guessed:guessed-secret,rotated:rotated-secret-1'),
     timeouts: { headersMs: 1000, requestMs: 5000, bodyIdleMs: 700 },
     logStream: { write: (line) => { logLines.push(line); } },
   });

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, type RunningServer, type StartOptions } from '../src/index.ts';
+import { parseBootstrapClients, startServer, type RunningServer, type ServerOptions } from '../src/index.ts';
 import { sampleDataset } from '../../engine/test/sample-datasets.ts';
 import type { TestContext } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -26,7 +26,7 @@ export interface TestServer extends RunningServer {
 
 const postgresOfDataDir = new Map<string, string>();
 
-export async function startTestServer(options: Partial<StartOptions> & { dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(options: Partial<ServerOptions> = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kensa-server-test-'));
   // KENSA_TEST_POSTGRES=1 runs the same tests on PostgreSQL (a fresh schema per server) with pg-boss jobs.
   let databaseUrl = options.databaseUrl ?? null;
@@ -36,7 +36,7 @@ export async function startTestServer(options: Partial<StartOptions> & { dataDir
     postgresOfDataDir.set(dataDir, databaseUrl);
   }
   const server = await startServer({
-    host: '127.0.0.1', port: 0, workers: 1, webDist: null, bootstrapClients: 'alice:alice-secret,bob:bob-secret', ...options, dataDir, databaseUrl,
+    host: '127.0.0.1', port: 0, workers: 1, webDist: null, bootstrapClients: parseBootstrapClients('alice:alice-secret,bob:bob-secret'), ...options, dataDir, databaseUrl,
   });
   return {
     ...server,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readSettings } from '../src/settings.ts';
+import { completeSettings, DEFAULT_HTTP_TIMEOUTS, DEFAULT_UPLOAD_LIMITS, readSettings } from '../src/settings.ts';
 
 test('readSettings: with no variables set, the documented defaults', () => {
   assert.deepEqual(readSettings({}), {
@@ -51,4 +51,22 @@ test('readSettings: a wrong value is refused with a message naming its variable'
     [{ KENSA_PUBLIC_URL: 'ftp://kensa.example.com' }, /KENSA_PUBLIC_URL must be an http\(s\) URL/],
   ];
   for (const [env, message] of refusals) assert.throws(() => readSettings(env), message, JSON.stringify(env));
+});
+
+test('completeSettings: settings given in code take the same defaults as the environment\'s, and the runtime ones theirs', () => {
+  const { runQueuedJobs, limits, timeouts, webDist, logStream, callbackRetryDelaysMs, ...settings } = completeSettings({ dataDir: './data', port: undefined });
+  assert.deepEqual(settings, readSettings({}));
+  assert.equal(runQueuedJobs, true);
+  assert.deepEqual(limits, DEFAULT_UPLOAD_LIMITS);
+  assert.deepEqual(timeouts, DEFAULT_HTTP_TIMEOUTS);
+  assert.match(String(webDist), /packages[\\/]web[\\/]dist[\\/]?$/);
+  assert.equal(logStream, undefined);
+  assert.equal(callbackRetryDelaysMs, undefined);
+
+  const given = completeSettings({ dataDir: '/srv/kensa', limits: { maxFilesPerRequest: 5 }, timeouts: { bodyIdleMs: 700 }, webDist: null, publicUrl: 'https://kensa.example.com/' });
+  assert.deepEqual(given.limits, { ...DEFAULT_UPLOAD_LIMITS, maxFilesPerRequest: 5 });
+  assert.deepEqual(given.timeouts, { ...DEFAULT_HTTP_TIMEOUTS, bodyIdleMs: 700 });
+  assert.equal(given.webDist, null);
+  assert.equal(given.publicUrl, 'https://kensa.example.com');
+  assert.throws(() => completeSettings({ dataDir: '/srv/kensa', publicUrl: 'ftp://kensa.example.com' }), /KENSA_PUBLIC_URL must be an http\(s\) URL/);
 });

@@ -1,5 +1,6 @@
 import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
 import { printJson } from '../output.ts';
+import { serverSettings } from '../server-settings.ts';
 
 export const clientCommand: CommandSpec = {
   name: 'client',
@@ -12,11 +13,11 @@ export const clientCommand: CommandSpec = {
   async run(argv) {
     const { positional, flags } = parseFlags(argv, { string: ['data-dir', 'client-id', 'client-secret'], boolean: ['json'] });
     if (positional[0] !== 'create' || positional.length > 1) throw new UsageError('Usage: kensa client create [options]');
-    const { createClient, readSettings } = await import('@kensa/server');
-    const settings = readSettings();
+    const { dataDir, databaseUrl } = await serverSettings(flags);
+    const { createClient } = await import('@kensa/server');
     const created = await createClient({
-      databaseUrl: settings.databaseUrl,
-      dataDir: flags['data-dir'] === undefined ? settings.dataDir : String(flags['data-dir']),
+      databaseUrl,
+      dataDir,
       clientId: flags['client-id'] as string | undefined,
       clientSecret: flags['client-secret'] as string | undefined,
     });

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
 import { printJson } from '../output.ts';
 import { CONNECTION_FLAGS, connect } from '../profile.ts';
+import { serverSettings } from '../server-settings.ts';
 
 export const licenseCommand: CommandSpec = {
   name: 'license',
@@ -22,10 +23,9 @@ export const licenseCommand: CommandSpec = {
       if (typeof clientId !== 'string' || !clientId) throw new UsageError('license issue needs --client-id');
       const days = Number(flags.days ?? 365);
       if (!Number.isInteger(days) || days < 1) throw new UsageError('--days must be a positive integer');
-      const { issueLicense, readSettings } = await import('@kensa/server');
-      const settings = readSettings();
-      const dataDir = flags['data-dir'] === undefined ? settings.dataDir : String(flags['data-dir']);
-      const license = await issueLicense({ databaseUrl: settings.databaseUrl, dataDir, clientId, days });
+      const { dataDir, databaseUrl } = await serverSettings(flags);
+      const { issueLicense } = await import('@kensa/server');
+      const license = await issueLicense({ databaseUrl, dataDir, clientId, days });
       const out = flags.out as string | undefined;
       if (out) await writeFile(out, license);
       if (flags.json) printJson({ client_id: clientId, days, out: out ?? null, license: out ? undefined : license });

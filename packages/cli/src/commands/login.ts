@@ -1,7 +1,7 @@
 import { VisualInspectionSDK } from '@kensa/sdk';
 import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
 import { printJson } from '../output.ts';
-import { parseLanguage, writeProfile } from '../profile.ts';
+import { namedConnection, writeProfile } from '../profile.ts';
 
 export const loginCommand: CommandSpec = {
   name: 'login',
@@ -14,11 +14,8 @@ export const loginCommand: CommandSpec = {
   async run(argv) {
     const { flags, positional } = parseFlags(argv, { string: ['url', 'client-id', 'client-secret', 'language'], boolean: ['json'] });
     if (positional.length) throw new UsageError(`login takes no arguments (got ${positional.join(' ')})`);
-    const apiUrl = (flags.url as string | undefined) ?? process.env.KENSA_API_URL;
-    const clientId = (flags['client-id'] as string | undefined) ?? process.env.KENSA_CLIENT_ID;
-    const clientSecret = (flags['client-secret'] as string | undefined) ?? process.env.KENSA_CLIENT_SECRET;
+    const { apiUrl, clientId, clientSecret, language = 'en' } = namedConnection(flags);
     if (!apiUrl || !clientId || !clientSecret) throw new UsageError('login needs --url, --client-id and --client-secret (or KENSA_API_URL, KENSA_CLIENT_ID, KENSA_CLIENT_SECRET)');
-    const language = parseLanguage((flags.language as string | undefined) ?? process.env.KENSA_LANGUAGE) ?? 'en';
     const sdk = new VisualInspectionSDK({ apiUrl, clientId, clientSecret, language });
     const token = await sdk.authorize();
     const version = await sdk.getVersionNumber();

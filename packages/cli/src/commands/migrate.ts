@@ -1,4 +1,5 @@
 import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
+import { serverSettings } from '../server-settings.ts';
 
 export const migrateCommand: CommandSpec = {
   name: 'migrate',
@@ -10,12 +11,12 @@ export const migrateCommand: CommandSpec = {
   async run(argv) {
     const { flags, positional } = parseFlags(argv, { string: ['data-dir', 'to-database', 'to-blobs'], boolean: ['json'] });
     if (positional.length) throw new UsageError(`migrate takes no arguments (got ${positional.join(' ')})`);
-    const { moveInstallation, readSettings } = await import('@kensa/server');
-    const settings = readSettings();
+    const settings = await serverSettings(flags);
+    const { moveInstallation } = await import('@kensa/server');
     const databaseUrl = flags['to-database'] ?? settings.databaseUrl;
     if (!databaseUrl) throw new UsageError('--to-database postgres://… is required (the new installation\'s database; it must be empty)');
     const report = await moveInstallation({
-      dataDir: flags['data-dir'] === undefined ? settings.dataDir : String(flags['data-dir']),
+      dataDir: settings.dataDir,
       databaseUrl: String(databaseUrl),
       blobUrl: flags['to-blobs'] ? String(flags['to-blobs']) : settings.blobUrl,
       onProgress: (text) => process.stderr.write(`${text}\n`),

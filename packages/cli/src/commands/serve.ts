@@ -1,4 +1,5 @@
 import { parseFlags, usage, UsageError, type CommandSpec } from '../flags.ts';
+import { serverSettings } from '../server-settings.ts';
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
@@ -17,13 +18,12 @@ export const serveCommand: CommandSpec = {
       repeat: ['bootstrap-client'],
     });
     if (positional.length) throw new UsageError(`serve takes no arguments (got ${positional.join(' ')})`);
-    const { startServer, readSettings, parsePort, parsePositiveInteger, parseBootstrapClients } = await import('@kensa/server');
-    const settings = readSettings();
+    const settings = await serverSettings(flags);
+    const { startServer, parsePort, parsePositiveInteger, parseBootstrapClients } = await import('@kensa/server');
     // Flags win over the environment; clients named by flags are kept along with KENSA_BOOTSTRAP_CLIENT's.
     const server = await startServer({
       ...settings,
       runQueuedJobs: !flags['no-workers'],
-      dataDir: flags['data-dir'] === undefined ? settings.dataDir : String(flags['data-dir']),
       host: flags.host === undefined ? settings.host : String(flags.host),
       port: flags.port === undefined ? settings.port : usage(() => parsePort(String(flags.port), '--port')),
       workers: flags.workers === undefined ? settings.workers : usage(() => parsePositiveInteger(String(flags.workers), '--workers')),

@@ -1,4 +1,5 @@
 import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
+import { serverSettings } from '../server-settings.ts';
 
 export const workerCommand: CommandSpec = {
   name: 'worker',
@@ -12,14 +13,11 @@ export const workerCommand: CommandSpec = {
     if (positional.length) throw new UsageError(`worker takes no arguments (got ${positional.join(' ')})`);
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) throw new UsageError('--concurrency must be a positive integer');
-    const { startWorker, readSettings } = await import('@kensa/server');
-    const settings = readSettings();
+    const settings = await serverSettings(flags);
     if (!settings.databaseUrl) throw new UsageError('kensa worker needs KENSA_DATABASE_URL=postgres://… (the installation\'s database, where jobs wait)');
-    const worker = await startWorker({
-      dataDir: flags['data-dir'] === undefined ? settings.dataDir : String(flags['data-dir']),
-      databaseUrl: settings.databaseUrl, blobUrl: settings.blobUrl, jobLeaseMs: settings.jobLeaseMs, allowPrivateTargets: settings.allowPrivateTargets, concurrency,
-      mqttUrl: settings.mqttUrl,
-    });
+    const { startWorker } = await import('@kensa/server');
+    // Threads come from --concurrency (default: one per core); KENSA_WORKERS is `kensa serve`'s.
+    const worker = await startWorker({ ...settings, workers: concurrency });
     if (flags.json) console.log(JSON.stringify({ worker_id: worker.workerId }));
     else console.log(`Kensa worker ${worker.workerId} taking jobs — Ctrl-C stops it (its running jobs go back to the queue)`);
     await new Promise<void>((resolve) => {

@@ -83,3 +83,23 @@ export function fitWithin(width: number, height: number, maxSide: number): { wid
   const scale = Math.min(1, maxSide / Math.max(width, height));
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
+
+/**
+ * Half the size (rounded down), each pixel the mean of a 2×2 block: the box filter is the anti-aliasing a halving
+ * needs, and it is exact where bilinear sampling of a halved grid falls between pixels.
+ */
+export function halveRaster(raster: Raster): Raster {
+  const width = Math.max(1, raster.width >> 1), height = Math.max(1, raster.height >> 1), c = raster.channels;
+  if (raster.width < 2 || raster.height < 2) return raster;
+  const out = new Float32Array(width * height * c);
+  const src = raster.data, row = raster.width * c;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const a = (2 * y * raster.width + 2 * x) * c;
+      for (let k = 0; k < c; k++) {
+        out[(y * width + x) * c + k] = 0.25 * (src[a + k] + src[a + c + k] + src[a + row + k] + src[a + row + c + k]);
+      }
+    }
+  }
+  return { width, height, channels: c, data: out };
+}

@@ -2,7 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import type { Installation, UploadLimits } from '../context.ts';
+import type { Installation } from '../context.ts';
+import type { UploadLimits } from '../settings.ts';
 import type { UploadedFile } from '../services/items.service.ts';
 import { ApiError, message } from './errors.ts';
 

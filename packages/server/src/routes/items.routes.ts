@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import type { Installation, UploadLimits } from '../context.ts';
+import type { Installation } from '../context.ts';
+import type { UploadLimits } from '../settings.ts';
 import { ApiError, message } from '../http/errors.ts';
 import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
 import { publicBaseOf } from '../http/public-url.ts';
