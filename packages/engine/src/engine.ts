@@ -12,6 +12,8 @@ import { auroc, bestF1Threshold, confusionAt, type Confusion } from './metrics/i
 import { decodeBlob, encodeBlob, ModelFormatError } from './model/blob.ts';
 import { num, optionalNum, pair, resolveParams, type ParamValues } from './params/schema.ts';
 import { detect, type Detection, type DetectionSettings } from './postprocess/detect.ts';
+import type { TrainingProgressReport } from './training/progress.ts';
+import { checkTrainingData, countTrainingData, type TrainingDataProblem } from './training/training-data.ts';
 import { ENGINE_VERSION } from './version.ts';
 
 /** An image handed to training: encoded bytes, its label, and defect boxes in its original pixels. */
@@ -22,7 +24,7 @@ export interface TrainingImage {
 }
 
 export interface TrainOptions {
-  onProgress?: (fraction: number, message: string) => void;
+  onProgress?: TrainingProgressReport;
   signal?: AbortSignal;
   /** Calibration mode (see calibration/calibrate.ts), or 'auto' to choose it on held-out images; the default is the algorithm's. */
   calibration?: CalibrationMode | 'auto';
@@ -83,10 +85,19 @@ export const OK_ONLY_THRESHOLD_QUANTILE = 0.9;
 /** OK training images the final model scores for the in-sample half of that threshold (see trainModel). */
 const IN_SAMPLE_THRESHOLD_IMAGES = 20;
 
+/** The images cannot train the algorithm: the problems as `checkTrainingData` gives them, for callers to word. */
 export class TrainingDataError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(readonly algorithmId: string, readonly problems: TrainingDataProblem[]) {
+    super(problems.map((problem) => describeProblem(algorithmId, problem)).join('; '));
     this.name = 'TrainingDataError';
+  }
+}
+
+function describeProblem(algorithmId: string, problem: TrainingDataProblem): string {
+  switch (problem.code) {
+    case 'no-images': return `${algorithmId} has no images to train on`;
+    case 'too-few-ok-images': return `${algorithmId} needs at least ${problem.needed} OK images; got ${problem.got}`;
+    case 'too-few-annotated-ng-images': return `${algorithmId} needs at least ${problem.needed} NG images with annotation boxes; got ${problem.got}`;
   }
 }
 
@@ -223,16 +234,11 @@ export async function trainModel(
   const algorithm = getAlgorithm(algorithmId);
   const report = options.onProgress ?? (() => {});
   const { values, autoTune } = resolveParams(algorithm.parameters, overrides);
-  const ok = images.filter((i) => i.good === true).length;
-  const ng = images.filter((i) => i.good === false).length;
-  if (ok < algorithm.requires.okImages) {
-    throw new TrainingDataError(`${algorithm.id} needs at least ${algorithm.requires.okImages} OK images; got ${ok}`);
-  }
-  const ngWithBoxes = images.filter((i) => i.good === false && (i.boxes?.length ?? 0) > 0).length;
-  if (algorithm.requires.ngImagesWithBoxes && ngWithBoxes < algorithm.requires.ngImagesWithBoxes) {
-    throw new TrainingDataError(`${algorithm.id} needs at least ${algorithm.requires.ngImagesWithBoxes} NG images with annotation boxes; got ${ngWithBoxes}`);
-  }
-  report(0, 'decoding images');
+  const counts = countTrainingData(images);
+  const problems = checkTrainingData(algorithm, counts);
+  if (problems.length > 0) throw new TrainingDataError(algorithm.id, problems);
+  const { ok, ng } = counts;
+  report(0, 'decoding');
   const workingSize = num(values, 'working_size');
   const samples: TrainingSample[] = [];
   const tileSize = optionalNum(values, 'tile_size') ?? 0;
@@ -259,7 +265,7 @@ export async function trainModel(
       for (const candidate of spec.autoTune!) {
         if (trials++ >= AUTOTUNE_MAX_TRIALS) break;
         checkAborted(options.signal);
-        report(0.05, `AutoTune ${name} = ${JSON.stringify(candidate)}`);
+        report(0.05, 'tuning', { parameter: name, candidate: JSON.stringify(candidate) });
         const trial = { ...values, [name]: candidate };
         const score = (await crossValidate(algorithm, tuningSamples, trial, mode, { signal: options.signal, synthetic: ng === 0, seed, onProgress: () => {} })).auroc ?? -Infinity;
         scores[JSON.stringify(candidate)] = score;
@@ -270,16 +276,16 @@ export async function trainModel(
     }
   }
 
-  report(0.1, 'calibrating on held-out images');
+  report(0.1, 'calibrating');
   let validation: Validation;
   if (canCrossFit) {
     validation = await crossValidate(algorithm, samples, values, mode, {
-      signal: options.signal, synthetic: ng === 0, seed, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating on held-out images'),
+      signal: options.signal, synthetic: ng === 0, seed, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
     });
   }
-  report(0.6, 'training the final model');
+  report(0.6, 'training');
   const state = await algorithm.train(samples, values, {
-    onProgress: (f, message) => report(0.6 + 0.35 * f, message ?? 'training the final model'), signal: options.signal,
+    onProgress: (f, step, values) => report(0.6 + 0.35 * f, step ?? 'training', values), signal: options.signal,
   });
   if (!canCrossFit) {
     // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.

@@ -6,6 +6,8 @@ export * from './image/raster.ts';
 export * from './params/schema.ts';
 export * from './params/shared.ts';
 export * from './algorithms/types.ts';
+export * from './training/progress.ts';
+export * from './training/training-data.ts';
 export { ALGORITHMS, DEFAULT_ALGORITHM_ID, findAlgorithm, getAlgorithm, UnknownAlgorithmError } from './algorithms/registry.ts';
 export * from './metrics/index.ts';
 export * from './render/index.ts';

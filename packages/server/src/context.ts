@@ -5,21 +5,30 @@ import { bossSchemaOf, PgBossTransport } from './jobs/pg-boss-transport.ts';
 import { WorkerPool } from './jobs/pool.ts';
 import type { OutboundPolicy } from './outbound/address-policy.ts';
 import { SamplesService } from './samples/samples.service.ts';
+import { AnnouncementsService } from './services/announcements.service.ts';
 import { AuditExportService } from './services/audit-export.service.ts';
 import { AuthService } from './services/auth.service.ts';
 import { BulkItemsService } from './services/bulk-items.service.ts';
 import { CallbacksService } from './services/callbacks.service.ts';
 import { EventsService } from './services/events.service.ts';
 import { HealthService } from './services/health.service.ts';
+import { openInspectHeatmaps } from './services/inspect-heatmaps.ts';
+import { InspectionService } from './services/inspection.service.ts';
 import { ItemsService } from './services/items.service.ts';
+import { JobsService } from './services/jobs.service.ts';
+import { LicenseUsageService } from './services/license-usage.service.ts';
 import { LicenseService } from './services/license.service.ts';
 import { ModelEvaluationService } from './services/model-evaluation.service.ts';
 import { ModelsService } from './services/models.service.ts';
 import { ModelSignatures } from './services/model-signatures.service.ts';
 import { MqttService } from './services/mqtt.service.ts';
+import { PredictJob } from './services/prediction.job.ts';
+import { PredictionService } from './services/prediction.service.ts';
 import { PreferencesService } from './services/preferences.service.ts';
 import { TargetsService } from './services/targets.service.ts';
 import type { ServerSettings } from './settings.ts';
+import { TrainJob } from './services/training.job.ts';
+import { TrainingService } from './services/training.service.ts';
 import { CallbacksRepository } from './store/callbacks.repository.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
 import { openDatabase, parsePostgresUrl, type Database } from './store/database.ts';
@@ -35,8 +44,8 @@ import { TargetsRepository } from './store/targets.repository.ts';
 import { TempFiles } from './store/temp-files.ts';
 
 /**
- * The installation without HTTP: database, files, keys and services (what the CLI uses directly). Every
- * repository and service is built here, once; routes only call them.
+ * The installation without HTTP and jobs: database, files, keys and the services that need no worker (what the CLI
+ * uses directly). Every repository and service is built in this file, once; routes only call them.
  */
 export interface Installation {
   db: Database;
@@ -44,10 +53,10 @@ export interface Installation {
   temp: TempFiles;
   auth: AuthService;
   licenses: LicenseService;
+  licenseUsage: LicenseUsageService;
   items: ItemsService;
   bulkItems: BulkItemsService;
   auditExport: AuditExportService;
-  models: ModelsService;
   modelEvaluation: ModelEvaluationService;
   events: EventsService;
   callbacks: CallbacksService;
@@ -55,7 +64,6 @@ export interface Installation {
   preferences: PreferencesService;
   mqtt: MqttService;
   modelSignatures: ModelSignatures;
-  samples: SamplesService;
   health: HealthService;
   close(): Promise<void>;
 }
@@ -78,10 +86,15 @@ function makePrivateFolder(root: string): void {
 }
 
 export async function openInstallation(settings: ServerSettings): Promise<Installation> {
+  return (await open(settings)).installation;
+}
+
+/** The installation and the repositories the job-driven services are built on (in startInstallation). */
+async function open(settings: ServerSettings) {
   const root = resolve(settings.dataDir);
   makePrivateFolder(root);
   const temp = new TempFiles(root);
-  const files = new DataFolder(root, settings.blobUrl, temp);
+  const files = new DataFolder(root, settings.blobUrl);
   const db = await openDatabase({ dataDir: root, url: settings.databaseUrl });
   let events: EventsService | null = null;
   try {
@@ -103,19 +116,16 @@ export async function openInstallation(settings: ServerSettings): Promise<Instal
     const callbacks = new CallbacksService(new CallbacksRepository(db), modelsRepository, outbound, settings.callbackRetryDelaysMs, operatorLog);
     const targets = new TargetsService(new TargetsRepository(db), outbound, settings.mqttUrl);
     const mqttService = new MqttService(targets, outbound, operatorLog);
-    const items = new ItemsService(itemsRepository, modelsRepository, files, targets, settings.limits.maxPixels);
-    const models = new ModelsService(modelsRepository, itemsRepository, files, licenses, shared, callbacks, targets, mqttService);
-    const samples = new SamplesService(new SampleProjectsRepository(db), licenses, targets, items, models, temp);
-    return {
+    const installation: Installation = {
       db,
       files,
       temp,
       auth: new AuthService(clients, new LoginFailuresRepository(db), keys.tokenSecret),
       licenses,
-      items,
+      licenseUsage: new LicenseUsageService(modelsRepository, itemsRepository),
+      items: new ItemsService(itemsRepository, modelsRepository, files, targets, settings.limits.maxPixels),
       bulkItems: new BulkItemsService(itemsRepository, targets),
       auditExport: new AuditExportService(itemsRepository, targets),
-      models,
       modelEvaluation: new ModelEvaluationService(modelsRepository, itemsRepository),
       events: shared,
       callbacks,
@@ -123,11 +133,8 @@ export async function openInstallation(settings: ServerSettings): Promise<Instal
       preferences: new PreferencesService(new PreferencesRepository(db), targets),
       mqtt: mqttService,
       modelSignatures: new ModelSignatures(keys.modelPrivateKey, keys.modelPublicKey),
-      samples,
       health: new HealthService(db.kind, new JobsRepository(db), shared),
       close: async () => {
-        // Running sample projects stop at their next step.
-        samples.stop();
         callbacks.close();
         await shared.close();
         await mqttService.close();
@@ -135,6 +142,7 @@ export async function openInstallation(settings: ServerSettings): Promise<Instal
         await files.close();
       },
     };
+    return { installation, repositories: { models: modelsRepository, items: itemsRepository } };
   } catch (error) {
     await events?.close();
     await db.close();
@@ -143,15 +151,21 @@ export async function openInstallation(settings: ServerSettings): Promise<Instal
   }
 }
 
-/** The installation plus its running job queue on a worker pool. */
+/** The installation plus its running job queue on a worker pool, and the services that queue or run jobs. */
 export interface RunningInstallation extends Installation {
   queue: JobQueue;
   pool: WorkerPool;
+  models: ModelsService;
+  training: TrainingService;
+  prediction: PredictionService;
+  inspection: InspectionService;
+  jobs: JobsService;
+  samples: SamplesService;
   stop(): Promise<void>;
 }
 
 export async function startInstallation(settings: ServerSettings): Promise<RunningInstallation> {
-  const installation = await openInstallation(settings);
+  const { installation, repositories } = await open(settings);
   let pool: WorkerPool | null = null;
   let transport: PgBossTransport | undefined;
   try {
@@ -163,25 +177,39 @@ export async function startInstallation(settings: ServerSettings): Promise<Runni
       : undefined;
     // An API server alone still answers synchronous inspections and model imports: one thread is enough for those.
     pool = new WorkerPool(runQueuedJobs ? settings.workers : Math.min(settings.workers ?? 1, 1));
-    const queue = new JobQueue(installation.db, new JobsRepository(installation.db), pool, {
-      train: installation.models.trainJob,
-      predict: installation.models.predictJob,
+    const { models, items } = repositories;
+    const { db, files, temp, licenses, licenseUsage, targets } = installation;
+    const announce = new AnnouncementsService(models, items, installation.events, installation.callbacks, targets, installation.mqtt);
+    const queue = new JobQueue(db, new JobsRepository(db), pool, {
+      train: new TrainJob(models, items, files, temp, announce),
+      predict: new PredictJob(models, items, files, temp, announce),
     }, { runQueuedJobs, transport, leaseMs: settings.jobLeaseMs });
-    installation.models.attachQueue(queue);
-    if (settings.databaseUrl) installation.models.shareInspectHeatmaps();
-    await queue.start();
-    installation.callbacks.start();
-    return {
+    const prediction = new PredictionService(models, items, licenses, licenseUsage, targets, announce, queue);
+    // Scale-out: any API server may be asked for an inspection's heatmap, so they wait in the shared storage.
+    const heatmaps = openInspectHeatmaps(files, Boolean(settings.databaseUrl));
+    const modelsService = new ModelsService(models, items, files, licenses, licenseUsage, targets, queue);
+    const training = new TrainingService(models, items, licenses, licenseUsage, targets, announce, queue);
+    const samples = new SamplesService(new SampleProjectsRepository(db), licenses, targets, installation.items, modelsService, training, prediction, temp);
+    const running: RunningInstallation = {
       ...installation,
       queue,
       pool,
+      models: modelsService,
+      training,
+      prediction,
+      inspection: new InspectionService(installation.items, prediction, licenses, targets, files, queue, heatmaps),
+      jobs: new JobsService(models, items, queue),
+      samples,
       stop: async () => {
         // Sample projects first: they drive jobs, and stop at their next step.
-        installation.samples.stop();
+        samples.stop();
         await queue.close();
         await installation.close();
       },
     };
+    await queue.start();
+    installation.callbacks.start();
+    return running;
   } catch (error) {
     // Nothing may keep the process alive after a failed start (worker threads, pg-boss's timers).
     await pool?.close();

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Api, cookie, parameterId, startTestServer, type TestServer } from './helpers.ts';
+import { Api, cookie, folderSnapshot, parameterId, startTestServer, type TestServer } from './helpers.ts';
 
 /** Routes beyond the original: review, model detail, export/import, synchronous inspection. */
 let server: TestServer;
@@ -189,17 +191,38 @@ test('PATCH /models/{id} changes the threshold without retraining; training para
   assert.ok(strict.boxes.length > 0);
 });
 
-test('a training that cannot work ends failed with the reason, in both languages, and other jobs go on', async () => {
+test('a training its images cannot do is refused before anything is stored, in both languages', async () => {
   const uploaded = await api.upload([cookie('test/defect', 11)], { training: 'true', good: 'false' });
-  const failing = await api.post('/api/v1/train', { algorithm_id: 'PM', name: 'no-ok-images', item_ids: uploaded.body.data.item_ids });
+  const modelsBefore = (await api.get('/api/v1/models')).body.data.length;
+  const details = { en: ['PM needs at least 1 OK images; got 0'], ja: ['PM の学習には OK 画像が 1 枚以上必要です（0 枚）'] };
+  for (const language of ['en', 'ja'] as const) {
+    const refused = await api.withLanguage(language).post('/api/v1/train', { algorithm_id: 'PM', name: 'no-ok-images', item_ids: uploaded.body.data.item_ids });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    assert.equal(refused.body.errors.title, language === 'en' ? 'Not enough training data' : '学習データが足りません');
+    assert.deepEqual(refused.body.errors.detail, details[language]);
+  }
+  assert.equal((await api.get('/api/v1/models')).body.data.length, modelsBefore);
+});
+
+test('a training that fails in its worker ends failed with the reason, in both languages, and other jobs go on', async () => {
+  const uploaded = await api.upload([cookie('train/good', 20)], { training: 'true', good: 'true' });
+  const [itemId] = uploaded.body.data.item_ids;
+  // The image file disappears (disk trouble, a hand-cleaned folder): the worker cannot read it.
+  for (const file of folderSnapshot(server.dataDir).map((f) => f.split(':')[0]).filter((f) => f.startsWith('images/') && !f.endsWith('.thumb.jpg'))) {
+    if (file.includes(Buffer.from(itemId).toString('base64url'))) rmSync(join(server.dataDir, file));
+  }
+  const failing = await api.post('/api/v1/train', { algorithm_id: 'PM', name: 'unreadable', item_ids: [itemId] });
   const workingSize = await parameterId(api, 'PM', 'working_size');
-  const fine = await api.post('/api/v1/train', { algorithm_id: 'PM', name: 'fine', override_params: [{ algorithm_parameter_id: workingSize, value: 64 }] });
+  const fine = await api.post('/api/v1/train', {
+    algorithm_id: 'PM', name: 'fine', item_ids: ['normal-1', 'normal-10'], override_params: [{ algorithm_parameter_id: workingSize, value: 64 }],
+  });
   const failed = await api.waitForModel(failing.body.data.model_id);
   assert.equal(failed.status, 'failed');
-  assert.match(failed.status_text, /^Training failed: .*OK images/);
+  assert.match(failed.status_text, /^Training failed: .*(ENOENT|no such file|blob not found)/);
   const inJapanese = (await api.withLanguage('ja').get(`/api/v1/models/${failed.model_id}`)).body.data;
   assert.match(inJapanese.status_text, /^学習に失敗しました: /);
   assert.equal((await api.waitForModel(fine.body.data.model_id)).status, 'active');
+  await api.request('DELETE', `/api/v1/item/${itemId}`);
 });
 
 test('callbacks: each finished prediction is POSTed, signed, and retried after a failure', async () => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { en } from '../src/i18n/en.ts';
 import { ja } from '../src/i18n/ja.ts';
-import { languageOf, translate } from '../src/i18n/index.ts';
+import { languageOf, render, translate } from '../src/i18n/index.ts';
+import { detailOfProblem, statusOfStage } from '../src/i18n/training.ts';
 
 test('Accept-Language picks Japanese only when it ranks above English', () => {
   assert.equal(languageOf(undefined), 'en');
@@ -28,4 +29,17 @@ test('messages nest: a reason inside a detail is translated too', () => {
   const params = { name: 'a.png', reason: { key: 'reasonEmpty' as const } };
   assert.equal(translate('en', 'invalidFilenameBecause', params), 'Invalid filename a.png: the file is empty');
   assert.equal(translate('ja', 'invalidFilenameBecause', params), '不正なファイル名 a.png: ファイルが空です');
+});
+
+test("the engine's training stages and training-data problems have words in both languages, their values in place", () => {
+  const tuning = statusOfStage('tuning', { parameter: 'working_size', candidate: '64' });
+  assert.equal(render('en', tuning), 'AutoTune: trying working_size = 64');
+  assert.equal(render('ja', tuning), 'AutoTune: working_size = 64 を試しています');
+  assert.equal(render('ja', statusOfStage('epoch', { epoch: 3, epochs: 30, loss: '0.0100', heldOutLoss: '0.0200' })), 'エポック 3/30: 損失 0.0100、検証 0.0200');
+  assert.equal(render('en', statusOfStage('growing-trees')), 'Growing trees');
+  // A stage of another version's worker shows its id rather than failing.
+  assert.equal(render('ja', statusOfStage('polishing' as never)), 'polishing');
+  const tooFew = detailOfProblem('PS', { code: 'too-few-ok-images', needed: 2, got: 1 });
+  assert.equal(render('en', tooFew), 'PS needs at least 2 OK images; got 1');
+  assert.equal(render('ja', tooFew), 'PS の学習には OK 画像が 2 枚以上必要です（1 枚）');
 });

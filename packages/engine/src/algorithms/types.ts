@@ -1,5 +1,6 @@
 import type { FloatMap, Raster } from '../image/raster.ts';
 import type { Bilingual, ParameterSpec, ParamValues } from '../params/schema.ts';
+import type { AlgorithmStep, StageValues } from '../training/progress.ts';
 
 /** A box in pixels: inclusive min, exclusive max. */
 export interface Box {
@@ -20,7 +21,7 @@ export interface TrainingSample {
 }
 
 export interface ProgressReport {
-  (fraction: number, message?: string): void;
+  (fraction: number, step?: AlgorithmStep, values?: StageValues): void;
 }
 
 export interface TrainContext {

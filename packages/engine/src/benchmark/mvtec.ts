@@ -153,8 +153,8 @@ export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string,
   let lastShown = 0;
   const model: TrainedModel = await trainModel(algorithmId, images, params, {
     calibration: options.calibration,
-    onProgress: (f, message) => {
-      if (performance.now() - lastShown > 2000) { lastShown = performance.now(); log(`${algorithmId}: ${(f * 100).toFixed(0)}% ${message}`); }
+    onProgress: (f, stage) => {
+      if (performance.now() - lastShown > 2000) { lastShown = performance.now(); log(`${algorithmId}: ${(f * 100).toFixed(0)}% ${stage}`); }
     },
   });
   const trainSeconds = (performance.now() - started) / 1000;

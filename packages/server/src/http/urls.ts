@@ -20,3 +20,10 @@ export async function urlBuilder(request: FastifyRequest, kensa: Installation, p
     result: (imageId, modelId, kind) => `${base}/${imageId}/${kind}?model_id=${modelId}&token=${token}`,
   };
 }
+
+/** The URL of an inspection's kept heatmap (GET /images/inspect/{id}), signed like image URLs. */
+export async function inspectHeatmapUrls(request: FastifyRequest, kensa: Installation, publicUrl: string | null): Promise<(heatmapId: string) => string> {
+  const base = `${publicBaseOf(request, publicUrl)}/api/v1/images/inspect`;
+  const token = encodeURIComponent(await kensa.auth.mediaToken(request.clientId));
+  return (heatmapId) => `${base}/${heatmapId}?token=${token}`;
+}

@@ -4,12 +4,13 @@ import {
   ImageDecodeError, deserializeModel, predictImage, renderHeatmap, resizeMap, renderOverlay, serializeModel, trainModel, type ParamValues, type TrainedModel,
 } from '@kensa/engine';
 import type {
-  ImagePrediction, InspectInput, InspectOutput, PredictInput, PredictOutput, ReadModelInput, ReadModelOutput, TrainInput, TrainOutput, WorkerJobName,
+  ImagePrediction, InspectInput, InspectOutput, PredictInput, PredictOutput, ProgressReport, ReadModelInput, ReadModelOutput, TrainInput, TrainOutput,
+  WorkerJobName,
 } from './protocol.ts';
 
 /** What a handler gets besides its input: progress reporting and cancellation. */
 export interface HandlerContext {
-  onProgress(fraction: number, message: string): void;
+  onProgress: ProgressReport;
   signal: AbortSignal;
 }
 
@@ -26,7 +27,7 @@ async function train(input: TrainInput, context: HandlerContext): Promise<TrainO
   const images = [];
   for (const image of input.images) images.push({ bytes: new Uint8Array(await readFile(image.path)), good: image.good, boxes: image.boxes });
   const model = await trainModel(input.algorithmId, images, input.overrides, {
-    onProgress: (fraction, message) => context.onProgress(fraction, message),
+    onProgress: context.onProgress,
     signal: context.signal,
   });
   await writeAtomically(input.blobPath, serializeModel(model));
@@ -90,7 +91,7 @@ async function predict(input: PredictInput, context: HandlerContext): Promise<Pr
       detectionAccuracy: prediction.detectionAccuracy,
       boxes: prediction.boxes.map((b) => ({ x_min: b.x_min, x_max: b.x_max, y_min: b.y_min, y_max: b.y_max, score: b.score })),
     });
-    context.onProgress((index + 1) / input.images.length, 'predicted');
+    context.onProgress((index + 1) / input.images.length);
   }
   return { predictions };
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, ToWorker } from './protocol.ts';
+import type { FromWorker, ProgressReport, ToWorker } from './protocol.ts';
 
 export class WorkerCrashError extends Error {
   constructor(message: string) {
@@ -13,7 +13,7 @@ interface Running {
   jobId: number;
   resolve(output: unknown): void;
   reject(error: Error): void;
-  onProgress(fraction: number, message: string): void;
+  onProgress: ProgressReport;
 }
 
 interface Slot {
@@ -53,7 +53,7 @@ export class WorkerPool {
       if (message.type === 'ready') return markReady();
       const running = slot.running;
       if (!running || running.jobId !== message.jobId) return;
-      if (message.type === 'progress') running.onProgress(message.fraction, message.message);
+      if (message.type === 'progress') running.onProgress(message.fraction, message.stage, message.values);
       else {
         slot.running = null;
         if (message.type === 'done') running.resolve(message.output);

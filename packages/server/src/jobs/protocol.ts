@@ -1,4 +1,4 @@
-import type { Box } from '@kensa/engine';
+import type { Box, StageValues, TrainingStage } from '@kensa/engine';
 
 /** Messages between the main thread and a worker thread. */
 export type ToWorker =
@@ -7,9 +7,12 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'progress'; jobId: number; fraction: number; message: string }
+  | { type: 'progress'; jobId: number; fraction: number; stage?: TrainingStage; values?: StageValues }
   | { type: 'done'; jobId: number; output: unknown }
   | { type: 'failed'; jobId: number; error: { name: string; message: string } };
+
+/** How far a job has come; training also says at which stage (the engine's ids, worded by the main thread). */
+export type ProgressReport = (fraction: number, stage?: TrainingStage, values?: StageValues) => void;
 
 /** Heavy work the workers know, by name; the input and output of each. */
 export interface TrainInput {

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from '../store/database.ts';
 import type { JobRow, JobsRepository } from '../store/jobs.repository.ts';
+import type { StageValues, TrainingStage } from '@kensa/engine';
+import { readJob, tryReadJob, type JobPayload, type QueuedJob, type QueuedJobTypes } from './payloads.ts';
 import { WorkerCrashError, type WorkerPool } from './pool.ts';
 import { QUEUED_JOB_NAMES, type QueuedJobName, type TransientJobName } from './protocol.ts';
 
@@ -9,25 +11,24 @@ import { QUEUED_JOB_NAMES, type QueuedJobName, type TransientJobName } from './p
 export const MAX_ATTEMPTS = 3;
 
 /** The rules around one kind of job, run on the main thread (database writes); the heavy part runs in a worker. */
-export interface JobHandler {
+export interface JobHandler<N extends QueuedJobName = QueuedJobName> {
   /** The worker's input from the job's payload, or null when there is nothing left to do. */
-  prepare(job: JobRow): Promise<unknown | null>;
-  onProgress?(job: JobRow, fraction: number, message: string): Promise<void>;
-  onDone(job: JobRow, output: unknown): Promise<void>;
-  onFailed(job: JobRow, error: Error): Promise<void>;
+  prepare(job: QueuedJob<N>): Promise<QueuedJobTypes[N]['input'] | null>;
+  onProgress?(job: QueuedJob<N>, fraction: number, stage?: TrainingStage, values?: StageValues): Promise<void>;
+  onDone(job: QueuedJob<N>, output: QueuedJobTypes[N]['output']): Promise<void>;
+  onFailed(job: QueuedJob<N>, error: Error): Promise<void>;
   /** The job was interrupted by a stop or crash and will run again. */
-  onRequeued?(job: JobRow): Promise<void>;
+  onRequeued?(job: QueuedJob<N>): Promise<void>;
   /** The job was interrupted too often and is given up. */
-  onAbandoned?(job: JobRow): Promise<void>;
+  onAbandoned?(job: QueuedJob<N>): Promise<void>;
   /** The job was cancelled while its worker ran it: remove what the worker wrote. */
-  onCancelled?(job: JobRow): Promise<void>;
+  onCancelled?(job: QueuedJob<N>): Promise<void>;
 }
 
-export interface NewJob {
-  name: QueuedJobName;
-  clientId: string;
-  payload: unknown;
-}
+/** One handler per queued job name: the queue refuses to be built without one. */
+export type JobHandlers = { [N in QueuedJobName]: JobHandler<N> };
+
+export type NewJob = { [N in QueuedJobName]: { name: N; clientId: string; payload: JobPayload<N> } }[QueuedJobName];
 
 /**
  * How queued jobs reach the processes that run them. Embedded: nothing to do (the one process claims from the
@@ -84,7 +85,7 @@ export class JobQueue {
     private readonly db: Database,
     private readonly jobs: JobsRepository,
     private readonly pool: WorkerPool,
-    private readonly handlers: Record<QueuedJobName, JobHandler>,
+    private readonly handlers: JobHandlers,
     private readonly options: JobQueueOptions = { runQueuedJobs: true },
   ) {
     for (const name of QUEUED_JOB_NAMES) if (!handlers[name]) throw new Error(`job ${name} has no handler`);
@@ -109,9 +110,9 @@ export class JobQueue {
   }
 
   /** Stores one job and tells the workers. */
-  async enqueue(name: QueuedJobName, clientId: string, payload: unknown): Promise<JobRow> {
+  async enqueue(job: NewJob): Promise<JobRow> {
     let stored!: JobRow;
-    await this.enqueueMany([{ name, clientId, payload }], async () => {}, (rows) => { stored = rows[0]; });
+    await this.enqueueMany([job], async () => {}, (rows) => { stored = rows[0]; });
     return stored;
   }
 
@@ -230,8 +231,20 @@ export class JobQueue {
     }
   }
 
-  private async executeHere(job: JobRow): Promise<void> {
-    const handler = this.handlers[job.name as QueuedJobName];
+  /** Each handler takes the jobs of its own name, which `job.name` picks. */
+  private handlerOf(job: QueuedJob): JobHandler {
+    return this.handlers[job.name] as JobHandler;
+  }
+
+  private async executeHere(row: JobRow): Promise<void> {
+    let job: QueuedJob;
+    try {
+      job = readJob(row);
+    } catch (error) {
+      await this.jobs.finish(row.job_id, 'failed', error instanceof Error ? error.message : String(error));
+      return;
+    }
+    const handler = this.handlerOf(job);
     let lost = false;
     const renewal = setInterval(() => {
       this.jobs.renew(job.job_id, this.workerId, this.leaseMs).then((mine) => {
@@ -252,11 +265,12 @@ export class JobQueue {
         await this.jobs.finish(job.job_id, 'done', 'nothing to do');
         return;
       }
-      const output = await this.pool.run(job.job_id, job.name, input, (fraction, message) => {
-        if (!lost) void handler.onProgress?.(job, fraction, message).catch(() => {});
+      const output = await this.pool.run(job.job_id, job.name, input, (fraction, stage, values) => {
+        if (!lost) void handler.onProgress?.(job, fraction, stage, values).catch(() => {});
       });
       if (!await stillMine()) return;
-      await handler.onDone(job, output);
+      // The worker ran the handler of this job's name (handlers.ts), which returns this name's output.
+      await handler.onDone(job, output as QueuedJobTypes[QueuedJobName]['output']);
       await this.jobs.finish(job.job_id, 'done');
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
@@ -288,16 +302,17 @@ export class JobQueue {
     }
   }
 
-  private async retryOrAbandon(job: JobRow): Promise<void> {
-    const handler = this.handlers[job.name as QueuedJobName];
-    if (job.attempts >= MAX_ATTEMPTS) {
-      await this.jobs.finish(job.job_id, 'failed', `interrupted ${job.attempts} times`);
-      await handler?.onAbandoned?.(job);
+  private async retryOrAbandon(row: JobRow): Promise<void> {
+    // A job this version cannot read (another version's) is requeued or given up without a handler.
+    const job = tryReadJob(row);
+    if (row.attempts >= MAX_ATTEMPTS) {
+      await this.jobs.finish(row.job_id, 'failed', `interrupted ${row.attempts} times`);
+      if (job) await this.handlerOf(job).onAbandoned?.(job);
       return;
     }
-    await this.jobs.requeue(job.job_id);
-    await handler?.onRequeued?.(job);
-    await this.options.transport?.announce([job]);
+    await this.jobs.requeue(row.job_id);
+    if (job) await this.handlerOf(job).onRequeued?.(job);
+    await this.options.transport?.announce([row]);
     this.pump();
   }
 

@@ -23,12 +23,12 @@ port.on('message', async (message: ToWorker) => {
   try {
     const output = await handler(message.input as never, {
       signal: controller.signal,
-      onProgress: (fraction, text) => {
+      onProgress: (fraction, stage, values) => {
         // Throttled: progress is stored in the database by the main thread.
         const now = Date.now();
         if (now - lastProgress < 250 && fraction < 1) return;
         lastProgress = now;
-        send({ type: 'progress', jobId: message.jobId, fraction, message: text });
+        send({ type: 'progress', jobId: message.jobId, fraction, stage, values });
       },
     });
     send({ type: 'done', jobId: message.jobId, output });

@@ -1,13 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { RunningInstallation } from '../context.ts';
 import type { UploadLimits } from '../settings.ts';
 import { ApiError, message } from '../http/errors.ts';
 import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
-import { publicBaseOf } from '../http/public-url.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
-import { urlBuilder } from '../http/urls.ts';
+import { inspectHeatmapUrls, urlBuilder } from '../http/urls.ts';
 import type { AnnotationInput } from '../services/items.service.ts';
 import { presentItemDetail, presentItemPage } from '../services/items.wire.ts';
 import { MEDIA_TOKEN_ROUTE } from '../http/authentication.ts';
@@ -15,7 +14,7 @@ import { MEDIA_TOKEN_ROUTE } from '../http/authentication.ts';
 const flag = (value: string | undefined, fallback: boolean) => (value === undefined ? fallback : !['false', '0', 'no'].includes(value.toLowerCase()));
 
 /** `publicUrl`: KENSA_PUBLIC_URL, the start of every image URL in answers when set. */
-export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: UploadLimits, publicUrl: string | null) {
+export function itemsRoutes(app: FastifyInstance, kensa: RunningInstallation, limits: UploadLimits, publicUrl: string | null) {
   app.get('/api/v1/items', {
     schema: {
       tags: ['items'],
@@ -158,22 +157,11 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
   }, async (request) => {
     const { files, fields } = await receiveFiles(request, kensa, limits);
     try {
-      const checked = await kensa.items.checkFiles(files, null, { thumbnails: false });
-      const store = (fields.store ?? '').toLowerCase() === 'true';
-      const withHeatmaps = store || formBoolean(fields, 'heatmap') === true;
-      const target = await kensa.targets.resolve(request.clientId, fields.target);
-      const mediaToken = withHeatmaps ? encodeURIComponent(await kensa.auth.mediaToken(request.clientId)) : '';
-      const heatmapUrl = withHeatmaps
-        ? (heatmapId: string) => `${publicBaseOf(request, publicUrl)}/api/v1/images/inspect/${heatmapId}?token=${mediaToken}`
-        : null;
-      const { model, results } = await kensa.models.inspect(request.clientId,
-        checked.map((c) => ({ path: c.file.temporaryPath, fileName: c.file.fileName, width: c.info.width, height: c.info.height })),
-        fields.model_id ?? null, String(target.target_id), heatmapUrl);
-      if (store) {
-        const itemIds = await kensa.items.upload(request.clientId, files, { training: false, good: null, itemId: null, targetId: target.target_id });
-        await kensa.models.serve(request.clientId, { item_ids: itemIds, model_id: model.model_id, target: target.target_id });
-      }
-      return { data: { results, model_id: model.model_id, model_version: model.version } };
+      const inspectRequest = {
+        modelId: fields.model_id ?? null, target: fields.target ?? null,
+        store: (fields.store ?? '').toLowerCase() === 'true', heatmaps: formBoolean(fields, 'heatmap') === true,
+      };
+      return { data: await kensa.inspection.inspect(request.clientId, files, inspectRequest, () => inspectHeatmapUrls(request, kensa, publicUrl)) };
     } finally {
       await removeTemporary(kensa, files);
     }
@@ -191,7 +179,7 @@ export function itemsRoutes(app: FastifyInstance, kensa: Installation, limits: U
       response: { 200: { description: 'The PNG bytes', type: 'string', format: 'binary' }, ...errors(401, 404) },
     },
   }, async (request, reply) => {
-    const png = await kensa.models.inspectHeatmaps.get(request.clientId, (request.params as { heatmap_id: string }).heatmap_id);
+    const png = await kensa.inspection.heatmap(request.clientId, (request.params as { heatmap_id: string }).heatmap_id);
     if (!png) throw new ApiError(404, 'imageNotFound');
     reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=900');
     return reply.send(Buffer.from(png.buffer, png.byteOffset, png.byteLength));

@@ -28,7 +28,7 @@ export function licenseRoutes(app: FastifyInstance, kensa: Installation) {
       },
     },
   }, async (request) => ({
-    data: { ...await kensa.licenses.state(request.clientId), usage: await kensa.models.licenseUsage(request.clientId) },
+    data: { ...await kensa.licenses.state(request.clientId), usage: await kensa.licenseUsage.counts(request.clientId) },
   }));
 
   // The original's SDK documents /api/auth/license; both paths activate.

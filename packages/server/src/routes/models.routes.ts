@@ -2,11 +2,13 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, message } from '../http/errors.ts';
-import type { Installation } from '../context.ts';
+import type { RunningInstallation } from '../context.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
 import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
 import { urlBuilder } from '../http/urls.ts';
-import type { ServeRequest, TrainRequest } from '../services/models.service.ts';
+import { listAlgorithms, type ParameterOverride } from '../services/algorithm-catalogue.ts';
+import type { ServeRequest } from '../services/prediction.service.ts';
+import type { TrainRequest } from '../services/training.service.ts';
 
 const id = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' }] };
 
@@ -14,13 +16,13 @@ const id = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' 
 const MAX_MODEL_FILE_BYTES = 2_000_000_000;
 
 /** `publicUrl`: KENSA_PUBLIC_URL, the start of the image URLs in model answers when set. */
-export function modelsRoutes(app: FastifyInstance, kensa: Installation, publicUrl: string | null) {
+export function modelsRoutes(app: FastifyInstance, kensa: RunningInstallation, publicUrl: string | null) {
   app.get('/api/v1/algorithms', {
     schema: {
       tags: ['models'], summary: 'Algorithms with their parameters, defaults, ranges and AutoTune candidates', security: bearer,
       response: { 200: data({ type: 'array', items: ref('Algorithm') }), ...errors(401, 404) },
     },
-  }, async (request) => ({ data: kensa.models.algorithms(request.language) }));
+  }, async (request) => ({ data: listAlgorithms(request.language) }));
 
   app.get('/api/v1/models', {
     schema: {
@@ -58,7 +60,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation, publicUr
       response: { 200: data(ref('Model')), ...errors(400, 401, 404) },
     },
   }, async (request) => {
-    const { override_params } = request.body as { override_params: { algorithm_parameter_id: number | string; value: unknown }[] };
+    const { override_params } = request.body as { override_params: ParameterOverride[] };
     return { data: await kensa.models.updatePrediction(request.clientId, (request.params as { model_id: string }).model_id, override_params, request.language, await urlBuilder(request, kensa, publicUrl)) };
   });
 
@@ -134,7 +136,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation, publicUr
       },
       response: { 200: data(ref('Model')), ...errors(400, 401, 403) },
     },
-  }, async (request) => ({ data: await kensa.models.train(request.clientId, request.body as TrainRequest, request.language, await urlBuilder(request, kensa, publicUrl)) }));
+  }, async (request) => ({ data: await kensa.training.train(request.clientId, request.body as TrainRequest, request.language, await urlBuilder(request, kensa, publicUrl)) }));
 
   app.post('/api/v1/serve', {
     schema: {
@@ -156,7 +158,7 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation, publicUr
         ...errors(400, 401, 403, 404),
       },
     },
-  }, async (request) => ({ data: await kensa.models.serve(request.clientId, request.body as ServeRequest) }));
+  }, async (request) => ({ data: await kensa.prediction.serve(request.clientId, request.body as ServeRequest) }));
 
   app.get('/api/v1/workers', {
     schema: {
@@ -166,5 +168,5 @@ export function modelsRoutes(app: FastifyInstance, kensa: Installation, publicUr
         ...errors(401),
       },
     },
-  }, async (request) => ({ data: await kensa.models.workers(request.clientId) }));
+  }, async (request) => ({ data: await kensa.jobs.workers(request.clientId) }));
 }

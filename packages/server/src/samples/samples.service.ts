@@ -14,7 +14,9 @@ import type { ItemsService } from '../services/items.service.ts';
 import { itemVerdict } from '../services/items.wire.ts';
 import type { LicenseService } from '../services/license.service.ts';
 import type { ModelsService } from '../services/models.service.ts';
+import type { PredictionService } from '../services/prediction.service.ts';
 import type { TargetsService } from '../services/targets.service.ts';
+import type { TrainingService } from '../services/training.service.ts';
 import type { SampleProjectRow, SampleProjectsRepository, SampleProjectState, SampleStep } from '../store/sample-projects.repository.ts';
 import type { TempFiles } from '../store/temp-files.ts';
 
@@ -52,6 +54,8 @@ export class SamplesService {
     private readonly targets: TargetsService,
     private readonly items: ItemsService,
     private readonly models: ModelsService,
+    private readonly training: TrainingService,
+    private readonly prediction: PredictionService,
     private readonly temp: TempFiles,
   ) {}
 
@@ -162,7 +166,7 @@ export class SamplesService {
       train: async ({ itemIds, workingSize }) => {
         job.item_ids = plan.heldBack.map((i) => i.itemId);
         const parameter = algorithm.parameters.find((p) => p.name === 'working_size');
-        const model = await this.models.train(clientId, {
+        const model = await this.training.train(clientId, {
           algorithm_id: algorithm.id,
           name: sampleModelName(job.product, new Date(job.started_at)),
           override_params: parameter ? [{ algorithm_parameter_id: parameter.id, value: request.working_size ?? workingSize }] : [],
@@ -179,7 +183,7 @@ export class SamplesService {
         }
       },
       predict: async (itemIds, modelId) => {
-        await this.models.serve(clientId, { item_ids: itemIds, model_id: modelId });
+        await this.prediction.serve(clientId, { item_ids: itemIds, model_id: modelId });
         for (;;) {
           const details = await Promise.all(itemIds.map((id) => this.items.detail(clientId, id)));
           const done = details.filter((d) => d.item.status === 'done');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { pathSegment, type DataFolder } from '../store/files.ts';
 
 /** How long an unstored inspection's heatmap stays retrievable, and how much of them memory may hold. */
 export const INSPECT_HEATMAP_SECONDS = 15 * 60;
@@ -116,4 +117,9 @@ export class SharedInspectHeatmaps implements InspectHeatmapStore {
 function expiryOf(id: string): number | null {
   const match = /^([0-9a-z]{1,12})-[A-Za-z0-9_-]{22}$/.exec(id);
   return match ? parseInt(match[1], 36) : null;
+}
+
+/** The store an installation uses: memory when one API server answers, the shared storage in scale-out. */
+export function openInspectHeatmaps(files: DataFolder, shared: boolean): InspectHeatmapStore {
+  return shared ? new SharedInspectHeatmaps(files, (clientId, id) => `inspect/${pathSegment(clientId)}/${id}.png`) : new InspectHeatmapCache();
 }

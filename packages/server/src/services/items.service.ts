@@ -11,9 +11,6 @@ import type { TargetRow } from '../store/targets.repository.ts';
 import { itemVerdict } from './items.wire.ts';
 import type { TargetsService } from './targets.service.ts';
 
-/** @deprecated Import it from http/urls.ts (image URLs are the wire mappers' concern, not a service's). */
-export type { UrlBuilder } from '../http/urls.ts';
-
 /** A file of an upload, already streamed to a temporary file. */
 export interface UploadedFile {
   fileName: string;

@@ -33,12 +33,17 @@ export interface ItemVerdict {
   computedGood: boolean | null;
 }
 
+/** The one rule for a prediction's verdict: good when every image of it is (lists, details, reviews, finished-prediction events). */
+export function predictionGood(rows: readonly Pick<AssessmentRow, 'good'>[]): boolean {
+  return rows.every((row) => row.good === 1);
+}
+
 /** The one rule for an item's computed verdict, shared by lists, details and reviews. */
 export function itemVerdict(item: ItemRow, assessments: AssessmentRow[]): ItemVerdict {
   const failed = item.prediction_error !== null && !item.is_training;
   const newest = failed ? null : newestModelOf(assessments);
   const newestRows = newest === null ? [] : assessments.filter((row) => row.model_id === newest);
-  return { newestModelId: newest, newestRows, computedGood: newest === null ? null : newestRows.every((row) => row.good === 1) };
+  return { newestModelId: newest, newestRows, computedGood: newest === null ? null : predictionGood(newestRows) };
 }
 
 /** The model whose prediction of this item finished last. */
@@ -51,7 +56,7 @@ function newestModelOf(rows: AssessmentRow[]): number | null {
 }
 
 function aggregateOf(rows: AssessmentRow[]) {
-  return { label: labelOf(rows.every((r) => r.good === 1)), detected_objects: rows.reduce((sum, r) => sum + r.detected_objects, 0) };
+  return { label: labelOf(predictionGood(rows)), detected_objects: rows.reduce((sum, r) => sum + r.detected_objects, 0) };
 }
 
 /**

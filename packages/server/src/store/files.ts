@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BlobStore } from './blobs/blob-store.ts';
 import { openBlobStore } from './blobs/open-blob-store.ts';
-import type { TempFiles } from './temp-files.ts';
 
 /**
  * The installation's files: images, models and rendered results, stored by key (`images/<client>/<item>/….png`)
@@ -16,7 +15,7 @@ export class DataFolder {
   readonly root: string;
   readonly blobs: BlobStore;
 
-  constructor(root: string, blobUrl: string | null, private readonly temp: TempFiles) {
+  constructor(root: string, blobUrl: string | null) {
     this.root = resolve(root);
     mkdirSync(join(this.root, 'cache'), { recursive: true });
     // Each process its own cache folder: another process's eviction must not pull files away.
@@ -32,16 +31,6 @@ export class DataFolder {
       const pid = Number(/^blobs-(\d+)$/.exec(name)?.[1]);
       if (pid !== process.pid && !isRunning(pid)) rmSync(join(this.root, 'cache', name), { force: true, recursive: true });
     }
-  }
-
-  /** @deprecated TempFiles.named: kept for the job handlers until they take TempFiles themselves. */
-  scratchPath(name: string): string {
-    return this.temp.named(name);
-  }
-
-  /** @deprecated TempFiles.removeStartingWith: kept for the job handlers until they take TempFiles themselves. */
-  removeScratch(prefix: string): Promise<void> {
-    return this.temp.removeStartingWith(prefix);
   }
 
   write(key: string, bytes: Uint8Array): Promise<void> {

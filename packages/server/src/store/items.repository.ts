@@ -67,13 +67,10 @@ export interface AssessmentRow {
 
 export type NewImage = Omit<ImageRow, 'image_id' | 'item_pk' | 'created_at'>;
 
-/** An assessment to write; its boxes as the JSON the prediction job has them in. */
-export type NewAssessment = Omit<AssessmentRow, 'boxes'> & { boxes_json: string };
-
 // The rows as the databases hold them: JSON columns as text, parsed on the way out so that no caller parses them.
 type StoredItem = Omit<ItemRow, 'prediction_error'> & { prediction_error: string | null };
 type StoredImage = Omit<ImageRow, 'exif'> & { exif_json: string };
-type StoredAssessment = NewAssessment;
+type StoredAssessment = Omit<AssessmentRow, 'boxes'> & { boxes_json: string };
 
 function itemOf({ prediction_error, ...row }: StoredItem): ItemRow {
   return { ...row, prediction_error: prediction_error === null ? null : JSON.parse(prediction_error) as Message };
@@ -218,13 +215,25 @@ export class ItemsRepository {
     await this.db.run(sql`UPDATE items SET status = 'done', finished_date = ${nowIso()}, prediction_error = NULL WHERE pk = ${pk}`);
   }
 
-  /** The prediction ended without a result: done (nothing more will happen), with the reason (a catalogue message as JSON) kept on the item. */
-  async setItemFailed(pk: number, reasonJson: string): Promise<void> {
-    await this.db.run(sql`UPDATE items SET status = 'done', finished_date = ${nowIso()}, prediction_error = ${reasonJson} WHERE pk = ${pk}`);
+  /** The prediction ended without a result: done (nothing more will happen), with the reason kept on the item. */
+  async setItemFailed(pk: number, reason: Message): Promise<void> {
+    await this.db.run(sql`UPDATE items SET status = 'done', finished_date = ${nowIso()}, prediction_error = ${JSON.stringify(reason)} WHERE pk = ${pk}`);
   }
 
   async imagesOfItem(itemPk: number): Promise<ImageRow[]> {
     return (await this.db.all<StoredImage>(sql`SELECT * FROM images WHERE item_pk = ${itemPk} ORDER BY image_id`)).map(imageOf);
+  }
+
+  /** Per item, how many images it has and how many of those carry annotation boxes (what a training would get). */
+  async imageCountsOf(pks: number[]): Promise<Map<number, { images: number; annotated: number }>> {
+    const found = new Map<number, { images: number; annotated: number }>();
+    for (const part of chunks(pks)) {
+      const rows = await this.db.all<{ item_pk: number; images: number; annotated: number }>(sql`SELECT im.item_pk, COUNT(*) AS images,
+        COUNT(CASE WHEN EXISTS (SELECT 1 FROM annotations a WHERE a.image_id = im.image_id) THEN 1 END) AS annotated
+        FROM images im WHERE im.item_pk IN ${inList(part)} GROUP BY im.item_pk`);
+      for (const row of rows) found.set(row.item_pk, { images: Number(row.images), annotated: Number(row.annotated) });
+    }
+    return found;
   }
 
   /** The id of the first image of each of these items (read from the index alone). */
@@ -324,10 +333,10 @@ export class ItemsRepository {
     return row && assessmentOf(row);
   }
 
-  async upsertAssessment(row: NewAssessment): Promise<void> {
+  async upsertAssessment(row: AssessmentRow): Promise<void> {
     await this.db.run(sql`INSERT INTO assessments (image_id, model_id, item_pk, score, good, threshold, detected_objects, detection_accuracy,
       boxes_json, overlay_path, heatmap_path, created_at, finished_date) VALUES (${row.image_id}, ${row.model_id}, ${row.item_pk},
-      ${row.score}, ${row.good}, ${row.threshold}, ${row.detected_objects}, ${row.detection_accuracy}, ${row.boxes_json},
+      ${row.score}, ${row.good}, ${row.threshold}, ${row.detected_objects}, ${row.detection_accuracy}, ${JSON.stringify(row.boxes)},
       ${row.overlay_path}, ${row.heatmap_path}, ${row.created_at}, ${row.finished_date})
       ON CONFLICT (image_id, model_id) DO UPDATE SET score = excluded.score, good = excluded.good, threshold = excluded.threshold,
       detected_objects = excluded.detected_objects, detection_accuracy = excluded.detection_accuracy, boxes_json = excluded.boxes_json,

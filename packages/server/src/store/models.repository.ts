@@ -1,4 +1,5 @@
 import { nowIso, sql, type Database } from './database.ts';
+import { pathSegment } from './files.ts';
 import type { Message } from '../i18n/index.ts';
 
 export type ModelStatus = 'creating' | 'active' | 'failed';
@@ -30,6 +31,11 @@ export interface ModelRow {
 }
 
 export type NewModel = Pick<ModelRow, 'client_id' | 'target_id' | 'name' | 'algorithm_id' | 'algorithm_type' | 'overrides_json' | 'parameters_json' | 'item_pks_json' | 'ok_img_count' | 'ng_img_count'>;
+
+/** Where a trained model's file is stored: known from its ids alone, so a training's file is found before its row points to it. */
+export function modelFileKey(model: Pick<ModelRow, 'client_id' | 'model_id'>): string {
+  return `models/${pathSegment(model.client_id)}/${model.model_id}.kensa-model`;
+}
 
 export class ModelsRepository {
   constructor(private readonly db: Database) {}

@@ -121,7 +121,7 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   const seed = num(params, 'seed');
   const random = new Random(seed);
   const options = AE_VECTOR_OPTIONS;
-  context.onProgress(0, 'sampling patches');
+  context.onProgress(0, 'sampling-patches');
   const sampled = samplePatchVectors(ok, params, options, random, context.signal);
   const { n, d } = sampled;
   const mean = new Float32Array(d);
@@ -149,14 +149,14 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
       let heldLoss = 0;
       for (const e of errors) heldLoss += e * e;
       heldLoss /= heldRows;
-      context.onProgress(epochsRun / epochs, `epoch ${epochsRun}/${epochs}: loss ${loss.toFixed(4)}, held-out ${(heldLoss / 2).toFixed(4)}`);
+      context.onProgress(epochsRun / epochs, 'epoch', { epoch: epochsRun, epochs, loss: loss.toFixed(4), heldOutLoss: (heldLoss / 2).toFixed(4) });
       if (heldLoss < best * (1 - MIN_IMPROVEMENT)) { best = heldLoss; sinceBest = 0; }
       else if (++sinceBest >= PATIENCE) return false;
       return true;
     },
   });
   const scale = robustErrorScale(reconstructionErrors(net, heldOut, heldRows));
-  context.onProgress(1, 'done');
+  context.onProgress(1);
   return {
     inputs: d, encodingDims, weights: net.layers.map((l) => l.weights), biases: net.layers.map((l) => l.bias),
     inputMean: mean, inputScale, errorMedian: scale.median, errorSpread: scale.spread,

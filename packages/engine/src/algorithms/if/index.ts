@@ -32,19 +32,19 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   const trees = num(params, 'n_estimators');
   const random = new Random(seed);
   checkAborted(context.signal);
-  context.onProgress(0, 'patch features');
+  context.onProgress(0, 'patch-features');
   const { model: descriptor, rows: data } = fitPatchDescriptors(good, {
     patchWidth, patchHeight, step, random, samplePatches: num(params, 'train_size'), checkAbort: () => checkAborted(context.signal),
   });
   checkAborted(context.signal);
-  context.onProgress(0.6, 'growing trees');
+  context.onProgress(0.6, 'growing-trees');
   const forest = fitIsolationForest(data, descriptor.dims, {
     trees, maxSamples: SAMPLES_PER_TREE, seed: seed + 1, checkAbort: () => checkAborted(context.signal),
-    onTree: (done) => context.onProgress(0.6 + (0.35 * done) / trees, 'growing trees'),
+    onTree: (done) => context.onProgress(0.6 + (0.35 * done) / trees, 'growing-trees'),
   });
   checkAborted(context.signal);
   const margin = fitOutlierMargin(isolationScores(forest, data), num(params, 'contamination'));
-  context.onProgress(1, 'done');
+  context.onProgress(1);
   return { descriptor, forest, margin };
 }
 

@@ -71,7 +71,7 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   const step = num(params, 'min_inspection_step');
   const random = new Random(num(params, 'seed'));
   checkAborted(context.signal);
-  context.onProgress(0, 'patch features');
+  context.onProgress(0, 'patch-features');
   const trainSize = num(params, 'train_size');
   const { model: descriptor } = fitPatchDescriptors(good, {
     patchWidth, patchHeight, step, random, samplePatches: Math.max(trainSize, DESCRIPTOR_PATCHES), logMagnitudes: true,
@@ -80,18 +80,18 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   const dims = descriptor.dims;
   const { data, count } = systematicSample(descriptor, good, Math.min(trainSize, SVM_POINTS), random, context.signal);
   checkAborted(context.signal);
-  context.onProgress(0.3, 'solving the one-class SVM');
+  context.onProgress(0.3, 'solving-svm');
   // ν is nu_max, not contamination: at the contract's 0.01 the boundary hugged whichever rare patches the
   // sample held (cookies 0.786–0.955 over seeds); at 0.1 it is far steadier.
   const nu = Math.min(1, Math.max(num(params, 'nu_max'), MIN_SUPPORT_VECTORS / count));
   const svm = fitOneClassSvm(data, dims, {
     nu, checkAbort: () => checkAborted(context.signal),
-    onProgress: (f) => context.onProgress(0.3 + 0.6 * f, 'solving the one-class SVM'),
+    onProgress: (f) => context.onProgress(0.3 + 0.6 * f, 'solving-svm'),
   });
   checkAborted(context.signal);
-  context.onProgress(0.9, 'scoring training patches');
+  context.onProgress(0.9, 'scoring-patches');
   const margin = marginFor(svmLogMargin(svm, data), num(params, 'contamination'));
-  context.onProgress(1, 'done');
+  context.onProgress(1);
   return { descriptor, svm, margin };
 }
 

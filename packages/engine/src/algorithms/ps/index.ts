@@ -220,7 +220,7 @@ function samplePatches(rasters: RasterSource, settings: DescriptorSettings, size
       reservoir.rows[slot * width + rawDims] = centres[2 * p];
       reservoir.rows[slot * width + rawDims + 1] = centres[2 * p + 1];
     }
-    context.onProgress((0.4 * (image + 1)) / rasters.count, 'patch features');
+    context.onProgress((0.4 * (image + 1)) / rasters.count, 'patch-features');
   }
   const { rows, tags } = reservoir!.kept();
   const n = tags.length, width = rawDims + 2;
@@ -247,10 +247,10 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const ok = samples.filter((s) => s.good === true);
   // Read one at a time, never gathered into an array: a streaming source makes each image when it is read.
   const original: RasterSource = { count: ok.length, get: (i) => ok[i].raster };
-  context.onProgress(0, 'resolution');
+  context.onProgress(0, 'choosing-resolution');
   const resolution = chooseResolution(config, original, params);
   const rasters = atScale(original, resolution.scale);
-  context.onProgress(0, 'normalisation');
+  context.onProgress(0, 'normalising');
   const normalisation = chooseNormalisation(config, rasters, params);
   const structure = fitStructure(config, rasters, normalisation.normalise, num(params, 'seed'));
   const settings = descriptorSettings(config, params, normalisation.normalise, structure);
@@ -272,7 +272,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const finished = finishRows(sample.features, sample.centres, projection, positionWeight);
   const count = sample.images.length;
   checkAborted(context.signal);
-  context.onProgress(0.5, 'memory bank');
+  context.onProgress(0.5, 'memory-bank');
   const bankSize = Math.min(num(params, 'train_size'), count);
   let rows: Int32Array;
   if (config.coreset === 'greedy') {
@@ -283,7 +283,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const bank = new Float32Array(rows.length * dims);
   rows.forEach((r, i) => bank.set(finished.subarray(r * dims, r * dims + dims), i * dims));
   checkAborted(context.signal);
-  context.onProgress(0.7, 'nearest-neighbour index');
+  context.onProgress(0.7, 'neighbour-index');
   const index = buildKnnIndex(bank, dims);
   // Neighbourhood radius of each bank point: distance to its k-th nearest fellow in the bank.
   const radius = new Float32Array(rows.length).fill(1);
@@ -295,7 +295,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
     // Floored at half the typical radius: near-duplicates must not make their neighbourhood infinitely strict.
     for (let i = 0; i < rows.length; i++) radius[i] = Math.max(levels[i], typical * 0.5) / typical;
   }
-  context.onProgress(1, 'done');
+  context.onProgress(1);
   return {
     projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: resolution.scale, resolutionScores: resolution.scores,
     robustNormalisation: normalisation.normalise === 'robust' ? 1 : 0, normaliseScores: normalisation.scores, structure,

@@ -102,7 +102,7 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   const known = trainedStates.get(rasters[0]) ?? [];
   const same = known.find((entry) => entry.key === key && entry.rasters.length === rasters.length && entry.rasters.every((r, i) => r === rasters[i]));
   if (same) {
-    context.onProgress(1, 'done');
+    context.onProgress(1);
     return same.state;
   }
   const state = trainFresh(samples, params, context);
@@ -116,7 +116,7 @@ function trainFresh(samples: TrainingSample[], params: ParamValues, context: Tra
   const random = new Random(num(params, 'seed'));
   const method = str(params, 'reconstruct_algorithm_name');
   const options = RC_VECTOR_OPTIONS;
-  context.onProgress(0, 'sampling patches');
+  context.onProgress(0, 'sampling-patches');
   const { data, n, d } = samplePatchVectors(ok, params, options, random, context.signal);
   const held = n > 10 ? Math.max(1, Math.floor(n * SPREAD_HOLDOUT)) : 0;
   const fitRows = n - held;
@@ -140,7 +140,7 @@ function trainFresh(samples: TrainingSample[], params: ParamValues, context: Tra
     sparsity = (SPARSITY * norms) / Math.max(1, fitRows);
     const result = nmf(fitData, fitRows, d, {
       components: k, iterations, solver: 'hals', seed: num(params, 'seed'), sparsity,
-      onIteration: (i) => { checkAborted(context.signal); context.onProgress((i + 1) / (iterations + 1), 'learning the dictionary'); },
+      onIteration: (i) => { checkAborted(context.signal); context.onProgress((i + 1) / (iterations + 1), 'learning-dictionary'); },
     });
     basis = result.dictionary;
   }
@@ -152,7 +152,7 @@ function trainFresh(samples: TrainingSample[], params: ParamValues, context: Tra
   const scale = robustErrorScale(reconstructionErrors(state, spreadRows, held > 0 ? held : fitRows));
   state.errorMedian = scale.median;
   state.errorSpread = scale.spread;
-  context.onProgress(1, 'done');
+  context.onProgress(1);
   return state;
 }
 

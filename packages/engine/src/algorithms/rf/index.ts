@@ -62,7 +62,7 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   const random = new Random(seed);
   const labelled = samples.filter((s) => s.good === true || (s.good === false && s.boxes.length > 0));
   checkAborted(context.signal);
-  context.onProgress(0, 'patch features');
+  context.onProgress(0, 'patch-features');
   // Features are standardised on good images: the scale of normal variation.
   const good = labelled.filter((s) => s.good).map((s) => s.raster);
   const { model: descriptor } = fitPatchDescriptors(good.length > 0 ? good : labelled.map((s) => s.raster), {
@@ -101,13 +101,13 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
       const slot = label === DEFECT ? defectSlots[defectIndex++] : goodSlots[goodIndex++];
       if (slot >= 0) data.set(described.subarray(p * dims, (p + 1) * dims), slot * dims);
     });
-    context.onProgress((0.3 * (i + 1)) / labelled.length, 'patch features');
+    context.onProgress((0.3 * (i + 1)) / labelled.length, 'patch-features');
   });
   checkAborted(context.signal);
-  context.onProgress(0.3, 'growing trees');
+  context.onProgress(0.3, 'growing-trees');
   const forest = fitRandomForest(data, dims, classes, weights, {
     trees, seed: seed + 1, maxDepth: MAX_DEPTH, minLeaf: MIN_LEAF, checkAbort: () => checkAborted(context.signal),
-    onTree: (done) => context.onProgress(0.3 + (0.7 * done) / trees, 'growing trees'),
+    onTree: (done) => context.onProgress(0.3 + (0.7 * done) / trees, 'growing-trees'),
   });
   return { descriptor, forest };
 }
