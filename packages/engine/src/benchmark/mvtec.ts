@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { getAlgorithm } from '../algorithms/registry.ts';
 import type { Box } from '../algorithms/types.ts';
 import { decodeForModel, predictRaster, serializeModel, trainModel, type TrainedModel, type TrainingImage } from '../engine.ts';
-import { resizeMap, type FloatMap } from '../image/raster.ts';
+import { fitWithin, resizeMap, type FloatMap } from '../image/raster.ts';
 import { aupro, auroc, confusionAt, labelComponents, pixelAuroc } from '../metrics/index.ts';
 import { num } from '../params/schema.ts';
 
@@ -109,6 +109,13 @@ export interface BenchResult {
   auto_tuned: Record<string, unknown>;
 }
 
+/**
+ * Pixel metrics are taken on maps and masks of at most this longest side, whatever the working size: figures stay
+ * comparable between algorithms and settings, and 500 maps of a 512-pixel working size (131 M pixels, twice, with
+ * their masks) no longer exhaust the bench process (V8 refused the array in the first full run at that size).
+ */
+export const PIXEL_METRICS_SIDE = 256;
+
 const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
 const cpuSeconds = () => {
   const { user, system } = process.cpuUsage();
@@ -182,7 +189,8 @@ export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string,
     defective.push(image.defect !== null);
     // Pixel metrics on images with a mask and on good images (all-zero masks); defects without masks are skipped.
     if (hasMasks && (image.defect === null || image.maskPath)) {
-      const map = resizeMap(prediction.calibratedMap, decoded.raster.width, decoded.raster.height);
+      const size = fitWithin(decoded.raster.width, decoded.raster.height, PIXEL_METRICS_SIDE);
+      const map = resizeMap(prediction.calibratedMap, size.width, size.height);
       maps.push(map);
       masks.push(image.maskPath ? await loadMask(image.maskPath, map.width, map.height)
         : { width: map.width, height: map.height, data: new Float32Array(map.width * map.height) });
