@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { benchAlgorithm, loadMvtecDataset } from '../src/benchmark/mvtec.ts';
 import {
   countSampleResults, encodeSampleImage, encodeSampleMask, encodeSampleProject, exportSampleDataset, generateSampleSet, planSampleProject,
-  renderSample, sampleAnnotations, sampleDefects, sampleModelName, SAMPLE_PRODUCTS, sampleTrainingItemIds, sampleUploadBatches, sampleUploads,
+  renderSample, runSampleProject, sampleAnnotations, sampleDefects, sampleModelName, SAMPLE_PRODUCTS, sampleTrainingItemIds, sampleUploadBatches, sampleUploads,
 } from '../src/samples/index.ts';
 
 const maskArea = (mask: Uint8Array) => mask.reduce((n, v) => n + (v > 0 ? 1 : 0), 0);
@@ -111,4 +111,42 @@ test('the sample project recipe (kensa demo and POST /v1/samples): uploads, labe
   const [defective, otherDefective] = plan.heldBack.filter((i) => i.defect !== null);
   const verdicts = new Map([[good.itemId, true], [otherGood.itemId, null], [defective.itemId, false], [otherDefective.itemId, true]]);
   assert.deepEqual(countSampleResults(plan, verdicts), { defective: 2, defective_found: 1, good: 2, good_passed: 1 });
+});
+
+test('runSampleProject drives a transport through the recipe: groups in order, boxes after their upload, train, predict, count', async () => {
+  const plan = planSampleProject({ product: 'wood', seed: 5, counts: { trainGood: 11, testGood: 1, testPerDefect: 3 } });
+  const calls: string[] = [];
+  const uploadEvents: string[] = [];
+  const outcome = await runSampleProject(plan, {
+    onProgress: (progress) => {
+      if (progress.step === 'upload') uploadEvents.push(`${progress.upload.group} ${progress.groupDone} ${progress.done}/${progress.total}`);
+    },
+    upload: async (batch, upload) => {
+      assert.ok(batch.every(({ bytes }) => bytes.subarray(1, 4).toString() === 'PNG'));
+      calls.push(`upload ${upload.group} ${batch.length}`);
+    },
+    annotate: async (itemId, boxes) => {
+      assert.deepEqual(boxes, sampleAnnotations(plan.trainDefective.find((i) => i.itemId === itemId)!));
+      calls.push('annotate');
+    },
+    train: async ({ itemIds, workingSize }) => {
+      assert.deepEqual(itemIds, sampleTrainingItemIds(plan));
+      assert.equal(workingSize, plan.photoSide);
+      calls.push('train');
+      return 7;
+    },
+    predict: async (itemIds, modelId) => {
+      assert.deepEqual(itemIds, plan.heldBack.map((i) => i.itemId));
+      assert.equal(modelId, 7);
+      calls.push('predict');
+      // Every held-back image judged defective.
+      return new Map(itemIds.map((id) => [id, false]));
+    },
+  });
+  assert.deepEqual(calls, ['upload trainGood 10', 'upload trainGood 1', 'upload trainDefective 4', 'annotate', 'annotate', 'annotate', 'annotate', 'upload heldBack 3', 'train', 'predict']);
+  assert.deepEqual(uploadEvents, [
+    'trainGood 0 0/18', 'trainGood 10 10/18', 'trainGood 11 11/18', 'trainDefective 0 11/18', 'trainDefective 4 15/18', 'heldBack 0 15/18', 'heldBack 3 18/18',
+  ]);
+  assert.equal(outcome.modelId, 7);
+  assert.deepEqual(outcome.results, { defective: 2, defective_found: 2, good: 1, good_passed: 0 });
 });

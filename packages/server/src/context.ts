@@ -4,48 +4,67 @@ import { JobQueue } from './jobs/queue.ts';
 import { bossSchemaOf, PgBossTransport } from './jobs/pg-boss-transport.ts';
 import { WorkerPool } from './jobs/pool.ts';
 import type { OutboundPolicy } from './outbound/address-policy.ts';
+import { SamplesService } from './samples/samples.service.ts';
 import { AnnouncementsService } from './services/announcements.service.ts';
+import { AuditExportService } from './services/audit-export.service.ts';
 import { AuthService } from './services/auth.service.ts';
-import { LoginFailuresRepository } from './store/login-failures.repository.ts';
+import { BulkItemsService } from './services/bulk-items.service.ts';
 import { CallbacksService } from './services/callbacks.service.ts';
 import { EventsService } from './services/events.service.ts';
+import { HealthService } from './services/health.service.ts';
 import { openInspectHeatmaps } from './services/inspect-heatmaps.ts';
 import { InspectionService } from './services/inspection.service.ts';
 import { ItemsService } from './services/items.service.ts';
 import { JobsService } from './services/jobs.service.ts';
 import { LicenseUsageService } from './services/license-usage.service.ts';
 import { LicenseService } from './services/license.service.ts';
+import { ModelEvaluationService } from './services/model-evaluation.service.ts';
 import { ModelsService } from './services/models.service.ts';
 import { ModelSignatures } from './services/model-signatures.service.ts';
 import { MqttService } from './services/mqtt.service.ts';
 import { PredictJob } from './services/prediction.job.ts';
 import { PredictionService } from './services/prediction.service.ts';
+import { PreferencesService } from './services/preferences.service.ts';
 import { TargetsService } from './services/targets.service.ts';
 import type { ServerSettings } from './settings.ts';
 import { TrainJob } from './services/training.job.ts';
 import { TrainingService } from './services/training.service.ts';
+import { CallbacksRepository } from './store/callbacks.repository.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
 import { openDatabase, parsePostgresUrl, type Database } from './store/database.ts';
 import { DataFolder } from './store/files.ts';
 import { ItemsRepository } from './store/items.repository.ts';
 import { JobsRepository } from './store/jobs.repository.ts';
 import { loadOrCreateKeys } from './store/keys.ts';
+import { LoginFailuresRepository } from './store/login-failures.repository.ts';
 import { ModelsRepository } from './store/models.repository.ts';
+import { PreferencesRepository } from './store/preferences.repository.ts';
+import { SampleProjectsRepository } from './store/sample-projects.repository.ts';
 import { TargetsRepository } from './store/targets.repository.ts';
+import { TempFiles } from './store/temp-files.ts';
 
-/** The installation without HTTP and jobs: database, files, keys and the services that need no worker (what the CLI uses directly). */
+/**
+ * The installation without HTTP and jobs: database, files, keys and the services that need no worker (what the CLI
+ * uses directly). Every repository and service is built in this file, once; routes only call them.
+ */
 export interface Installation {
   db: Database;
   files: DataFolder;
+  temp: TempFiles;
   auth: AuthService;
   licenses: LicenseService;
   licenseUsage: LicenseUsageService;
   items: ItemsService;
+  bulkItems: BulkItemsService;
+  auditExport: AuditExportService;
+  modelEvaluation: ModelEvaluationService;
   events: EventsService;
   callbacks: CallbacksService;
   targets: TargetsService;
+  preferences: PreferencesService;
   mqtt: MqttService;
   modelSignatures: ModelSignatures;
+  health: HealthService;
   close(): Promise<void>;
 }
 
@@ -74,6 +93,7 @@ export async function openInstallation(settings: ServerSettings): Promise<Instal
 async function open(settings: ServerSettings) {
   const root = resolve(settings.dataDir);
   makePrivateFolder(root);
+  const temp = new TempFiles(root);
   const files = new DataFolder(root, settings.blobUrl);
   const db = await openDatabase({ dataDir: root, url: settings.databaseUrl });
   let events: EventsService | null = null;
@@ -93,21 +113,27 @@ async function open(settings: ServerSettings) {
     }
     const outbound: OutboundPolicy = { allowPrivate: settings.allowPrivateTargets };
     const operatorLog = (text: string) => process.stderr.write(`${text}\n`);
-    const callbacks = new CallbacksService(db, outbound, settings.callbackRetryDelaysMs, operatorLog);
+    const callbacks = new CallbacksService(new CallbacksRepository(db), modelsRepository, outbound, settings.callbackRetryDelaysMs, operatorLog);
     const targets = new TargetsService(new TargetsRepository(db), outbound, settings.mqttUrl);
     const mqttService = new MqttService(targets, outbound, operatorLog);
     const installation: Installation = {
       db,
       files,
+      temp,
       auth: new AuthService(clients, new LoginFailuresRepository(db), keys.tokenSecret),
       licenses,
       licenseUsage: new LicenseUsageService(modelsRepository, itemsRepository),
       items: new ItemsService(itemsRepository, modelsRepository, files, targets, settings.limits.maxPixels),
+      bulkItems: new BulkItemsService(itemsRepository, targets),
+      auditExport: new AuditExportService(itemsRepository, targets),
+      modelEvaluation: new ModelEvaluationService(modelsRepository, itemsRepository),
       events: shared,
       callbacks,
       targets,
+      preferences: new PreferencesService(new PreferencesRepository(db), targets),
       mqtt: mqttService,
       modelSignatures: new ModelSignatures(keys.modelPrivateKey, keys.modelPublicKey),
+      health: new HealthService(db.kind, new JobsRepository(db), shared),
       close: async () => {
         callbacks.close();
         await shared.close();
@@ -134,6 +160,7 @@ export interface RunningInstallation extends Installation {
   prediction: PredictionService;
   inspection: InspectionService;
   jobs: JobsService;
+  samples: SamplesService;
   stop(): Promise<void>;
 }
 
@@ -142,7 +169,8 @@ export async function startInstallation(settings: ServerSettings): Promise<Runni
   let pool: WorkerPool | null = null;
   let transport: PgBossTransport | undefined;
   try {
-    installation.files.removeTemporaryFiles();
+    installation.temp.clearLeftovers();
+    installation.files.removeStaleCaches();
     const { runQueuedJobs } = settings;
     transport = settings.databaseUrl
       ? await PgBossTransport.open(parsePostgresUrl(settings.databaseUrl).connectionString, installation.db, bossSchemaOf(parsePostgresUrl(settings.databaseUrl).schema))
@@ -150,25 +178,31 @@ export async function startInstallation(settings: ServerSettings): Promise<Runni
     // An API server alone still answers synchronous inspections and model imports: one thread is enough for those.
     pool = new WorkerPool(runQueuedJobs ? settings.workers : Math.min(settings.workers ?? 1, 1));
     const { models, items } = repositories;
-    const { db, files, licenses, licenseUsage, targets } = installation;
+    const { db, files, temp, licenses, licenseUsage, targets } = installation;
     const announce = new AnnouncementsService(models, items, installation.events, installation.callbacks, targets, installation.mqtt);
     const queue = new JobQueue(db, new JobsRepository(db), pool, {
-      train: new TrainJob(models, items, files, announce),
-      predict: new PredictJob(models, items, files, announce),
+      train: new TrainJob(models, items, files, temp, announce),
+      predict: new PredictJob(models, items, files, temp, announce),
     }, { runQueuedJobs, transport, leaseMs: settings.jobLeaseMs });
     const prediction = new PredictionService(models, items, licenses, licenseUsage, targets, announce, queue);
     // Scale-out: any API server may be asked for an inspection's heatmap, so they wait in the shared storage.
     const heatmaps = openInspectHeatmaps(files, Boolean(settings.databaseUrl));
+    const modelsService = new ModelsService(models, items, files, licenses, licenseUsage, targets, queue);
+    const training = new TrainingService(models, items, licenses, licenseUsage, targets, announce, queue);
+    const samples = new SamplesService(new SampleProjectsRepository(db), licenses, targets, installation.items, modelsService, training, prediction, temp);
     const running: RunningInstallation = {
       ...installation,
       queue,
       pool,
-      models: new ModelsService(models, items, files, licenses, licenseUsage, targets, queue),
-      training: new TrainingService(models, items, licenses, licenseUsage, targets, announce, queue),
+      models: modelsService,
+      training,
       prediction,
       inspection: new InspectionService(installation.items, prediction, licenses, targets, files, queue, heatmaps),
       jobs: new JobsService(models, items, queue),
+      samples,
       stop: async () => {
+        // Sample projects first: they drive jobs, and stop at their next step.
+        samples.stop();
         await queue.close();
         await installation.close();
       },

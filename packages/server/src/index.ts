@@ -5,7 +5,6 @@ import { ensureClients, type ClientCredentials } from './bootstrap.ts';
 import { openInstallation, startInstallation } from './context.ts';
 import type { LicenseLimits } from './services/license.service.ts';
 import { completeSettings, type ServerOptions, type Settings } from './settings.ts';
-import { ClientsRepository } from './store/clients.repository.ts';
 
 export { buildApp } from './app.ts';
 export { parseBootstrapClients, type ClientCredentials } from './bootstrap.ts';
@@ -30,8 +29,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const { app, kensa } = await buildApp(settings);
   try {
-    const repository = new ClientsRepository(kensa.db);
-    const createdClient = await ensureClients(kensa, settings.bootstrapClients, () => repository.count());
+    const createdClient = await ensureClients(kensa, settings.bootstrapClients, () => kensa.auth.countClients());
     await app.listen({ host: settings.host, port: settings.port });
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -5,13 +5,12 @@
  * results. `--export DIR` only writes the images as an MVTec-layout dataset for `kensa bench`.
  */
 import {
-  countSampleResults, DEFAULT_ALGORITHM_ID, encodeSampleProject, exportSampleDataset, planSampleProject, sampleAnnotations, sampleDefects,
-  sampleModelName, sampleTrainingItemIds, sampleUploadBatches, sampleUploads, SAMPLE_PRODUCTS, SAMPLE_PROJECT_COUNTS,
-  type SampleCounts, type SampleFormat, type SampleProduct, type SampleProjectImage, type SampleUpload,
+  DEFAULT_ALGORITHM_ID, exportSampleDataset, planSampleProject, runSampleProject, sampleDefects, sampleModelName, SAMPLE_PRODUCTS,
+  SAMPLE_PROJECT_COUNTS, type SampleCounts, type SampleFormat, type SampleProduct, type SampleUpload,
 } from '@kensa/engine';
-import { ModelFailedError, type Model, type ParameterValues, type VisualInspectionSDK } from '@kensa/sdk';
+import { ModelFailedError, type Model, type ParameterValues } from '@kensa/sdk';
 import { parseFlags, UsageError, type CommandSpec } from '../flags.ts';
-import { createProgress, parseSeconds, printJson, printTable } from '../output.ts';
+import { createProgress, parseSeconds, printJson, printTable, type Progress } from '../output.ts';
 import { CONNECTION_FLAGS, connect } from '../profile.ts';
 import { verdictOf, type ItemVerdict } from '../verdict.ts';
 import { parseParams } from './train.ts';
@@ -39,33 +38,6 @@ function parseProduct(value: string | boolean | undefined): SampleProduct {
   return value as SampleProduct;
 }
 
-/** One upload group of the sample project (engine `samples/project.ts`) in batches; answers the item ids the server gave. */
-async function uploadGroup(sdk: VisualInspectionSDK, upload: SampleUpload, encoded: Map<string, Buffer>, json: boolean): Promise<string[]> {
-  const progress = createProgress(UPLOAD_LABELS[upload.group], { json });
-  const ids: string[] = [];
-  let uploaded = 0;
-  progress.update(0, upload.images.length);
-  for (const batch of sampleUploadBatches(upload.images)) {
-    const files = batch.map((image) => ({ name: image.fileName, data: encoded.get(image.itemId)!, type: 'image/png' }));
-    const answer = await sdk.upload(files, upload.good ?? undefined);
-    for (const id of answer.item_ids) if (!ids.includes(id)) ids.push(id);
-    uploaded += batch.length;
-    progress.update(uploaded, upload.images.length);
-  }
-  progress.finish();
-  return ids;
-}
-
-/** Boxes the defects of each image, so that the model learns where they are. */
-async function annotate(sdk: VisualInspectionSDK, images: SampleProjectImage[]): Promise<void> {
-  for (const entry of images) {
-    const detail = await sdk.getItem(entry.itemId);
-    const image = detail.images[0];
-    if (!image) throw new Error(`Item ${entry.itemId} has no image after its upload`);
-    await sdk.setAnnotations(sampleAnnotations(entry), image.image_id);
-  }
-}
-
 export interface DemoItemResult {
   item_id: string;
   expected: string;
@@ -89,53 +61,73 @@ async function runAgainstServer(
 
   say(`Kensa demo: ${PRODUCT_NAMES[product]} (seed ${seed})`);
   const plan = planSampleProject({ product, seed, counts });
-  const encoded = await encodeSampleProject(plan);
-  say(`  made ${encoded.size} images in ${seconds()} s`);
-  const uploaded: Partial<Record<SampleUpload['group'], string[]>> = {};
-  for (const upload of sampleUploads(plan)) {
-    uploaded[upload.group] = await uploadGroup(sdk, upload, encoded, json);
-    if (upload.boxDefects) await annotate(sdk, upload.images);
-  }
-  const heldBackIds = uploaded.heldBack ?? [];
-  say(`  uploaded ${uploaded.trainGood?.length ?? 0} good and ${uploaded.trainDefective?.length ?? 0} defective training images (defects boxed), ${heldBackIds.length} held back`);
-
-  // At the photos' own size: reduced to the default working size, the thinnest scratches fade into the brushing.
-  const values: ParameterValues = { working_size: plan.photoSide, ...params };
-  let model: Model = await sdk.train(algorithm, sampleModelName(product, new Date()), values, sampleTrainingItemIds(plan));
-  const training = createProgress(`Training ${algorithm} model ${model.model_id}`, { json });
-  try {
-    model = await sdk.waitForModel(model.model_id, {
-      timeoutMs, intervalMs: 500, onProgress: (m) => training.update(Math.round((m.progress ?? 0) * 100), 100, m.status),
-    });
-  } catch (error) {
-    training.finish();
-    if (error instanceof ModelFailedError) throw new Error(`The demo model failed to train: ${error.message}`);
-    throw error;
-  }
-  training.finish();
-  say(`  trained ${algorithm} model ${model.model_id} "${model.name}" at working_size ${values.working_size} (${seconds()} s so far)`);
-
-  const served = await sdk.serve(heldBackIds, model.model_id);
-  const predicting = createProgress('Predicting held-back images', { json });
-  const deadline = Date.now() + timeoutMs;
-  let verdicts: ItemVerdict[] = [];
-  // An item predicted by an earlier demo run is already `done`: wait until the newest verdict is this model's.
-  for (;;) {
-    const details = await sdk.waitForItems(served.item_ids, {
-      timeoutMs: Math.max(1000, deadline - Date.now()), intervalMs: 500, onProgress: (done, total) => predicting.update(done, total),
-    });
-    verdicts = details.map(verdictOf);
-    if (verdicts.every((v) => String(v.model_id) === String(model.model_id)) || Date.now() > deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  predicting.finish();
+  // What the steps learn along the way, for the report at the end.
+  const seen: { uploading?: Progress; model?: Model; verdicts: ItemVerdict[] } = { verdicts: [] };
+  // The project's recipe is the engine's (the same as the server's sample project); this command brings the SDK and the display.
+  const { results } = await runSampleProject(plan, {
+    onProgress: (progress) => {
+      if (progress.step === 'images') {
+        if (progress.done === progress.total) say(`  made ${progress.total} images in ${seconds()} s`);
+        return;
+      }
+      const groupTotal = progress.upload.images.length;
+      if (progress.groupDone === 0) seen.uploading = createProgress(UPLOAD_LABELS[progress.upload.group], { json });
+      seen.uploading!.update(progress.groupDone, groupTotal);
+      if (progress.groupDone === groupTotal) seen.uploading!.finish();
+    },
+    upload: async (batch, upload) => {
+      const files = batch.map(({ image, bytes }) => ({ name: image.fileName, data: bytes, type: 'image/png' }));
+      await sdk.upload(files, upload.good ?? undefined);
+    },
+    annotate: async (itemId, boxes) => {
+      const image = (await sdk.getItem(itemId)).images[0];
+      if (!image) throw new Error(`Item ${itemId} has no image after its upload`);
+      await sdk.setAnnotations(boxes, image.image_id);
+    },
+    train: async ({ itemIds, workingSize }) => {
+      say(`  uploaded ${plan.trainGood.length} good and ${plan.trainDefective.length} defective training images (defects boxed), ${plan.heldBack.length} held back`);
+      const values: ParameterValues = { working_size: workingSize, ...params };
+      let trained = await sdk.train(algorithm, sampleModelName(product, new Date()), values, itemIds);
+      const training = createProgress(`Training ${algorithm} model ${trained.model_id}`, { json });
+      try {
+        trained = await sdk.waitForModel(trained.model_id, {
+          timeoutMs, intervalMs: 500, onProgress: (m) => training.update(Math.round((m.progress ?? 0) * 100), 100, m.status),
+        });
+      } catch (error) {
+        training.finish();
+        if (error instanceof ModelFailedError) throw new Error(`The demo model failed to train: ${error.message}`);
+        throw error;
+      }
+      training.finish();
+      say(`  trained ${algorithm} model ${trained.model_id} "${trained.name}" at working_size ${values.working_size} (${seconds()} s so far)`);
+      seen.model = trained;
+      return Number(trained.model_id);
+    },
+    predict: async (itemIds, modelId) => {
+      const served = await sdk.serve(itemIds, modelId);
+      const predicting = createProgress('Predicting held-back images', { json });
+      const deadline = Date.now() + timeoutMs;
+      // An item predicted by an earlier demo run is already `done`: wait until the newest verdict is this model's.
+      for (;;) {
+        const details = await sdk.waitForItems(served.item_ids, {
+          timeoutMs: Math.max(1000, deadline - Date.now()), intervalMs: 500, onProgress: (done, total) => predicting.update(done, total),
+        });
+        seen.verdicts = details.map(verdictOf);
+        if (seen.verdicts.every((v) => String(v.model_id) === String(modelId)) || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      predicting.finish();
+      return new Map(seen.verdicts.map((v) => [v.item_id, v.verdict === null ? null : v.verdict === 'OK']));
+    },
+  });
+  const model = seen.model!;
+  const verdicts = seen.verdicts;
 
   const truth = new Map(plan.heldBack.map((image) => [image.itemId, image.defect ?? 'good']));
   const items: DemoItemResult[] = verdicts.map((v) => ({
     item_id: v.item_id, expected: truth.get(v.item_id) ?? '?', verdict: v.verdict, score: v.score, detected_objects: v.detected_objects,
   }));
-  const judgedGood = new Map(verdicts.map((v) => [v.item_id, v.verdict === null ? null : v.verdict === 'OK']));
-  const summary = { ...countSampleResults(plan, judgedGood), seconds: Number(seconds()) };
+  const summary = { ...results, seconds: Number(seconds()) };
   const defective = items.filter((i) => i.expected !== 'good');
   const base = sdk.apiUrl.replace(/\/api$/, '');
   const example = defective.find((i) => i.verdict === 'NG') ?? defective[0] ?? items[0];

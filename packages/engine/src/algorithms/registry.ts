@@ -32,8 +32,13 @@ export class UnknownAlgorithmError extends Error {
   }
 }
 
+/** The algorithm of an id, or undefined: the one lookup by id (callers that must have one use getAlgorithm). */
+export function findAlgorithm(id: string): AlgorithmDefinition<ModelState> | undefined {
+  return ALGORITHMS.find((a) => a.id === id);
+}
+
 export function getAlgorithm(id: string): AlgorithmDefinition<ModelState> {
-  const algorithm = ALGORITHMS.find((a) => a.id === id);
+  const algorithm = findAlgorithm(id);
   if (!algorithm) throw new UnknownAlgorithmError(id);
   return algorithm;
 }

@@ -161,6 +161,7 @@ export async function exportSampleDataset(dir: string, options: SampleExportOpti
 }
 
 export {
-  countSampleResults, encodeSampleProject, planSampleProject, sampleAnnotations, sampleModelName, sampleTrainingItemIds, sampleUploadBatches, sampleUploads,
-  SAMPLE_PROJECT_COUNTS, SAMPLE_UPLOAD_BATCH, type SampleProjectImage, type SampleProjectPlan, type SampleProjectResults, type SampleUpload,
+  countSampleResults, encodeSampleProject, planSampleProject, runSampleProject, sampleAnnotations, sampleModelName, sampleTrainingItemIds, sampleUploadBatches,
+  sampleUploads, SAMPLE_PROJECT_COUNTS, SAMPLE_UPLOAD_BATCH, type SampleProjectImage, type SampleProjectPlan, type SampleProjectProgress,
+  type SampleProjectResults, type SampleProjectSteps, type SampleUpload,
 } from './project.ts';

@@ -128,3 +128,48 @@ export function countSampleResults(plan: SampleProjectPlan, verdicts: ReadonlyMa
     good_passed: good.filter((image) => verdicts.get(image.itemId) === true).length,
   };
 }
+
+/** Where a running sample project stands: images encoded, or a batch of an upload group sent. */
+export type SampleProjectProgress =
+  | { step: 'images'; done: number; total: number }
+  /** `groupDone` 0 opens a group; equal to its image count, the group is complete. `done` and `total` count every upload. */
+  | { step: 'upload'; upload: SampleUpload; groupDone: number; done: number; total: number };
+
+/**
+ * What running the sample project needs from a server, by transport: `kensa demo` implements it with the SDK, the
+ * server's `POST /v1/samples` with its own services. Waiting for training and predictions is theirs too (the SDK
+ * and the server poll differently); everything else — what is uploaded in which order and batches, what is boxed,
+ * what the model trains on and at which size, what is predicted and how it is counted — is `runSampleProject`'s.
+ */
+export interface SampleProjectSteps {
+  /** Uploads one batch of a group, each image with its file bytes (PNG). */
+  upload(batch: { image: SampleProjectImage; bytes: Buffer }[], upload: SampleUpload): Promise<void>;
+  /** Replaces the boxes of an uploaded item's image (each item holds one). */
+  annotate(itemId: string, boxes: (Box & { notes: string | null })[]): Promise<void>;
+  /** Trains a model on these items at this working size; answers its id once it is active (throws if training fails). */
+  train(request: { itemIds: string[]; workingSize: number }): Promise<number>;
+  /** Predicts the items with the model; answers each item's verdict (true good, false not good, null none) once all are predicted. */
+  predict(itemIds: string[], modelId: number): Promise<ReadonlyMap<string, boolean | null>>;
+  onProgress?(progress: SampleProjectProgress): Promise<void> | void;
+}
+
+/** Runs a planned sample project through a transport: images, uploads (defects boxed), training, prediction, counts. */
+export async function runSampleProject(plan: SampleProjectPlan, steps: SampleProjectSteps): Promise<{ modelId: number; verdicts: ReadonlyMap<string, boolean | null>; results: SampleProjectResults }> {
+  const encoded = await encodeSampleProject(plan, (done, total) => steps.onProgress?.({ step: 'images', done, total }));
+  let done = 0;
+  for (const upload of sampleUploads(plan)) {
+    let groupDone = 0;
+    await steps.onProgress?.({ step: 'upload', upload, groupDone, done, total: encoded.size });
+    for (const images of sampleUploadBatches(upload.images)) {
+      await steps.upload(images.map((image) => ({ image, bytes: encoded.get(image.itemId)! })), upload);
+      groupDone += images.length;
+      done += images.length;
+      await steps.onProgress?.({ step: 'upload', upload, groupDone, done, total: encoded.size });
+    }
+    if (upload.boxDefects) for (const image of upload.images) await steps.annotate(image.itemId, sampleAnnotations(image));
+  }
+  // At the photos' own size: reduced to the default working size, the thinnest scratches fade into the texture.
+  const modelId = await steps.train({ itemIds: sampleTrainingItemIds(plan), workingSize: plan.photoSide });
+  const verdicts = await steps.predict(plan.heldBack.map((image) => image.itemId), modelId);
+  return { modelId, verdicts, results: countSampleResults(plan, verdicts) };
+}

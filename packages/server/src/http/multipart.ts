@@ -44,7 +44,8 @@ export function multipartError(error: unknown, request: FastifyRequest): unknown
 
 /**
  * Streams every file part of a multipart request to a temporary file (limits enforced while streaming)
- * and collects the fields; on any error the temporary files are removed.
+ * and collects the fields; on any error the temporary files are removed. Otherwise the route removes them
+ * (`removeTemporary`) when it is done with them, whatever happened: files it stored were moved away by then.
  */
 export async function receiveFiles(request: FastifyRequest, kensa: Installation, limits: UploadLimits) {
   if (!request.isMultipart()) throw new ApiError(400, 'noImagesToUpload');
@@ -56,7 +57,7 @@ export async function receiveFiles(request: FastifyRequest, kensa: Installation,
         fields[part.fieldname] = String(part.value);
         continue;
       }
-      const temporaryPath = kensa.files.temporaryPath();
+      const temporaryPath = kensa.temp.newPath();
       files.push({ fileName: part.filename, temporaryPath });
       await pipeline(part.file, createWriteStream(temporaryPath));
       if (part.file.truncated) {
@@ -80,5 +81,6 @@ export function formBoolean(fields: Record<string, string>, name: string): boole
 }
 
 export async function removeTemporary(kensa: Installation, files: UploadedFile[]) {
-  await Promise.all(files.map((f) => kensa.files.removeTemporary(f.temporaryPath)));
+  await kensa.temp.remove(files.map((f) => f.temporaryPath));
 }
+

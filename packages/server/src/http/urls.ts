@@ -1,7 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import type { Installation } from '../context.ts';
-import type { UrlBuilder } from '../services/items.service.ts';
 import { publicBaseOf } from './public-url.ts';
+
+/** Builds the image URLs of answers; the route knows the base URL and the client's media token. */
+export interface UrlBuilder {
+  image(imageId: number, kind: 'raw' | 'thumbnail'): string;
+  result(imageId: number, modelId: number, kind: 'overlay' | 'heatmap'): string;
+}
 
 /**
  * Image URLs of answers: absolute, on this server (or under KENSA_PUBLIC_URL when set), with a signed expiring

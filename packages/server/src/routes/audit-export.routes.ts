@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Installation } from '../context.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
-import { AUDIT_COLUMNS, AuditExportService, toCsv } from '../services/audit-export.service.ts';
+import { AUDIT_COLUMNS, toCsv } from '../services/audit-export.service.ts';
 
 /** The audit trail of predictions (beyond): CSV to file, or JSON for the web UI's printable page. */
 export function auditExportRoutes(app: FastifyInstance, kensa: Installation) {
-  const audit = new AuditExportService(kensa.db, kensa.targets);
-
   app.get('/api/v1/audit/predictions', {
     schema: {
       tags: ['items'],
@@ -39,7 +37,7 @@ export function auditExportRoutes(app: FastifyInstance, kensa: Installation) {
     },
   }, async (request, reply) => {
     const query = request.query as { target?: string; from: string; to: string; format?: 'csv' | 'json' };
-    const { productLine, rows } = await audit.predictions(request.clientId, query, request.language);
+    const { productLine, rows } = await kensa.auditExport.predictions(request.clientId, query, request.language);
     if (query.format === 'json') return { data: { product_line: productLine, rows } };
     const fileName = `kensa-predictions-${query.from}-${query.to}.csv`;
     reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${fileName}"`);

@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Installation } from '../context.ts';
 import { publicBaseOf } from '../http/public-url.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
-import { BulkItemsService, MAX_BULK_ITEMS, MAX_ROWS_LIMIT, type BulkChange } from '../services/bulk-items.service.ts';
-import { ItemsRepository } from '../store/items.repository.ts';
+import { MAX_BULK_ITEMS, MAX_ROWS_LIMIT, type BulkChange } from '../services/bulk-items.service.ts';
+import { presentItemRow } from '../services/items.wire.ts';
 
 const targetRef = { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', minLength: 1, maxLength: 200 }], description: 'Target id or name' };
 
@@ -38,8 +38,6 @@ export async function thumbnailTemplate(request: FastifyRequest, kensa: Installa
  * thousand, and one change (label, archive, restore, move) applied to many items at once.
  */
 export function bulkItemsRoutes(app: FastifyInstance, kensa: Installation, publicUrl: string | null) {
-  const bulk = new BulkItemsService(kensa.db, new ItemsRepository(kensa.db), kensa.targets);
-
   app.get('/api/v1/items/rows', {
     schema: {
       tags: ['items'],
@@ -67,8 +65,9 @@ export function bulkItemsRoutes(app: FastifyInstance, kensa: Installation, publi
     },
   }, async (request) => {
     const query = request.query as { target?: string; limit?: string; cursor?: string };
-    const page = await bulk.rows(request.clientId, { target: query.target, limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor });
-    return { data: { ...page, thumbnail_url: await thumbnailTemplate(request, kensa, publicUrl) } };
+    const page = await kensa.bulkItems.rows(request.clientId, { target: query.target, limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor });
+    const rows = page.items.map(({ item, imageId, results }) => presentItemRow(item, imageId, results));
+    return { data: { target_id: page.target_id, rows, next_cursor: page.next_cursor, thumbnail_url: await thumbnailTemplate(request, kensa, publicUrl) } };
   });
 
   app.post('/api/v1/items/bulk', {
@@ -101,6 +100,6 @@ export function bulkItemsRoutes(app: FastifyInstance, kensa: Installation, publi
     const change: BulkChange = body.action === 'label' ? { action: 'label', good: body.good ?? null }
       : body.action === 'move' ? { action: 'move', target: body.target! }
       : { action: body.action };
-    return { data: await bulk.apply(request.clientId, body.item_ids, change) };
+    return { data: await kensa.bulkItems.apply(request.clientId, body.item_ids, change) };
   });
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Installation } from '../context.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
+import { presentCallback, presentDelivery } from '../services/callbacks.wire.ts';
 
 const callback = {
   type: 'object',
@@ -30,7 +31,8 @@ export function callbacksRoutes(app: FastifyInstance, kensa: Installation) {
     },
   }, async (request) => {
     const body = request.body as { url: string; model_id?: number | string | null };
-    return { data: await kensa.callbacks.register(request.clientId, body.url, body.model_id === undefined || body.model_id === null ? null : Number(body.model_id)) };
+    const modelId = body.model_id === undefined || body.model_id === null ? null : Number(body.model_id);
+    return { data: presentCallback(await kensa.callbacks.register(request.clientId, body.url, modelId), true) };
   });
 
   app.get('/api/v1/callbacks/:callback_id/deliveries', {
@@ -52,11 +54,11 @@ export function callbacksRoutes(app: FastifyInstance, kensa: Installation) {
         ...errors(401, 404),
       },
     },
-  }, async (request) => ({ data: await kensa.callbacks.deliveries(request.clientId, (request.params as { callback_id: string }).callback_id) }));
+  }, async (request) => ({ data: (await kensa.callbacks.deliveries(request.clientId, (request.params as { callback_id: string }).callback_id)).map(presentDelivery) }));
 
   app.get('/api/v1/callbacks', {
     schema: { tags: ['callbacks'], summary: 'Registered callbacks (beyond)', security: bearer, response: { 200: data({ type: 'array', items: callback }), ...errors(401) } },
-  }, async (request) => ({ data: await kensa.callbacks.list(request.clientId) }));
+  }, async (request) => ({ data: (await kensa.callbacks.list(request.clientId)).map((callback) => presentCallback(callback, false)) }));
 
   app.delete('/api/v1/callbacks/:callback_id', {
     schema: {

@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Installation } from '../context.ts';
-import { ApiError, message } from '../http/errors.ts';
 import { data, errors } from '../http/schemas.ts';
-import { JobsRepository } from '../store/jobs.repository.ts';
 import { SERVER_VERSION } from '../version.ts';
 import { PUBLIC_ROUTE } from '../http/authentication.ts';
 
@@ -12,7 +10,6 @@ import { PUBLIC_ROUTE } from '../http/authentication.ts';
  * events from other processes arrive; 503 otherwise.
  */
 export function healthRoutes(app: FastifyInstance, kensa: Installation) {
-  const jobs = new JobsRepository(kensa.db);
   app.get('/api/health', {
     ...PUBLIC_ROUTE,
     schema: {
@@ -36,20 +33,14 @@ export function healthRoutes(app: FastifyInstance, kensa: Installation) {
       },
     },
   }, async () => {
-    let backlog: Awaited<ReturnType<JobsRepository['backlog']>>;
-    try {
-      backlog = await jobs.backlog();
-    } catch (error) {
-      throw new ApiError(503, 'serviceUnavailable', message('databaseUnavailable', { reason: error instanceof Error ? error.message : String(error) }));
-    }
-    const oldestQueuedSeconds = backlog.oldestQueuedAt === null ? null : Math.max(0, Math.round((Date.now() - Date.parse(backlog.oldestQueuedAt)) / 1000));
+    const { database, events, jobs } = await kensa.health.report();
     return {
       data: {
         status: 'ok',
         version: SERVER_VERSION,
-        database: kensa.db.kind,
-        events: kensa.events.delivery,
-        jobs: { queued: backlog.queued, running: backlog.running, oldest_queued_seconds: oldestQueuedSeconds },
+        database,
+        events,
+        jobs: { queued: jobs.queued, running: jobs.running, oldest_queued_seconds: jobs.oldestQueuedSeconds },
       },
     };
   });

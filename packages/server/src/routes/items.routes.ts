@@ -8,6 +8,7 @@ import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts
 import { bearer, data, errors, ref } from '../http/schemas.ts';
 import { inspectHeatmapUrls, urlBuilder } from '../http/urls.ts';
 import type { AnnotationInput } from '../services/items.service.ts';
+import { presentItemDetail, presentItemPage } from '../services/items.wire.ts';
 import { MEDIA_TOKEN_ROUTE } from '../http/authentication.ts';
 
 const flag = (value: string | undefined, fallback: boolean) => (value === undefined ? fallback : !['false', '0', 'no'].includes(value.toLowerCase()));
@@ -41,11 +42,10 @@ export function itemsRoutes(app: FastifyInstance, kensa: RunningInstallation, li
     },
   }, async (request) => {
     const query = request.query as { target?: string; status?: 'pending' | 'done'; limit?: string; cursor?: string };
-    return {
-      data: await kensa.items.list(request.clientId, await urlBuilder(request, kensa, publicUrl), request.language, {
-        target: query.target, status: query.status, limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor,
-      }),
-    };
+    const page = await kensa.items.list(request.clientId, {
+      target: query.target, status: query.status, limit: query.limit === undefined ? undefined : Number(query.limit), cursor: query.cursor,
+    });
+    return { data: presentItemPage(page, await urlBuilder(request, kensa, publicUrl), request.language) };
   });
 
   app.get('/api/v1/item/:item_id', {
@@ -60,10 +60,11 @@ export function itemsRoutes(app: FastifyInstance, kensa: RunningInstallation, li
   }, async (request) => {
     const { item_id } = request.params as { item_id: string };
     const query = request.query as { show_annotations?: string; show_assessments?: string };
+    const detail = await kensa.items.detail(request.clientId, item_id);
     return {
-      data: await kensa.items.detail(request.clientId, item_id, await urlBuilder(request, kensa, publicUrl), {
+      data: presentItemDetail(detail, await urlBuilder(request, kensa, publicUrl), request.language, {
         annotations: flag(query.show_annotations, true), assessments: flag(query.show_assessments, true),
-      }, request.language),
+      }),
     };
   });
 
@@ -80,25 +81,15 @@ export function itemsRoutes(app: FastifyInstance, kensa: RunningInstallation, li
     },
   }, async (request) => {
     const { files, fields } = await receiveFiles(request, kensa, limits);
-    let training: boolean | null;
-    let good: boolean | null;
     try {
-      training = formBoolean(fields, 'training') ?? false;
-      good = formBoolean(fields, 'good');
-    } catch (error) {
+      const training = formBoolean(fields, 'training') ?? false;
+      const good = formBoolean(fields, 'good');
+      const itemId = fields.item_id ? fields.item_id : null;
+      const targetId = (await kensa.targets.resolve(request.clientId, fields.target)).target_id;
+      return { data: { item_ids: await kensa.items.upload(request.clientId, files, { training, good, itemId, targetId }) } };
+    } finally {
       await removeTemporary(kensa, files);
-      throw error;
     }
-    const itemId = fields.item_id ? fields.item_id : null;
-    let targetId: number;
-    try {
-      targetId = (await kensa.targets.resolve(request.clientId, fields.target)).target_id;
-    } catch (error) {
-      await removeTemporary(kensa, files);
-      throw error;
-    }
-    const itemIds = await kensa.items.upload(request.clientId, files, { training, good, itemId, targetId });
-    return { data: { item_ids: itemIds } };
   });
 
   app.patch('/api/v1/item/:item_id', {
@@ -114,7 +105,8 @@ export function itemsRoutes(app: FastifyInstance, kensa: RunningInstallation, li
   }, async (request) => {
     const { item_id } = request.params as { item_id: string };
     const change = request.body as { good?: boolean; archived?: boolean };
-    return { data: await kensa.items.review(request.clientId, item_id, change, await urlBuilder(request, kensa, publicUrl), request.language) };
+    const detail = await kensa.items.review(request.clientId, item_id, change);
+    return { data: presentItemDetail(detail, await urlBuilder(request, kensa, publicUrl), request.language, { annotations: true, assessments: true }) };
   });
 
   app.delete('/api/v1/item/:item_id', {

@@ -1,12 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Installation } from '../context.ts';
-import { ApiError } from '../http/errors.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
-import type { TrainOutput } from '../jobs/protocol.ts';
-import { inList, sql } from '../store/database.ts';
 import { thumbnailTemplate } from './bulk-items.routes.ts';
-import { chunks } from '../store/items.repository.ts';
-import { ModelsRepository } from '../store/models.repository.ts';
 
 const heldOutSchema = {
   type: 'object',
@@ -24,8 +19,6 @@ const heldOutSchema = {
  * the worst misses are drawn from.
  */
 export function modelEvaluationRoutes(app: FastifyInstance, kensa: Installation, publicUrl: string | null) {
-  const models = new ModelsRepository(kensa.db);
-
   app.get('/api/v1/models/:model_id/evaluation', {
     schema: {
       tags: ['models'],
@@ -47,25 +40,14 @@ export function modelEvaluationRoutes(app: FastifyInstance, kensa: Installation,
       },
     },
   }, async (request) => {
-    const model = await models.find(request.clientId, Number((request.params as { model_id: string }).model_id));
-    if (!model) throw new ApiError(404, 'modelsNotFound');
-    const evaluation = model.evaluation_json ? JSON.parse(model.evaluation_json) as TrainOutput['evaluation'] : null;
-    const heldOut = evaluation?.heldOut ?? [];
-    // Item ids of the images, of this client only.
-    const itemOf = new Map<number, string>();
-    const imageIds = heldOut.map((h) => h.imageId).filter((id): id is number => id !== null);
-    for (const part of chunks(imageIds)) {
-      const rows = await kensa.db.all<{ image_id: number; item_id: string }>(sql`SELECT im.image_id, it.item_id FROM images im
-        JOIN items it ON it.pk = im.item_pk WHERE im.client_id = ${request.clientId} AND im.image_id IN ${inList(part)}`);
-      for (const row of rows) itemOf.set(row.image_id, row.item_id);
-    }
+    const { modelId, evaluation, itemOfImage } = await kensa.modelEvaluation.heldOut(request.clientId, Number((request.params as { model_id: string }).model_id));
     return {
       data: {
-        model_id: model.model_id,
+        model_id: modelId,
         threshold: evaluation?.threshold ?? null,
         auroc: evaluation?.auroc ?? null,
-        held_out: heldOut.map((h) => {
-          const itemId = h.imageId === null ? undefined : itemOf.get(h.imageId);
+        held_out: (evaluation?.heldOut ?? []).map((h) => {
+          const itemId = h.imageId === null ? undefined : itemOfImage.get(h.imageId);
           return { item_id: itemId ?? null, image_id: itemId === undefined ? null : h.imageId, good: h.good, score: h.score };
         }),
         thumbnail_url: await thumbnailTemplate(request, kensa, publicUrl),

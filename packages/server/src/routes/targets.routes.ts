@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Installation } from '../context.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
+import { presentTarget } from '../services/targets.wire.ts';
 
 const target = {
   type: 'object',
@@ -16,7 +17,7 @@ const target = {
 export function targetsRoutes(app: FastifyInstance, kensa: Installation) {
   app.get('/api/v1/targets', {
     schema: { tags: ['targets'], summary: "The client's inspection targets, the default one first (beyond)", security: bearer, response: { 200: data({ type: 'array', items: target }), ...errors(401) } },
-  }, async (request) => ({ data: await kensa.targets.list(request.clientId, request.language) }));
+  }, async (request) => ({ data: (await kensa.targets.list(request.clientId)).map((target) => presentTarget(target, request.language)) }));
 
   app.post('/api/v1/targets', {
     schema: {
@@ -29,7 +30,7 @@ export function targetsRoutes(app: FastifyInstance, kensa: Installation) {
       },
       response: { 200: data(target), ...errors(400, 401) },
     },
-  }, async (request) => ({ data: await kensa.targets.create(request.clientId, request.body as { name: string; mqtt_url?: string | null }, request.language) }));
+  }, async (request) => ({ data: presentTarget(await kensa.targets.create(request.clientId, request.body as { name: string; mqtt_url?: string | null }), request.language) }));
 
   app.delete('/api/v1/targets/:target', {
     schema: {

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { RunningInstallation } from '../context.ts';
 import { ApiError } from '../http/errors.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
-import { ALGORITHMS, SAMPLE_PRODUCTS } from '@kensa/engine';
-import { SamplesService, type SampleRequest } from './samples.service.ts';
+import { findAlgorithm, SAMPLE_PRODUCTS } from '@kensa/engine';
+import type { SampleRequest } from './samples.service.ts';
 
 const sampleJob = {
   type: 'object',
@@ -23,9 +23,6 @@ const sampleJob = {
 
 /** The sample project (beyond): the web UI's "Load sample project" button; the same project as `kensa demo`. */
 export function samplesRoutes(app: FastifyInstance, kensa: RunningInstallation): void {
-  const samples = new SamplesService(kensa);
-  app.addHook('onClose', async () => samples.stop());
-
   app.post<{ Body: SampleRequest | undefined }>('/api/v1/samples', {
     schema: {
       tags: ['samples'],
@@ -44,15 +41,15 @@ export function samplesRoutes(app: FastifyInstance, kensa: RunningInstallation):
     },
   }, async (request) => {
     const body = request.body ?? {};
-    if (body.algorithm_id !== undefined && !ALGORITHMS.some((a) => a.id === body.algorithm_id)) {
+    if (body.algorithm_id !== undefined && !findAlgorithm(body.algorithm_id)) {
       throw new ApiError(400, 'unknownAlgorithm', body.algorithm_id);
     }
-    return { data: await samples.start(request.clientId, body, request.language) };
+    return { data: await kensa.samples.start(request.clientId, body, request.language) };
   });
 
   app.get('/api/v1/samples', {
     schema: { tags: ['samples'], summary: "This client's sample-project jobs since the server started, newest first (beyond)", security: bearer, response: { 200: data({ type: 'array', items: sampleJob }), ...errors(401) } },
-  }, async (request) => ({ data: await samples.list(request.clientId) }));
+  }, async (request) => ({ data: await kensa.samples.list(request.clientId) }));
 
   app.get<{ Params: { job_id: string } }>('/api/v1/samples/:job_id', {
     schema: {
@@ -61,7 +58,7 @@ export function samplesRoutes(app: FastifyInstance, kensa: RunningInstallation):
       response: { 200: data(sampleJob), ...errors(401, 404) },
     },
   }, async (request) => {
-    const job = await samples.get(request.clientId, request.params.job_id);
+    const job = await kensa.samples.get(request.clientId, request.params.job_id);
     if (!job) throw new ApiError(404, 'routeNotFound', request.params.job_id);
     return { data: job };
   });

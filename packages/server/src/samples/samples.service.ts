@@ -8,38 +8,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import {
-  ALGORITHMS, countSampleResults, DEFAULT_ALGORITHM_ID, encodeSampleProject, planSampleProject, sampleAnnotations, sampleModelName,
-  sampleTrainingItemIds, sampleUploadBatches, sampleUploads, type SampleProduct, type SampleProjectResults,
-} from '@kensa/engine';
-import type { RunningInstallation } from '../context.ts';
-import { sql } from '../store/database.ts';
+import { DEFAULT_ALGORITHM_ID, findAlgorithm, planSampleProject, runSampleProject, sampleModelName, type SampleProduct } from '@kensa/engine';
 import type { Language } from '../i18n/index.ts';
-import type { UrlBuilder } from '../services/items.service.ts';
+import type { ItemsService } from '../services/items.service.ts';
+import { itemVerdict } from '../services/items.wire.ts';
+import type { LicenseService } from '../services/license.service.ts';
+import type { ModelsService } from '../services/models.service.ts';
+import type { PredictionService } from '../services/prediction.service.ts';
+import type { TargetsService } from '../services/targets.service.ts';
+import type { TrainingService } from '../services/training.service.ts';
+import type { SampleProjectRow, SampleProjectsRepository, SampleProjectState, SampleStep } from '../store/sample-projects.repository.ts';
+import type { TempFiles } from '../store/temp-files.ts';
 
 export const SAMPLE_TARGET_NAME = 'Kensa demo';
 const POLL_MS = 300;
 
-export type SampleStep = 'images' | 'upload' | 'train' | 'predict' | 'done';
-
-export interface SampleJob {
-  job_id: string;
-  status: 'running' | 'done' | 'failed';
-  step: SampleStep;
-  /** 0…1 over the whole job. */
-  progress: number;
-  product: SampleProduct;
-  seed: number;
-  algorithm_id: string;
-  target_id: number | null;
-  model_id: number | null;
-  /** The held-back items, predicted at the end. */
-  item_ids: string[];
-  results: SampleProjectResults | null;
-  error: string | null;
-  started_at: string;
-  finished_at: string | null;
-}
+/** A sample project as answers show it: its kept state without the client. */
+export type SampleJob = Omit<SampleProjectState, 'client_id'>;
 
 export interface SampleRequest {
   product?: SampleProduct;
@@ -53,9 +38,6 @@ export interface SampleRequest {
 const STEP_END: Record<Exclude<SampleStep, 'done'>, number> = { images: 0.1, upload: 0.25, train: 0.8, predict: 1 };
 const STEP_START: Record<Exclude<SampleStep, 'done'>, number> = { images: 0, upload: 0.1, train: 0.25, predict: 0.8 };
 
-/** Image URLs are not needed to drive the job (only ids and verdicts are read). */
-const NO_URLS: UrlBuilder = { image: () => '', result: () => '' };
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A running sample project whose record has not moved for this long lost its server. */
@@ -66,15 +48,24 @@ export class SamplesService {
   /** When each running job of this process was last written (progress is written at most every half second). */
   private readonly lastSaved = new Map<string, number>();
 
-  constructor(private readonly kensa: RunningInstallation) {}
+  constructor(
+    private readonly projects: SampleProjectsRepository,
+    private readonly licenses: LicenseService,
+    private readonly targets: TargetsService,
+    private readonly items: ItemsService,
+    private readonly models: ModelsService,
+    private readonly training: TrainingService,
+    private readonly prediction: PredictionService,
+    private readonly temp: TempFiles,
+  ) {}
 
   /** Starts the sample project, or returns the client's job still running (one at a time per client). */
   async start(clientId: string, request: SampleRequest, language: Language): Promise<SampleJob> {
-    await this.kensa.licenses.requireActive(clientId);
+    await this.licenses.requireActive(clientId);
     const running = (await this.jobsOf(clientId)).find((j) => j.status === 'running');
     if (running) return this.present(running);
     const algorithmId = request.algorithm_id ?? DEFAULT_ALGORITHM_ID;
-    const job: SampleJob & { client_id: string } = {
+    const job: SampleProjectState = {
       client_id: clientId, job_id: randomUUID(), status: 'running', step: 'images', progress: 0,
       product: request.product ?? 'metal', seed: request.seed ?? 1, algorithm_id: algorithmId,
       target_id: null, model_id: null, item_ids: [], results: null, error: null, started_at: new Date().toISOString(), finished_at: null,
@@ -92,8 +83,7 @@ export class SamplesService {
   }
 
   async get(clientId: string, jobId: string): Promise<SampleJob | null> {
-    const row = await this.kensa.db.get<{ state_json: string; updated_at: number }>(sql`SELECT state_json, updated_at FROM sample_projects
-      WHERE job_id = ${jobId} AND client_id = ${clientId}`);
+    const row = await this.projects.find(clientId, jobId);
     return row ? this.present(this.restore(row)) : null;
   }
 
@@ -107,107 +97,102 @@ export class SamplesService {
     this.stopped = true;
   }
 
-  private async jobsOf(clientId: string): Promise<(SampleJob & { client_id: string })[]> {
-    const rows = await this.kensa.db.all<{ state_json: string; updated_at: number }>(sql`SELECT state_json, updated_at FROM sample_projects
-      WHERE client_id = ${clientId}`);
-    return rows.map((row) => this.restore(row)).sort((a, b) => b.started_at.localeCompare(a.started_at));
+  private async jobsOf(clientId: string): Promise<SampleProjectState[]> {
+    return (await this.projects.ofClient(clientId)).map((row) => this.restore(row)).sort((a, b) => b.started_at.localeCompare(a.started_at));
   }
 
-  private restore(row: { state_json: string; updated_at: number }): SampleJob & { client_id: string } {
-    const job = JSON.parse(row.state_json) as SampleJob & { client_id: string };
-    if (job.status === 'running' && Date.now() - row.updated_at > ABANDONED_AFTER_MS) {
+  private restore({ state: job, updated_at }: SampleProjectRow): SampleProjectState {
+    if (job.status === 'running' && Date.now() - updated_at > ABANDONED_AFTER_MS) {
       return { ...job, status: 'failed', error: 'The server running the sample project stopped before it finished' };
     }
     return job;
   }
 
-  private async save(job: SampleJob & { client_id: string }, always = false): Promise<void> {
+  private async save(job: SampleProjectState, always = false): Promise<void> {
     const now = Date.now();
     if (!always && now - (this.lastSaved.get(job.job_id) ?? 0) < 500) return;
     this.lastSaved.set(job.job_id, now);
-    const state = JSON.stringify(job);
-    await this.kensa.db.run(sql`INSERT INTO sample_projects (job_id, client_id, state_json, updated_at) VALUES (${job.job_id}, ${job.client_id},
-      ${state}, ${now}) ON CONFLICT (job_id) DO UPDATE SET state_json = excluded.state_json, updated_at = excluded.updated_at`);
+    await this.projects.save(job, now);
   }
 
-  private present(job: SampleJob & { client_id: string }): SampleJob {
+  private present(job: SampleProjectState): SampleJob {
     const { client_id: _client, ...rest } = job;
     return { ...rest, item_ids: [...rest.item_ids], results: rest.results && { ...rest.results } };
   }
 
-  private async advance(job: SampleJob, step: Exclude<SampleStep, 'done'>, fraction: number): Promise<void> {
+  private async advance(job: SampleProjectState, step: Exclude<SampleStep, 'done'>, fraction: number): Promise<void> {
     if (this.stopped) throw new Error('The server is stopping');
     const stepChanged = job.step !== step;
     job.step = step;
     job.progress = Number((STEP_START[step] + (STEP_END[step] - STEP_START[step]) * Math.min(1, Math.max(0, fraction))).toFixed(3));
-    await this.save(job as SampleJob & { client_id: string }, stepChanged);
+    await this.save(job, stepChanged);
   }
 
-  private async run(job: SampleJob, request: SampleRequest, language: Language): Promise<void> {
-    const { items, models, training, prediction, targets, files } = this.kensa;
-    const clientId = (job as SampleJob & { client_id: string }).client_id;
-    const algorithm = ALGORITHMS.find((a) => a.id === job.algorithm_id);
+  /** The project's recipe is the engine's (the same as `kensa demo`'s); this brings the services and the job's progress. */
+  private async run(job: SampleProjectState, request: SampleRequest, language: Language): Promise<void> {
+    const clientId = job.client_id;
+    const algorithm = findAlgorithm(job.algorithm_id);
     if (!algorithm) throw new Error(`Unknown algorithm ${job.algorithm_id}`);
 
     let target;
     try {
-      target = await targets.resolve(clientId, SAMPLE_TARGET_NAME);
+      target = await this.targets.resolve(clientId, SAMPLE_TARGET_NAME);
     } catch {
-      await targets.create(clientId, { name: SAMPLE_TARGET_NAME }, language);
-      target = await targets.resolve(clientId, SAMPLE_TARGET_NAME);
+      await this.targets.create(clientId, { name: SAMPLE_TARGET_NAME });
+      target = await this.targets.resolve(clientId, SAMPLE_TARGET_NAME);
     }
     job.target_id = target.target_id;
+    const targetId = target.target_id;
 
     const plan = planSampleProject({ product: job.product, seed: job.seed });
-    const encoded = await encodeSampleProject(plan, (done, total) => this.advance(job, 'images', done / total));
-
-    let uploaded = 0;
-    for (const upload of sampleUploads(plan)) {
-      for (const images of sampleUploadBatches(upload.images)) {
-        const batch = await Promise.all(images.map(async (image) => {
-          const temporaryPath = files.temporaryPath();
-          await writeFile(temporaryPath, encoded.get(image.itemId)!);
-          return { fileName: image.fileName, temporaryPath };
-        }));
-        await items.upload(clientId, batch, { training: upload.training, good: upload.good, itemId: null, targetId: target.target_id });
-        uploaded += batch.length;
-        await this.advance(job, 'upload', uploaded / encoded.size);
-      }
-      if (!upload.boxDefects) continue;
-      for (const image of upload.images) {
-        const imageId = (await items.detail(clientId, image.itemId, NO_URLS, { annotations: false, assessments: false }, language)).images[0].image_id;
-        await items.annotate(clientId, imageId, sampleAnnotations(image));
-      }
-    }
-    job.item_ids = plan.heldBack.map((i) => i.itemId);
-
-    const workingSize = algorithm.parameters.find((p) => p.name === 'working_size');
-    const model = await training.train(clientId, {
-      algorithm_id: algorithm.id,
-      name: sampleModelName(job.product, new Date(job.started_at)),
-      override_params: workingSize ? [{ algorithm_parameter_id: workingSize.id, value: request.working_size ?? plan.photoSide }] : [],
-      item_ids: sampleTrainingItemIds(plan),
-      target: target.target_id,
-    }, language);
-    job.model_id = model.model_id;
-    for (;;) {
-      const current = await models.get(clientId, String(model.model_id), language);
-      if (current.status === 'failed') throw new Error(`Training failed: ${current.status_text}`);
-      if (current.status === 'active') break;
-      await this.advance(job, 'train', Number(current.progress ?? 0));
-      await sleep(POLL_MS);
-    }
-
-    await prediction.serve(clientId, { item_ids: job.item_ids, model_id: model.model_id });
-    for (;;) {
-      const details = await Promise.all(job.item_ids.map((id) => items.detail(clientId, id, NO_URLS, { annotations: false, assessments: false }, language)));
-      const done = details.filter((d) => d.status === 'done');
-      await this.advance(job, 'predict', done.length / details.length);
-      if (done.length === details.length) {
-        job.results = countSampleResults(plan, new Map(details.map((d) => [d.item_id, d.computed_assessment.good])));
-        return;
-      }
-      await sleep(POLL_MS);
-    }
+    const { results } = await runSampleProject(plan, {
+      onProgress: (progress) => (progress.step === 'images'
+        ? this.advance(job, 'images', progress.done / progress.total)
+        // Saved after each batch sent, not when a group opens.
+        : progress.groupDone > 0 ? this.advance(job, 'upload', progress.done / progress.total) : undefined),
+      upload: async (batch, upload) => {
+        const files = batch.map(({ image }) => ({ fileName: image.fileName, temporaryPath: this.temp.newPath() }));
+        try {
+          await Promise.all(files.map((file, i) => writeFile(file.temporaryPath, batch[i].bytes)));
+          await this.items.upload(clientId, files, { training: upload.training, good: upload.good, itemId: null, targetId });
+        } finally {
+          await this.temp.remove(files.map((file) => file.temporaryPath));
+        }
+      },
+      annotate: async (itemId, boxes) => {
+        const imageId = (await this.items.detail(clientId, itemId)).images[0].image.image_id;
+        await this.items.annotate(clientId, imageId, boxes);
+      },
+      train: async ({ itemIds, workingSize }) => {
+        job.item_ids = plan.heldBack.map((i) => i.itemId);
+        const parameter = algorithm.parameters.find((p) => p.name === 'working_size');
+        const model = await this.training.train(clientId, {
+          algorithm_id: algorithm.id,
+          name: sampleModelName(job.product, new Date(job.started_at)),
+          override_params: parameter ? [{ algorithm_parameter_id: parameter.id, value: request.working_size ?? workingSize }] : [],
+          item_ids: itemIds,
+          target: targetId,
+        }, language);
+        job.model_id = model.model_id;
+        for (;;) {
+          const current = await this.models.get(clientId, String(model.model_id), language);
+          if (current.status === 'failed') throw new Error(`Training failed: ${current.status_text}`);
+          if (current.status === 'active') return model.model_id;
+          await this.advance(job, 'train', Number(current.progress ?? 0));
+          await sleep(POLL_MS);
+        }
+      },
+      predict: async (itemIds, modelId) => {
+        await this.prediction.serve(clientId, { item_ids: itemIds, model_id: modelId });
+        for (;;) {
+          const details = await Promise.all(itemIds.map((id) => this.items.detail(clientId, id)));
+          const done = details.filter((d) => d.item.status === 'done');
+          await this.advance(job, 'predict', done.length / details.length);
+          if (done.length === details.length) return new Map(details.map((d) => [d.item.item_id, itemVerdict(d.item, d.assessments).computedGood]));
+          await sleep(POLL_MS);
+        }
+      },
+    });
+    job.results = results;
   }
 }

@@ -3,7 +3,7 @@
  * parameters a request names are checked against it, for training and for prediction-time changes.
  */
 import {
-  ALGORITHMS, describeRange, formatParamValue, ParameterError, ParameterErrors, parseParamValue, resolveParams, type AlgorithmDefinition,
+  ALGORITHMS, describeRange, findAlgorithm, formatParamValue, ParameterError, ParameterErrors, parseParamValue, resolveParams, type AlgorithmDefinition,
   type ModelState,
 } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
@@ -27,13 +27,9 @@ const ORIGINAL_PARAMETER_IDS: Record<string, Record<number, string>> = {
   OC: { 249: 'min_inspection_size', 252: 'nu_max' },
 };
 
-export function algorithmById(id: string): AlgorithmDefinition<ModelState> | undefined {
-  return ALGORITHMS.find((a) => a.id === id);
-}
-
 /** The algorithm of that id; a 400 naming the ones there are otherwise. */
 export function requireAlgorithm(id: string): AlgorithmDefinition<ModelState> {
-  const algorithm = algorithmById(id);
+  const algorithm = findAlgorithm(id);
   if (!algorithm) throw new ApiError(400, 'unknownAlgorithm', message('unknownAlgorithmId', { id, ids: ALGORITHMS.map((a) => a.id).join(', ') }));
   return algorithm;
 }

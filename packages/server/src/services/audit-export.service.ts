@@ -1,24 +1,15 @@
+import type { AuditRow } from '@kensa/sdk';
 import { ApiError, message } from '../http/errors.ts';
-import { sql, type Database } from '../store/database.ts';
+import type { Language } from '../i18n/index.ts';
+import type { ItemsRepository } from '../store/items.repository.ts';
 import type { TargetsService } from './targets.service.ts';
+import { targetName } from './targets.wire.ts';
 
-/** One prediction of one item by one model, as a QA department files it. */
-export interface AuditRow {
-  finished_at: string;
-  item_id: string;
-  product_line: string;
-  model_id: number;
-  model_name: string;
-  model_version: string;
-  algorithm: string;
-  threshold: number;
-  score: number;
-  /** The model's verdict: NG when any image scored above the threshold. */
-  verdict: 'OK' | 'NG';
-  /** A person's decision on the item: confirmed the computed verdict, overrode it, or none yet. */
-  review: 'confirmed' | 'overridden' | 'none';
-  final_verdict: 'OK' | 'NG';
-}
+/**
+ * One prediction of one item by one model, as a QA department files it: the SDK's type, one definition for both
+ * sides (imported for its type only, so the server does not depend on the SDK when it runs).
+ */
+export type { AuditRow };
 
 export const AUDIT_COLUMNS: (keyof AuditRow)[] = [
   'finished_at', 'item_id', 'product_line', 'model_id', 'model_name', 'model_version', 'algorithm', 'threshold', 'score', 'verdict', 'review', 'final_verdict',
@@ -38,25 +29,16 @@ function nextDay(day: string): string {
  * model and version that made it, its threshold and score, and the reviewer's decision on the item.
  */
 export class AuditExportService {
-  constructor(private readonly db: Database, private readonly targets: TargetsService) {}
+  constructor(private readonly items: ItemsRepository, private readonly targets: TargetsService) {}
 
-  async predictions(clientId: string, query: { target?: string; from: string; to: string }, language: 'en' | 'ja'): Promise<{ productLine: string; rows: AuditRow[] }> {
+  async predictions(clientId: string, query: { target?: string; from: string; to: string }, language: Language): Promise<{ productLine: string; rows: AuditRow[] }> {
     if (!DAY.test(query.from) || !DAY.test(query.to) || Number.isNaN(Date.parse(query.from)) || Number.isNaN(Date.parse(query.to))) {
       throw new ApiError(400, 'invalidRequest', message('fieldPattern', { field: 'from, to' }));
     }
     if (query.from > query.to) throw new ApiError(400, 'invalidRequest', message('auditRangeInverted'));
     const target = await this.targets.resolve(clientId, query.target);
-    const productLine = this.targets.nameOf(target, language);
-    const rows = await this.db.all<{
-      item_id: string; model_id: number; score: number; good: number; threshold: number; finished_date: string;
-      confirmed: number; override_good: number | null; model_name: string; model_version: string; algorithm_id: string;
-    }>(sql`SELECT it.item_id, a.model_id, MAX(a.score) AS score, MIN(a.good) AS good, MAX(a.threshold) AS threshold,
-        MAX(a.finished_date) AS finished_date, it.confirmed, it.override_good, m.name AS model_name, m.version AS model_version, m.algorithm_id
-      FROM assessments a JOIN items it ON it.pk = a.item_pk JOIN models m ON m.model_id = a.model_id
-      WHERE it.client_id = ${clientId} AND it.target_id = ${target.target_id}
-        AND a.finished_date >= ${query.from} AND a.finished_date < ${nextDay(query.to)}
-      GROUP BY it.pk, it.item_id, a.model_id, it.confirmed, it.override_good, m.name, m.version, m.algorithm_id
-      ORDER BY MAX(a.finished_date), it.item_id, a.model_id`);
+    const productLine = targetName(target, language);
+    const rows = await this.items.predictionsOfTarget(clientId, target.target_id, query.from, nextDay(query.to));
     return {
       productLine,
       rows: rows.map((row) => {

@@ -59,6 +59,11 @@ export class AuthService {
     return { clientId, clientSecret };
   }
 
+  /** How many clients the installation has (none: the first start makes one). */
+  countClients(): Promise<number> {
+    return this.clients.count();
+  }
+
   /** POST /auth/token: client credentials → a signed access token. */
   async issueToken(clientId: string, clientSecret: string): Promise<{ access_token: string; expires: number }> {
     // Repeated failures for one id are slowed down until a success or a quiet quarter of an hour. The attempt is

@@ -1,37 +1,6 @@
 import { ApiError, message } from '../http/errors.ts';
-import { inList, sql, type Database } from '../store/database.ts';
-import { chunks, type ItemRow, type ItemsRepository } from '../store/items.repository.ts';
+import type { ItemModelResult, ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { TargetsService } from './targets.service.ts';
-
-/** The grid's verdict of an item: a training label, or the prediction (a person's review first). */
-export type RowVerdict = 'good' | 'defect' | 'unlabelled' | 'OK' | 'NG' | 'pending';
-
-/** One model's result on an item: NG when any image is, the highest image score. */
-export interface RowResult {
-  model_id: number;
-  good: boolean;
-  score: number;
-  threshold: number;
-  finished_date: string;
-}
-
-export interface ItemRowView {
-  item_id: string;
-  target_id: number;
-  tab: 'training' | 'predict' | 'archived';
-  is_training_data: boolean;
-  verdict: RowVerdict;
-  status: 'pending' | 'done';
-  prediction_failed: boolean;
-  reviewed: boolean;
-  overridden: boolean;
-  created_at: string;
-  finished_date: string | null;
-  /** The first image, for the thumbnail (see `thumbnail_url`); null for an item without images. */
-  image_id: number | null;
-  /** Every model's result, oldest prediction first; the last one is the item's computed verdict. */
-  results: RowResult[];
-}
 
 export type BulkChange =
   | { action: 'label'; good: boolean | null }
@@ -43,16 +12,23 @@ export const MAX_BULK_ITEMS = 20_000;
 export const DEFAULT_ROWS_LIMIT = 2_000;
 export const MAX_ROWS_LIMIT = 10_000;
 
+/** A page of a target's items for the compact rows (items.wire.ts `presentItemRow` shapes each). */
+export interface ItemRowsPage {
+  target_id: number;
+  items: { item: ItemRow; imageId: number | null; results: ItemModelResult[] }[];
+  next_cursor: string | null;
+}
+
 /**
  * The items page at factory scale: a compact row per item (verdict, scores, review state, dates) that a browser
  * filters and draws by the ten thousand, and changes to many items at once. Set-based SQL in parts of 500, so a
  * request costs a few dozen queries whatever the count.
  */
 export class BulkItemsService {
-  constructor(private readonly db: Database, private readonly items: ItemsRepository, private readonly targets: TargetsService) {}
+  constructor(private readonly items: ItemsRepository, private readonly targets: TargetsService) {}
 
-  /** A page of a target's items in upload order, as rows; `next_cursor` (null on the last page) asks for the next. */
-  async rows(clientId: string, query: { target?: string; limit?: number; cursor?: string }): Promise<{ target_id: number; rows: ItemRowView[]; next_cursor: string | null }> {
+  /** A page of a target's items in upload order; `next_cursor` (null on the last page) asks for the next. */
+  async rows(clientId: string, query: { target?: string; limit?: number; cursor?: string }): Promise<ItemRowsPage> {
     const target = await this.targets.resolve(clientId, query.target);
     const limit = Math.min(query.limit ?? DEFAULT_ROWS_LIMIT, MAX_ROWS_LIMIT);
     const after = query.cursor ? Number(query.cursor) : 0;
@@ -61,25 +37,12 @@ export class BulkItemsService {
     page = page.slice(0, limit);
     const pks = page.map((item) => item.pk);
     const firstImages = await this.items.firstImageIdsOf(clientId, pks);
-    const results = await this.resultsOf(pks);
-    return { target_id: target.target_id, rows: page.map((item) => rowOf(item, firstImages.get(item.pk) ?? null, results.get(item.pk) ?? [])), next_cursor: nextCursor };
-  }
-
-  /** Per item and model: NG when any image is, the highest score, in the order the predictions finished. */
-  private async resultsOf(pks: number[]): Promise<Map<number, RowResult[]>> {
-    const byItem = new Map<number, RowResult[]>();
-    for (const part of chunks(pks)) {
-      const rows = await this.db.all<{ item_pk: number; model_id: number; good: number; score: number; threshold: number; finished_date: string }>(
-        sql`SELECT item_pk, model_id, MIN(good) AS good, MAX(score) AS score, MAX(threshold) AS threshold, MAX(finished_date) AS finished_date
-          FROM assessments WHERE item_pk IN ${inList(part)} GROUP BY item_pk, model_id`);
-      for (const row of rows) {
-        const list = byItem.get(row.item_pk) ?? [];
-        list.push({ model_id: row.model_id, good: row.good === 1, score: row.score, threshold: row.threshold, finished_date: row.finished_date });
-        byItem.set(row.item_pk, list);
-      }
-    }
-    for (const list of byItem.values()) list.sort((a, b) => a.finished_date.localeCompare(b.finished_date) || a.model_id - b.model_id);
-    return byItem;
+    const results = await this.items.resultsOfItems(pks);
+    return {
+      target_id: target.target_id,
+      items: page.map((item) => ({ item, imageId: firstImages.get(item.pk) ?? null, results: results.get(item.pk) ?? [] })),
+      next_cursor: nextCursor,
+    };
   }
 
   /**
@@ -99,15 +62,14 @@ export class BulkItemsService {
       switch (change.action) {
         case 'archive':
         case 'restore':
-          for (const part of chunks(found.map((item) => item.pk))) {
-            await this.db.run(sql`UPDATE items SET archived = ${change.action === 'archive' ? 1 : 0} WHERE pk IN ${inList(part)}`);
-          }
+          await this.items.setArchived(found.map((item) => item.pk), change.action === 'archive');
           break;
         case 'label':
           await this.label(found, change.good);
           break;
         case 'move':
-          await this.move(found, destination!.target_id);
+          // The summary-count triggers move the items' verdicts' counts with them.
+          await this.items.moveToTarget(found.filter((item) => item.target_id !== destination!.target_id).map((item) => item.pk), destination!.target_id);
           break;
       }
     });
@@ -121,58 +83,19 @@ export class BulkItemsService {
   private async label(items: ItemRow[], good: boolean | null): Promise<void> {
     const training = items.filter((item) => item.is_training === 1).map((item) => item.pk);
     const predict = items.filter((item) => item.is_training !== 1).map((item) => item.pk);
-    const flag = good === null ? null : good ? 1 : 0;
-    for (const part of chunks(training)) {
-      await this.db.run(good === null
-        ? sql`UPDATE items SET good = NULL, confirmed = 0, override_good = NULL WHERE pk IN ${inList(part)}`
-        : sql`UPDATE items SET good = ${flag}, confirmed = 1, override_good = NULL WHERE pk IN ${inList(part)}`);
-    }
+    await this.items.setTrainingLabels(training, good);
     if (good === null) {
-      for (const part of chunks(predict)) await this.db.run(sql`UPDATE items SET confirmed = 0, override_good = NULL WHERE pk IN ${inList(part)}`);
+      await this.items.clearReviews(predict);
       return;
     }
-    const results = await this.resultsOf(predict);
-    for (const part of chunks(predict)) {
-      const same: number[] = [];
-      const overridden: number[] = [];
-      for (const pk of part) {
-        const newest = results.get(pk)?.at(-1);
-        (newest !== undefined && newest.good === good ? same : overridden).push(pk);
-      }
-      if (same.length) await this.db.run(sql`UPDATE items SET confirmed = 1, override_good = NULL WHERE pk IN ${inList(same)}`);
-      if (overridden.length) await this.db.run(sql`UPDATE items SET confirmed = 1, override_good = ${flag} WHERE pk IN ${inList(overridden)}`);
+    const results = await this.items.resultsOfItems(predict);
+    const same: number[] = [];
+    const overridden: number[] = [];
+    for (const pk of predict) {
+      const newest = results.get(pk)?.at(-1);
+      (newest !== undefined && newest.good === good ? same : overridden).push(pk);
     }
+    await this.items.setReviews(same, null);
+    await this.items.setReviews(overridden, good);
   }
-
-  /** Moves items to another target; the summary-count triggers move their verdicts' counts with them. */
-  private async move(items: ItemRow[], targetId: number): Promise<void> {
-    const moving = items.filter((item) => item.target_id !== targetId).map((item) => item.pk);
-    for (const part of chunks(moving)) await this.db.run(sql`UPDATE items SET target_id = ${targetId} WHERE pk IN ${inList(part)}`);
-  }
-}
-
-function rowOf(item: ItemRow, imageId: number | null, results: RowResult[]): ItemRowView {
-  const isTraining = item.is_training === 1;
-  const failed = !isTraining && item.prediction_error !== null;
-  const newest = failed ? undefined : results.at(-1);
-  let verdict: RowVerdict;
-  if (isTraining) verdict = item.good === 1 ? 'good' : item.good === 0 ? 'defect' : 'unlabelled';
-  else if (item.status !== 'done') verdict = 'pending';
-  else if (item.override_good !== null) verdict = item.override_good === 1 ? 'OK' : 'NG';
-  else verdict = newest === undefined ? 'pending' : newest.good ? 'OK' : 'NG';
-  return {
-    item_id: item.item_id,
-    target_id: item.target_id,
-    tab: item.archived === 1 ? 'archived' : isTraining ? 'training' : 'predict',
-    is_training_data: isTraining,
-    verdict,
-    status: item.status,
-    prediction_failed: failed,
-    reviewed: item.confirmed === 1,
-    overridden: item.override_good !== null,
-    created_at: item.created_at,
-    finished_date: item.finished_date,
-    image_id: imageId,
-    results,
-  };
 }

@@ -4,29 +4,13 @@ import type { OutboundPolicy } from '../outbound/address-policy.ts';
 import { postToTenantUrl } from '../outbound/http-post.ts';
 import { refuseOutboundHost } from '../outbound/registration.ts';
 import { urlWithoutCredentials } from '../outbound/url-credentials.ts';
-import { nowIso, sql, type Database } from '../store/database.ts';
+import type { CallbackRow, CallbacksRepository, DeliveryStatus, DueDelivery, ListedDelivery } from '../store/callbacks.repository.ts';
+import type { ModelsRepository } from '../store/models.repository.ts';
 
-export interface CallbackRow {
-  callback_id: number;
-  client_id: string;
-  url: string;
-  secret: string;
-  /** Only this model's predictions; null: every model of the client. */
-  model_id: number | null;
-  created_at: string;
-}
-
-interface DeliveryRow {
-  delivery_id: number;
-  callback_id: number;
-  body: string;
-  status: 'pending' | 'sending' | 'delivered' | 'failed';
-  attempts: number;
-  next_attempt_at: number;
-  last_status: number | null;
-  last_error: string | null;
-  created_at: string;
-  delivered_at: string | null;
+/** A callback with how its deliveries stand (callbacks.wire.ts shapes the answer). */
+export interface CallbackOverview {
+  callback: CallbackRow;
+  deliveries: Record<DeliveryStatus, number>;
 }
 
 /** The wait before each retry (ms): after the last one fails, the delivery is given up ("failed"). */
@@ -57,7 +41,8 @@ export class CallbacksService {
   private pumpAgain = false;
 
   constructor(
-    private readonly db: Database,
+    private readonly callbacks: CallbacksRepository,
+    private readonly models: ModelsRepository,
     private readonly policy: OutboundPolicy,
     private readonly retryDelaysMs: number[] = RETRY_DELAYS_MS,
     /** The operator's log: why a delivery failed (the tenant only learns that it did). */
@@ -70,7 +55,8 @@ export class CallbacksService {
     this.pump();
   }
 
-  async register(clientId: string, url: string, modelId: number | null = null) {
+  /** A new callback; its secret is in the answer to registration only (see callbacks.wire.ts). */
+  async register(clientId: string, url: string, modelId: number | null = null): Promise<CallbackOverview> {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -79,79 +65,36 @@ export class CallbacksService {
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ApiError(400, 'invalidRequest', message('callbackUrlInvalid', { url }));
     await refuseOutboundHost(parsed, this.policy, 'url');
-    if (modelId !== null && !await this.db.get(sql`SELECT 1 AS found FROM models WHERE client_id = ${clientId} AND model_id = ${modelId}`)) {
-      throw new ApiError(404, 'modelsNotFound');
-    }
+    if (modelId !== null && !await this.models.find(clientId, modelId)) throw new ApiError(404, 'modelsNotFound');
     const secret = randomBytes(24).toString('base64url');
-    const row = await this.db.get<CallbackRow>(sql`INSERT INTO callbacks (client_id, url, secret, model_id, created_at)
-      VALUES (${clientId}, ${parsed.href}, ${secret}, ${modelId}, ${nowIso()}) RETURNING *`);
-    return this.present(row!, true);
+    return this.overview(await this.callbacks.insert(clientId, parsed.href, secret, modelId));
   }
 
-  async list(clientId: string) {
-    const rows = await this.db.all<CallbackRow>(sql`SELECT * FROM callbacks WHERE client_id = ${clientId} ORDER BY callback_id`);
-    return Promise.all(rows.map((r) => this.present(r, false)));
+  async list(clientId: string): Promise<CallbackOverview[]> {
+    return Promise.all((await this.callbacks.list(clientId)).map((row) => this.overview(row)));
   }
 
   async remove(clientId: string, callbackId: string): Promise<void> {
-    const changes = /^\d+$/.test(callbackId)
-      ? await this.db.run(sql`DELETE FROM callbacks WHERE client_id = ${clientId} AND callback_id = ${Number(callbackId)}`)
-      : 0;
-    if (changes === 0) throw new ApiError(404, 'callbackNotFound');
+    const removed = /^\d+$/.test(callbackId) && await this.callbacks.delete(clientId, Number(callbackId));
+    if (!removed) throw new ApiError(404, 'callbackNotFound');
   }
 
   /** The newest deliveries of one callback with their state (GET /callbacks/{id}/deliveries). */
-  async deliveries(clientId: string, callbackId: string, limit = 100) {
-    const callback = /^\d+$/.test(callbackId)
-      ? await this.db.get<CallbackRow>(sql`SELECT * FROM callbacks WHERE client_id = ${clientId} AND callback_id = ${Number(callbackId)}`)
-      : undefined;
+  async deliveries(clientId: string, callbackId: string, limit = 100): Promise<ListedDelivery[]> {
+    const callback = /^\d+$/.test(callbackId) ? await this.callbacks.find(clientId, Number(callbackId)) : undefined;
     if (!callback) throw new ApiError(404, 'callbackNotFound');
-    const rows = await this.db.all<DeliveryRow>(sql`SELECT * FROM callback_deliveries WHERE callback_id = ${callback.callback_id}
-      ORDER BY delivery_id DESC LIMIT ${limit}`);
-    return rows.map((row) => {
-      const event = JSON.parse(row.body) as { event?: string; item_id?: string; model_id?: number };
-      const waiting = row.status === 'pending' || row.status === 'sending';
-      return {
-        delivery_id: row.delivery_id,
-        event: event.event ?? null,
-        item_id: event.item_id ?? null,
-        model_id: event.model_id ?? null,
-        status: waiting ? 'pending' : row.status,
-        attempts: row.attempts,
-        last_status: row.last_status,
-        last_error: row.last_error,
-        next_attempt_at: waiting ? new Date(row.next_attempt_at).toISOString() : null,
-        created_at: row.created_at,
-        delivered_at: row.delivered_at,
-      };
-    });
+    return this.callbacks.deliveries(callback.callback_id, limit);
   }
 
-  /** The secret is shown once, when the callback is registered. */
-  private async present(row: CallbackRow, withSecret: boolean) {
-    const counts = await this.db.all<{ status: string; n: number }>(sql`SELECT status, COUNT(*) AS n FROM callback_deliveries
-      WHERE callback_id = ${row.callback_id} GROUP BY status`);
-    const count = (status: string) => counts.find((c) => c.status === status)?.n ?? 0;
-    return {
-      callback_id: row.callback_id, url: urlWithoutCredentials(row.url), model_id: row.model_id, created_at: row.created_at,
-      deliveries: { pending: count('pending') + count('sending'), delivered: count('delivered'), failed: count('failed') },
-      ...(withSecret ? { secret: row.secret } : {}),
-    };
+  private async overview(callback: CallbackRow): Promise<CallbackOverview> {
+    return { callback, deliveries: await this.callbacks.deliveryCounts(callback.callback_id) };
   }
 
   /** Puts a finished prediction in the outbox of every matching callback; sending happens in the background. */
   async notify(clientId: string, modelId: number, payload: unknown): Promise<void> {
-    const rows = await this.db.all<CallbackRow>(sql`SELECT * FROM callbacks WHERE client_id = ${clientId}
-      AND (model_id IS NULL OR model_id = ${modelId})`);
+    const rows = await this.callbacks.forModel(clientId, modelId);
     if (rows.length === 0) return;
-    const body = JSON.stringify(payload);
-    const now = Date.now();
-    await this.db.transaction(async () => {
-      for (const row of rows) {
-        await this.db.run(sql`INSERT INTO callback_deliveries (callback_id, body, next_attempt_at, created_at)
-          VALUES (${row.callback_id}, ${body}, ${now}, ${nowIso()})`);
-      }
-    });
+    await this.callbacks.enqueue(rows.map((row) => row.callback_id), JSON.stringify(payload), Date.now());
     this.pump();
   }
 
@@ -176,16 +119,11 @@ export class CallbacksService {
     const now = Date.now();
     const free = CONCURRENT_DELIVERIES - this.inFlight.size;
     if (free > 0) {
-      const due = await this.db.all<DeliveryRow & { url: string; secret: string }>(sql`SELECT d.*, c.url, c.secret FROM callback_deliveries d
-        JOIN callbacks c ON c.callback_id = d.callback_id WHERE d.status IN ('pending', 'sending') AND d.next_attempt_at <= ${now}
-        ORDER BY d.next_attempt_at, d.delivery_id LIMIT ${free + this.inFlight.size}`);
+      const due = await this.callbacks.due(now, free + this.inFlight.size);
       for (const row of due) {
         if (this.closed || this.inFlight.has(row.delivery_id) || this.inFlight.size >= CONCURRENT_DELIVERIES) continue;
-        // Several servers and workers send from one outbox: the one whose update lands owns the attempt. A sender that
-        // dies mid-way leaves "sending" with a deadline, after which the delivery is due again.
-        const claimed = await this.db.run(sql`UPDATE callback_deliveries SET status = 'sending', next_attempt_at = ${now + 2 * DELIVERY_TIMEOUT_MS}
-          WHERE delivery_id = ${row.delivery_id} AND status = ${row.status} AND next_attempt_at = ${row.next_attempt_at}`);
-        if (claimed === 0) continue;
+        // A sender that dies mid-way leaves "sending" with a deadline, after which the delivery is due again.
+        if (!await this.callbacks.claim(row, now + 2 * DELIVERY_TIMEOUT_MS)) continue;
         this.inFlight.add(row.delivery_id);
         void this.send(row).finally(() => {
           this.inFlight.delete(row.delivery_id);
@@ -193,10 +131,8 @@ export class CallbacksService {
         });
       }
     }
-    const next = await this.db.get<{ at: number | null }>(sql`SELECT MIN(next_attempt_at) AS at FROM callback_deliveries
-      WHERE status IN ('pending', 'sending') AND next_attempt_at > ${now}`);
     // Other processes add deliveries too: look again after a while even when nothing is due.
-    const at = Math.min(next?.at ?? Infinity, now + POLL_MS);
+    const at = Math.min(await this.callbacks.nextDueAfter(now) ?? Infinity, now + POLL_MS);
     if (at < this.timerDueAt && !this.closed) {
       if (this.timer) clearTimeout(this.timer);
       this.timerDueAt = at;
@@ -209,7 +145,7 @@ export class CallbacksService {
     }
   }
 
-  private async send(row: DeliveryRow & { url: string; secret: string }): Promise<void> {
+  private async send(row: DueDelivery): Promise<void> {
     const signature = createHmac('sha256', row.secret).update(row.body).digest('hex');
     const attempt = row.attempts + 1;
     let status: number | null = null;
@@ -233,16 +169,15 @@ export class CallbacksService {
     await this.record(row.delivery_id, attempt, recorded.status, recorded.error).catch(() => {});
   }
 
+  /** An attempt's outcome: delivered, or waiting for the next retry, or given up after the last. */
   private async record(deliveryId: number, attempt: number, status: number | null, error: string | null): Promise<void> {
     if (error === null) {
-      await this.db.run(sql`UPDATE callback_deliveries SET status = 'delivered', attempts = ${attempt}, last_status = ${status},
-        last_error = NULL, delivered_at = ${nowIso()} WHERE delivery_id = ${deliveryId}`);
+      await this.callbacks.markDelivered(deliveryId, attempt, status);
       return;
     }
     const giveUp = attempt > this.retryDelaysMs.length;
-    await this.db.run(sql`UPDATE callback_deliveries SET status = ${giveUp ? 'failed' : 'pending'}, attempts = ${attempt},
-      last_status = ${status}, last_error = ${error.slice(0, 500)},
-      next_attempt_at = ${giveUp ? Date.now() : Date.now() + this.retryDelaysMs[attempt - 1]} WHERE delivery_id = ${deliveryId}`);
+    await this.callbacks.markAttemptFailed(deliveryId, attempt, { status, error: error.slice(0, 500) },
+      { giveUp, at: giveUp ? Date.now() : Date.now() + this.retryDelaysMs[attempt - 1] });
   }
 
   close(): void {

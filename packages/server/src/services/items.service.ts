@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { ImageDecodeError, probeImage, renderThumbnail, DEFAULT_MAX_PIXELS, type ImageInfo } from '@kensa/engine';
+import type { AnnotationInput } from '@kensa/sdk';
 import { ApiError, message } from '../http/errors.ts';
-import type { Language, Message } from '../i18n/index.ts';
+import type { Message } from '../i18n/index.ts';
 import { pathSegment, type DataFolder } from '../store/files.ts';
-import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
+import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, ItemsRepository, SummaryCounts } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
-import { itemVerdict, presentImage, presentItem, presentItemDetail, presentSummary } from './items.wire.ts';
+import type { TargetRow } from '../store/targets.repository.ts';
+import { itemVerdict } from './items.wire.ts';
 import type { TargetsService } from './targets.service.ts';
 
 /** A file of an upload, already streamed to a temporary file. */
@@ -24,13 +26,9 @@ export interface UploadOptions {
   targetId: number;
 }
 
-export interface AnnotationInput {
-  x_min: number;
-  x_max: number;
-  y_min: number;
-  y_max: number;
-  notes?: string | null;
-}
+// Boxes a client sends are the SDK's type, so that the two cannot drift apart. A type-only import: erased at run
+// time, so the server does not depend on the SDK package (the SDK never imports the server).
+export type { AnnotationInput };
 
 export interface ListQuery {
   /** A target id or name; absent: the default target. */
@@ -50,10 +48,28 @@ export interface CheckedFile {
   info: ImageInfo;
 }
 
-/** Builds the image URLs of answers; the route knows the base URL and the client's media token. */
-export interface UrlBuilder {
-  image(imageId: number, kind: 'raw' | 'thumbnail'): string;
-  result(imageId: number, modelId: number, kind: 'overlay' | 'heatmap'): string;
+/** A page of a target's items with what GET /items shows of each (items.wire.ts shapes the answer). */
+export interface ItemPage {
+  target: TargetRow;
+  items: ListedItem[];
+  counts: SummaryCounts;
+  /** The `cursor` of the next page; null on the last. */
+  nextCursor: string | null;
+}
+
+export interface ListedItem {
+  item: ItemRow;
+  firstImageId: number | undefined;
+  assessments: AssessmentRow[];
+}
+
+/** An item with its images (each with its boxes and newest assessment) and every model's assessments. */
+export interface ItemDetail {
+  item: ItemRow;
+  images: { image: ImageRow; newest: AssessmentRow | null; annotations: AnnotationRow[] }[];
+  assessments: AssessmentRow[];
+  /** Algorithm of each of the client's models, by model id. */
+  algorithmOf: Map<number, string>;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
@@ -144,63 +160,51 @@ export class ItemsService {
    * a thumbnail) before anything is kept, so a refused upload changes nothing.
    */
   async upload(clientId: string, files: UploadedFile[], options: UploadOptions): Promise<string[]> {
+    const accepted = await this.checkFiles(files, options.itemId);
+    const itemIds: string[] = [];
+    const written: string[] = [];
     try {
-      const accepted = await this.checkFiles(files, options.itemId);
-
-      const itemIds: string[] = [];
-      const written: string[] = [];
-      try {
-        const plans: { entry: CheckedFile; sha256: string; rawPath: string; thumbnailPath: string }[] = [];
-        for (const entry of accepted) {
-          const sha256 = createHash('sha256').update(entry.bytes).digest('hex');
-          const folder = `images/${pathSegment(clientId)}/${pathSegment(entry.itemId)}`;
-          const rawPath = `${folder}/${sha256}.${EXTENSIONS[entry.info.format]}`;
-          const thumbnailPath = `${folder}/${sha256}.thumb.jpg`;
-          plans.push({ entry, sha256, rawPath, thumbnailPath });
-        }
-        // Files first (atomic renames), then all rows in one transaction.
-        for (const plan of plans) {
-          await this.files.write(plan.thumbnailPath, plan.entry.thumbnail!);
-          written.push(plan.thumbnailPath);
-          await this.files.adopt(plan.entry.file.temporaryPath, plan.rawPath);
-          written.push(plan.rawPath);
-        }
-        await this.items.transaction(async () => {
-          for (const plan of plans) {
-            let item = await this.items.findItem(clientId, plan.entry.itemId);
-            // Item ids are unique per client, so the routes without a target keep naming one item.
-            if (item && item.target_id !== options.targetId) {
-              throw new ApiError(400, 'invalidRequest', message('itemInAnotherTarget', { id: plan.entry.itemId }));
-            }
-            // An existing item keeps its labels (a review changes them), so uploading more images never relabels.
-            if (!item) item = await this.items.insertItem(clientId, options.targetId, plan.entry.itemId, options.training, options.good);
-            const existing = (await this.items.imagesOfItem(item.pk)).find((image) => image.sha256 === plan.sha256);
-            if (!existing) {
-              await this.items.insertImage(item.pk, {
-                client_id: clientId, file_name: plan.entry.file.fileName, content_type: plan.entry.info.contentType,
-                file_size: plan.entry.bytes.length, width: plan.entry.info.width, height: plan.entry.info.height, sha256: plan.sha256,
-                raw_path: plan.rawPath, thumbnail_path: plan.thumbnailPath, exif_json: JSON.stringify(plan.entry.info.exif),
-              });
-            }
-            if (!itemIds.includes(plan.entry.itemId)) itemIds.push(plan.entry.itemId);
-          }
-        });
-      } catch (error) {
-        // Files of images that already existed are the same bytes at the same path: keep those.
-        for (const path of written) if (!await this.isReferenced(clientId, path)) await this.files.remove(path);
-        throw error;
+      const plans: { entry: CheckedFile; sha256: string; rawPath: string; thumbnailPath: string }[] = [];
+      for (const entry of accepted) {
+        const sha256 = createHash('sha256').update(entry.bytes).digest('hex');
+        const folder = `images/${pathSegment(clientId)}/${pathSegment(entry.itemId)}`;
+        const rawPath = `${folder}/${sha256}.${EXTENSIONS[entry.info.format]}`;
+        const thumbnailPath = `${folder}/${sha256}.thumb.jpg`;
+        plans.push({ entry, sha256, rawPath, thumbnailPath });
       }
-      return itemIds;
-    } finally {
-      await Promise.all(files.map((f) => rm(f.temporaryPath, { force: true })));
+      // Files first (atomic renames), then all rows in one transaction.
+      for (const plan of plans) {
+        await this.files.write(plan.thumbnailPath, plan.entry.thumbnail!);
+        written.push(plan.thumbnailPath);
+        await this.files.adopt(plan.entry.file.temporaryPath, plan.rawPath);
+        written.push(plan.rawPath);
+      }
+      await this.items.transaction(async () => {
+        for (const plan of plans) {
+          let item = await this.items.findItem(clientId, plan.entry.itemId);
+          // Item ids are unique per client, so the routes without a target keep naming one item.
+          if (item && item.target_id !== options.targetId) {
+            throw new ApiError(400, 'invalidRequest', message('itemInAnotherTarget', { id: plan.entry.itemId }));
+          }
+          // An existing item keeps its labels (a review changes them), so uploading more images never relabels.
+          if (!item) item = await this.items.insertItem(clientId, options.targetId, plan.entry.itemId, options.training, options.good);
+          const existing = (await this.items.imagesOfItem(item.pk)).find((image) => image.sha256 === plan.sha256);
+          if (!existing) {
+            await this.items.insertImage(item.pk, {
+              client_id: clientId, file_name: plan.entry.file.fileName, content_type: plan.entry.info.contentType,
+              file_size: plan.entry.bytes.length, width: plan.entry.info.width, height: plan.entry.info.height, sha256: plan.sha256,
+              raw_path: plan.rawPath, thumbnail_path: plan.thumbnailPath, exif: plan.entry.info.exif,
+            });
+          }
+          if (!itemIds.includes(plan.entry.itemId)) itemIds.push(plan.entry.itemId);
+        }
+      });
+    } catch (error) {
+      // Files of images that already existed are the same bytes at the same path: keep those.
+      for (const path of written) if (!await this.items.isImagePath(clientId, path)) await this.files.remove(path);
+      throw error;
     }
-  }
-
-  private async isReferenced(clientId: string, path: string): Promise<boolean> {
-    for (const item of await this.items.listItems(clientId)) {
-      if ((await this.items.imagesOfItem(item.pk)).some((i) => i.raw_path === path || i.thumbnail_path === path)) return true;
-    }
-    return false;
+    return itemIds;
   }
 
   /**
@@ -209,7 +213,7 @@ export class ItemsService {
    * through the items in upload order, and `next_cursor` (null on the last page) is the `cursor` of the next
    * page. Pages, their images and assessments, and the summary's counts are read by indexed queries.
    */
-  async list(clientId: string, urls: UrlBuilder, language: Language, query: ListQuery = {}) {
+  async list(clientId: string, query: ListQuery = {}): Promise<ItemPage> {
     const target = await this.targets.resolve(clientId, query.target);
     const after = query.cursor && /^\d+$/.test(query.cursor) ? Number(query.cursor) : 0;
     // One row more than the page tells whether another page follows.
@@ -222,55 +226,45 @@ export class ItemsService {
     const pks = page.map((i) => i.pk);
     const firstImages = await this.items.firstImageIdsOf(clientId, pks);
     const assessments = await this.items.assessmentsOfItems(pks);
-    const present = (item: ItemRow) => presentItem(item, firstImages.get(item.pk), assessments.get(item.pk) ?? [], urls, language);
     return {
-      training: page.filter((i) => !i.archived && i.is_training).map(present),
-      predict: page.filter((i) => !i.archived && !i.is_training).map(present),
-      archived: page.filter((i) => i.archived).map(present),
-      summary: await this.summary(clientId, target.target_id, this.targets.nameOf(target, language)),
-      next_cursor: nextCursor,
+      target,
+      items: page.map((item) => ({ item, firstImageId: firstImages.get(item.pk), assessments: assessments.get(item.pk) ?? [] })),
+      counts: await this.items.summaryCounts(clientId, target.target_id),
+      nextCursor,
     };
   }
 
-  private async algorithmNames(clientId: string): Promise<Map<number, string>> {
-    return new Map((await this.models.list(clientId)).map((m) => [m.model_id, m.algorithm_id]));
-  }
-
-  private async summary(clientId: string, targetId: number, title: string) {
-    return presentSummary(title, await this.items.summaryCounts(clientId, targetId));
-  }
-
   /** GET /item/{id}: the item with its images, annotations and every model's assessments. */
-  async detail(clientId: string, itemId: string, urls: UrlBuilder, show: { annotations: boolean; assessments: boolean }, language: Language) {
+  async detail(clientId: string, itemId: string): Promise<ItemDetail> {
     const item = await this.findOwnItem(clientId, itemId);
     const assessments = await this.items.assessmentsOfItem(item.pk);
-    const images = [];
+    const images: ItemDetail['images'] = [];
     for (const image of await this.items.imagesOfItem(item.pk)) {
       const newest = await this.items.newestAssessmentOfImage(image.image_id);
-      const annotations = await this.items.annotationsOfImage(image.image_id);
-      images.push(presentImage(image, { newest: newest ?? null, training: item.is_training === 1, annotations }, urls, show.annotations));
+      images.push({ image, newest: newest ?? null, annotations: await this.items.annotationsOfImage(image.image_id) });
     }
-    return presentItemDetail(item, images, assessments, await this.algorithmNames(clientId), urls, language, show);
+    const algorithmOf = new Map((await this.models.list(clientId)).map((m) => [m.model_id, m.algorithm_id]));
+    return { item, images, assessments, algorithmOf };
   }
 
   /**
    * PATCH /item/{id} (beyond): a person's verdict. On a predicted item it confirms the computed verdict
    * (same `good`) or overrides it; on a training item it sets the label.
    */
-  async review(clientId: string, itemId: string, change: { good?: boolean; archived?: boolean }, urls: UrlBuilder, language: Language) {
+  async review(clientId: string, itemId: string, change: { good?: boolean; archived?: boolean }): Promise<ItemDetail> {
     const item = await this.findOwnItem(clientId, itemId);
     await this.items.transaction(async () => {
-      if (change.archived !== undefined) await this.items.setArchived(item.pk, change.archived);
+      if (change.archived !== undefined) await this.items.setArchived([item.pk], change.archived);
       if (change.good === undefined) return;
       if (item.is_training) {
         await this.items.updateItemLabel(item.pk, true, change.good);
-        await this.items.setReview(item.pk, null);
+        await this.items.setReviews([item.pk], null);
       } else {
         const { computedGood } = itemVerdict(item, await this.items.assessmentsOfItem(item.pk));
-        await this.items.setReview(item.pk, computedGood === change.good ? null : change.good);
+        await this.items.setReviews([item.pk], computedGood === change.good ? null : change.good);
       }
     });
-    return this.detail(clientId, itemId, urls, { annotations: true, assessments: true }, language);
+    return this.detail(clientId, itemId);
   }
 
   /** DELETE /item/{id} (beyond): the item, its images, annotations, results and files. */

@@ -3,11 +3,15 @@
  * answers. They keep the original service's key paths and JSON types (its C# SDK declares them; see
  * docs/api.md "Fields kept for the original's clients"), Kensa's own fields alongside.
  */
-import { EXIF_SRGB, exifColorSpaceOf, type DetectedBox } from '@kensa/engine';
-import { render, translate, type Language, type Message } from '../i18n/index.ts';
+import type { ItemRow as ItemRowAnswer, ItemRowResult } from '@kensa/sdk';
+import { EXIF_SRGB, exifColorSpaceOf } from '@kensa/engine';
+import type { UrlBuilder } from '../http/urls.ts';
+import { render, translate, type Language } from '../i18n/index.ts';
 import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, SummaryCounts } from '../store/items.repository.ts';
-import type { UrlBuilder } from './items.service.ts';
+import type { TargetRow } from '../store/targets.repository.ts';
 import { groupBy } from '../util/group-by.ts';
+import type { ItemDetail, ItemPage } from './items.service.ts';
+import { targetName } from './targets.wire.ts';
 
 /** Item dates as the original wrote them: ISO 8601 with the offset spelled `+00:00` (stored with `Z`). */
 export function itemDate(stored: string): string;
@@ -95,7 +99,7 @@ export function presentAssessment(row: AssessmentRow, item: ItemRow) {
     computed,
     final: { ...computed, label: labelOf(finalGood), result: resultOf(finalGood) },
     // Detected boxes in the original's annotation shape: no annotation id (0) or notes, never used for training.
-    annotations: (JSON.parse(row.boxes_json) as DetectedBox[]).map((box) => ({
+    annotations: row.boxes.map((box) => ({
       annotation_id: 0, ...wireBox(box), score: box.score, notes: null, created_at: itemDate(row.created_at), for_training: false,
     })),
   };
@@ -128,7 +132,7 @@ export function presentItem(item: ItemRow, firstImageId: number | undefined, ass
     is_training_data: item.is_training === 1,
     good: item.override_good !== null ? item.override_good === 1 : item.is_training ? bool(item.good) : verdict.computedGood,
     status: item.status,
-    prediction_error: item.prediction_error === null ? null : render(language, JSON.parse(item.prediction_error) as Message),
+    prediction_error: item.prediction_error === null ? null : render(language, item.prediction_error),
     detected_objects: failed ? 0 : verdict.newestRows.reduce((sum, r) => sum + r.detected_objects, 0),
     confirmed_assessment: item.confirmed === 1,
     override_assessment: item.override_good !== null,
@@ -144,17 +148,16 @@ function wireExif(stored: Record<string, unknown>): Record<string, unknown> {
   return { ...stored, ColorSpace: typeof colorSpace === 'string' ? exifColorSpaceOf(colorSpace) : EXIF_SRGB };
 }
 
-export interface ImageExtras {
-  /** The newest prediction of the image, if any. */
-  newest: AssessmentRow | null;
-  /** Whether the image belongs to a training item (ready once uploaded: nothing is predicted for it). */
-  training: boolean;
-  annotations: AnnotationRow[];
-}
-
-export function presentImage(image: ImageRow, extras: ImageExtras, urls: UrlBuilder, showAnnotations: boolean) {
+/**
+ * An image of an item's detail. `newest`: its newest prediction, if any; `training`: whether the item is for training
+ * (ready once uploaded: nothing is predicted for it).
+ */
+export function presentImage(
+  { image, newest, annotations }: { image: ImageRow; newest: AssessmentRow | null; annotations: AnnotationRow[] }, training: boolean,
+  urls: UrlBuilder, showAnnotations: boolean,
+) {
   const raw = urls.image(image.image_id, 'raw');
-  const newestModelId = extras.newest?.model_id ?? null;
+  const newestModelId = newest?.model_id ?? null;
   return {
     image_id: image.image_id,
     file_name: image.file_name,
@@ -167,26 +170,37 @@ export function presentImage(image: ImageRow, extras: ImageExtras, urls: UrlBuil
     url: newestModelId !== null ? urls.result(image.image_id, newestModelId, 'overlay') : raw,
     heatmap_url: newestModelId !== null ? urls.result(image.image_id, newestModelId, 'heatmap') : null,
     thumbnail_url: urls.image(image.image_id, 'thumbnail'),
-    processed: extras.training || newestModelId !== null,
+    processed: training || newestModelId !== null,
     // The marked defects: the image's annotation boxes; the counted ones: what the newest prediction found.
-    defects: extras.annotations.length,
-    defect_counted: extras.newest?.detected_objects ?? 0,
-    exif_metadata: wireExif(JSON.parse(image.exif_json) as Record<string, unknown>),
+    defects: annotations.length,
+    defect_counted: newest?.detected_objects ?? 0,
+    exif_metadata: wireExif(image.exif),
     // The original's storage fields: Kensa stores every upload whole, by content (key = SHA-256), in no batch or position.
     key: image.sha256,
     batch_id: '',
     position: '',
     uploaded: true,
     is_raw_uploaded: true,
-    annotations: showAnnotations ? extras.annotations.map(presentAnnotation) : [],
+    annotations: showAnnotations ? annotations.map(presentAnnotation) : [],
+  };
+}
+
+/** GET /items: the page's items by tab, the summary of the whole target and the next page's cursor. */
+export function presentItemPage(page: ItemPage, urls: UrlBuilder, language: Language) {
+  const present = ({ item, firstImageId, assessments }: ItemPage['items'][number]) => presentItem(item, firstImageId, assessments, urls, language);
+  return {
+    training: page.items.filter(({ item }) => !item.archived && item.is_training).map(present),
+    predict: page.items.filter(({ item }) => !item.archived && !item.is_training).map(present),
+    archived: page.items.filter(({ item }) => item.archived).map(present),
+    summary: presentSummary(page.target, page.counts, language),
+    next_cursor: page.nextCursor,
   };
 }
 
 /** GET /item/{id}: the listed item with its images, both verdicts and every model's assessments. */
-export function presentItemDetail(
-  item: ItemRow, images: ReturnType<typeof presentImage>[], assessments: AssessmentRow[], algorithmOf: Map<number, string>,
-  urls: UrlBuilder, language: Language, show: { assessments: boolean },
-) {
+export function presentItemDetail(detail: ItemDetail, urls: UrlBuilder, language: Language, show: { annotations: boolean; assessments: boolean }) {
+  const { item, assessments, algorithmOf } = detail;
+  const images = detail.images.map((entry) => presentImage(entry, item.is_training === 1, urls, show.annotations));
   const base = presentItem(item, images[0]?.image_id, assessments, urls, language, show.assessments);
   const verdict = itemVerdict(item, assessments);
   const newest = verdict.newestModelId;
@@ -208,13 +222,43 @@ export function presentItemDetail(
 }
 
 /** The summary of GET /items; `accuracy` is the original's integer percentage of confirmed results kept (0 before any). */
-export function presentSummary(title: string, counts: SummaryCounts) {
+export function presentSummary(target: TargetRow, counts: SummaryCounts, language: Language) {
   return {
-    title,
+    title: targetName(target, language),
     training_stats: { OK_count: counts.training.ok, NG_count: counts.training.ng, unlabelled_count: counts.training.unlabelled },
     predict_stats: counts.predictions.map((s) => ({
       model_id: s.model_id, OK_count: s.ok, NG_count: s.ng, done_count: s.done, confirmed_count: s.confirmed,
       adjusted_count: s.adjusted, accuracy: s.confirmed > 0 ? Math.round(((s.confirmed - s.adjusted) / s.confirmed) * 100) : 0,
     })),
+  };
+}
+
+/**
+ * An item as a compact row (GET /items/rows). The row's wire type is the SDK's (`ItemRow`): one definition for both
+ * sides, imported for its type only, so the server does not depend on the SDK when it runs.
+ */
+export function presentItemRow(item: ItemRow, imageId: number | null, results: ItemRowResult[]): ItemRowAnswer {
+  const isTraining = item.is_training === 1;
+  const failed = !isTraining && item.prediction_error !== null;
+  const newest = failed ? undefined : results.at(-1);
+  let verdict: ItemRowAnswer['verdict'];
+  if (isTraining) verdict = item.good === 1 ? 'good' : item.good === 0 ? 'defect' : 'unlabelled';
+  else if (item.status !== 'done') verdict = 'pending';
+  else if (item.override_good !== null) verdict = item.override_good === 1 ? 'OK' : 'NG';
+  else verdict = newest === undefined ? 'pending' : newest.good ? 'OK' : 'NG';
+  return {
+    item_id: item.item_id,
+    target_id: item.target_id,
+    tab: item.archived === 1 ? 'archived' : isTraining ? 'training' : 'predict',
+    is_training_data: isTraining,
+    verdict,
+    status: item.status,
+    prediction_failed: failed,
+    reviewed: item.confirmed === 1,
+    overridden: item.override_good !== null,
+    created_at: item.created_at,
+    finished_date: item.finished_date,
+    image_id: imageId,
+    results,
   };
 }

@@ -1,14 +1,9 @@
 import { randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 import { ApiError, message } from '../http/errors.ts';
-import type { ClientsRepository, LicenseRow } from '../store/clients.repository.ts';
+import type { ClientsRepository, LicenseLimits } from '../store/clients.repository.ts';
 import { nowIso } from '../store/database.ts';
 
-export interface LicenseLimits {
-  /** Models a client may keep; null = no limit. */
-  max_models: number | null;
-  /** Images a client may predict per calendar month (UTC); null = no limit. */
-  max_predictions_per_month: number | null;
-}
+export type { LicenseLimits };
 
 export interface LicenseBody {
   format: 'kensa-license-1';
@@ -89,7 +84,7 @@ export class LicenseService {
     if (await this.clients.findLicense(body.license_id)) throw new ApiError(403, 'invalidLicense', message('licenseAlreadyExists'));
     await this.clients.insertLicense({
       license_id: body.license_id, client_id: body.client_id, issued_at: body.issued_at, expires_at: body.expires_at,
-      limits_json: JSON.stringify(body.limits), document: text, activated_at: nowIso(),
+      limits: body.limits, document: text, activated_at: nowIso(),
     });
   }
 
@@ -104,7 +99,7 @@ export class LicenseService {
     if (!shown) return { status: 'missing', client_id: clientId, expires_at: null, limits: null };
     return {
       status: active ? 'active' : 'expired', client_id: clientId, expires_at: shown.expires_at,
-      limits: JSON.parse(shown.limits_json) as LicenseLimits,
+      limits: shown.limits,
     };
   }
 
@@ -114,8 +109,8 @@ export class LicenseService {
 
   /** The active licence's limits, or a 403 when there is none (train and serve): the original's title "Invalid license!", the reason as detail. */
   async requireActive(clientId: string): Promise<LicenseLimits> {
-    const row: LicenseRow | undefined = await this.clients.activeLicense(clientId, nowIso());
+    const row = await this.clients.activeLicense(clientId, nowIso());
     if (!row) throw new ApiError(403, 'invalidLicense', message('noActiveLicense'));
-    return JSON.parse(row.limits_json) as LicenseLimits;
+    return row.limits;
   }
 }

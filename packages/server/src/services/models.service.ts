@@ -1,3 +1,4 @@
+import { findAlgorithm } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
 import type { Language } from '../i18n/index.ts';
 import { tryReadJob } from '../jobs/payloads.ts';
@@ -6,8 +7,8 @@ import type { JobQueue } from '../jobs/queue.ts';
 import type { DataFolder } from '../store/files.ts';
 import type { ItemsRepository } from '../store/items.repository.ts';
 import { modelFileKey, type ModelRow, type ModelsRepository } from '../store/models.repository.ts';
-import { algorithmById, predictionParameters, requireAlgorithm, type ParameterOverride } from './algorithm-catalogue.ts';
-import type { UrlBuilder } from './items.service.ts';
+import { predictionParameters, requireAlgorithm, type ParameterOverride } from './algorithm-catalogue.ts';
+import type { UrlBuilder } from '../http/urls.ts';
 import type { LicenseUsageService } from './license-usage.service.ts';
 import type { LicenseService } from './license.service.ts';
 import { presentModel, type ModelFacts } from './models.wire.ts';
@@ -97,7 +98,7 @@ export class ModelsService {
       target_id: targetRow.target_id,
       name: fileName.replace(/\.kensa-model$/, '') || `imported ${summary.algorithm}`,
       algorithm_id: summary.algorithm,
-      algorithm_type: algorithmById(summary.algorithm)?.type ?? 'unsupervised',
+      algorithm_type: findAlgorithm(summary.algorithm)?.type ?? 'unsupervised',
       overrides_json: '{}',
       parameters_json: JSON.stringify(summary.params),
       item_pks_json: '[]',
@@ -124,7 +125,7 @@ export class ModelsService {
       if (!job || !ids.includes(job.payload.modelId)) continue;
       await this.queue.cancel(job.job_id);
       // An item waiting for this model's prediction is no longer waiting.
-      if (job.name === 'predict') await this.items.setItemFailed(job.payload.itemPk, JSON.stringify(message('predictionFailedModelGone')));
+      if (job.name === 'predict') await this.items.setItemFailed(job.payload.itemPk, message('predictionFailedModelGone'));
     }
     await this.models.delete(clientId, ids);
     // A model still training has no blob_path yet; its file may exist if training ended just now.

@@ -3,12 +3,11 @@
  * original service's key paths (its C# SDK reads `context_id`, `image_url`, `precision`, `recall`; see
  * docs/api.md "Fields kept for the original's clients"), Kensa's own fields alongside.
  */
-import { formatParamValue } from '@kensa/engine';
+import { findAlgorithm, formatParamValue } from '@kensa/engine';
 import { render, type Language, type Message } from '../i18n/index.ts';
 import type { TrainOutput } from '../jobs/protocol.ts';
 import type { ModelRow } from '../store/models.repository.ts';
-import { algorithmById } from './algorithm-catalogue.ts';
-import type { UrlBuilder } from './items.service.ts';
+import type { UrlBuilder } from '../http/urls.ts';
 
 export interface ModelFacts {
   /** Predictions a person confirmed: what the model computed and what stood. */
@@ -20,7 +19,7 @@ export interface ModelFacts {
 }
 
 export function presentModel(model: ModelRow, facts: ModelFacts, language: Language, urls: UrlBuilder | null) {
-  const algorithm = algorithmById(model.algorithm_id);
+  const algorithm = findAlgorithm(model.algorithm_id);
   const values = { ...JSON.parse(model.parameters_json) as Record<string, unknown>, ...JSON.parse(model.prediction_overrides_json) as Record<string, unknown> };
   const evaluation = model.evaluation_json
     ? JSON.parse(model.evaluation_json) as TrainOutput['evaluation'] & { autoTuned?: TrainOutput['autoTuned'] }

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { message } from '../http/errors.ts';
 import type { MessageKey, MessageParams } from '../i18n/index.ts';
 import type { QueuedJob } from '../jobs/payloads.ts';
@@ -8,6 +7,7 @@ import { nowIso } from '../store/database.ts';
 import { pathSegment, type DataFolder } from '../store/files.ts';
 import type { AssessmentRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
+import type { TempFiles } from '../store/temp-files.ts';
 import type { AnnouncementsService } from './announcements.service.ts';
 import { predictionGood } from './items.wire.ts';
 
@@ -23,16 +23,17 @@ export class PredictJob implements JobHandler<'predict'> {
     private readonly models: ModelsRepository,
     private readonly items: ItemsRepository,
     private readonly files: DataFolder,
+    private readonly temp: TempFiles,
     private readonly announce: AnnouncementsService,
   ) {}
 
   /** Where the worker writes an image's overlay or heatmap before it is stored. */
   private renderedPath(job: PredictJobRun, imageId: number, kind: 'overlay' | 'heatmap'): string {
-    return this.files.scratchPath(`job-${job.job_id}-${imageId}.${kind}.png`);
+    return this.temp.named(`job-${job.job_id}-${imageId}.${kind}.png`);
   }
 
   private async fail(itemPk: number, reason: MessageKey, params?: MessageParams): Promise<void> {
-    await this.items.setItemFailed(itemPk, JSON.stringify(message(reason, params)));
+    await this.items.setItemFailed(itemPk, message(reason, params));
     await this.announce.item(itemPk);
   }
 
@@ -65,7 +66,7 @@ export class PredictJob implements JobHandler<'predict'> {
     const [item] = await this.items.itemsByPk([itemPk]);
     if (!item || !await this.models.findById(modelId)) {
       // Deleted while it was being predicted: the results just rendered belong to nothing.
-      for (const path of rendered) await rm(path, { force: true });
+      await this.temp.remove(rendered);
       return;
     }
     const now = nowIso();
@@ -76,7 +77,7 @@ export class PredictJob implements JobHandler<'predict'> {
     }
     const rows: AssessmentRow[] = predictions.map((p) => ({
       image_id: p.imageId, model_id: modelId, item_pk: itemPk, score: p.score, good: p.good ? 1 : 0, threshold: p.threshold,
-      detected_objects: p.boxes.length, detection_accuracy: p.detectionAccuracy, boxes_json: JSON.stringify(p.boxes),
+      detected_objects: p.boxes.length, detection_accuracy: p.detectionAccuracy, boxes: p.boxes,
       overlay_path: `${folder}/${p.imageId}.overlay.png`, heatmap_path: `${folder}/${p.imageId}.heatmap.png`,
       created_at: now, finished_date: now,
     }));
@@ -106,7 +107,7 @@ export class PredictJob implements JobHandler<'predict'> {
   }
 
   async onCancelled(job: PredictJobRun): Promise<void> {
-    await this.files.removeScratch(`job-${job.job_id}-`);
+    await this.temp.removeStartingWith(`job-${job.job_id}-`);
   }
 
   async onAbandoned(job: PredictJobRun): Promise<void> {

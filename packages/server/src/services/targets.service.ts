@@ -1,9 +1,15 @@
 import { ApiError, message } from '../http/errors.ts';
-import { translate, type Language } from '../i18n/index.ts';
 import type { OutboundPolicy } from '../outbound/address-policy.ts';
 import { refuseOutboundHost } from '../outbound/registration.ts';
-import { urlWithoutCredentials } from '../outbound/url-credentials.ts';
 import type { TargetRow, TargetsRepository } from '../store/targets.repository.ts';
+
+/** A target with what it holds and where its predictions are published (targets.wire.ts shapes the answer). */
+export interface TargetOverview {
+  target: TargetRow;
+  counts: { items: number; models: number };
+  /** The broker (its URL as configured) and topic; null when its predictions are published nowhere. */
+  mqtt: { url: string; topic: string } | null;
+}
 
 /** The MQTT topic a target's finished predictions are published to. */
 export function mqttTopicOf(target: Pick<TargetRow, 'client_id' | 'target_id'>): string {
@@ -35,11 +41,11 @@ export class TargetsService {
     return this.targets.findById(targetId);
   }
 
-  async list(clientId: string, language: Language) {
-    return Promise.all((await this.targets.list(clientId)).map((t) => this.present(t, language)));
+  async list(clientId: string): Promise<TargetOverview[]> {
+    return Promise.all((await this.targets.list(clientId)).map((t) => this.overview(t)));
   }
 
-  async create(clientId: string, request: { name: string; mqtt_url?: string | null }, language: Language) {
+  async create(clientId: string, request: { name: string; mqtt_url?: string | null }): Promise<TargetOverview> {
     const name = request.name.trim();
     if (name === '') throw new ApiError(400, 'invalidRequest', message('fieldEnum', { field: 'name', values: '1–100 characters' }));
     if (await this.targets.findByName(clientId, name) || /^\d+$/.test(name)) throw new ApiError(400, 'targetNameTaken', name);
@@ -52,7 +58,7 @@ export class TargetsService {
       }
       await refuseOutboundHost(parsed, this.policy, 'mqtt_url');
     }
-    return this.present(await this.targets.insert(clientId, name, mqttUrl), language);
+    return this.overview(await this.targets.insert(clientId, name, mqttUrl));
   }
 
   /**
@@ -74,23 +80,8 @@ export class TargetsService {
     return target.mqtt_url ?? this.installationMqttUrl;
   }
 
-  /** The name shown for a target (the default one has none of its own). */
-  nameOf(target: TargetRow, language: Language): string {
-    return target.name ?? translate(language, 'summaryTitle');
-  }
-
-  async present(target: TargetRow, language: Language) {
-    const counts = await this.targets.counts(target.target_id);
+  private async overview(target: TargetRow): Promise<TargetOverview> {
     const mqttUrl = this.mqttUrlOf(target);
-    return {
-      target_id: target.target_id,
-      name: this.nameOf(target, language),
-      default: target.is_default === 1,
-      item_count: counts.items,
-      model_count: counts.models,
-      // The broker's address without credentials it may carry.
-      mqtt: mqttUrl === null ? null : { url: urlWithoutCredentials(mqttUrl), topic: mqttTopicOf(target) },
-      created_at: target.created_at,
-    };
+    return { target, counts: await this.targets.counts(target.target_id), mqtt: mqttUrl === null ? null : { url: mqttUrl, topic: mqttTopicOf(target) } };
   }
 }

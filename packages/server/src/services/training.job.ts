@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type { StageValues, TrainingStage } from '@kensa/engine';
 import { message } from '../http/errors.ts';
 import type { Message } from '../i18n/index.ts';
@@ -10,6 +9,7 @@ import type { JobHandler } from '../jobs/queue.ts';
 import type { DataFolder } from '../store/files.ts';
 import type { ItemsRepository } from '../store/items.repository.ts';
 import { modelFileKey, type ModelsRepository } from '../store/models.repository.ts';
+import type { TempFiles } from '../store/temp-files.ts';
 import type { AnnouncementsService } from './announcements.service.ts';
 
 /** A failure whose status text is already a catalogue message. */
@@ -32,12 +32,13 @@ export class TrainJob implements JobHandler<'train'> {
     private readonly models: ModelsRepository,
     private readonly items: ItemsRepository,
     private readonly files: DataFolder,
+    private readonly temp: TempFiles,
     private readonly announce: AnnouncementsService,
   ) {}
 
   /** Where the worker writes the model file before it is stored. */
   private writtenPath(job: TrainJobRun): string {
-    return this.files.scratchPath(`job-${job.job_id}.kensa-model`);
+    return this.temp.named(`job-${job.job_id}.kensa-model`);
   }
 
   private async setStatus(modelId: number, progress: number, status: Message): Promise<void> {
@@ -71,7 +72,7 @@ export class TrainJob implements JobHandler<'train'> {
     const { modelId } = job.payload;
     const model = await this.models.findById(modelId);
     if (!model) {
-      await rm(this.writtenPath(job), { force: true });
+      await this.temp.remove(this.writtenPath(job));
       return;
     }
     // The file first, then the row that points to it: a crash between them leaves a file nothing uses, never a row without its file.
@@ -87,7 +88,7 @@ export class TrainJob implements JobHandler<'train'> {
   }
 
   async onFailed(job: TrainJobRun, error: Error): Promise<void> {
-    await rm(this.writtenPath(job), { force: true });
+    await this.temp.remove(this.writtenPath(job));
     const status = error instanceof StatusError ? error.status
       : error instanceof WorkerCrashError ? message('statusWorkerCrashed', { reason: error.message })
         : message('statusFailed', { reason: error.message });
@@ -106,6 +107,6 @@ export class TrainJob implements JobHandler<'train'> {
 
   /** The model was deleted while training: the model file (or the part written) goes. */
   async onCancelled(job: TrainJobRun): Promise<void> {
-    await this.files.removeScratch(`job-${job.job_id}.`);
+    await this.temp.removeStartingWith(`job-${job.job_id}.`);
   }
 }

@@ -7,7 +7,7 @@ import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
 import { requireAlgorithm, trainingParameters, type ParameterOverride } from './algorithm-catalogue.ts';
 import type { AnnouncementsService } from './announcements.service.ts';
-import type { UrlBuilder } from './items.service.ts';
+import type { UrlBuilder } from '../http/urls.ts';
 import type { LicenseUsageService } from './license-usage.service.ts';
 import type { LicenseService } from './license.service.ts';
 import { readModelFacts } from './models.service.ts';

@@ -6,14 +6,29 @@ export interface ClientRow {
   created_at: string;
 }
 
+export interface LicenseLimits {
+  /** Models a client may keep; null = no limit. */
+  max_models: number | null;
+  /** Images a client may predict per calendar month (UTC); null = no limit. */
+  max_predictions_per_month: number | null;
+}
+
 export interface LicenseRow {
   license_id: string;
   client_id: string;
   issued_at: string;
   expires_at: string;
-  limits_json: string;
+  limits: LicenseLimits;
+  /** The licence file as the client sent it. */
   document: string;
   activated_at: string;
+}
+
+// Limits are kept as JSON, parsed on the way out.
+type StoredLicense = Omit<LicenseRow, 'limits'> & { limits_json: string };
+
+function licenseOf({ limits_json, ...row }: StoredLicense): LicenseRow {
+  return { ...row, limits: JSON.parse(limits_json) as LicenseLimits };
 }
 
 export class ClientsRepository {
@@ -32,23 +47,26 @@ export class ClientsRepository {
       ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash`);
   }
 
-  findLicense(licenseId: string): Promise<LicenseRow | undefined> {
-    return this.db.get<LicenseRow>(sql`SELECT * FROM licenses WHERE license_id = ${licenseId}`);
+  async findLicense(licenseId: string): Promise<LicenseRow | undefined> {
+    const row = await this.db.get<StoredLicense>(sql`SELECT * FROM licenses WHERE license_id = ${licenseId}`);
+    return row && licenseOf(row);
   }
 
   async insertLicense(row: LicenseRow): Promise<void> {
     await this.db.run(sql`INSERT INTO licenses (license_id, client_id, issued_at, expires_at, limits_json, document, activated_at)
-      VALUES (${row.license_id}, ${row.client_id}, ${row.issued_at}, ${row.expires_at}, ${row.limits_json}, ${row.document}, ${row.activated_at})`);
+      VALUES (${row.license_id}, ${row.client_id}, ${row.issued_at}, ${row.expires_at}, ${JSON.stringify(row.limits)}, ${row.document}, ${row.activated_at})`);
   }
 
   /** The licence that is valid now and lasts longest, if any. */
-  activeLicense(clientId: string, now: string): Promise<LicenseRow | undefined> {
-    return this.db.get<LicenseRow>(sql`SELECT * FROM licenses WHERE client_id = ${clientId} AND expires_at > ${now} AND issued_at <= ${now}
+  async activeLicense(clientId: string, now: string): Promise<LicenseRow | undefined> {
+    const row = await this.db.get<StoredLicense>(sql`SELECT * FROM licenses WHERE client_id = ${clientId} AND expires_at > ${now} AND issued_at <= ${now}
       ORDER BY expires_at DESC LIMIT 1`);
+    return row && licenseOf(row);
   }
 
   /** The client's licence that lasts longest, valid or not (to tell "expired" from "missing"). */
-  latestLicense(clientId: string): Promise<LicenseRow | undefined> {
-    return this.db.get<LicenseRow>(sql`SELECT * FROM licenses WHERE client_id = ${clientId} ORDER BY expires_at DESC LIMIT 1`);
+  async latestLicense(clientId: string): Promise<LicenseRow | undefined> {
+    const row = await this.db.get<StoredLicense>(sql`SELECT * FROM licenses WHERE client_id = ${clientId} ORDER BY expires_at DESC LIMIT 1`);
+    return row && licenseOf(row);
   }
 }

@@ -1,6 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BlobStore } from './blobs/blob-store.ts';
@@ -9,16 +8,16 @@ import { openBlobStore } from './blobs/open-blob-store.ts';
 /**
  * The installation's files: images, models and rendered results, stored by key (`images/<client>/<item>/….png`)
  * in a blob store — the data folder itself by default, or S3 / a shared volume (KENSA_BLOB_URL) when several
- * machines share an installation — plus this machine's scratch folder (`tmp/`) for uploads and job outputs
- * on their way in. Keys kept in the database are the same for every store, so `kensa migrate` copies them as they are.
+ * machines share an installation. Files on their way in are `TempFiles`'; `adopt` stores one. Keys kept in the
+ * database are the same for every store, so `kensa migrate` copies them as they are.
  */
 export class DataFolder {
   readonly root: string;
   readonly blobs: BlobStore;
 
-  constructor(root: string, blobUrl: string | null = null) {
+  constructor(root: string, blobUrl: string | null) {
     this.root = resolve(root);
-    for (const sub of ['tmp', 'cache']) mkdirSync(join(this.root, sub), { recursive: true });
+    mkdirSync(join(this.root, 'cache'), { recursive: true });
     // Each process its own cache folder: another process's eviction must not pull files away.
     const cacheDir = join(this.root, 'cache', `blobs-${process.pid}`);
     this.blobs = openBlobStore(blobUrl ?? pathToFileURL(this.root).href, { cacheDir });
@@ -26,29 +25,12 @@ export class DataFolder {
     if (blobUrl === null) for (const sub of ['images', 'models', 'results']) mkdirSync(join(this.root, sub), { recursive: true });
   }
 
-  /** Uploads interrupted by a crash leave temporary files behind; nothing refers to them. Only at server start. */
-  removeTemporaryFiles(): void {
-    for (const name of readdirSync(join(this.root, 'tmp'))) rmSync(join(this.root, 'tmp', name), { force: true, recursive: true });
+  /** Download caches of processes that are gone. Only at start. */
+  removeStaleCaches(): void {
     for (const name of readdirSync(join(this.root, 'cache'))) {
-      // Caches of processes that are gone.
       const pid = Number(/^blobs-(\d+)$/.exec(name)?.[1]);
       if (pid !== process.pid && !isRunning(pid)) rmSync(join(this.root, 'cache', name), { force: true, recursive: true });
     }
-  }
-
-  temporaryPath(): string {
-    return this.scratchPath(randomBytes(12).toString('hex'));
-  }
-
-  /** Removes the scratch files whose names start with `prefix` (a cancelled job's outputs, finished or half-written). */
-  async removeScratch(prefix: string): Promise<void> {
-    const folder = join(this.root, 'tmp');
-    for (const name of await readdir(folder)) if (name.startsWith(prefix)) await rm(join(folder, name), { force: true, recursive: true });
-  }
-
-  /** A named file in the local scratch folder (a job's output before it is stored). */
-  scratchPath(name: string): string {
-    return join(this.root, 'tmp', name);
   }
 
   write(key: string, bytes: Uint8Array): Promise<void> {
@@ -71,10 +53,6 @@ export class DataFolder {
 
   async remove(key: string | null | undefined): Promise<void> {
     if (key) await this.blobs.remove(key);
-  }
-
-  removeTemporary(localPath: string): Promise<void> {
-    return rm(localPath, { force: true });
   }
 
   close(): Promise<void> {

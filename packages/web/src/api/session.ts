@@ -15,12 +15,6 @@ export function defaultApiUrl(): string {
   return new URL('api', new URL('.', location.href.replace(/#.*$/, ''))).toString().replace(/\/$/, '');
 }
 
-export interface Callback {
-  callback_id: number | string;
-  url: string;
-  created_at?: string;
-}
-
 export class Session {
   readonly sdk: VisualInspectionSDK;
   readonly clientId: string;
@@ -100,46 +94,6 @@ export class Session {
   /** Changes a model's prediction parameters without retraining (`PATCH /api/v1/models/{id}`). */
   updatePredictionParameters(modelId: number | string, overrides: ParameterOverride[]): Promise<Model> {
     return this.sdk.updateModel(modelId, overrides);
-  }
-
-  /** Prediction callbacks of this client (`/api/v1/callbacks`); the SDK has no methods for them yet. */
-  listCallbacks(): Promise<Callback[]> {
-    return this.call('GET', '/v1/callbacks');
-  }
-
-  /** Registers a URL; the answer carries the signing secret, shown this once. */
-  registerCallback(url: string): Promise<Callback & { secret: string }> {
-    return this.call('POST', '/v1/callbacks', { url });
-  }
-
-  removeCallback(callbackId: number | string): Promise<unknown> {
-    return this.call('DELETE', `/v1/callbacks/${encodeURIComponent(String(callbackId))}`);
-  }
-
-  /** A route the SDK does not cover yet, called the SDK's way: its token and language, errors as `APIError`. */
-  private async call<T>(method: string, path: string, json?: unknown): Promise<T> {
-    if (!this.sdk.accessToken) await this.sdk.authorize();
-    const url = `${this.sdk.apiUrl}${path}`;
-    const pointer = new URL(url).pathname;
-    const headers: Record<string, string> = {
-      Authorization: `Bearer ${this.sdk.accessToken}`,
-      'Accept-Language': this.sdk.language,
-      Accept: 'application/json',
-    };
-    if (json !== undefined) headers['Content-Type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await fetch(url, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
-    } catch (error) {
-      throw new APIError(0, `Cannot reach ${new URL(url).origin}`, error instanceof Error ? error.message : String(error), pointer);
-    }
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch { /* not JSON: keep the text */ }
-    if (!response.ok) throw APIError.fromBody(response.status, response.statusText, body, pointer);
-    return (body as { data: T }).data;
   }
 
   /**

@@ -8,7 +8,7 @@ import { ErrorNotice } from './error-notice.tsx';
 export function CallbacksPanel() {
   const { t, language } = useI18n();
   const app = useApp();
-  const callbacks = useLoad(() => app.session.listCallbacks(), [app.session]);
+  const callbacks = useLoad(() => app.session.sdk.getCallbacks(), [app.session]);
   const [url, setUrl] = useState('');
   const [secret, setSecret] = useState<string | null>(null);
   const { busy, error, run, dismiss } = useAction();
@@ -35,7 +35,7 @@ export function CallbacksPanel() {
           <li key={String(c.callback_id)}>
             <span class="ellipsis grow" title={c.url}>{c.url}</span>
             <span class="small muted">{formatDate(c.created_at, language)}</span>
-            <button type="button" class="button-quiet button-danger-text" disabled={busy} onClick={() => act(async () => { await app.session.removeCallback(c.callback_id); setSecret(null); })}>
+            <button type="button" class="button-quiet button-danger-text" disabled={busy} onClick={() => act(async () => { await app.session.sdk.deleteCallback(c.callback_id); setSecret(null); })}>
               {t('remove')}
             </button>
           </li>
@@ -46,8 +46,8 @@ export function CallbacksPanel() {
         onSubmit={(e) => {
           e.preventDefault();
           void act(async () => {
-            const created = await app.session.registerCallback(url.trim());
-            setSecret(created.secret);
+            const created = await app.session.sdk.registerCallback(url.trim());
+            setSecret(created.secret ?? null);
             setUrl('');
           });
         }}
