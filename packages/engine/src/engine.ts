@@ -43,7 +43,8 @@ export interface Evaluation {
   heldOutNgScores: number[];
   /**
    * Each held-out image's score, with the index of its training image (null for a tile), for ROC and
-   * precision–recall curves and the worst misses. Empty when there were too few images to hold any out.
+   * precision–recall curves and the worst misses: at most 500 of each label (a seeded draw beyond, see crossFit).
+   * Empty when there were too few images to hold any out.
    */
   heldOut: { source: number | null; good: boolean; score: number }[];
 }
@@ -142,7 +143,7 @@ function mappedHeldOut(samples: TrainingSample[], seed: number): Set<TrainingSam
 
 /**
  * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every
- * labelled image gets a map from a model that never saw it.
+ * labelled image (up to MAX_HELD_OUT_MAPS of each label) gets a map from a model that never saw it.
  */
 async function crossFit(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues,
