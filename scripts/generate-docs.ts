@@ -90,7 +90,8 @@ const TEXT = {
     needsText: (a: AlgorithmDefinition<ModelState>) => [
       `at least ${a.requires.okImages} OK image${a.requires.okImages === 1 ? '' : 's'}`,
       ...(a.requires.ngImagesWithBoxes ? [`${a.requires.ngImagesWithBoxes} NG image(s) with annotation boxes`] : []),
-    ].join(', ') + '; with 4 OK images or more, scores are calibrated on held-out images (2-fold cross-fitting).',
+    ].join(', ') + '; with 4 OK images or more, scores are calibrated on held-out images (2-fold cross-fitting).'
+      + (a.maxOkImages ? ` It learns from at most ${a.maxOkImages} OK images: with more, from a seeded draw of ${a.maxOkImages} (it holds them all in memory at once).` : ''),
     type: { unsupervised: 'unsupervised', supervised: 'supervised' },
     parameters: 'Parameters',
     columns: ['name', 'id', 'type and range', 'default', 'AutoTune candidates', 'applies at', 'effect'],
@@ -130,7 +131,8 @@ const TEXT = {
     needsText: (a: AlgorithmDefinition<ModelState>) => [
       `OK画像 ${a.requires.okImages} 枚以上`,
       ...(a.requires.ngImagesWithBoxes ? [`アノテーション枠付きのNG画像 ${a.requires.ngImagesWithBoxes} 枚以上`] : []),
-    ].join('、') + '。OK画像が4枚以上あれば、スコアは検証用に取り分けた画像で校正されます（2分割の交差適合）。',
+    ].join('、') + '。OK画像が4枚以上あれば、スコアは検証用に取り分けた画像で校正されます（2分割の交差適合）。'
+      + (a.maxOkImages ? `学習に使うOK画像は最大 ${a.maxOkImages} 枚です。それより多いときは、シードで選んだ ${a.maxOkImages} 枚から学習します（すべてを同時にメモリに保持するため）。` : ''),
     type: { unsupervised: '教師なし', supervised: '教師あり' },
     parameters: 'パラメータ',
     columns: ['名前', 'ID', '型と範囲', '既定値', 'AutoTune 候補', '適用', '効果'],

@@ -6,6 +6,7 @@ import { quantile } from './calibration/quantile.ts';
 import { synthesizeDefect } from './calibration/synthetic.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
 import { decodeForTiles, foldsByImage, stitchTileMaps, trainingTiles } from './image/tiles.ts';
+import { DecodedPixelsCache, decodedSamples, type ImageBytes } from './image/training-images.ts';
 import { resizeMap, type FloatMap, type Raster } from './image/raster.ts';
 import { Random } from './kernels/random.ts';
 import { auroc, bestF1Threshold, confusionAt, type Confusion } from './metrics/index.ts';
@@ -16,9 +17,12 @@ import type { TrainingProgressReport } from './training/progress.ts';
 import { checkTrainingData, countTrainingData, type TrainingDataProblem } from './training/training-data.ts';
 import { ENGINE_VERSION } from './version.ts';
 
-/** An image handed to training: encoded bytes, its label, and defect boxes in its original pixels. */
+/**
+ * An image handed to training: encoded bytes (or a function that reads them, called each time the image is decoded:
+ * thousands of images need not all be in memory), its label, and defect boxes in its original pixels.
+ */
 export interface TrainingImage {
-  bytes: Uint8Array;
+  bytes: ImageBytes;
   good: boolean | null;
   boxes?: Box[];
 }
@@ -41,7 +45,8 @@ export interface Evaluation {
   heldOutNgScores: number[];
   /**
    * Each held-out image's score, with the index of its training image (null for a tile), for ROC and
-   * precision–recall curves and the worst misses. Empty when there were too few images to hold any out.
+   * precision–recall curves and the worst misses: at most 500 of each label (a seeded draw beyond, see crossFit).
+   * Empty when there were too few images to hold any out.
    */
   heldOut: { source: number | null; good: boolean; score: number }[];
 }
@@ -106,14 +111,6 @@ export function decodeForModel(bytes: Uint8Array, workingSize: number): Promise<
   return decodeImage(bytes, { maxSide: workingSize });
 }
 
-function scaleBoxes(boxes: Box[] | undefined, from: { width: number; height: number }, to: Raster): Box[] {
-  const sx = to.width / from.width, sy = to.height / from.height;
-  return (boxes ?? []).map((b) => ({
-    x_min: Math.floor(b.x_min * sx), y_min: Math.floor(b.y_min * sy),
-    x_max: Math.ceil(b.x_max * sx), y_max: Math.ceil(b.y_max * sy),
-  }));
-}
-
 /** Raw map of one raster at the raster's size. */
 function rawMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues): FloatMap {
   return resizeMap(algorithm.anomalyMap(state, raster, params), raster.width, raster.height);
@@ -141,8 +138,23 @@ interface CrossFit {
 const MAX_SYNTHETIC_DEFECTS = 100;
 
 /**
+ * Held-out images of each label that cross-fitting maps at most (a seeded draw beyond): each map is kept until the
+ * calibration is fitted (0.25 MB at 256×256), and 500 of a label place a quantile or an AUROC well. Below that, every
+ * held-out image is mapped, as before.
+ */
+const MAX_HELD_OUT_MAPS = 500;
+
+/** Of each label, the samples cross-fitting maps: all of them, or a seeded draw when there are more than MAX_HELD_OUT_MAPS. */
+function mappedHeldOut(samples: TrainingSample[], seed: number): Set<TrainingSample> | null {
+  const byLabel = [true, false].map((label) => samples.filter((s) => s.good === label));
+  if (byLabel.every((list) => list.length <= MAX_HELD_OUT_MAPS)) return null;
+  const random = new Random(seed + 37);
+  return new Set(byLabel.flatMap((list) => random.shuffle(list).slice(0, MAX_HELD_OUT_MAPS)));
+}
+
+/**
  * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every
- * labelled image gets a map from a model that never saw it.
+ * labelled image (up to MAX_HELD_OUT_MAPS of each label) gets a map from a model that never saw it.
  */
 async function crossFit(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues,
@@ -157,21 +169,23 @@ async function crossFit(
     random.shuffle([...ng]).forEach((s, i) => folds.set(s, i % 2));
   }
   const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] };
-  const syntheticStride = Math.ceil(ok.length / MAX_SYNTHETIC_DEFECTS);
+  const mapped = mappedHeldOut(samples, options.seed);
+  const syntheticStride = Math.ceil(Math.min(ok.length, MAX_HELD_OUT_MAPS) / MAX_SYNTHETIC_DEFECTS);
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);
     const trainPart = samples.filter((s) => folds.get(s) !== fold);
-    const heldOut = samples.filter((s) => folds.get(s) === fold);
+    const heldOut = samples.filter((s) => folds.get(s) === fold && (mapped === null || mapped.has(s)));
     const state = await algorithm.train(trainPart, params, {
       onProgress: (f) => options.onProgress((fold + f * 0.8) / 2), signal: options.signal,
     });
     for (const sample of heldOut) {
       checkAborted(options.signal);
-      const map = rawMap(algorithm, state, sample.raster, params);
+      const raster = await sample.load();
+      const map = rawMap(algorithm, state, raster, params);
       (sample.good ? result.okMaps : result.ngMaps).push(map);
       (sample.good ? result.okSources : result.ngSources).push(sample.source ?? null);
       if (sample.good && options.synthetic && (result.okMaps.length - 1) % syntheticStride === 0) {
-        result.syntheticMaps.push(rawMap(algorithm, state, synthesizeDefect(sample.raster, random), params));
+        result.syntheticMaps.push(rawMap(algorithm, state, synthesizeDefect(raster, random), params));
       }
     }
     options.onProgress((fold + 1) / 2);
@@ -240,14 +254,11 @@ export async function trainModel(
   const { ok, ng } = counts;
   report(0, 'decoding');
   const workingSize = num(values, 'working_size');
-  const samples: TrainingSample[] = [];
   const tileSize = optionalNum(values, 'tile_size') ?? 0;
-  if (tileSize > 0) samples.push(...await trainingTiles(images, tileSize, workingSize, num(values, 'seed'), options.signal));
-  else for (const image of images) {
-    checkAborted(options.signal);
-    const decoded = await decodeForModel(image.bytes, workingSize);
-    samples.push({ raster: decoded.raster, good: image.good, boxes: scaleBoxes(image.boxes, decoded.info, decoded.raster), source: samples.length });
-  }
+  // Samples decode their images when read (see image/training-images.ts): memory does not grow with the image count.
+  const samples: TrainingSample[] = tileSize > 0
+    ? await trainingTiles(images, tileSize, workingSize, num(values, 'seed'), options.signal)
+    : await decodedSamples(images, workingSize, new DecodedPixelsCache(), options.signal);
   const seed = num(values, 'seed');
   const mode = options.calibration ?? algorithm.calibration ?? 'location';
   const canCrossFit = ok >= 4;
@@ -289,7 +300,8 @@ export async function trainModel(
   });
   if (!canCrossFit) {
     // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.
-    const okMaps = samples.filter((s) => s.good).map((s) => rawMap(algorithm, state, s.raster, values));
+    const okMaps: FloatMap[] = [];
+    for (const sample of samples.filter((s) => s.good)) okMaps.push(rawMap(algorithm, state, await sample.load(), values));
     validation = validate({ okMaps, ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] }, mode);
     validation.okScores = validation.okScores.map((s) => s * 1.25);
     validation.heldOut = []; // scored in-sample: nothing was held out
@@ -324,7 +336,8 @@ export async function trainModel(
     threshold = quantile(v.okScores, OK_ONLY_THRESHOLD_QUANTILE);
     if (canCrossFit) {
       const okSamples = new Random(seed + 31).shuffle(samples.filter((s) => s.good === true)).slice(0, IN_SAMPLE_THRESHOLD_IMAGES);
-      const inSample = okSamples.map((s) => imageScore(applyCalibration(rawMap(algorithm, state, s.raster, values), v.calibration)));
+      const inSample: number[] = [];
+      for (const sample of okSamples) inSample.push(imageScore(applyCalibration(rawMap(algorithm, state, await sample.load(), values), v.calibration)));
       threshold = 0.368 * quantile(inSample, OK_ONLY_THRESHOLD_QUANTILE) + 0.632 * threshold;
     }
     thresholdReason = 'held_out_ok';

@@ -18,3 +18,4 @@ export { ENGINE_VERSION } from './version.ts';
 export * from './benchmark/mvtec.ts';
 export * from './samples/index.ts';
 export * from './benchmark/suite.ts';
+export * from './benchmark/copies.ts';

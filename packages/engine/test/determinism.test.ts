@@ -5,9 +5,9 @@ import { AUTOTUNE_MAX_TRIALS, deserializeModel, predictImage, serializeModel, tr
 import { Random } from '../src/kernels/random.ts';
 
 /** Small aligned product photos: a disc on a textured background, slightly varied in tone and noise. */
-async function photos(count: number, seed: number): Promise<TrainingImage[]> {
+async function photos(count: number, seed: number): Promise<(TrainingImage & { bytes: Uint8Array })[]> {
   const random = new Random(seed);
-  const out: TrainingImage[] = [];
+  const out: (TrainingImage & { bytes: Uint8Array })[] = [];
   for (let k = 0; k < count; k++) {
     const width = 64, height = 48;
     const data = Buffer.alloc(width * height * 3);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { predictImage, type TrainedModel } from '../src/engine.ts';
-import { TrainingAbortedError, type AlgorithmDefinition, type ModelState, type TrainingSample } from '../src/algorithms/types.ts';
+import { sampleOf, TrainingAbortedError, type AlgorithmDefinition, type ModelState, type TrainingSample } from '../src/algorithms/types.ts';
 import { Random } from '../src/kernels/random.ts';
 import { encodeBlob } from '../src/model/blob.ts';
 import { resolveParams, type ParamValues } from '../src/params/schema.ts';
@@ -30,7 +30,7 @@ export function smallSamples(): TrainingSample[] {
     for (let i = 0; i < data.length; i++) data[i] = 0.4 + 0.2 * Math.sin(i / 50) + random.next() * 0.1;
     const boxes = k === 5 ? [{ x_min: 8, y_min: 8, x_max: 20, y_max: 20 }] : [];
     for (const b of boxes) for (let y = b.y_min; y < b.y_max; y++) for (let x = b.x_min; x < b.x_max; x++) data.fill(1, (y * 40 + x) * 3, (y * 40 + x) * 3 + 3);
-    return { raster: { width: 40, height: 32, channels: 3, data }, good: k < 5, boxes };
+    return sampleOf({ width: 40, height: 32, channels: 3, data }, k < 5, boxes);
   });
 }
 

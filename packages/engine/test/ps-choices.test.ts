@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { chooseCalibration } from '../src/calibration/choose.ts';
 import { trainModel } from '../src/engine.ts';
 import { createPatchSample, DEFAULT_PS_CONFIG, patchSample } from '../src/algorithms/ps/index.ts';
-import type { TrainingSample } from '../src/algorithms/types.ts';
+import { sampleOf, type TrainingSample } from '../src/algorithms/types.ts';
 import type { FloatMap, Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
 import { resolveParams } from '../src/params/schema.ts';
@@ -50,7 +50,7 @@ test('calibration auto: global when good images are alike everywhere', () => {
  * Striped texture images (like brushed metal): each image at its own exposure when `exposures` is true (gain 0.15–1,
  * offset up to 0.3), else all at the same one.
  */
-function textures(count: number, exposures: boolean, seed: number): TrainingSample[] {
+function textures(count: number, exposures: boolean, seed: number): Raster[] {
   const random = new Random(seed);
   return Array.from({ length: count }, () => {
     const width = 64, height = 48;
@@ -61,13 +61,12 @@ function textures(count: number, exposures: boolean, seed: number): TrainingSamp
       const v = offset + gain * (0.5 + 0.2 * Math.sin(x * 0.9 + phase) + 0.03 * random.next());
       data.fill(Math.min(1, Math.max(0, v)), (y * width + x) * 3, (y * width + x) * 3 + 3);
     }
-    const raster: Raster = { width, height, channels: 3, data };
-    return { raster, good: true, boxes: [] };
+    return { width, height, channels: 3, data };
   });
 }
 
 const psParams = resolveParams(patchSample.parameters, {}).values;
-const train = (samples: TrainingSample[]) => patchSample.train(samples, psParams, { onProgress: () => {} });
+const train = (rasters: Raster[]) => patchSample.train(rasters.map((raster) => sampleOf(raster, true)), psParams, { onProgress: () => {} });
 
 test('PS normalise auto: each image normalised by its median and MAD when exposure varies between shots', async () => {
   const state = await train(textures(24, true, 4));
@@ -95,7 +94,7 @@ function layoutsOrSmoothParts(kind: 'layout' | 'smooth', count: number, seed: nu
         : 0.5 + 0.3 * Math.sin((x + ox) / 20) * Math.cos((y + oy) / 25) + 0.08 * (random.next() - 0.5);
       data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3);
     }
-    return { raster: { width, height, channels: 3, data }, good: true, boxes: [] };
+    return sampleOf({ width, height, channels: 3, data }, true);
   });
 }
 
@@ -113,13 +112,13 @@ test('PS resolution auto: half size when the finer pixels are only noise (a smoo
   const state = await quickPs.train(layoutsOrSmoothParts('smooth', 24, 8), quickParams, { onProgress: () => {} });
   assert.equal(state.scale, 0.5, `probe sensitivity full/half: ${Array.from(state.resolutionScores).join(' / ')}`);
   // A model that works at half size scores an image of the working size, with a map of that size.
-  const raster = layoutsOrSmoothParts('smooth', 1, 9)[0].raster;
+  const raster = await layoutsOrSmoothParts('smooth', 1, 9)[0].load();
   const map = quickPs.anomalyMap(state, raster, quickParams);
   assert.ok(map.width >= 60 && map.width <= 128, `map ${map.width}×${map.height}`);
 });
 
 test('the model lists what PS decided from its images, each measurement keyed by JSON as AutoTune keys its candidates', async () => {
-  const images = await Promise.all(textures(12, true, 6).map(async ({ raster }) => {
+  const images = await Promise.all(textures(12, true, 6).map(async (raster) => {
     const bytes = Buffer.from(raster.data.map((v) => Math.round(v * 255)));
     return { bytes: await sharp(bytes, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toBuffer(), good: true };
   }));

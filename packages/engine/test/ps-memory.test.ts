@@ -27,7 +27,7 @@ function photo(k: number): Raster {
 }
 
 function lazySamples(count: number): TrainingSample[] {
-  return Array.from({ length: count }, (_, k) => ({ get raster() { return photo(k); }, good: true, boxes: [] }));
+  return Array.from({ length: count }, (_, k) => ({ load: async () => photo(k), good: true, boxes: [] }));
 }
 
 // A collector to call: what stays reachable is what training keeps, garbage aside (RSS would count garbage not yet collected).

@@ -7,6 +7,7 @@ import { deserializeModel, predictImage, serializeModel, trainModel, type Traini
 import { filterBank, poolOnGrid } from '../src/features/filter-bank.ts';
 import { patchGrid } from '../src/features/patches.ts';
 import { patchSample } from '../src/algorithms/ps/index.ts';
+import { sampleOf } from '../src/algorithms/types.ts';
 import { resolveParams } from '../src/params/schema.ts';
 import type { Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
@@ -104,7 +105,7 @@ function lPart(x0: number, y0: number, flip: boolean, random: Random): Raster {
 test('placement auto: position counts for a part that sits still, not for one that moves', async () => {
   const random = new Random(3);
   const { values } = resolveParams(patchSample.parameters, {});
-  const train = async (rasters: Raster[]) => patchSample.train(rasters.map((raster) => ({ raster, good: true, boxes: [] })), values, { onProgress: () => {} });
+  const train = async (rasters: Raster[]) => patchSample.train(rasters.map((raster) => sampleOf(raster, true)), values, { onProgress: () => {} });
   const still = await train(Array.from({ length: 8 }, () => lPart(24 + random.int(3), 24 + random.int(3), false, random)));
   const moving = await train(Array.from({ length: 8 }, () => lPart(8 + random.int(48), 8 + random.int(48), random.next() < 0.5, random)));
   assert.ok(still.positionWeight > 0, `still part: cost ${still.positionCost}`);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { deserializeModel, serializeModel, trainModel } from '../src/engine.ts';
 import { checkOnCookies, cookieTrainingImages } from './rc-cookies-check.ts';
 import { getAlgorithm } from '../src/algorithms/registry.ts';
+import { sampleOf } from '../src/algorithms/types.ts';
 import { Random } from '../src/kernels/random.ts';
 import { resolveParams } from '../src/params/schema.ts';
 
@@ -25,19 +26,20 @@ test('RC with the PCA dictionary also ranks defects above good cookies', async (
   await checkOnCookies(model, 5, 6, false);
 });
 
-test('RC reuses a training only for the same rasters and the same model-shaping parameters', () => {
+test('RC reuses a training only for the same samples and the same model-shaping parameters', async () => {
   const random = new Random(1);
   const raster = () => ({ width: 32, height: 24, channels: 3, data: Float32Array.from({ length: 32 * 24 * 3 }, () => random.next()) });
-  const samples = [raster(), raster(), raster()].map((r) => ({ raster: r, good: true, boxes: [] }));
+  const rasters = [raster(), raster(), raster()];
+  const samples = rasters.map((r) => sampleOf(r, true));
   const rc = getAlgorithm('RC');
   const params = resolveParams(rc.parameters, { train_size: 300 }).values;
   const context = { onProgress: () => {} };
-  const first = rc.train(samples, params, context);
-  assert.equal(rc.train([...samples], { ...params, reconstruct_thresh: 3, detected_area_thresh: 0.5 }, context), first);
-  assert.notEqual(rc.train(samples, { ...params, n_components: 5 }, context), first);
-  assert.notEqual(rc.train(samples.slice(0, 2), params, context), first);
-  const copies = samples.map((s) => ({ ...s, raster: { ...s.raster, data: new Float32Array(s.raster.data) } }));
-  const retrained = rc.train(copies, params, context) as Record<string, unknown>;
+  const first = await rc.train(samples, params, context);
+  assert.equal(await rc.train([...samples], { ...params, reconstruct_thresh: 3, detected_area_thresh: 0.5 }, context), first);
+  assert.notEqual(await rc.train(samples, { ...params, n_components: 5 }, context), first);
+  assert.notEqual(await rc.train(samples.slice(0, 2), params, context), first);
+  const copies = rasters.map((r) => sampleOf({ ...r, data: new Float32Array(r.data) }, true));
+  const retrained = await rc.train(copies, params, context) as Record<string, unknown>;
   assert.notEqual(retrained, first);
   assert.deepEqual(retrained.basis, (first as Record<string, unknown>).basis, 'training is deterministic');
 });

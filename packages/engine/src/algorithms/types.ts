@@ -1,4 +1,5 @@
 import type { FloatMap, Raster } from '../image/raster.ts';
+import { Random } from '../kernels/random.ts';
 import type { Bilingual, ParameterSpec, ParamValues } from '../params/schema.ts';
 import type { AlgorithmStep, StageValues } from '../training/progress.ts';
 
@@ -10,14 +11,49 @@ export interface Box {
   y_max: number;
 }
 
-/** One training image at working resolution; boxes already scaled to the raster's pixels. */
+/**
+ * One training image at working resolution; boxes already scaled to the raster's pixels. The raster is read with
+ * `load()`, which may decode the image again at each call (the engine keeps only a bounded cache of decoded images):
+ * an algorithm reads a raster, uses it and lets it go, and holds every raster only when it must (see `atMostImages`).
+ * A raster may be shared between reads: never write into one.
+ */
 export interface TrainingSample {
-  raster: Raster;
+  load(): Promise<Raster>;
   /** true = OK, false = NG, null = unlabelled. */
   good: boolean | null;
   boxes: Box[];
   /** The index of the training image it comes from (not set for tiles), so that held-out scores name their image. */
   source?: number;
+}
+
+/** A sample whose raster is already in memory (tiles, tests). */
+export function sampleOf(raster: Raster, good: boolean | null, boxes: Box[] = []): TrainingSample {
+  return { load: () => Promise.resolve(raster), good, boxes };
+}
+
+/** The rasters of some samples, read one after the other: for algorithms that need them all at once. */
+export async function loadRasters(samples: TrainingSample[], signal?: AbortSignal): Promise<Raster[]> {
+  const rasters: Raster[] = [];
+  for (const sample of samples) {
+    checkAborted(signal);
+    rasters.push(await sample.load());
+  }
+  return rasters;
+}
+
+/**
+ * OK images that an algorithm holding all of its training rasters at once (LP, OC, IF, RF) learns from at most: a
+ * seeded draw of this many when there are more, so that its memory stops growing with the image count (500 rasters of
+ * 256×256 are 0.4 GB). Every set of the development suite has fewer (at most 400), so their models are what they were.
+ * Such an algorithm states it as `maxOkImages` (shown in the algorithm guide) and in its README.
+ */
+export const MAX_HELD_TRAINING_IMAGES = 500;
+
+/** The samples themselves when there are at most `max`, else a seeded draw of `max` of them in their order. */
+export function atMostImages(samples: TrainingSample[], seed: number, max = MAX_HELD_TRAINING_IMAGES): TrainingSample[] {
+  if (samples.length <= max) return samples;
+  const kept = new Set(new Random(seed + 61).sample(samples.length, max));
+  return samples.filter((_, i) => kept.has(i));
 }
 
 export interface ProgressReport {
@@ -54,6 +90,11 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
   parameters: ParameterSpec[];
   /** Which labelled samples the algorithm needs; the engine refuses to train without them. */
   requires: { okImages: number; ngImagesWithBoxes?: number };
+  /**
+   * OK images it learns from at most, when it holds all of their rasters at once: with more, a seeded draw of this many
+   * (`atMostImages`), so that its memory stops growing with the image count. The algorithm guide states it.
+   */
+  maxOkImages?: number;
   /**
    * The engine's calibration for this algorithm when training does not name one (default 'location'); 'auto' lets
    * the engine choose global, border or location calibration on held-out images (PS).

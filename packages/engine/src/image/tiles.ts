@@ -1,7 +1,8 @@
-import { checkAborted, type Box, type TrainingSample } from '../algorithms/types.ts';
+import { checkAborted, sampleOf, type Box, type TrainingSample } from '../algorithms/types.ts';
 import { Random } from '../kernels/random.ts';
 import { decodePixels, probeImage, pixelsToRaster, type ImageInfo, type PixelBuffer } from './decode.ts';
 import type { FloatMap, Raster } from './raster.ts';
+import { readImageBytes, type ImageBytes } from './training-images.ts';
 
 /**
  * Tiling of large images. A factory photo (e.g. 4032×3024) reduced to a 256-pixel working size would shrink
@@ -87,7 +88,7 @@ export function boxesInTile(boxes: Box[], layout: TileLayout, tile: TileRect): B
 export const TRAINING_TILE_BUDGET_BYTES = 128 * 1024 * 1024;
 
 export interface TilingImage {
-  bytes: Uint8Array;
+  bytes: ImageBytes;
   good: boolean | null;
   boxes?: Box[];
 }
@@ -104,7 +105,7 @@ export async function trainingTiles(
 ): Promise<TrainingSample[]> {
   const layouts: TileLayout[] = [];
   for (const image of images) {
-    const info = await probeImage(image.bytes);
+    const info = await probeImage(await readImageBytes(image.bytes));
     layouts.push(tileLayout(info.width, info.height, tileSize, workingSize));
   }
   const total = layouts.reduce((n, l) => n + l.tiles.length, 0);
@@ -117,14 +118,14 @@ export async function trainingTiles(
     checkAborted(signal);
     const image = images[k];
     const layout = layouts[k];
-    const { pixels } = await decodePixels(image.bytes, { size: { width: layout.width, height: layout.height } });
+    const { pixels } = await decodePixels(await readImageBytes(image.bytes), { size: { width: layout.width, height: layout.height } });
     for (const tile of layout.tiles) {
       const boxes = image.good === false ? boxesInTile(image.boxes ?? [], layout, tile) : [];
       const good = image.good === false ? ((image.boxes?.length ?? 0) > 0 ? boxes.length === 0 : null) : image.good;
       const keep = kept === null || kept.has(index) || good === false;
       index++;
       if (keep) {
-        const sample: TrainingSample = { raster: tileRaster(pixels, tile), good, boxes };
+        const sample = sampleOf(tileRaster(pixels, tile), good, boxes);
         sourceImage.set(sample, k);
         samples.push(sample);
       }

@@ -24,8 +24,8 @@ async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
 }
 
 async function train(input: TrainInput, context: HandlerContext): Promise<TrainOutput> {
-  const images = [];
-  for (const image of input.images) images.push({ bytes: new Uint8Array(await readFile(image.path)), good: image.good, boxes: image.boxes });
+  // Each file is read when training decodes it, not all up front: thousands of images need not fit in memory.
+  const images = input.images.map((image) => ({ bytes: async () => new Uint8Array(await readFile(image.path)), good: image.good, boxes: image.boxes }));
   const model = await trainModel(input.algorithmId, images, input.overrides, {
     onProgress: context.onProgress,
     signal: context.signal,

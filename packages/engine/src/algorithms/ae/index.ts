@@ -116,13 +116,13 @@ function reconstructionErrors(net: Autoencoder, X: Float32Array, n: number): Flo
   return errors;
 }
 
-function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): AutoencoderState {
+async function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<AutoencoderState> {
   const ok = samples.filter((s) => s.good === true);
   const seed = num(params, 'seed');
   const random = new Random(seed);
   const options = AE_VECTOR_OPTIONS;
   context.onProgress(0, 'sampling-patches');
-  const sampled = samplePatchVectors(ok, params, options, random, context.signal);
+  const sampled = await samplePatchVectors(ok, params, options, random, context.signal);
   const { n, d } = sampled;
   const mean = new Float32Array(d);
   for (let i = 0; i < n * d; i++) mean[i % d] += sampled.data[i];

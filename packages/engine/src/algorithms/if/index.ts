@@ -6,7 +6,7 @@ import { fitOutlierMargin, outlierMargin, type OutlierMargin } from '../../kerne
 import { Random } from '../../kernels/random.ts';
 import { sharedParameters } from '../../params/shared.ts';
 import { num, pair, type ParamValues } from '../../params/schema.ts';
-import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
+import { atMostImages, checkAborted, MAX_HELD_TRAINING_IMAGES, loadRasters, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
 
 /**
  * IF — Hunter Grove Inspection: an isolation forest of patch feature vectors. Patches of good images take
@@ -24,8 +24,9 @@ interface IsolationState {
 /** Points each tree is grown on: the original paper's ψ = 256. */
 const SAMPLES_PER_TREE = 256;
 
-function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): IsolationState {
-  const good = samples.filter((s) => s.good !== false).map((s) => s.raster);
+async function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<IsolationState> {
+  // The descriptor is fitted on every raster at once: at most MAX_HELD_TRAINING_IMAGES of them are held.
+  const good = await loadRasters(atMostImages(samples.filter((s) => s.good !== false), num(params, 'seed')), context.signal);
   const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
   const seed = num(params, 'seed');
@@ -82,6 +83,7 @@ export const isolationForestInspection: AlgorithmDefinition<IsolationState> = {
     },
   ],
   requires: { okImages: 1 },
+  maxOkImages: MAX_HELD_TRAINING_IMAGES,
   train,
   anomalyMap,
 };

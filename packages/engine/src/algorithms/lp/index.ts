@@ -4,7 +4,7 @@ import { Random } from '../../kernels/random.ts';
 import { gaussianBlur } from '../../postprocess/filters.ts';
 import { sharedParameters } from '../../params/shared.ts';
 import { num, pair, type ParamValues } from '../../params/schema.ts';
-import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
+import { atMostImages, checkAborted, MAX_HELD_TRAINING_IMAGES, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
 import { descriptorShape, pooledPlanes, readDescriptor, PLANES, type DescriptorShape, type PooledPlanes } from './descriptors.ts';
 import { principalSubspace } from './subspace.ts';
 
@@ -73,18 +73,20 @@ function planesOf(raster: Raster, width: number, height: number, shape: Descript
 }
 
 async function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<LocalPatternState> {
-  const ok = samples.filter((s) => s.good === true);
-  const { width, height } = ok[0].raster;
+  // Every image's pooled planes are held while the local models are fitted: at most MAX_HELD_TRAINING_IMAGES of them.
+  const ok = atMostImages(samples.filter((s) => s.good === true), num(params, 'seed'));
+  const { width, height } = await ok[0].load();
   const [pw, ph] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
   const maxShift = num(params, 'max_shift');
   const grid = patchGrid(width, height, pw, ph, step);
   const shape = descriptorShape(grid.patchWidth, grid.patchHeight);
   const random = new Random(num(params, 'seed') + 720);
-  const planes = ok.map((s) => {
+  const planes: PooledPlanes[] = [];
+  for (const sample of ok) {
     checkAborted(context.signal);
-    return planesOf(s.raster, width, height, shape);
-  });
+    planes.push(planesOf(await sample.load(), width, height, shape));
+  }
   const shifts = trainingOffsets(maxShift);
   const cells = grid.columns * grid.rows;
   const windows = planes.length * shifts.length;
@@ -253,6 +255,7 @@ export const localPatternInspection: AlgorithmDefinition<LocalPatternState> = {
     },
   ],
   requires: { okImages: 1 },
+  maxOkImages: MAX_HELD_TRAINING_IMAGES,
   train,
   anomalyMap,
 };

@@ -6,7 +6,7 @@ import { fitOutlierMargin, outlierMargin, type OutlierMargin } from '../../kerne
 import { Random } from '../../kernels/random.ts';
 import { sharedParameters } from '../../params/shared.ts';
 import { num, pair, type ParamValues } from '../../params/schema.ts';
-import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
+import { atMostImages, checkAborted, MAX_HELD_TRAINING_IMAGES, loadRasters, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
 
 /**
  * OC — Vector Inspection: a one-class SVM (RBF kernel, trained by SMO) draws a boundary around the feature
@@ -65,8 +65,9 @@ function systematicSample(descriptor: PatchDescriptorModel, images: Raster[], to
   return { data, count: data.length / dims };
 }
 
-function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): OneClassSvmState {
-  const good = samples.filter((s) => s.good !== false).map((s) => s.raster);
+async function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<OneClassSvmState> {
+  // The descriptor is fitted on every raster at once: at most MAX_HELD_TRAINING_IMAGES of them are held.
+  const good = await loadRasters(atMostImages(samples.filter((s) => s.good !== false), num(params, 'seed')), context.signal);
   const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
   const random = new Random(num(params, 'seed'));
@@ -144,6 +145,7 @@ export const oneClassSvmInspection: AlgorithmDefinition<OneClassSvmState> = {
     },
   ],
   requires: { okImages: 1 },
+  maxOkImages: MAX_HELD_TRAINING_IMAGES,
   train,
   anomalyMap,
 };

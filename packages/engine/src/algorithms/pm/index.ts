@@ -18,21 +18,22 @@ interface PatternMatchingState {
 
 const SPREAD_FLOOR = 0.02;
 
-function train(samples: TrainingSample[], _params: ParamValues, context: { signal?: AbortSignal; onProgress: (f: number) => void }): PatternMatchingState {
+/** Streams the images: running sums of each pixel and its square, one raster read at a time. */
+async function train(samples: TrainingSample[], _params: ParamValues, context: { signal?: AbortSignal; onProgress: (f: number) => void }): Promise<PatternMatchingState> {
   const ok = samples.filter((s) => s.good === true);
-  const { width, height, channels } = ok[0].raster;
+  const { width, height, channels } = await ok[0].load();
   const n = width * height * channels;
   const sum = new Float64Array(n);
   const sumSq = new Float64Array(n);
-  ok.forEach((sample, k) => {
+  for (let k = 0; k < ok.length; k++) {
     checkAborted(context.signal);
-    const r = resizeRaster(sample.raster, width, height).data;
+    const r = resizeRaster(await ok[k].load(), width, height).data;
     for (let i = 0; i < n; i++) {
       sum[i] += r[i];
       sumSq[i] += r[i] * r[i];
     }
     context.onProgress((k + 1) / ok.length);
-  });
+  }
   const mean = new Float32Array(n);
   const spread = new Float32Array(n);
   for (let i = 0; i < n; i++) {

@@ -26,10 +26,10 @@ export interface ProbeOptions {
   seed: number;
 }
 
-/** Training images read one at a time (a streaming source may make each one when it is read). */
+/** Training images read one at a time (a streaming source decodes or makes each one when it is read). */
 export interface RasterSource {
   count: number;
-  get(index: number): Raster;
+  get(index: number): Promise<Raster>;
 }
 
 export const DEFAULT_PROBE: Omit<ProbeOptions, 'seed'> = { images: 24, bankSize: 4000, smoothing: 2 };
@@ -38,9 +38,10 @@ export const DEFAULT_PROBE: Omit<ProbeOptions, 'seed'> = { images: 24, bankSize:
 const BORDER_SHARE = 0.15;
 
 /** Probe sensitivity of each candidate settings (same order), or null when there are too few images for halves. */
-export function probeSettings(rasters: RasterSource, candidates: DescriptorSettings[], options: ProbeOptions): number[] | null {
+export async function probeSettings(rasters: RasterSource, candidates: DescriptorSettings[], options: ProbeOptions): Promise<number[] | null> {
   if (rasters.count < 4) return null;
-  const chosen = new Random(options.seed + 41).sample(rasters.count, options.images).sort((a, b) => a - b).map((i) => rasters.get(i));
+  const chosen: Raster[] = [];
+  for (const i of new Random(options.seed + 41).sample(rasters.count, options.images).sort((a, b) => a - b)) chosen.push(await rasters.get(i));
   return candidates.map((settings) => {
     const described = chosen.map((r) => rawDescriptors(r, settings));
     const withinImage: number[] = [], imageMaxima: number[] = [];

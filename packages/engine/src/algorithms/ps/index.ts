@@ -126,17 +126,18 @@ function descriptorSettings(config: PsConfig, params: ParamValues, normalise: 'r
 }
 
 /** The learned filters of each of the first `config.structureLevels` pyramid levels, from a seeded draw of the images. */
-function fitStructure(config: PsConfig, rasters: RasterSource, normalise: 'robust' | 'none', seed: number): StructureBasis[] {
+async function fitStructure(config: PsConfig, rasters: RasterSource, normalise: 'robust' | 'none', seed: number): Promise<StructureBasis[]> {
   if (config.structureLevels <= 0) return [];
   const random = new Random(seed + 53);
-  const chosen = random.sample(rasters.count, config.structureImages).map((i) => lightnessPyramid(rasters.get(i), { normalise }, config.structureLevels));
+  const chosen: FloatMap[][] = [];
+  for (const i of random.sample(rasters.count, config.structureImages)) chosen.push(lightnessPyramid(await rasters.get(i), { normalise }, config.structureLevels));
   return Array.from({ length: config.structureLevels }, (_, level) =>
     fitStructureBasis(sampleNeighbourhoods(chosen.map((pyramid) => pyramid[level]), config.structureSamples, random)));
 }
 
 /** Rasters at the chosen scale: halved one at a time when they are read, never all at once. */
 function atScale(rasters: RasterSource, scale: number): RasterSource {
-  return scale === 1 ? rasters : { count: rasters.count, get: (i) => halveRaster(rasters.get(i)) };
+  return scale === 1 ? rasters : { count: rasters.count, get: async (i) => halveRaster(await rasters.get(i)) };
 }
 
 /**
@@ -146,22 +147,22 @@ function atScale(rasters: RasterSource, scale: number): RasterSource {
  * smooth objects), the sensitivity falls at full size and halving wins. Measured on the five development sets
  * (full/half: 0.55 and 0.65 on the two photographed objects, 0.81–0.94 on the boards, metal and tiles).
  */
-function chooseResolution(config: PsConfig, rasters: RasterSource, params: ParamValues): { scale: number; scores: Float32Array } {
+async function chooseResolution(config: PsConfig, rasters: RasterSource, params: ParamValues): Promise<{ scale: number; scores: Float32Array }> {
   const requested = str(params, 'resolution');
   if (requested !== 'auto') return { scale: requested === 'full' ? 1 : 0.5, scores: new Float32Array(0) };
   const settings = descriptorSettings(config, params, 'none');
   const probe = { ...DEFAULT_PROBE, seed: num(params, 'seed') };
-  const full = probeSettings(rasters, [settings], probe);
-  const half = probeSettings(atScale(rasters, 0.5), [settings], probe);
+  const full = await probeSettings(rasters, [settings], probe);
+  const half = await probeSettings(atScale(rasters, 0.5), [settings], probe);
   if (!full || !half) return { scale: 1, scores: new Float32Array(0) };
   return { scale: full[0] >= half[0] * config.resolutionTolerance ? 1 : 0.5, scores: Float32Array.from([full[0], half[0]]) };
 }
 
 /** The normalisation of config 'auto': by the probe, 'none' unless 'robust' makes it clearly more sensitive. */
-function chooseNormalisation(config: PsConfig, rasters: RasterSource, params: ParamValues): { normalise: 'robust' | 'none'; scores: Float32Array } {
+async function chooseNormalisation(config: PsConfig, rasters: RasterSource, params: ParamValues): Promise<{ normalise: 'robust' | 'none'; scores: Float32Array }> {
   if (config.normalise !== 'auto') return { normalise: config.normalise, scores: new Float32Array(0) };
   const candidates = (['none', 'robust'] as const).map((n) => descriptorSettings(config, params, n));
-  const scores = probeSettings(rasters, candidates, { ...DEFAULT_PROBE, seed: num(params, 'seed') });
+  const scores = await probeSettings(rasters, candidates, { ...DEFAULT_PROBE, seed: num(params, 'seed') });
   if (!scores) return { normalise: 'none', scores: new Float32Array(0) };
   return { normalise: scores[1] > scores[0] * config.normaliseMargin ? 'robust' : 'none', scores: Float32Array.from(scores) };
 }
@@ -203,12 +204,12 @@ interface PatchSample {
  * and let go. Memory stays at the reservoir's, however many images there are (250 images used to take ~0.3 GB here,
  * every patch in three copies).
  */
-function samplePatches(rasters: RasterSource, settings: DescriptorSettings, size: number, random: Random, context: TrainContext): PatchSample {
+async function samplePatches(rasters: RasterSource, settings: DescriptorSettings, size: number, random: Random, context: TrainContext): Promise<PatchSample> {
   let reservoir: RowReservoir | null = null;
   let rawDims = 0;
   for (let image = 0; image < rasters.count; image++) {
     checkAborted(context.signal);
-    const raw = rawDescriptors(rasters.get(image), settings);
+    const raw = rawDescriptors(await rasters.get(image), settings);
     rawDims = raw.dims;
     reservoir ??= new RowReservoir(size, rawDims + 2, random);
     const centres = patchCentres(raw.grid);
@@ -245,17 +246,18 @@ function fitDescriptorSpace(sample: PatchSample, numFeatures: number): { project
 
 async function train(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsState> {
   const ok = samples.filter((s) => s.good === true);
-  // Read one at a time, never gathered into an array: a streaming source makes each image when it is read.
-  const original: RasterSource = { count: ok.length, get: (i) => ok[i].raster };
+  // Read one at a time, never gathered into an array: each sample decodes its image when it is read (the engine
+  // keeps a bounded cache), so at most the probe's and the learned filters' few images are held at once.
+  const original: RasterSource = { count: ok.length, get: (i) => ok[i].load() };
   context.onProgress(0, 'choosing-resolution');
-  const resolution = chooseResolution(config, original, params);
+  const resolution = await chooseResolution(config, original, params);
   const rasters = atScale(original, resolution.scale);
   context.onProgress(0, 'normalising');
-  const normalisation = chooseNormalisation(config, rasters, params);
-  const structure = fitStructure(config, rasters, normalisation.normalise, num(params, 'seed'));
+  const normalisation = await chooseNormalisation(config, rasters, params);
+  const structure = await fitStructure(config, rasters, normalisation.normalise, num(params, 'seed'));
   const settings = descriptorSettings(config, params, normalisation.normalise, structure);
   const random = new Random(num(params, 'seed'));
-  const sample = samplePatches(rasters, settings, config.sampleSize, random, context);
+  const sample = await samplePatches(rasters, settings, config.sampleSize, random, context);
   const { projection, r2 } = fitDescriptorSpace(sample, num(params, 'num_features'));
   const placement = str(params, 'placement');
   let positionWeight = placement === 'free' ? 0 : config.positionGain * r2 * r2;

@@ -90,34 +90,34 @@ function reconstructionErrors(state: ReconstructorState, X: Float32Array, n: num
 /**
  * The learned state depends only on the OK rasters and the model-shaping parameters, not on
  * `reconstruct_thresh` or `detected_area_thresh`. AutoTune and cross-fitting retrain on the very same
- * rasters for each candidate of those two, so identical trainings are reused (training is deterministic,
- * and states are never mutated after training). Held weakly: entries go with the rasters.
+ * samples for each candidate of those two, so identical trainings are reused (training is deterministic,
+ * and states are never mutated after training). Held weakly: entries go with the samples.
  */
 const TRAINING_KEYS = ['train_size', 'min_inspection_size', 'min_inspection_step', 'seed', 'n_components', 'max_iter', 'reconstruct_algorithm_name'];
-const trainedStates = new WeakMap<Raster, { rasters: Raster[]; key: string; state: ReconstructorState }[]>();
+const trainedStates = new WeakMap<TrainingSample, { samples: TrainingSample[]; key: string; state: ReconstructorState }[]>();
 
-function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): ReconstructorState {
-  const rasters = samples.filter((s) => s.good === true).map((s) => s.raster);
+async function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<ReconstructorState> {
+  const ok = samples.filter((s) => s.good === true);
   const key = JSON.stringify(TRAINING_KEYS.map((name) => params[name]));
-  const known = trainedStates.get(rasters[0]) ?? [];
-  const same = known.find((entry) => entry.key === key && entry.rasters.length === rasters.length && entry.rasters.every((r, i) => r === rasters[i]));
+  const known = trainedStates.get(ok[0]) ?? [];
+  const same = known.find((entry) => entry.key === key && entry.samples.length === ok.length && entry.samples.every((s, i) => s === ok[i]));
   if (same) {
     context.onProgress(1);
     return same.state;
   }
-  const state = trainFresh(samples, params, context);
-  known.push({ rasters, key, state });
-  trainedStates.set(rasters[0], known);
+  const state = await trainFresh(samples, params, context);
+  known.push({ samples: ok, key, state });
+  trainedStates.set(ok[0], known);
   return state;
 }
 
-function trainFresh(samples: TrainingSample[], params: ParamValues, context: TrainContext): ReconstructorState {
+async function trainFresh(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<ReconstructorState> {
   const ok = samples.filter((s) => s.good === true);
   const random = new Random(num(params, 'seed'));
   const method = str(params, 'reconstruct_algorithm_name');
   const options = RC_VECTOR_OPTIONS;
   context.onProgress(0, 'sampling-patches');
-  const { data, n, d } = samplePatchVectors(ok, params, options, random, context.signal);
+  const { data, n, d } = await samplePatchVectors(ok, params, options, random, context.signal);
   const held = n > 10 ? Math.max(1, Math.floor(n * SPREAD_HOLDOUT)) : 0;
   const fitRows = n - held;
   const fitData = data.subarray(0, fitRows * d);

@@ -12,8 +12,8 @@ import { patchVectors, type PatchVectorOptions } from './patch-vectors.ts';
  * errors, and turning per-patch errors into an anomaly map with `reconstruct_thresh` as the noise level.
  */
 
-/** Patch vectors of every training image, `perImage` of them drawn at random from each. */
-export function samplePatchVectors(samples: TrainingSample[], params: ParamValues, options: PatchVectorOptions, random: Random, signal?: AbortSignal): { data: Float32Array; n: number; d: number } {
+/** Patch vectors of every training image, `perImage` of them drawn at random from each, reading one image at a time. */
+export async function samplePatchVectors(samples: TrainingSample[], params: ParamValues, options: PatchVectorOptions, random: Random, signal?: AbortSignal): Promise<{ data: Float32Array; n: number; d: number }> {
   const [pw, ph] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
   const perImage = Math.max(1, Math.ceil(num(params, 'train_size') / samples.length));
@@ -21,8 +21,9 @@ export function samplePatchVectors(samples: TrainingSample[], params: ParamValue
   let d = 0;
   for (const sample of samples) {
     checkAborted(signal);
-    const grid = patchGrid(sample.raster.width, sample.raster.height, pw, ph, step);
-    const vectors = patchVectors(sample.raster, grid, options);
+    const raster = await sample.load();
+    const grid = patchGrid(raster.width, raster.height, pw, ph, step);
+    const vectors = patchVectors(raster, grid, options);
     d = vectors.dims;
     const picks = random.sample(vectors.count, perImage);
     const chunk = new Float32Array(picks.length * d);

@@ -6,7 +6,7 @@ import { Random } from '../../kernels/random.ts';
 import { fitRandomForest, forestProbabilities, type RandomForest } from '../../kernels/random-forest.ts';
 import { sharedParameters } from '../../params/shared.ts';
 import { num, pair, type ParamValues } from '../../params/schema.ts';
-import { checkAborted, type AlgorithmDefinition, type Box, type TrainContext, type TrainingSample } from '../types.ts';
+import { atMostImages, checkAborted, MAX_HELD_TRAINING_IMAGES, loadRasters, type AlgorithmDefinition, type Box, type TrainContext, type TrainingSample } from '../types.ts';
 
 /**
  * RF — Mixed Grove Inspection: supervised. Patches whose centre lies inside an annotation box of an NG image
@@ -28,8 +28,8 @@ type PatchLabel = 'good' | 'defect' | 'ambiguous';
 const GOOD = 0, DEFECT = 1, AMBIGUOUS = 2;
 
 /** The label of each patch of a sample's grid (row by row), and how many are good and defects. */
-function patchLabels(sample: TrainingSample, descriptor: PatchDescriptorModel): { labels: Uint8Array; goods: number; defects: number } {
-  const grid = patchGrid(sample.raster.width, sample.raster.height, descriptor.patchWidth, descriptor.patchHeight, descriptor.step);
+function patchLabels(sample: TrainingSample, size: { width: number; height: number }, descriptor: PatchDescriptorModel): { labels: Uint8Array; goods: number; defects: number } {
+  const grid = patchGrid(size.width, size.height, descriptor.patchWidth, descriptor.patchHeight, descriptor.step);
   const labels = new Uint8Array(grid.columns * grid.rows);
   let goods = 0, defects = 0;
   for (let gy = 0, p = 0; gy < grid.rows; gy++) {
@@ -53,19 +53,22 @@ function labelOf(x0: number, y0: number, pw: number, ph: number, boxes: Box[]): 
   return touches ? 'ambiguous' : 'good';
 }
 
-function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): RandomForestState {
+async function train(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<RandomForestState> {
   const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
   const seed = num(params, 'seed');
   const trees = num(params, 'n_estimators');
   const trainSize = num(params, 'train_size');
   const random = new Random(seed);
-  const labelled = samples.filter((s) => s.good === true || (s.good === false && s.boxes.length > 0));
+  // Every NG image with boxes, and OK images up to MAX_HELD_TRAINING_IMAGES (a seeded draw beyond): the features are
+  // fitted on all of their rasters at once.
+  const okKept = new Set(atMostImages(samples.filter((s) => s.good === true), seed));
+  const labelled = samples.filter((s) => okKept.has(s) || (s.good === false && s.boxes.length > 0));
   checkAborted(context.signal);
   context.onProgress(0, 'patch-features');
   // Features are standardised on good images: the scale of normal variation.
-  const good = labelled.filter((s) => s.good).map((s) => s.raster);
-  const { model: descriptor } = fitPatchDescriptors(good.length > 0 ? good : labelled.map((s) => s.raster), {
+  const good = labelled.filter((s) => s.good);
+  const { model: descriptor } = fitPatchDescriptors(await loadRasters(good.length > 0 ? good : labelled, context.signal), {
     patchWidth, patchHeight, step, random, checkAbort: () => checkAborted(context.signal),
   });
   const dims = descriptor.dims;
@@ -74,7 +77,8 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   // alone, so the sample is drawn first and each image is then described once, keeping only its chosen patches:
   // memory grows with train_size, not with the images (holding every described patch of 577 magnetic-tile images
   // peaked at 872 MB). The draw is the one it always was: models are byte-identical.
-  const labels = labelled.map((sample) => patchLabels(sample, descriptor));
+  const labels: ReturnType<typeof patchLabels>[] = [];
+  for (const sample of labelled) labels.push(patchLabels(sample, await sample.load(), descriptor));
   const defectCount = labels.reduce((sum, l) => sum + l.defects, 0);
   const goodCount = labels.reduce((sum, l) => sum + l.goods, 0);
   if (defectCount === 0) throw new Error('RF needs annotated defects: no patch lies inside an annotation box');
@@ -93,16 +97,16 @@ function train(samples: TrainingSample[], params: ParamValues, context: TrainCon
   // Each class weighs as much as the other in total.
   weights.fill(chosenGood.length / chosenDefects.length, 0, chosenDefects.length).fill(1, chosenDefects.length);
   let defectIndex = 0, goodIndex = 0;
-  labelled.forEach((sample, i) => {
+  for (let i = 0; i < labelled.length; i++) {
     checkAborted(context.signal);
-    const { data: described } = describePatches(descriptor, sample.raster);
+    const { data: described } = describePatches(descriptor, await labelled[i].load());
     labels[i].labels.forEach((label, p) => {
       if (label === AMBIGUOUS) return;
       const slot = label === DEFECT ? defectSlots[defectIndex++] : goodSlots[goodIndex++];
       if (slot >= 0) data.set(described.subarray(p * dims, (p + 1) * dims), slot * dims);
     });
     context.onProgress((0.3 * (i + 1)) / labelled.length, 'patch-features');
-  });
+  }
   checkAborted(context.signal);
   context.onProgress(0.3, 'growing-trees');
   const forest = fitRandomForest(data, dims, classes, weights, {
@@ -144,6 +148,7 @@ export const randomForestInspection: AlgorithmDefinition<RandomForestState> = {
     },
   ],
   requires: { okImages: 1, ngImagesWithBoxes: 1 },
+  maxOkImages: MAX_HELD_TRAINING_IMAGES,
   train,
   anomalyMap,
 };
