@@ -44,7 +44,7 @@ export class InspectionService {
     const model = await this.prediction.servingModel(clientId, request.modelId, target.target_id);
     const input: InspectInput = {
       blobPath: await this.files.localPath(model.blob_path!),
-      overrides: JSON.parse(model.prediction_overrides_json) as Record<string, unknown>,
+      overrides: model.prediction_overrides,
       files: checked.map((c) => ({ path: c.file.temporaryPath, fileName: c.file.fileName, width: c.info.width, height: c.info.height })),
       renderHeatmaps: heatmapUrl !== null,
     };

@@ -8,7 +8,7 @@ import { pathSegment, type DataFolder } from '../store/files.ts';
 import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, ItemsRepository, SummaryCounts } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
 import type { TargetRow } from '../store/targets.repository.ts';
-import { itemVerdict } from './items.wire.ts';
+import { itemVerdict } from './item-verdict.ts';
 import type { TargetsService } from './targets.service.ts';
 
 /** A file of an upload, already streamed to a temporary file. */

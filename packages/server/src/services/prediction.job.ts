@@ -9,7 +9,7 @@ import type { AssessmentRow, ItemsRepository } from '../store/items.repository.t
 import type { ModelsRepository } from '../store/models.repository.ts';
 import type { TempFiles } from '../store/temp-files.ts';
 import type { AnnouncementsService } from './announcements.service.ts';
-import { predictionGood } from './items.wire.ts';
+import { predictionGood } from './item-verdict.ts';
 
 type PredictJobRun = QueuedJob<'predict'>;
 
@@ -57,7 +57,7 @@ export class PredictJob implements JobHandler<'predict'> {
         heatmapPath: this.renderedPath(job, image.image_id, 'heatmap'),
       });
     }
-    return { blobPath: await this.files.localPath(model.blob_path), overrides: JSON.parse(model.prediction_overrides_json) as Record<string, unknown>, images };
+    return { blobPath: await this.files.localPath(model.blob_path), overrides: model.prediction_overrides, images };
   }
 
   async onDone(job: PredictJobRun, { predictions }: PredictOutput): Promise<void> {
