@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, message } from '../http/errors.ts';
-import type { RunningInstallation } from '../context.ts';
+import type { RunningContext } from '../context.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
 import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
 import { urlBuilder } from '../http/urls.ts';
@@ -17,7 +17,7 @@ const id = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' 
 const MAX_MODEL_FILE_BYTES = 2_000_000_000;
 
 /** `publicUrl`: KENSA_PUBLIC_URL, the start of the image URLs in model answers when set. */
-export function modelsRoutes(app: FastifyInstance, kensa: RunningInstallation, publicUrl: string | null) {
+export function modelsRoutes(app: FastifyInstance, kensa: RunningContext, publicUrl: string | null) {
   app.get('/api/v1/algorithms', {
     schema: {
       tags: ['models'], summary: 'Algorithms with their parameters, defaults, ranges and AutoTune candidates', security: bearer,

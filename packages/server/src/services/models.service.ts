@@ -3,7 +3,7 @@ import { ApiError, message } from '../http/errors.ts';
 import { tryReadJob } from '../jobs/payloads.ts';
 import type { ReadModelOutput } from '../jobs/protocol.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import type { DataFolder } from '../store/files.ts';
+import type { FileStore } from '../store/files.ts';
 import type { ItemsRepository } from '../store/items.repository.ts';
 import { modelFileKey, type ModelRow, type ModelsRepository } from '../store/models.repository.ts';
 import { predictionParameters, requireAlgorithm, type ParameterOverride } from './algorithm-catalogue.ts';
@@ -46,7 +46,7 @@ export class ModelsService {
   constructor(
     private readonly models: ModelsRepository,
     private readonly items: ItemsRepository,
-    private readonly files: DataFolder,
+    private readonly files: FileStore,
     private readonly licenses: LicenseService,
     private readonly licenseUsage: LicenseUsageService,
     private readonly targets: TargetsService,

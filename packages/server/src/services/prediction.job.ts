@@ -4,7 +4,7 @@ import type { QueuedJob } from '../jobs/payloads.ts';
 import type { PredictInput, PredictOutput } from '../jobs/protocol.ts';
 import type { JobHandler } from '../jobs/queue.ts';
 import { nowIso } from '../store/database.ts';
-import { pathSegment, type DataFolder } from '../store/files.ts';
+import { pathSegment, type FileStore } from '../store/files.ts';
 import type { AssessmentRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
 import type { TempFiles } from '../store/temp-files.ts';
@@ -22,7 +22,7 @@ export class PredictJob implements JobHandler<'predict'> {
   constructor(
     private readonly models: ModelsRepository,
     private readonly items: ItemsRepository,
-    private readonly files: DataFolder,
+    private readonly files: FileStore,
     private readonly temp: TempFiles,
     private readonly announce: AnnouncementsService,
   ) {}

@@ -6,7 +6,7 @@ import type { QueuedJob } from '../jobs/payloads.ts';
 import { WorkerCrashError } from '../jobs/pool.ts';
 import type { TrainInput, TrainOutput } from '../jobs/protocol.ts';
 import type { JobHandler } from '../jobs/queue.ts';
-import type { DataFolder } from '../store/files.ts';
+import type { FileStore } from '../store/files.ts';
 import type { ItemsRepository } from '../store/items.repository.ts';
 import { modelFileKey, type ModelsRepository } from '../store/models.repository.ts';
 import type { TempFiles } from '../store/temp-files.ts';
@@ -31,7 +31,7 @@ export class TrainJob implements JobHandler<'train'> {
   constructor(
     private readonly models: ModelsRepository,
     private readonly items: ItemsRepository,
-    private readonly files: DataFolder,
+    private readonly files: FileStore,
     private readonly temp: TempFiles,
     private readonly announce: AnnouncementsService,
   ) {}

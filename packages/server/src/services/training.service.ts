@@ -23,7 +23,7 @@ export interface TrainRequest {
 }
 
 /**
- * POST /train: everything a training needs is checked here, before anything is stored: the licence and its model
+ * POST /train: everything a training needs is checked here, before anything is stored: the license and its model
  * limit, the target, the algorithm and parameters, the items, and whether their images can train the algorithm.
  * Then the model is stored as "creating" and its training queued (training.job.ts runs it).
  */
