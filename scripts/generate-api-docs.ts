@@ -194,7 +194,7 @@ const SAMPLES: Record<string, ClientSamples> = {
 const STATUS_MEANING: Record<string, string> = {
   '400': 'the request is malformed: a field missing, of the wrong type or out of range (`source.pointer` names it)',
   '401': 'no token, an expired or invalid token, or wrong client credentials',
-  '403': 'no active licence, or a licence limit reached',
+  '403': 'no active license, or a license limit reached',
   '404': 'a named item, image, model, target or callback does not exist for this client',
   '409': 'the request conflicts with what is stored (a target that still has items or models, the default target)',
   '413': 'a file over 50 MB or more than 200 files in one request',
@@ -289,9 +289,9 @@ const ORIGINAL_CLIENTS = [
   'accepts `override_params: null` as none, and the original\'s published parameter ids beside Kensa\'s: OC 249 (`patch_size`,',
   'here `min_inspection_size`) and 252 (`nu_max`). Errors as the original answered them: an annotation for an unknown image is',
   'a 400 "Cannot find image"; `DELETE /api/v1/model` with an unknown id (or one that is no number) a 404 with the title `""` and',
-  'the detail "No model found"; train, serve and inspect without an active licence a 403 "Invalid license!" with the reason as',
-  'detail. `POST /api/auth/license` is the original\'s path of `POST /api/v1/license`. Licence files themselves are Kensa\'s',
-  'own format (signed JSON, see docs/licences.md): a licence of the original service cannot be activated, by design.',
+  'the detail "No model found"; train, serve and inspect without an active license a 403 "Invalid license!" with the reason as',
+  'detail. `POST /api/auth/license` is the original\'s path of `POST /api/v1/license`. License files themselves are Kensa\'s',
+  'own format (signed JSON, see docs/licenses.md): a license of the original service cannot be activated, by design.',
 ];
 
 /** Heading text of a route: "GET /api/v1/items". */

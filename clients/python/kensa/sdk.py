@@ -130,12 +130,12 @@ class VisualInspectionSDK:
         return data
 
     def activate_license(self, client_id_or_file: FileInput, license_file: Optional[FileInput] = None) -> Dict[str, Any]:
-        """Activates a licence file. The original took ``(client_id, path)``; ``(path)`` alone works too."""
+        """Activates a license file. The original took ``(client_id, path)``; ``(path)`` alone works too."""
         name, data = _read_file(license_file if license_file is not None else client_id_or_file)
         return self._multipart("/v1/license", [], [("license", name, data)])
 
     def get_license(self) -> Dict[str, Any]:
-        """The licence state (beyond the original): ``{"status": "active" | "missing" | "expired", "client_id",
+        """The license state (beyond the original): ``{"status": "active" | "missing" | "expired", "client_id",
         "expires_at", "limits", "usage": {"models", "predictions_this_month"}}``."""
         return self._request("GET", "/v1/license")
 

@@ -160,12 +160,12 @@ class LiveServerTest(unittest.TestCase):
             other.serve(own["item_ids"])
         self.assertApiError(no_model.exception, 400, "There is no available model")
 
-    def test_09_licence(self) -> None:
+    def test_09_license(self) -> None:
         new = VisualInspectionSDK(ENV["KENSA_NEW_CLIENT_ID"], ENV["KENSA_NEW_CLIENT_SECRET"], ENV["KENSA_API_URL"])
         missing = new.get_license()
         self.assertEqual((missing["status"], missing["client_id"], missing["expires_at"]), ("missing", ENV["KENSA_NEW_CLIENT_ID"], None))
         with self.assertRaises(APIError) as unlicensed:
-            new.train(self.model["algorithm_id"], "no-licence", [])
+            new.train(self.model["algorithm_id"], "no-license", [])
         self.assertApiError(unlicensed.exception, 403, "Invalid license!")
         self.assertEqual(unlicensed.exception.detail, "No active license")
         forged = os.path.join(self.work, "forged.license")

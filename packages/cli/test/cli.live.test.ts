@@ -199,7 +199,7 @@ describe('kensa command line against a live server', { timeout: 300_000 }, () =>
     assert.match(failed.stdout, /0 OK, 0 NG, 1 failed/);
   });
 
-  it('creates a client, issues and activates its licence', async () => {
+  it('creates a client, issues and activates its license', async () => {
     const created = await runKensa(['client', 'create', '--data-dir', server.dataDir, '--client-id', 'line-3', '--json'], env);
     ok(created);
     const { client_id, client_secret } = json(created);

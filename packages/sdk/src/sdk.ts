@@ -165,7 +165,7 @@ export class VisualInspectionSDK {
     return this.pendingAuthorization;
   }
 
-  /** Activates a licence file (path, bytes or Blob) for this client. */
+  /** Activates a license file (path, bytes or Blob) for this client. */
   async activateLicense(file: FileInput): Promise<StatusOk> {
     const [license] = await toNamedBlobs([file]);
     return this.request('POST', '/v1/license', {
@@ -177,7 +177,7 @@ export class VisualInspectionSDK {
     });
   }
 
-  /** This client's licence state (beyond the original): active, missing or expired, its limits and their usage. */
+  /** This client's license state (beyond the original): active, missing or expired, its limits and their usage. */
   getLicense(): Promise<LicenseState> {
     return this.request('GET', '/v1/license');
   }

@@ -268,7 +268,7 @@ export interface StatusOk {
   status: 'ok';
 }
 
-/** `GET /v1/license` (beyond the original): this client's licence, its limits (null = none) and their usage. */
+/** `GET /v1/license` (beyond the original): this client's license, its limits (null = none) and their usage. */
 /** GET /api/health (beyond the original): the database answers; jobs waiting and running. */
 export interface Health {
   status: 'ok';
@@ -282,7 +282,7 @@ export interface Health {
 export interface LicenseState {
   status: 'active' | 'missing' | 'expired';
   client_id: string;
-  /** Of the active licence, or of the latest expired one; null when there is none. */
+  /** Of the active license, or of the latest expired one; null when there is none. */
   expires_at: string | null;
   limits: { max_models: number | null; max_predictions_per_month: number | null } | null;
   usage: { models: number; predictions_this_month: number };

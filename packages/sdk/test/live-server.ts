@@ -19,9 +19,9 @@ export interface LiveServer {
   /** `url` + `/api`, what the SDKs take. */
   apiUrl: string;
   dataDir: string;
-  /** Makes a client with no licence (straight in the data folder, as `kensa client create` does). */
+  /** Makes a client with no license (straight in the data folder, as `kensa client create` does). */
   createClient(clientId: string, clientSecret: string): Promise<void>;
-  /** A licence file's text for a client, as `kensa license issue` writes it. */
+  /** A license file's text for a client, as `kensa license issue` writes it. */
   issueLicense(clientId: string, days?: number): Promise<string>;
   close(): Promise<void>;
 }

@@ -241,28 +241,28 @@ describe('TypeScript SDK against a live server', { timeout: 240_000 }, () => {
     assert.deepEqual([noModel.status, noModel.title], [400, 'There is no available model']);
   });
 
-  it('activates a licence and throws the documented licence errors', async () => {
+  it('activates a license and throws the documented license errors', async () => {
     await server.createClient('gamma', 'gamma-secret');
     const gamma = new VisualInspectionSDK({ apiUrl: server.apiUrl, clientId: 'gamma', clientSecret: 'gamma-secret' });
-    const unlicensed = await apiError(() => gamma.train(model.algorithm_id, 'no-licence', []));
+    const unlicensed = await apiError(() => gamma.train(model.algorithm_id, 'no-license', []));
     assert.deepEqual([unlicensed.status, unlicensed.title, unlicensed.detail], [403, 'Invalid license!', 'No active license']);
     assert.deepEqual(await gamma.getLicense(), { status: 'missing', client_id: 'gamma', expires_at: null, limits: null, usage: { models: 0, predictions_this_month: 0 } });
     const forged = await apiError(() => gamma.activateLicense({ name: 'forged.license', data: new TextEncoder().encode('{"client_id":"gamma"}') }));
     assert.deepEqual([forged.status, forged.title], [403, 'Invalid license!']);
-    const alphaLicence = new TextEncoder().encode(await server.issueLicense('alpha'));
-    const othersLicence = await apiError(() => gamma.activateLicense({ name: 'alpha.license', data: alphaLicence }));
-    assert.deepEqual([othersLicence.status, othersLicence.title], [403, 'Invalid license!']);
+    const alphaLicense = new TextEncoder().encode(await server.issueLicense('alpha'));
+    const othersLicense = await apiError(() => gamma.activateLicense({ name: 'alpha.license', data: alphaLicense }));
+    assert.deepEqual([othersLicense.status, othersLicense.title], [403, 'Invalid license!']);
     const path = join(workDir, 'gamma.license');
     await writeFile(path, await server.issueLicense('gamma'));
     assert.deepEqual(await gamma.activateLicense(path), { status: 'ok' });
-    const licence = await gamma.getLicense();
-    assert.deepEqual([licence.status, licence.client_id, licence.limits], ['active', 'gamma', { max_models: null, max_predictions_per_month: null }]);
-    assert.ok(Date.parse(licence.expires_at ?? '') > Date.now(), `expires_at ${licence.expires_at}`);
+    const license = await gamma.getLicense();
+    assert.deepEqual([license.status, license.client_id, license.limits], ['active', 'gamma', { max_models: null, max_predictions_per_month: null }]);
+    assert.ok(Date.parse(license.expires_at ?? '') > Date.now(), `expires_at ${license.expires_at}`);
     const again = await apiError(() => gamma.activateLicense(path));
     assert.deepEqual([again.status, again.title, again.detail], [403, 'Invalid license!', 'License already exists']);
-    // Licensed now: the refusal is about its items, not its licence.
-    const afterLicence = await apiError(() => gamma.serve(['no-such-item']));
-    assert.equal(afterLicence.status, 404);
+    // Licensed now: the refusal is about its items, not its license.
+    const afterLicense = await apiError(() => gamma.serve(['no-such-item']));
+    assert.equal(afterLicense.status, 404);
   });
 
   it('uses the routes beyond the original: model detail, export/import, inspect, review, archive, delete', async () => {

@@ -4,7 +4,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { startInstallation, type RunningInstallation } from './context.ts';
+import { startContext, type RunningContext } from './context.ts';
 import { isApiPath, makeRoutesPublic, PUBLIC_ROUTE, registerAuthentication } from './http/authentication.ts';
 import { answerClientError, envelope, makeErrorHandler } from './http/errors.ts';
 import { loggerOptions } from './http/logging.ts';
@@ -40,10 +40,10 @@ declare module 'fastify' {
 }
 
 /** The HTTP server around an installation; closing the app stops the job queue and the database. */
-export async function buildApp(options: ServerOptions): Promise<{ app: FastifyInstance; kensa: RunningInstallation }> {
+export async function buildApp(options: ServerOptions): Promise<{ app: FastifyInstance; kensa: RunningContext }> {
   const settings = completeSettings(options);
   const { limits, timeouts, publicUrl } = settings;
-  const kensa = await startInstallation(settings);
+  const kensa = await startContext(settings);
   const app = Fastify({
     logger: loggerOptions(settings.logger, settings.logStream),
     trustProxy: settings.trustProxy,

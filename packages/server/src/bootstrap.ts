@@ -1,11 +1,11 @@
-import type { Installation } from './context.ts';
+import type { ServerContext } from './context.ts';
 
 export interface ClientCredentials {
   clientId: string;
   clientSecret: string;
 }
 
-/** Licence days for clients made at start (bootstrap and first start). */
+/** License days for clients made at start (bootstrap and first start). */
 export const BOOTSTRAP_LICENSE_DAYS = 365;
 
 /** Parses `KENSA_BOOTSTRAP_CLIENT=id:secret[,id:secret…]` (or the same text from `name`, a flag). */
@@ -19,10 +19,10 @@ export function parseBootstrapClients(value: string | undefined, name = 'KENSA_B
 }
 
 /**
- * Makes sure the named clients exist with these secrets and an active licence. With none named and no
+ * Makes sure the named clients exist with these secrets and an active license. With none named and no
  * client at all, creates one and returns its credentials (to be shown once).
  */
-export async function ensureClients(kensa: Installation, clients: ClientCredentials[], countClients: () => Promise<number>): Promise<ClientCredentials | null> {
+export async function ensureClients(kensa: ServerContext, clients: ClientCredentials[], countClients: () => Promise<number>): Promise<ClientCredentials | null> {
   for (const client of clients) {
     await kensa.auth.createClient(client.clientId, client.clientSecret);
     if (!await kensa.licenses.hasActive(client.clientId)) await kensa.licenses.grant(client.clientId, BOOTSTRAP_LICENSE_DAYS);

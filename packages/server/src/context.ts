@@ -32,7 +32,7 @@ import { TrainingService } from './services/training.service.ts';
 import { CallbacksRepository } from './store/callbacks.repository.ts';
 import { ClientsRepository } from './store/clients.repository.ts';
 import { openDatabase, parsePostgresUrl, type Database } from './store/database.ts';
-import { DataFolder } from './store/files.ts';
+import { FileStore } from './store/files.ts';
 import { ItemsRepository } from './store/items.repository.ts';
 import { JobsRepository } from './store/jobs.repository.ts';
 import { loadOrCreateKeys } from './store/keys.ts';
@@ -44,12 +44,12 @@ import { TargetsRepository } from './store/targets.repository.ts';
 import { TempFiles } from './store/temp-files.ts';
 
 /**
- * The installation without HTTP and jobs: database, files, keys and the services that need no worker (what the CLI
- * uses directly). Every repository and service is built in this file, once; routes only call them.
+ * What serves an installation, without HTTP and jobs: database, files, keys and the services that need no worker
+ * (what the CLI uses directly). Every repository and service is built in this file, once; routes only call them.
  */
-export interface Installation {
+export interface ServerContext {
   db: Database;
-  files: DataFolder;
+  files: FileStore;
   temp: TempFiles;
   auth: AuthService;
   licenses: LicenseService;
@@ -85,16 +85,16 @@ function makePrivateFolder(root: string): void {
   }
 }
 
-export async function openInstallation(settings: ServerSettings): Promise<Installation> {
-  return (await open(settings)).installation;
+export async function openContext(settings: ServerSettings): Promise<ServerContext> {
+  return (await open(settings)).context;
 }
 
-/** The installation and the repositories the job-driven services are built on (in startInstallation). */
+/** The context and the repositories the job-driven services are built on (in startContext). */
 async function open(settings: ServerSettings) {
   const root = resolve(settings.dataDir);
   makePrivateFolder(root);
   const temp = new TempFiles(root);
-  const files = new DataFolder(root, settings.blobUrl);
+  const files = new FileStore(root, settings.blobUrl);
   const db = await openDatabase({ dataDir: root, url: settings.databaseUrl });
   let events: EventsService | null = null;
   try {
@@ -116,7 +116,7 @@ async function open(settings: ServerSettings) {
     const callbacks = new CallbacksService(new CallbacksRepository(db), modelsRepository, outbound, settings.callbackRetryDelaysMs, operatorLog);
     const targets = new TargetsService(new TargetsRepository(db), outbound, settings.mqttUrl);
     const mqttService = new MqttService(targets, outbound, operatorLog);
-    const installation: Installation = {
+    const context: ServerContext = {
       db,
       files,
       temp,
@@ -142,7 +142,7 @@ async function open(settings: ServerSettings) {
         await files.close();
       },
     };
-    return { installation, repositories: { models: modelsRepository, items: itemsRepository } };
+    return { context, repositories: { models: modelsRepository, items: itemsRepository } };
   } catch (error) {
     await events?.close();
     await db.close();
@@ -151,8 +151,8 @@ async function open(settings: ServerSettings) {
   }
 }
 
-/** The installation plus its running job queue on a worker pool, and the services that queue or run jobs. */
-export interface RunningInstallation extends Installation {
+/** The context plus its running job queue on a worker pool, and the services that queue or run jobs. */
+export interface RunningContext extends ServerContext {
   queue: JobQueue;
   pool: WorkerPool;
   models: ModelsService;
@@ -164,22 +164,22 @@ export interface RunningInstallation extends Installation {
   stop(): Promise<void>;
 }
 
-export async function startInstallation(settings: ServerSettings): Promise<RunningInstallation> {
-  const { installation, repositories } = await open(settings);
+export async function startContext(settings: ServerSettings): Promise<RunningContext> {
+  const { context, repositories } = await open(settings);
   let pool: WorkerPool | null = null;
   let transport: PgBossTransport | undefined;
   try {
-    installation.temp.clearLeftovers();
-    installation.files.removeStaleCaches();
+    context.temp.clearLeftovers();
+    context.files.removeStaleCaches();
     const { runQueuedJobs } = settings;
     transport = settings.databaseUrl
-      ? await PgBossTransport.open(parsePostgresUrl(settings.databaseUrl).connectionString, installation.db, bossSchemaOf(parsePostgresUrl(settings.databaseUrl).schema))
+      ? await PgBossTransport.open(parsePostgresUrl(settings.databaseUrl).connectionString, context.db, bossSchemaOf(parsePostgresUrl(settings.databaseUrl).schema))
       : undefined;
     // An API server alone still answers synchronous inspections and model imports: one thread is enough for those.
     pool = new WorkerPool(runQueuedJobs ? settings.workers : Math.min(settings.workers ?? 1, 1));
     const { models, items } = repositories;
-    const { db, files, temp, licenses, licenseUsage, targets } = installation;
-    const announce = new AnnouncementsService(models, items, installation.events, installation.callbacks, targets, installation.mqtt);
+    const { db, files, temp, licenses, licenseUsage, targets } = context;
+    const announce = new AnnouncementsService(models, items, context.events, context.callbacks, targets, context.mqtt);
     const queue = new JobQueue(db, new JobsRepository(db), pool, {
       train: new TrainJob(models, items, files, temp, announce),
       predict: new PredictJob(models, items, files, temp, announce),
@@ -189,32 +189,32 @@ export async function startInstallation(settings: ServerSettings): Promise<Runni
     const heatmaps = openInspectHeatmaps(files, Boolean(settings.databaseUrl));
     const modelsService = new ModelsService(models, items, files, licenses, licenseUsage, targets, queue);
     const training = new TrainingService(models, items, licenses, licenseUsage, targets, announce, queue);
-    const samples = new SamplesService(new SampleProjectsRepository(db), licenses, targets, installation.items, modelsService, training, prediction, temp);
-    const running: RunningInstallation = {
-      ...installation,
+    const samples = new SamplesService(new SampleProjectsRepository(db), licenses, targets, context.items, modelsService, training, prediction, temp);
+    const running: RunningContext = {
+      ...context,
       queue,
       pool,
       models: modelsService,
       training,
       prediction,
-      inspection: new InspectionService(installation.items, prediction, licenses, targets, files, queue, heatmaps),
+      inspection: new InspectionService(context.items, prediction, licenses, targets, files, queue, heatmaps),
       jobs: new JobsService(models, items, queue),
       samples,
       stop: async () => {
         // Sample projects first: they drive jobs, and stop at their next step.
         samples.stop();
         await queue.close();
-        await installation.close();
+        await context.close();
       },
     };
     await queue.start();
-    installation.callbacks.start();
+    context.callbacks.start();
     return running;
   } catch (error) {
     // Nothing may keep the process alive after a failed start (worker threads, pg-boss's timers).
     await pool?.close();
     await transport?.close().catch(() => {});
-    await installation.close();
+    await context.close();
     throw error;
   }
 }

@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import { ensureClients, type ClientCredentials } from './bootstrap.ts';
-import { openInstallation, startInstallation } from './context.ts';
+import { openContext, startContext } from './context.ts';
 import type { LicenseLimits } from './services/license.service.ts';
 import { completeSettings, type ServerOptions, type Settings } from './settings.ts';
 
@@ -45,7 +45,7 @@ type InstallationOptions = Pick<Settings, 'dataDir'> & Partial<Pick<Settings, 'd
 
 /** Creates a client (random id/secret unless given) in a data folder; returns the credentials. */
 export async function createClient(options: InstallationOptions & { clientId?: string; clientSecret?: string }): Promise<ClientCredentials> {
-  const kensa = await openInstallation(completeSettings({ dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
+  const kensa = await openContext(completeSettings({ dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
   try {
     return await kensa.auth.createClient(options.clientId, options.clientSecret);
   } finally {
@@ -53,10 +53,10 @@ export async function createClient(options: InstallationOptions & { clientId?: s
   }
 }
 
-/** Writes nothing: returns the text of a licence file signed with the installation's key. */
+/** Writes nothing: returns the text of a license file signed with the installation's key. */
 export async function issueLicense(options: InstallationOptions & { clientId: string; days: number; limits?: Partial<LicenseLimits> }): Promise<string> {
   if (!Number.isFinite(options.days) || options.days <= 0) throw new Error(`days must be a positive number, got ${options.days}`);
-  const kensa = await openInstallation(completeSettings({ dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
+  const kensa = await openContext(completeSettings({ dataDir: options.dataDir, databaseUrl: options.databaseUrl }));
   try {
     return kensa.licenses.issue(options.clientId, options.days, options.limits);
   } finally {
@@ -67,7 +67,7 @@ export async function issueLicense(options: InstallationOptions & { clientId: st
 /** `kensa worker`: runs training and prediction jobs of a scale-out installation, without HTTP. */
 export async function startWorker(options: ServerOptions): Promise<{ workerId: string; close(): Promise<void> }> {
   if (!options.databaseUrl) throw new Error('a worker needs the installation\'s database: set KENSA_DATABASE_URL=postgres://… (kensa serve runs its own workers)');
-  const kensa = await startInstallation(completeSettings({ ...options, runQueuedJobs: true }));
+  const kensa = await startContext(completeSettings({ ...options, runQueuedJobs: true }));
   return { workerId: kensa.queue.workerId, close: () => kensa.stop() };
 }
 

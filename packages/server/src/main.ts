@@ -10,7 +10,7 @@ try {
 }
 const server = await startServer(settings);
 if (server.createdClient) {
-  console.log('First start: created a client with an active licence. Keep these credentials; they are not shown again.');
+  console.log('First start: created a client with an active license. Keep these credentials; they are not shown again.');
   console.log(`  client_id:     ${server.createdClient.clientId}`);
   console.log(`  client_secret: ${server.createdClient.clientSecret}`);
 }

@@ -250,8 +250,8 @@ test('the original C# SDK\'s whole flow: every answer fills its C# models, with 
   for (const ids of [['999999'], ['no-such-model']]) {
     assertError(await api.request('DELETE', '/api/v1/model', { model_ids: ids }), 404, '', 'No model found', '/api/v1/model');
   }
-  // The licence route under the original's path: a file that is no licence is refused as there.
+  // The license route under the original's path: a file that is no license is refused as there.
   const form = new FormData();
-  form.append('license', new Blob(['not a licence']), 'license0');
+  form.append('license', new Blob(['not a license']), 'license0');
   assertError(await api.request('POST', '/api/auth/license', undefined, { form }), 403, 'Invalid license!', 'The file is not a Kensa license', '/api/auth/license');
 });

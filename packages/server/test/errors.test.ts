@@ -30,7 +30,7 @@ before(async () => {
 });
 after(() => server.dispose());
 
-function licenceForm(text: string): FormData {
+function licenseForm(text: string): FormData {
   const form = new FormData();
   form.append('license', new Blob([text]), 'kensa.license');
   return form;
@@ -81,23 +81,23 @@ test('POST /license: bad signature, expired, another client, already exists', as
   const good = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'alice', days: 10 });
   const tampered = good.replace(/"expires_at": "(\d{4})/, (_, year) => `"expires_at": "${Number(year) + 50}`);
   assert.notEqual(tampered, good);
-  await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenceForm(tampered) }), 403, 'invalidLicense',
+  await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenseForm(tampered) }), 403, 'invalidLicense',
     (d, l) => assert.equal(d, l === 'en' ? en.licenseBadSignature : ja.licenseBadSignature));
   const expired = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'alice', days: 0.00001 });
   await new Promise((r) => setTimeout(r, 1100));
-  await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenceForm(expired) }), 403, 'invalidLicense');
+  await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenseForm(expired) }), 403, 'invalidLicense');
   const bobs = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'bob', days: 10 });
-  await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenceForm(bobs) }), 403, 'invalidLicense');
-  await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenceForm('not a licence') }), 403, 'invalidLicense');
-  assert.equal((await alice.request('POST', '/api/v1/license', undefined, { form: licenceForm(good) })).status, 200);
-  await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenceForm(good) }), 403, 'invalidLicense',
+  await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenseForm(bobs) }), 403, 'invalidLicense');
+  await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenseForm('not a license') }), 403, 'invalidLicense');
+  assert.equal((await alice.request('POST', '/api/v1/license', undefined, { form: licenseForm(good) })).status, 200);
+  await expectError((as) => as(alice).request('POST', '/api/v1/license', undefined, { form: licenseForm(good) }), 403, 'invalidLicense',
     (d, l) => assert.equal(d, l === 'en' ? 'License already exists' : ja.licenseAlreadyExists));
 });
 
-test('train and serve without an active licence: 403 "Invalid license!" (the original\'s title), the reason as detail', async () => {
-  const noLicence = (d: unknown, l: 'en' | 'ja') => assert.equal(d, (l === 'en' ? en : ja).noActiveLicense);
-  await expectError((as) => as(unlicensed).post('/api/v1/train', { algorithm_id: 'PM', name: 'x' }), 403, 'invalidLicense', noLicence);
-  await expectError((as) => as(unlicensed).post('/api/v1/serve', { item_ids: ['a'] }), 403, 'invalidLicense', noLicence);
+test('train and serve without an active license: 403 "Invalid license!" (the original\'s title), the reason as detail', async () => {
+  const noLicense = (d: unknown, l: 'en' | 'ja') => assert.equal(d, (l === 'en' ? en : ja).noActiveLicense);
+  await expectError((as) => as(unlicensed).post('/api/v1/train', { algorithm_id: 'PM', name: 'x' }), 403, 'invalidLicense', noLicense);
+  await expectError((as) => as(unlicensed).post('/api/v1/serve', { item_ids: ['a'] }), 403, 'invalidLicense', noLicense);
 });
 
 test('GET /item: unknown id 404, another client\'s item 401', async () => {
@@ -177,11 +177,11 @@ test('unknown routes and malformed JSON keep the envelope', async () => {
   await expectError((as) => as(alice).request('POST', '/api/v1/serve', undefined, { raw: '{"item_ids": [' }), 400, 'invalidJson');
 });
 
-test('licence limits: a licence allowing no models refuses train with 403 naming the limit', async () => {
+test('license limits: a license allowing no models refuses train with 403 naming the limit', async () => {
   await createClient({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'dave', clientSecret: 'dave-secret' });
   const dave = await new Api(server.url).login('dave', 'dave-secret');
   const limited = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'dave', days: 30, limits: { max_models: 0 } });
-  assert.equal((await dave.request('POST', '/api/v1/license', undefined, { form: licenceForm(limited) })).status, 200);
+  assert.equal((await dave.request('POST', '/api/v1/license', undefined, { form: licenseForm(limited) })).status, 200);
   await expectError((as) => as(dave).post('/api/v1/train', { algorithm_id: 'PM', name: 'x' }), 403, 'licenseLimitReached',
     (d, l) => assert.equal(d, l === 'en' ? 'The license allows at most 0 models' : 'このライセンスで作成できるモデルは最大 0 個です'));
 });
@@ -197,11 +197,11 @@ test('repeated failed logins are slowed down', async () => {
   await new Api(server.url).login('bob', 'bob-secret');
 });
 
-test('licence limits: predictions a month are counted per image', async () => {
+test('license limits: predictions a month are counted per image', async () => {
   await createClient({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'erin', clientSecret: 'erin-secret' });
   const erin = await new Api(server.url).login('erin', 'erin-secret');
-  const licence = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'erin', days: 30, limits: { max_predictions_per_month: 1 } });
-  assert.equal((await erin.request('POST', '/api/v1/license', undefined, { form: licenceForm(licence) })).status, 200);
+  const license = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'erin', days: 30, limits: { max_predictions_per_month: 1 } });
+  assert.equal((await erin.request('POST', '/api/v1/license', undefined, { form: licenseForm(license) })).status, 200);
   await erin.upload([0, 1, 2].map((i) => cookie('train/good', i)), { training: 'true', good: 'true' });
   const workingSize = await parameterId(erin, 'PM', 'working_size');
   const model = await erin.post('/api/v1/train', { algorithm_id: 'PM', name: 'm', override_params: [{ algorithm_parameter_id: workingSize, value: 64 }] });

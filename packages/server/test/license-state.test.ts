@@ -15,22 +15,22 @@ before(async () => {
 });
 after(() => server.dispose());
 
-function licenceForm(text: string): FormData {
+function licenseForm(text: string): FormData {
   const form = new FormData();
   form.append('license', new Blob([text]), 'kensa.license');
   return form;
 }
 
-test('a client without a licence: missing; after activating one: active with its limits; once it ends: expired', async () => {
+test('a client without a license: missing; after activating one: active with its limits; once it ends: expired', async () => {
   await createClient({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'frank', clientSecret: 'frank-secret' });
   const frank = await new Api(server.url).login('frank', 'frank-secret');
   const missing = await frank.get('/api/v1/license');
   assert.equal(missing.status, 200, JSON.stringify(missing.body));
   assert.deepEqual(missing.body.data, { status: 'missing', client_id: 'frank', expires_at: null, limits: null, usage: { models: 0, predictions_this_month: 0 } });
 
-  // A licence of about three seconds: long enough to activate and read, short enough to wait out.
+  // A license of about three seconds: long enough to activate and read, short enough to wait out.
   const text = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'frank', days: 3 / 86_400, limits: { max_models: 2 } });
-  assert.equal((await frank.request('POST', '/api/v1/license', undefined, { form: licenceForm(text) })).status, 200);
+  assert.equal((await frank.request('POST', '/api/v1/license', undefined, { form: licenseForm(text) })).status, 200);
   const expiresAt = JSON.parse(text).expires_at as string;
   const active = (await frank.get('/api/v1/license')).body.data;
   assert.deepEqual(active, {

@@ -17,16 +17,16 @@ async function fetchBytes(url: string, headers: Record<string, string> = {}) {
   return { status: response.status, type: response.headers.get('content-type'), bytes: new Uint8Array(await response.arrayBuffer()) };
 }
 
-test('the whole life of the original: token → licence → upload → annotate → train → serve → results → delete', async () => {
+test('the whole life of the original: token → license → upload → annotate → train → serve → results → delete', async () => {
   assert.deepEqual((await api.get('/api/auth/app_version')).body, { data: '1.0.0' });
   const token = await api.post('/api/auth/token', { client_id: 'alice', client_secret: 'alice-secret', grant_type: 'client_credentials' });
   assert.equal(token.body.data.expires, 2592000);
 
-  // A licence issued by this installation for this client is accepted (alice already has one from bootstrap: a second is fine).
+  // A license issued by this installation for this client is accepted (alice already has one from bootstrap: a second is fine).
   const { issueLicense } = await import('../src/index.ts');
-  const licence = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'alice', days: 30, limits: { max_models: 10 } });
+  const license = await issueLicense({ dataDir: server.dataDir, databaseUrl: server.databaseUrl, clientId: 'alice', days: 30, limits: { max_models: 10 } });
   const form = new FormData();
-  form.append('license', new Blob([licence]), 'kensa.license');
+  form.append('license', new Blob([license]), 'kensa.license');
   const activated = await api.request('POST', '/api/v1/license', undefined, { form });
   assert.deepEqual(activated.body, { data: { status: 'ok' } });
 

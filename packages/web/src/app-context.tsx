@@ -5,13 +5,13 @@ import type { Target } from '@kensa/sdk';
 import type { Session } from './api/session.ts';
 
 /** 'unknown' until the server answers GET /v1/license. */
-export type LicenceState = 'unknown' | 'active' | 'missing' | 'expired';
+export type LicenseState = 'unknown' | 'active' | 'missing' | 'expired';
 
 export interface AppState {
   session: Session;
-  licence: LicenceState;
-  setLicence: (state: LicenceState) => void;
-  /** Lets the shell react to errors any page meets: an ended session, a missing licence. */
+  license: LicenseState;
+  setLicense: (state: LicenseState) => void;
+  /** Lets the shell react to errors any page meets: an ended session, a missing license. */
   noticeError: (error: unknown) => void;
   /**
    * The product line (inspection target) every page works on: the `line` of the URL, so that a copied link opens
@@ -43,8 +43,8 @@ export function useSession(): Session {
   return useApp().session;
 }
 
-/** Train and serve answer 403 only without an active licence (the UI never sends foreign item ids). */
-export function isLicenceError(error: unknown): boolean {
+/** Train and serve answer 403 only without an active license (the UI never sends foreign item ids). */
+export function isLicenseError(error: unknown): boolean {
   return error instanceof APIError && error.status === 403 && /\/v1\/(train|serve)$/.test(error.pointer ?? '');
 }
 

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Session } from './api/session.ts';
 import type { Target } from '@kensa/sdk';
-import { AppContext, isLicenceError, isSessionError, lineOf, parseRoute as parseRouteOf, navigate, replaceRoute, storedTarget, targetStorageKey, useRoute, withLine } from './app-context.tsx';
-import type { AppState, LicenceState } from './app-context.tsx';
+import { AppContext, isLicenseError, isSessionError, lineOf, parseRoute as parseRouteOf, navigate, replaceRoute, storedTarget, targetStorageKey, useRoute, withLine } from './app-context.tsx';
+import type { AppState, LicenseState } from './app-context.tsx';
 import { ErrorNotice } from './components/error-notice.tsx';
 import { LanguageSwitch } from './components/language-switch.tsx';
 import { TargetSwitch } from './components/target-switch.tsx';
@@ -15,7 +15,7 @@ import { EvaluatePage } from './pages/evaluate.tsx';
 import { ItemDetailPage } from './pages/item-detail.tsx';
 import { InspectPage } from './pages/inspect.tsx';
 import { ItemsPage } from './pages/items.tsx';
-import { LicencePage } from './pages/licence.tsx';
+import { LicensePage } from './pages/license.tsx';
 import { ModelsPage } from './pages/models.tsx';
 import { PredictPage } from './pages/predict.tsx';
 import { ReviewPage } from './pages/review.tsx';
@@ -79,7 +79,7 @@ const NAV: { page: string; label: MessageKey }[] = [
 function SignedIn(props: { session: Session; onSignOut: (notice?: string | null) => void }) {
   const { t, language } = useI18n();
   const route = useRoute();
-  const [licence, setLicence] = useState<LicenceState>(() => (sessionStorage.getItem('kensa.licence') as LicenceState | null) ?? 'unknown');
+  const [license, setLicense] = useState<LicenseState>(() => (sessionStorage.getItem('kensa.license') as LicenseState | null) ?? 'unknown');
   const [targets, setTargets] = useState<Target[] | null>(null);
   const [targetsError, setTargetsError] = useState<unknown>(null);
   // The line this client chose last: on the server (any browser), else in this browser; `null` until asked.
@@ -148,16 +148,16 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
   const app = useMemo<AppState>(
     () => ({
       session: props.session,
-      licence,
-      setLicence: (state) => {
-        sessionStorage.setItem('kensa.licence', state);
-        setLicence(state);
+      license,
+      setLicense: (state) => {
+        sessionStorage.setItem('kensa.license', state);
+        setLicense(state);
       },
       noticeError: (error) => {
         if (isSessionError(error)) props.onSignOut(translator(language)('errorSession'));
-        else if (isLicenceError(error)) {
-          sessionStorage.setItem('kensa.licence', 'missing');
-          setLicence('missing');
+        else if (isLicenseError(error)) {
+          sessionStorage.setItem('kensa.license', 'missing');
+          setLicense('missing');
         }
       },
       target: target ?? 0,
@@ -172,14 +172,14 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
       reloadTargets,
       href: (hash) => (target === undefined ? hash : withLine(hash, target)),
     }),
-    [props.session, licence, language, props.onSignOut, target, targets],
+    [props.session, license, language, props.onSignOut, target, targets],
   );
 
   // The badge shows the server's state from the start, not only after a train or serve was refused.
-  const { setLicence: storeLicence, noticeError } = app;
+  const { setLicense: storeLicense, noticeError } = app;
   useEffect(() => {
     let current = true;
-    props.session.sdk.getLicense().then((state) => { if (current) storeLicence(state.status); }, noticeError);
+    props.session.sdk.getLicense().then((state) => { if (current) storeLicense(state.status); }, noticeError);
     return () => { current = false; };
   }, [props.session]);
 
@@ -203,14 +203,15 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
         return <AuditPage />;
       case 'dashboard':
         return <DashboardPage />;
-      case 'licence':
-        return <LicencePage />;
+      case 'license':
+      case 'licence': // the page's old spelling, kept for bookmarks
+        return <LicensePage />;
       default:
         return <ItemsPage tab={route.query.get('tab')} />;
     }
   })();
-  const activeNav = route.page === 'item' ? 'items' : route.page;
-  const licenceLabel: Record<LicenceState, MessageKey> = { unknown: 'licenceUnknown', active: 'licenceActive', missing: 'licenceMissing', expired: 'licenceExpired' };
+  const activeNav = route.page === 'item' ? 'items' : route.page === 'licence' ? 'license' : route.page;
+  const licenseLabel: Record<LicenseState, MessageKey> = { unknown: 'licenseUnknown', active: 'licenseActive', missing: 'licenseMissing', expired: 'licenseExpired' };
 
   return (
     <AppContext.Provider value={app}>
@@ -231,8 +232,8 @@ function SignedIn(props: { session: Session; onSignOut: (notice?: string | null)
         </nav>
         <div class="topbar-end">
           <TargetSwitch />
-          <a href={app.href('#/licence')} class={`licence-chip licence-${licence}`} data-nav="licence" aria-current={activeNav === 'licence' ? 'page' : undefined}>
-            {t('navLicence')}: {t(licenceLabel[licence])}
+          <a href={app.href('#/license')} class={`license-chip license-${license}`} data-nav="license" aria-current={activeNav === 'license' ? 'page' : undefined}>
+            {t('navLicense')}: {t(licenseLabel[license])}
           </a>
           <LanguageSwitch />
           <span class="client-id ellipsis" title={props.session.clientId}>{props.session.clientId}</span>

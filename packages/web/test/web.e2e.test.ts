@@ -100,8 +100,8 @@ describe('web UI in Chromium', { skip: chromiumSkip }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('.mainnav').waitFor();
     assert.equal(await page.locator('h1').textContent(), 'Items');
-    // The header shows the server's licence state (GET /v1/license), not "Not checked yet".
-    await page.locator('.licence-chip.licence-active', { hasText: 'Licence: Active' }).waitFor();
+    // The header shows the server's license state (GET /v1/license), not "Not checked yet".
+    await page.locator('.license-chip.license-active', { hasText: 'License: Active' }).waitFor();
   });
 
   test('upload good, defect and prediction images; a long id does not break the layout', async () => {
@@ -370,7 +370,7 @@ describe('web UI in Chromium', { skip: chromiumSkip }, () => {
     assert.equal(await page.locator('.item-card[data-item-id="test-normal-2"]').count(), 0);
   });
 
-  test('keyboard: the navigation and an item open without a mouse; a bad licence file is refused readably', async () => {
+  test('keyboard: the navigation and an item open without a mouse; a bad license file is refused readably', async () => {
     await goto('#/items?tab=predict');
     await page.reload();
     await page.locator('.item-card').first().waitFor();
@@ -384,15 +384,18 @@ describe('web UI in Chromium', { skip: chromiumSkip }, () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(/#\/item\//);
 
+    // The page's old spelling still opens it (bookmarks from before the rename).
     await goto('#/licence');
+    await page.getByTestId('license-state').waitFor();
+    await goto('#/license');
     const bogus = join(filesDir, 'bogus.lic');
-    await writeFile(bogus, 'not a licence');
-    await page.getByTestId('licence-file').setInputFiles(bogus);
+    await writeFile(bogus, 'not a license');
+    await page.getByTestId('license-file').setInputFiles(bogus);
     await page.getByRole('button', { name: 'Activate' }).click();
     await page.getByRole('alert').getByText('Invalid license!').waitFor();
-    // A refused file leaves the licence the server has: still active.
-    assert.equal(await page.getByTestId('licence-state').textContent(), 'Active');
-    await shot('11a-licence-refused');
+    // A refused file leaves the license the server has: still active.
+    assert.equal(await page.getByTestId('license-state').textContent(), 'Active');
+    await shot('11a-license-refused');
 
     // Callbacks: register one (its secret is shown once), then remove it.
     await page.getByTestId('callback-url').fill('http://127.0.0.1:9/kensa-hook');

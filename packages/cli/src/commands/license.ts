@@ -6,7 +6,7 @@ import { serverSettings } from '../server-settings.ts';
 
 export const licenseCommand: CommandSpec = {
   name: 'license',
-  summary: 'Issue a licence file (on the server machine) or activate one (through the API)',
+  summary: 'Issue a license file (on the server machine) or activate one (through the API)',
   usage: 'kensa license issue --client-id ID [--days N] [--out FILE] [--data-dir DIR] [--json]\n       kensa license activate FILE [--json]',
   examples: [
     'kensa license issue --client-id line-3 --days 365 --out line-3.license',
@@ -29,17 +29,17 @@ export const licenseCommand: CommandSpec = {
       const out = flags.out as string | undefined;
       if (out) await writeFile(out, license);
       if (flags.json) printJson({ client_id: clientId, days, out: out ?? null, license: out ? undefined : license });
-      else if (out) console.log(`Licence for ${clientId}, ${days} days, written to ${out}`);
+      else if (out) console.log(`License for ${clientId}, ${days} days, written to ${out}`);
       else process.stdout.write(license.endsWith('\n') ? license : `${license}\n`);
       return 0;
     }
     if (action === 'activate') {
-      if (!file || positional.length > 2) throw new UsageError('license activate needs one licence FILE');
+      if (!file || positional.length > 2) throw new UsageError('license activate needs one license FILE');
       const { sdk, remember } = await connect(flags);
       const answer = await sdk.activateLicense(file);
       await remember();
       if (flags.json) printJson(answer);
-      else console.log(`Licence ${file} activated`);
+      else console.log(`License ${file} activated`);
       return 0;
     }
     throw new UsageError('Usage: kensa license issue|activate …');

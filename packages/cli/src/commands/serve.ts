@@ -36,7 +36,7 @@ export const serveCommand: CommandSpec = {
       console.log(`Kensa listening on ${server.url} (API at ${server.url.replace(/\/$/, '')}/api) — Ctrl-C stops it`);
       if (created) {
         // Shown once: the secret is stored only as a hash.
-        console.log(`First start: created client ${created.clientId} with secret ${created.clientSecret} and a licence.`);
+        console.log(`First start: created client ${created.clientId} with secret ${created.clientSecret} and a license.`);
         console.log(`  kensa login --url ${server.url}/api --client-id ${created.clientId} --client-secret ${created.clientSecret}`);
       }
     }

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import type { UploadLimits } from '../settings.ts';
 import type { UploadedFile } from '../services/items.service.ts';
 import { ApiError, message } from './errors.ts';
@@ -47,7 +47,7 @@ export function multipartError(error: unknown, request: FastifyRequest): unknown
  * and collects the fields; on any error the temporary files are removed. Otherwise the route removes them
  * (`removeTemporary`) when it is done with them, whatever happened: files it stored were moved away by then.
  */
-export async function receiveFiles(request: FastifyRequest, kensa: Installation, limits: UploadLimits) {
+export async function receiveFiles(request: FastifyRequest, kensa: ServerContext, limits: UploadLimits) {
   if (!request.isMultipart()) throw new ApiError(400, 'noImagesToUpload');
   const files: UploadedFile[] = [];
   const fields: Record<string, string> = {};
@@ -80,7 +80,7 @@ export function formBoolean(fields: Record<string, string>, name: string): boole
   throw new ApiError(400, 'invalidRequest', message('fieldEnum', { field: name, values: 'true, false' }));
 }
 
-export async function removeTemporary(kensa: Installation, files: UploadedFile[]) {
+export async function removeTemporary(kensa: ServerContext, files: UploadedFile[]) {
   await kensa.temp.remove(files.map((f) => f.temporaryPath));
 }
 

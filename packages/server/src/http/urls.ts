@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { publicBaseOf } from './public-url.ts';
 
 /** Builds the image URLs of answers; the route knows the base URL and the client's media token. */
@@ -12,7 +12,7 @@ export interface UrlBuilder {
  * Image URLs of answers: absolute, on this server (or under KENSA_PUBLIC_URL when set), with a signed expiring
  * token so that `<img>` works.
  */
-export async function urlBuilder(request: FastifyRequest, kensa: Installation, publicUrl: string | null): Promise<UrlBuilder> {
+export async function urlBuilder(request: FastifyRequest, kensa: ServerContext, publicUrl: string | null): Promise<UrlBuilder> {
   const base = `${publicBaseOf(request, publicUrl)}/api/v1/images`;
   const token = encodeURIComponent(await kensa.auth.mediaToken(request.clientId));
   return {
@@ -22,7 +22,7 @@ export async function urlBuilder(request: FastifyRequest, kensa: Installation, p
 }
 
 /** The URL of an inspection's kept heatmap (GET /images/inspect/{id}), signed like image URLs. */
-export async function inspectHeatmapUrls(request: FastifyRequest, kensa: Installation, publicUrl: string | null): Promise<(heatmapId: string) => string> {
+export async function inspectHeatmapUrls(request: FastifyRequest, kensa: ServerContext, publicUrl: string | null): Promise<(heatmapId: string) => string> {
   const base = `${publicBaseOf(request, publicUrl)}/api/v1/images/inspect`;
   const token = encodeURIComponent(await kensa.auth.mediaToken(request.clientId));
   return (heatmapId) => `${base}/${heatmapId}?token=${token}`;

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
 import { AUDIT_COLUMNS, toCsv } from '../services/audit-export.service.ts';
 
 /** The audit trail of predictions (beyond): CSV to file, or JSON for the web UI's printable page. */
-export function auditExportRoutes(app: FastifyInstance, kensa: Installation) {
+export function auditExportRoutes(app: FastifyInstance, kensa: ServerContext) {
   app.get('/api/v1/audit/predictions', {
     schema: {
       tags: ['items'],

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { data, errors } from '../http/schemas.ts';
 import { SERVER_VERSION } from '../version.ts';
 import { PUBLIC_ROUTE } from '../http/authentication.ts';
 
 /** POST /api/auth/token and GET /api/auth/app_version: the two routes without a token. */
-export function authRoutes(app: FastifyInstance, kensa: Installation) {
+export function authRoutes(app: FastifyInstance, kensa: ServerContext) {
   app.post('/api/auth/token', {
     ...PUBLIC_ROUTE,
     schema: {

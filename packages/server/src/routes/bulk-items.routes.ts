@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { publicBaseOf } from '../http/public-url.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
 import { MAX_BULK_ITEMS, MAX_ROWS_LIMIT, type BulkChange } from '../services/bulk-items.service.ts';
@@ -28,7 +28,7 @@ const rowSchema = {
 };
 
 /** A signed thumbnail URL with `{image_id}` to replace: one token for a whole list instead of one per row. */
-export async function thumbnailTemplate(request: FastifyRequest, kensa: Installation, publicUrl: string | null): Promise<string> {
+export async function thumbnailTemplate(request: FastifyRequest, kensa: ServerContext, publicUrl: string | null): Promise<string> {
   const token = encodeURIComponent(await kensa.auth.mediaToken(request.clientId));
   return `${publicBaseOf(request, publicUrl)}/api/v1/images/{image_id}/thumbnail?token=${token}`;
 }
@@ -37,7 +37,7 @@ export async function thumbnailTemplate(request: FastifyRequest, kensa: Installa
  * The items page at factory scale (beyond): compact rows of a target's items to filter and draw by the ten
  * thousand, and one change (label, archive, restore, move) applied to many items at once.
  */
-export function bulkItemsRoutes(app: FastifyInstance, kensa: Installation, publicUrl: string | null) {
+export function bulkItemsRoutes(app: FastifyInstance, kensa: ServerContext, publicUrl: string | null) {
   app.get('/api/v1/items/rows', {
     schema: {
       tags: ['items'],

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
 import { presentCallback, presentDelivery } from '../services/callbacks.wire.ts';
 
@@ -14,7 +14,7 @@ const callback = {
 };
 
 /** Prediction callbacks (beyond): URLs that receive each finished prediction, signed and retried. */
-export function callbacksRoutes(app: FastifyInstance, kensa: Installation) {
+export function callbacksRoutes(app: FastifyInstance, kensa: ServerContext) {
   app.post('/api/v1/callbacks', {
     schema: {
       tags: ['callbacks'],

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { bearer, errors } from '../http/schemas.ts';
 import { render } from '../i18n/index.ts';
 import { MEDIA_TOKEN_ROUTE } from '../http/authentication.ts';
@@ -11,7 +11,7 @@ const HEARTBEAT_MS = 15_000;
  * GET /v1/events (beyond): server-sent events of the client's jobs — `model` (status, progress, status_text)
  * and `item` (pending/done). Bearer token, or the signed `?token=` of image URLs since EventSource sends no headers.
  */
-export function eventsRoutes(app: FastifyInstance, kensa: Installation) {
+export function eventsRoutes(app: FastifyInstance, kensa: ServerContext) {
   const open = new Set<ServerResponse>();
   // Open streams would keep the server from closing: end them first.
   app.addHook('preClose', async () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { data, errors } from '../http/schemas.ts';
 import { SERVER_VERSION } from '../version.ts';
 import { PUBLIC_ROUTE } from '../http/authentication.ts';
@@ -9,7 +9,7 @@ import { PUBLIC_ROUTE } from '../http/authentication.ts';
  * database answers, with the job backlog (a growing `oldest_queued_seconds` means too few workers) and whether
  * events from other processes arrive; 503 otherwise.
  */
-export function healthRoutes(app: FastifyInstance, kensa: Installation) {
+export function healthRoutes(app: FastifyInstance, kensa: ServerContext) {
   app.get('/api/health', {
     ...PUBLIC_ROUTE,
     schema: {

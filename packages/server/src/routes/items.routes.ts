@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
-import type { RunningInstallation } from '../context.ts';
+import type { RunningContext } from '../context.ts';
 import type { UploadLimits } from '../settings.ts';
 import { ApiError, message } from '../http/errors.ts';
 import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
@@ -14,7 +14,7 @@ import { MEDIA_TOKEN_ROUTE } from '../http/authentication.ts';
 const flag = (value: string | undefined, fallback: boolean) => (value === undefined ? fallback : !['false', '0', 'no'].includes(value.toLowerCase()));
 
 /** `publicUrl`: KENSA_PUBLIC_URL, the start of every image URL in answers when set. */
-export function itemsRoutes(app: FastifyInstance, kensa: RunningInstallation, limits: UploadLimits, publicUrl: string | null) {
+export function itemsRoutes(app: FastifyInstance, kensa: RunningContext, limits: UploadLimits, publicUrl: string | null) {
   app.get('/api/v1/items', {
     schema: {
       tags: ['items'],

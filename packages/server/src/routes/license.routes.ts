@@ -1,19 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { ApiError, message } from '../http/errors.ts';
 import { multipartParts, multipartError } from '../http/multipart.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
 
-/** Licence files are a few kilobytes; anything much larger is not one. */
+/** License files are a few kilobytes; anything much larger is not one. */
 const MAX_LICENSE_BYTES = 64_000;
 
 const limitsSchema = { type: ['object', 'null'], properties: { max_models: { type: ['integer', 'null'] }, max_predictions_per_month: { type: ['integer', 'null'] } } };
 
-export function licenseRoutes(app: FastifyInstance, kensa: Installation) {
+export function licenseRoutes(app: FastifyInstance, kensa: ServerContext) {
   app.get('/api/v1/license', {
     schema: {
       tags: ['license'],
-      summary: 'The licence state of this client (beyond the contract): active, missing or expired, its limits and their usage',
+      summary: 'The license state of this client (beyond the contract): active, missing or expired, its limits and their usage',
       security: bearer,
       response: {
         200: data({
@@ -35,7 +35,7 @@ export function licenseRoutes(app: FastifyInstance, kensa: Installation) {
   for (const path of ['/api/v1/license', '/api/auth/license']) app.post(path, {
     schema: {
       tags: ['license'],
-      summary: path === '/api/v1/license' ? 'Activate a licence file (multipart field "license")' : 'Activate a licence file: the original\'s path, the same as POST /api/v1/license',
+      summary: path === '/api/v1/license' ? 'Activate a license file (multipart field "license")' : 'Activate a license file: the original\'s path, the same as POST /api/v1/license',
       consumes: ['multipart/form-data'],
       security: bearer,
       response: { 200: data({ type: 'object', properties: { status: { type: 'string' } } }), ...errors(401, 403) },

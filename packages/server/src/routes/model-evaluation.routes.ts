@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
 import { thumbnailTemplate } from './bulk-items.routes.ts';
 
@@ -18,7 +18,7 @@ const heldOutSchema = {
  * model that never saw it gave it — what ROC and precision–recall curves, a confusion matrix at any threshold and
  * the worst misses are drawn from.
  */
-export function modelEvaluationRoutes(app: FastifyInstance, kensa: Installation, publicUrl: string | null) {
+export function modelEvaluationRoutes(app: FastifyInstance, kensa: ServerContext, publicUrl: string | null) {
   app.get('/api/v1/models/:model_id/evaluation', {
     schema: {
       tags: ['models'],

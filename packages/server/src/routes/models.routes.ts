@@ -2,11 +2,12 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, message } from '../http/errors.ts';
-import type { RunningInstallation } from '../context.ts';
+import type { RunningContext } from '../context.ts';
 import { bearer, data, errors, ref } from '../http/schemas.ts';
 import { formBoolean, receiveFiles, removeTemporary } from '../http/multipart.ts';
 import { urlBuilder } from '../http/urls.ts';
 import { listAlgorithms, type ParameterOverride } from '../services/algorithm-catalogue.ts';
+import { presentModel } from '../services/models.wire.ts';
 import type { ServeRequest } from '../services/prediction.service.ts';
 import type { TrainRequest } from '../services/training.service.ts';
 
@@ -16,7 +17,7 @@ const id = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^[0-9]+$' 
 const MAX_MODEL_FILE_BYTES = 2_000_000_000;
 
 /** `publicUrl`: KENSA_PUBLIC_URL, the start of the image URLs in model answers when set. */
-export function modelsRoutes(app: FastifyInstance, kensa: RunningInstallation, publicUrl: string | null) {
+export function modelsRoutes(app: FastifyInstance, kensa: RunningContext, publicUrl: string | null) {
   app.get('/api/v1/algorithms', {
     schema: {
       tags: ['models'], summary: 'Algorithms with their parameters, defaults, ranges and AutoTune candidates', security: bearer,
@@ -30,7 +31,11 @@ export function modelsRoutes(app: FastifyInstance, kensa: RunningInstallation, p
       querystring: { type: 'object', properties: { target: { type: 'string', maxLength: 200, description: 'Target id or name (beyond)' } } },
       response: { 200: data({ type: 'array', items: ref('Model') }), ...errors(401, 404) },
     },
-  }, async (request) => ({ data: await kensa.models.list(request.clientId, request.language, (request.query as { target?: string }).target, await urlBuilder(request, kensa, publicUrl)) }));
+  }, async (request) => {
+    const models = await kensa.models.list(request.clientId, (request.query as { target?: string }).target);
+    const urls = await urlBuilder(request, kensa, publicUrl);
+    return { data: models.map((m) => presentModel(m, request.language, urls)) };
+  });
 
   app.get('/api/v1/models/:model_id', {
     schema: {
@@ -38,7 +43,10 @@ export function modelsRoutes(app: FastifyInstance, kensa: RunningInstallation, p
       params: { type: 'object', properties: { model_id: { type: 'string' } } },
       response: { 200: data(ref('Model')), ...errors(401, 404) },
     },
-  }, async (request) => ({ data: await kensa.models.get(request.clientId, (request.params as { model_id: string }).model_id, request.language, await urlBuilder(request, kensa, publicUrl)) }));
+  }, async (request) => {
+    const model = await kensa.models.get(request.clientId, (request.params as { model_id: string }).model_id);
+    return { data: presentModel(model, request.language, await urlBuilder(request, kensa, publicUrl)) };
+  });
 
   app.patch('/api/v1/models/:model_id', {
     schema: {
@@ -61,7 +69,8 @@ export function modelsRoutes(app: FastifyInstance, kensa: RunningInstallation, p
     },
   }, async (request) => {
     const { override_params } = request.body as { override_params: ParameterOverride[] };
-    return { data: await kensa.models.updatePrediction(request.clientId, (request.params as { model_id: string }).model_id, override_params, request.language, await urlBuilder(request, kensa, publicUrl)) };
+    const model = await kensa.models.updatePrediction(request.clientId, (request.params as { model_id: string }).model_id, override_params);
+    return { data: presentModel(model, request.language, await urlBuilder(request, kensa, publicUrl)) };
   });
 
   app.post('/api/v1/models/:model_id/export', {
@@ -92,7 +101,9 @@ export function modelsRoutes(app: FastifyInstance, kensa: RunningInstallation, p
     try {
       if (files.length === 0) throw new ApiError(400, 'invalidRequest', message('modelFileMissing'));
       await kensa.modelSignatures.verifyImport(files[0].temporaryPath, formBoolean(fields, 'trust') === true);
-      return { data: await kensa.models.importFile(request.clientId, files[0].temporaryPath, files[0].fileName, request.language, fields.target || null) };
+      const model = await kensa.models.importFile(request.clientId, files[0].temporaryPath, files[0].fileName, fields.target || null);
+      // An imported model learnt from no image here: it has no image_url to sign.
+      return { data: presentModel(model, request.language, null) };
     } finally {
       await removeTemporary(kensa, files);
     }
@@ -136,7 +147,10 @@ export function modelsRoutes(app: FastifyInstance, kensa: RunningInstallation, p
       },
       response: { 200: data(ref('Model')), ...errors(400, 401, 403) },
     },
-  }, async (request) => ({ data: await kensa.training.train(request.clientId, request.body as TrainRequest, request.language, await urlBuilder(request, kensa, publicUrl)) }));
+  }, async (request) => {
+    const model = await kensa.training.train(request.clientId, request.body as TrainRequest);
+    return { data: presentModel(model, request.language, await urlBuilder(request, kensa, publicUrl)) };
+  });
 
   app.post('/api/v1/serve', {
     schema: {

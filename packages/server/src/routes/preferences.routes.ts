@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
 
 const preferences = { type: 'object', properties: { target_id: { type: ['integer', 'null'], description: 'The product line last chosen; null: none yet' } } };
 
 /** A client's preferences (beyond): the product line the web UI last showed (see PreferencesService). */
-export function preferencesRoutes(app: FastifyInstance, kensa: Installation) {
+export function preferencesRoutes(app: FastifyInstance, kensa: ServerContext) {
   app.get('/api/v1/preferences', {
     schema: { tags: ['targets'], summary: "The client's preferences: the product line last chosen (beyond)", security: bearer, response: { 200: data(preferences), ...errors(401) } },
   }, async (request) => ({ data: await kensa.preferences.get(request.clientId) }));

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Installation } from '../context.ts';
+import type { ServerContext } from '../context.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
 import { presentTarget } from '../services/targets.wire.ts';
 
@@ -14,7 +14,7 @@ const target = {
 };
 
 /** Inspection targets (beyond): product lines of a client, each with its own items, models and active model. */
-export function targetsRoutes(app: FastifyInstance, kensa: Installation) {
+export function targetsRoutes(app: FastifyInstance, kensa: ServerContext) {
   app.get('/api/v1/targets', {
     schema: { tags: ['targets'], summary: "The client's inspection targets, the default one first (beyond)", security: bearer, response: { 200: data({ type: 'array', items: target }), ...errors(401) } },
   }, async (request) => ({ data: (await kensa.targets.list(request.clientId)).map((target) => presentTarget(target, request.language)) }));

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { RunningInstallation } from '../context.ts';
+import type { RunningContext } from '../context.ts';
 import { ApiError } from '../http/errors.ts';
 import { bearer, data, errors } from '../http/schemas.ts';
 import { findAlgorithm, SAMPLE_PRODUCTS } from '@kensa/engine';
@@ -22,7 +22,7 @@ const sampleJob = {
 };
 
 /** The sample project (beyond): the web UI's "Load sample project" button; the same project as `kensa demo`. */
-export function samplesRoutes(app: FastifyInstance, kensa: RunningInstallation): void {
+export function samplesRoutes(app: FastifyInstance, kensa: RunningContext): void {
   app.post<{ Body: SampleRequest | undefined }>('/api/v1/samples', {
     schema: {
       tags: ['samples'],

@@ -9,9 +9,9 @@
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { DEFAULT_ALGORITHM_ID, findAlgorithm, planSampleProject, runSampleProject, sampleModelName, type SampleProduct } from '@kensa/engine';
-import type { Language } from '../i18n/index.ts';
+import { render, type Language } from '../i18n/index.ts';
 import type { ItemsService } from '../services/items.service.ts';
-import { itemVerdict } from '../services/items.wire.ts';
+import { itemVerdict } from '../services/item-verdict.ts';
 import type { LicenseService } from '../services/license.service.ts';
 import type { ModelsService } from '../services/models.service.ts';
 import type { PredictionService } from '../services/prediction.service.ts';
@@ -172,13 +172,14 @@ export class SamplesService {
           override_params: parameter ? [{ algorithm_parameter_id: parameter.id, value: request.working_size ?? workingSize }] : [],
           item_ids: itemIds,
           target: targetId,
-        }, language);
-        job.model_id = model.model_id;
+        });
+        const modelId = model.model.model_id;
+        job.model_id = modelId;
         for (;;) {
-          const current = await this.models.get(clientId, String(model.model_id), language);
-          if (current.status === 'failed') throw new Error(`Training failed: ${current.status_text}`);
-          if (current.status === 'active') return model.model_id;
-          await this.advance(job, 'train', Number(current.progress ?? 0));
+          const { model: current } = await this.models.get(clientId, String(modelId));
+          if (current.status === 'failed') throw new Error(`Training failed: ${current.status_message ? render(language, current.status_message) : null}`);
+          if (current.status === 'active') return modelId;
+          await this.advance(job, 'train', current.progress);
           await sleep(POLL_MS);
         }
       },

@@ -1,5 +1,4 @@
 import type { Box } from '@kensa/engine';
-import type { Message } from '../i18n/index.ts';
 import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
 import type { CallbacksService } from './callbacks.service.ts';
@@ -40,7 +39,7 @@ export class AnnouncementsService {
     if (!model) return;
     this.events.publish({
       type: 'model', clientId: model.client_id, model_id: model.model_id, status: model.status, progress: model.progress,
-      status_text: model.status_json ? JSON.parse(model.status_json) as Message : null,
+      status_text: model.status_message,
     });
   }
 

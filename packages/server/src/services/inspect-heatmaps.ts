@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { pathSegment, type DataFolder } from '../store/files.ts';
+import { pathSegment, type FileStore } from '../store/files.ts';
 
 /** How long an unstored inspection's heatmap stays retrievable, and how much of them memory may hold. */
 export const INSPECT_HEATMAP_SECONDS = 15 * 60;
@@ -120,6 +120,6 @@ function expiryOf(id: string): number | null {
 }
 
 /** The store an installation uses: memory when one API server answers, the shared storage in scale-out. */
-export function openInspectHeatmaps(files: DataFolder, shared: boolean): InspectHeatmapStore {
+export function openInspectHeatmaps(files: FileStore, shared: boolean): InspectHeatmapStore {
   return shared ? new SharedInspectHeatmaps(files, (clientId, id) => `inspect/${pathSegment(clientId)}/${id}.png`) : new InspectHeatmapCache();
 }

@@ -2,7 +2,7 @@ import { ImageDecodeError, type ImageErrorCode } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
 import type { InspectInput, InspectOutput } from '../jobs/protocol.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import type { DataFolder } from '../store/files.ts';
+import type { FileStore } from '../store/files.ts';
 import type { InspectHeatmapStore } from './inspect-heatmaps.ts';
 import { reasonOf, type ItemsService, type UploadedFile } from './items.service.ts';
 import type { LicenseService } from './license.service.ts';
@@ -30,7 +30,7 @@ export class InspectionService {
     private readonly prediction: PredictionService,
     private readonly licenses: LicenseService,
     private readonly targets: TargetsService,
-    private readonly files: DataFolder,
+    private readonly files: FileStore,
     private readonly queue: JobQueue,
     private readonly heatmaps: InspectHeatmapStore,
   ) {}
@@ -44,7 +44,7 @@ export class InspectionService {
     const model = await this.prediction.servingModel(clientId, request.modelId, target.target_id);
     const input: InspectInput = {
       blobPath: await this.files.localPath(model.blob_path!),
-      overrides: JSON.parse(model.prediction_overrides_json) as Record<string, unknown>,
+      overrides: model.prediction_overrides,
       files: checked.map((c) => ({ path: c.file.temporaryPath, fileName: c.file.fileName, width: c.info.width, height: c.info.height })),
       renderHeatmaps: heatmapUrl !== null,
     };

@@ -4,11 +4,11 @@ import { ImageDecodeError, probeImage, renderThumbnail, DEFAULT_MAX_PIXELS, type
 import type { AnnotationInput } from '@kensa/sdk';
 import { ApiError, message } from '../http/errors.ts';
 import type { Message } from '../i18n/index.ts';
-import { pathSegment, type DataFolder } from '../store/files.ts';
+import { pathSegment, type FileStore } from '../store/files.ts';
 import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, ItemsRepository, SummaryCounts } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
 import type { TargetRow } from '../store/targets.repository.ts';
-import { itemVerdict } from './items.wire.ts';
+import { itemVerdict } from './item-verdict.ts';
 import type { TargetsService } from './targets.service.ts';
 
 /** A file of an upload, already streamed to a temporary file. */
@@ -109,7 +109,7 @@ export class ItemsService {
   constructor(
     private readonly items: ItemsRepository,
     private readonly models: ModelsRepository,
-    private readonly files: DataFolder,
+    private readonly files: FileStore,
     private readonly targets: TargetsService,
     private readonly maxPixels = DEFAULT_MAX_PIXELS,
   ) {}

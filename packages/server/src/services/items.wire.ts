@@ -10,6 +10,7 @@ import { render, translate, type Language } from '../i18n/index.ts';
 import type { AnnotationRow, AssessmentRow, ImageRow, ItemRow, SummaryCounts } from '../store/items.repository.ts';
 import type { TargetRow } from '../store/targets.repository.ts';
 import { groupBy } from '../util/group-by.ts';
+import { itemVerdict, predictionGood } from './item-verdict.ts';
 import type { ItemDetail, ItemPage } from './items.service.ts';
 import { targetName } from './targets.wire.ts';
 
@@ -23,37 +24,6 @@ export function itemDate(stored: string | null): string | null {
 const bool = (v: number | null) => (v === null ? null : v === 1);
 const labelOf = (good: boolean) => (good ? 'OK' as const : 'NG' as const);
 const resultOf = (good: boolean) => (good ? 'good' as const : 'defect' as const);
-
-/** An item's verdict: the model whose prediction finished last, its rows, and what they computed. */
-export interface ItemVerdict {
-  /** Null before any prediction and after a failed last prediction (earlier results stay listed under models). */
-  newestModelId: number | null;
-  newestRows: AssessmentRow[];
-  /** True when every image of the newest prediction is good; null without one. */
-  computedGood: boolean | null;
-}
-
-/** The one rule for a prediction's verdict: good when every image of it is (lists, details, reviews, finished-prediction events). */
-export function predictionGood(rows: readonly Pick<AssessmentRow, 'good'>[]): boolean {
-  return rows.every((row) => row.good === 1);
-}
-
-/** The one rule for an item's computed verdict, shared by lists, details and reviews. */
-export function itemVerdict(item: ItemRow, assessments: AssessmentRow[]): ItemVerdict {
-  const failed = item.prediction_error !== null && !item.is_training;
-  const newest = failed ? null : newestModelOf(assessments);
-  const newestRows = newest === null ? [] : assessments.filter((row) => row.model_id === newest);
-  return { newestModelId: newest, newestRows, computedGood: newest === null ? null : predictionGood(newestRows) };
-}
-
-/** The model whose prediction of this item finished last. */
-function newestModelOf(rows: AssessmentRow[]): number | null {
-  let newest: AssessmentRow | null = null;
-  for (const row of rows) {
-    if (!newest || row.finished_date > newest.finished_date || (row.finished_date === newest.finished_date && row.model_id > newest.model_id)) newest = row;
-  }
-  return newest ? newest.model_id : null;
-}
 
 function aggregateOf(rows: AssessmentRow[]) {
   return { label: labelOf(predictionGood(rows)), detected_objects: rows.reduce((sum, r) => sum + r.detected_objects, 0) };

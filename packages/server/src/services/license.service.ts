@@ -26,14 +26,14 @@ function canonical(body: LicenseBody): string {
 export interface LicenseState {
   status: 'active' | 'missing' | 'expired';
   client_id: string;
-  /** Of the active licence, or of the latest expired one; null when there is none. */
+  /** Of the active license, or of the latest expired one; null when there is none. */
   expires_at: string | null;
   limits: LicenseLimits | null;
 }
 
 export const UNLIMITED: LicenseLimits = { max_models: null, max_predictions_per_month: null };
 
-/** Writes a licence file: the body and its Ed25519 signature, as readable JSON. */
+/** Writes a license file: the body and its Ed25519 signature, as readable JSON. */
 export function signLicense(privateKey: KeyObject, clientId: string, days: number, limits: Partial<LicenseLimits> = {}): string {
   const issued = new Date();
   const body: LicenseBody = {
@@ -48,7 +48,7 @@ export function signLicense(privateKey: KeyObject, clientId: string, days: numbe
   return `${JSON.stringify({ ...body, signature }, null, 2)}\n`;
 }
 
-/** Checks a licence file's form and signature; returns its body or the reason it is refused. */
+/** Checks a license file's form and signature; returns its body or the reason it is refused. */
 export function readLicense(publicKey: KeyObject, text: string): LicenseBody {
   let parsed: Record<string, unknown>;
   try {
@@ -88,7 +88,7 @@ export class LicenseService {
     });
   }
 
-  /** Issues and activates a licence in one step (bootstrap clients, `createClient`). */
+  /** Issues and activates a license in one step (bootstrap clients, `createClient`). */
   async grant(clientId: string, days: number, limits: Partial<LicenseLimits> = {}): Promise<void> {
     await this.activate(clientId, this.issue(clientId, days, limits));
   }
@@ -107,7 +107,7 @@ export class LicenseService {
     return (await this.clients.activeLicense(clientId, nowIso())) !== undefined;
   }
 
-  /** The active licence's limits, or a 403 when there is none (train and serve): the original's title "Invalid license!", the reason as detail. */
+  /** The active license's limits, or a 403 when there is none (train and serve): the original's title "Invalid license!", the reason as detail. */
   async requireActive(clientId: string): Promise<LicenseLimits> {
     const row = await this.clients.activeLicense(clientId, nowIso());
     if (!row) throw new ApiError(403, 'invalidLicense', message('noActiveLicense'));

@@ -1,12 +1,11 @@
 import { ApiError } from '../http/errors.ts';
-import type { TrainOutput } from '../jobs/protocol.ts';
 import type { ItemsRepository } from '../store/items.repository.ts';
-import type { ModelsRepository } from '../store/models.repository.ts';
+import type { ModelEvaluation, ModelsRepository } from '../store/models.repository.ts';
 
 /** A model's held-out images: its evaluation as training kept it, and the item of each image that is still there. */
 export interface HeldOutEvaluation {
   modelId: number;
-  evaluation: TrainOutput['evaluation'] | null;
+  evaluation: ModelEvaluation | null;
   /** The item id of each held-out image of this client (images deleted since are not in it). */
   itemOfImage: Map<number, string>;
 }
@@ -18,7 +17,7 @@ export class ModelEvaluationService {
   async heldOut(clientId: string, modelId: number): Promise<HeldOutEvaluation> {
     const model = await this.models.find(clientId, modelId);
     if (!model) throw new ApiError(404, 'modelsNotFound');
-    const evaluation = model.evaluation_json ? JSON.parse(model.evaluation_json) as TrainOutput['evaluation'] : null;
+    const { evaluation } = model;
     const imageIds = (evaluation?.heldOut ?? []).map((h) => h.imageId).filter((id): id is number => id !== null);
     return { modelId: model.model_id, evaluation, itemOfImage: await this.items.itemIdsOfImages(clientId, imageIds) };
   }

@@ -1,27 +1,43 @@
 import { findAlgorithm } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
-import type { Language } from '../i18n/index.ts';
 import { tryReadJob } from '../jobs/payloads.ts';
 import type { ReadModelOutput } from '../jobs/protocol.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import type { DataFolder } from '../store/files.ts';
+import type { FileStore } from '../store/files.ts';
 import type { ItemsRepository } from '../store/items.repository.ts';
 import { modelFileKey, type ModelRow, type ModelsRepository } from '../store/models.repository.ts';
 import { predictionParameters, requireAlgorithm, type ParameterOverride } from './algorithm-catalogue.ts';
-import type { UrlBuilder } from '../http/urls.ts';
 import type { LicenseUsageService } from './license-usage.service.ts';
 import type { LicenseService } from './license.service.ts';
-import { presentModel, type ModelFacts } from './models.wire.ts';
 import type { TargetsService } from './targets.service.ts';
 
-/** What a model's answer needs beside its row: read here, shaped by models.wire.ts. */
-export async function readModelFacts(model: ModelRow, models: ModelsRepository, items: ItemsRepository): Promise<ModelFacts> {
-  const [firstItem] = JSON.parse(model.item_pks_json) as number[];
+/** What a model's answer needs beside its row. */
+export interface ModelFacts {
+  /** Predictions a person confirmed: what the model computed and what stood. */
+  outcomes: { computedGood: boolean; finalGood: boolean }[];
+  /** The first image the model learnt from (its `image_url`), if any. */
+  firstImageId: number | null;
+  /** Whether it is the model its target serves once every training has finished: the newest that has not failed. */
+  targetsDefault: boolean;
+}
+
+/** A model with the facts its answer needs; models.wire.ts shapes it at the route. */
+export interface ModelDetail {
+  model: ModelRow;
+  facts: ModelFacts;
+}
+
+/** A model's row with the facts read beside it. */
+export async function readModelDetail(model: ModelRow, models: ModelsRepository, items: ItemsRepository): Promise<ModelDetail> {
+  const [firstItem] = model.item_pks;
   const firstImageId = firstItem === undefined ? undefined : (await items.firstImageIdsOf(model.client_id, [firstItem])).get(firstItem);
   return {
-    outcomes: await items.confirmedOutcomes(model.model_id),
-    firstImageId: firstImageId ?? null,
-    targetsDefault: await models.newestNotFailed(model.client_id, model.target_id) === model.model_id,
+    model,
+    facts: {
+      outcomes: await items.confirmedOutcomes(model.model_id),
+      firstImageId: firstImageId ?? null,
+      targetsDefault: await models.newestNotFailed(model.client_id, model.target_id) === model.model_id,
+    },
   };
 }
 
@@ -30,7 +46,7 @@ export class ModelsService {
   constructor(
     private readonly models: ModelsRepository,
     private readonly items: ItemsRepository,
-    private readonly files: DataFolder,
+    private readonly files: FileStore,
     private readonly licenses: LicenseService,
     private readonly licenseUsage: LicenseUsageService,
     private readonly targets: TargetsService,
@@ -38,14 +54,14 @@ export class ModelsService {
   ) {}
 
   /** The client's models, or those of one target when it is named. */
-  async list(clientId: string, language: Language, target?: string, urls: UrlBuilder | null = null) {
+  async list(clientId: string, target?: string): Promise<ModelDetail[]> {
     const targetId = target === undefined || target === '' ? null : (await this.targets.resolve(clientId, target)).target_id;
     const models = (await this.models.list(clientId)).filter((m) => targetId === null || m.target_id === targetId);
-    return Promise.all(models.map((m) => this.present(m, language, urls)));
+    return Promise.all(models.map((m) => this.detail(m)));
   }
 
-  private async present(model: ModelRow, language: Language, urls: UrlBuilder | null = null) {
-    return presentModel(model, await readModelFacts(model, this.models, this.items), language, urls);
+  private detail(model: ModelRow): Promise<ModelDetail> {
+    return readModelDetail(model, this.models, this.items);
   }
 
   /** The client's model of that id (a path segment); 404 otherwise. */
@@ -56,20 +72,19 @@ export class ModelsService {
   }
 
   /** GET /models/{id} (beyond): one model with its evaluation. */
-  async get(clientId: string, modelId: string, language: Language, urls: UrlBuilder | null = null) {
-    return this.present(await this.find(clientId, modelId), language, urls);
+  async get(clientId: string, modelId: string): Promise<ModelDetail> {
+    return this.detail(await this.find(clientId, modelId));
   }
 
   /**
    * PATCH /models/{id} (beyond): changes prediction-time parameters (those with model_parameter false:
    * threshold, min_detected_area, ignore_outer, …) without retraining; later predictions use them.
    */
-  async updatePrediction(clientId: string, modelId: string, overrideParams: ParameterOverride[], language: Language, urls: UrlBuilder | null = null) {
+  async updatePrediction(clientId: string, modelId: string, overrideParams: ParameterOverride[]): Promise<ModelDetail> {
     const model = await this.find(clientId, modelId);
-    const current = JSON.parse(model.prediction_overrides_json) as Record<string, unknown>;
-    const changed = predictionParameters(requireAlgorithm(model.algorithm_id), current, overrideParams);
-    await this.models.setPredictionOverrides(model.model_id, JSON.stringify(changed));
-    return this.present((await this.models.findById(model.model_id))!, language, urls);
+    const changed = predictionParameters(requireAlgorithm(model.algorithm_id), model.prediction_overrides, overrideParams);
+    await this.models.setPredictionOverrides(model.model_id, changed);
+    return this.detail((await this.models.findById(model.model_id))!);
   }
 
   /** POST /models/{id}/export (beyond): the trained model's file, portable to another installation. */
@@ -83,7 +98,7 @@ export class ModelsService {
    * POST /models/import (beyond): a model file from `export` becomes a trained model of this client
    * (checked in a worker: format, checksum, algorithm and its version) and, as the newest, the active one.
    */
-  async importFile(clientId: string, temporaryPath: string, fileName: string, language: Language, target?: string | null) {
+  async importFile(clientId: string, temporaryPath: string, fileName: string, target?: string | null): Promise<ModelDetail> {
     const limits = await this.licenses.requireActive(clientId);
     const targetRow = await this.targets.resolve(clientId, target);
     await this.licenseUsage.requireRoomForModel(clientId, limits);
@@ -99,18 +114,18 @@ export class ModelsService {
       name: fileName.replace(/\.kensa-model$/, '') || `imported ${summary.algorithm}`,
       algorithm_id: summary.algorithm,
       algorithm_type: findAlgorithm(summary.algorithm)?.type ?? 'unsupervised',
-      overrides_json: '{}',
-      parameters_json: JSON.stringify(summary.params),
-      item_pks_json: '[]',
+      overrides: {},
+      parameters: summary.params,
+      item_pks: [],
       ok_img_count: summary.trainedOn.ok,
       ng_img_count: summary.trainedOn.ng,
     }, message('statusDone'));
     await this.files.adopt(temporaryPath, modelFileKey(model));
     await this.models.markTrained(model.model_id, {
-      blobPath: modelFileKey(model), parametersJson: JSON.stringify(summary.params), evaluationJson: JSON.stringify(summary.evaluation),
+      blobPath: modelFileKey(model), parameters: summary.params, evaluation: summary.evaluation,
       ok: summary.trainedOn.ok, ng: summary.trainedOn.ng,
     }, message('statusDone'));
-    return this.present((await this.models.findById(model.model_id))!, language);
+    return this.detail((await this.models.findById(model.model_id))!);
   }
 
   /** DELETE /model: all named models or none; their jobs stop and their files go. */

@@ -1,29 +1,19 @@
 /**
- * How a model leaves on the wire: a pure function from its row and a few facts read beside it. It keeps the
+ * How a model leaves on the wire: a pure function from its row and a few facts read beside it (models.service.ts
+ * reads them; the routes shape the answer here). It keeps the
  * original service's key paths (its C# SDK reads `context_id`, `image_url`, `precision`, `recall`; see
  * docs/api.md "Fields kept for the original's clients"), Kensa's own fields alongside.
  */
 import { findAlgorithm, formatParamValue } from '@kensa/engine';
-import { render, type Language, type Message } from '../i18n/index.ts';
-import type { TrainOutput } from '../jobs/protocol.ts';
-import type { ModelRow } from '../store/models.repository.ts';
+import { render, type Language } from '../i18n/index.ts';
 import type { UrlBuilder } from '../http/urls.ts';
+import type { ModelDetail } from './models.service.ts';
 
-export interface ModelFacts {
-  /** Predictions a person confirmed: what the model computed and what stood. */
-  outcomes: { computedGood: boolean; finalGood: boolean }[];
-  /** The first image the model learnt from (its `image_url`), if any. */
-  firstImageId: number | null;
-  /** Whether it is the model its target serves once every training has finished: the newest that has not failed. */
-  targetsDefault: boolean;
-}
-
-export function presentModel(model: ModelRow, facts: ModelFacts, language: Language, urls: UrlBuilder | null) {
+/** `urls` null: no `image_url` (an answer that needs none). */
+export function presentModel({ model, facts }: ModelDetail, language: Language, urls: UrlBuilder | null) {
   const algorithm = findAlgorithm(model.algorithm_id);
-  const values = { ...JSON.parse(model.parameters_json) as Record<string, unknown>, ...JSON.parse(model.prediction_overrides_json) as Record<string, unknown> };
-  const evaluation = model.evaluation_json
-    ? JSON.parse(model.evaluation_json) as TrainOutput['evaluation'] & { autoTuned?: TrainOutput['autoTuned'] }
-    : null;
+  const values = { ...model.parameters, ...model.prediction_overrides };
+  const { evaluation } = model;
   // Computed from confirmed predictions: NG is the positive class, as in training's evaluation.
   const { outcomes } = facts;
   const tp = outcomes.filter((o) => !o.computedGood && !o.finalGood).length;
@@ -43,7 +33,7 @@ export function presentModel(model: ModelRow, facts: ModelFacts, language: Langu
     active: model.active === 1,
     context_default: facts.targetsDefault,
     status: model.status,
-    status_text: model.status_json ? render(language, JSON.parse(model.status_json) as Message) : null,
+    status_text: model.status_message ? render(language, model.status_message) : null,
     progress: model.progress,
     version: model.version,
     created_at: model.created_at,

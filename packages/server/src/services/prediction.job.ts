@@ -4,12 +4,12 @@ import type { QueuedJob } from '../jobs/payloads.ts';
 import type { PredictInput, PredictOutput } from '../jobs/protocol.ts';
 import type { JobHandler } from '../jobs/queue.ts';
 import { nowIso } from '../store/database.ts';
-import { pathSegment, type DataFolder } from '../store/files.ts';
+import { pathSegment, type FileStore } from '../store/files.ts';
 import type { AssessmentRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
 import type { TempFiles } from '../store/temp-files.ts';
 import type { AnnouncementsService } from './announcements.service.ts';
-import { predictionGood } from './items.wire.ts';
+import { predictionGood } from './item-verdict.ts';
 
 type PredictJobRun = QueuedJob<'predict'>;
 
@@ -22,7 +22,7 @@ export class PredictJob implements JobHandler<'predict'> {
   constructor(
     private readonly models: ModelsRepository,
     private readonly items: ItemsRepository,
-    private readonly files: DataFolder,
+    private readonly files: FileStore,
     private readonly temp: TempFiles,
     private readonly announce: AnnouncementsService,
   ) {}
@@ -57,7 +57,7 @@ export class PredictJob implements JobHandler<'predict'> {
         heatmapPath: this.renderedPath(job, image.image_id, 'heatmap'),
       });
     }
-    return { blobPath: await this.files.localPath(model.blob_path), overrides: JSON.parse(model.prediction_overrides_json) as Record<string, unknown>, images };
+    return { blobPath: await this.files.localPath(model.blob_path), overrides: model.prediction_overrides, images };
   }
 
   async onDone(job: PredictJobRun, { predictions }: PredictOutput): Promise<void> {

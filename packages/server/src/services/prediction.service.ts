@@ -14,7 +14,7 @@ export interface ServeRequest {
   target?: string | number | null;
 }
 
-/** POST /serve: which model predicts, within the licence, and the prediction of each item queued (prediction.job.ts runs them). */
+/** POST /serve: which model predicts, within the license, and the prediction of each item queued (prediction.job.ts runs them). */
 export class PredictionService {
   constructor(
     private readonly models: ModelsRepository,

@@ -6,7 +6,7 @@ import type { QueuedJob } from '../jobs/payloads.ts';
 import { WorkerCrashError } from '../jobs/pool.ts';
 import type { TrainInput, TrainOutput } from '../jobs/protocol.ts';
 import type { JobHandler } from '../jobs/queue.ts';
-import type { DataFolder } from '../store/files.ts';
+import type { FileStore } from '../store/files.ts';
 import type { ItemsRepository } from '../store/items.repository.ts';
 import { modelFileKey, type ModelsRepository } from '../store/models.repository.ts';
 import type { TempFiles } from '../store/temp-files.ts';
@@ -31,7 +31,7 @@ export class TrainJob implements JobHandler<'train'> {
   constructor(
     private readonly models: ModelsRepository,
     private readonly items: ItemsRepository,
-    private readonly files: DataFolder,
+    private readonly files: FileStore,
     private readonly temp: TempFiles,
     private readonly announce: AnnouncementsService,
   ) {}
@@ -51,7 +51,7 @@ export class TrainJob implements JobHandler<'train'> {
     const model = await this.models.findById(modelId);
     if (!model || model.status !== 'creating') return null;
     const images: TrainInput['images'] = [];
-    for (const item of await this.items.itemsByPk(JSON.parse(model.item_pks_json) as number[])) {
+    for (const item of await this.items.itemsByPk(model.item_pks)) {
       for (const image of await this.items.imagesOfItem(item.pk)) {
         const boxes = (await this.items.annotationsOfImage(image.image_id))
           .map((a) => ({ x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max }));
@@ -61,7 +61,7 @@ export class TrainJob implements JobHandler<'train'> {
     // The request found images; they may have gone since (items deleted while the training waited).
     if (images.length === 0) throw new StatusError(message('statusNoTrainingImages'));
     await this.setStatus(modelId, 0, message('statusDecoding'));
-    return { algorithmId: model.algorithm_id, images, overrides: JSON.parse(model.overrides_json) as Record<string, unknown>, blobPath: this.writtenPath(job) };
+    return { algorithmId: model.algorithm_id, images, overrides: model.overrides, blobPath: this.writtenPath(job) };
   }
 
   async onProgress(job: TrainJobRun, fraction: number, stage: TrainingStage = 'training', values?: StageValues): Promise<void> {
@@ -79,8 +79,8 @@ export class TrainJob implements JobHandler<'train'> {
     await this.files.adopt(this.writtenPath(job), modelFileKey(model));
     await this.models.markTrained(modelId, {
       blobPath: modelFileKey(model),
-      parametersJson: JSON.stringify(result.params),
-      evaluationJson: JSON.stringify({ ...result.evaluation, autoTuned: result.autoTuned, trainSeconds: result.trainSeconds }),
+      parameters: result.params,
+      evaluation: { ...result.evaluation, autoTuned: result.autoTuned, trainSeconds: result.trainSeconds },
       ok: model.ok_img_count,
       ng: model.ng_img_count,
     }, message('statusDone'));

@@ -1,17 +1,14 @@
 import { checkTrainingData, DEFAULT_ALGORITHM_ID, type TrainingDataCounts } from '@kensa/engine';
 import { ApiError, message } from '../http/errors.ts';
-import type { Language } from '../i18n/index.ts';
 import { detailOfProblem } from '../i18n/training.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { ItemRow, ItemsRepository } from '../store/items.repository.ts';
 import type { ModelsRepository } from '../store/models.repository.ts';
 import { requireAlgorithm, trainingParameters, type ParameterOverride } from './algorithm-catalogue.ts';
 import type { AnnouncementsService } from './announcements.service.ts';
-import type { UrlBuilder } from '../http/urls.ts';
 import type { LicenseUsageService } from './license-usage.service.ts';
 import type { LicenseService } from './license.service.ts';
-import { readModelFacts } from './models.service.ts';
-import { presentModel } from './models.wire.ts';
+import { readModelDetail, type ModelDetail } from './models.service.ts';
 import type { TargetsService } from './targets.service.ts';
 
 export interface TrainRequest {
@@ -26,7 +23,7 @@ export interface TrainRequest {
 }
 
 /**
- * POST /train: everything a training needs is checked here, before anything is stored: the licence and its model
+ * POST /train: everything a training needs is checked here, before anything is stored: the license and its model
  * limit, the target, the algorithm and parameters, the items, and whether their images can train the algorithm.
  * Then the model is stored as "creating" and its training queued (training.job.ts runs it).
  */
@@ -41,7 +38,7 @@ export class TrainingService {
     private readonly queue: JobQueue,
   ) {}
 
-  async train(clientId: string, request: TrainRequest, language: Language, urls: UrlBuilder | null = null) {
+  async train(clientId: string, request: TrainRequest): Promise<ModelDetail> {
     await this.licenseUsage.requireRoomForModel(clientId, await this.licenses.requireActive(clientId));
     const target = await this.targets.resolve(clientId, request.target);
     const algorithm = requireAlgorithm(request.algorithm_id ?? DEFAULT_ALGORITHM_ID);
@@ -56,15 +53,15 @@ export class TrainingService {
       name: request.name,
       algorithm_id: algorithm.id,
       algorithm_type: algorithm.type,
-      overrides_json: JSON.stringify(overrides),
-      parameters_json: JSON.stringify(resolved),
-      item_pks_json: JSON.stringify(trainingItems.map((i) => i.pk)),
+      overrides,
+      parameters: resolved,
+      item_pks: trainingItems.map((i) => i.pk),
       ok_img_count: counts.ok,
       ng_img_count: counts.ng,
     }, message('statusQueued'));
     await this.queue.enqueue({ name: 'train', clientId, payload: { modelId: model.model_id } });
     await this.announce.model(model.model_id);
-    return presentModel(model, await readModelFacts(model, this.models, this.items), language, urls);
+    return readModelDetail(model, this.models, this.items);
   }
 
   /** The items named (all of them the client's, of the model's target: 403 otherwise), else the target's training items. */

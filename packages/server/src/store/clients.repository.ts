@@ -19,7 +19,7 @@ export interface LicenseRow {
   issued_at: string;
   expires_at: string;
   limits: LicenseLimits;
-  /** The licence file as the client sent it. */
+  /** The license file as the client sent it. */
   document: string;
   activated_at: string;
 }
@@ -57,14 +57,14 @@ export class ClientsRepository {
       VALUES (${row.license_id}, ${row.client_id}, ${row.issued_at}, ${row.expires_at}, ${JSON.stringify(row.limits)}, ${row.document}, ${row.activated_at})`);
   }
 
-  /** The licence that is valid now and lasts longest, if any. */
+  /** The license that is valid now and lasts longest, if any. */
   async activeLicense(clientId: string, now: string): Promise<LicenseRow | undefined> {
     const row = await this.db.get<StoredLicense>(sql`SELECT * FROM licenses WHERE client_id = ${clientId} AND expires_at > ${now} AND issued_at <= ${now}
       ORDER BY expires_at DESC LIMIT 1`);
     return row && licenseOf(row);
   }
 
-  /** The client's licence that lasts longest, valid or not (to tell "expired" from "missing"). */
+  /** The client's license that lasts longest, valid or not (to tell "expired" from "missing"). */
   async latestLicense(clientId: string): Promise<LicenseRow | undefined> {
     const row = await this.db.get<StoredLicense>(sql`SELECT * FROM licenses WHERE client_id = ${clientId} ORDER BY expires_at DESC LIMIT 1`);
     return row && licenseOf(row);

@@ -105,7 +105,7 @@ function openSqlite(path: string): Database {
 }
 
 /**
- * The database holds the token- and licence-signing keys and every client's secret hash: only the server's user
+ * The database holds the token- and license-signing keys and every client's secret hash: only the server's user
  * may read it. An empty file made 0600 before SQLite opens it is a new database, and SQLite gives its -wal and
  * -shm files the database file's mode; files of an older installation (0644) are narrowed on every start.
  */

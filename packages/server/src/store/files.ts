@@ -11,7 +11,7 @@ import { openBlobStore } from './blobs/open-blob-store.ts';
  * machines share an installation. Files on their way in are `TempFiles`'; `adopt` stores one. Keys kept in the
  * database are the same for every store, so `kensa migrate` copies them as they are.
  */
-export class DataFolder {
+export class FileStore {
   readonly root: string;
   readonly blobs: BlobStore;
 

@@ -5,7 +5,7 @@ import { sql, type Database } from './database.ts';
 
 /** The installation's secrets, created on first start and kept in the database (every API server shares them). */
 export interface InstallationKeys {
-  /** Signs licence files (Ed25519). */
+  /** Signs license files (Ed25519). */
   licensePrivateKey: KeyObject;
   licensePublicKey: KeyObject;
   /** Signs access tokens and image URL tokens (HMAC). */
@@ -17,7 +17,7 @@ export interface InstallationKeys {
 
 /**
  * Reads the keys, creating those missing. Installations from before keys moved into the database had them in
- * `<data>/keys`: those are taken over, so that issued tokens and licences stay valid. Servers starting together
+ * `<data>/keys`: those are taken over, so that issued tokens and licenses stay valid. Servers starting together
  * agree on one value (the first insert wins; everyone reads it back).
  */
 export async function loadOrCreateKeys(db: Database, dataDir: string): Promise<InstallationKeys> {

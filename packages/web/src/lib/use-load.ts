@@ -46,7 +46,7 @@ export function useLoad<T>(load: () => Promise<T>, key: unknown[]): Loaded<T> {
 export interface Action {
   busy: boolean;
   error: unknown;
-  /** Runs one change: busy meanwhile, its error kept for the page and shown to the shell (ended session, licence). */
+  /** Runs one change: busy meanwhile, its error kept for the page and shown to the shell (ended session, license). */
   run: (action: () => Promise<unknown>) => Promise<boolean>;
   /** Forgets the error (a dismissed notice). */
   dismiss: () => void;

@@ -55,7 +55,7 @@ export function PredictPage() {
     try {
       const ids = [...picked];
       const answer = await sdk.serve(ids, modelId || undefined, { target: app.target });
-      app.setLicence('active'); // serving is refused without one
+      app.setLicense('active'); // serving is refused without one
       setMessage(t('predictionQueued', { count: answer.item_ids.length, version: answer.model_version }));
       setWatching(new Set([...watching, ...answer.item_ids]));
       setPicked(new Set());

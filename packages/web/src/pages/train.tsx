@@ -73,7 +73,7 @@ export function TrainPage() {
     try {
       const overrides = overridesFor(algorithm.parameters, choices);
       const model = await sdk.train(algorithm.algorithm_id, name.trim() || defaultModelName(algorithm.algorithm_id), overrides, useAll ? undefined : [...picked], { target: app.target });
-      app.setLicence('active'); // training is refused without one
+      app.setLicense('active'); // training is refused without one
       navigate(app.href(`#/models?model=${encodeURIComponent(String(model.model_id))}`));
     } catch (caught) {
       setError(caught);

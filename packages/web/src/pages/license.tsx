@@ -5,7 +5,7 @@ import { ErrorNotice, SuccessNotice } from '../components/error-notice.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
 import type { MessageKey } from '../i18n/messages.ts';
 
-export function LicencePage() {
+export function LicensePage() {
   const { t } = useI18n();
   const app = useApp();
   const [file, setFile] = useState<File | null>(null);
@@ -13,7 +13,7 @@ export function LicencePage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [success, setSuccess] = useState<string | null>(null);
-  const stateLabel: Record<typeof app.licence, MessageKey> = { unknown: 'licenceUnknown', active: 'licenceActive', missing: 'licenceMissing', expired: 'licenceExpired' };
+  const stateLabel: Record<typeof app.license, MessageKey> = { unknown: 'licenseUnknown', active: 'licenseActive', missing: 'licenseMissing', expired: 'licenseExpired' };
 
   const activate = async (event: Event) => {
     event.preventDefault();
@@ -23,8 +23,8 @@ export function LicencePage() {
     setSuccess(null);
     try {
       await app.session.sdk.activateLicense(file);
-      app.setLicence('active');
-      setSuccess(t('licenceActivated'));
+      app.setLicense('active');
+      setSuccess(t('licenseActivated'));
     } catch (caught) {
       setError(caught);
       app.noticeError(caught);
@@ -34,17 +34,17 @@ export function LicencePage() {
   };
 
   return (
-    <div class="page licence-page">
+    <div class="page license-page">
       <div class="page-head">
-        <h1>{t('licenceTitle')}</h1>
-        <span class={`badge licence-badge licence-${app.licence}`} data-testid="licence-state">{t(stateLabel[app.licence])}</span>
+        <h1>{t('licenseTitle')}</h1>
+        <span class={`badge license-badge license-${app.license}`} data-testid="license-state">{t(stateLabel[app.license])}</span>
       </div>
       <form class="panel narrow" onSubmit={activate}>
-        <p>{t('licenceIntro')}</p>
+        <p>{t('licenseIntro')}</p>
         <ErrorNotice error={error} onDismiss={() => setError(null)} />
         <SuccessNotice message={success} />
         <div class="field">
-          <span>{t('licenceFile')}</span>
+          <span>{t('licenseFile')}</span>
           {/* The browser's own file button speaks the browser's language; this one speaks the page's. */}
           <div class="file-choice">
             <button type="button" onClick={() => input.current?.click()}>{t('chooseFile')}</button>
@@ -55,9 +55,9 @@ export function LicencePage() {
             type="file"
             class="visually-hidden"
             tabIndex={-1}
-            aria-label={t('licenceFile')}
+            aria-label={t('licenseFile')}
             onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
-            data-testid="licence-file"
+            data-testid="license-file"
           />
         </div>
         <button type="submit" class="button-primary" disabled={!file || busy}>
