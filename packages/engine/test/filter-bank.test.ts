@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binomialBlur, poolOnGrid, type PyramidLevel } from '../src/features/filter-bank.ts';
+import { binomialBlur, filterBank, halve, opponentColour, poolOnGrid, type PyramidLevel } from '../src/features/filter-bank.ts';
 import { patchGrid, patchScoresToMap } from '../src/features/patches.ts';
 import { finishDescriptors, type Projection } from '../src/algorithms/ps/descriptors.ts';
 import { Random } from '../src/kernels/random.ts';
@@ -102,5 +102,35 @@ test('patch scores spread to pixels as the mean of the patches covering each pix
       }
       assert.ok(close(map.data[y * width + x], count ? sum / count : 0), `${width}×${height} patch ${patch} step ${step} at ${x},${y}`);
     }
+  }
+});
+
+test('colour planes follow the pyramid (blurred above level 0, halved between levels), and a grey image\'s are zero and pool to zero', () => {
+  const random = new Random(11);
+  for (const grey of [false, true]) {
+    const width = 37, height = 29;
+    const data = new Float32Array(width * height * 3);
+    for (let i = 0; i < width * height; i++) {
+      const v = random.next();
+      for (let c = 0; c < 3; c++) data[i * 3 + c] = grey ? v : random.next();
+    }
+    const raster = { width, height, channels: 3, data };
+    const levels = filterBank(raster, { levels: 4, colour: true, normalise: 'none' });
+    let { a, b } = opponentColour(raster);
+    for (let level = 0; level < 4; level++) {
+      if (level > 0) {
+        a = binomialBlur(a);
+        b = binomialBlur(b);
+      }
+      assert.deepEqual(levels[level].planes[1], a.data, `a at level ${level}`);
+      assert.deepEqual(levels[level].planes[2], b.data, `b at level ${level}`);
+      if (grey) assert.ok(a.data.every((v) => Object.is(v, 0)) && b.data.every((v) => Object.is(v, 0)));
+      a = halve(a);
+      b = halve(b);
+    }
+    const grid = patchGrid(width, height, 6, 6, 3);
+    const pooled = poolOnGrid(levels, grid);
+    const alone = poolOnGrid(levels.map((l) => ({ ...l, planes: l.planes.map((p) => Float32Array.from(p)) })), grid);
+    assert.deepEqual(pooled, alone, 'pooling skips nothing it should not');
   }
 });

@@ -51,3 +51,41 @@ test('structure residual: images smaller than a neighbourhood give no components
   assert.equal(basis.keep, 0);
   assert.ok(structureResidual(tiny, basis).every(Number.isFinite));
 });
+
+/** The slow, obvious structure residual: every measured pixel's neighbourhood on its own, borders clamped. */
+function slowResidual(plane: FloatMap, basis: { size: number; keep: number; components: Float32Array }): Float32Array {
+  const { width, height, data } = plane;
+  const { size, keep, components } = basis;
+  const dims = size * size, half = size >> 1;
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < height; y += 2) for (let x = 0; x < width; x += 2) {
+    const patch: number[] = [];
+    for (let dy = -half; dy <= half; dy++) for (let dx = -half; dx <= half; dx++) {
+      patch.push(data[Math.min(height - 1, Math.max(0, y + dy)) * width + Math.min(width - 1, Math.max(0, x + dx))]);
+    }
+    let sum = 0, sumSq = 0;
+    for (const v of patch) { sum += v; sumSq += v * v; }
+    let energy = sumSq - (sum * sum) / dims;
+    for (let c = 0; c < keep; c++) {
+      let dot = 0;
+      for (let k = 0; k < dims; k++) dot += components[c * dims + k] * patch[k];
+      energy -= dot * dot;
+    }
+    const value = Math.sqrt(Math.max(0, energy));
+    for (const [u, v] of [[0, 0], [1, 0], [0, 1], [1, 1]]) if (x + u < width && y + v < height) out[(y + v) * width + x + u] = value;
+  }
+  return out;
+}
+
+test('structure residual equals the neighbourhood-by-neighbourhood computation exactly, flat areas included', () => {
+  const random = new Random(3);
+  for (let trial = 0; trial < 12; trial++) {
+    const width = 1 + random.int(40), height = 1 + random.int(30);
+    // Half the image flat (a board's bare copper), half noisy.
+    const data = Float32Array.from({ length: width * height }, (_, i) => (i % width < width / 2 ? 0.25 : random.normal()));
+    const keep = random.int(25);
+    const components = Float32Array.from({ length: keep * 25 }, () => random.normal() * 0.2);
+    const plane = { width, height, data };
+    assert.deepEqual(structureResidual(plane, { size: 5, keep, components }), slowResidual(plane, { size: 5, keep, components }), `${width}×${height}, ${keep} components`);
+  }
+});

@@ -151,23 +151,27 @@ export function halve(map: FloatMap): FloatMap {
  * of level 0 are left unsmoothed: pooling over a patch smooths them anyway.
  */
 export function filterBank(raster: Raster, options: FilterBankOptions): PyramidLevel[] {
-  let { l, a, b } = normalisedOpponentColour(raster, options);
+  const opponent = normalisedOpponentColour(raster, options, options.colour);
+  let { l, a, b } = opponent;
+  // A grey image's colour planes are zero at every level (blurs and halvings of zeros are zeros): made, not computed.
+  const colourPlane = (from: FloatMap, make: (map: FloatMap) => FloatMap, width: number, height: number): FloatMap =>
+    opponent.chroma ? make(from) : zeroPlane(width, height);
   const levels: PyramidLevel[] = [];
   for (let level = 0; level < options.levels; level++) {
     const smoothL = binomialBlur(l);
     if (level < (options.firstLevel ?? 0)) {
       l = halve(smoothL);
       if (options.colour) {
-        a = level > 0 ? halve(binomialBlur(a)) : halve(a);
-        b = level > 0 ? halve(binomialBlur(b)) : halve(b);
+        a = colourPlane(a, (m) => (level > 0 ? halve(binomialBlur(m)) : halve(m)), l.width, l.height);
+        b = colourPlane(b, (m) => (level > 0 ? halve(binomialBlur(m)) : halve(m)), l.width, l.height);
       }
       continue;
     }
     const planes: Float32Array[] = [smoothL.data];
     if (options.colour) {
       if (level > 0) {
-        a = binomialBlur(a);
-        b = binomialBlur(b);
+        a = colourPlane(a, binomialBlur, l.width, l.height);
+        b = colourPlane(b, binomialBlur, l.width, l.height);
       }
       planes.push(a.data, b.data);
     }
@@ -185,30 +189,64 @@ export function filterBank(raster: Raster, options: FilterBankOptions): PyramidL
     if (level + 1 < options.levels) {
       l = halve(smoothL);
       if (options.colour) {
-        a = halve(a);
-        b = halve(b);
+        a = colourPlane(a, halve, l.width, l.height);
+        b = colourPlane(b, halve, l.width, l.height);
       }
     }
   }
   return levels;
 }
 
-/** Opponent colour with lightness normalised as the options say (see `FilterBankOptions.normalise`). */
-function normalisedOpponentColour(raster: Raster, options: Pick<FilterBankOptions, 'normalise'>): { l: FloatMap; a: FloatMap; b: FloatMap } {
-  const planes = opponentColour(raster);
+/** Planes known to hold only +0 (a grey image's colour planes): pooling gives +0 without reading them. */
+const zeroPlanes = new WeakSet<Float32Array>();
+function zeroPlane(width: number, height: number): FloatMap {
+  const data = new Float32Array(width * height);
+  zeroPlanes.add(data);
+  return { width, height, data };
+}
+
+/**
+ * Opponent colour with lightness normalised as the options say (see `FilterBankOptions.normalise`); without `colour`,
+ * lightness only (the colour planes are left zero). `chroma`: whether any colour value is non-zero.
+ */
+function normalisedOpponentColour(
+  raster: Raster, options: Pick<FilterBankOptions, 'normalise'>, colour: boolean,
+): { l: FloatMap; a: FloatMap; b: FloatMap; chroma: boolean } {
+  const planes = colour ? opponentColour(raster) : { ...lightness(raster), a: zeroPlane(raster.width, raster.height), b: zeroPlane(raster.width, raster.height) };
+  const chroma = colour && (hasNonZero(planes.a.data) || hasNonZero(planes.b.data));
   if (options.normalise === 'robust') {
     const { l, a, b } = planes;
     const { centre, spread } = robustCentre(l.data);
     for (let i = 0; i < l.data.length; i++) l.data[i] = (l.data[i] - centre) / spread;
     // Colour planes share lightness's scale, so that their balance with lightness stays as it was.
-    for (const plane of [a.data, b.data]) for (let i = 0; i < plane.length; i++) plane[i] /= spread;
+    if (chroma) for (const plane of [a.data, b.data]) for (let i = 0; i < plane.length; i++) plane[i] /= spread;
   }
-  return planes;
+  if (colour && !chroma) {
+    zeroPlanes.add(planes.a.data);
+    zeroPlanes.add(planes.b.data);
+  }
+  return { ...planes, chroma };
+}
+
+function hasNonZero(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0) return true;
+  return false;
+}
+
+/** The lightness plane of `opponentColour` alone. */
+function lightness(raster: Raster): { l: FloatMap } {
+  const { width, height, channels, data } = raster;
+  const n = width * height;
+  const l = new Float32Array(n);
+  for (let i = 0, p = 0; i < n; i++, p += channels) {
+    l[i] = (data[p] + data[p + Math.min(1, channels - 1)] + data[p + Math.min(2, channels - 1)]) / 3;
+  }
+  return { l: { width, height, data: l } };
 }
 
 /** The (normalised) lightness at each of the first `levels` pyramid levels, as the filter bank sees it. */
 export function lightnessPyramid(raster: Raster, options: Pick<FilterBankOptions, 'normalise'>, levels: number): FloatMap[] {
-  let { l } = normalisedOpponentColour(raster, options);
+  let { l } = normalisedOpponentColour(raster, options, false);
   const out: FloatMap[] = [];
   for (let level = 0; level < levels; level++) {
     out.push(l);
@@ -227,12 +265,15 @@ function squares(length: number): Float32Array {
  * Mean of every plane over every patch of the grid (patch windows mapped to each level's pixels):
  * `out[patch * dims + feature]`, patches in the grid's row-major order. Sums are separable: each row's
  * window sums at the grid's columns (from the row's running sums), then running sums of those down each
- * column, in float64.
+ * column, in float64. Only the running column sums at the rows where windows start or end are kept.
  */
 export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: number; data: Float32Array } {
   const dims = levels.reduce((s, l) => s + l.planes.length, 0);
   const { columns, rows } = grid;
-  const data = new Float32Array(columns * rows * dims);
+  const patches = columns * rows;
+  // Feature-major first (each plane's means contiguous), then transposed once: writing every plane's means straight
+  // into rows of `dims` values touches every cache line of the output once per feature.
+  const byFeature = new Float32Array(patches * dims);
   let feature = 0;
   for (const level of levels) {
     const { width, height, scale } = level;
@@ -248,25 +289,63 @@ export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: num
       y0s[gy] = lo;
       y1s[gy] = Math.max(lo + 1, Math.min(height, Math.ceil((grid.ys[gy] + grid.patchHeight) / scale)));
     }
-    const prefix = new Float64Array(width + 1);
-    // Running sums down each grid column of the rows' window sums: row y of them covers rows [0, y).
-    const columnSums = new Float64Array((height + 1) * columns);
+    // Per row boundary y (0…height): the slot its running column sums (of rows [0, y)) are kept in, or −1.
+    const slotOf = new Int32Array(height + 1).fill(-1);
+    let slots = 0;
+    for (let gy = 0; gy < rows; gy++) {
+      if (slotOf[y0s[gy]] < 0) slotOf[y0s[gy]] = slots++;
+      if (slotOf[y1s[gy]] < 0) slotOf[y1s[gy]] = slots++;
+    }
+    // Planes two at a time: their running sums are independent chains of additions, which the processor overlaps.
+    // Planes known to be zero are skipped: their means are the +0 the output starts with.
+    const work: { plane: Float32Array; feature: number }[] = [];
     for (const plane of level.planes) {
-      for (let y = 0; y < height; y++) {
-        let run = 0;
-        for (let x = 0, i = y * width; x < width; x++, i++) prefix[x + 1] = run += plane[i];
-        for (let gx = 0, o = (y + 1) * columns; gx < columns; gx++, o++) {
-          columnSums[o] = columnSums[o - columns] + (prefix[x1s[gx]] - prefix[x0s[gx]]);
-        }
-      }
-      for (let gy = 0; gy < rows; gy++) {
-        const top = y0s[gy] * columns, bottom = y1s[gy] * columns, height = y1s[gy] - y0s[gy];
-        for (let gx = 0, o = gy * columns * dims + feature; gx < columns; gx++, o += dims) {
-          data[o] = (columnSums[bottom + gx] - columnSums[top + gx]) / ((x1s[gx] - x0s[gx]) * height);
-        }
-      }
+      if (!zeroPlanes.has(plane)) work.push({ plane, feature });
       feature++;
     }
+    const kept0 = new Float64Array(slots * columns), kept1 = new Float64Array(slots * columns);
+    const running0 = new Float64Array(columns), running1 = new Float64Array(columns);
+    const prefix0 = new Float64Array(width + 1), prefix1 = new Float64Array(width + 1);
+    for (let w = 0; w < work.length; w += 2) {
+      const pair = w + 1 < work.length ? 2 : 1;
+      const plane0 = work[w].plane, plane1 = work[w + pair - 1].plane;
+      running0.fill(0);
+      running1.fill(0);
+      if (slotOf[0] >= 0) {
+        kept0.fill(0, slotOf[0] * columns, (slotOf[0] + 1) * columns);
+        kept1.fill(0, slotOf[0] * columns, (slotOf[0] + 1) * columns);
+      }
+      for (let y = 0; y < height; y++) {
+        let run0 = 0, run1 = 0;
+        for (let x = 0, i = y * width; x < width; x++, i++) {
+          prefix0[x + 1] = run0 += plane0[i];
+          prefix1[x + 1] = run1 += plane1[i];
+        }
+        for (let gx = 0; gx < columns; gx++) {
+          const x0 = x0s[gx], x1 = x1s[gx];
+          running0[gx] = running0[gx] + (prefix0[x1] - prefix0[x0]);
+          running1[gx] = running1[gx] + (prefix1[x1] - prefix1[x0]);
+        }
+        const slot = slotOf[y + 1];
+        if (slot >= 0) {
+          kept0.set(running0, slot * columns);
+          kept1.set(running1, slot * columns);
+        }
+      }
+      for (let q = 0; q < pair; q++) {
+        const sums = q === 0 ? kept0 : kept1, base = work[w + q].feature * patches;
+        for (let gy = 0; gy < rows; gy++) {
+          const top = slotOf[y0s[gy]] * columns, bottom = slotOf[y1s[gy]] * columns, height = y1s[gy] - y0s[gy];
+          for (let gx = 0, o = base + gy * columns; gx < columns; gx++, o++) {
+            byFeature[o] = (sums[bottom + gx] - sums[top + gx]) / ((x1s[gx] - x0s[gx]) * height);
+          }
+        }
+      }
+    }
+  }
+  const data = new Float32Array(patches * dims);
+  for (let p = 0, o = 0; p < patches; p++) {
+    for (let i = p; i < byFeature.length; i += patches, o++) data[o] = byFeature[i];
   }
   return { dims, data };
 }

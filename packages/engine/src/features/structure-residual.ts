@@ -55,6 +55,8 @@ export function fitStructureBasis(neighbourhoods: Float32Array, size = STRUCTURE
 /**
  * Structure residual of a plane's pixels (borders clamped), measured at every other pixel of every other row and
  * repeated over each 2×2 block: patches pool it over 8×8 pixels or more anyway, and it is the filter bank's dearest plane.
+ * Four neighbourhoods of a row are measured together, so that each component value loaded serves four dot products
+ * (each still summed in the same order, so the values are those of one neighbourhood at a time).
  */
 export function structureResidual(plane: FloatMap, basis: StructureBasis): Float32Array {
   const { width, height, data } = plane;
@@ -70,30 +72,79 @@ export function structureResidual(plane: FloatMap, basis: StructureBasis): Float
   const offsets = new Int32Array(dims);
   for (let dy = 0, k = 0; dy < size; dy++) for (let dx = 0; dx < size; dx++, k++) offsets[k] = dy * pw + dx;
   const out = new Float32Array(width * height);
-  const patch = new Float32Array(dims);
+  // Four neighbourhoods, one after the other, and each one's energy left after the mean (see below).
+  const patches = new Float64Array(4 * dims);
+  const energies = new Float64Array(4);
+  const columns = (width + 1) >> 1;
   for (let y = 0; y < height; y += 2) {
-    for (let x = 0; x < width; x += 2) {
-      const origin = y * pw + x;
-      let sum = 0, sumSq = 0;
-      for (let k = 0; k < dims; k++) {
-        const v = padded[origin + offsets[k]];
-        patch[k] = v;
-        sum += v;
-        sumSq += v * v;
+    for (let column = 0; column < columns; column += 4) {
+      const count = Math.min(4, columns - column);
+      for (let n = 0; n < count; n++) {
+        const origin = y * pw + 2 * (column + n);
+        let sum = 0, sumSq = 0;
+        for (let k = 0, o = n * dims; k < dims; k++, o++) {
+          const v = padded[origin + offsets[k]];
+          patches[o] = v;
+          sum += v;
+          sumSq += v * v;
+        }
+        // The components are orthogonal to the constant patch, so projecting the raw patch equals projecting it mean-removed.
+        energies[n] = sumSq - (sum * sum) / dims;
       }
-      // The components are orthogonal to the constant patch, so projecting the raw patch equals projecting it mean-removed.
-      let energy = sumSq - (sum * sum) / dims;
-      for (let c = 0, o = 0; c < keep; c++) {
-        let dot = 0;
-        for (let k = 0; k < dims; k++, o++) dot += components[o] * patch[k];
-        energy -= dot * dot;
+      if (count === 4 && energies[0] > 0 && energies[1] > 0 && energies[2] > 0 && energies[3] > 0) {
+        let e0 = energies[0], e1 = energies[1], e2 = energies[2], e3 = energies[3];
+        let c = 0, o = 0;
+        for (; c + 1 < keep; c += 2, o += 2 * dims) {
+          let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+          for (let k = 0; k < dims; k++) {
+            const w = components[o + k], v = components[o + dims + k];
+            const p0 = patches[k], p1 = patches[dims + k], p2 = patches[2 * dims + k], p3 = patches[3 * dims + k];
+            a0 += w * p0; a1 += w * p1; a2 += w * p2; a3 += w * p3;
+            b0 += v * p0; b1 += v * p1; b2 += v * p2; b3 += v * p3;
+          }
+          e0 -= a0 * a0; e1 -= a1 * a1; e2 -= a2 * a2; e3 -= a3 * a3;
+          e0 -= b0 * b0; e1 -= b1 * b1; e2 -= b2 * b2; e3 -= b3 * b3;
+        }
+        for (; c < keep; c++, o += dims) {
+          let dot0 = 0, dot1 = 0, dot2 = 0, dot3 = 0;
+          for (let k = 0; k < dims; k++) {
+            const w = components[o + k];
+            dot0 += w * patches[k];
+            dot1 += w * patches[dims + k];
+            dot2 += w * patches[2 * dims + k];
+            dot3 += w * patches[3 * dims + k];
+          }
+          e0 -= dot0 * dot0;
+          e1 -= dot1 * dot1;
+          e2 -= dot2 * dot2;
+          e3 -= dot3 * dot3;
+        }
+        energies[0] = e0;
+        energies[1] = e1;
+        energies[2] = e2;
+        energies[3] = e3;
+      } else {
+        for (let n = 0; n < count; n++) {
+          let energy = energies[n];
+          // Flat: subtracting squares cannot lift the energy above zero, so the residual is zero whatever they are.
+          if (!(energy > 0)) continue;
+          for (let c = 0, o = 0; c < keep; c++, o += dims) {
+            let dot = 0;
+            for (let k = 0; k < dims; k++) dot += components[o + k] * patches[n * dims + k];
+            energy -= dot * dot;
+          }
+          energies[n] = energy;
+        }
       }
-      const value = Math.sqrt(Math.max(0, energy));
-      out[y * width + x] = value;
-      if (x + 1 < width) out[y * width + x + 1] = value;
-      if (y + 1 < height) {
-        out[(y + 1) * width + x] = value;
-        if (x + 1 < width) out[(y + 1) * width + x + 1] = value;
+      for (let n = 0; n < count; n++) {
+        const x = 2 * (column + n);
+        const value = Math.sqrt(Math.max(0, energies[n]));
+        out[y * width + x] = value;
+        if (x + 1 < width) out[y * width + x + 1] = value;
+        if (y + 1 < height) {
+          out[(y + 1) * width + x] = value;
+          if (x + 1 < width) out[(y + 1) * width + x + 1] = value;
+        }
       }
     }
   }
