@@ -209,6 +209,22 @@ function turn(from: ArrayLike<number>, f: number, mean: Float64Array, axes: Floa
 }
 
 /**
+ * A point's squared distance to the query from its fifth coordinate on, added to `sum` (that of the first four) four
+ * coordinates at a time, and only until it reaches `limit`.
+ */
+function restOfDistance(query: Float64Array, points: Float32Array, po: number, dims: number, sum: number, limit: number): number {
+  let j = 4;
+  while (sum < limit && j < dims) {
+    const stop = j + 4 < dims ? j + 4 : dims;
+    for (; j < stop; j++) {
+      const diff = query[j] - points[po + j];
+      sum += diff * diff;
+    }
+  }
+  return sum;
+}
+
+/**
  * A reusable searcher (scratch buffers sized once). `search` answers one query; `hints` are original
  * point indices to try first (e.g. the previous query's answer: neighbouring patches match similar points),
  * which tightens the bound early without changing the answer.
@@ -286,14 +302,7 @@ export class KnnSearcher {
       const d0 = q0 - points[po], d1 = q1 - points[po + 1], d2 = q2 - points[po + 2], d3 = q3 - points[po + 3];
       let sum = d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
       if (!(sum < limit) || r === excluded) continue;
-      let j = 4;
-      while (sum < limit && j < dims) {
-        const stop = j + 4 < dims ? j + 4 : dims;
-        for (; j < stop; j++) {
-          const diff = query[j] - points[po + j];
-          sum += diff * diff;
-        }
-      }
+      sum = restOfDistance(query, points, po, dims, sum, limit);
       if (sum < limit) {
         this.offer(r, sum);
         limit = best[k - 1];
@@ -330,15 +339,7 @@ export class KnnSearcher {
       this.evaluated++;
       const limit = this.limit;
       const d0 = q0 - points[po], d1 = q1 - points[po + 1], d2 = q2 - points[po + 2], d3 = q3 - points[po + 3];
-      let sum = d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
-      let j = 4;
-      while (sum < limit && j < dims) {
-        const stop = j + 4 < dims ? j + 4 : dims;
-        for (; j < stop; j++) {
-          const diff = query[j] - points[po + j];
-          sum += diff * diff;
-        }
-      }
+      const sum = restOfDistance(query, points, po, dims, d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3, limit);
       if (!(sum < limit)) continue;
       const distance = squaredDistance(queries, offset, own, row * dims, dims);
       if (distance < best[k - 1]) this.offer(row, distance);
