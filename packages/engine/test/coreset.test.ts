@@ -28,6 +28,53 @@ test('greedy coreset chooses the same points as the obvious greedy k-center', ()
   }
 });
 
+/**
+ * Greedy k-center by the book, scanning every point at every step: each one's distance to its nearest chosen point
+ * (float32, as the coreset keeps it) and the next point the first farthest by index.
+ */
+function scanningCoreset(points: Float32Array, dims: number, m: number, first: number) {
+  const n = points.length / dims;
+  const selected = [first], assignment = new Int32Array(n), distance = new Float32Array(n).fill(Infinity);
+  for (let s = 0; s < m; s++) {
+    const c = selected[s];
+    let farthest = -1, farthestDistance = -1;
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (let j = 0; j < dims; j++) sum += (points[i * dims + j] - points[c * dims + j]) ** 2;
+      if (sum < distance[i]) {
+        distance[i] = sum;
+        assignment[i] = s;
+      }
+      if (distance[i] > farthestDistance) {
+        farthestDistance = distance[i];
+        farthest = i;
+      }
+    }
+    if (s + 1 < m) selected.push(farthest);
+  }
+  return { selected: Int32Array.from(selected), assignment, distance };
+}
+
+test('greedy coreset skipping whole clusters keeps every point\'s assignment and distance of a full scan, ties included', () => {
+  const random = new Random(7);
+  const dims = 6;
+  // Clumps of different spreads, and exact copies of points (flat background patches): ties in distance.
+  const centres = Array.from({ length: 12 }, () => Array.from({ length: dims }, () => random.normal() * 6));
+  const points = new Float32Array(2500 * dims);
+  for (let i = 0; i < 2500; i++) {
+    const source = i % 5 === 0 && i > 0 ? i - 5 : -1;
+    const c = centres[random.int(12)], spread = 0.1 + random.int(3);
+    for (let j = 0; j < dims; j++) points[i * dims + j] = source >= 0 ? points[source * dims + j] : c[j] + random.normal() * spread;
+  }
+  for (const m of [1, 50, 400]) {
+    const fast = greedyCoreset(points, dims, m, { seed: 3 });
+    const slow = scanningCoreset(points, dims, m, fast.selected[0]);
+    assert.deepEqual(fast.selected, slow.selected, `${m} chosen`);
+    assert.deepEqual(fast.assignment, slow.assignment);
+    assert.deepEqual(fast.distance, slow.distance);
+  }
+});
+
 test('a projected coreset still covers the set far better than a random sample', () => {
   const random = new Random(5);
   const points = randomPoints(2000, 24, random);

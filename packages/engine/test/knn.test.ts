@@ -91,3 +91,33 @@ test('duplicate points and a constant coordinate neither break the tree nor the 
   const index = buildKnnIndex(points, dims, { leafSize: 4 });
   assertSameNeighbours(searchKnn(index, queries, 4), bruteForceKnn(points, dims, queries, 4));
 });
+
+test('points whose variance is spread over all coordinates are searched on their principal axes, with the same answers', () => {
+  const random = new Random(5);
+  const dims = 12;
+  // Few strong directions mixed into every coordinate, then each coordinate scaled to variance 1 (standardised features).
+  const mix = Float32Array.from({ length: dims * dims }, () => random.normal());
+  const make = (n: number) => {
+    const out = new Float32Array(n * dims);
+    for (let i = 0; i < n; i++) {
+      const hidden = Array.from({ length: dims }, (_, c) => random.normal() * 0.5 ** c);
+      for (let j = 0; j < dims; j++) for (let c = 0; c < dims; c++) out[i * dims + j] += mix[j * dims + c] * hidden[c];
+    }
+    return out;
+  };
+  const points = make(1500), queries = make(300);
+  const scale = Array.from({ length: dims }, (_, j) => {
+    let sum = 0;
+    for (let i = 0; i < 1500; i++) sum += points[i * dims + j] ** 2;
+    return 1 / Math.sqrt(sum / 1500);
+  });
+  for (const data of [points, queries]) for (let i = 0; i < data.length; i++) data[i] *= scale[i % dims];
+  const index = buildKnnIndex(points, dims);
+  assert.ok((new KnnSearcher(index, 1) as unknown as { rotation: unknown }).rotation, 'the search turns these points');
+  for (const k of [1, 3]) {
+    const fast = searchKnn(index, queries, k), slow = bruteForceKnn(points, dims, queries, k);
+    // Measured in the points' own coordinates, as brute force measures them: the very same distances.
+    assert.deepEqual(fast.distances, slow.distances);
+  }
+  assert.deepEqual(searchKnn(index, points, 2, { excludeSelf: true }).distances, bruteForceKnn(points, dims, points, 2, { excludeSelf: true }).distances);
+});

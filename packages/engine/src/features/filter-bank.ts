@@ -79,18 +79,24 @@ function scratch(length: number): Float32Array {
   return scratchBuffer;
 }
 
-/** Opponent colour planes: L = (R+G+B)/3, a = R−G, b = (R+G)/2 − B. Grey rasters give a = b = 0. */
-export function opponentColour(raster: Raster): { l: FloatMap; a: FloatMap; b: FloatMap } {
+/**
+ * Opponent colour planes: L = (R+G+B)/3, a = R−G, b = (R+G)/2 − B. Grey rasters give a = b = 0, and `chroma` false.
+ */
+export function opponentColour(raster: Raster): { l: FloatMap; a: FloatMap; b: FloatMap; chroma: boolean } {
   const { width, height, channels, data } = raster;
   const n = width * height;
   const l = new Float32Array(n), a = new Float32Array(n), b = new Float32Array(n);
+  // Whether any colour value is non-zero (false for a grey image).
+  let chroma = false;
   for (let i = 0, p = 0; i < n; i++, p += channels) {
     const r = data[p], g = data[p + Math.min(1, channels - 1)], bl = data[p + Math.min(2, channels - 1)];
     l[i] = (r + g + bl) / 3;
-    a[i] = r - g;
-    b[i] = (r + g) / 2 - bl;
+    const red = r - g, yellow = (r + g) / 2 - bl;
+    a[i] = red;
+    b[i] = yellow;
+    if (red !== 0 || yellow !== 0) chroma = true;
   }
-  return { l: { width, height, data: l }, a: { width, height, data: a }, b: { width, height, data: b } };
+  return { l: { width, height, data: l }, a: { width, height, data: a }, b: { width, height, data: b }, chroma };
 }
 
 /** Median and MAD (scaled to a standard deviation) of a sample of the values. */
@@ -212,8 +218,10 @@ function zeroPlane(width: number, height: number): FloatMap {
 function normalisedOpponentColour(
   raster: Raster, options: Pick<FilterBankOptions, 'normalise'>, colour: boolean,
 ): { l: FloatMap; a: FloatMap; b: FloatMap; chroma: boolean } {
-  const planes = colour ? opponentColour(raster) : { ...lightness(raster), a: zeroPlane(raster.width, raster.height), b: zeroPlane(raster.width, raster.height) };
-  const chroma = colour && (hasNonZero(planes.a.data) || hasNonZero(planes.b.data));
+  const planes = colour
+    ? opponentColour(raster)
+    : { ...lightness(raster), a: zeroPlane(raster.width, raster.height), b: zeroPlane(raster.width, raster.height), chroma: false };
+  const { chroma } = planes;
   if (options.normalise === 'robust') {
     const { l, a, b } = planes;
     const { centre, spread } = robustCentre(l.data);
@@ -225,12 +233,7 @@ function normalisedOpponentColour(
     zeroPlanes.add(planes.a.data);
     zeroPlanes.add(planes.b.data);
   }
-  return { ...planes, chroma };
-}
-
-function hasNonZero(values: Float32Array): boolean {
-  for (let i = 0; i < values.length; i++) if (values[i] !== 0) return true;
-  return false;
+  return planes;
 }
 
 /** The lightness plane of `opponentColour` alone. */
@@ -260,6 +263,8 @@ function squares(length: number): Float32Array {
   if (squaresBuffer.length < length) squaresBuffer = new Float32Array(length);
   return squaresBuffer.subarray(0, length);
 }
+
+const TRANSPOSE_BLOCK = 128;
 
 /**
  * Mean of every plane over every patch of the grid (patch windows mapped to each level's pixels):
@@ -343,9 +348,14 @@ export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: num
       }
     }
   }
+  // Transposed a block of patches at a time, so that the block's rows stay in the first-level cache (reading all
+  // features of one patch at once would step `patches` floats at a time through every feature's plane).
   const data = new Float32Array(patches * dims);
-  for (let p = 0, o = 0; p < patches; p++) {
-    for (let i = p; i < byFeature.length; i += patches, o++) data[o] = byFeature[i];
+  for (let block = 0; block < patches; block += TRANSPOSE_BLOCK) {
+    const end = Math.min(patches, block + TRANSPOSE_BLOCK);
+    for (let f = 0; f < dims; f++) {
+      for (let p = block, i = f * patches + block, o = block * dims + f; p < end; p++, i++, o += dims) data[o] = byFeature[i];
+    }
   }
   return { dims, data };
 }

@@ -79,17 +79,37 @@ export function structureResidual(plane: FloatMap, basis: StructureBasis): Float
   for (let y = 0; y < height; y += 2) {
     for (let column = 0; column < columns; column += 4) {
       const count = Math.min(4, columns - column);
-      for (let n = 0; n < count; n++) {
-        const origin = y * pw + 2 * (column + n);
-        let sum = 0, sumSq = 0;
-        for (let k = 0, o = n * dims; k < dims; k++, o++) {
-          const v = padded[origin + offsets[k]];
-          patches[o] = v;
-          sum += v;
-          sumSq += v * v;
+      if (count === 4) {
+        // The four neighbourhoods' sums side by side: eight independent chains of additions instead of two. (The
+        // components are orthogonal to the constant patch, so projecting the raw patch equals projecting it mean-removed.)
+        const origin = y * pw + 2 * column;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+        for (let k = 0; k < dims; k++) {
+          const at = origin + offsets[k];
+          const v0 = padded[at], v1 = padded[at + 2], v2 = padded[at + 4], v3 = padded[at + 6];
+          patches[k] = v0;
+          patches[dims + k] = v1;
+          patches[2 * dims + k] = v2;
+          patches[3 * dims + k] = v3;
+          s0 += v0; s1 += v1; s2 += v2; s3 += v3;
+          q0 += v0 * v0; q1 += v1 * v1; q2 += v2 * v2; q3 += v3 * v3;
         }
-        // The components are orthogonal to the constant patch, so projecting the raw patch equals projecting it mean-removed.
-        energies[n] = sumSq - (sum * sum) / dims;
+        energies[0] = q0 - (s0 * s0) / dims;
+        energies[1] = q1 - (s1 * s1) / dims;
+        energies[2] = q2 - (s2 * s2) / dims;
+        energies[3] = q3 - (s3 * s3) / dims;
+      } else {
+        for (let n = 0; n < count; n++) {
+          const origin = y * pw + 2 * (column + n);
+          let sum = 0, sumSq = 0;
+          for (let k = 0, o = n * dims; k < dims; k++, o++) {
+            const v = padded[origin + offsets[k]];
+            patches[o] = v;
+            sum += v;
+            sumSq += v * v;
+          }
+          energies[n] = sumSq - (sum * sum) / dims;
+        }
       }
       if (count === 4 && energies[0] > 0 && energies[1] > 0 && energies[2] > 0 && energies[3] > 0) {
         let e0 = energies[0], e1 = energies[1], e2 = energies[2], e3 = energies[3];

@@ -31,12 +31,15 @@ export function randomProjection(points: Float32Array, dims: number, target: num
   const scale = 1 / Math.sqrt(target);
   for (let i = 0; i < matrix.length; i++) matrix[i] = random.normal() * scale;
   const out = new Float32Array(n * target);
+  // Row by row, each output summed over the input coordinates in order (the matrix read along its rows).
+  const sums = new Float64Array(target);
   for (let i = 0; i < n; i++) {
-    for (let t = 0; t < target; t++) {
-      let s = 0;
-      for (let j = 0; j < dims; j++) s += points[i * dims + j] * matrix[j * target + t];
-      out[i * target + t] = s;
+    sums.fill(0);
+    for (let j = 0; j < dims; j++) {
+      const v = points[i * dims + j];
+      for (let t = 0, o = j * target; t < target; t++, o++) sums[t] += v * matrix[o];
     }
+    for (let t = 0; t < target; t++) out[i * target + t] = sums[t];
   }
   return out;
 }
@@ -53,39 +56,87 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
   const selected = new Int32Array(m);
   const assignment = new Int32Array(n);
   const distance = new Float32Array(n).fill(Infinity);
-  // Squared distances from the newest chosen point to every chosen point: a point cannot be nearer to the
-  // newest than to its own chosen point when those two are ≥ 2× its distance apart (triangle inequality),
-  // so most points are skipped without measuring — the result is the same as measuring all.
-  const between = new Float64Array(m);
+  // A point cannot be nearer to the newest chosen point than to its own chosen point when those two are ≥ 2× its
+  // distance apart (triangle inequality), so most points are skipped without measuring — the result is the same as
+  // measuring all. Points are kept by the chosen point that covers them (its cluster), with the cluster's farthest:
+  // a whole cluster is skipped when its chosen point is that far from the newest even for its farthest point (told
+  // from a partial sum of their distance, most often after a few coordinates), and the next point is the farthest of
+  // the clusters' farthest (the first by index on ties, as a scan of all points finds it).
+  const members: Int32Array[] = [];
+  const sizes = new Int32Array(m);
+  const farthestOf = new Int32Array(m).fill(-1);
+  const moved = new Int32Array(n);
+  // The chosen points' coordinates side by side (read in order at every step), and 4 × their cluster's farthest distance.
+  const centres = new Float32Array(m * d);
+  const reaches = new Float64Array(m);
+  const newest = new Float64Array(d);
   let next = random.int(n);
   for (let s = 0; s < m; s++) {
     selected[s] = next;
     const o = next * d;
-    for (let t = 0; t < s; t++) {
-      let sum = 0;
-      const to = selected[t] * d;
-      for (let j = 0; j < d; j++) {
-        const diff = space[to + j] - space[o + j];
-        sum += diff * diff;
+    centres.set(space.subarray(o, o + d), s * d);
+    for (let j = 0; j < d; j++) newest[j] = space[o + j];
+    let joined = 0;
+    if (s === 0) {
+      for (let i = 0; i < n; i++) {
+        const gap = squaredGap(space, i * d, o, d);
+        if (gap < distance[i]) distance[i] = gap;
+        moved[joined++] = i;
       }
-      between[t] = sum;
-    }
-    let farthest = -1, farthestDistance = -1;
-    for (let i = 0; i < n; i++) {
-      const current = distance[i];
-      if (s === 0 || between[assignment[i]] < 4 * current) {
+    } else {
+      for (let t = 0; t < s; t++) {
+        const reach = reaches[t];
+        const to = t * d;
         let sum = 0;
-        const io = i * d;
         for (let j = 0; j < d; j++) {
-          const diff = space[io + j] - space[o + j];
+          const diff = centres[to + j] - newest[j];
           sum += diff * diff;
+          if (!(sum < reach)) break;
         }
-        if (sum < current) {
-          distance[i] = sum;
-          assignment[i] = s;
+        if (!(sum < reach)) continue;
+        // Points of cluster t that the newest point covers better move to it; the rest stay, in order.
+        const list = members[t];
+        let kept = 0, far = -1, farDistance = -1;
+        for (let e = 0; e < sizes[t]; e++) {
+          const i = list[e];
+          const current = distance[i];
+          if (sum < 4 * current) {
+            const gap = squaredGap(space, i * d, o, d);
+            if (gap < current) {
+              distance[i] = gap;
+              assignment[i] = s;
+              moved[joined++] = i;
+              continue;
+            }
+          }
+          list[kept++] = i;
+          if (current > farDistance || (current === farDistance && i < far)) {
+            farDistance = current;
+            far = i;
+          }
         }
+        sizes[t] = kept;
+        farthestOf[t] = far;
+        reaches[t] = far < 0 ? -1 : 4 * farDistance;
       }
-      if (distance[i] > farthestDistance) {
+    }
+    const list = moved.slice(0, joined);
+    members[s] = list;
+    sizes[s] = joined;
+    let far = -1, farDistance = -1;
+    for (const i of list) {
+      if (distance[i] > farDistance || (distance[i] === farDistance && i < far)) {
+        farDistance = distance[i];
+        far = i;
+      }
+    }
+    farthestOf[s] = far;
+    reaches[s] = far < 0 ? -1 : 4 * farDistance;
+    let farthest = -1, farthestDistance = -1;
+    for (let t = 0; t <= s; t++) {
+      const i = farthestOf[t];
+      if (i < 0) continue;
+      if (distance[i] > farthestDistance || (distance[i] === farthestDistance && i < farthest)) {
         farthestDistance = distance[i];
         farthest = i;
       }
@@ -93,6 +144,16 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
     next = farthest;
   }
   return { selected, assignment, distance };
+}
+
+/** Squared distance between rows at `a` and `b` of `space` (`d` values each), summed in order. */
+function squaredGap(space: Float32Array, a: number, b: number, d: number): number {
+  let sum = 0;
+  for (let j = 0; j < d; j++) {
+    const diff = space[a + j] - space[b + j];
+    sum += diff * diff;
+  }
+  return sum;
 }
 
 /** The slow, obvious version (no projection): recompute every point's distance to the whole chosen set. */

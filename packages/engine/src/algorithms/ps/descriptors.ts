@@ -1,6 +1,7 @@
 import { filterBank, poolOnGrid, type FilterBankOptions } from '../../features/filter-bank.ts';
 import { patchGrid, type PatchGrid } from '../../features/patches.ts';
 import type { Raster } from '../../image/raster.ts';
+import { centredProducts } from '../../kernels/matrix.ts';
 
 /**
  * Patch descriptors of PS: the rotation-invariant filter bank pooled over each patch of a grid,
@@ -111,29 +112,6 @@ export function finishRows(rows: Float32Array, centres: Float32Array | null, pro
       out[i * dims + 1] = centres[2 * i + 1] * positionWeight;
     }
   }
-  // Centred features of four patches at a time: each matrix entry is loaded once for all four.
-  const centred = new Float32Array(4 * rawDims);
-  for (let i = 0; i < n; i += 4) {
-    const group = Math.min(4, n - i);
-    centred.fill(0);
-    for (let g = 0; g < group; g++) {
-      for (let j = 0, r = (i + g) * rawDims; j < rawDims; j++) centred[g * rawDims + j] = rows[r + j] - offset[j];
-    }
-    const o0 = i * dims + lead;
-    for (let c = 0, m = 0; c < keep; c++, m += rawDims) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (let j = 0; j < rawDims; j++) {
-        const w = matrix[m + j];
-        s0 += centred[j] * w;
-        s1 += centred[rawDims + j] * w;
-        s2 += centred[2 * rawDims + j] * w;
-        s3 += centred[3 * rawDims + j] * w;
-      }
-      out[o0 + c] = s0;
-      if (group > 1) out[o0 + dims + c] = s1;
-      if (group > 2) out[o0 + 2 * dims + c] = s2;
-      if (group > 3) out[o0 + 3 * dims + c] = s3;
-    }
-  }
+  centredProducts(rows, n, rawDims, offset, matrix, keep, out, dims, lead);
   return out;
 }
