@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { BlobCache } from '../src/store/blobs/blob-cache.ts';
+import { BlobCache, CacheHold } from '../src/store/blobs/blob-cache.ts';
 import { BlobNotFoundError, type BlobStore, type BlobStoreOptions } from '../src/store/blobs/blob-store.ts';
 import { openBlobStore } from '../src/store/blobs/open-blob-store.ts';
 import { FileBlobStore } from '../src/store/blobs/file-blob-store.ts';
@@ -331,6 +331,8 @@ describe('openBlobStore', () => {
       ['s3://bucket?forcePathStyle=yes', /forcePathStyle must be true or false/],
       ['s3://bucket?accessKeyId=AKIA', /give both accessKeyId and secretAccessKey/],
       ['s3://bucket/a//b', /empty, "\." or "\.\." segment/],
+      ['s3://bucket?cacheMB=0', /cacheMB must be a positive number of megabytes, not "0"/],
+      ['s3://bucket?cacheMB=lots', /cacheMB must be a positive number/],
     ];
     for (const [url, reason] of refused) assert.throws(() => openBlobStore(url, options), reason, url);
   });
@@ -377,6 +379,25 @@ describe('the blob cache', () => {
     await assert.rejects(Promise.all([cache.get('x|2.bin', failing), cache.get('x|2.bin', failing)]), /connection reset/);
     assert.deepEqual(readdirSync(dir), [paths[0].slice(dir.length + 1)], 'no partial file left');
     assert.equal(readFileSync(await cache.get('x|2.bin', slowDownload(Buffer.from('whole'), counter)), 'utf8'), 'whole');
+  });
+
+  test('held files stay past the bound until their hold is released; then the least recently used go', async () => {
+    const dir = temporaryFolder('cache-hold');
+    folders.push(dir);
+    const counter = { calls: 0 };
+    const cache = new BlobCache(dir, 250);
+    const hold = new CacheHold();
+    const held = [];
+    for (const id of ['x|a', 'x|b']) held.push(await cache.get(id, slowDownload(new Uint8Array(100), counter), hold));
+    const others = [];
+    for (const id of ['x|c', 'x|d', 'x|e']) others.push(await cache.get(id, slowDownload(new Uint8Array(100), counter)));
+    assert.deepEqual(held.map(existsSync), [true, true], 'a training still reading them keeps them');
+    assert.deepEqual(others.map(existsSync), [false, false, true], 'the unheld ones were evicted to make room');
+    assert.equal(cache.stats().bytes, 300, 'past the bound while held');
+    await cache.release(hold);
+    assert.equal(cache.stats().bytes, 200, 'back within it after release');
+    assert.deepEqual([...held, others[2]].map(existsSync), [false, true, true], 'the least recently used went first');
+    assert.equal(counter.calls, 5);
   });
 
   test('after a restart it keeps earlier downloads, drops partial files, and still keeps to its bound', async () => {

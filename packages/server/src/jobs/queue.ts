@@ -12,8 +12,11 @@ export const MAX_ATTEMPTS = 3;
 
 /** The rules around one kind of job, run on the main thread (database writes); the heavy part runs in a worker. */
 export interface JobHandler<N extends QueuedJobName = QueuedJobName> {
-  /** The worker's input from the job's payload, or null when there is nothing left to do. */
-  prepare(job: QueuedJob<N>): Promise<QueuedJobTypes[N]['input'] | null>;
+  /**
+   * The worker's input from the job's payload, or null when there is nothing left to do. What the input needs for
+   * as long as the worker runs (files held in a download cache) is let go through `run.onEnd`.
+   */
+  prepare(job: QueuedJob<N>, run: JobRunScope): Promise<QueuedJobTypes[N]['input'] | null>;
   onProgress?(job: QueuedJob<N>, fraction: number, stage?: TrainingStage, values?: StageValues): Promise<void>;
   onDone(job: QueuedJob<N>, output: QueuedJobTypes[N]['output']): Promise<void>;
   onFailed(job: QueuedJob<N>, error: Error): Promise<void>;
@@ -23,6 +26,11 @@ export interface JobHandler<N extends QueuedJobName = QueuedJobName> {
   onAbandoned?(job: QueuedJob<N>): Promise<void>;
   /** The job was cancelled while its worker ran it: remove what the worker wrote. */
   onCancelled?(job: QueuedJob<N>): Promise<void>;
+}
+
+/** One run of a job here, from prepare to its end however it ends (done, failed, cancelled, stopped). */
+export interface JobRunScope {
+  onEnd(cleanup: () => Promise<void>): void;
 }
 
 /** One handler per queued job name: the queue refuses to be built without one. */
@@ -258,8 +266,9 @@ export class JobQueue {
       const now = await this.jobs.find(job.job_id);
       return !lost && now?.status === 'running' && now.worker_id === this.workerId;
     };
+    const cleanups: (() => Promise<void>)[] = [];
     try {
-      const input = await handler.prepare(job);
+      const input = await handler.prepare(job, { onEnd: (cleanup) => cleanups.push(cleanup) });
       if (this.cancelledHere.has(job.job_id)) return;
       if (input === null) {
         await this.jobs.finish(job.job_id, 'done', 'nothing to do');
@@ -290,6 +299,7 @@ export class JobQueue {
       await handler.onFailed(job, e);
     } finally {
       clearInterval(renewal);
+      for (const cleanup of cleanups) await cleanup().catch(() => {});
     }
   }
 

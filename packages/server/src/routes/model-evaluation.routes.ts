@@ -23,7 +23,8 @@ export function modelEvaluationRoutes(app: FastifyInstance, kensa: ServerContext
     schema: {
       tags: ['models'],
       summary: "A model's held-out images with their labels and scores (beyond)",
-      description: 'Two-fold cross-fitting during training scores every labelled image with a model trained without it. ' +
+      description: 'Two-fold cross-fitting during training scores each labelled image with a model trained without it (all of them up to ' +
+        '500 per label; beyond that, a seeded draw of 500 per label). ' +
         '`held_out` is empty for models trained on too few images to hold any out, or before these scores were kept. ' +
         '`thumbnail_url` is a signed URL with `{image_id}` to replace.',
       security: bearer,

@@ -2,7 +2,7 @@ import { message } from '../http/errors.ts';
 import type { MessageKey, MessageParams } from '../i18n/index.ts';
 import type { QueuedJob } from '../jobs/payloads.ts';
 import type { PredictInput, PredictOutput } from '../jobs/protocol.ts';
-import type { JobHandler } from '../jobs/queue.ts';
+import type { JobHandler, JobRunScope } from '../jobs/queue.ts';
 import { nowIso } from '../store/database.ts';
 import { pathSegment, type FileStore } from '../store/files.ts';
 import type { AssessmentRow, ItemsRepository } from '../store/items.repository.ts';
@@ -37,7 +37,7 @@ export class PredictJob implements JobHandler<'predict'> {
     await this.announce.item(itemPk);
   }
 
-  async prepare(job: PredictJobRun): Promise<PredictInput | null> {
+  async prepare(job: PredictJobRun, run: JobRunScope): Promise<PredictInput | null> {
     const { modelId, itemPk } = job.payload;
     const model = await this.models.findById(modelId);
     const [item] = await this.items.itemsByPk([itemPk]);
@@ -46,18 +46,21 @@ export class PredictJob implements JobHandler<'predict'> {
       await this.fail(itemPk, 'predictionFailedModelGone');
       return null;
     }
+    // Downloaded copies stay until the worker has read them (other jobs' downloads would evict them otherwise).
+    const files = this.files.hold();
+    run.onEnd(() => files.release());
     const images: PredictInput['images'] = [];
     for (const image of await this.items.imagesOfItem(itemPk)) {
       images.push({
         imageId: image.image_id,
-        path: await this.files.localPath(image.raw_path),
+        path: await files.localPath(image.raw_path),
         width: image.width,
         height: image.height,
         overlayPath: this.renderedPath(job, image.image_id, 'overlay'),
         heatmapPath: this.renderedPath(job, image.image_id, 'heatmap'),
       });
     }
-    return { blobPath: await this.files.localPath(model.blob_path), overrides: model.prediction_overrides, images };
+    return { blobPath: await files.localPath(model.blob_path), overrides: model.prediction_overrides, images };
   }
 
   async onDone(job: PredictJobRun, { predictions }: PredictOutput): Promise<void> {

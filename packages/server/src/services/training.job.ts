@@ -5,7 +5,7 @@ import { statusOfStage } from '../i18n/training.ts';
 import type { QueuedJob } from '../jobs/payloads.ts';
 import { WorkerCrashError } from '../jobs/pool.ts';
 import type { TrainInput, TrainOutput } from '../jobs/protocol.ts';
-import type { JobHandler } from '../jobs/queue.ts';
+import type { JobHandler, JobRunScope } from '../jobs/queue.ts';
 import type { FileStore } from '../store/files.ts';
 import type { ItemsRepository } from '../store/items.repository.ts';
 import { modelFileKey, type ModelsRepository } from '../store/models.repository.ts';
@@ -46,16 +46,19 @@ export class TrainJob implements JobHandler<'train'> {
     await this.announce.model(modelId);
   }
 
-  async prepare(job: TrainJobRun): Promise<TrainInput | null> {
+  async prepare(job: TrainJobRun, run: JobRunScope): Promise<TrainInput | null> {
     const { modelId } = job.payload;
     const model = await this.models.findById(modelId);
     if (!model || model.status !== 'creating') return null;
+    // The worker reads each image when training decodes it, maybe an hour from now: downloaded copies stay till then.
+    const files = this.files.hold();
+    run.onEnd(() => files.release());
     const images: TrainInput['images'] = [];
     for (const item of await this.items.itemsByPk(model.item_pks)) {
       for (const image of await this.items.imagesOfItem(item.pk)) {
         const boxes = (await this.items.annotationsOfImage(image.image_id))
           .map((a) => ({ x_min: a.x_min, x_max: a.x_max, y_min: a.y_min, y_max: a.y_max }));
-        images.push({ path: await this.files.localPath(image.raw_path), good: item.good === null ? null : item.good === 1, boxes, imageId: image.image_id });
+        images.push({ path: await files.localPath(image.raw_path), good: item.good === null ? null : item.good === 1, boxes, imageId: image.image_id });
       }
     }
     // The request found images; they may have gone since (items deleted while the training waited).

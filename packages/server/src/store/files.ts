@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BlobStore } from './blobs/blob-store.ts';
+import { CacheHold, type BlobStore } from './blobs/blob-store.ts';
 import { openBlobStore } from './blobs/open-blob-store.ts';
 
 /**
@@ -51,6 +51,15 @@ export class FileStore {
     return this.blobs.localPath(key);
   }
 
+  /**
+   * Local files for a job that reads them while it runs (training reads each image when it decodes it): with S3
+   * storage they stay in the download cache, whatever other jobs download meanwhile, until `release`.
+   */
+  hold(): HeldFiles {
+    const hold = new CacheHold();
+    return { localPath: (key) => this.blobs.localPath(key, hold), release: () => this.blobs.release(hold) };
+  }
+
   async remove(key: string | null | undefined): Promise<void> {
     if (key) await this.blobs.remove(key);
   }
@@ -58,6 +67,11 @@ export class FileStore {
   close(): Promise<void> {
     return this.blobs.close();
   }
+}
+
+export interface HeldFiles {
+  localPath(key: string): Promise<string>;
+  release(): Promise<void>;
 }
 
 function isRunning(pid: number): boolean {

@@ -18,12 +18,15 @@ export interface BlobCacheStats {
 /**
  * Local copies of remote blobs, for code that reads by path (worker threads). Bounded in bytes; the least
  * recently used files are removed first. Blobs are written once, so a copy never needs revalidating.
- * A file handed out may be evicted by a later call; with the bound far above the working set that is a
- * long time, and a reader that has opened it keeps reading (Linux unlinks lazily).
+ * A file handed out may be evicted by a later call, unless it was asked for with a `CacheHold`: a job that reads its
+ * files while it runs (training reads each image when it decodes it) holds them, and they stay, past the bound if
+ * need be, until it releases the hold.
  */
 export class BlobCache {
   /** File name -> size, in least- to most-recently-used order (a Map keeps insertion order). */
   private readonly entries = new Map<string, number>();
+  /** File name -> how many holds keep it. */
+  private readonly held = new Map<string, number>();
   private readonly downloads = new Map<string, Promise<string>>();
   private totalBytes = 0;
   private readonly counts = { hits: 0, downloads: 0, evictions: 0 };
@@ -45,9 +48,32 @@ export class BlobCache {
     for (const file of kept.sort((a, b) => a.used - b.used)) this.remember(file.name, file.size);
   }
 
-  /** The cached file for `id`, calling `download(temporaryPath)` to fill it if needed (once for concurrent callers). */
-  async get(id: string, download: (temporaryPath: string) => Promise<void>): Promise<string> {
+  /**
+   * The cached file for `id`, calling `download(temporaryPath)` to fill it if needed (once for concurrent callers).
+   * With a hold, the file is kept until `release(hold)`.
+   */
+  async get(id: string, download: (temporaryPath: string) => Promise<void>, hold?: CacheHold): Promise<string> {
     const name = fileName(id);
+    // Held before anything is awaited: another call's eviction may run while this one waits.
+    if (hold && !hold.names.has(name)) {
+      hold.names.add(name);
+      this.held.set(name, (this.held.get(name) ?? 0) + 1);
+    }
+    return this.getNamed(name, download);
+  }
+
+  /** Lets go of a hold's files; those beyond the bound go now. */
+  async release(hold: CacheHold): Promise<void> {
+    for (const name of hold.names) {
+      const count = (this.held.get(name) ?? 1) - 1;
+      if (count > 0) this.held.set(name, count);
+      else this.held.delete(name);
+    }
+    hold.names.clear();
+    await this.evict(null);
+  }
+
+  private async getNamed(name: string, download: (temporaryPath: string) => Promise<void>): Promise<string> {
     const path = join(this.dir, name);
     if (this.entries.has(name)) {
       if (await stat(path).then((s) => s.isFile(), () => false)) {
@@ -105,11 +131,11 @@ export class BlobCache {
     return path;
   }
 
-  /** Removes least recently used files until the cache fits, never the one just asked for. */
-  private async evict(keep: string): Promise<void> {
+  /** Removes least recently used files until the cache fits, never the one just asked for nor a held one. */
+  private async evict(keep: string | null): Promise<void> {
     for (const [name] of this.entries) {
       if (this.totalBytes <= this.maxBytes) return;
-      if (name === keep) continue;
+      if (name === keep || this.held.has(name)) continue;
       this.forget(name);
       this.counts.evictions++;
       await unlink(join(this.dir, name)).catch(() => {});
@@ -133,6 +159,11 @@ export class BlobCache {
     this.entries.delete(name);
     this.totalBytes -= size;
   }
+}
+
+/** The files one reader keeps in the cache while it works (see `BlobCache.get`). */
+export class CacheHold {
+  readonly names = new Set<string>();
 }
 
 /** A flat, fixed-length name per id; the extension stays for readers that look at it (".png", ".json"). */

@@ -4,7 +4,10 @@
  * `images/<client>/<item>/1.png`; see blob-keys.ts for the rules. The stores implement this interface;
  * open-blob-store.ts builds the one a URL names.
  */
+import type { CacheHold } from './blob-cache.ts';
+
 export { BlobNotFoundError, InvalidBlobKeyError, checkBlobKey, checkBlobPrefix } from './blob-keys.ts';
+export { CacheHold } from './blob-cache.ts';
 
 export interface BlobEntry {
   key: string;
@@ -30,9 +33,11 @@ export interface BlobStore {
   /**
    * A local file holding the blob, for worker threads that read by path: the file itself (file store) or a
    * download into a bounded local cache (S3; keys are written once, so a cached copy stays valid).
-   * Throws BlobNotFoundError when missing.
+   * Throws BlobNotFoundError when missing. With a hold, a cached copy stays until `release(hold)`: for jobs that
+   * read their files while they run, however long that is.
    */
-  localPath(key: string): Promise<string>;
+  localPath(key: string, hold?: CacheHold): Promise<string>;
+  release(hold: CacheHold): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -89,6 +89,9 @@ export class FileBlobStore implements BlobStore {
     return path;
   }
 
+  /** The files are the blobs themselves: nothing is held, nothing to let go. */
+  async release(): Promise<void> {}
+
   async close(): Promise<void> {}
 
   /** Temporary files left by a crash mid-write; nothing refers to them. Only when no write is running (start-up). */

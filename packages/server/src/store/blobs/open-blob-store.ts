@@ -8,12 +8,13 @@ import type { BlobStore, BlobStoreOptions } from './blob-store.ts';
 import { FileBlobStore } from './file-blob-store.ts';
 import { S3BlobStore, type S3Location } from './s3-blob-store.ts';
 
-const S3_PARAMETERS = ['endpoint', 'region', 'forcePathStyle', 'accessKeyId', 'secretAccessKey', 'sessionToken'];
+const S3_PARAMETERS = ['endpoint', 'region', 'forcePathStyle', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'cacheMB'];
 const SECRET_PARAMETERS = new Set(['accessKeyId', 'secretAccessKey', 'sessionToken']);
 
 /**
  * `file:///absolute/folder` or `s3://bucket[/key-prefix]?endpoint=…&region=…&forcePathStyle=true`
- * (credentials from the standard AWS environment variables, or `accessKeyId`/`secretAccessKey` parameters).
+ * (credentials from the standard AWS environment variables, or `accessKeyId`/`secretAccessKey` parameters;
+ * `cacheMB` bounds the local download cache, 2048 by default).
  */
 export function openBlobStore(url: string, options: BlobStoreOptions): BlobStore {
   let parsed: URL;
@@ -23,7 +24,7 @@ export function openBlobStore(url: string, options: BlobStoreOptions): BlobStore
     throw new Error(`KENSA_BLOB_URL is not a URL: ${JSON.stringify(url)} (expected file:///folder or s3://bucket?endpoint=…)`);
   }
   if (parsed.protocol === 'file:') return new FileBlobStore(fileFolder(parsed, url));
-  if (parsed.protocol === 's3:') return new S3BlobStore(s3Location(parsed, url), options);
+  if (parsed.protocol === 's3:') return new S3BlobStore(s3Location(parsed, url), { ...options, ...cacheBound(parsed) });
   throw new Error(`KENSA_BLOB_URL ${JSON.stringify(redact(parsed))}: unsupported scheme "${parsed.protocol}" (expected file:///folder or s3://bucket?endpoint=…)`);
 }
 
@@ -36,6 +37,16 @@ function fileFolder(parsed: URL, url: string): string {
   const folder = fileURLToPath(parsed);
   if (!isAbsolute(folder) || folder === '/') throw new Error(`KENSA_BLOB_URL ${JSON.stringify(url)}: needs a folder, file:///folder`);
   return folder;
+}
+
+function cacheBound(parsed: URL): Pick<BlobStoreOptions, 'cacheBytes'> {
+  const given = parsed.searchParams.get('cacheMB');
+  if (given === null) return {};
+  const megabytes = Number(given);
+  if (!(megabytes > 0) || !Number.isFinite(megabytes)) {
+    throw new Error(`KENSA_BLOB_URL ${JSON.stringify(redact(parsed))}: cacheMB must be a positive number of megabytes, not ${JSON.stringify(given)}`);
+  }
+  return { cacheBytes: Math.ceil(megabytes * 1024 * 1024) };
 }
 
 function s3Location(parsed: URL, url: string): S3Location {

@@ -11,7 +11,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { BlobCache, DEFAULT_CACHE_BYTES, type BlobCacheStats } from './blob-cache.ts';
+import { BlobCache, DEFAULT_CACHE_BYTES, type BlobCacheStats, type CacheHold } from './blob-cache.ts';
 import { BlobNotFoundError, InvalidBlobKeyError, checkBlobKey, checkBlobPrefix } from './blob-keys.ts';
 import type { BlobEntry, BlobStore, BlobStoreOptions } from './blob-store.ts';
 
@@ -125,13 +125,17 @@ export class S3BlobStore implements BlobStore {
     } while (continuationToken);
   }
 
-  async localPath(key: string): Promise<string> {
+  async localPath(key: string, hold?: CacheHold): Promise<string> {
     const objectKey = this.objectKey(key);
     return this.cache.get(this.cacheId(objectKey), async (temporaryPath) => {
       const answer = await this.call('get', key, () => this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: objectKey })));
       await pipeline(answer.Body as Readable, createWriteStream(temporaryPath));
       checkLength(key, answer.ContentLength, (await stat(temporaryPath)).size);
-    });
+    }, hold);
+  }
+
+  release(hold: CacheHold): Promise<void> {
+    return this.cache.release(hold);
   }
 
   /** Hits, downloads and evictions of the local cache behind localPath, and its size now. */
