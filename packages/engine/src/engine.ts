@@ -158,7 +158,7 @@ function mappedHeldOut(samples: TrainingSample[], seed: number): Set<TrainingSam
  */
 async function crossFit(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues,
-  options: { signal?: AbortSignal; synthetic: boolean; seed: number; onProgress: (f: number) => void },
+  options: { signal?: AbortSignal; synthetic: boolean; seed: number; onProgress: (f: number) => void; decided?: ModelState },
 ): Promise<CrossFit> {
   const random = new Random(options.seed + 17);
   const ok = samples.filter((s) => s.good === true);
@@ -176,7 +176,7 @@ async function crossFit(
     const trainPart = samples.filter((s) => folds.get(s) !== fold);
     const heldOut = samples.filter((s) => folds.get(s) === fold && (mapped === null || mapped.has(s)));
     const state = await algorithm.train(trainPart, params, {
-      onProgress: (f) => options.onProgress((fold + f * 0.8) / 2), signal: options.signal,
+      onProgress: (f) => options.onProgress((fold + f * 0.8) / 2), signal: options.signal, decided: options.decided,
     });
     for (const sample of heldOut) {
       checkAborted(options.signal);
@@ -287,16 +287,20 @@ export async function trainModel(
     }
   }
 
+  // After AutoTune (whose trials decide for themselves): its choices may change what is decided.
+  const decided = await algorithm.decide?.(samples, values, {
+    onProgress: (_f, step, stageValues) => report(0.08, step ?? 'training', stageValues), signal: options.signal,
+  });
   report(0.1, 'calibrating');
   let validation: Validation;
   if (canCrossFit) {
     validation = await crossValidate(algorithm, samples, values, mode, {
-      signal: options.signal, synthetic: ng === 0, seed, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
+      signal: options.signal, synthetic: ng === 0, seed, decided, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
     });
   }
   report(0.6, 'training');
   const state = await algorithm.train(samples, values, {
-    onProgress: (f, step, values) => report(0.6 + 0.35 * f, step ?? 'training', values), signal: options.signal,
+    onProgress: (f, step, values) => report(0.6 + 0.35 * f, step ?? 'training', values), signal: options.signal, decided,
   });
   if (!canCrossFit) {
     // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { chooseCalibration } from '../src/calibration/choose.ts';
 import { trainModel } from '../src/engine.ts';
+import { ALGORITHMS } from '../src/algorithms/registry.ts';
 import { createPatchSample, DEFAULT_PS_CONFIG, patchSample } from '../src/algorithms/ps/index.ts';
 import { sampleOf, type TrainingSample } from '../src/algorithms/types.ts';
 import type { FloatMap, Raster } from '../src/image/raster.ts';
@@ -131,5 +132,38 @@ test('the model lists what PS decided from its images, each measurement keyed by
       assert.equal(typeof JSON.parse(key), 'string');
       assert.ok(Number.isFinite(value));
     }
+  }
+});
+
+test('PS decides once per training: the cross-fitting folds are trained with what was decided on all the images', async () => {
+  // A spy around the real PS, registered for this test only.
+  const decisions: unknown[] = [];
+  const seen: unknown[] = [];
+  const spy = {
+    ...quickPs, id: 'PS-decide-spy',
+    decide: async (...args: Parameters<NonNullable<typeof quickPs.decide>>) => {
+      const decided = await quickPs.decide!(...args);
+      decisions.push(decided);
+      return decided;
+    },
+    train: (...args: Parameters<typeof quickPs.train>) => {
+      seen.push(args[2].decided);
+      return quickPs.train(...args);
+    },
+  };
+  ALGORITHMS.push(spy as unknown as (typeof ALGORITHMS)[number]);
+  try {
+    const images = await Promise.all(layoutsOrSmoothParts('smooth', 16, 10).map(async (sample) => {
+      const raster = await sample.load();
+      const bytes = Buffer.from(raster.data.map((v) => Math.round(v * 255)));
+      return { bytes: await sharp(bytes, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toBuffer(), good: true };
+    }));
+    const model = await trainModel(spy.id, images, { train_size: 500 });
+    assert.equal(decisions.length, 1, 'the probes ran once');
+    assert.equal(seen.length, 3, 'two folds and the final model');
+    assert.ok(seen.every((decided) => decided === decisions[0]), 'each trained with the one decision');
+    assert.equal(model.autoTuned.resolution.chosen, (model.state as { scale: number }).scale === 1 ? 'full' : 'half');
+  } finally {
+    ALGORITHMS.splice(ALGORITHMS.indexOf(spy as unknown as (typeof ALGORITHMS)[number]), 1);
   }
 });

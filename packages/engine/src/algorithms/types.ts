@@ -63,6 +63,8 @@ export interface ProgressReport {
 export interface TrainContext {
   onProgress: ProgressReport;
   signal?: AbortSignal;
+  /** What the algorithm's `decide` settled once on all the training images; absent when training decides itself. */
+  decided?: ModelState;
 }
 
 /**
@@ -103,6 +105,12 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
   /** With calibration 'auto': the modes to choose from, simplest first (default global, border, location). */
   calibrationCandidates?: ('global' | 'location' | 'border')[];
   train(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<S> | S;
+  /**
+   * Settings the algorithm decides from the training images by held-out checks (PS: resolution, normalisation), decided
+   * once on all of them and handed to every `train` of this training (`context.decided`): the cross-fitting folds are
+   * then trained as the final model is (their held-out maps calibrate that model), and the checks do not run three times.
+   */
+  decide?(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<ModelState>;
   /**
    * Raw anomaly map of one image (higher = more anomalous), at any resolution: the engine resamples it
    * to the raster's size. Must be pure: same state and raster, same map.

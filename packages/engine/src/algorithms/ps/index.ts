@@ -244,18 +244,40 @@ function fitDescriptorSpace(sample: PatchSample, numFeatures: number): { project
   return { projection: makeProjection(mean, scale, fitPca(standardised, rawDims), Math.min(rawDims, numFeatures)), r2 };
 }
 
-async function train(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsState> {
+/** What PS decides from the OK images by its probes, once per training (see `AlgorithmDefinition.decide`). */
+interface PsDecisions {
+  [key: string]: number | string | Float32Array;
+  scale: number;
+  resolutionScores: Float32Array;
+  normalise: 'robust' | 'none';
+  normaliseScores: Float32Array;
+}
+
+/**
+ * The OK images, read one at a time, never gathered into an array: each sample decodes its image when it is read (the
+ * engine keeps a bounded cache), so at most the probe's and the learned filters' few images are held at once.
+ */
+function okRasters(samples: TrainingSample[]): RasterSource {
   const ok = samples.filter((s) => s.good === true);
-  // Read one at a time, never gathered into an array: each sample decodes its image when it is read (the engine
-  // keeps a bounded cache), so at most the probe's and the learned filters' few images are held at once.
-  const original: RasterSource = { count: ok.length, get: (i) => ok[i].load() };
+  return { count: ok.length, get: (i) => ok[i].load() };
+}
+
+async function decide(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsDecisions> {
+  const original = okRasters(samples);
   context.onProgress(0, 'choosing-resolution');
   const resolution = await chooseResolution(config, original, params);
-  const rasters = atScale(original, resolution.scale);
   context.onProgress(0, 'normalising');
-  const normalisation = await chooseNormalisation(config, rasters, params);
-  const structure = await fitStructure(config, rasters, normalisation.normalise, num(params, 'seed'));
-  const settings = descriptorSettings(config, params, normalisation.normalise, structure);
+  const normalisation = await chooseNormalisation(config, atScale(original, resolution.scale), params);
+  return { scale: resolution.scale, resolutionScores: resolution.scores, normalise: normalisation.normalise, normaliseScores: normalisation.scores };
+}
+
+async function train(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsState> {
+  const ok = samples.filter((s) => s.good === true);
+  const original = okRasters(samples);
+  const decided = (context.decided as PsDecisions | undefined) ?? await decide(config, samples, params, context);
+  const rasters = atScale(original, decided.scale);
+  const structure = await fitStructure(config, rasters, decided.normalise, num(params, 'seed'));
+  const settings = descriptorSettings(config, params, decided.normalise, structure);
   const random = new Random(num(params, 'seed'));
   const sample = await samplePatches(rasters, settings, config.sampleSize, random, context);
   const { projection, r2 } = fitDescriptorSpace(sample, num(params, 'num_features'));
@@ -299,8 +321,8 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   }
   context.onProgress(1);
   return {
-    projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: resolution.scale, resolutionScores: resolution.scores,
-    robustNormalisation: normalisation.normalise === 'robust' ? 1 : 0, normaliseScores: normalisation.scores, structure,
+    projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: decided.scale, resolutionScores: decided.resolutionScores,
+    robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure,
   };
 }
 
@@ -446,6 +468,7 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     calibration: 'auto',
     calibrationCandidates: ['global', 'border'],
     train: (samples, params, context) => train(config, samples, params, context),
+    decide: (samples, params, context) => decide(config, samples, params, context),
     anomalyMap: (state, raster, params) => anomalyMap(config, state, raster, params),
     choices: (state) => psChoices(state),
   };
