@@ -158,11 +158,17 @@ async function chooseResolution(config: PsConfig, rasters: RasterSource, params:
   return { scale: full[0] >= half[0] * config.resolutionTolerance ? 1 : 0.5, scores: Float32Array.from([full[0], half[0]]) };
 }
 
-/** The normalisation of config 'auto': by the probe, 'none' unless 'robust' makes it clearly more sensitive. */
-async function chooseNormalisation(config: PsConfig, rasters: RasterSource, params: ParamValues): Promise<{ normalise: 'robust' | 'none'; scores: Float32Array }> {
+/**
+ * The normalisation of config 'auto': by the probe, 'none' unless 'robust' makes it clearly more sensitive. `withoutIt`:
+ * the probe's sensitivity without normalisation on these rasters when the resolution probe has just measured it.
+ */
+async function chooseNormalisation(
+  config: PsConfig, rasters: RasterSource, params: ParamValues, withoutIt?: number,
+): Promise<{ normalise: 'robust' | 'none'; scores: Float32Array }> {
   if (config.normalise !== 'auto') return { normalise: config.normalise, scores: new Float32Array(0) };
-  const candidates = (['none', 'robust'] as const).map((n) => descriptorSettings(config, params, n));
-  const scores = await probeSettings(rasters, candidates, { ...DEFAULT_PROBE, seed: num(params, 'seed') });
+  const candidates = (withoutIt === undefined ? ['none', 'robust'] as const : ['robust'] as const).map((n) => descriptorSettings(config, params, n));
+  const measured = await probeSettings(rasters, candidates, { ...DEFAULT_PROBE, seed: num(params, 'seed') });
+  const scores = measured && withoutIt !== undefined ? [withoutIt, ...measured] : measured;
   if (!scores) return { normalise: 'none', scores: new Float32Array(0) };
   return { normalise: scores[1] > scores[0] * config.normaliseMargin ? 'robust' : 'none', scores: Float32Array.from(scores) };
 }
@@ -267,7 +273,9 @@ async function decide(config: PsConfig, samples: TrainingSample[], params: Param
   context.onProgress(0, 'choosing-resolution');
   const resolution = await chooseResolution(config, original, params);
   context.onProgress(0, 'normalising');
-  const normalisation = await chooseNormalisation(config, atScale(original, resolution.scale), params);
+  // The resolution probe measured the chosen scale without normalisation already: the same images, settings and seed.
+  const withoutNormalisation = resolution.scores.length === 2 ? resolution.scores[resolution.scale === 1 ? 0 : 1] : undefined;
+  const normalisation = await chooseNormalisation(config, atScale(original, resolution.scale), params, withoutNormalisation);
   return { scale: resolution.scale, resolutionScores: resolution.scores, normalise: normalisation.normalise, normaliseScores: normalisation.scores };
 }
 
