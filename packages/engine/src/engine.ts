@@ -1,13 +1,13 @@
 import { getAlgorithm } from './algorithms/registry.ts';
 import { checkAborted, type AlgorithmDefinition, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
-import { applyCalibration, fitCalibration, type Calibration, type CalibrationMode } from './calibration/calibrate.ts';
+import { applyCalibration, fitCalibration, type Calibration, type CalibrationMode, type HeldOutMap } from './calibration/calibrate.ts';
 import { aurocOf, chooseCalibration } from './calibration/choose.ts';
 import { quantile } from './calibration/quantile.ts';
 import { synthesizeDefect } from './calibration/synthetic.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
 import { decodeForTiles, foldsByImage, stitchTileMaps, trainingTiles } from './image/tiles.ts';
 import { DecodedPixelsCache, decodedSamples, type ImageBytes } from './image/training-images.ts';
-import { resizeMap, type FloatMap, type Raster } from './image/raster.ts';
+import { expandMap, resizeMap, type FloatMap, type Raster } from './image/raster.ts';
 import { Random } from './kernels/random.ts';
 import { auroc, bestF1Threshold, confusionAt, type Confusion } from './metrics/index.ts';
 import { decodeBlob, encodeBlob, ModelFormatError } from './model/blob.ts';
@@ -116,6 +116,18 @@ function rawMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, r
   return resizeMap(algorithm.anomalyMap(state, raster, params), raster.width, raster.height);
 }
 
+/**
+ * A held-out image's raw map at the raster's size, as `rawMap` gives it, held in the algorithm's compact form when it has
+ * one (PS: its patch scores) or at the algorithm's own resolution, and made at the raster's size each time calibration
+ * reads it. Held in full at 512 × 512, the 400 held-out maps of deeppcb and its 100 synthetic defects took 0.5 GB.
+ */
+function heldOutMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues): HeldOutMap {
+  const { width, height } = raster;
+  const own = algorithm.compactAnomalyMap?.(state, raster, params) ?? algorithm.anomalyMap(state, raster, params);
+  if ('data' in own && own.width === width && own.height === height) return own;
+  return { width, height, expand: () => resizeMap(expandMap(own), width, height) };
+}
+
 function imageScore(calibrated: FloatMap): number {
   let m = 0;
   for (const v of calibrated.data) if (v > m) m = v;
@@ -123,9 +135,9 @@ function imageScore(calibrated: FloatMap): number {
 }
 
 interface CrossFit {
-  okMaps: FloatMap[];
-  ngMaps: FloatMap[];
-  syntheticMaps: FloatMap[];
+  okMaps: HeldOutMap[];
+  ngMaps: HeldOutMap[];
+  syntheticMaps: HeldOutMap[];
   /** The training image of each map of okMaps and ngMaps, in their order. */
   okSources: (number | null)[];
   ngSources: (number | null)[];
@@ -139,7 +151,8 @@ const MAX_SYNTHETIC_DEFECTS = 100;
 
 /**
  * Held-out images of each label that cross-fitting maps at most (a seeded draw beyond): each map is kept until the
- * calibration is fitted (0.25 MB at 256×256), and 500 of a label place a quantile or an AUROC well. Below that, every
+ * calibration is fitted (in full 0.25 MB at 256×256; PS's compact map 16 KB, see heldOutMap), and 500 of a label place
+ * a quantile or an AUROC well. Below that, every
  * held-out image is mapped, as before.
  */
 const MAX_HELD_OUT_MAPS = 500;
@@ -181,11 +194,11 @@ async function crossFit(
     for (const sample of heldOut) {
       checkAborted(options.signal);
       const raster = await sample.load();
-      const map = rawMap(algorithm, state, raster, params);
+      const map = heldOutMap(algorithm, state, raster, params);
       (sample.good ? result.okMaps : result.ngMaps).push(map);
       (sample.good ? result.okSources : result.ngSources).push(sample.source ?? null);
       if (sample.good && options.synthetic && (result.okMaps.length - 1) % syntheticStride === 0) {
-        result.syntheticMaps.push(rawMap(algorithm, state, synthesizeDefect(raster, random), params));
+        result.syntheticMaps.push(heldOutMap(algorithm, state, synthesizeDefect(raster, random), params));
       }
     }
     options.onProgress((fold + 1) / 2);
@@ -210,7 +223,7 @@ function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates
     ? chooseCalibration(fit.okMaps, imageScore, candidates)
     : { mode: requested, scores: undefined };
   const calibration = fitCalibration(fit.okMaps, choice.mode);
-  const scoreOf = (m: FloatMap) => imageScore(applyCalibration(m, calibration));
+  const scoreOf = (m: HeldOutMap) => imageScore(applyCalibration(expandMap(m), calibration));
   const okScores = fit.okMaps.map(scoreOf);
   const ngScores = fit.ngMaps.map(scoreOf);
   const syntheticScores = fit.syntheticMaps.map(scoreOf);
@@ -228,7 +241,7 @@ function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates
 
 /**
  * Cross-fits and validates. Its own function so that the held-out maps (a map per held-out image, and per synthetic
- * defect: ~110 MB for 250 images) are garbage before the final model trains, not kept to the end of trainModel.
+ * defect) are garbage before the final model trains, not kept to the end of trainModel.
  */
 async function crossValidate(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: CalibrationMode | 'auto',

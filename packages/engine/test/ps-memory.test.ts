@@ -1,13 +1,12 @@
 // PS training streams its images: memory grows with its patch reservoir, not with the number of images.
 import { test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import assert from 'node:assert/strict';
 import { patchSample } from '../src/algorithms/ps/index.ts';
 import type { TrainingSample } from '../src/algorithms/types.ts';
 import type { Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
 import { resolveParams } from '../src/params/schema.ts';
+import { retainedMb } from './retained-memory.ts';
 
 /**
  * Image `k` of a product photographed many times: a 128×128 brushed texture with a dark hole, shifted, turned by a
@@ -29,15 +28,6 @@ function photo(k: number): Raster {
 function lazySamples(count: number): TrainingSample[] {
   return Array.from({ length: count }, (_, k) => ({ load: async () => photo(k), good: true, boxes: [] }));
 }
-
-// A collector to call: what stays reachable is what training keeps, garbage aside (RSS would count garbage not yet collected).
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-const retainedMb = () => {
-  collect();
-  const usage = process.memoryUsage();
-  return (usage.heapUsed + usage.arrayBuffers) / 2 ** 20;
-};
 
 test('PS training on 1,200 images: what it keeps is bounded by its patch reservoir, not by the images', async () => {
   const params = resolveParams(patchSample.parameters, {}).values;

@@ -1,4 +1,4 @@
-import type { FloatMap, Raster } from '../image/raster.ts';
+import type { CompactMap, FloatMap, Raster } from '../image/raster.ts';
 import { Random } from '../kernels/random.ts';
 import type { Bilingual, ParameterSpec, ParamValues } from '../params/schema.ts';
 import type { AlgorithmStep, StageValues } from '../training/progress.ts';
@@ -116,6 +116,12 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
    * to the raster's size. Must be pure: same state and raster, same map.
    */
   anomalyMap(state: S, raster: Raster, params: ParamValues): FloatMap;
+  /**
+   * Optional: the same map in a smaller form whose `expand()` gives exactly what `anomalyMap` gives (PS: its patch
+   * scores). The engine holds every held-out map of cross-fitting until calibration reads them; this way they do not
+   * cost a full map each.
+   */
+  compactAnomalyMap?(state: S, raster: Raster, params: ParamValues): CompactMap;
   /**
    * What the algorithm decided from the training images (e.g. PS's placement), each with the measurements that
    * decided it; the engine lists them with AutoTune's choices in the model's evaluation.

@@ -1,4 +1,4 @@
-import { createMap, resizeMap, type FloatMap } from '../image/raster.ts';
+import { createMap, expandMap, resizeMap, type CompactMap, type FloatMap } from '../image/raster.ts';
 import { quantile } from './quantile.ts';
 
 /**
@@ -19,6 +19,12 @@ export interface Calibration {
   /** Per-band levels by distance to the nearest image border, bands ending at BORDER_BANDS (border mode). */
   borderLevels?: number[];
 }
+
+/**
+ * A held-out map as calibration reads it: in full, or compact (see `CompactMap`) and expanded each time it is read, one
+ * map at a time, so that hundreds of them need not be held at full size at once.
+ */
+export type HeldOutMap = FloatMap | CompactMap;
 
 export const PIXEL_QUANTILE = 0.999;
 const GRID_CELLS = 12;
@@ -45,21 +51,25 @@ function borderBand(x: number, y: number, width: number, height: number): number
  */
 const sampleStride = (pixels: number) => Math.max(1, Math.floor(pixels / 2_000_000));
 
-export function fitCalibration(okMaps: FloatMap[], mode: CalibrationMode): Calibration {
-  const stride = sampleStride(okMaps.reduce((sum, map) => sum + map.data.length, 0));
+export function fitCalibration(okMaps: readonly HeldOutMap[], mode: CalibrationMode): Calibration {
+  const stride = sampleStride(okMaps.reduce((sum, map) => sum + map.width * map.height, 0));
   const values: number[] = [];
-  for (const map of okMaps) for (let i = 0; i < map.data.length; i += stride) values.push(map.data[i]);
+  // Border mode fills its bands in the same pass: each map is expanded once.
+  const bands: number[][] | null = mode === 'border' ? Array.from({ length: BORDER_BANDS.length + 1 }, () => []) : null;
+  for (const held of okMaps) {
+    const map = expandMap(held);
+    for (let i = 0; i < map.data.length; i += stride) {
+      values.push(map.data[i]);
+      bands?.[borderBand(i % map.width, Math.floor(i / map.width), map.width, map.height)].push(map.data[i]);
+    }
+  }
   const level = Math.max(quantile(values, PIXEL_QUANTILE), 1e-9);
   if (mode === 'global') return { mode, level, grid: null };
-  if (mode === 'border') {
-    const buckets: number[][] = Array.from({ length: BORDER_BANDS.length + 1 }, () => []);
-    for (const map of okMaps) {
-      for (let i = 0; i < map.data.length; i += stride) buckets[borderBand(i % map.width, Math.floor(i / map.width), map.width, map.height)].push(map.data[i]);
-    }
+  if (bands) {
     // As for places: a band's level never drops far below the global one. A band deeper than the training images reach
     // (or too thin in them to have a quantile) takes the level of the band outside it.
     const borderLevels: number[] = [];
-    buckets.forEach((values, band) => borderLevels.push(values.length >= MIN_BAND_VALUES
+    bands.forEach((values, band) => borderLevels.push(values.length >= MIN_BAND_VALUES
       ? Math.max(quantile(values, PIXEL_QUANTILE), level * 0.5)
       : band > 0 ? borderLevels[band - 1] : level));
     return { mode, level, grid: null, borderLevels };
@@ -72,9 +82,9 @@ export function fitCalibration(okMaps: FloatMap[], mode: CalibrationMode): Calib
   const gh = Math.max(1, Math.round(height / cell));
   const grid = createMap(gw, gh);
   const buckets: number[][] = Array.from({ length: gw * gh }, () => []);
-  for (const original of okMaps) {
+  for (const held of okMaps) {
     // Images of other sizes (aspect ratios differ between photos) are compared place by place, relatively.
-    const map = resizeMap(original, width, height);
+    const map = resizeMap(expandMap(held), width, height);
     for (let y = 0; y < height; y++) {
       const gy = Math.min(gh - 1, Math.floor((y * gh) / height));
       // Sampled as the global level is: hundreds of tile maps must not fill memory with values.

@@ -1,6 +1,6 @@
-import type { FloatMap } from '../image/raster.ts';
+import { expandMap, type FloatMap } from '../image/raster.ts';
 import { auroc } from '../metrics/index.ts';
-import { applyCalibration, fitCalibration, type CalibrationMode } from './calibrate.ts';
+import { applyCalibration, fitCalibration, type CalibrationMode, type HeldOutMap } from './calibrate.ts';
 import { quantile } from './quantile.ts';
 
 /** Candidates of calibration 'auto' (unless the algorithm names its own), simplest first: a later one must be more sensitive by this factor. */
@@ -23,7 +23,7 @@ export function aurocOf(negatives: number[], positives: number[]): number {
  * held-out AUROC 0.64 against a real 0.97), so they chose by noise.
  */
 export function chooseCalibration(
-  okMaps: FloatMap[], imageScore: (calibrated: FloatMap) => number, candidates: CalibrationMode[] = AUTO_CALIBRATION_MODES,
+  okMaps: readonly HeldOutMap[], imageScore: (calibrated: FloatMap) => number, candidates: CalibrationMode[] = AUTO_CALIBRATION_MODES,
 ): { mode: CalibrationMode; scores: Record<string, number> } {
   const scores: Record<string, number> = {};
   if (okMaps.length < 4) return { mode: candidates[0], scores };
@@ -33,9 +33,9 @@ export function chooseCalibration(
     for (let half = 0; half < 2; half++) {
       const calibration = fitCalibration(okMaps.filter((_, i) => i % 2 !== half), mode);
       const heldOut = okMaps.filter((_, i) => i % 2 === half);
-      const goodScores = heldOut.map((m) => imageScore(applyCalibration(m, calibration)));
+      const goodScores = heldOut.map((m) => imageScore(applyCalibration(expandMap(m), calibration)));
       const gain = heldOut.reduce((sum, m) => {
-        const unit = applyCalibration({ width: m.width, height: m.height, data: new Float32Array(m.data.length).fill(1) }, calibration);
+        const unit = applyCalibration({ width: m.width, height: m.height, data: new Float32Array(m.width * m.height).fill(1) }, calibration);
         return sum + unit.data.reduce((s, v) => s + v, 0) / unit.data.length;
       }, 0) / heldOut.length;
       score += gain / Math.max(quantile(goodScores, THRESHOLD_QUANTILE), 1e-9) / 2;

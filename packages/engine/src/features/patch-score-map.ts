@@ -1,4 +1,4 @@
-import type { FloatMap } from '../image/raster.ts';
+import type { CompactMap, FloatMap } from '../image/raster.ts';
 import { gaussianBlur } from '../postprocess/filters.ts';
 import { patchScoresToMap, type PatchGrid } from './patches.ts';
 
@@ -8,4 +8,9 @@ import { patchScoresToMap, type PatchGrid } from './patches.ts';
  */
 export function smoothedPatchScoreMap(scores: ArrayLike<number>, grid: PatchGrid): FloatMap {
   return gaussianBlur(patchScoresToMap(scores, grid), (grid.patchWidth + grid.patchHeight) / 2);
+}
+
+/** The same map kept as its patch scores until it is read (an algorithm's `compactAnomalyMap`). Never write into the scores afterwards. */
+export function compactSmoothedPatchScores(scores: ArrayLike<number>, grid: PatchGrid): CompactMap {
+  return { width: grid.imageWidth, height: grid.imageHeight, expand: () => smoothedPatchScoreMap(scores, grid) };
 }

@@ -1,4 +1,4 @@
-import type { FloatMap, Raster } from '../image/raster.ts';
+import type { CompactMap, FloatMap, Raster } from '../image/raster.ts';
 
 /**
  * Patches on a regular grid: patch (gx, gy) covers x ∈ [gx·step, gx·step + width), y likewise.
@@ -82,6 +82,14 @@ export function patchScoresToMap(scores: ArrayLike<number>, grid: PatchGrid): Fl
     }
   }
   return { width, height, data: out };
+}
+
+/**
+ * The map `patchScoresToMap` makes, kept as its patch scores until it is read: one value per patch, a sixteenth of the
+ * pixels at a step of 4. The scores are held, not copied: never write into them afterwards.
+ */
+export function compactPatchScores(scores: Float32Array, grid: PatchGrid): CompactMap {
+  return { width: grid.imageWidth, height: grid.imageHeight, expand: () => patchScoresToMap(scores, grid) };
 }
 
 /** For each pixel along one axis: the range [first, end) of patch positions (sorted) whose patch covers it. */

@@ -16,6 +16,21 @@ export interface FloatMap {
   data: Float32Array;
 }
 
+/**
+ * A map kept in a smaller form until it is read (PS: the patch scores it is spread from, a sixteenth of its pixels):
+ * `expand()` makes the width × height map, the same values at every call. Training holds its held-out maps this way.
+ */
+export interface CompactMap {
+  readonly width: number;
+  readonly height: number;
+  expand(): FloatMap;
+}
+
+/** A map in either form, read in full: a FloatMap is itself, a CompactMap is expanded (a new map at each call). */
+export function expandMap(map: FloatMap | CompactMap): FloatMap {
+  return 'data' in map ? map : map.expand();
+}
+
 export function createMap(width: number, height: number, fill = 0): FloatMap {
   const data = new Float32Array(width * height);
   if (fill !== 0) data.fill(fill);

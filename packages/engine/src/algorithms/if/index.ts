@@ -1,6 +1,6 @@
-import type { FloatMap, Raster } from '../../image/raster.ts';
+import type { CompactMap, Raster } from '../../image/raster.ts';
 import { describePatches, fitPatchDescriptors, type PatchDescriptorModel } from '../../features/patch-descriptors.ts';
-import { smoothedPatchScoreMap } from '../../features/patch-score-map.ts';
+import { compactSmoothedPatchScores } from '../../features/patch-score-map.ts';
 import { fitIsolationForest, isolationScores, type IsolationForest } from '../../kernels/isolation-forest.ts';
 import { fitOutlierMargin, outlierMargin, type OutlierMargin } from '../../kernels/outlier-margin.ts';
 import { Random } from '../../kernels/random.ts';
@@ -49,11 +49,11 @@ async function train(samples: TrainingSample[], params: ParamValues, context: Tr
   return { descriptor, forest, margin };
 }
 
-function anomalyMap(state: IsolationState, raster: Raster): FloatMap {
+function compactAnomalyMap(state: IsolationState, raster: Raster): CompactMap {
   const { grid, data } = describePatches(state.descriptor, raster);
   const scores = isolationScores(state.forest, data);
   for (let i = 0; i < scores.length; i++) scores[i] = outlierMargin(scores[i], state.margin);
-  return smoothedPatchScoreMap(scores, grid);
+  return compactSmoothedPatchScores(scores, grid);
 }
 
 export const isolationForestInspection: AlgorithmDefinition<IsolationState> = {
@@ -85,5 +85,6 @@ export const isolationForestInspection: AlgorithmDefinition<IsolationState> = {
   requires: { okImages: 1 },
   maxOkImages: MAX_HELD_TRAINING_IMAGES,
   train,
-  anomalyMap,
+  anomalyMap: (state, raster) => compactAnomalyMap(state, raster).expand(),
+  compactAnomalyMap,
 };

@@ -1,6 +1,6 @@
-import type { FloatMap, Raster } from '../../image/raster.ts';
+import type { CompactMap, Raster } from '../../image/raster.ts';
 import { describePatches, fitPatchDescriptors, type PatchDescriptorModel } from '../../features/patch-descriptors.ts';
-import { smoothedPatchScoreMap } from '../../features/patch-score-map.ts';
+import { compactSmoothedPatchScores } from '../../features/patch-score-map.ts';
 import { fitOneClassSvm, svmLogMargin, type OneClassSvm } from '../../kernels/one-class-svm.ts';
 import { fitOutlierMargin, outlierMargin, type OutlierMargin } from '../../kernels/outlier-margin.ts';
 import { Random } from '../../kernels/random.ts';
@@ -107,11 +107,11 @@ function marginFor(trainingMargins: Float32Array, contamination: number): Outlie
   return { ...fitted, offset: Math.min(0, fitted.offset) };
 }
 
-function anomalyMap(state: OneClassSvmState, raster: Raster): FloatMap {
+function compactAnomalyMap(state: OneClassSvmState, raster: Raster): CompactMap {
   const { grid, data } = describePatches(state.descriptor, raster);
   const outside = svmLogMargin(state.svm, data);
   for (let i = 0; i < outside.length; i++) outside[i] = outlierMargin(outside[i], state.margin);
-  return smoothedPatchScoreMap(outside, grid);
+  return compactSmoothedPatchScores(outside, grid);
 }
 
 export const oneClassSvmInspection: AlgorithmDefinition<OneClassSvmState> = {
@@ -147,5 +147,6 @@ export const oneClassSvmInspection: AlgorithmDefinition<OneClassSvmState> = {
   requires: { okImages: 1 },
   maxOkImages: MAX_HELD_TRAINING_IMAGES,
   train,
-  anomalyMap,
+  anomalyMap: (state, raster) => compactAnomalyMap(state, raster).expand(),
+  compactAnomalyMap,
 };

@@ -1,7 +1,7 @@
 import { filterBank, lightnessPyramid, poolOnGrid } from '../../features/filter-bank.ts';
 import { fitStructureBasis, sampleNeighbourhoods, type StructureBasis } from '../../features/structure-residual.ts';
-import { patchGrid, patchScoresToMap } from '../../features/patches.ts';
-import { halveRaster, type FloatMap, type Raster } from '../../image/raster.ts';
+import { compactPatchScores, patchGrid } from '../../features/patches.ts';
+import { halveRaster, type CompactMap, type FloatMap, type Raster } from '../../image/raster.ts';
 import { greedyCoreset } from '../../kernels/coreset.ts';
 import { buildKnnIndex, KnnSearcher, searchKnn, type KnnIndex } from '../../kernels/knn.ts';
 import { Random } from '../../kernels/random.ts';
@@ -337,7 +337,8 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
 /** Receives the milliseconds of each stage of `anomalyMap` (for profiling). */
 type StageTimer = (stage: string, ms: number) => void;
 
-function anomalyMap(config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer): FloatMap {
+/** The anomaly map as its smoothed patch scores (see `compactPatchScores`); `anomalyMap` expands it. */
+function compactAnomalyMap(config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer): CompactMap {
   // Models of PS version 4 have no scale: they worked at the working size.
   const raster = (state.scale ?? 1) === 1 ? input : halveRaster(input);
   let t = time ? performance.now() : 0;
@@ -376,8 +377,14 @@ function anomalyMap(config: PsConfig, state: PsState, input: Raster, params: Par
   const scoreGrid: FloatMap = { width: raw.grid.columns, height: raw.grid.rows, data: scores };
   const smooth = config.smoothing > 0 ? gaussianBlur(scoreGrid, config.smoothing, config.smoothingBorders) : scoreGrid;
   lap('smoothing');
-  const map = patchScoresToMap(smooth.data, raw.grid);
-  lap('patch scores to pixels');
+  return compactPatchScores(smooth.data, raw.grid);
+}
+
+function anomalyMap(config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer): FloatMap {
+  const compact = compactAnomalyMap(config, state, input, params, time);
+  const started = time ? performance.now() : 0;
+  const map = compact.expand();
+  time?.('patch scores to pixels', performance.now() - started);
   return map;
 }
 
@@ -478,6 +485,7 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     train: (samples, params, context) => train(config, samples, params, context),
     decide: (samples, params, context) => decide(config, samples, params, context),
     anomalyMap: (state, raster, params) => anomalyMap(config, state, raster, params),
+    compactAnomalyMap: (state, raster, params) => compactAnomalyMap(config, state, raster, params),
     choices: (state) => psChoices(state),
   };
 }

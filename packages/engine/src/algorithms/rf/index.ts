@@ -1,6 +1,6 @@
-import type { FloatMap, Raster } from '../../image/raster.ts';
+import type { CompactMap, Raster } from '../../image/raster.ts';
 import { describePatches, fitPatchDescriptors, type PatchDescriptorModel } from '../../features/patch-descriptors.ts';
-import { smoothedPatchScoreMap } from '../../features/patch-score-map.ts';
+import { compactSmoothedPatchScores } from '../../features/patch-score-map.ts';
 import { patchGrid } from '../../features/patches.ts';
 import { Random } from '../../kernels/random.ts';
 import { fitRandomForest, forestProbabilities, type RandomForest } from '../../kernels/random-forest.ts';
@@ -116,9 +116,9 @@ async function train(samples: TrainingSample[], params: ParamValues, context: Tr
   return { descriptor, forest };
 }
 
-function anomalyMap(state: RandomForestState, raster: Raster): FloatMap {
+function compactAnomalyMap(state: RandomForestState, raster: Raster): CompactMap {
   const { grid, data } = describePatches(state.descriptor, raster);
-  return smoothedPatchScoreMap(forestProbabilities(state.forest, data), grid);
+  return compactSmoothedPatchScores(forestProbabilities(state.forest, data), grid);
 }
 
 export const randomForestInspection: AlgorithmDefinition<RandomForestState> = {
@@ -150,5 +150,6 @@ export const randomForestInspection: AlgorithmDefinition<RandomForestState> = {
   requires: { okImages: 1, ngImagesWithBoxes: 1 },
   maxOkImages: MAX_HELD_TRAINING_IMAGES,
   train,
-  anomalyMap,
+  anomalyMap: (state, raster) => compactAnomalyMap(state, raster).expand(),
+  compactAnomalyMap,
 };

@@ -1,0 +1,13 @@
+// Memory tests measure what stays reachable: what a computation holds, garbage aside (RSS counts garbage not yet collected).
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
+/** MB reachable after a full collection: the heap and the array buffers (typed arrays' data lives outside the heap). */
+export function retainedMb(): number {
+  collect();
+  const usage = process.memoryUsage();
+  return (usage.heapUsed + usage.arrayBuffers) / 2 ** 20;
+}
