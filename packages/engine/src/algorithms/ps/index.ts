@@ -1,7 +1,7 @@
 import { filterBank, lightnessPyramid, poolOnGrid } from '../../features/filter-bank.ts';
 import { fitStructureBasis, sampleNeighbourhoods, type StructureBasis } from '../../features/structure-residual.ts';
 import { patchGrid, patchScoresToMap } from '../../features/patches.ts';
-import { halveRaster, resizeMap, type FloatMap, type Raster } from '../../image/raster.ts';
+import { halveRaster, type FloatMap, type Raster } from '../../image/raster.ts';
 import { greedyCoreset } from '../../kernels/coreset.ts';
 import { buildKnnIndex, KnnSearcher, searchKnn, type KnnIndex } from '../../kernels/knn.ts';
 import { Random } from '../../kernels/random.ts';
@@ -68,16 +68,6 @@ export interface PsConfig {
   smoothing: number;
   /** How that blur treats the map's borders (see `gaussianBlur`). */
   smoothingBorders: 'clamp' | 'normalised';
-  /** Experiment (issue 12): also score every patch at half size ('always', or where the probe chose full size). */
-  bothScales: 'never' | 'always' | 'where-full';
-  /** How the two scales' maps (half resized to full) are combined. */
-  combineScales: 'max' | 'mean';
-  /** 'held-out': each scale's map is first divided by what held-out good patches reach at that scale (99th percentile). */
-  scaleUnits: 'none' | 'held-out';
-  /** Experiment: patches this many times larger (same step) where patches are described at full size. */
-  fullPooling: number;
-  /** The neighbourhood radius's floor, as a share of the typical radius (0: the plain density ratio). */
-  radiusFloor: number;
 }
 
 export const DEFAULT_PS_CONFIG: PsConfig = {
@@ -101,15 +91,10 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   // Clamped borders let an edge patch weigh up to half of its own blur: 6 of the 14 good cookies test images
   // had their maximum on the border (cookies image AUROC 0.986 with 'clamp', 0.993 with 'normalised').
   smoothingBorders: 'normalised',
-  bothScales: 'never',
-  combineScales: 'max',
-  scaleUnits: 'none',
-  fullPooling: 1,
-  radiusFloor: 0.5,
 };
 
 export interface PsState {
-  [key: string]: number | Float32Array | KnnIndex | Projection | StructureBasis[] | PsState | null;
+  [key: string]: number | Float32Array | KnnIndex | Projection | StructureBasis[];
   projection: Projection;
   positionWeight: number;
   positionR2: number;
@@ -128,17 +113,13 @@ export interface PsState {
   /** Neighbourhood radius of each bank point (by the bank's original row). */
   radius: Float32Array;
   index: KnnIndex;
-  half: PsState | null;
-  heldOutLevel: number;
 }
 
 /** Cells per side of the coarse grid on which the position R² is measured. */
 const POSITION_CELLS = 8;
 
-function descriptorSettings(config: PsConfig, params: ParamValues, normalise: 'robust' | 'none', structure: StructureBasis[] = [], scale = 0.5): DescriptorSettings {
-  const [baseWidth, baseHeight] = pair(params, 'min_inspection_size');
-  const widen = scale === 1 ? config.fullPooling : 1;
-  const patchWidth = baseWidth * widen, patchHeight = baseHeight * widen;
+function descriptorSettings(config: PsConfig, params: ParamValues, normalise: 'robust' | 'none', structure: StructureBasis[] = []): DescriptorSettings {
+  const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
   const levels = config.levels + (num(params, 'model_type') === 1 ? 1 : 0);
   return { levels, firstLevel: config.firstLevel, colour: config.colour, normalise, structure, patchWidth, patchHeight, step };
@@ -270,26 +251,11 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const original: RasterSource = { count: ok.length, get: (i) => ok[i].load() };
   context.onProgress(0, 'choosing-resolution');
   const resolution = await chooseResolution(config, original, params);
-  const both = config.bothScales === 'always' || (config.bothScales === 'where-full' && resolution.scale === 1);
-  if (!both) return trainAtScale(config, original, resolution, params, context);
-  const part = (from: number, to: number): TrainContext => ({
-    signal: context.signal, onProgress: (fraction, step, values) => context.onProgress(from + (to - from) * fraction, step, values),
-  });
-  const units = config.scaleUnits === 'held-out';
-  const full = await trainAtScale(config, original, { scale: 1, scores: resolution.scores }, params, part(0, 0.7), units);
-  const half = await trainAtScale(config, original, { scale: 0.5, scores: new Float32Array(0) }, params, part(0.7, 1), units);
-  return { ...full, half };
-}
-
-async function trainAtScale(
-  config: PsConfig, original: RasterSource, resolution: { scale: number; scores: Float32Array }, params: ParamValues, context: TrainContext,
-  measureLevel = false,
-): Promise<PsState> {
   const rasters = atScale(original, resolution.scale);
   context.onProgress(0, 'normalising');
   const normalisation = await chooseNormalisation(config, rasters, params);
   const structure = await fitStructure(config, rasters, normalisation.normalise, num(params, 'seed'));
-  const settings = descriptorSettings(config, params, normalisation.normalise, structure, resolution.scale);
+  const settings = descriptorSettings(config, params, normalisation.normalise, structure);
   const random = new Random(num(params, 'seed'));
   const sample = await samplePatches(rasters, settings, config.sampleSize, random, context);
   const { projection, r2 } = fitDescriptorSpace(sample, num(params, 'num_features'));
@@ -297,14 +263,11 @@ async function trainAtScale(
   let positionWeight = placement === 'free' ? 0 : config.positionGain * r2 * r2;
   // How much farther good patches are from their match when position counts (1 = not at all).
   let positionCost = 1;
-  if (placement === 'auto' && original.count >= 4 && positionWeight > 0) {
+  if (placement === 'auto' && ok.length >= 4 && positionWeight > 0) {
     context.onProgress(0.45, 'placement');
     positionCost = heldOutDistance(sample, projection, config.positionProbe, random) / heldOutDistance(sample, projection, 0, random);
     if (positionCost > config.positionTolerance) positionWeight = 0;
   }
-
-  // What good patches of held-out images score at this scale: the unit in which two scales' maps are combined.
-  const heldOutLevel = measureLevel && original.count >= 4 ? heldOutDistance(sample, projection, positionWeight, new Random(num(params, 'seed') + 71)) : 1;
 
   // A greedy coreset of the sampled patches: the bank.
   const dims = finishedDims(projection, positionWeight);
@@ -332,12 +295,12 @@ async function trainAtScale(
     const levels = Float32Array.from({ length: rows.length }, (_, i) => Math.sqrt(distances[i * k + k - 1]));
     const typical = Float32Array.from(levels).sort()[rows.length >> 1] || 1;
     // Floored at half the typical radius: near-duplicates must not make their neighbourhood infinitely strict.
-    for (let i = 0; i < rows.length; i++) radius[i] = Math.max(levels[i], typical * config.radiusFloor, 1e-12) / typical;
+    for (let i = 0; i < rows.length; i++) radius[i] = Math.max(levels[i], typical * 0.5) / typical;
   }
   context.onProgress(1);
   return {
     projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: resolution.scale, resolutionScores: resolution.scores,
-    robustNormalisation: normalisation.normalise === 'robust' ? 1 : 0, normaliseScores: normalisation.scores, structure, half: null, heldOutLevel,
+    robustNormalisation: normalisation.normalise === 'robust' ? 1 : 0, normaliseScores: normalisation.scores, structure,
   };
 }
 
@@ -345,16 +308,6 @@ async function trainAtScale(
 type StageTimer = (stage: string, ms: number) => void;
 
 function anomalyMap(config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer): FloatMap {
-  const map = mapAtScale(config, state, input, params, time);
-  if (!state.half) return map;
-  const coarse = resizeMap(mapAtScale(config, state.half, input, params, time), map.width, map.height);
-  const gain = state.heldOutLevel / state.half.heldOutLevel;
-  const out = new Float32Array(map.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = config.combineScales === 'max' ? Math.max(map.data[i], gain * coarse.data[i]) : 0.5 * (map.data[i] + gain * coarse.data[i]);
-  return { width: map.width, height: map.height, data: out };
-}
-
-function mapAtScale(config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer): FloatMap {
   // Models of PS version 4 have no scale: they worked at the working size.
   const raster = (state.scale ?? 1) === 1 ? input : halveRaster(input);
   let t = time ? performance.now() : 0;
@@ -364,7 +317,7 @@ function mapAtScale(config: PsConfig, state: PsState, input: Raster, params: Par
     time(stage, now - t);
     t = now;
   };
-  const settings = descriptorSettings(config, params, state.robustNormalisation ? 'robust' : 'none', state.structure, state.scale ?? 1);
+  const settings = descriptorSettings(config, params, state.robustNormalisation ? 'robust' : 'none', state.structure);
   const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
   const levels = filterBank(raster, settings);
   lap('filter bank');
@@ -418,9 +371,6 @@ function psChoices(state: PsState): Record<string, { chosen: unknown; scores: Re
       chosen: state.scale === 1 ? 'full' : 'half',
       scores: { full: state.resolutionScores[0], half: state.resolutionScores[1] },
     };
-  }
-  if (state.half) {
-    out.scales = { chosen: 'both', scores: { full_level: state.heldOutLevel, half_level: state.half.heldOutLevel } };
   }
   if (state.normaliseScores.length === 2) {
     out.normalise = {
