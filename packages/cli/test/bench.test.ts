@@ -105,6 +105,32 @@ test('one dataset still works, in this process: a row, no mean or worst', { time
   assert.doesNotMatch(run.stderr, /failed/);
 });
 
+test('each kind of defect gets its own image AUROC against the good images, in the JSON and under the table', { timeout: 120_000 }, async () => {
+  const dir = join(suite, 'two-kinds');
+  await writeDataset(dir, 3, 10);
+  // A second kind: faint specks, which a model may miss while it finds the scratches.
+  const random = new Random(4);
+  for (const sub of ['test/speck', 'ground_truth/speck']) await mkdir(join(dir, sub), { recursive: true });
+  for (let i = 0; i < 3; i++) {
+    const defect = { x: 5 + 9 * i, y: 20, size: 2 };
+    await writeFile(join(dir, 'test/speck', `${i}.png`), await card(random, defect));
+    await writeFile(join(dir, 'ground_truth/speck', `${i}_mask.png`), await mask(defect));
+  }
+  try {
+    const run = await bench(dir, '--algorithm', 'PM', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    const [result] = JSON.parse(run.stdout.trim().split('\n').at(-1)!).results;
+    assert.deepEqual(Object.keys(result.image_auroc_by_defect), ['scratch', 'speck']);
+    for (const value of Object.values(result.image_auroc_by_defect) as number[]) assert.ok(value >= 0 && value <= 1);
+    const { scratch, speck } = result.image_auroc_by_defect;
+    assert.ok(Math.min(scratch, speck) <= result.image_auroc && result.image_auroc <= Math.max(scratch, speck), 'the whole lies between its kinds (equal counts)');
+    const table = await bench(dir, '--algorithm', 'PM');
+    assert.match(table.stdout, new RegExp(`two-kinds by defect: scratch ${scratch.toFixed(3)}, speck ${speck.toFixed(3)}`));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a folder that holds no dataset is a clear error, as is one that does not exist', { timeout: 60_000 }, async () => {
   const empty = await bench(join(suite, 'notes'), '--algorithm', 'PM');
   assert.equal(empty.code, 1);

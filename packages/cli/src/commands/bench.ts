@@ -164,6 +164,11 @@ function printTable(id: string, results: BenchResult[], failed: FailedRun[], sum
       f1d(r.infer_decode_ratio), f0(r.peak_rss_mb), f0(r.train_peak_rss_mb)]));
   }
   for (const f of failed) console.log(`${f.dataset.padEnd(WIDTHS[0])} failed: ${f.error}`);
+  // Which kinds of defect the model misses: each kind's image AUROC against the good test images.
+  for (const r of results) {
+    const kinds = Object.entries(r.image_auroc_by_defect ?? {});
+    if (kinds.length > 1) console.log(`  ${r.dataset} by defect: ${kinds.map(([kind, value]) => `${kind} ${f3(value)}`).join(', ')}`);
+  }
   if (summary) {
     for (const [label, figures] of [['mean', summary.mean], ['worst', summary.worst]] as const) {
       console.log(row([label, f3(figures.image_auroc), f3(figures.pixel_auroc), f3(figures.aupro), f3(figures.f1), f1d(figures.train_seconds),

@@ -81,6 +81,8 @@ export interface BenchResult {
   /** The dataset's folder name. */
   dataset: string;
   image_auroc: number;
+  /** Image AUROC of each defect kind (its folder under test/) against the good test images: which kinds a model misses. */
+  image_auroc_by_defect: Record<string, number>;
   pixel_auroc: number | null;
   aupro: number | null;
   f1: number;
@@ -148,6 +150,14 @@ export async function benchSplit(dataset: MvtecDataset, algorithmId: string): Pr
  * Trains one algorithm on train/good (RF also on the annotated defects of a fixed half of test/, scored on
  * the other half) and scores every test image: image AUROC, pixel AUROC, AUPRO, F1 at the model's threshold.
  */
+function aurocByDefect(scores: number[], defects: (string | null)[]): Record<string, number> {
+  const good = scores.filter((_, i) => defects[i] === null);
+  const kinds = [...new Set(defects.filter((d): d is string => d !== null))].sort();
+  if (good.length === 0) return {};
+  return Object.fromEntries(kinds.map((kind) => [kind, auroc([...good, ...scores.filter((_, i) => defects[i] === kind)],
+    [...good.map(() => false), ...defects.filter((d) => d === kind).map(() => true)])]));
+}
+
 export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string, options: BenchOptions = {}): Promise<BenchResult> {
   const log = options.onProgress ?? (() => {});
   const pick = <T>(list: T[]) => list.filter((_, i) => i % (options.subsample ?? 1) === 0);
@@ -203,6 +213,7 @@ export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string,
     algorithm: algorithmId,
     dataset: dataset.name,
     image_auroc: auroc(scores, defective),
+    image_auroc_by_defect: aurocByDefect(scores, test.map((t) => t.defect)),
     pixel_auroc: maps.length ? pixelAuroc(maps, masks) : null,
     aupro: maps.length ? aupro(maps, masks) : null,
     f1: confusion.f1,
