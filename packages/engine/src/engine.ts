@@ -152,8 +152,7 @@ const MAX_SYNTHETIC_DEFECTS = 100;
 /**
  * Held-out images of each label that cross-fitting maps at most (a seeded draw beyond): each map is kept until the
  * calibration is fitted (in full 0.25 MB at 256×256; PS's compact map 16 KB, see heldOutMap), and 500 of a label place
- * a quantile or an AUROC well. Below that, every
- * held-out image is mapped, as before.
+ * a quantile or an AUROC well. Below that, every held-out image is mapped, as before.
  */
 const MAX_HELD_OUT_MAPS = 500;
 

@@ -62,7 +62,7 @@ export function patchScoresToMap(scores: ArrayLike<number>, grid: PatchGrid): Fl
   const xFirst = coveringFrom(grid.xs, grid.patchWidth, width);
   const yFirst = coveringFrom(grid.ys, grid.patchHeight, height);
   // Per grid row and pixel column: the sum of the scores of the patches of that row covering the column.
-  const rowSums = new Float64Array(rows * width);
+  const rowSums = rowSumsScratch(rows * width);
   for (let gy = 0; gy < rows; gy++) {
     for (let x = 0; x < width; x++) {
       let sum = 0;
@@ -90,6 +90,16 @@ export function patchScoresToMap(scores: ArrayLike<number>, grid: PatchGrid): Fl
  */
 export function compactPatchScores(scores: Float32Array, grid: PatchGrid): CompactMap {
   return { width: grid.imageWidth, height: grid.imageHeight, expand: () => patchScoresToMap(scores, grid) };
+}
+
+/**
+ * One buffer for `patchScoresToMap`'s row sums, grown when needed: calibration expands hundreds of held-out maps in a
+ * row, and a fresh buffer for each left the allocator with that much more garbage. Every value read is written first.
+ */
+let rowSumsBuffer = new Float64Array(0);
+function rowSumsScratch(length: number): Float64Array {
+  if (rowSumsBuffer.length < length) rowSumsBuffer = new Float64Array(length);
+  return rowSumsBuffer;
 }
 
 /** For each pixel along one axis: the range [first, end) of patch positions (sorted) whose patch covers it. */
