@@ -146,10 +146,7 @@ export async function benchSplit(dataset: MvtecDataset, algorithmId: string): Pr
   return { images, test: dataset.test.filter((t) => !teach.has(t)) };
 }
 
-/**
- * Trains one algorithm on train/good (RF also on the annotated defects of a fixed half of test/, scored on
- * the other half) and scores every test image: image AUROC, pixel AUROC, AUPRO, F1 at the model's threshold.
- */
+/** Each defect kind's image AUROC against the good test images (the kind is the test/ folder). */
 function aurocByDefect(scores: number[], defects: (string | null)[]): Record<string, number> {
   const good = scores.filter((_, i) => defects[i] === null);
   const kinds = [...new Set(defects.filter((d): d is string => d !== null))].sort();
@@ -158,6 +155,10 @@ function aurocByDefect(scores: number[], defects: (string | null)[]): Record<str
     [...good.map(() => false), ...defects.filter((d) => d === kind).map(() => true)])]));
 }
 
+/**
+ * Trains one algorithm on train/good (RF also on the annotated defects of a fixed half of test/, scored on
+ * the other half) and scores every test image: image AUROC, pixel AUROC, AUPRO, F1 at the model's threshold.
+ */
 export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string, options: BenchOptions = {}): Promise<BenchResult> {
   const log = options.onProgress ?? (() => {});
   const pick = <T>(list: T[]) => list.filter((_, i) => i % (options.subsample ?? 1) === 0);

@@ -263,13 +263,12 @@ interface PsDecisions {
  * The OK images, read one at a time, never gathered into an array: each sample decodes its image when it is read (the
  * engine keeps a bounded cache), so at most the probe's and the learned filters' few images are held at once.
  */
-function okRasters(samples: TrainingSample[]): RasterSource {
-  const ok = samples.filter((s) => s.good === true);
+function okRasters(ok: TrainingSample[]): RasterSource {
   return { count: ok.length, get: (i) => ok[i].load() };
 }
 
 async function decide(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsDecisions> {
-  const original = okRasters(samples);
+  const original = okRasters(samples.filter((s) => s.good === true));
   context.onProgress(0, 'choosing-resolution');
   const resolution = await chooseResolution(config, original, params);
   context.onProgress(0, 'normalising');
@@ -281,7 +280,7 @@ async function decide(config: PsConfig, samples: TrainingSample[], params: Param
 
 async function train(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsState> {
   const ok = samples.filter((s) => s.good === true);
-  const original = okRasters(samples);
+  const original = okRasters(ok);
   const decided = (context.decided as PsDecisions | undefined) ?? await decide(config, samples, params, context);
   const rasters = atScale(original, decided.scale);
   const structure = await fitStructure(config, rasters, decided.normalise, num(params, 'seed'));
