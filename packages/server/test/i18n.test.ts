@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { en } from '../src/i18n/en.ts';
 import { ja } from '../src/i18n/ja.ts';
+import { ParameterError, parseParamValue, type ParameterSpec } from '@kensa/engine';
+import { parameterReason } from '../src/http/validation.ts';
 import { languageOf, render, translate } from '../src/i18n/index.ts';
 import { detailOfProblem, statusOfStage } from '../src/i18n/training.ts';
 
@@ -42,4 +44,22 @@ test("the engine's training stages and training-data problems have words in both
   const tooFew = detailOfProblem('PS', { code: 'too-few-ok-images', needed: 2, got: 1 });
   assert.equal(render('en', tooFew), 'PS needs at least 2 OK images; got 1');
   assert.equal(render('ja', tooFew), 'PS の学習には OK 画像が 2 枚以上必要です（1 枚）');
+});
+
+test("the engine's parameter problems are data, worded in both languages with their values", () => {
+  const spec = { id: 1, name: 'working_size', type: 'int', default: 256, min: 32, max: 4096 } as ParameterSpec;
+  const problemOf = (raw: unknown) => {
+    try {
+      parseParamValue(spec as ParameterSpec, raw);
+    } catch (error) {
+      assert.ok(error instanceof ParameterError);
+      return error.problem;
+    }
+    assert.fail(`${String(raw)} was accepted`);
+  };
+  assert.deepEqual(problemOf('8'), { kind: 'below', limit: 32 });
+  assert.equal(render('en', parameterReason(problemOf('8'))), 'must be ≥ 32');
+  assert.equal(render('ja', parameterReason(problemOf('9000'))), '4096 以下でなければなりません');
+  assert.equal(render('en', parameterReason(problemOf('64.5'))), 'must be an integer');
+  assert.equal(render('en', parameterReason({ kind: 'oneOf', values: ['a', 'b'] })), 'must be one of a, b');
 });

@@ -53,20 +53,50 @@ export function formatParamValue(value: ParamValue): string | null {
   return String(value);
 }
 
+/** What is wrong with a parameter's value, as data: the server words it in the reader's language. */
+export type ParameterProblem =
+  | { kind: 'unknown' }
+  | { kind: 'notNumber' }
+  | { kind: 'notInteger' }
+  | { kind: 'below'; limit: number }
+  | { kind: 'above'; limit: number }
+  | { kind: 'needsValue' }
+  | { kind: 'notTuple' }
+  | { kind: 'tupleLength'; count: number }
+  | { kind: 'notString' }
+  | { kind: 'oneOf'; values: readonly string[] };
+
+function describeProblem(problem: ParameterProblem): string {
+  switch (problem.kind) {
+    case 'unknown': return 'is not a parameter of this algorithm';
+    case 'notNumber': return 'must be a number';
+    case 'notInteger': return 'must be an integer';
+    case 'below': return `must be ≥ ${problem.limit}`;
+    case 'above': return `must be ≤ ${problem.limit}`;
+    case 'needsValue': return 'needs a value';
+    case 'notTuple': return 'must be a tuple like [8, 8]';
+    case 'tupleLength': return `must have ${problem.count} values`;
+    case 'notString': return 'must be a string';
+    case 'oneOf': return `must be one of ${problem.values.join(', ')}`;
+  }
+}
+
 export class ParameterError extends Error {
   readonly parameter: string;
-  constructor(parameter: string, message: string) {
-    super(message);
+  readonly problem: ParameterProblem;
+  constructor(parameter: string, problem: ParameterProblem) {
+    super(`${parameter} ${describeProblem(problem)}`);
     this.name = 'ParameterError';
     this.parameter = parameter;
+    this.problem = problem;
   }
 }
 
 function checkNumber(spec: ParameterSpec, value: number, integer: boolean): number {
-  if (!Number.isFinite(value)) throw new ParameterError(spec.name, `${spec.name} must be a number`);
-  if (integer && !Number.isInteger(value)) throw new ParameterError(spec.name, `${spec.name} must be an integer`);
-  if (spec.min !== undefined && value < spec.min) throw new ParameterError(spec.name, `${spec.name} must be ≥ ${spec.min}`);
-  if (spec.max !== undefined && value > spec.max) throw new ParameterError(spec.name, `${spec.name} must be ≤ ${spec.max}`);
+  if (!Number.isFinite(value)) throw new ParameterError(spec.name, { kind: 'notNumber' });
+  if (integer && !Number.isInteger(value)) throw new ParameterError(spec.name, { kind: 'notInteger' });
+  if (spec.min !== undefined && value < spec.min) throw new ParameterError(spec.name, { kind: 'below', limit: spec.min });
+  if (spec.max !== undefined && value > spec.max) throw new ParameterError(spec.name, { kind: 'above', limit: spec.max });
   return value;
 }
 
@@ -77,7 +107,7 @@ function checkNumber(spec: ParameterSpec, value: number, integer: boolean): numb
 export function parseParamValue(spec: ParameterSpec, raw: unknown): ParamValue {
   if (raw === null || raw === undefined || raw === '' || raw === 'null' || raw === 'None') {
     if (spec.default === null) return null;
-    throw new ParameterError(spec.name, `${spec.name} needs a value`);
+    throw new ParameterError(spec.name, { kind: 'needsValue' });
   }
   switch (spec.type) {
     case 'int':
@@ -92,17 +122,17 @@ export function parseParamValue(spec: ParameterSpec, raw: unknown): ParamValue {
         const inner = raw.trim().replace(/^[[(]/, '').replace(/[\])]$/, '');
         items = inner.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
       } else if (typeof raw === 'number') items = [raw, raw];
-      else throw new ParameterError(spec.name, `${spec.name} must be a tuple like [8, 8]`);
+      else throw new ParameterError(spec.name, { kind: 'notTuple' });
       const length = spec.length ?? 2;
-      if (items.length !== length) throw new ParameterError(spec.name, `${spec.name} must have ${length} values`);
+      if (items.length !== length) throw new ParameterError(spec.name, { kind: 'tupleLength', count: length });
       // Only numbers and numeric strings: Number(null) and Number(true) would slip through as 0 and 1.
       const element = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
       return items.map((v) => checkNumber(spec, element(v), (spec.elementType ?? 'int') === 'int'));
     }
     case 'str': {
-      if (typeof raw !== 'string' && typeof raw !== 'number') throw new ParameterError(spec.name, `${spec.name} must be a string`);
+      if (typeof raw !== 'string' && typeof raw !== 'number') throw new ParameterError(spec.name, { kind: 'notString' });
       const s = String(raw);
-      if (spec.options && !spec.options.includes(s)) throw new ParameterError(spec.name, `${spec.name} must be one of ${spec.options.join(', ')}`);
+      if (spec.options && !spec.options.includes(s)) throw new ParameterError(spec.name, { kind: 'oneOf', values: spec.options });
       return s;
     }
   }
@@ -123,7 +153,7 @@ export function resolveParams(specs: ParameterSpec[], overrides: Record<string, 
   const errors: ParameterError[] = [];
   const byName = new Map(specs.map((s) => [s.name, s]));
   for (const name of Object.keys(overrides)) {
-    if (!byName.has(name)) errors.push(new ParameterError(name, `Unknown parameter ${name}`));
+    if (!byName.has(name)) errors.push(new ParameterError(name, { kind: 'unknown' }));
   }
   const autoTune: string[] = [];
   for (const spec of specs) {

@@ -1,4 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify';
+import type { ParameterProblem } from '@kensa/engine';
 import { message, type Message } from '../i18n/index.ts';
 
 /** A request-schema failure (ajv) as a catalogue message, so that validation details are bilingual too. */
@@ -20,20 +21,18 @@ export function validationMessage(error: FastifySchemaValidationError, context: 
   }
 }
 
-/**
- * The engine's parameter errors name the parameter and say what is wrong in English; the common forms
- * are mapped to catalogue reasons so that the detail reads in the reader's language.
- */
-export function parameterReason(text: string): Message | string {
-  let m: RegExpExecArray | null;
-  if (/ must be a number$/.test(text)) return message('reasonNotNumber');
-  if (/ must be an integer$/.test(text)) return message('reasonNotInteger');
-  if ((m = / must be ≥ (.+)$/.exec(text))) return message('reasonBelow', { limit: m[1] });
-  if ((m = / must be ≤ (.+)$/.exec(text))) return message('reasonAbove', { limit: m[1] });
-  if (/ needs a value$/.test(text)) return message('reasonNeedsValue');
-  if ((m = / must have (\d+) values$/.exec(text))) return message('reasonTupleLength', { count: m[1] });
-  if (/ must be a tuple like /.test(text)) return message('reasonNotTuple');
-  if (/ must be a string$/.test(text)) return message('reasonNotString');
-  if ((m = / must be one of (.+)$/.exec(text))) return message('reasonOneOf', { values: m[1] });
-  return text;
+/** The engine's parameter problem in the reader's language. */
+export function parameterReason(problem: ParameterProblem): Message {
+  switch (problem.kind) {
+    case 'unknown': return message('reasonUnknown');
+    case 'notNumber': return message('reasonNotNumber');
+    case 'notInteger': return message('reasonNotInteger');
+    case 'below': return message('reasonBelow', { limit: String(problem.limit) });
+    case 'above': return message('reasonAbove', { limit: String(problem.limit) });
+    case 'needsValue': return message('reasonNeedsValue');
+    case 'notTuple': return message('reasonNotTuple');
+    case 'tupleLength': return message('reasonTupleLength', { count: String(problem.count) });
+    case 'notString': return message('reasonNotString');
+    case 'oneOf': return message('reasonOneOf', { values: problem.values.join(', ') });
+  }
 }

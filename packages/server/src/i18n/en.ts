@@ -93,6 +93,7 @@ export const en = {
   fieldPattern: '{field} has the wrong form',
   fieldUnknown: '{field} is not a known field',
   fieldInvalid: '{field} is invalid',
+  reasonUnknown: 'is not a parameter of this algorithm',
   reasonNotNumber: 'must be a number',
   reasonNotInteger: 'must be an integer',
   reasonBelow: 'must be ≥ {limit}',

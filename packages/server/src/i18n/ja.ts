@@ -91,6 +91,7 @@ export const ja: Record<MessageKey, string> = {
   fieldPattern: '{field} の形式が正しくありません',
   fieldUnknown: '{field} は不明なフィールドです',
   fieldInvalid: '{field} が不正です',
+  reasonUnknown: 'このアルゴリズムのパラメータではありません',
   reasonNotNumber: '数値でなければなりません',
   reasonNotInteger: '整数でなければなりません',
   reasonBelow: '{limit} 以上でなければなりません',

@@ -88,7 +88,7 @@ export function trainingParameters(algorithm: AlgorithmDefinition<ModelState>, r
     if (!(error instanceof ParameterErrors)) throw error;
     for (const e of error.errors) {
       const id = algorithm.parameters.find((p) => p.name === e.parameter)?.id ?? '?';
-      problems.push({ position: positionOf.get(e.parameter) ?? 0, message: message('badParameter', { name: e.parameter, id, reason: parameterReason(e.message) }) });
+      problems.push({ position: positionOf.get(e.parameter) ?? 0, message: message('badParameter', { name: e.parameter, id, reason: parameterReason(e.problem) }) });
     }
   }
   problems.sort((a, b) => a.position - b.position);
@@ -114,7 +114,7 @@ export function predictionParameters(algorithm: AlgorithmDefinition<ModelState>,
         changed[spec.name] = parseParamValue(spec, override.value);
       } catch (error) {
         if (!(error instanceof ParameterError)) throw error;
-        problems.push(message('badParameter', { name: spec.name, id: spec.id, reason: parameterReason(error.message) }));
+        problems.push(message('badParameter', { name: spec.name, id: spec.id, reason: parameterReason(error.problem) }));
       }
     }
   }
