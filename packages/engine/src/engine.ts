@@ -45,7 +45,7 @@ export interface Evaluation {
   heldOutNgScores: number[];
   /**
    * Each held-out image's score, with the index of its training image (null for a tile), for ROC and
-   * precision–recall curves and the worst misses: at most 500 of each label (a seeded draw beyond, see crossFit).
+   * precision–recall curves and the worst misses: at most 200 OK and 500 NG images (a seeded draw beyond, see crossFit).
    * Empty when there were too few images to hold any out.
    */
   heldOut: { source: number | null; good: boolean; score: number }[];
@@ -156,12 +156,20 @@ const MAX_SYNTHETIC_DEFECTS = 100;
  */
 const MAX_HELD_OUT_MAPS = 500;
 
-/** Of each label, the samples cross-fitting maps: all of them, or a seeded draw when there are more than MAX_HELD_OUT_MAPS. */
+/**
+ * OK images that cross-fitting maps at most (a seeded draw beyond): they give the calibration its pixel quantile and the
+ * threshold its 90th percentile of image scores, which 200 place well; each map costs an inference, and the 400 of
+ * deeppcb (512 px) took 40 of its 105 processor seconds of training. NG images keep MAX_HELD_OUT_MAPS: the best-F1
+ * threshold needs every one it can get.
+ */
+export const MAX_HELD_OUT_OK_MAPS = 200;
+
+/** Of each label, the samples cross-fitting maps: all of them, or a seeded draw when there are more than its bound. */
 function mappedHeldOut(samples: TrainingSample[], seed: number): Set<TrainingSample> | null {
-  const byLabel = [true, false].map((label) => samples.filter((s) => s.good === label));
-  if (byLabel.every((list) => list.length <= MAX_HELD_OUT_MAPS)) return null;
+  const byLabel = [true, false].map((label) => ({ list: samples.filter((s) => s.good === label), bound: label ? MAX_HELD_OUT_OK_MAPS : MAX_HELD_OUT_MAPS }));
+  if (byLabel.every(({ list, bound }) => list.length <= bound)) return null;
   const random = new Random(seed + 37);
-  return new Set(byLabel.flatMap((list) => random.shuffle(list).slice(0, MAX_HELD_OUT_MAPS)));
+  return new Set(byLabel.flatMap(({ list, bound }) => random.shuffle(list).slice(0, bound)));
 }
 
 /**
@@ -182,7 +190,7 @@ async function crossFit(
   }
   const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] };
   const mapped = mappedHeldOut(samples, options.seed);
-  const syntheticStride = Math.ceil(Math.min(ok.length, MAX_HELD_OUT_MAPS) / MAX_SYNTHETIC_DEFECTS);
+  const syntheticStride = Math.ceil(Math.min(ok.length, MAX_HELD_OUT_OK_MAPS) / MAX_SYNTHETIC_DEFECTS);
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);
     const trainPart = samples.filter((s) => folds.get(s) !== fold);
