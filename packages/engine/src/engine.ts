@@ -134,6 +134,19 @@ function imageScore(calibrated: FloatMap): number {
   return m;
 }
 
+/**
+ * `imageScore` of the raw map calibrated, without making the calibrated map when the calibration is one global level:
+ * each pixel is then multiplied by one positive factor and rounded to float32, which keeps their order, so the largest
+ * calibrated value is the largest raw value's (the same number; cross-fitting scores hundreds of held-out maps so).
+ */
+function calibratedImageScore(raw: FloatMap, calibration: Calibration): number {
+  if (calibration.mode !== 'global' || calibration.grid || !(calibration.level > 0)) return imageScore(applyCalibration(raw, calibration));
+  const inverse = 1 / calibration.level;
+  let largest = 0;
+  for (const v of raw.data) if (v > largest) largest = v;
+  return largest > 0 ? Math.fround(largest * inverse) : 0;
+}
+
 interface CrossFit {
   okMaps: HeldOutMap[];
   ngMaps: HeldOutMap[];
@@ -227,10 +240,10 @@ interface Validation {
 
 function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates?: CalibrationMode[]): Validation {
   const choice = requested === 'auto'
-    ? chooseCalibration(fit.okMaps, imageScore, candidates)
+    ? chooseCalibration(fit.okMaps, imageScore, candidates, calibratedImageScore)
     : { mode: requested, scores: undefined };
   const calibration = fitCalibration(fit.okMaps, choice.mode);
-  const scoreOf = (m: HeldOutMap) => imageScore(applyCalibration(expandMap(m), calibration));
+  const scoreOf = (m: HeldOutMap) => calibratedImageScore(expandMap(m), calibration);
   const okScores = fit.okMaps.map(scoreOf);
   const ngScores = fit.ngMaps.map(scoreOf);
   const syntheticScores = fit.syntheticMaps.map(scoreOf);
@@ -361,7 +374,7 @@ export async function trainModel(
     if (canCrossFit) {
       const okSamples = new Random(seed + 31).shuffle(samples.filter((s) => s.good === true)).slice(0, IN_SAMPLE_THRESHOLD_IMAGES);
       const inSample: number[] = [];
-      for (const sample of okSamples) inSample.push(imageScore(applyCalibration(rawMap(algorithm, state, await sample.load(), values), v.calibration)));
+      for (const sample of okSamples) inSample.push(calibratedImageScore(rawMap(algorithm, state, await sample.load(), values), v.calibration));
       threshold = 0.368 * quantile(inSample, OK_ONLY_THRESHOLD_QUANTILE) + 0.632 * threshold;
     }
     thresholdReason = 'held_out_ok';
