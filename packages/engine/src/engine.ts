@@ -187,7 +187,7 @@ function mappedHeldOut(samples: TrainingSample[], seed: number): Set<TrainingSam
 
 /**
  * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every
- * labelled image (up to MAX_HELD_OUT_MAPS of each label) gets a map from a model that never saw it.
+ * labelled image (up to MAX_HELD_OUT_OK_MAPS OK and MAX_HELD_OUT_MAPS NG images) gets a map from a model that never saw it.
  */
 async function crossFit(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues,

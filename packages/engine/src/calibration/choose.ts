@@ -1,6 +1,6 @@
 import { expandMap, type FloatMap } from '../image/raster.ts';
 import { auroc } from '../metrics/index.ts';
-import { applyCalibration, fitCalibration, type Calibration, type CalibrationMode, type HeldOutMap } from './calibrate.ts';
+import { applyCalibration, fitCalibrations, type Calibration, type CalibrationMode, type HeldOutMap } from './calibrate.ts';
 import { quantile } from './quantile.ts';
 
 /** Candidates of calibration 'auto' (unless the algorithm names its own), simplest first: a later one must be more sensitive by this factor. */
@@ -29,13 +29,19 @@ export function chooseCalibration(
 ): { mode: CalibrationMode; scores: Record<string, number> } {
   const scores: Record<string, number> = {};
   if (okMaps.length < 4) return { mode: candidates[0], scores };
-  let best: { mode: CalibrationMode; score: number } | null = null;
-  for (const mode of candidates) {
-    let score = 0;
-    for (let half = 0; half < 2; half++) {
-      const calibration = fitCalibration(okMaps.filter((_, i) => i % 2 !== half), mode);
-      const heldOut = okMaps.filter((_, i) => i % 2 === half);
-      const goodScores = heldOut.map((m) => calibratedScore(expandMap(m), calibration));
+  // Each half's calibrations are fitted together and each held-out map is expanded once for all of them: held-out maps
+  // are kept compact (hundreds at 512 px), and expanding one is the dearest step here. The sums are those of one
+  // candidate at a time.
+  const sums = candidates.map(() => 0);
+  for (let half = 0; half < 2; half++) {
+    const calibrations = fitCalibrations(okMaps.filter((_, i) => i % 2 !== half), candidates);
+    const heldOut = okMaps.filter((_, i) => i % 2 === half);
+    const goodScores = candidates.map((): number[] => []);
+    for (const m of heldOut) {
+      const expanded = expandMap(m);
+      calibrations.forEach((calibration, c) => goodScores[c].push(calibratedScore(expanded, calibration)));
+    }
+    calibrations.forEach((calibration, c) => {
       // A unit rise's mean gain depends on the map's size alone: measured once per size (maps mostly share one).
       const gainBySize = new Map<string, number>();
       const unitGain = (width: number, height: number) => {
@@ -49,10 +55,14 @@ export function chooseCalibration(
         return gain;
       };
       const gain = heldOut.reduce((sum, m) => sum + unitGain(m.width, m.height), 0) / heldOut.length;
-      score += gain / Math.max(quantile(goodScores, THRESHOLD_QUANTILE), 1e-9) / 2;
-    }
+      sums[c] += gain / Math.max(quantile(goodScores[c], THRESHOLD_QUANTILE), 1e-9) / 2;
+    });
+  }
+  let best: { mode: CalibrationMode; score: number } | null = null;
+  candidates.forEach((mode, c) => {
+    const score = sums[c];
     scores[mode] = score;
     if (!best || score > best.score * AUTO_CALIBRATION_MARGIN) best = { mode, score };
-  }
+  });
   return { mode: best!.mode, scores };
 }
