@@ -1,4 +1,5 @@
 import { filterBank, lightnessPyramid, poolOnGrid } from '../../features/filter-bank.ts';
+import { fitLearnedFilters, type LearnedFilterOptions, type LearnedFilters } from '../../features/learned-filters.ts';
 import { fitStructureBasis, sampleNeighbourhoods, type StructureBasis } from '../../features/structure-residual.ts';
 import { compactPatchScores, patchGrid } from '../../features/patches.ts';
 import { halveRaster, type CompactMap, type FloatMap, type Raster } from '../../image/raster.ts';
@@ -49,6 +50,11 @@ export interface PsConfig {
   /** Training images (drawn by the seed) and neighbourhoods per level the learned filters are fitted on. */
   structureImages: number;
   structureSamples: number;
+  /**
+   * Filters learned by spherical k-means on whitened neighbourhoods of the training images' lightness
+   * (`features/learned-filters.ts`), at each of `levels` (pyramid levels), fitted on the `structureImages` images.
+   */
+  learnedFilters: 'off' | (Partial<LearnedFilterOptions> & { levels: number[] });
   /** Position weight (placement 'aligned') is this gain times R² squared (R²: how much position explains). */
   positionGain: number;
   /**
@@ -80,6 +86,7 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   structureLevels: 2,
   structureImages: 40,
   structureSamples: 20000,
+  learnedFilters: 'off',
   positionGain: 30,
   positionTolerance: 1.2,
   positionProbe: 12,
@@ -94,7 +101,7 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
 };
 
 export interface PsState {
-  [key: string]: number | Float32Array | KnnIndex | Projection | StructureBasis[];
+  [key: string]: number | Float32Array | KnnIndex | Projection | StructureBasis[] | LearnedFilters[];
   projection: Projection;
   positionWeight: number;
   positionR2: number;
@@ -110,6 +117,8 @@ export interface PsState {
   normaliseScores: Float32Array;
   /** Learned filters by pyramid level (see `PsConfig.structureLevels`). */
   structure: StructureBasis[];
+  /** Filters learned by k-means (see `PsConfig.learnedFilters`; empty if off; absent in older models). */
+  learned: LearnedFilters[];
   /** Neighbourhood radius of each bank point (by the bank's original row). */
   radius: Float32Array;
   index: KnnIndex;
@@ -118,11 +127,26 @@ export interface PsState {
 /** Cells per side of the coarse grid on which the position R² is measured. */
 const POSITION_CELLS = 8;
 
-function descriptorSettings(config: PsConfig, params: ParamValues, normalise: 'robust' | 'none', structure: StructureBasis[] = []): DescriptorSettings {
+function descriptorSettings(
+  config: PsConfig, params: ParamValues, normalise: 'robust' | 'none', structure: StructureBasis[] = [], learned: LearnedFilters[] = [],
+): DescriptorSettings {
   const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
   const levels = config.levels + (num(params, 'model_type') === 1 ? 1 : 0);
-  return { levels, firstLevel: config.firstLevel, colour: config.colour, normalise, structure, patchWidth, patchHeight, step };
+  return { levels, firstLevel: config.firstLevel, colour: config.colour, normalise, structure, learned, patchWidth, patchHeight, step };
+}
+
+export const DEFAULT_LEARNED_FILTERS: LearnedFilterOptions = { count: 32, size: 7, planes: 'both', samples: 20000, iterations: 10, threshold: 0.25 };
+
+/** The k-means filters of `config.learnedFilters`, fitted on a seeded draw of the images (as the structure basis). */
+async function fitLearned(config: PsConfig, rasters: RasterSource, normalise: 'robust' | 'none', seed: number): Promise<LearnedFilters[]> {
+  if (config.learnedFilters === 'off' || config.learnedFilters.levels.length === 0) return [];
+  const options = { ...DEFAULT_LEARNED_FILTERS, ...config.learnedFilters };
+  const levels = config.learnedFilters.levels;
+  const random = new Random(seed + 71);
+  const chosen: FloatMap[][] = [];
+  for (const i of random.sample(rasters.count, config.structureImages)) chosen.push(lightnessPyramid(await rasters.get(i), { normalise }, Math.max(...levels) + 1));
+  return levels.map((level) => fitLearnedFilters(chosen.map((pyramid) => pyramid[level]), level, options, random));
 }
 
 /** The learned filters of each of the first `config.structureLevels` pyramid levels, from a seeded draw of the images. */
@@ -284,7 +308,8 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const decided = (context.decided as PsDecisions | undefined) ?? await decide(config, samples, params, context);
   const rasters = atScale(original, decided.scale);
   const structure = await fitStructure(config, rasters, decided.normalise, num(params, 'seed'));
-  const settings = descriptorSettings(config, params, decided.normalise, structure);
+  const learned = await fitLearned(config, rasters, decided.normalise, num(params, 'seed'));
+  const settings = descriptorSettings(config, params, decided.normalise, structure, learned);
   const random = new Random(num(params, 'seed'));
   const sample = await samplePatches(rasters, settings, config.sampleSize, random, context);
   const { projection, r2 } = fitDescriptorSpace(sample, num(params, 'num_features'));
@@ -329,7 +354,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   context.onProgress(1);
   return {
     projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: decided.scale, resolutionScores: decided.resolutionScores,
-    robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure,
+    robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure, learned,
   };
 }
 
@@ -347,7 +372,7 @@ function compactAnomalyMap(config: PsConfig, state: PsState, input: Raster, para
     time(stage, now - t);
     t = now;
   };
-  const settings = descriptorSettings(config, params, state.robustNormalisation ? 'robust' : 'none', state.structure);
+  const settings = descriptorSettings(config, params, state.robustNormalisation ? 'robust' : 'none', state.structure, state.learned ?? []);
   const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
   const levels = filterBank(raster, settings);
   lap('filter bank');
