@@ -20,6 +20,7 @@ test('learned filters: the codebook residual is low on the good texture and high
   const random = new Random(1);
   const filters = fitLearnedFilters(Array.from({ length: 8 }, () => streaks(random, false)), 0, OPTIONS, random);
   assert.equal(filters.centroids.length, 16 * filters.whitenedDims);
+  assert.ok(filters.centroids.every(Number.isFinite));
   const good = learnedFilterPlanes(streaks(random, false), filters);
   const cracked = learnedFilterPlanes(streaks(random, true), filters);
   // 16 centroid responses and the residual, at every other pixel.

@@ -92,7 +92,6 @@ export function fitLearnedFilters(planes: FloatMap[], level: number, options: Le
     const p = random.int(usable.length);
     centres.push(p, random.int(usable[p].width), random.int(usable[p].height));
   }
-  // The contrast floor: the median raw variance of those neighbourhoods.
   const raw = new Float64Array(dims);
   const variances = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -111,8 +110,10 @@ export function fitLearnedFilters(planes: FloatMap[], level: number, options: Le
     }
     variances[i] = Math.max(0, sumSq / dims - (sum / dims) ** 2);
   }
+  // The floor: their median variance, or a tenth of the mean where most neighbourhoods are flat (binary layouts).
   const sortedVariances = Float64Array.from(variances).sort();
-  const contrastFloor = Math.max(n ? sortedVariances[n >> 1] : 1, 1e-6);
+  const meanVariance = variances.reduce((sum, v) => sum + v, 0) / Math.max(n, 1);
+  const contrastFloor = Math.max(n ? sortedVariances[n >> 1] : 1, 0.1 * meanVariance, 1e-6);
   const data = new Float64Array(n * dims);
   for (let i = 0; i < n; i++) {
     normalisedNeighbourhood(usable[centres[3 * i]], centres[3 * i + 1], centres[3 * i + 2], size, contrastFloor, raw);
@@ -190,11 +191,11 @@ function sphericalKMeans(rows: Float64Array, dims: number, count: number, iterat
     sums.fill(0);
     sizes.fill(0);
     for (let i = 0; i < n; i++) {
-      let best = 0, bestDot = -Infinity;
+      let best = 0, bestDot = 0;
       for (let c = 0; c < count; c++) {
         let dot = 0;
         for (let k = 0; k < dims; k++) dot += centroids[c * dims + k] * rows[i * dims + k];
-        if (Math.abs(dot) > Math.abs(bestDot)) { bestDot = dot; best = c; }
+        if (c === 0 || Math.abs(dot) > Math.abs(bestDot)) { bestDot = dot; best = c; }
       }
       sizes[best]++;
       for (let k = 0; k < dims; k++) sums[best * dims + k] += bestDot * rows[i * dims + k];
