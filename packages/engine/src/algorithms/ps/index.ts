@@ -83,10 +83,12 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   normalise: 'auto',
   normaliseMargin: 1.05,
   resolutionTolerance: 0.75,
-  structureLevels: 2,
+  // The k-means filters' codebook residual at levels 0 and 1 replaces the PCA structure residual (issue 12, quick subsets
+  // of the five sets: mean image AUROC 0.846 → 0.878, worst 0.650 → 0.754; see the README).
+  structureLevels: 0,
   structureImages: 40,
   structureSamples: 20000,
-  learnedFilters: 'off',
+  learnedFilters: { levels: [0, 1], planes: 'residual' },
   positionGain: 30,
   positionTolerance: 1.2,
   positionProbe: 12,
