@@ -1,5 +1,6 @@
 import type { FloatMap, Raster } from '../image/raster.ts';
 import type { PatchGrid } from './patches.ts';
+import { learnedFilterPlanes, type LearnedFilters } from './learned-filters.ts';
 import { structureResidual, type StructureBasis } from './structure-residual.ts';
 
 /**
@@ -30,6 +31,11 @@ export interface FilterBankOptions {
    * one plane more, the structure residual of its lightness.
    */
   structure?: StructureBasis[];
+  /**
+   * Filters learned by spherical k-means on whitened neighbourhoods (see `learned-filters.ts`), each at its own level:
+   * their planes follow every level's, as levels of their own (measured at every other pixel, so of twice the scale).
+   */
+  learned?: LearnedFilters[];
 }
 
 export interface PyramidLevel {
@@ -163,7 +169,16 @@ export function filterBank(raster: Raster, options: FilterBankOptions): PyramidL
   const colourPlane = (from: FloatMap, make: (map: FloatMap) => FloatMap, width: number, height: number): FloatMap =>
     opponent.chroma ? make(from) : zeroPlane(width, height);
   const levels: PyramidLevel[] = [];
-  for (let level = 0; level < options.levels; level++) {
+  const learnedLevels: PyramidLevel[] = [];
+  const lastLevel = Math.max(options.levels, ...(options.learned ?? []).map((f) => f.level + 1));
+  for (let level = 0; level < lastLevel; level++) {
+    for (const filters of options.learned ?? []) {
+      if (filters.level === level) learnedLevels.push({ scale: 2 ** (level + 1), ...learnedFilterPlanes(l, filters) });
+    }
+    if (level >= options.levels) {
+      if (level + 1 < lastLevel) l = halve(binomialBlur(l));
+      continue;
+    }
     const smoothL = binomialBlur(l);
     if (level < (options.firstLevel ?? 0)) {
       l = halve(smoothL);
@@ -192,7 +207,7 @@ export function filterBank(raster: Raster, options: FilterBankOptions): PyramidL
     const basis = options.structure?.[level];
     if (basis) planes.push(structureResidual(l, basis));
     levels.push({ scale: 2 ** level, width: l.width, height: l.height, planes });
-    if (level + 1 < options.levels) {
+    if (level + 1 < lastLevel) {
       l = halve(smoothL);
       if (options.colour) {
         a = colourPlane(a, halve, l.width, l.height);
@@ -200,7 +215,7 @@ export function filterBank(raster: Raster, options: FilterBankOptions): PyramidL
       }
     }
   }
-  return levels;
+  return [...levels, ...learnedLevels];
 }
 
 /** Planes known to hold only +0 (a grey image's colour planes): pooling gives +0 without reading them. */
