@@ -100,7 +100,7 @@ function layoutsOrSmoothParts(kind: 'layout' | 'smooth', count: number, seed: nu
 }
 
 // The resolution check alone matters here: a small bank and no learned filters keep the tests quick.
-const quickPs = createPatchSample({ ...DEFAULT_PS_CONFIG, sampleSize: 4000, structureLevels: 0 });
+const quickPs = createPatchSample({ ...DEFAULT_PS_CONFIG, sampleRange: [4000, 4000], structureLevels: 0 });
 const quickParams = resolveParams(quickPs.parameters, { train_size: 500 }).values;
 
 test('PS resolution auto: full size for fine, regular detail (a board layout)', async () => {
@@ -124,7 +124,7 @@ test('the model lists what PS decided from its images, each measurement keyed by
     return { bytes: await sharp(bytes, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toBuffer(), good: true };
   }));
   const model = await trainModel('PS', images, {});
-  assert.deepEqual(Object.keys(model.autoTuned).sort(), ['calibration', 'normalise', 'placement', 'resolution']);
+  assert.deepEqual(Object.keys(model.autoTuned).sort(), ['bank', 'calibration', 'normalise', 'placement', 'resolution']);
   assert.ok(['global', 'border'].includes(model.autoTuned.calibration.chosen as string));
   assert.equal(model.autoTuned.calibration.chosen, model.calibration.mode);
   for (const tuned of Object.values(model.autoTuned)) {
@@ -166,4 +166,17 @@ test('PS decides once per training: the cross-fitting folds are trained with wha
   } finally {
     ALGORITHMS.splice(ALGORITHMS.indexOf(spy as unknown as (typeof ALGORITHMS)[number]), 1);
   }
+});
+
+test('PS keeps more patches as there are more OK images, within bounds; train_size forces the bank', async () => {
+  const scaled = createPatchSample({ ...DEFAULT_PS_CONFIG, structureLevels: 0, samplePerImage: 300, sampleRange: [1500, 6000], bankPerImage: 20, bankRange: [100, 400] });
+  const params = resolveParams(scaled.parameters, { resolution: 'half' }).values;
+  const bankOf = async (images: number, overrides: typeof params = {}) => {
+    const state = await scaled.train(layoutsOrSmoothParts('layout', images, 11), { ...params, ...overrides }, { onProgress: () => {} });
+    return scaled.choices!(state).bank;
+  };
+  assert.deepEqual(await bankOf(4), { chosen: 100, scores: { sampled_patches: 1500 } }, 'the floor');
+  assert.deepEqual(await bankOf(12), { chosen: 240, scores: { sampled_patches: 3600 } });
+  assert.deepEqual(await bankOf(30), { chosen: 400, scores: { sampled_patches: 6000 } }, 'the ceiling');
+  assert.equal((await bankOf(12, { train_size: 50 })).chosen, 50);
 });

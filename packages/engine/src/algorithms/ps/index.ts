@@ -8,7 +8,7 @@ import { Random } from '../../kernels/random.ts';
 import { RowReservoir } from '../../kernels/reservoir.ts';
 import { quantile } from '../../calibration/quantile.ts';
 import { sharedParameters } from '../../params/shared.ts';
-import { num, pair, str, type ParameterSpec, type ParamValues } from '../../params/schema.ts';
+import { num, optionalNum, pair, str, type ParameterSpec, type ParamValues } from '../../params/schema.ts';
 import { gaussianBlur } from '../../postprocess/filters.ts';
 import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
 import { fitPca } from '../../kernels/pca.ts';
@@ -61,8 +61,15 @@ export interface PsConfig {
   /** Divide the NN distance by the matched bank point's distance to its k-th neighbour in the bank. */
   density: boolean;
   densityK: number;
-  /** Patches drawn at random before the coreset. */
-  sampleSize: number;
+  /**
+   * Patches drawn at random before the coreset, and patches the coreset keeps (the bank, unless `train_size` is
+   * given): so many per OK image, within the range. More images show more kinds of good patch, and a rare one (a
+   * glyph on one board, one tile's streak) must be drawn to be kept.
+   */
+  samplePerImage: number;
+  sampleRange: [number, number];
+  bankPerImage: number;
+  bankRange: [number, number];
   coreset: 'greedy' | 'random';
   /** Blur of the patch-score map, in patch steps. */
   smoothing: number;
@@ -85,7 +92,10 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   positionProbe: 12,
   density: true,
   densityK: 3,
-  sampleSize: 30000,
+  samplePerImage: 300,
+  sampleRange: [30000, 120000],
+  bankPerImage: 20,
+  bankRange: [4000, 8000],
   coreset: 'greedy',
   smoothing: 2,
   // Clamped borders let an edge patch weigh up to half of its own blur: 6 of the 14 good cookies test images
@@ -110,6 +120,9 @@ export interface PsState {
   normaliseScores: Float32Array;
   /** Learned filters by pyramid level (see `PsConfig.structureLevels`). */
   structure: StructureBasis[];
+  /** Patches drawn before the coreset and kept in the bank (decided from the number of OK images). */
+  sampleSize: number;
+  bankSize: number;
   /** Neighbourhood radius of each bank point (by the bank's original row). */
   radius: Float32Array;
   index: KnnIndex;
@@ -257,6 +270,13 @@ interface PsDecisions {
   resolutionScores: Float32Array;
   normalise: 'robust' | 'none';
   normaliseScores: Float32Array;
+  sampleSize: number;
+  bankSize: number;
+}
+
+/** So many per image within the range: the sample and the bank grow with the number of OK images, within bounds. */
+function perImage(images: number, each: number, [low, high]: [number, number]): number {
+  return Math.min(high, Math.max(low, images * each));
 }
 
 /**
@@ -269,13 +289,18 @@ function okRasters(ok: TrainingSample[]): RasterSource {
 
 async function decide(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsDecisions> {
   const original = okRasters(samples.filter((s) => s.good === true));
+  const bankSize = optionalNum(params, 'train_size') ?? perImage(original.count, config.bankPerImage, config.bankRange);
+  const sampleSize = Math.max(bankSize, perImage(original.count, config.samplePerImage, config.sampleRange));
   context.onProgress(0, 'choosing-resolution');
   const resolution = await chooseResolution(config, original, params);
   context.onProgress(0, 'normalising');
   // The resolution probe measured the chosen scale without normalisation already: the same images, settings and seed.
   const withoutNormalisation = resolution.scores.length === 2 ? resolution.scores[resolution.scale === 1 ? 0 : 1] : undefined;
   const normalisation = await chooseNormalisation(config, atScale(original, resolution.scale), params, withoutNormalisation);
-  return { scale: resolution.scale, resolutionScores: resolution.scores, normalise: normalisation.normalise, normaliseScores: normalisation.scores };
+  return {
+    scale: resolution.scale, resolutionScores: resolution.scores, normalise: normalisation.normalise, normaliseScores: normalisation.scores,
+    sampleSize, bankSize,
+  };
 }
 
 async function train(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsState> {
@@ -286,7 +311,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const structure = await fitStructure(config, rasters, decided.normalise, num(params, 'seed'));
   const settings = descriptorSettings(config, params, decided.normalise, structure);
   const random = new Random(num(params, 'seed'));
-  const sample = await samplePatches(rasters, settings, config.sampleSize, random, context);
+  const sample = await samplePatches(rasters, settings, decided.sampleSize, random, context);
   const { projection, r2 } = fitDescriptorSpace(sample, num(params, 'num_features'));
   const placement = str(params, 'placement');
   let positionWeight = placement === 'free' ? 0 : config.positionGain * r2 * r2;
@@ -304,7 +329,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const count = sample.images.length;
   checkAborted(context.signal);
   context.onProgress(0.5, 'memory-bank');
-  const bankSize = Math.min(num(params, 'train_size'), count);
+  const bankSize = Math.min(decided.bankSize, count);
   let rows: Int32Array;
   if (config.coreset === 'greedy') {
     rows = greedyCoreset(finished, dims, bankSize, { seed: num(params, 'seed'), projectTo: Math.min(dims, 16) }).selected;
@@ -330,6 +355,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   return {
     projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: decided.scale, resolutionScores: decided.resolutionScores,
     robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure,
+    sampleSize: decided.sampleSize, bankSize: rows.length,
   };
 }
 
@@ -408,6 +434,7 @@ function psChoices(state: PsState): Record<string, { chosen: unknown; scores: Re
       scores: { full: state.resolutionScores[0], half: state.resolutionScores[1] },
     };
   }
+  if (state.bankSize !== undefined) out.bank = { chosen: state.bankSize, scores: { sampled_patches: state.sampleSize } };
   if (state.normaliseScores.length === 2) {
     out.normalise = {
       chosen: state.robustNormalisation ? 'robust' : 'none',
@@ -464,11 +491,11 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     },
     learnsFrom: { en: 'OK images; placement and rotation may vary', ja: 'OK画像（置き方・向きが変わってもよい）' },
     parameters: [
-      ...sharedParameters(800, { train_size: 4000, min_inspection_size: [8, 8], min_inspection_step: 4, working_size: 512 }).map((spec) => (spec.name === 'train_size' ? {
+      ...sharedParameters(800, { train_size: null, min_inspection_size: [8, 8], min_inspection_step: 4, working_size: 512 }).map((spec) => (spec.name === 'train_size' ? {
         ...spec,
         description: {
-          en: 'Patches kept in the memory bank (a greedy coreset of the training patches: rare good patterns are kept).',
-          ja: 'メモリバンクに残すパッチの数（学習パッチのグリーディ・コアセット：まれな正常パターンも残ります）。',
+          en: 'Patches kept in the memory bank (a greedy coreset of the training patches: rare good patterns are kept). Empty: 20 per OK image, between 4 000 and 8 000.',
+          ja: 'メモリバンクに残すパッチの数（学習パッチのグリーディ・コアセット：まれな正常パターンも残ります）。空欄：OK画像1枚につき20、4 000〜8 000。',
         },
         effect: { en: 'More: fewer false alarms on unusual good patches, slower training and inspection.', ja: '多いほど珍しい正常パッチでの誤検出が減り、学習と検査は遅くなります。' },
       } : spec)),
