@@ -45,7 +45,7 @@ export interface Evaluation {
   heldOutNgScores: number[];
   /**
    * Each held-out image's score, with the index of its training image (null for a tile), for ROC and
-   * precision–recall curves and the worst misses: at most 500 of each label (a seeded draw beyond, see crossFit).
+   * precision–recall curves and the worst misses: at most 200 OK and 500 NG images (a seeded draw beyond, see crossFit).
    * Empty when there were too few images to hold any out.
    */
   heldOut: { source: number | null; good: boolean; score: number }[];
@@ -134,6 +134,19 @@ function imageScore(calibrated: FloatMap): number {
   return m;
 }
 
+/**
+ * `imageScore` of the raw map calibrated, without making the calibrated map when the calibration is one global level:
+ * each pixel is then multiplied by one positive factor and rounded to float32, which keeps their order, so the largest
+ * calibrated value is the largest raw value's (the same number; cross-fitting scores hundreds of held-out maps so).
+ */
+function calibratedImageScore(raw: FloatMap, calibration: Calibration): number {
+  if (calibration.mode !== 'global' || calibration.grid || !(calibration.level > 0)) return imageScore(applyCalibration(raw, calibration));
+  const inverse = 1 / calibration.level;
+  let largest = 0;
+  for (const v of raw.data) if (v > largest) largest = v;
+  return largest > 0 ? Math.fround(largest * inverse) : 0;
+}
+
 interface CrossFit {
   okMaps: HeldOutMap[];
   ngMaps: HeldOutMap[];
@@ -156,17 +169,25 @@ const MAX_SYNTHETIC_DEFECTS = 100;
  */
 const MAX_HELD_OUT_MAPS = 500;
 
-/** Of each label, the samples cross-fitting maps: all of them, or a seeded draw when there are more than MAX_HELD_OUT_MAPS. */
+/**
+ * OK images that cross-fitting maps at most (a seeded draw beyond): they give the calibration its pixel quantile and the
+ * threshold its 90th percentile of image scores, which 200 place well; each map costs an inference, and the 400 of
+ * deeppcb (512 px) took 40 of its 105 processor seconds of training. NG images keep MAX_HELD_OUT_MAPS: the best-F1
+ * threshold needs every one it can get.
+ */
+export const MAX_HELD_OUT_OK_MAPS = 200;
+
+/** Of each label, the samples cross-fitting maps: all of them, or a seeded draw when there are more than its bound. */
 function mappedHeldOut(samples: TrainingSample[], seed: number): Set<TrainingSample> | null {
-  const byLabel = [true, false].map((label) => samples.filter((s) => s.good === label));
-  if (byLabel.every((list) => list.length <= MAX_HELD_OUT_MAPS)) return null;
+  const byLabel = [true, false].map((label) => ({ list: samples.filter((s) => s.good === label), bound: label ? MAX_HELD_OUT_OK_MAPS : MAX_HELD_OUT_MAPS }));
+  if (byLabel.every(({ list, bound }) => list.length <= bound)) return null;
   const random = new Random(seed + 37);
-  return new Set(byLabel.flatMap((list) => random.shuffle(list).slice(0, MAX_HELD_OUT_MAPS)));
+  return new Set(byLabel.flatMap(({ list, bound }) => random.shuffle(list).slice(0, bound)));
 }
 
 /**
  * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every
- * labelled image (up to MAX_HELD_OUT_MAPS of each label) gets a map from a model that never saw it.
+ * labelled image (up to MAX_HELD_OUT_OK_MAPS OK and MAX_HELD_OUT_MAPS NG images) gets a map from a model that never saw it.
  */
 async function crossFit(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues,
@@ -182,7 +203,7 @@ async function crossFit(
   }
   const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] };
   const mapped = mappedHeldOut(samples, options.seed);
-  const syntheticStride = Math.ceil(Math.min(ok.length, MAX_HELD_OUT_MAPS) / MAX_SYNTHETIC_DEFECTS);
+  const syntheticStride = Math.ceil(Math.min(ok.length, MAX_HELD_OUT_OK_MAPS) / MAX_SYNTHETIC_DEFECTS);
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);
     const trainPart = samples.filter((s) => folds.get(s) !== fold);
@@ -219,10 +240,10 @@ interface Validation {
 
 function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates?: CalibrationMode[]): Validation {
   const choice = requested === 'auto'
-    ? chooseCalibration(fit.okMaps, imageScore, candidates)
+    ? chooseCalibration(fit.okMaps, imageScore, candidates, calibratedImageScore)
     : { mode: requested, scores: undefined };
   const calibration = fitCalibration(fit.okMaps, choice.mode);
-  const scoreOf = (m: HeldOutMap) => imageScore(applyCalibration(expandMap(m), calibration));
+  const scoreOf = (m: HeldOutMap) => calibratedImageScore(expandMap(m), calibration);
   const okScores = fit.okMaps.map(scoreOf);
   const ngScores = fit.ngMaps.map(scoreOf);
   const syntheticScores = fit.syntheticMaps.map(scoreOf);
@@ -353,7 +374,7 @@ export async function trainModel(
     if (canCrossFit) {
       const okSamples = new Random(seed + 31).shuffle(samples.filter((s) => s.good === true)).slice(0, IN_SAMPLE_THRESHOLD_IMAGES);
       const inSample: number[] = [];
-      for (const sample of okSamples) inSample.push(imageScore(applyCalibration(rawMap(algorithm, state, await sample.load(), values), v.calibration)));
+      for (const sample of okSamples) inSample.push(calibratedImageScore(rawMap(algorithm, state, await sample.load(), values), v.calibration));
       threshold = 0.368 * quantile(inSample, OK_ONLY_THRESHOLD_QUANTILE) + 0.632 * threshold;
     }
     thresholdReason = 'held_out_ok';

@@ -49,9 +49,10 @@ test('PS cross-fitting holds its held-out maps compact: 16 times the pixels hold
   const small = await heldAfterCrossFitting(images, 128);
   const large = await heldAfterCrossFitting(images, 512);
   t.diagnostic(`held after cross-fitting: ${small.toFixed(1)} MB at 128 px, ${large.toFixed(1)} MB at 512 px`);
-  // What does grow: the cache of decoded pixels (32 × 0.25 MB) and the patch scores (64 × 64 KB). Measured: 2.1 and
-  // 11.9 MB; with the maps held in full, 5.6 and 72.2 MB.
-  assert.ok(large < small + 20, `held ${large.toFixed(1)} MB at 512 px, ${small.toFixed(1)} MB at 128 px`);
+  // What does grow: the cache of decoded pixels (32 × 0.25 MB), the patch scores (64 × 64 KB) and the two folds' patch
+  // reservoirs PS keeps for its final model (`shareFoldPatches`: at 128 px half full, at 512 px 2 × 30,000 patches, 8 MB).
+  // Measured: 2.1 and 11.9 MB without the reservoirs, 6.7 and 27.4 MB with them; with the maps held in full, 5.6 and 72.2 MB.
+  assert.ok(large < small + 30, `held ${large.toFixed(1)} MB at 512 px, ${small.toFixed(1)} MB at 128 px`);
 });
 
 /** PS's held-out maps of a few boards, full and compact. */

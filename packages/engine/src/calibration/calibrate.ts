@@ -99,6 +99,19 @@ export function fitCalibration(okMaps: readonly HeldOutMap[], mode: CalibrationM
   return { mode, level, grid };
 }
 
+/**
+ * `fitCalibration` of each mode (same order) on the same maps. A border fit samples the very values the global fit does,
+ * and its level is theirs: when both are asked for, the global one is taken from it, each map expanded once less.
+ */
+export function fitCalibrations(okMaps: readonly HeldOutMap[], modes: readonly CalibrationMode[]): Calibration[] {
+  const border = modes.includes('border') && modes.includes('global') ? fitCalibration(okMaps, 'border') : null;
+  return modes.map((mode) => {
+    if (border && mode === 'border') return border;
+    if (border && mode === 'global') return { mode, level: border.level, grid: null };
+    return fitCalibration(okMaps, mode);
+  });
+}
+
 export function applyCalibration(map: FloatMap, calibration: Calibration): FloatMap {
   const out = new Float32Array(map.data.length);
   if (calibration.mode === 'border' && calibration.borderLevels) {

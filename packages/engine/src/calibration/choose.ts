@@ -1,6 +1,6 @@
 import { expandMap, type FloatMap } from '../image/raster.ts';
 import { auroc } from '../metrics/index.ts';
-import { applyCalibration, fitCalibration, type CalibrationMode, type HeldOutMap } from './calibrate.ts';
+import { applyCalibration, fitCalibrations, type Calibration, type CalibrationMode, type HeldOutMap } from './calibrate.ts';
 import { quantile } from './quantile.ts';
 
 /** Candidates of calibration 'auto' (unless the algorithm names its own), simplest first: a later one must be more sensitive by this factor. */
@@ -24,24 +24,45 @@ export function aurocOf(negatives: number[], positives: number[]): number {
  */
 export function chooseCalibration(
   okMaps: readonly HeldOutMap[], imageScore: (calibrated: FloatMap) => number, candidates: CalibrationMode[] = AUTO_CALIBRATION_MODES,
+  /** The image score of a raw map under a calibration: `imageScore` of the calibrated map, or a quicker equal. */
+  calibratedScore: (raw: FloatMap, calibration: Calibration) => number = (raw, calibration) => imageScore(applyCalibration(raw, calibration)),
 ): { mode: CalibrationMode; scores: Record<string, number> } {
   const scores: Record<string, number> = {};
   if (okMaps.length < 4) return { mode: candidates[0], scores };
-  let best: { mode: CalibrationMode; score: number } | null = null;
-  for (const mode of candidates) {
-    let score = 0;
-    for (let half = 0; half < 2; half++) {
-      const calibration = fitCalibration(okMaps.filter((_, i) => i % 2 !== half), mode);
-      const heldOut = okMaps.filter((_, i) => i % 2 === half);
-      const goodScores = heldOut.map((m) => imageScore(applyCalibration(expandMap(m), calibration)));
-      const gain = heldOut.reduce((sum, m) => {
-        const unit = applyCalibration({ width: m.width, height: m.height, data: new Float32Array(m.width * m.height).fill(1) }, calibration);
-        return sum + unit.data.reduce((s, v) => s + v, 0) / unit.data.length;
-      }, 0) / heldOut.length;
-      score += gain / Math.max(quantile(goodScores, THRESHOLD_QUANTILE), 1e-9) / 2;
+  // Each half's calibrations are fitted together and each held-out map is expanded once for all of them: held-out maps
+  // are kept compact (hundreds at 512 px), and expanding one is the dearest step here. The sums are those of one
+  // candidate at a time.
+  const sums = candidates.map(() => 0);
+  for (let half = 0; half < 2; half++) {
+    const calibrations = fitCalibrations(okMaps.filter((_, i) => i % 2 !== half), candidates);
+    const heldOut = okMaps.filter((_, i) => i % 2 === half);
+    const goodScores = candidates.map((): number[] => []);
+    for (const m of heldOut) {
+      const expanded = expandMap(m);
+      calibrations.forEach((calibration, c) => goodScores[c].push(calibratedScore(expanded, calibration)));
     }
+    calibrations.forEach((calibration, c) => {
+      // A unit rise's mean gain depends on the map's size alone: measured once per size (maps mostly share one).
+      const gainBySize = new Map<string, number>();
+      const unitGain = (width: number, height: number) => {
+        const key = `${width}x${height}`;
+        let gain = gainBySize.get(key);
+        if (gain === undefined) {
+          const unit = applyCalibration({ width, height, data: new Float32Array(width * height).fill(1) }, calibration);
+          gain = unit.data.reduce((s, v) => s + v, 0) / unit.data.length;
+          gainBySize.set(key, gain);
+        }
+        return gain;
+      };
+      const gain = heldOut.reduce((sum, m) => sum + unitGain(m.width, m.height), 0) / heldOut.length;
+      sums[c] += gain / Math.max(quantile(goodScores[c], THRESHOLD_QUANTILE), 1e-9) / 2;
+    });
+  }
+  let best: { mode: CalibrationMode; score: number } | null = null;
+  candidates.forEach((mode, c) => {
+    const score = sums[c];
     scores[mode] = score;
     if (!best || score > best.score * AUTO_CALIBRATION_MARGIN) best = { mode, score };
-  }
+  });
   return { mode: best!.mode, scores };
 }

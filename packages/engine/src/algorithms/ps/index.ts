@@ -49,6 +49,12 @@ export interface PsConfig {
   /** Training images (drawn by the seed) and neighbourhoods per level the learned filters are fitted on. */
   structureImages: number;
   structureSamples: number;
+  /**
+   * Learned filters fitted once per training (in `decide`, on all the OK images, as the final model fitted them) and
+   * shared by the cross-fitting folds, whose patch reservoirs then describe patches as the final model does: the final
+   * model's reservoir is drawn from theirs (`mergedPatchSample`) instead of describing every image a second time.
+   */
+  shareFoldPatches: boolean;
   /** Position weight (placement 'aligned') is this gain times R² squared (R²: how much position explains). */
   positionGain: number;
   /**
@@ -87,6 +93,7 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   structureLevels: 2,
   structureImages: 40,
   structureSamples: 20000,
+  shareFoldPatches: true,
   positionGain: 30,
   positionTolerance: 1.2,
   positionProbe: 12,
@@ -216,6 +223,8 @@ interface PatchSample {
   rawDims: number;
   centres: Float32Array;
   images: Int32Array;
+  /** Patches the sample was drawn from (all patches of its images). */
+  offered: number;
 }
 
 /**
@@ -225,7 +234,7 @@ interface PatchSample {
  */
 async function samplePatches(rasters: RasterSource, settings: DescriptorSettings, size: number, random: Random, context: TrainContext): Promise<PatchSample> {
   let reservoir: RowReservoir | null = null;
-  let rawDims = 0;
+  let rawDims = 0, offered = 0;
   for (let image = 0; image < rasters.count; image++) {
     checkAborted(context.signal);
     const raw = rawDescriptors(await rasters.get(image), settings);
@@ -233,6 +242,7 @@ async function samplePatches(rasters: RasterSource, settings: DescriptorSettings
     reservoir ??= new RowReservoir(size, rawDims + 2, random);
     const centres = patchCentres(raw.grid);
     const width = rawDims + 2;
+    offered += raw.data.length / rawDims;
     for (let p = 0; p < raw.data.length / rawDims; p++) {
       const slot = reservoir.claim(image);
       if (slot < 0) continue;
@@ -250,7 +260,7 @@ async function samplePatches(rasters: RasterSource, settings: DescriptorSettings
     centres[2 * i] = rows[i * width + rawDims];
     centres[2 * i + 1] = rows[i * width + rawDims + 1];
   }
-  return { features, rawDims, centres, images: Int32Array.from(tags) };
+  return { features, rawDims, centres, images: Int32Array.from(tags), offered };
 }
 
 /** Standardisation, principal components and the share of variance position explains, from the sampled patches. */
@@ -265,13 +275,16 @@ function fitDescriptorSpace(sample: PatchSample, numFeatures: number): { project
 
 /** What PS decides from the OK images by its probes, once per training (see `AlgorithmDefinition.decide`). */
 interface PsDecisions {
-  [key: string]: number | string | Float32Array;
+  [key: string]: number | string | Float32Array | StructureBasis[];
   scale: number;
   resolutionScores: Float32Array;
   normalise: 'robust' | 'none';
   normaliseScores: Float32Array;
   sampleSize: number;
   bankSize: number;
+  /** 1: `structure` holds the learned filters, fitted once for every train of this training (`PsConfig.shareFoldPatches`). */
+  sharedStructure: number;
+  structure: StructureBasis[];
 }
 
 /** So many per image within the range: the sample and the bank grow with the number of OK images, within bounds. */
@@ -297,10 +310,63 @@ async function decide(config: PsConfig, samples: TrainingSample[], params: Param
   // The resolution probe measured the chosen scale without normalisation already: the same images, settings and seed.
   const withoutNormalisation = resolution.scores.length === 2 ? resolution.scores[resolution.scale === 1 ? 0 : 1] : undefined;
   const normalisation = await chooseNormalisation(config, atScale(original, resolution.scale), params, withoutNormalisation);
+  const structure = config.shareFoldPatches
+    ? await fitStructure(config, atScale(original, resolution.scale), normalisation.normalise, num(params, 'seed'))
+    : [];
   return {
     scale: resolution.scale, resolutionScores: resolution.scores, normalise: normalisation.normalise, normaliseScores: normalisation.scores,
-    sampleSize, bankSize,
+    sharedStructure: config.shareFoldPatches ? 1 : 0, structure, sampleSize, bankSize,
   };
+}
+
+/**
+ * Patch reservoirs of the trains of one training (by its decisions, which every train of it shares): a cross-fitting
+ * fold's reservoir is kept, so that the final model, trained on the union of the folds' images, draws its own from them.
+ */
+interface KeptPatchSample {
+  ok: TrainingSample[];
+  sample: PatchSample;
+}
+const keptPatchSamples = new WeakMap<object, KeptPatchSample[]>();
+
+/**
+ * A uniform sample of `size` patches of the union of two trainings' images from their uniform samples: how many come
+ * from each is drawn as a draw without replacement from the union would take them (hypergeometric), then each side's
+ * share is a uniform subsample of its sample. Null unless the two trainings' images are disjoint and make up `ok`.
+ */
+function mergedPatchSample(parts: KeptPatchSample[], ok: TrainingSample[], size: number, random: Random): PatchSample | null {
+  const position = new Map(ok.map((s, i) => [s, i]));
+  for (let a = 0; a < parts.length; a++) {
+    for (let b = a + 1; b < parts.length; b++) {
+      const [first, second] = [parts[a], parts[b]];
+      if (first.ok.length + second.ok.length !== ok.length) continue;
+      const seen = new Set<TrainingSample>();
+      if (![...first.ok, ...second.ok].every((s) => position.has(s) && !seen.has(s) && seen.add(s))) continue;
+      const total = Math.min(size, first.sample.offered + second.sample.offered);
+      let fromFirst = 0, leftFirst = first.sample.offered, leftSecond = second.sample.offered;
+      for (let i = 0; i < total; i++) {
+        if (random.next() * (leftFirst + leftSecond) < leftFirst) { fromFirst++; leftFirst--; } else leftSecond--;
+      }
+      const picks = [
+        { part: first, rows: random.sample(first.sample.images.length, fromFirst).sort((x, y) => x - y) },
+        { part: second, rows: random.sample(second.sample.images.length, total - fromFirst).sort((x, y) => x - y) },
+      ];
+      const rawDims = first.sample.rawDims;
+      const features = new Float32Array(total * rawDims), centres = new Float32Array(total * 2), images = new Int32Array(total);
+      let o = 0;
+      for (const { part, rows } of picks) {
+        for (const r of rows) {
+          features.set(part.sample.features.subarray(r * rawDims, r * rawDims + rawDims), o * rawDims);
+          centres[2 * o] = part.sample.centres[2 * r];
+          centres[2 * o + 1] = part.sample.centres[2 * r + 1];
+          images[o] = position.get(part.ok[part.sample.images[r]])!;
+          o++;
+        }
+      }
+      return { features, rawDims, centres, images, offered: first.sample.offered + second.sample.offered };
+    }
+  }
+  return null;
 }
 
 async function train(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsState> {
@@ -308,10 +374,20 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const original = okRasters(ok);
   const decided = (context.decided as PsDecisions | undefined) ?? await decide(config, samples, params, context);
   const rasters = atScale(original, decided.scale);
-  const structure = await fitStructure(config, rasters, decided.normalise, num(params, 'seed'));
+  const structure = decided.sharedStructure ? decided.structure : await fitStructure(config, rasters, decided.normalise, num(params, 'seed'));
   const settings = descriptorSettings(config, params, decided.normalise, structure);
   const random = new Random(num(params, 'seed'));
-  const sample = await samplePatches(rasters, settings, decided.sampleSize, random, context);
+  // Trains that share their decisions (and so their learned filters) describe patches alike: a fold's reservoir is kept,
+  // and a train on the union of two folds' images draws its reservoir from theirs.
+  const kept = decided.sharedStructure && context.decided ? keptPatchSamples.get(context.decided) ?? [] : null;
+  let sample = kept ? mergedPatchSample(kept, ok, decided.sampleSize, random) : null;
+  if (!sample) {
+    sample = await samplePatches(rasters, settings, decided.sampleSize, random, context);
+    if (kept && context.decided) {
+      kept.push({ ok, sample });
+      keptPatchSamples.set(context.decided, kept);
+    }
+  }
   const { projection, r2 } = fitDescriptorSpace(sample, num(params, 'num_features'));
   const placement = str(params, 'placement');
   let positionWeight = placement === 'free' ? 0 : config.positionGain * r2 * r2;
