@@ -6,6 +6,7 @@ import { chooseCalibration } from '../src/calibration/choose.ts';
 import { trainModel } from '../src/engine.ts';
 import { ALGORITHMS } from '../src/algorithms/registry.ts';
 import { createPatchSample, DEFAULT_PS_CONFIG, patchSample } from '../src/algorithms/ps/index.ts';
+import { exposureSpread } from '../src/algorithms/ps/choices.ts';
 import { sampleOf, type TrainingSample } from '../src/algorithms/types.ts';
 import type { FloatMap, Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
@@ -71,13 +72,30 @@ const train = (rasters: Raster[]) => patchSample.train(rasters.map((raster) => s
 
 test('PS normalise auto: each image normalised by its median and MAD when exposure varies between shots', async () => {
   const state = await train(textures(24, true, 4));
-  assert.equal(state.robustNormalisation, 1, `probe sensitivity none/robust: ${Array.from(state.normaliseScores).join(' / ')}`);
-  assert.deepEqual(patchSample.choices!(state).normalise.chosen, 'robust');
+  assert.equal(state.robustNormalisation, 1, `exposure spread ${state.normaliseScores[0]}`);
+  assert.deepEqual(patchSample.choices!(state).normalise, { chosen: 'robust', scores: { exposure_spread: state.normaliseScores[0] } });
 });
 
 test('PS normalise auto: absolute lightness kept when every shot has the same exposure', async () => {
   const state = await train(textures(24, false, 5));
-  assert.equal(state.robustNormalisation, 0, `probe sensitivity none/robust: ${Array.from(state.normaliseScores).join(' / ')}`);
+  assert.equal(state.robustNormalisation, 0, `exposure spread ${state.normaliseScores[0]}`);
+});
+
+test('exposure spread: shots of one exposure whose dark part covers more or less of the frame, and two-valued layouts, are not normalised', async () => {
+  const random = new Random(6);
+  const parts: Raster[] = Array.from({ length: 24 }, () => {
+    const width = 64, height = 64, radius = 8 + random.int(14), data = new Float32Array(width * height * 3);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      const inside = (x - 32) ** 2 + (y - 32) ** 2 < radius * radius;
+      data.fill((inside ? 0.25 : 0.7) + 0.05 * random.next(), (y * width + x) * 3, (y * width + x) * 3 + 3);
+    }
+    return { width, height, channels: 3, data };
+  });
+  const source = (rasters: Raster[]) => ({ count: rasters.length, get: (i: number) => Promise.resolve(rasters[i]) });
+  assert.ok(await exposureSpread(source(parts), 64, 0) < 0.5);
+  const layouts = await Promise.all(layoutsOrSmoothParts('layout', 12, 3).map((s) => s.load()));
+  assert.equal(await exposureSpread(source(layouts), 64, 0), 0, 'a zero MAD: nothing to scale by');
+  assert.ok(await exposureSpread(source(textures(24, true, 4)), 64, 0) >= 0.5);
 });
 
 /**

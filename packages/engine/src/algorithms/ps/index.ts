@@ -13,7 +13,7 @@ import { gaussianBlur } from '../../postprocess/filters.ts';
 import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
 import { fitPca } from '../../kernels/pca.ts';
 import { positionR2 } from '../../features/position-r2.ts';
-import { DEFAULT_PROBE, probeSettings, type RasterSource } from './choices.ts';
+import { DEFAULT_PROBE, exposureSpread, probeSettings, type RasterSource } from './choices.ts';
 import {
   featureStatistics, finishDescriptors, finishedDims, finishRows, makeProjection, patchCentres, rawDescriptors,
   type DescriptorSettings, type Projection,
@@ -33,11 +33,13 @@ export interface PsConfig {
   firstLevel: number;
   colour: boolean;
   /**
-   * Per-image lightness normalisation (its own median and MAD, see `filterBank`): 'auto' decides it from the training
-   * images by a held-out probe (`probeSettings`), used when it makes the probe more sensitive by the factor `normaliseMargin`.
+   * Per-image lightness normalisation (its own median and MAD, see `filterBank`): 'auto' normalises when the exposure of
+   * the training images varies: when their medians differ by at least `exposureTolerance` of an image's own spread
+   * (`exposureSpread`, on `exposureImages` images).
    */
   normalise: 'robust' | 'none' | 'auto';
-  normaliseMargin: number;
+  exposureTolerance: number;
+  exposureImages: number;
   /**
    * Resolution 'auto' works at full size while the probe keeps at least this share of its sensitivity there. Finer
    * sight finds pits, spurs and thin cracks that halving blurs away, but it costs sensitivity to large changes (a
@@ -88,7 +90,8 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   firstLevel: 0,
   colour: true,
   normalise: 'auto',
-  normaliseMargin: 1.05,
+  exposureTolerance: 0.5,
+  exposureImages: 64,
   resolutionTolerance: 0.75,
   structureLevels: 2,
   structureImages: 40,
@@ -179,18 +182,13 @@ async function chooseResolution(config: PsConfig, rasters: RasterSource, params:
 }
 
 /**
- * The normalisation of config 'auto': by the probe, 'none' unless 'robust' makes it clearly more sensitive. `withoutIt`:
- * the probe's sensitivity without normalisation on these rasters when the resolution probe has just measured it.
+ * The normalisation of config 'auto': robust where the exposure of the OK images varies between shots (`exposureSpread`).
+ * Scores: the spread measured.
  */
-async function chooseNormalisation(
-  config: PsConfig, rasters: RasterSource, params: ParamValues, withoutIt?: number,
-): Promise<{ normalise: 'robust' | 'none'; scores: Float32Array }> {
+async function chooseNormalisation(config: PsConfig, rasters: RasterSource, params: ParamValues): Promise<{ normalise: 'robust' | 'none'; scores: Float32Array }> {
   if (config.normalise !== 'auto') return { normalise: config.normalise, scores: new Float32Array(0) };
-  const candidates = (withoutIt === undefined ? ['none', 'robust'] as const : ['robust'] as const).map((n) => descriptorSettings(config, params, n));
-  const measured = await probeSettings(rasters, candidates, { ...DEFAULT_PROBE, seed: num(params, 'seed') });
-  const scores = measured && withoutIt !== undefined ? [withoutIt, ...measured] : measured;
-  if (!scores) return { normalise: 'none', scores: new Float32Array(0) };
-  return { normalise: scores[1] > scores[0] * config.normaliseMargin ? 'robust' : 'none', scores: Float32Array.from(scores) };
+  const spread = await exposureSpread(rasters, config.exposureImages, num(params, 'seed'));
+  return { normalise: spread >= config.exposureTolerance ? 'robust' : 'none', scores: Float32Array.of(spread) };
 }
 
 /**
@@ -307,9 +305,7 @@ async function decide(config: PsConfig, samples: TrainingSample[], params: Param
   context.onProgress(0, 'choosing-resolution');
   const resolution = await chooseResolution(config, original, params);
   context.onProgress(0, 'normalising');
-  // The resolution probe measured the chosen scale without normalisation already: the same images, settings and seed.
-  const withoutNormalisation = resolution.scores.length === 2 ? resolution.scores[resolution.scale === 1 ? 0 : 1] : undefined;
-  const normalisation = await chooseNormalisation(config, atScale(original, resolution.scale), params, withoutNormalisation);
+  const normalisation = await chooseNormalisation(config, atScale(original, resolution.scale), params);
   const structure = config.shareFoldPatches
     ? await fitStructure(config, atScale(original, resolution.scale), normalisation.normalise, num(params, 'seed'))
     : [];
@@ -511,11 +507,11 @@ function psChoices(state: PsState): Record<string, { chosen: unknown; scores: Re
     };
   }
   if (state.bankSize !== undefined) out.bank = { chosen: state.bankSize, scores: { sampled_patches: state.sampleSize } };
+  // Models of PS version 4 recorded the held-out probe's sensitivity without and with it; later ones the exposure spread.
+  const normalise = state.robustNormalisation ? 'robust' : 'none';
+  if (state.normaliseScores.length === 1) out.normalise = { chosen: normalise, scores: { exposure_spread: state.normaliseScores[0] } };
   if (state.normaliseScores.length === 2) {
-    out.normalise = {
-      chosen: state.robustNormalisation ? 'robust' : 'none',
-      scores: { none: state.normaliseScores[0], robust: state.normaliseScores[1] },
-    };
+    out.normalise = { chosen: normalise, scores: { none: state.normaliseScores[0], robust: state.normaliseScores[1] } };
   }
   return out;
 }
