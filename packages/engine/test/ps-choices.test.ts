@@ -6,6 +6,7 @@ import { chooseCalibration } from '../src/calibration/choose.ts';
 import { trainModel } from '../src/engine.ts';
 import { ALGORITHMS } from '../src/algorithms/registry.ts';
 import { createPatchSample, DEFAULT_PS_CONFIG, patchSample } from '../src/algorithms/ps/index.ts';
+import { exposureSpread } from '../src/algorithms/ps/choices.ts';
 import { sampleOf, type TrainingSample } from '../src/algorithms/types.ts';
 import type { FloatMap, Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
@@ -71,13 +72,30 @@ const train = (rasters: Raster[]) => patchSample.train(rasters.map((raster) => s
 
 test('PS normalise auto: each image normalised by its median and MAD when exposure varies between shots', async () => {
   const state = await train(textures(24, true, 4));
-  assert.equal(state.robustNormalisation, 1, `probe sensitivity none/robust: ${Array.from(state.normaliseScores).join(' / ')}`);
-  assert.deepEqual(patchSample.choices!(state).normalise.chosen, 'robust');
+  assert.equal(state.robustNormalisation, 1, `exposure spread ${state.normaliseScores[0]}`);
+  assert.deepEqual(patchSample.choices!(state).normalise, { chosen: 'robust', scores: { exposure_spread: state.normaliseScores[0] } });
 });
 
 test('PS normalise auto: absolute lightness kept when every shot has the same exposure', async () => {
   const state = await train(textures(24, false, 5));
-  assert.equal(state.robustNormalisation, 0, `probe sensitivity none/robust: ${Array.from(state.normaliseScores).join(' / ')}`);
+  assert.equal(state.robustNormalisation, 0, `exposure spread ${state.normaliseScores[0]}`);
+});
+
+test('exposure spread: shots of one exposure whose dark part covers more or less of the frame, and two-valued layouts, are not normalised', async () => {
+  const random = new Random(6);
+  const parts: Raster[] = Array.from({ length: 24 }, () => {
+    const width = 64, height = 64, radius = 8 + random.int(14), data = new Float32Array(width * height * 3);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      const inside = (x - 32) ** 2 + (y - 32) ** 2 < radius * radius;
+      data.fill((inside ? 0.25 : 0.7) + 0.05 * random.next(), (y * width + x) * 3, (y * width + x) * 3 + 3);
+    }
+    return { width, height, channels: 3, data };
+  });
+  const source = (rasters: Raster[]) => ({ count: rasters.length, get: (i: number) => Promise.resolve(rasters[i]) });
+  assert.ok(await exposureSpread(source(parts), 64, 0) < 0.5);
+  const layouts = await Promise.all(layoutsOrSmoothParts('layout', 12, 3).map((s) => s.load()));
+  assert.equal(await exposureSpread(source(layouts), 64, 0), 0, 'a zero MAD: nothing to scale by');
+  assert.ok(await exposureSpread(source(textures(24, true, 4)), 64, 0) >= 0.5);
 });
 
 /**
@@ -100,7 +118,7 @@ function layoutsOrSmoothParts(kind: 'layout' | 'smooth', count: number, seed: nu
 }
 
 // The resolution check alone matters here: a small bank and no learned filters keep the tests quick.
-const quickPs = createPatchSample({ ...DEFAULT_PS_CONFIG, sampleSize: 4000, structureLevels: 0 });
+const quickPs = createPatchSample({ ...DEFAULT_PS_CONFIG, sampleRange: [4000, 4000], structureLevels: 0 });
 const quickParams = resolveParams(quickPs.parameters, { train_size: 500 }).values;
 
 test('PS resolution auto: full size for fine, regular detail (a board layout)', async () => {
@@ -124,7 +142,7 @@ test('the model lists what PS decided from its images, each measurement keyed by
     return { bytes: await sharp(bytes, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toBuffer(), good: true };
   }));
   const model = await trainModel('PS', images, {});
-  assert.deepEqual(Object.keys(model.autoTuned).sort(), ['calibration', 'normalise', 'placement', 'resolution']);
+  assert.deepEqual(Object.keys(model.autoTuned).sort(), ['bank', 'calibration', 'normalise', 'placement', 'resolution']);
   assert.ok(['global', 'border'].includes(model.autoTuned.calibration.chosen as string));
   assert.equal(model.autoTuned.calibration.chosen, model.calibration.mode);
   for (const tuned of Object.values(model.autoTuned)) {
@@ -166,4 +184,17 @@ test('PS decides once per training: the cross-fitting folds are trained with wha
   } finally {
     ALGORITHMS.splice(ALGORITHMS.indexOf(spy as unknown as (typeof ALGORITHMS)[number]), 1);
   }
+});
+
+test('PS keeps more patches as there are more OK images, within bounds; train_size forces the bank', async () => {
+  const scaled = createPatchSample({ ...DEFAULT_PS_CONFIG, structureLevels: 0, samplePerImage: 300, sampleRange: [1500, 6000], bankPerImage: 20, bankRange: [100, 400] });
+  const params = resolveParams(scaled.parameters, { resolution: 'half' }).values;
+  const bankOf = async (images: number, overrides: typeof params = {}) => {
+    const state = await scaled.train(layoutsOrSmoothParts('layout', images, 11), { ...params, ...overrides }, { onProgress: () => {} });
+    return scaled.choices!(state).bank;
+  };
+  assert.deepEqual(await bankOf(4), { chosen: 100, scores: { sampled_patches: 1500 } }, 'the floor');
+  assert.deepEqual(await bankOf(12), { chosen: 240, scores: { sampled_patches: 3600 } });
+  assert.deepEqual(await bankOf(30), { chosen: 400, scores: { sampled_patches: 6000 } }, 'the ceiling');
+  assert.equal((await bankOf(12, { train_size: 50 })).chosen, 50);
 });

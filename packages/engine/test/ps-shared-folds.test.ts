@@ -1,7 +1,7 @@
 // PS's trains of one training share their learned filters, and the final model draws its patches from the folds'.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPatchSample, DEFAULT_PS_CONFIG } from '../src/algorithms/ps/index.ts';
+import { createPatchSample, DEFAULT_PS_CONFIG, type PsConfig } from '../src/algorithms/ps/index.ts';
 import { sampleOf, type TrainingSample } from '../src/algorithms/types.ts';
 import type { Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
@@ -22,7 +22,7 @@ function countedTextures(count: number, seed: number, reads: { count: number }):
   });
 }
 
-const config = { ...DEFAULT_PS_CONFIG, sampleSize: 3000 };
+const config: PsConfig = { ...DEFAULT_PS_CONFIG, sampleRange: [3000, 3000] };
 const params = (ps: ReturnType<typeof createPatchSample>) => resolveParams(ps.parameters, { train_size: 400, resolution: 'full', placement: 'free' }).values;
 
 /** Decides, trains two folds and the final model as the engine's cross-fitting does; the images the final train read. */

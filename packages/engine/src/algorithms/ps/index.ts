@@ -9,12 +9,12 @@ import { Random } from '../../kernels/random.ts';
 import { RowReservoir } from '../../kernels/reservoir.ts';
 import { quantile } from '../../calibration/quantile.ts';
 import { sharedParameters } from '../../params/shared.ts';
-import { num, pair, str, type ParameterSpec, type ParamValues } from '../../params/schema.ts';
+import { num, optionalNum, pair, str, type ParameterSpec, type ParamValues } from '../../params/schema.ts';
 import { gaussianBlur } from '../../postprocess/filters.ts';
 import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
 import { fitPca } from '../../kernels/pca.ts';
 import { positionR2 } from '../../features/position-r2.ts';
-import { DEFAULT_PROBE, probeSettings, type RasterSource } from './choices.ts';
+import { DEFAULT_PROBE, exposureSpread, probeSettings, type RasterSource } from './choices.ts';
 import {
   featureStatistics, finishDescriptors, finishedDims, finishRows, makeProjection, patchCentres, rawDescriptors,
   type DescriptorSettings, type Projection,
@@ -34,11 +34,13 @@ export interface PsConfig {
   firstLevel: number;
   colour: boolean;
   /**
-   * Per-image lightness normalisation (its own median and MAD, see `filterBank`): 'auto' decides it from the training
-   * images by a held-out probe (`probeSettings`), used when it makes the probe more sensitive by the factor `normaliseMargin`.
+   * Per-image lightness normalisation (its own median and MAD, see `filterBank`): 'auto' normalises when the exposure of
+   * the training images varies: when their medians differ by at least `exposureTolerance` of an image's own spread
+   * (`exposureSpread`, on `exposureImages` images).
    */
   normalise: 'robust' | 'none' | 'auto';
-  normaliseMargin: number;
+  exposureTolerance: number;
+  exposureImages: number;
   /**
    * Resolution 'auto' works at full size while the probe keeps at least this share of its sensitivity there. Finer
    * sight finds pits, spurs and thin cracks that halving blurs away, but it costs sensitivity to large changes (a
@@ -73,8 +75,15 @@ export interface PsConfig {
   /** Divide the NN distance by the matched bank point's distance to its k-th neighbour in the bank. */
   density: boolean;
   densityK: number;
-  /** Patches drawn at random before the coreset. */
-  sampleSize: number;
+  /**
+   * Patches drawn at random before the coreset, and patches the coreset keeps (the bank, unless `train_size` is
+   * given): so many per OK image, within the range. More images show more kinds of good patch, and a rare one (a
+   * glyph on one board, one tile's streak) must be drawn to be kept.
+   */
+  samplePerImage: number;
+  sampleRange: [number, number];
+  bankPerImage: number;
+  bankRange: [number, number];
   coreset: 'greedy' | 'random';
   /** Blur of the patch-score map, in patch steps. */
   smoothing: number;
@@ -87,7 +96,8 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   firstLevel: 0,
   colour: true,
   normalise: 'auto',
-  normaliseMargin: 1.05,
+  exposureTolerance: 0.5,
+  exposureImages: 64,
   resolutionTolerance: 0.75,
   // The k-means filters' codebook residual at levels 0 and 1 replaces the PCA structure residual (issue 12, quick subsets
   // of the five sets: mean image AUROC 0.846 → 0.878, worst 0.650 → 0.754; see the README).
@@ -101,7 +111,10 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   positionProbe: 12,
   density: true,
   densityK: 3,
-  sampleSize: 30000,
+  samplePerImage: 300,
+  sampleRange: [30000, 120000],
+  bankPerImage: 20,
+  bankRange: [4000, 8000],
   coreset: 'greedy',
   smoothing: 2,
   // Clamped borders let an edge patch weigh up to half of its own blur: 6 of the 14 good cookies test images
@@ -122,12 +135,15 @@ export interface PsState {
   resolutionScores: Float32Array;
   /** 1: each image's lightness is normalised by its median and MAD; 0: absolute lightness. */
   robustNormalisation: number;
-  /** Probe sensitivity without and with that normalisation (normalise 'auto'; empty otherwise). */
+  /** The OK images' exposure spread (normalise 'auto'; version 4: the probe's sensitivity without and with it; empty otherwise). */
   normaliseScores: Float32Array;
   /** Learned filters by pyramid level (see `PsConfig.structureLevels`). */
   structure: StructureBasis[];
   /** Filters learned by k-means (see `PsConfig.learnedFilters`; empty if off; absent in older models). */
   learned: LearnedFilters[];
+  /** Patches drawn before the coreset and kept in the bank (decided from the number of OK images). */
+  sampleSize: number;
+  bankSize: number;
   /** Neighbourhood radius of each bank point (by the bank's original row). */
   radius: Float32Array;
   index: KnnIndex;
@@ -192,18 +208,13 @@ async function chooseResolution(config: PsConfig, rasters: RasterSource, params:
 }
 
 /**
- * The normalisation of config 'auto': by the probe, 'none' unless 'robust' makes it clearly more sensitive. `withoutIt`:
- * the probe's sensitivity without normalisation on these rasters when the resolution probe has just measured it.
+ * The normalisation of config 'auto': robust where the exposure of the OK images varies between shots (`exposureSpread`).
+ * Scores: the spread measured.
  */
-async function chooseNormalisation(
-  config: PsConfig, rasters: RasterSource, params: ParamValues, withoutIt?: number,
-): Promise<{ normalise: 'robust' | 'none'; scores: Float32Array }> {
+async function chooseNormalisation(config: PsConfig, rasters: RasterSource, params: ParamValues): Promise<{ normalise: 'robust' | 'none'; scores: Float32Array }> {
   if (config.normalise !== 'auto') return { normalise: config.normalise, scores: new Float32Array(0) };
-  const candidates = (withoutIt === undefined ? ['none', 'robust'] as const : ['robust'] as const).map((n) => descriptorSettings(config, params, n));
-  const measured = await probeSettings(rasters, candidates, { ...DEFAULT_PROBE, seed: num(params, 'seed') });
-  const scores = measured && withoutIt !== undefined ? [withoutIt, ...measured] : measured;
-  if (!scores) return { normalise: 'none', scores: new Float32Array(0) };
-  return { normalise: scores[1] > scores[0] * config.normaliseMargin ? 'robust' : 'none', scores: Float32Array.from(scores) };
+  const spread = await exposureSpread(rasters, config.exposureImages, num(params, 'seed'));
+  return { normalise: spread >= config.exposureTolerance ? 'robust' : 'none', scores: Float32Array.of(spread) };
 }
 
 /**
@@ -293,10 +304,17 @@ interface PsDecisions {
   resolutionScores: Float32Array;
   normalise: 'robust' | 'none';
   normaliseScores: Float32Array;
+  sampleSize: number;
+  bankSize: number;
   /** 1: `structure` and `learned` hold the learned filters, fitted once for every train of this training (`PsConfig.shareFoldPatches`). */
   sharedStructure: number;
   structure: StructureBasis[];
   learned: LearnedFilters[];
+}
+
+/** So many per image within the range: the sample and the bank grow with the number of OK images, within bounds. */
+function perImage(images: number, each: number, [low, high]: [number, number]): number {
+  return Math.min(high, Math.max(low, images * each));
 }
 
 /**
@@ -309,18 +327,18 @@ function okRasters(ok: TrainingSample[]): RasterSource {
 
 async function decide(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsDecisions> {
   const original = okRasters(samples.filter((s) => s.good === true));
+  const bankSize = optionalNum(params, 'train_size') ?? perImage(original.count, config.bankPerImage, config.bankRange);
+  const sampleSize = Math.max(bankSize, perImage(original.count, config.samplePerImage, config.sampleRange));
   context.onProgress(0, 'choosing-resolution');
   const resolution = await chooseResolution(config, original, params);
   context.onProgress(0, 'normalising');
-  // The resolution probe measured the chosen scale without normalisation already: the same images, settings and seed.
-  const withoutNormalisation = resolution.scores.length === 2 ? resolution.scores[resolution.scale === 1 ? 0 : 1] : undefined;
-  const normalisation = await chooseNormalisation(config, atScale(original, resolution.scale), params, withoutNormalisation);
+  const normalisation = await chooseNormalisation(config, atScale(original, resolution.scale), params);
   const rasters = atScale(original, resolution.scale), seed = num(params, 'seed');
   const structure = config.shareFoldPatches ? await fitStructure(config, rasters, normalisation.normalise, seed) : [];
   const learned = config.shareFoldPatches ? await fitLearned(config, rasters, normalisation.normalise, seed) : [];
   return {
     scale: resolution.scale, resolutionScores: resolution.scores, normalise: normalisation.normalise, normaliseScores: normalisation.scores,
-    sharedStructure: config.shareFoldPatches ? 1 : 0, structure, learned,
+    sharedStructure: config.shareFoldPatches ? 1 : 0, structure, learned, sampleSize, bankSize,
   };
 }
 
@@ -387,9 +405,9 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   // Trains that share their decisions (and so their learned filters) describe patches alike: a fold's reservoir is kept,
   // and a train on the union of two folds' images draws its reservoir from theirs.
   const kept = decided.sharedStructure && context.decided ? keptPatchSamples.get(context.decided) ?? [] : null;
-  let sample = kept ? mergedPatchSample(kept, ok, config.sampleSize, random) : null;
+  let sample = kept ? mergedPatchSample(kept, ok, decided.sampleSize, random) : null;
   if (!sample) {
-    sample = await samplePatches(rasters, settings, config.sampleSize, random, context);
+    sample = await samplePatches(rasters, settings, decided.sampleSize, random, context);
     if (kept && context.decided) {
       kept.push({ ok, sample });
       keptPatchSamples.set(context.decided, kept);
@@ -412,7 +430,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const count = sample.images.length;
   checkAborted(context.signal);
   context.onProgress(0.5, 'memory-bank');
-  const bankSize = Math.min(num(params, 'train_size'), count);
+  const bankSize = Math.min(decided.bankSize, count);
   let rows: Int32Array;
   if (config.coreset === 'greedy') {
     rows = greedyCoreset(finished, dims, bankSize, { seed: num(params, 'seed'), projectTo: Math.min(dims, 16) }).selected;
@@ -438,6 +456,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   return {
     projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: decided.scale, resolutionScores: decided.resolutionScores,
     robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure, learned,
+    sampleSize: decided.sampleSize, bankSize: rows.length,
   };
 }
 
@@ -516,11 +535,12 @@ function psChoices(state: PsState): Record<string, { chosen: unknown; scores: Re
       scores: { full: state.resolutionScores[0], half: state.resolutionScores[1] },
     };
   }
+  if (state.bankSize !== undefined) out.bank = { chosen: state.bankSize, scores: { sampled_patches: state.sampleSize } };
+  // Models of PS version 4 recorded the held-out probe's sensitivity without and with it; later ones the exposure spread.
+  const normalise = state.robustNormalisation ? 'robust' : 'none';
+  if (state.normaliseScores.length === 1) out.normalise = { chosen: normalise, scores: { exposure_spread: state.normaliseScores[0] } };
   if (state.normaliseScores.length === 2) {
-    out.normalise = {
-      chosen: state.robustNormalisation ? 'robust' : 'none',
-      scores: { none: state.normaliseScores[0], robust: state.normaliseScores[1] },
-    };
+    out.normalise = { chosen: normalise, scores: { none: state.normaliseScores[0], robust: state.normaliseScores[1] } };
   }
   return out;
 }
@@ -572,11 +592,11 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     },
     learnsFrom: { en: 'OK images; placement and rotation may vary', ja: 'OK画像（置き方・向きが変わってもよい）' },
     parameters: [
-      ...sharedParameters(800, { train_size: 4000, min_inspection_size: [8, 8], min_inspection_step: 4, working_size: 512 }).map((spec) => (spec.name === 'train_size' ? {
+      ...sharedParameters(800, { train_size: null, min_inspection_size: [8, 8], min_inspection_step: 4, working_size: 512 }).map((spec) => (spec.name === 'train_size' ? {
         ...spec,
         description: {
-          en: 'Patches kept in the memory bank (a greedy coreset of the training patches: rare good patterns are kept).',
-          ja: 'メモリバンクに残すパッチの数（学習パッチのグリーディ・コアセット：まれな正常パターンも残ります）。',
+          en: 'Patches kept in the memory bank (a greedy coreset of the training patches: rare good patterns are kept). Empty: 20 per OK image, between 4 000 and 8 000.',
+          ja: 'メモリバンクに残すパッチの数（学習パッチのグリーディ・コアセット：まれな正常パターンも残ります）。空欄：OK画像1枚につき20、4 000〜8 000。',
         },
         effect: { en: 'More: fewer false alarms on unusual good patches, slower training and inspection.', ja: '多いほど珍しい正常パッチでの誤検出が減り、学習と検査は遅くなります。' },
       } : spec)),
