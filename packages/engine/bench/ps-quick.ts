@@ -49,6 +49,7 @@ for (const root of roots) {
   const r = await benchAlgorithm(dataset, id, { params, calibration });
   results.push(r);
   console.log(`${dataset.name.padEnd(14)} img ${f3(r.image_auroc)} pix ${f3(r.pixel_auroc)} aupro ${f3(r.aupro)} f1 ${f3(r.f1)} train ${r.train_seconds.toFixed(1)}s infer/decode ${(r.infer_ms_per_image / r.decode_ms_per_image).toFixed(2)} (${r.infer_ms_per_image.toFixed(1)} ms) rss ${r.peak_rss_mb.toFixed(0)} auto ${JSON.stringify(r.auto_tuned)}`);
+  console.log(`  by defect ${Object.entries(r.image_auroc_by_defect).map(([d, v]) => `${d} ${f3(v)}`).join(', ')}`);
 }
 const images = results.map((r) => r.image_auroc);
 const f1s = results.map((r) => r.f1);
