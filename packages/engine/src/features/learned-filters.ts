@@ -231,7 +231,32 @@ function multiplyRows(rows: Float64Array, which: Int32Array, n: number, matrix: 
   for (; r + 4 <= n; r += 4) {
     const a = which[r] * inner, b = which[r + 1] * inner, c = which[r + 2] * inner, d = which[r + 3] * inner;
     const oa = which[r] * outer, ob = which[r + 1] * outer, oc = which[r + 2] * outer, od = which[r + 3] * outer;
-    for (let j = 0, m = 0; j < outer; j++, m += inner) {
+    let j = 0, m = 0;
+    for (; j + 2 <= outer; j += 2, m += 2 * inner) {
+      let sa = 0, sb = 0, sc = 0, sd = 0, ta = 0, tb = 0, tc = 0, td = 0;
+      const m2 = m + inner;
+      for (let k = 0; k < inner; k++) {
+        const w = matrix[m + k], v = matrix[m2 + k];
+        const xa = rows[a + k], xb = rows[b + k], xc = rows[c + k], xd = rows[d + k];
+        sa += w * xa;
+        sb += w * xb;
+        sc += w * xc;
+        sd += w * xd;
+        ta += v * xa;
+        tb += v * xb;
+        tc += v * xc;
+        td += v * xd;
+      }
+      out[oa + j] = sa;
+      out[ob + j] = sb;
+      out[oc + j] = sc;
+      out[od + j] = sd;
+      out[oa + j + 1] = ta;
+      out[ob + j + 1] = tb;
+      out[oc + j + 1] = tc;
+      out[od + j + 1] = td;
+    }
+    for (; j < outer; j++, m += inner) {
       let sa = 0, sb = 0, sc = 0, sd = 0;
       for (let k = 0; k < inner; k++) {
         const w = matrix[m + k];
