@@ -210,12 +210,13 @@ function sphericalKMeans(rows: Float64Array, dims: number, count: number, iterat
 }
 
 /** Scratch of `learnedFilterPlanes`, grown as needed and reused between calls (it runs twice per image). */
-let paddedScratch = new Float64Array(0);
-let rowScratch = new Float64Array(0);
-let projectedScratch = new Float64Array(0);
-let responseScratch = new Float64Array(0);
-let energyScratch = new Float64Array(0);
-let varyingScratch = new Int32Array(0);
+let paddedScratch: Float64Array = new Float64Array(0);
+let rowScratch: Float64Array = new Float64Array(0);
+let projectedScratch: Float64Array = new Float64Array(0);
+let responseScratch: Float64Array = new Float64Array(0);
+let energyScratch: Float64Array = new Float64Array(0);
+let varyingScratch: Int32Array = new Int32Array(0);
+let flatScratch: Int32Array = new Int32Array(0);
 
 function grown(buffer: Float64Array, length: number): Float64Array {
   return buffer.length >= length ? buffer : new Float64Array(length);
@@ -320,10 +321,10 @@ export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): {
   const responses = (responseScratch = grown(responseScratch, width * count));
   const energies = (energyScratch = grown(energyScratch, width));
   const varying = (varyingScratch = varyingScratch.length >= width ? varyingScratch : new Int32Array(width));
+  const flat = (flatScratch = flatScratch.length >= width ? flatScratch : new Int32Array(width));
   let flatPlanes: Float64Array | null = null;
   for (let gy = 0; gy < height; gy++) {
-    let n = 0;
-    const flat: number[] = [];
+    let n = 0, flats = 0;
     for (let gx = 0; gx < width; gx++) {
       const row = gx * dims, corner = 2 * gy * paddedWidth + 2 * gx;
       const first = padded[corner];
@@ -338,7 +339,7 @@ export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): {
           if (v !== first) equal = false;
         }
       }
-      if (equal) { flat.push(gx); continue; }
+      if (equal) { flat[flats++] = gx; continue; }
       const m = sum / dims;
       const scale = 1 / Math.sqrt(Math.max(0, sumSq / dims - m * m) + contrastFloor);
       let energy = 0;
@@ -359,9 +360,9 @@ export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): {
       residual[at + gx] = outputs.residual;
       for (let c = 0; c < activations; c++) planes[c][at + gx] = Math.max(0, responses[gx * count + c] - threshold);
     }
-    if (flat.length) {
+    if (flats) {
       flatPlanes ??= flatOutputs(filters, whitening, centroids);
-      for (const gx of flat) for (let p = 0; p <= activations; p++) planes[p][at + gx] = flatPlanes[p];
+      for (let f = 0; f < flats; f++) for (let p = 0; p <= activations; p++) planes[p][at + flat[f]] = flatPlanes[p];
     }
   }
   return { width, height, planes };
