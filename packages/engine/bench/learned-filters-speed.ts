@@ -109,7 +109,7 @@ for (const root of roots) {
   const random = new Random(71);
   for (const level of [0, 1]) {
     const filters = fitLearnedFilters(fitImages.map((p) => p[level]), level, options, random);
-    let worst = 0, flat = 0;
+    let worst = 0;
     const times = { reference: Infinity, current: Infinity };
     for (let round = 0; round < 3; round++) {
       let reference = 0, current = 0;
@@ -134,7 +134,6 @@ for (const root of roots) {
       times.reference = Math.min(times.reference, reference / testImages.length);
       times.current = Math.min(times.current, current / testImages.length);
     }
-    void flat;
     const plane = testImages[0][level];
     console.log(`${root} level ${level} (${plane.width}×${plane.height}, ${filters.whitenedDims} whitened dims, ${filters.centroids.length / filters.whitenedDims} centroids, ` +
       `${activations ? 'activations + ' : ''}residual): reference ${times.reference.toFixed(1)} ms, current ${times.current.toFixed(1)} ms per image ` +
