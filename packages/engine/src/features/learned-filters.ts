@@ -224,52 +224,54 @@ function grown(buffer: Float64Array, length: number): Float64Array {
 
 /**
  * rows (n × inner) times the transpose of matrix (outer × inner) into out (n × outer), for the rows listed in
- * `which`: each product summed over the inner index in ascending order (as a plain dot product would), four rows at a
- * time so that each matrix value is read once for four of them.
+ * `which`: each product summed over the inner index in ascending order (as a plain dot product would, so
+ * the results are those of one), three rows by three outputs at a time so that each value loaded serves three products.
  */
 function multiplyRows(rows: Float64Array, which: Int32Array, n: number, matrix: Float64Array, inner: number, outer: number, out: Float64Array): void {
   let r = 0;
-  for (; r + 4 <= n; r += 4) {
-    const a = which[r] * inner, b = which[r + 1] * inner, c = which[r + 2] * inner, d = which[r + 3] * inner;
-    const oa = which[r] * outer, ob = which[r + 1] * outer, oc = which[r + 2] * outer, od = which[r + 3] * outer;
+  for (; r + 3 <= n; r += 3) {
+    const a = which[r] * inner, b = which[r + 1] * inner, c = which[r + 2] * inner;
+    const oa = which[r] * outer, ob = which[r + 1] * outer, oc = which[r + 2] * outer;
     let j = 0, m = 0;
-    for (; j + 2 <= outer; j += 2, m += 2 * inner) {
-      let sa = 0, sb = 0, sc = 0, sd = 0, ta = 0, tb = 0, tc = 0, td = 0;
-      const m2 = m + inner;
+    for (; j + 3 <= outer; j += 3, m += 3 * inner) {
+      let sa = 0, sb = 0, sc = 0, ta = 0, tb = 0, tc = 0, ua = 0, ub = 0, uc = 0;
+      const m2 = m + inner, m3 = m2 + inner;
       for (let k = 0; k < inner; k++) {
-        const w = matrix[m + k], v = matrix[m2 + k];
-        const xa = rows[a + k], xb = rows[b + k], xc = rows[c + k], xd = rows[d + k];
+        const xa = rows[a + k], xb = rows[b + k], xc = rows[c + k];
+        const w = matrix[m + k];
         sa += w * xa;
         sb += w * xb;
         sc += w * xc;
-        sd += w * xd;
+        const v = matrix[m2 + k];
         ta += v * xa;
         tb += v * xb;
         tc += v * xc;
-        td += v * xd;
+        const u = matrix[m3 + k];
+        ua += u * xa;
+        ub += u * xb;
+        uc += u * xc;
       }
       out[oa + j] = sa;
       out[ob + j] = sb;
       out[oc + j] = sc;
-      out[od + j] = sd;
       out[oa + j + 1] = ta;
       out[ob + j + 1] = tb;
       out[oc + j + 1] = tc;
-      out[od + j + 1] = td;
+      out[oa + j + 2] = ua;
+      out[ob + j + 2] = ub;
+      out[oc + j + 2] = uc;
     }
     for (; j < outer; j++, m += inner) {
-      let sa = 0, sb = 0, sc = 0, sd = 0;
+      let sa = 0, sb = 0, sc = 0;
       for (let k = 0; k < inner; k++) {
         const w = matrix[m + k];
         sa += w * rows[a + k];
         sb += w * rows[b + k];
         sc += w * rows[c + k];
-        sd += w * rows[d + k];
       }
       out[oa + j] = sa;
       out[ob + j] = sb;
       out[oc + j] = sc;
-      out[od + j] = sd;
     }
   }
   for (; r < n; r++) {
