@@ -303,7 +303,7 @@ function widened(filters: LearnedFilters): { whitening: Float64Array; centroids:
  * so its planes are computed once and copied.
  */
 export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): { width: number; height: number; planes: Float32Array[] } {
-  const { size, contrastFloor, whitenedDims, restGain, keptScales, mean, threshold } = filters;
+  const { size, contrastFloor, whitenedDims, mean, threshold } = filters;
   const { whitening, centroids } = widened(filters);
   const dims = size * size, half = size >> 1;
   const count = centroids.length / whitenedDims;
@@ -358,8 +358,7 @@ export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): {
     const at = gy * width;
     for (let r = 0; r < n; r++) {
       const gx = varying[r];
-      const outputs = matchOutputs(projected, gx * whitenedDims, responses, gx * count, energies[gx], filters);
-      residual[at + gx] = outputs.residual;
+      residual[at + gx] = codebookResidual(projected, gx * whitenedDims, responses, gx * count, energies[gx], filters);
       for (let c = 0; c < activations; c++) planes[c][at + gx] = Math.max(0, responses[gx * count + c] - threshold);
     }
     if (flats) {
@@ -370,12 +369,11 @@ export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): {
   return { width, height, planes };
 }
 
-const matched = { residual: 0 };
 /**
  * The codebook residual of one whitened neighbourhood (`projected` from `offset`), from its centroid responses and its
  * energy before whitening: |y|² plus the whitened energy outside the kept directions, less the best match's share.
  */
-function matchOutputs(projected: Float64Array, offset: number, responses: Float64Array, responseOffset: number, energy: number, filters: LearnedFilters): typeof matched {
+function codebookResidual(projected: Float64Array, offset: number, responses: Float64Array, responseOffset: number, energy: number, filters: LearnedFilters): number {
   const { whitenedDims, keptScales, restGain } = filters;
   const count = filters.centroids.length / whitenedDims;
   let norm = 0;
@@ -390,8 +388,7 @@ function matchOutputs(projected: Float64Array, offset: number, responses: Float6
     const dot = Math.abs(responses[responseOffset + c]);
     if (dot > best) best = dot;
   }
-  matched.residual = Math.sqrt(Math.max(0, norm - best * best));
-  return matched;
+  return Math.sqrt(Math.max(0, norm - best * best));
 }
 
 /** The planes of a flat neighbourhood (normalised to minus the mean neighbourhood): the activations, then the residual. */
@@ -407,6 +404,6 @@ function flatOutputs(filters: LearnedFilters, whitening: Float64Array, centroids
   const activations = filters.activations ? count : 0;
   const out = new Float64Array(activations + 1);
   for (let c = 0; c < activations; c++) out[c] = Math.max(0, responses[c] - threshold);
-  out[activations] = matchOutputs(projected, 0, responses, 0, energy, filters).residual;
+  out[activations] = codebookResidual(projected, 0, responses, 0, energy, filters);
   return out;
 }
