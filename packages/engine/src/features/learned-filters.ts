@@ -209,44 +209,201 @@ function sphericalKMeans(rows: Float64Array, dims: number, count: number, iterat
   return Float32Array.from(centroids);
 }
 
+/** Scratch of `learnedFilterPlanes`, grown as needed and reused between calls (it runs twice per image). */
+let paddedScratch: Float64Array = new Float64Array(0);
+let rowScratch: Float64Array = new Float64Array(0);
+let projectedScratch: Float64Array = new Float64Array(0);
+let responseScratch: Float64Array = new Float64Array(0);
+let energyScratch: Float64Array = new Float64Array(0);
+let varyingScratch: Int32Array = new Int32Array(0);
+let flatScratch: Int32Array = new Int32Array(0);
+
+function grown(buffer: Float64Array, length: number): Float64Array {
+  return buffer.length >= length ? buffer : new Float64Array(length);
+}
+
+/**
+ * rows (n × inner) times the transpose of matrix (outer × inner) into out (n × outer), for the rows listed in
+ * `which`: each product summed over the inner index in ascending order (as a plain dot product would, so
+ * the results are those of one), three rows by three outputs at a time so that each value loaded serves three products.
+ */
+function multiplyRows(rows: Float64Array, which: Int32Array, n: number, matrix: Float64Array, inner: number, outer: number, out: Float64Array): void {
+  let r = 0;
+  for (; r + 3 <= n; r += 3) {
+    const a = which[r] * inner, b = which[r + 1] * inner, c = which[r + 2] * inner;
+    const oa = which[r] * outer, ob = which[r + 1] * outer, oc = which[r + 2] * outer;
+    let j = 0, m = 0;
+    for (; j + 3 <= outer; j += 3, m += 3 * inner) {
+      let sa = 0, sb = 0, sc = 0, ta = 0, tb = 0, tc = 0, ua = 0, ub = 0, uc = 0;
+      const m2 = m + inner, m3 = m2 + inner;
+      for (let k = 0; k < inner; k++) {
+        const xa = rows[a + k], xb = rows[b + k], xc = rows[c + k];
+        const w = matrix[m + k];
+        sa += w * xa;
+        sb += w * xb;
+        sc += w * xc;
+        const v = matrix[m2 + k];
+        ta += v * xa;
+        tb += v * xb;
+        tc += v * xc;
+        const u = matrix[m3 + k];
+        ua += u * xa;
+        ub += u * xb;
+        uc += u * xc;
+      }
+      out[oa + j] = sa;
+      out[ob + j] = sb;
+      out[oc + j] = sc;
+      out[oa + j + 1] = ta;
+      out[ob + j + 1] = tb;
+      out[oc + j + 1] = tc;
+      out[oa + j + 2] = ua;
+      out[ob + j + 2] = ub;
+      out[oc + j + 2] = uc;
+    }
+    for (; j < outer; j++, m += inner) {
+      let sa = 0, sb = 0, sc = 0;
+      for (let k = 0; k < inner; k++) {
+        const w = matrix[m + k];
+        sa += w * rows[a + k];
+        sb += w * rows[b + k];
+        sc += w * rows[c + k];
+      }
+      out[oa + j] = sa;
+      out[ob + j] = sb;
+      out[oc + j] = sc;
+    }
+  }
+  for (; r < n; r++) {
+    const a = which[r] * inner, oa = which[r] * outer;
+    for (let j = 0, m = 0; j < outer; j++, m += inner) {
+      let sa = 0;
+      for (let k = 0; k < inner; k++) sa += matrix[m + k] * rows[a + k];
+      out[oa + j] = sa;
+    }
+  }
+}
+
+/** The filters' matrices in float64 (read in the inner loops), made once per filters object. */
+const wideMatrices = new WeakMap<LearnedFilters, { whitening: Float64Array; centroids: Float64Array }>();
+function widened(filters: LearnedFilters): { whitening: Float64Array; centroids: Float64Array } {
+  let wide = wideMatrices.get(filters);
+  if (!wide) wideMatrices.set(filters, (wide = { whitening: Float64Array.from(filters.whitening), centroids: Float64Array.from(filters.centroids) }));
+  return wide;
+}
+
 /**
  * The planes of one lightness plane (the filters' level): computed at every other pixel of every other row (patches pool
  * them over 8×8 pixels or more anyway), so each plane is half the level's width and height (rounded up), to be pooled as
  * a level of twice the scale. Planes: the responses to each centroid (when `activations`), then the codebook residual.
+ *
+ * Row by row: the row's normalised neighbourhoods are gathered into one contiguous matrix (from a copy of the plane
+ * with clamped borders, so no index is clamped per pixel), then whitened and matched as matrix products. A flat
+ * neighbourhood (all values equal: most of a board's) normalises to minus the mean neighbourhood whatever its value,
+ * so its planes are computed once and copied.
  */
 export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): { width: number; height: number; planes: Float32Array[] } {
-  const { size, contrastFloor, whitenedDims, whitening, restGain, keptScales, mean, centroids, threshold } = filters;
-  const dims = size * size;
+  const { size, contrastFloor, whitenedDims, mean, threshold } = filters;
+  const { whitening, centroids } = widened(filters);
+  const dims = size * size, half = size >> 1;
   const count = centroids.length / whitenedDims;
   const width = (plane.width + 1) >> 1, height = (plane.height + 1) >> 1;
   const activations = filters.activations ? count : 0;
   const planes = Array.from({ length: activations + 1 }, () => new Float32Array(width * height));
-  const neighbourhood = new Float64Array(dims);
-  const y = new Float64Array(whitenedDims);
+  const residual = planes[activations];
+  // The plane with `half` clamped pixels on every side.
+  const paddedWidth = plane.width + 2 * half, paddedHeight = plane.height + 2 * half;
+  const padded = (paddedScratch = grown(paddedScratch, paddedWidth * paddedHeight));
+  for (let py = 0; py < paddedHeight; py++) {
+    const from = Math.min(plane.height - 1, Math.max(0, py - half)) * plane.width, to = py * paddedWidth;
+    for (let px = 0; px < paddedWidth; px++) padded[to + px] = plane.data[from + Math.min(plane.width - 1, Math.max(0, px - half))];
+  }
+  const rows = (rowScratch = grown(rowScratch, width * dims));
+  const projected = (projectedScratch = grown(projectedScratch, width * whitenedDims));
+  const responses = (responseScratch = grown(responseScratch, width * count));
+  const energies = (energyScratch = grown(energyScratch, width));
+  const varying = (varyingScratch = varyingScratch.length >= width ? varyingScratch : new Int32Array(width));
+  const flat = (flatScratch = flatScratch.length >= width ? flatScratch : new Int32Array(width));
+  let flatPlanes: Float64Array | null = null;
   for (let gy = 0; gy < height; gy++) {
+    let n = 0, flats = 0;
     for (let gx = 0; gx < width; gx++) {
-      normalisedNeighbourhood(plane, 2 * gx, 2 * gy, size, contrastFloor, neighbourhood);
+      const row = gx * dims, corner = 2 * gy * paddedWidth + 2 * gx;
+      const first = padded[corner];
+      let sum = 0, sumSq = 0, equal = true;
+      for (let dy = 0, k = row; dy < size; dy++) {
+        const line = corner + dy * paddedWidth;
+        for (let dx = 0; dx < size; dx++, k++) {
+          const v = padded[line + dx];
+          rows[k] = v;
+          sum += v;
+          sumSq += v * v;
+          if (v !== first) equal = false;
+        }
+      }
+      if (equal) { flat[flats++] = gx; continue; }
+      const m = sum / dims;
+      const scale = 1 / Math.sqrt(Math.max(0, sumSq / dims - m * m) + contrastFloor);
       let energy = 0;
-      for (let k = 0; k < dims; k++) energy += (neighbourhood[k] -= mean[k]) ** 2;
-      let norm = 0;
-      for (let c = 0, o = 0; c < whitenedDims; c++, o += dims) {
-        let dot = 0;
-        for (let k = 0; k < dims; k++) dot += whitening[o + k] * neighbourhood[k];
-        y[c] = dot;
-        norm += dot * dot;
-        energy -= (dot * keptScales[c]) ** 2;
+      for (let k = 0; k < dims; k++) {
+        const x = (rows[row + k] - m) * scale - mean[k];
+        rows[row + k] = x;
+        energy += x * x;
       }
-      norm += restGain * Math.max(0, energy);
-      let best = 0;
-      const at = gy * width + gx;
-      for (let c = 0, o = 0; c < count; c++, o += whitenedDims) {
-        let dot = 0;
-        for (let k = 0; k < whitenedDims; k++) dot += centroids[o + k] * y[k];
-        if (Math.abs(dot) > best) best = Math.abs(dot);
-        if (activations) planes[c][at] = Math.max(0, dot - threshold);
-      }
-      planes[activations][at] = Math.sqrt(Math.max(0, norm - best * best));
+      energies[gx] = energy;
+      varying[n++] = gx;
+    }
+    multiplyRows(rows, varying, n, whitening, dims, whitenedDims, projected);
+    multiplyRows(projected, varying, n, centroids, whitenedDims, count, responses);
+    const at = gy * width;
+    for (let r = 0; r < n; r++) {
+      const gx = varying[r];
+      residual[at + gx] = codebookResidual(projected, gx * whitenedDims, responses, gx * count, energies[gx], filters);
+      for (let c = 0; c < activations; c++) planes[c][at + gx] = Math.max(0, responses[gx * count + c] - threshold);
+    }
+    if (flats) {
+      flatPlanes ??= flatOutputs(filters, whitening, centroids);
+      for (let f = 0; f < flats; f++) for (let p = 0; p <= activations; p++) planes[p][at + flat[f]] = flatPlanes[p];
     }
   }
   return { width, height, planes };
+}
+
+/**
+ * The codebook residual of one whitened neighbourhood (`projected` from `offset`), from its centroid responses and its
+ * energy before whitening: |y|² plus the whitened energy outside the kept directions, less the best match's share.
+ */
+function codebookResidual(projected: Float64Array, offset: number, responses: Float64Array, responseOffset: number, energy: number, filters: LearnedFilters): number {
+  const { whitenedDims, keptScales, restGain } = filters;
+  const count = filters.centroids.length / whitenedDims;
+  let norm = 0;
+  for (let c = 0; c < whitenedDims; c++) {
+    const dot = projected[offset + c];
+    norm += dot * dot;
+    energy -= (dot * keptScales[c]) ** 2;
+  }
+  norm += restGain * Math.max(0, energy);
+  let best = 0;
+  for (let c = 0; c < count; c++) {
+    const dot = Math.abs(responses[responseOffset + c]);
+    if (dot > best) best = dot;
+  }
+  return Math.sqrt(Math.max(0, norm - best * best));
+}
+
+/** The planes of a flat neighbourhood (normalised to minus the mean neighbourhood): the activations, then the residual. */
+function flatOutputs(filters: LearnedFilters, whitening: Float64Array, centroids: Float64Array): Float64Array {
+  const { whitenedDims, mean, threshold } = filters;
+  const dims = mean.length, count = centroids.length / whitenedDims;
+  const x = new Float64Array(dims);
+  let energy = 0;
+  for (let k = 0; k < dims; k++) energy += (x[k] = -mean[k]) ** 2;
+  const projected = new Float64Array(whitenedDims), responses = new Float64Array(count);
+  multiplyRows(x, Int32Array.of(0), 1, whitening, dims, whitenedDims, projected);
+  multiplyRows(projected, Int32Array.of(0), 1, centroids, whitenedDims, count, responses);
+  const activations = filters.activations ? count : 0;
+  const out = new Float64Array(activations + 1);
+  for (let c = 0; c < activations; c++) out[c] = Math.max(0, responses[c] - threshold);
+  out[activations] = codebookResidual(projected, 0, responses, 0, energy, filters);
+  return out;
 }
