@@ -11,7 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeImage } from '../src/image/decode.ts';
 import { lightnessPyramid } from '../src/features/filter-bank.ts';
-import { fitLearnedFilters, learnedFilterPlanes, type LearnedFilters } from '../src/features/learned-filters.ts';
+import { fitLearnedFilters, learnedFilterPlanes, normalisedNeighbourhood, type LearnedFilters } from '../src/features/learned-filters.ts';
 import type { FloatMap } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
 import { DEFAULT_LEARNED_FILTERS } from '../src/algorithms/ps/index.ts';
@@ -26,26 +26,7 @@ for (let i = 0; i < args.length; i++) {
   else roots.push(args[i]);
 }
 
-/** The implementation before the speed-up (commit aae2b7a), verbatim: the reference the planes are compared with. */
-function referenceNeighbourhood(plane: FloatMap, cx: number, cy: number, size: number, floor: number, out: Float64Array): void {
-  const { width, height, data } = plane;
-  const half = size >> 1, dims = size * size;
-  let sum = 0, sumSq = 0;
-  for (let dy = -half, k = 0; dy <= half; dy++) {
-    const y = Math.min(height - 1, Math.max(0, cy + dy)) * width;
-    for (let dx = -half; dx <= half; dx++, k++) {
-      const v = data[y + Math.min(width - 1, Math.max(0, cx + dx))];
-      out[k] = v;
-      sum += v;
-      sumSq += v * v;
-    }
-  }
-  const mean = sum / dims;
-  const variance = Math.max(0, sumSq / dims - mean * mean);
-  const scale = 1 / Math.sqrt(variance + floor);
-  for (let k = 0; k < dims; k++) out[k] = (out[k] - mean) * scale;
-}
-
+/** The implementation before the speed-up (commit aae2b7a), verbatim but for its neighbourhoods, which fitting still gathers with `normalisedNeighbourhood`: the reference the planes are compared with. */
 function referencePlanes(plane: FloatMap, filters: LearnedFilters): { width: number; height: number; planes: Float32Array[] } {
   const { size, contrastFloor, whitenedDims, whitening, restGain, keptScales, mean, centroids, threshold } = filters;
   const dims = size * size;
@@ -57,7 +38,7 @@ function referencePlanes(plane: FloatMap, filters: LearnedFilters): { width: num
   const y = new Float64Array(whitenedDims);
   for (let gy = 0; gy < height; gy++) {
     for (let gx = 0; gx < width; gx++) {
-      referenceNeighbourhood(plane, 2 * gx, 2 * gy, size, contrastFloor, neighbourhood);
+      normalisedNeighbourhood(plane, 2 * gx, 2 * gy, size, contrastFloor, neighbourhood);
       let energy = 0;
       for (let k = 0; k < dims; k++) energy += (neighbourhood[k] -= mean[k]) ** 2;
       let norm = 0;

@@ -58,7 +58,7 @@ const WHITENING_VARIANCE_KEPT = 0.99;
  * Gathers a `size`² neighbourhood at (cx, cy) of a plane (borders clamped), normalised by its own mean and contrast
  * (with `floor` added to its variance, so that flat noise is not blown up into structure), into `out`.
  */
-function normalisedNeighbourhood(plane: FloatMap, cx: number, cy: number, size: number, floor: number, out: Float64Array): void {
+export function normalisedNeighbourhood(plane: FloatMap, cx: number, cy: number, size: number, floor: number, out: Float64Array): void {
   const { width, height, data } = plane;
   const half = size >> 1, dims = size * size;
   let sum = 0, sumSq = 0;

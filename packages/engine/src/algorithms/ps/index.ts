@@ -332,8 +332,8 @@ async function decide(config: PsConfig, samples: TrainingSample[], params: Param
   context.onProgress(0, 'choosing-resolution');
   const resolution = await chooseResolution(config, original, params);
   context.onProgress(0, 'normalising');
-  const normalisation = await chooseNormalisation(config, atScale(original, resolution.scale), params);
   const rasters = atScale(original, resolution.scale), seed = num(params, 'seed');
+  const normalisation = await chooseNormalisation(config, rasters, params);
   const structure = config.shareFoldPatches ? await fitStructure(config, rasters, normalisation.normalise, seed) : [];
   const learned = config.shareFoldPatches ? await fitLearned(config, rasters, normalisation.normalise, seed) : [];
   return {
