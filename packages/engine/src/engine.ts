@@ -111,9 +111,9 @@ export function decodeForModel(bytes: Uint8Array, workingSize: number): Promise<
   return decodeImage(bytes, { maxSide: workingSize });
 }
 
-/** Raw map of one raster at the raster's size. */
-function rawMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues): FloatMap {
-  return resizeMap(algorithm.anomalyMap(state, raster, params), raster.width, raster.height);
+/** Raw map of one raster at the raster's size (`from`: the training sample it was read from, if it was). */
+function rawMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues, from?: TrainingSample): FloatMap {
+  return resizeMap(algorithm.anomalyMap(state, raster, params, from), raster.width, raster.height);
 }
 
 /**
@@ -121,9 +121,9 @@ function rawMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, r
  * one (PS: its patch scores) or at the algorithm's own resolution, and made at the raster's size each time calibration
  * reads it. Held in full at 512 × 512, the 400 held-out maps of deeppcb and its 100 synthetic defects took 0.5 GB.
  */
-function heldOutMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues): HeldOutMap {
+function heldOutMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues, from?: TrainingSample): HeldOutMap {
   const { width, height } = raster;
-  const own = algorithm.compactAnomalyMap?.(state, raster, params) ?? algorithm.anomalyMap(state, raster, params);
+  const own = algorithm.compactAnomalyMap?.(state, raster, params, from) ?? algorithm.anomalyMap(state, raster, params, from);
   if ('data' in own && own.width === width && own.height === height) return own;
   return { width, height, expand: () => resizeMap(expandMap(own), width, height) };
 }
@@ -204,24 +204,30 @@ async function crossFit(
   const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] };
   const mapped = mappedHeldOut(samples, options.seed);
   const syntheticStride = Math.ceil(Math.min(ok.length, MAX_HELD_OUT_OK_MAPS) / MAX_SYNTHETIC_DEFECTS);
+  // Both folds are trained before either maps its held-out images: each held-out image has then been read by the other
+  // fold's train, which may have kept what the maps reuse (`from`; PS: the learned filters' planes).
+  const states: ModelState[] = [];
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);
     const trainPart = samples.filter((s) => folds.get(s) !== fold);
+    states.push(await algorithm.train(trainPart, params, {
+      onProgress: (f) => options.onProgress((fold + f) * 0.4), signal: options.signal, decided: options.decided,
+    }));
+  }
+  for (let fold = 0; fold < 2; fold++) {
     const heldOut = samples.filter((s) => folds.get(s) === fold && (mapped === null || mapped.has(s)));
-    const state = await algorithm.train(trainPart, params, {
-      onProgress: (f) => options.onProgress((fold + f * 0.8) / 2), signal: options.signal, decided: options.decided,
-    });
+    const state = states[fold];
     for (const sample of heldOut) {
       checkAborted(options.signal);
       const raster = await sample.load();
-      const map = heldOutMap(algorithm, state, raster, params);
+      const map = heldOutMap(algorithm, state, raster, params, sample);
       (sample.good ? result.okMaps : result.ngMaps).push(map);
       (sample.good ? result.okSources : result.ngSources).push(sample.source ?? null);
       if (sample.good && options.synthetic && (result.okMaps.length - 1) % syntheticStride === 0) {
         result.syntheticMaps.push(heldOutMap(algorithm, state, synthesizeDefect(raster, random), params));
       }
     }
-    options.onProgress((fold + 1) / 2);
+    options.onProgress(0.8 + (fold + 1) * 0.1);
   }
   return result;
 }
@@ -374,7 +380,7 @@ export async function trainModel(
     if (canCrossFit) {
       const okSamples = new Random(seed + 31).shuffle(samples.filter((s) => s.good === true)).slice(0, IN_SAMPLE_THRESHOLD_IMAGES);
       const inSample: number[] = [];
-      for (const sample of okSamples) inSample.push(calibratedImageScore(rawMap(algorithm, state, await sample.load(), values), v.calibration));
+      for (const sample of okSamples) inSample.push(calibratedImageScore(rawMap(algorithm, state, await sample.load(), values, sample), v.calibration));
       threshold = 0.368 * quantile(inSample, OK_ONLY_THRESHOLD_QUANTILE) + 0.632 * threshold;
     }
     thresholdReason = 'held_out_ok';

@@ -113,15 +113,17 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
   decide?(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<ModelState>;
   /**
    * Raw anomaly map of one image (higher = more anomalous), at any resolution: the engine resamples it
-   * to the raster's size. Must be pure: same state and raster, same map.
+   * to the raster's size. Must be pure: same state and raster, same map. In training, the engine names the training
+   * sample the raster was read from (`from`), so that the algorithm may reuse what its trains computed from that image
+   * (PS: the learned filters' planes); the map must be the same with or without it.
    */
-  anomalyMap(state: S, raster: Raster, params: ParamValues): FloatMap;
+  anomalyMap(state: S, raster: Raster, params: ParamValues, from?: TrainingSample): FloatMap;
   /**
    * Optional: the same map in a smaller form whose `expand()` gives exactly what `anomalyMap` gives (PS: its patch
    * scores). The engine holds every held-out map of cross-fitting until calibration reads them; this way they do not
    * cost a full map each.
    */
-  compactAnomalyMap?(state: S, raster: Raster, params: ParamValues): CompactMap;
+  compactAnomalyMap?(state: S, raster: Raster, params: ParamValues, from?: TrainingSample): CompactMap;
   /**
    * What the algorithm decided from the training images (e.g. PS's placement), each with the measurements that
    * decided it; the engine lists them with AutoTune's choices in the model's evaluation.

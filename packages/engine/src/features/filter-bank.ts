@@ -288,11 +288,20 @@ const TRANSPOSE_BLOCK = 128;
  * column, in float64. Only the running column sums at the rows where windows start or end are kept.
  */
 export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: number; data: Float32Array } {
+  const { dims, byFeature } = poolByFeature(levels, grid);
+  return { dims, data: patchMajor(byFeature, grid.columns * grid.rows, dims) };
+}
+
+/**
+ * `poolOnGrid`'s means feature-major: `byFeature[feature * patches + patch]`. Each plane's means are computed on their
+ * own (the same numbers whichever planes are pooled with it), so columns pooled apart may be joined (`patchMajor`).
+ */
+export function poolByFeature(levels: PyramidLevel[], grid: PatchGrid): { dims: number; byFeature: Float32Array } {
   const dims = levels.reduce((s, l) => s + l.planes.length, 0);
   const { columns, rows } = grid;
   const patches = columns * rows;
-  // Feature-major first (each plane's means contiguous), then transposed once: writing every plane's means straight
-  // into rows of `dims` values touches every cache line of the output once per feature.
+  // Feature-major first (each plane's means contiguous), then transposed once (`patchMajor`): writing every plane's
+  // means straight into rows of `dims` values touches every cache line of the output once per feature.
   const byFeature = new Float32Array(patches * dims);
   let feature = 0;
   for (const level of levels) {
@@ -363,8 +372,15 @@ export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: num
       }
     }
   }
-  // Transposed a block of patches at a time, so that the block's rows stay in the first-level cache (reading all
-  // features of one patch at once would step `patches` floats at a time through every feature's plane).
+  return { dims, byFeature };
+}
+
+/**
+ * Feature-major means (`dims` columns of `patches` values, as `poolByFeature` gives them) as rows of `dims` values per
+ * patch. Transposed a block of patches at a time, so that the block's rows stay in the first-level cache (reading all
+ * features of one patch at once would step `patches` floats at a time through every feature's plane).
+ */
+export function patchMajor(byFeature: Float32Array, patches: number, dims: number): Float32Array {
   const data = new Float32Array(patches * dims);
   for (let block = 0; block < patches; block += TRANSPOSE_BLOCK) {
     const end = Math.min(patches, block + TRANSPOSE_BLOCK);
@@ -372,5 +388,5 @@ export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: num
       for (let p = block, i = f * patches + block, o = block * dims + f; p < end; p++, i++, o += dims) data[o] = byFeature[i];
     }
   }
-  return { dims, data };
+  return data;
 }

@@ -1,4 +1,4 @@
-import { filterBank, poolOnGrid, type FilterBankOptions } from '../../features/filter-bank.ts';
+import { filterBank, patchMajor, poolByFeature, poolOnGrid, type FilterBankOptions } from '../../features/filter-bank.ts';
 import { patchGrid, type PatchGrid } from '../../features/patches.ts';
 import type { Raster } from '../../image/raster.ts';
 import { centredProducts } from '../../kernels/matrix.ts';
@@ -25,6 +25,31 @@ export function rawDescriptors(raster: Raster, settings: DescriptorSettings): Ra
   const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
   const { dims, data } = poolOnGrid(filterBank(raster, settings), grid);
   return { grid, dims, data };
+}
+
+/**
+ * `rawDescriptors` with the pooled planes of the learned filters (its last columns) apart, feature-major
+ * (`learnedColumns`): given, they are used instead of computed (the same numbers, when they were computed for the same
+ * raster and settings), since they cost most of the filter bank; otherwise they are computed and returned to be kept.
+ */
+export function rawDescriptorsReusing(
+  raster: Raster, settings: DescriptorSettings, learnedColumns: Float32Array | null,
+): RawDescriptors & { learnedColumns: Float32Array } {
+  const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
+  const patches = grid.columns * grid.rows;
+  if (learnedColumns) {
+    const own = poolByFeature(filterBank(raster, { ...settings, learned: [] }), grid);
+    const byFeature = new Float32Array(own.byFeature.length + learnedColumns.length);
+    byFeature.set(own.byFeature);
+    byFeature.set(learnedColumns, own.byFeature.length);
+    const dims = own.dims + learnedColumns.length / patches;
+    return { grid, dims, data: patchMajor(byFeature, patches, dims), learnedColumns };
+  }
+  const levels = filterBank(raster, settings);
+  // The learned filters' levels come last (see `filterBank`), one per set of filters.
+  const learnedDims = levels.slice(levels.length - (settings.learned?.length ?? 0)).reduce((sum, level) => sum + level.planes.length, 0);
+  const { dims, byFeature } = poolByFeature(levels, grid);
+  return { grid, dims, data: patchMajor(byFeature, patches, dims), learnedColumns: byFeature.slice((dims - learnedDims) * patches) };
 }
 
 /** Patch centres as fractions of the raster's width and height, two per patch. */

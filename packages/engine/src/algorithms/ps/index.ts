@@ -16,8 +16,8 @@ import { fitPca } from '../../kernels/pca.ts';
 import { positionR2 } from '../../features/position-r2.ts';
 import { DEFAULT_PROBE, exposureSpread, probeSettings, type RasterSource } from './choices.ts';
 import {
-  featureStatistics, finishDescriptors, finishedDims, finishRows, makeProjection, patchCentres, rawDescriptors,
-  type DescriptorSettings, type Projection,
+  featureStatistics, finishDescriptors, finishedDims, finishRows, makeProjection, patchCentres, rawDescriptorsReusing,
+  type DescriptorSettings, type Projection, type RawDescriptors,
 } from './descriptors.ts';
 
 /**
@@ -252,16 +252,53 @@ interface PatchSample {
 }
 
 /**
+ * The learned filters' pooled planes of training images (`rawDescriptorsReusing`), kept by the trains of one training
+ * for the maps the engine then makes of the same images (held-out and threshold maps name their sample): those planes
+ * cost most of the filter bank. Kept by the learned filters they were made with (the trains of one training share them,
+ * with its scale and normalisation, and the model holds them), within a budget of bytes.
+ */
+interface LearnedColumns {
+  bytes: number;
+  bySample: WeakMap<TrainingSample, Float32Array>;
+}
+const learnedColumns = new WeakMap<LearnedFilters[], LearnedColumns>();
+/** deeppcb's 400 images of 512 × 512 take 52 MB. */
+const LEARNED_COLUMNS_BYTES = 64 * 2 ** 20;
+
+function keptLearnedColumns(learned: LearnedFilters[], sample: TrainingSample | undefined): Float32Array | null {
+  return sample && learned.length > 0 ? learnedColumns.get(learned)?.bySample.get(sample) ?? null : null;
+}
+
+function keepLearnedColumns(learned: LearnedFilters[], sample: TrainingSample, columns: Float32Array): void {
+  if (learned.length === 0) return;
+  let kept = learnedColumns.get(learned);
+  if (!kept) learnedColumns.set(learned, (kept = { bytes: 0, bySample: new WeakMap() }));
+  if (kept.bySample.has(sample) || kept.bytes + columns.byteLength > LEARNED_COLUMNS_BYTES) return;
+  kept.bySample.set(sample, columns);
+  kept.bytes += columns.byteLength;
+}
+
+/** Raw descriptors of a sample's raster, reusing (or keeping) its learned filters' planes. */
+function sampleDescriptors(raster: Raster, settings: DescriptorSettings, sample: TrainingSample | undefined): RawDescriptors {
+  const learned = settings.learned ?? [];
+  const raw = rawDescriptorsReusing(raster, settings, keptLearnedColumns(learned, sample));
+  if (sample) keepLearnedColumns(learned, sample, raw.learnedColumns);
+  return raw;
+}
+
+/**
  * Streams the images once: each one's raw descriptors are computed, offered to a seeded reservoir of `size` patches
  * and let go. Memory stays at the reservoir's, however many images there are (250 images used to take ~0.3 GB here,
  * every patch in three copies).
  */
-async function samplePatches(rasters: RasterSource, settings: DescriptorSettings, size: number, random: Random, context: TrainContext): Promise<PatchSample> {
+async function samplePatches(
+  rasters: RasterSource, samples: TrainingSample[], settings: DescriptorSettings, size: number, random: Random, context: TrainContext,
+): Promise<PatchSample> {
   let reservoir: RowReservoir | null = null;
   let rawDims = 0, offered = 0;
   for (let image = 0; image < rasters.count; image++) {
     checkAborted(context.signal);
-    const raw = rawDescriptors(await rasters.get(image), settings);
+    const raw = sampleDescriptors(await rasters.get(image), settings, samples[image]);
     rawDims = raw.dims;
     reservoir ??= new RowReservoir(size, rawDims + 2, random);
     const centres = patchCentres(raw.grid);
@@ -407,7 +444,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const kept = decided.sharedStructure && context.decided ? keptPatchSamples.get(context.decided) ?? [] : null;
   let sample = kept ? mergedPatchSample(kept, ok, decided.sampleSize, random) : null;
   if (!sample) {
-    sample = await samplePatches(rasters, settings, decided.sampleSize, random, context);
+    sample = await samplePatches(rasters, ok, settings, decided.sampleSize, random, context);
     if (kept && context.decided) {
       kept.push({ ok, sample });
       keptPatchSamples.set(context.decided, kept);
@@ -464,7 +501,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
 type StageTimer = (stage: string, ms: number) => void;
 
 /** The anomaly map as its smoothed patch scores (see `compactPatchScores`); `anomalyMap` expands it. */
-function compactAnomalyMap(config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer): CompactMap {
+function compactAnomalyMap(config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer, from?: TrainingSample): CompactMap {
   // Models of PS version 4 have no scale: they worked at the working size.
   const raster = (state.scale ?? 1) === 1 ? input : halveRaster(input);
   let t = time ? performance.now() : 0;
@@ -475,11 +512,17 @@ function compactAnomalyMap(config: PsConfig, state: PsState, input: Raster, para
     t = now;
   };
   const settings = descriptorSettings(config, params, state.robustNormalisation ? 'robust' : 'none', state.structure, state.learned ?? []);
-  const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
-  const levels = filterBank(raster, settings);
-  lap('filter bank');
-  const raw = { grid, ...poolOnGrid(levels, grid) };
-  lap('pooling');
+  let raw: RawDescriptors;
+  if (from) {
+    raw = sampleDescriptors(raster, settings, from);
+    lap('filter bank and pooling');
+  } else {
+    const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
+    const levels = filterBank(raster, settings);
+    lap('filter bank');
+    raw = { grid, ...poolOnGrid(levels, grid) };
+    lap('pooling');
+  }
   const { dims, data } = finishDescriptors(raw, state.projection, state.positionWeight);
   lap('projection');
   const count = data.length / dims;
@@ -506,8 +549,8 @@ function compactAnomalyMap(config: PsConfig, state: PsState, input: Raster, para
   return compactPatchScores(smooth.data, raw.grid);
 }
 
-function anomalyMap(config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer): FloatMap {
-  const compact = compactAnomalyMap(config, state, input, params, time);
+function anomalyMap(config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer, from?: TrainingSample): FloatMap {
+  const compact = compactAnomalyMap(config, state, input, params, time, from);
   const started = time ? performance.now() : 0;
   const map = compact.expand();
   time?.('patch scores to pixels', performance.now() - started);
@@ -611,8 +654,8 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     calibrationCandidates: ['global', 'border'],
     train: (samples, params, context) => train(config, samples, params, context),
     decide: (samples, params, context) => decide(config, samples, params, context),
-    anomalyMap: (state, raster, params) => anomalyMap(config, state, raster, params),
-    compactAnomalyMap: (state, raster, params) => compactAnomalyMap(config, state, raster, params),
+    anomalyMap: (state, raster, params, from) => anomalyMap(config, state, raster, params, undefined, from),
+    compactAnomalyMap: (state, raster, params, from) => compactAnomalyMap(config, state, raster, params, undefined, from),
     choices: (state) => psChoices(state),
   };
 }
