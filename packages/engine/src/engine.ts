@@ -1,6 +1,6 @@
 import { getAlgorithm } from './algorithms/registry.ts';
 import { checkAborted, type AlgorithmDefinition, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
-import { applyCalibration, fitCalibration, type Calibration, type CalibrationMode, type HeldOutMap } from './calibration/calibrate.ts';
+import { applyCalibration, fitCalibration, largestCalibrated, type Calibration, type CalibrationMode, type HeldOutMap } from './calibration/calibrate.ts';
 import { aurocOf, chooseCalibration } from './calibration/choose.ts';
 import { quantile } from './calibration/quantile.ts';
 import { synthesizeDefect } from './calibration/synthetic.ts';
@@ -129,22 +129,15 @@ function heldOutMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelStat
 }
 
 function imageScore(calibrated: FloatMap): number {
+  const { data } = calibrated;
   let m = 0;
-  for (const v of calibrated.data) if (v > m) m = v;
+  for (let i = 0; i < data.length; i++) if (data[i] > m) m = data[i];
   return m;
 }
 
-/**
- * `imageScore` of the raw map calibrated, without making the calibrated map when the calibration is one global level:
- * each pixel is then multiplied by one positive factor and rounded to float32, which keeps their order, so the largest
- * calibrated value is the largest raw value's (the same number; cross-fitting scores hundreds of held-out maps so).
- */
+/** `imageScore` of the raw map calibrated, without making the calibrated map where it need not (see `largestCalibrated`). */
 function calibratedImageScore(raw: FloatMap, calibration: Calibration): number {
-  if (calibration.mode !== 'global' || calibration.grid || !(calibration.level > 0)) return imageScore(applyCalibration(raw, calibration));
-  const inverse = 1 / calibration.level;
-  let largest = 0;
-  for (const v of raw.data) if (v > largest) largest = v;
-  return largest > 0 ? Math.fround(largest * inverse) : 0;
+  return largestCalibrated(raw, calibration);
 }
 
 interface CrossFit {
@@ -185,13 +178,22 @@ function mappedHeldOut(samples: TrainingSample[], seed: number): Set<TrainingSam
   return new Set(byLabel.flatMap(({ list, bound }) => random.shuffle(list).slice(0, bound)));
 }
 
+/** The OK images the final model maps in-sample for the OK-only threshold (see trainModel): a seeded draw. */
+function inSampleThresholdSamples(samples: TrainingSample[], seed: number): TrainingSample[] {
+  return new Random(seed + 31).shuffle(samples.filter((s) => s.good === true)).slice(0, IN_SAMPLE_THRESHOLD_IMAGES);
+}
+
 /**
  * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every
  * labelled image (up to MAX_HELD_OUT_OK_MAPS OK and MAX_HELD_OUT_MAPS NG images) gets a map from a model that never saw it.
  */
 async function crossFit(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues,
-  options: { signal?: AbortSignal; synthetic: boolean; seed: number; onProgress: (f: number) => void; decided?: ModelState },
+  options: {
+    signal?: AbortSignal; synthetic: boolean; seed: number; onProgress: (f: number) => void; decided?: ModelState;
+    /** Samples the final model will map (for the threshold), besides the held-out ones. */
+    mappedAfter?: TrainingSample[];
+  },
 ): Promise<CrossFit> {
   const random = new Random(options.seed + 17);
   const ok = samples.filter((s) => s.good === true);
@@ -206,12 +208,13 @@ async function crossFit(
   const syntheticStride = Math.ceil(Math.min(ok.length, MAX_HELD_OUT_OK_MAPS) / MAX_SYNTHETIC_DEFECTS);
   // Both folds are trained before either maps its held-out images: each held-out image has then been read by the other
   // fold's train, which may have kept what the maps reuse (`from`; PS: the learned filters' planes).
+  const mappedLater = new Set([...samples.filter((s) => s.good !== null && (mapped === null || mapped.has(s))), ...options.mappedAfter ?? []]);
   const states: ModelState[] = [];
   for (let fold = 0; fold < 2; fold++) {
     checkAborted(options.signal);
     const trainPart = samples.filter((s) => folds.get(s) !== fold);
     states.push(await algorithm.train(trainPart, params, {
-      onProgress: (f) => options.onProgress((fold + f) * 0.4), signal: options.signal, decided: options.decided,
+      onProgress: (f) => options.onProgress((fold + f) * 0.4), signal: options.signal, decided: options.decided, mappedLater,
     }));
   }
   for (let fold = 0; fold < 2; fold++) {
@@ -331,15 +334,18 @@ export async function trainModel(
     onProgress: (_f, step, stageValues) => report(0.08, step ?? 'training', stageValues), signal: options.signal,
   });
   report(0.1, 'calibrating');
+  // The OK-only threshold maps these in-sample with the final model (below).
+  const thresholdSamples = canCrossFit && ng === 0 && optionalNum(values, 'threshold') === null ? inSampleThresholdSamples(samples, seed) : [];
   let validation: Validation;
   if (canCrossFit) {
     validation = await crossValidate(algorithm, samples, values, mode, {
-      signal: options.signal, synthetic: ng === 0, seed, decided, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
+      signal: options.signal, synthetic: ng === 0, seed, decided, mappedAfter: thresholdSamples, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
     });
   }
   report(0.6, 'training');
   const state = await algorithm.train(samples, values, {
     onProgress: (f, step, values) => report(0.6 + 0.35 * f, step ?? 'training', values), signal: options.signal, decided,
+    mappedLater: new Set(thresholdSamples),
   });
   if (!canCrossFit) {
     // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.
@@ -378,7 +384,7 @@ export async function trainModel(
     // drawn by the seed, bound its cost.
     threshold = quantile(v.okScores, OK_ONLY_THRESHOLD_QUANTILE);
     if (canCrossFit) {
-      const okSamples = new Random(seed + 31).shuffle(samples.filter((s) => s.good === true)).slice(0, IN_SAMPLE_THRESHOLD_IMAGES);
+      const okSamples = inSampleThresholdSamples(samples, seed);
       const inSample: number[] = [];
       for (const sample of okSamples) inSample.push(calibratedImageScore(rawMap(algorithm, state, await sample.load(), values, sample), v.calibration));
       threshold = 0.368 * quantile(inSample, OK_ONLY_THRESHOLD_QUANTILE) + 0.632 * threshold;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyCalibration, fitCalibration, PIXEL_QUANTILE } from '../src/calibration/calibrate.ts';
+import { applyCalibration, fitCalibration, largestCalibrated, PIXEL_QUANTILE } from '../src/calibration/calibrate.ts';
 import { quantile, median } from '../src/calibration/quantile.ts';
 import { Random } from '../src/kernels/random.ts';
 import type { FloatMap } from '../src/image/raster.ts';
@@ -90,4 +90,18 @@ test('border calibration: pixels near the image border must rise further, whatev
   const out = applyCalibration(probe, calibration);
   assert.ok(out.data[25 * 60 + 30] > 1.3, `interior: ${out.data[25 * 60 + 30]}`);
   assert.ok(out.data[25 * 60 + 0] < 0.8 && out.data[0 * 60 + 30] < 0.8, `border: ${out.data[25 * 60]}, ${out.data[30]}`);
+});
+
+test('largestCalibrated is the largest value of the calibrated map (at least 0), for every mode', () => {
+  const random = new Random(7);
+  const maps = okMaps(random, 6, 70, 50, 3);
+  for (const mode of ['global', 'border', 'location'] as const) {
+    const calibration = fitCalibration(maps, mode);
+    for (const [width, height] of [[70, 50], [9, 140], [1, 1]]) {
+      const map = { width, height, data: Float32Array.from({ length: width * height }, () => random.next() * 3 - 0.2) };
+      const calibrated = applyCalibration(map, calibration).data;
+      const expected = calibrated.reduce((m, v) => (v > m ? v : m), 0);
+      assert.equal(largestCalibrated(map, calibration), expected, `${mode} ${width}×${height}`);
+    }
+  }
 });

@@ -58,3 +58,20 @@ test('PS shared fold patches: the final model reads no image again, and scores a
   }
   assert.ok(peak(shared.ps, shared.state, scratched) > 1.5 * peak(shared.ps, shared.state, good));
 });
+
+test('PS maps of training images the engine named (`mappedLater`, `from`) reuse their learned planes and are the same maps', async () => {
+  const ps = createPatchSample(config);
+  const reads = { count: 0 };
+  const samples = countedTextures(12, 5, reads);
+  const context = { onProgress: () => {} };
+  const decided = await ps.decide!(samples, params(ps), context);
+  const mappedLater = new Set(samples.slice(0, 6));
+  const trainPart = samples.filter((_, i) => i % 2 === 1);
+  const state = await ps.train(trainPart, params(ps), { ...context, decided, mappedLater });
+  for (const sample of samples.slice(0, 6)) {
+    const raster = await sample.load();
+    const named = ps.compactAnomalyMap!(state, raster, params(ps), sample).expand();
+    const plain = ps.anomalyMap(state, raster, params(ps));
+    assert.deepEqual(named.data, plain.data);
+  }
+});

@@ -65,6 +65,11 @@ export interface TrainContext {
   signal?: AbortSignal;
   /** What the algorithm's `decide` settled once on all the training images; absent when training decides itself. */
   decided?: ModelState;
+  /**
+   * Training samples the engine will map later with models of this training (held-out and threshold maps, naming the
+   * sample: `anomalyMap`'s `from`): what the algorithm computes from them here may be kept for those maps.
+   */
+  mappedLater?: ReadonlySet<TrainingSample>;
 }
 
 /**

@@ -175,10 +175,12 @@ export async function decodePixels(bytes: Uint8Array, options: DecodeOptions & {
 export function pixelsToRaster(pixels: PixelBuffer, region = { x: 0, y: 0, width: pixels.width, height: pixels.height }): Raster {
   const out = new Float32Array(region.width * region.height * 3);
   const scale = 1 / pixels.maxValue;
+  const { data } = pixels;
+  const rowLength = region.width * 3;
   for (let y = 0; y < region.height; y++) {
     const from = ((region.y + y) * pixels.width + region.x) * 3;
-    const to = y * region.width * 3;
-    for (let i = 0; i < region.width * 3; i++) out[to + i] = pixels.data[from + i] * scale;
+    const to = y * rowLength;
+    for (let i = 0; i < rowLength; i++) out[to + i] = data[from + i] * scale;
   }
   return { width: region.width, height: region.height, channels: 3, data: out };
 }

@@ -70,6 +70,13 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
   const centres = new Float32Array(m * d);
   const reaches = new Float64Array(m);
   const newest = new Float64Array(d);
+  // The chosen points ordered by one coordinate (the one of largest variance): a cluster can move points only when its
+  // chosen point lies within 2 × (the newest point's distance) of the newest along it, since every cluster's reach is at
+  // most 4 × that squared distance (the newest was the farthest point of all). Only the chosen points in that slab are
+  // visited (clusters are independent of each other, so the order they are visited in changes nothing): most of
+  // thousands of chosen points are skipped without being read.
+  const key = widestCoordinate(space, n, d);
+  const keys = new Float64Array(m), keyed = new Int32Array(m);
   let next = random.int(n);
   for (let s = 0; s < m; s++) {
     selected[s] = next;
@@ -84,7 +91,12 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
         moved[joined++] = i;
       }
     } else {
-      for (let t = 0; t < s; t++) {
+      // Widened beyond any rounding of the bounds: a chosen point outside the slab has, along the key alone, a squared
+      // gap above every reach.
+      const half = Math.sqrt(4 * distance[next]) * (1 + 1e-9) + Math.abs(newest[key]) * 1e-12;
+      const end = firstAbove(keys, s, newest[key] + half);
+      for (let k = firstAtLeast(keys, s, newest[key] - half); k < end; k++) {
+        const t = keyed[k];
         const reach = reaches[t];
         const to = t * d;
         let sum = 0;
@@ -120,6 +132,11 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
         reaches[t] = far < 0 ? -1 : 4 * farDistance;
       }
     }
+    const at = firstAbove(keys, s, newest[key]);
+    keys.copyWithin(at + 1, at, s);
+    keyed.copyWithin(at + 1, at, s);
+    keys[at] = newest[key];
+    keyed[at] = s;
     const list = moved.slice(0, joined);
     members[s] = list;
     sizes[s] = joined;
@@ -144,6 +161,43 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
     next = farthest;
   }
   return { selected, assignment, distance };
+}
+
+/** The coordinate along which the rows vary most. */
+function widestCoordinate(space: Float32Array, n: number, d: number): number {
+  const sum = new Float64Array(d), sumSq = new Float64Array(d);
+  for (let i = 0, o = 0; i < n; i++) {
+    for (let j = 0; j < d; j++, o++) {
+      sum[j] += space[o];
+      sumSq[j] += space[o] * space[o];
+    }
+  }
+  let widest = 0, largest = -Infinity;
+  for (let j = 0; j < d; j++) {
+    const variance = sumSq[j] / n - (sum[j] / n) ** 2;
+    if (variance > largest) { largest = variance; widest = j; }
+  }
+  return widest;
+}
+
+/** First index of the sorted `values[0…count)` whose value is ≥ `bound` (count when none is). */
+function firstAtLeast(values: Float64Array, count: number, bound: number): number {
+  let lo = 0, hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid] < bound) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/** First index of the sorted `values[0…count)` whose value is > `bound` (count when none is). */
+function firstAbove(values: Float64Array, count: number, bound: number): number {
+  let lo = 0, hi = count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid] <= bound) lo = mid + 1; else hi = mid;
+  }
+  return lo;
 }
 
 /** Squared distance between rows at `a` and `b` of `space` (`d` values each), summed in order. */

@@ -253,16 +253,17 @@ interface PatchSample {
 
 /**
  * The learned filters' pooled planes of training images (`rawDescriptorsReusing`), kept by the trains of one training
- * for the maps the engine then makes of the same images (held-out and threshold maps name their sample): those planes
- * cost most of the filter bank. Kept by the learned filters they were made with (the trains of one training share them,
- * with its scale and normalisation, and the model holds them), within a budget of bytes.
+ * for the maps the engine then makes of the same images (`TrainContext.mappedLater`: held-out and threshold maps, which
+ * name their sample): those planes cost most of the filter bank (deeppcb at 512 px: about two thirds of it). Kept by the
+ * learned filters they were made with (the trains of one training share them, with its scale and normalisation, and
+ * the model holds them), within a budget of bytes.
  */
 interface LearnedColumns {
   bytes: number;
   bySample: WeakMap<TrainingSample, Float32Array>;
 }
 const learnedColumns = new WeakMap<LearnedFilters[], LearnedColumns>();
-/** deeppcb's 400 images of 512 × 512 take 52 MB. */
+/** The engine maps at most 220 OK training images (200 held out, 20 for the threshold): 28 MB at 512 × 512. */
 const LEARNED_COLUMNS_BYTES = 64 * 2 ** 20;
 
 function keptLearnedColumns(learned: LearnedFilters[], sample: TrainingSample | undefined): Float32Array | null {
@@ -278,11 +279,11 @@ function keepLearnedColumns(learned: LearnedFilters[], sample: TrainingSample, c
   kept.bytes += columns.byteLength;
 }
 
-/** Raw descriptors of a sample's raster, reusing (or keeping) its learned filters' planes. */
-function sampleDescriptors(raster: Raster, settings: DescriptorSettings, sample: TrainingSample | undefined): RawDescriptors {
+/** Raw descriptors of a sample's raster, reusing its learned filters' planes, or keeping them when `keep` says so. */
+function sampleDescriptors(raster: Raster, settings: DescriptorSettings, sample: TrainingSample | undefined, keep?: ReadonlySet<TrainingSample>): RawDescriptors {
   const learned = settings.learned ?? [];
   const raw = rawDescriptorsReusing(raster, settings, keptLearnedColumns(learned, sample));
-  if (sample) keepLearnedColumns(learned, sample, raw.learnedColumns);
+  if (sample && keep?.has(sample)) keepLearnedColumns(learned, sample, raw.learnedColumns);
   return raw;
 }
 
@@ -298,7 +299,7 @@ async function samplePatches(
   let rawDims = 0, offered = 0;
   for (let image = 0; image < rasters.count; image++) {
     checkAborted(context.signal);
-    const raw = sampleDescriptors(await rasters.get(image), settings, samples[image]);
+    const raw = sampleDescriptors(await rasters.get(image), settings, samples[image], context.mappedLater);
     rawDims = raw.dims;
     reservoir ??= new RowReservoir(size, rawDims + 2, random);
     const centres = patchCentres(raw.grid);
