@@ -4,6 +4,7 @@ import { discriminatorPlane, fitDiscriminator } from '../src/features/discrimina
 import { synthesizeDefects } from '../src/features/synthetic-defects.ts';
 import type { FloatMap } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
+import { decodeBlob, encodeBlob } from '../src/model/blob.ts';
 
 /** Vertical streaks of random phase and contrast with a little noise, optionally crossed by a dark horizontal crack at row 30. */
 function streaks(random: Random, crack: boolean): FloatMap {
@@ -47,4 +48,7 @@ test('discriminator: same seed, same network; it scores a crack across the strea
   for (let y = 4; y < good.height - 4; y++) for (let x = 4; x < good.width - 4; x++) goodMax = Math.max(goodMax, good.planes[0][y * good.width + x]);
   const onCrack = cracked.planes[0][15 * cracked.width + 16];
   assert.ok(onCrack > goodMax, `on the crack ${onCrack.toFixed(3)}, good texture at most ${goodMax.toFixed(3)}`);
+  // Stored in a model as it is: the stored network gives the same plane.
+  const stored = decodeBlob(encodeBlob({ discriminators: [network] })).discriminators as (typeof network)[];
+  assert.deepEqual(discriminatorPlane(streaks(new Random(2), true), stored[0]).planes, discriminatorPlane(streaks(new Random(2), true), network).planes);
 });
