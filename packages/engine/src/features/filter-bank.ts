@@ -1,5 +1,6 @@
 import type { FloatMap, Raster } from '../image/raster.ts';
 import type { PatchGrid } from './patches.ts';
+import { discriminatorPlane, type Discriminator } from './discriminator.ts';
 import { learnedFilterPlanes, type LearnedFilters } from './learned-filters.ts';
 import { structureResidual, type StructureBasis } from './structure-residual.ts';
 
@@ -36,6 +37,11 @@ export interface FilterBankOptions {
    * their planes follow every level's, as levels of their own (measured at every other pixel, so of twice the scale).
    */
   learned?: LearnedFilters[];
+  /**
+   * Networks trained to tell good neighbourhoods from synthetic defects (see `discriminator.ts`), each at its own level:
+   * their logit planes follow the learned filters' (measured at every other pixel, so of twice the scale).
+   */
+  discriminators?: Discriminator[];
 }
 
 export interface PyramidLevel {
@@ -170,10 +176,14 @@ export function filterBank(raster: Raster, options: FilterBankOptions): PyramidL
     opponent.chroma ? make(from) : zeroPlane(width, height);
   const levels: PyramidLevel[] = [];
   const learnedLevels: PyramidLevel[] = [];
-  const lastLevel = Math.max(options.levels, ...(options.learned ?? []).map((f) => f.level + 1));
+  const lastLevel = Math.max(options.levels, ...[...options.learned ?? [], ...options.discriminators ?? []].map((f) => f.level + 1));
+  const discriminatorLevels: PyramidLevel[] = [];
   for (let level = 0; level < lastLevel; level++) {
     for (const filters of options.learned ?? []) {
       if (filters.level === level) learnedLevels.push({ scale: 2 ** (level + 1), ...learnedFilterPlanes(l, filters) });
+    }
+    for (const network of options.discriminators ?? []) {
+      if (network.level === level) discriminatorLevels.push({ scale: 2 ** (level + 1), ...discriminatorPlane(l, network) });
     }
     if (level >= options.levels) {
       if (level + 1 < lastLevel) l = halve(binomialBlur(l));
@@ -215,7 +225,7 @@ export function filterBank(raster: Raster, options: FilterBankOptions): PyramidL
       }
     }
   }
-  return [...levels, ...learnedLevels];
+  return [...levels, ...learnedLevels, ...discriminatorLevels];
 }
 
 /** Planes known to hold only +0 (a grey image's colour planes): pooling gives +0 without reading them. */

@@ -38,7 +38,7 @@ export function rawDescriptorsReusing(
   const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
   const patches = grid.columns * grid.rows;
   if (learnedColumns) {
-    const own = poolByFeature(filterBank(raster, { ...settings, learned: [] }), grid);
+    const own = poolByFeature(filterBank(raster, { ...settings, learned: [], discriminators: [] }), grid);
     const byFeature = new Float32Array(own.byFeature.length + learnedColumns.length);
     byFeature.set(own.byFeature);
     byFeature.set(learnedColumns, own.byFeature.length);
@@ -46,8 +46,9 @@ export function rawDescriptorsReusing(
     return { grid, dims, data: patchMajor(byFeature, patches, dims), learnedColumns };
   }
   const levels = filterBank(raster, settings);
-  // The learned filters' levels come last (see `filterBank`), one per set of filters.
-  const learnedDims = levels.slice(levels.length - (settings.learned?.length ?? 0)).reduce((sum, level) => sum + level.planes.length, 0);
+  // The learned filters' and the discriminators' levels come last (see `filterBank`), one per set of filters or network.
+  const learnedLevels = (settings.learned?.length ?? 0) + (settings.discriminators?.length ?? 0);
+  const learnedDims = levels.slice(levels.length - learnedLevels).reduce((sum, level) => sum + level.planes.length, 0);
   const { dims, byFeature } = poolByFeature(levels, grid);
   return { grid, dims, data: patchMajor(byFeature, patches, dims), learnedColumns: byFeature.slice((dims - learnedDims) * patches) };
 }

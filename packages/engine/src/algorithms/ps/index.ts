@@ -1,5 +1,6 @@
 import { filterBank, lightnessPyramid, poolOnGrid } from '../../features/filter-bank.ts';
 import { fitLearnedFilters, type LearnedFilterOptions, type LearnedFilters } from '../../features/learned-filters.ts';
+import { DEFAULT_DISCRIMINATOR, fitDiscriminator, type Discriminator, type DiscriminatorOptions } from '../../features/discriminator.ts';
 import { fitStructureBasis, sampleNeighbourhoods, type StructureBasis } from '../../features/structure-residual.ts';
 import { compactPatchScores, patchGrid } from '../../features/patches.ts';
 import { halveRaster, type CompactMap, type FloatMap, type Raster } from '../../image/raster.ts';
@@ -63,6 +64,11 @@ export interface PsConfig {
    * (`features/learned-filters.ts`), at each of `levels` (pyramid levels), fitted on the `structureImages` images.
    */
   learnedFilters: 'off' | (Partial<LearnedFilterOptions> & { levels: number[] });
+  /**
+   * A small network per pyramid level in `levels`, trained on the `structureImages` images to tell good neighbourhoods
+   * from synthetic defects drawn into them (`features/discriminator.ts`); its logit is one more plane.
+   */
+  discriminator: 'off' | (Partial<DiscriminatorOptions> & { levels: number[] });
   /** Position weight (placement 'aligned') is this gain times R² squared (R²: how much position explains). */
   positionGain: number;
   /**
@@ -106,6 +112,7 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   structureSamples: 20000,
   shareFoldPatches: true,
   learnedFilters: { levels: [0, 1], planes: 'residual' },
+  discriminator: 'off',
   positionGain: 30,
   positionTolerance: 1.2,
   positionProbe: 12,
@@ -123,7 +130,7 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
 };
 
 export interface PsState {
-  [key: string]: number | Float32Array | KnnIndex | Projection | StructureBasis[] | LearnedFilters[];
+  [key: string]: number | Float32Array | KnnIndex | Projection | StructureBasis[] | LearnedFilters[] | Discriminator[];
   projection: Projection;
   positionWeight: number;
   positionR2: number;
@@ -141,6 +148,8 @@ export interface PsState {
   structure: StructureBasis[];
   /** Filters learned by k-means (see `PsConfig.learnedFilters`; empty if off; absent in older models). */
   learned: LearnedFilters[];
+  /** Synthetic-defect discriminators (see `PsConfig.discriminator`; empty if off; absent in older models). */
+  discriminators: Discriminator[];
   /** Patches drawn before the coreset and kept in the bank (decided from the number of OK images). */
   sampleSize: number;
   bankSize: number;
@@ -154,11 +163,12 @@ const POSITION_CELLS = 8;
 
 function descriptorSettings(
   config: PsConfig, params: ParamValues, normalise: 'robust' | 'none', structure: StructureBasis[] = [], learned: LearnedFilters[] = [],
+  discriminators: Discriminator[] = [],
 ): DescriptorSettings {
   const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
   const step = num(params, 'min_inspection_step');
   const levels = config.levels + (num(params, 'model_type') === 1 ? 1 : 0);
-  return { levels, firstLevel: config.firstLevel, colour: config.colour, normalise, structure, learned, patchWidth, patchHeight, step };
+  return { levels, firstLevel: config.firstLevel, colour: config.colour, normalise, structure, learned, discriminators, patchWidth, patchHeight, step };
 }
 
 export const DEFAULT_LEARNED_FILTERS: LearnedFilterOptions = { count: 32, size: 7, planes: 'both', samples: 20000, iterations: 10, threshold: 0.25 };
@@ -172,6 +182,17 @@ async function fitLearned(config: PsConfig, rasters: RasterSource, normalise: 'r
   const chosen: FloatMap[][] = [];
   for (const i of random.sample(rasters.count, config.structureImages)) chosen.push(lightnessPyramid(await rasters.get(i), { normalise }, Math.max(...levels) + 1));
   return levels.map((level) => fitLearnedFilters(chosen.map((pyramid) => pyramid[level]), level, options, random));
+}
+
+/** The discriminators of `config.discriminator`, trained on a seeded draw of the images (as the learned filters). */
+async function fitDiscriminators(config: PsConfig, rasters: RasterSource, normalise: 'robust' | 'none', seed: number): Promise<Discriminator[]> {
+  if (config.discriminator === 'off' || config.discriminator.levels.length === 0) return [];
+  const options = { ...DEFAULT_DISCRIMINATOR, ...config.discriminator };
+  const levels = config.discriminator.levels;
+  const random = new Random(seed + 89);
+  const chosen: FloatMap[][] = [];
+  for (const i of random.sample(rasters.count, config.structureImages)) chosen.push(lightnessPyramid(await rasters.get(i), { normalise }, Math.max(...levels) + 1));
+  return levels.map((level) => fitDiscriminator(chosen.map((pyramid) => pyramid[level]), level, options, random));
 }
 
 /** The learned filters of each of the first `config.structureLevels` pyramid levels, from a seeded draw of the images. */
@@ -337,7 +358,7 @@ function fitDescriptorSpace(sample: PatchSample, numFeatures: number): { project
 
 /** What PS decides from the OK images by its probes, once per training (see `AlgorithmDefinition.decide`). */
 interface PsDecisions {
-  [key: string]: number | string | Float32Array | StructureBasis[] | LearnedFilters[];
+  [key: string]: number | string | Float32Array | StructureBasis[] | LearnedFilters[] | Discriminator[];
   scale: number;
   resolutionScores: Float32Array;
   normalise: 'robust' | 'none';
@@ -348,6 +369,7 @@ interface PsDecisions {
   sharedStructure: number;
   structure: StructureBasis[];
   learned: LearnedFilters[];
+  discriminators: Discriminator[];
 }
 
 /** So many per image within the range: the sample and the bank grow with the number of OK images, within bounds. */
@@ -374,9 +396,10 @@ async function decide(config: PsConfig, samples: TrainingSample[], params: Param
   const normalisation = await chooseNormalisation(config, rasters, params);
   const structure = config.shareFoldPatches ? await fitStructure(config, rasters, normalisation.normalise, seed) : [];
   const learned = config.shareFoldPatches ? await fitLearned(config, rasters, normalisation.normalise, seed) : [];
+  const discriminators = config.shareFoldPatches ? await fitDiscriminators(config, rasters, normalisation.normalise, seed) : [];
   return {
     scale: resolution.scale, resolutionScores: resolution.scores, normalise: normalisation.normalise, normaliseScores: normalisation.scores,
-    sharedStructure: config.shareFoldPatches ? 1 : 0, structure, learned, sampleSize, bankSize,
+    sharedStructure: config.shareFoldPatches ? 1 : 0, structure, learned, discriminators, sampleSize, bankSize,
   };
 }
 
@@ -438,7 +461,8 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const seed = num(params, 'seed');
   const structure = decided.sharedStructure ? decided.structure : await fitStructure(config, rasters, decided.normalise, seed);
   const learned = decided.sharedStructure ? decided.learned : await fitLearned(config, rasters, decided.normalise, seed);
-  const settings = descriptorSettings(config, params, decided.normalise, structure, learned);
+  const discriminators = decided.sharedStructure ? decided.discriminators : await fitDiscriminators(config, rasters, decided.normalise, seed);
+  const settings = descriptorSettings(config, params, decided.normalise, structure, learned, discriminators);
   const random = new Random(num(params, 'seed'));
   // Trains that share their decisions (and so their learned filters) describe patches alike: a fold's reservoir is kept,
   // and a train on the union of two folds' images draws its reservoir from theirs.
@@ -493,7 +517,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   context.onProgress(1);
   return {
     projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: decided.scale, resolutionScores: decided.resolutionScores,
-    robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure, learned,
+    robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure, learned, discriminators,
     sampleSize: decided.sampleSize, bankSize: rows.length,
   };
 }
@@ -512,7 +536,7 @@ function compactAnomalyMap(config: PsConfig, state: PsState, input: Raster, para
     time(stage, now - t);
     t = now;
   };
-  const settings = descriptorSettings(config, params, state.robustNormalisation ? 'robust' : 'none', state.structure, state.learned ?? []);
+  const settings = descriptorSettings(config, params, state.robustNormalisation ? 'robust' : 'none', state.structure, state.learned ?? [], state.discriminators ?? []);
   let raw: RawDescriptors;
   if (from) {
     raw = sampleDescriptors(raster, settings, from);
