@@ -418,13 +418,18 @@ function widened(filters: LearnedFilters): WideMatrices {
  */
 export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): { width: number; height: number; planes: Float32Array[] } {
   const second = filters.secondCount > 0;
-  const { width, height, planes, responses } = firstLayer(plane, filters, second);
-  if (second) planes.push(secondLayerResidual(responses!, width, height, filters));
+  const { width, height, planes, responses, flatMask } = firstLayer(plane, filters, second);
+  if (second) planes.push(secondLayerResidual(responses!, flatMask!, width, height, filters));
   return { width, height, planes };
 }
 
-/** The first layer's planes of `learnedFilterPlanes`, and (when `keepResponses`) every grid pixel's responses max(0, c·y − threshold). */
-function firstLayer(plane: FloatMap, filters: LearnedFilters, keepResponses: boolean): { width: number; height: number; planes: Float32Array[]; responses: Float32Array | null } {
+/**
+ * The first layer's planes of `learnedFilterPlanes`, and (when `keepResponses`) every grid pixel's responses
+ * max(0, c·y − threshold) and which grid pixels had a flat neighbourhood.
+ */
+function firstLayer(
+  plane: FloatMap, filters: LearnedFilters, keepResponses: boolean,
+): { width: number; height: number; planes: Float32Array[]; responses: Float32Array | null; flatMask: Uint8Array | null } {
   const { size, contrastFloor, whitenedDims, mean, threshold } = filters;
   const { whitening, centroids } = widened(filters);
   const dims = size * size, half = size >> 1;
@@ -447,6 +452,7 @@ function firstLayer(plane: FloatMap, filters: LearnedFilters, keepResponses: boo
   const varying = (varyingScratch = varyingScratch.length >= width ? varyingScratch : new Int32Array(width));
   const flat = (flatScratch = flatScratch.length >= width ? flatScratch : new Int32Array(width));
   const kept = keepResponses ? new Float32Array(width * height * count) : null;
+  const flatMask = keepResponses ? new Uint8Array(width * height) : null;
   let flatPlanes: Float64Array | null = null;
   for (let gy = 0; gy < height; gy++) {
     let n = 0, flats = 0;
@@ -491,28 +497,42 @@ function firstLayer(plane: FloatMap, filters: LearnedFilters, keepResponses: boo
         for (let p = 0; p < activations; p++) planes[p][at + flat[f]] = flatPlanes[p];
         residual[at + flat[f]] = flatPlanes[count];
         if (kept) for (let c = 0, to = (at + flat[f]) * count; c < count; c++) kept[to + c] = flatPlanes[c];
+        if (flatMask) flatMask[at + flat[f]] = 1;
       }
     }
   }
-  return { width, height, planes, responses: kept };
+  return { width, height, planes, responses: kept, flatMask };
 }
 
 /**
  * The second layer's codebook residual at every grid pixel, from the first layer's responses: pooled, normalised by
  * √(mean square + floor), centred, whitened and matched as the first layer's neighbourhoods are.
  */
-function secondLayerResidual(responses: Float32Array, width: number, height: number, filters: LearnedFilters): Float32Array {
+function secondLayerResidual(responses: Float32Array, flatMask: Uint8Array, width: number, height: number, filters: LearnedFilters): Float32Array {
   const channels = filters.centroids.length / filters.whitenedDims;
   const { secondPool, secondFloor, secondWhitenedDims: dims2, secondKeptScales, secondRestGain, secondMean } = filters;
   const { secondWhitening, secondCentroids } = widened(filters);
   const count2 = secondCentroids.length / dims2;
   const pooled = pooledResponses(responses, width, height, channels, secondPool);
   const out = new Float32Array(width * height);
-  const which = Int32Array.from({ length: width }, (_, i) => i);
+  const which = new Int32Array(width);
   const energies = new Float64Array(width), projected = new Float64Array(width * dims2), matched = new Float64Array(width * count2);
+  // A window of flat neighbourhoods only (most of a board's) pools the same responses wherever it lies: computed once.
+  const half = secondPool >> 1;
+  let flatKnown = false, flatValue = 0;
   for (let y = 0; y < height; y++) {
     const rows = pooled.subarray(y * width * channels, (y + 1) * width * channels);
+    let n = 0, pendingFlat = -1;
     for (let x = 0; x < width; x++) {
+      let allFlat = true;
+      for (let dy = -half; dy <= half && allFlat; dy++) {
+        const line = Math.min(height - 1, Math.max(0, y + dy)) * width;
+        for (let dx = -half; dx <= half; dx++) if (!flatMask[line + Math.min(width - 1, Math.max(0, x + dx))]) { allFlat = false; break; }
+      }
+      if (allFlat) {
+        if (flatKnown) { out[y * width + x] = flatValue; continue; }
+        pendingFlat = x;
+      }
       let square = 0;
       for (let c = 0; c < channels; c++) square += rows[x * channels + c] ** 2;
       const scale = 1 / Math.sqrt(square / channels + secondFloor);
@@ -523,10 +543,18 @@ function secondLayerResidual(responses: Float32Array, width: number, height: num
         energy += v * v;
       }
       energies[x] = energy;
+      which[n++] = x;
     }
-    multiplyRows(rows, which, width, secondWhitening, channels, dims2, projected);
-    multiplyRows(projected, which, width, secondCentroids, dims2, count2, matched);
-    for (let x = 0; x < width; x++) out[y * width + x] = codebookResidual(projected, x * dims2, matched, x * count2, energies[x], dims2, secondKeptScales, secondRestGain, count2);
+    multiplyRows(rows, which, n, secondWhitening, channels, dims2, projected);
+    multiplyRows(projected, which, n, secondCentroids, dims2, count2, matched);
+    for (let r = 0; r < n; r++) {
+      const x = which[r];
+      out[y * width + x] = codebookResidual(projected, x * dims2, matched, x * count2, energies[x], dims2, secondKeptScales, secondRestGain, count2);
+    }
+    if (pendingFlat >= 0) {
+      flatValue = out[y * width + pendingFlat];
+      flatKnown = true;
+    }
   }
   return out;
 }
