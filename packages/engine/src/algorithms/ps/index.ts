@@ -161,7 +161,11 @@ function descriptorSettings(
   return { levels, firstLevel: config.firstLevel, colour: config.colour, normalise, structure, learned, patchWidth, patchHeight, step };
 }
 
-export const DEFAULT_LEARNED_FILTERS: LearnedFilterOptions = { count: 32, size: 7, planes: 'both', samples: 20000, iterations: 10, threshold: 0.25 };
+export const DEFAULT_LEARNED_FILTERS: LearnedFilterOptions = {
+  count: 32, size: 7, planes: 'both', samples: 20000, iterations: 10, threshold: 0.25,
+  // The second layer (learned-filters.ts) is an option: better on boards and tiles, but dearer than the speed goals allow (README).
+  secondLevels: [], secondCount: 32, secondPool: 3,
+};
 
 /** The k-means filters of `config.learnedFilters`, fitted on a seeded draw of the images (as the structure basis). */
 async function fitLearned(config: PsConfig, rasters: RasterSource, normalise: 'robust' | 'none', seed: number): Promise<LearnedFilters[]> {
