@@ -44,3 +44,28 @@ test('learned filters: same seed, same filters; tiny images give finite planes',
   const filters = fitLearnedFilters([tiny], 0, OPTIONS, new Random(2));
   assert.ok(learnedFilterPlanes(tiny, filters).planes.every((plane) => plane.every(Number.isFinite)));
 });
+
+test('learned filters: a second layer adds its codebook residual and leaves the first layer as it was', () => {
+  const fit = (second: boolean) => {
+    const random = new Random(3);
+    const images = Array.from({ length: 8 }, () => streaks(random, false));
+    return fitLearnedFilters(images, 0, { ...OPTIONS, planes: 'residual', secondLevels: second ? [0] : [], secondCount: 8, secondPool: 3 }, random);
+  };
+  const one = fit(false), two = fit(true);
+  assert.equal(two.secondCount, 8);
+  assert.equal(two.secondCentroids.length, 8 * two.secondWhitenedDims);
+  const random = new Random(4);
+  const good = streaks(random, false), cracked = streaks(random, true);
+  const plain = learnedFilterPlanes(good, one), layered = learnedFilterPlanes(good, two);
+  assert.equal(plain.planes.length, 1);
+  assert.equal(layered.planes.length, 2);
+  assert.deepEqual(Array.from(layered.planes[0]), Array.from(plain.planes[0]));
+  const second = (map: { width: number; height: number; planes: Float32Array[] }) => map.planes[1];
+  let goodMax = 0;
+  for (let y = 4; y < layered.height - 4; y++) for (let x = 4; x < layered.width - 4; x++) goodMax = Math.max(goodMax, second(layered)[y * layered.width + x]);
+  const onCrack = learnedFilterPlanes(cracked, two);
+  let value = 0;
+  for (let y = 9; y <= 11; y++) for (let x = 4; x < onCrack.width - 4; x++) value = Math.max(value, second(onCrack)[y * onCrack.width + x]);
+  assert.ok(second(onCrack).every(Number.isFinite));
+  assert.ok(value > 1.3 * goodMax, `second layer on the crack ${value.toFixed(3)}, good texture at most ${goodMax.toFixed(3)}`);
+});

@@ -1,5 +1,5 @@
 import type { FloatMap } from '../image/raster.ts';
-import { symmetricEigen } from '../kernels/pca.ts';
+import { fitPca } from '../kernels/pca.ts';
 import type { Random } from '../kernels/random.ts';
 
 /**
@@ -37,6 +37,21 @@ export interface LearnedFilters {
   threshold: number;
   /** 1: the centroid responses are planes; 0: only the codebook residual. */
   activations: number;
+  /**
+   * Second layer (Coates & Ng's two layers; 0 or absent: none): centroids of the first layer's responses
+   * max(0, c·y − threshold), averaged over `secondPool`² grid pixels and normalised (divided by √(mean square +
+   * `secondFloor`)), whitened as the first layer's neighbourhoods are. Its codebook residual is one plane more: which
+   * structures occur together, which one neighbourhood cannot tell.
+   */
+  secondCount: number;
+  secondPool: number;
+  secondFloor: number;
+  secondWhitenedDims: number;
+  secondWhitening: Float32Array;
+  secondRestGain: number;
+  secondKeptScales: Float32Array;
+  secondMean: Float32Array;
+  secondCentroids: Float32Array;
 }
 
 export interface LearnedFilterOptions {
@@ -47,6 +62,20 @@ export interface LearnedFilterOptions {
   samples: number;
   iterations: number;
   threshold: number;
+  /** Levels that get a second layer (none by default), its centroids and its pooling window (grid pixels, odd). */
+  secondLevels?: number[];
+  secondCount?: number;
+  secondPool?: number;
+}
+
+/** Whitening and spherical k-means centroids of a set of rows (either layer). */
+interface Codebook {
+  mean: Float32Array;
+  whitenedDims: number;
+  whitening: Float32Array;
+  keptScales: Float32Array;
+  restGain: number;
+  centroids: Float32Array;
 }
 
 /** Regulariser of the whitening (Coates & Ng's ε for contrast-normalised patches): components weaker than it are damped. */
@@ -119,21 +148,26 @@ export function fitLearnedFilters(planes: FloatMap[], level: number, options: Le
     normalisedNeighbourhood(usable[centres[3 * i]], centres[3 * i + 1], centres[3 * i + 2], size, contrastFloor, raw);
     data.set(raw, i * dims);
   }
-  // Whitening: principal directions of the normalised neighbourhoods, scaled by 1/√(variance + ε).
-  const mean = new Float64Array(dims);
-  for (let i = 0; i < n; i++) for (let k = 0; k < dims; k++) mean[k] += data[i * dims + k];
-  for (let k = 0; k < dims; k++) mean[k] /= Math.max(n, 1);
-  const covariance = new Float64Array(dims * dims);
-  const centred = new Float64Array(dims);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < dims; k++) centred[k] = data[i * dims + k] - mean[k];
-    for (let a = 0; a < dims; a++) {
-      const va = centred[a];
-      for (let b = a; b < dims; b++) covariance[a * dims + b] += va * centred[b];
-    }
-  }
-  for (let a = 0; a < dims; a++) for (let b = a; b < dims; b++) covariance[b * dims + a] = covariance[a * dims + b] /= Math.max(n - 1, 1);
-  const { values, vectors } = symmetricEigen(covariance, dims);
+  const first = fitCodebook(data, n, dims, count, options.iterations, random);
+  const filters: LearnedFilters = {
+    level, size, contrastFloor, whitenedDims: first.whitenedDims, whitening: first.whitening, restGain: first.restGain,
+    keptScales: first.keptScales, mean: first.mean, centroids: first.centroids,
+    threshold: options.threshold, activations: options.planes === 'residual' ? 0 : 1,
+    secondCount: 0, secondPool: 0, secondFloor: 0, secondWhitenedDims: 0, secondWhitening: new Float32Array(0), secondRestGain: 0,
+    secondKeptScales: new Float32Array(0), secondMean: new Float32Array(0), secondCentroids: new Float32Array(0),
+  };
+  const secondCount = options.secondCount ?? 32;
+  if (options.secondLevels?.includes(level) && secondCount > 0 && usable.length) fitSecondLayer(filters, usable, secondCount, options.secondPool ?? 3, options, random);
+  return filters;
+}
+
+/**
+ * Whitening (principal directions of the rows, each scaled by 1/√(variance + ε), kept to 99 % of the variance; the
+ * energy outside them at the mean gain of the dropped ones), then spherical k-means on the whitened rows.
+ */
+function fitCodebook(data: Float64Array, n: number, dims: number, count: number, iterations: number, random: Random): Codebook {
+  // The engine's PCA on every row (its float32 results move the planes by about 2·10⁻⁶; quick-subset figures unchanged).
+  const { mean, components: vectors, variances: values } = fitPca(data.subarray(0, n * dims), dims, Math.max(n, 1));
   const total = values.reduce((s, v) => s + Math.max(0, v), 0);
   let whitenedDims = 0;
   for (let explained = 0; whitenedDims < dims && (whitenedDims === 0 || explained < WHITENING_VARIANCE_KEPT * total); whitenedDims++) explained += Math.max(0, values[whitenedDims]);
@@ -155,11 +189,72 @@ export function fitLearnedFilters(planes: FloatMap[], level: number, options: Le
       whitened[i * whitenedDims + c] = dot;
     }
   }
-  const centroids = sphericalKMeans(whitened, whitenedDims, count, options.iterations, random);
-  return {
-    level, size, contrastFloor, whitenedDims, whitening, restGain, keptScales, mean: Float32Array.from(mean), centroids,
-    threshold: options.threshold, activations: options.planes === 'residual' ? 0 : 1,
-  };
+  const centroids = sphericalKMeans(whitened, whitenedDims, count, iterations, random);
+  return { mean, whitenedDims, whitening, keptScales, restGain, centroids };
+}
+
+/**
+ * Fits the second layer of `filters` on the pooled first-layer responses of the planes: `samples` grid pixels drawn
+ * evenly over the images, their floor the median mean square (at least a tenth of the mean), then as `fitCodebook`.
+ */
+function fitSecondLayer(filters: LearnedFilters, planes: FloatMap[], count: number, pool: number, options: LearnedFilterOptions, random: Random): void {
+  const channels = filters.centroids.length / filters.whitenedDims;
+  const perImage = Math.ceil(options.samples / planes.length);
+  const data = new Float64Array(perImage * planes.length * channels);
+  let n = 0;
+  for (const plane of planes) {
+    // A copy: the float64 matrices cached for `filters` must be made after its second layer is set.
+    const { width, height, responses } = firstLayer(plane, { ...filters }, true);
+    const pooled = pooledResponses(responses!, width, height, channels, pool);
+    for (let i = 0; i < perImage; i++) {
+      const at = random.int(width * height) * channels;
+      for (let c = 0; c < channels; c++) data[n * channels + c] = pooled[at + c];
+      n++;
+    }
+  }
+  const squares = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let c = 0; c < channels; c++) sum += data[i * channels + c] ** 2;
+    squares[i] = sum / channels;
+  }
+  const sorted = Float64Array.from(squares).sort();
+  const meanSquare = squares.reduce((sum, v) => sum + v, 0) / Math.max(n, 1);
+  const floor = Math.max(n ? sorted[n >> 1] : 1, 0.1 * meanSquare, 1e-6);
+  for (let i = 0; i < n; i++) {
+    const scale = 1 / Math.sqrt(squares[i] + floor);
+    for (let c = 0; c < channels; c++) data[i * channels + c] *= scale;
+  }
+  const second = fitCodebook(data, n, channels, count, options.iterations, random);
+  Object.assign(filters, {
+    secondCount: count, secondPool: pool, secondFloor: floor, secondWhitenedDims: second.whitenedDims, secondWhitening: second.whitening,
+    secondRestGain: second.restGain, secondKeptScales: second.keptScales, secondMean: second.mean, secondCentroids: second.centroids,
+  });
+}
+
+/** Responses (pixel-major, `channels` each) averaged over a `pool`² window of the grid, borders clamped. */
+function pooledResponses(responses: Float32Array, width: number, height: number, channels: number, pool: number): Float64Array {
+  const half = pool >> 1;
+  const across = new Float64Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const to = (y * width + x) * channels;
+      for (let d = -half; d <= half; d++) {
+        const from = (y * width + Math.min(width - 1, Math.max(0, x + d))) * channels;
+        for (let c = 0; c < channels; c++) across[to + c] += responses[from + c];
+      }
+    }
+  }
+  const out = new Float64Array(width * height * channels);
+  const gain = 1 / (pool * pool);
+  for (let y = 0; y < height; y++) {
+    for (let d = -half; d <= half; d++) {
+      const from = Math.min(height - 1, Math.max(0, y + d)) * width * channels, to = y * width * channels;
+      for (let k = 0; k < width * channels; k++) out[to + k] += across[from + k];
+    }
+    for (let k = y * width * channels; k < (y + 1) * width * channels; k++) out[k] *= gain;
+  }
+  return out;
 }
 
 /**
@@ -285,10 +380,17 @@ function multiplyRows(rows: Float64Array, which: Int32Array, n: number, matrix: 
 }
 
 /** The filters' matrices in float64 (read in the inner loops), made once per filters object. */
-const wideMatrices = new WeakMap<LearnedFilters, { whitening: Float64Array; centroids: Float64Array }>();
-function widened(filters: LearnedFilters): { whitening: Float64Array; centroids: Float64Array } {
+interface WideMatrices { whitening: Float64Array; centroids: Float64Array; secondWhitening: Float64Array; secondCentroids: Float64Array }
+const wideMatrices = new WeakMap<LearnedFilters, WideMatrices>();
+function widened(filters: LearnedFilters): WideMatrices {
   let wide = wideMatrices.get(filters);
-  if (!wide) wideMatrices.set(filters, (wide = { whitening: Float64Array.from(filters.whitening), centroids: Float64Array.from(filters.centroids) }));
+  if (!wide) {
+    wide = {
+      whitening: Float64Array.from(filters.whitening), centroids: Float64Array.from(filters.centroids),
+      secondWhitening: Float64Array.from(filters.secondWhitening ?? []), secondCentroids: Float64Array.from(filters.secondCentroids ?? []),
+    };
+    wideMatrices.set(filters, wide);
+  }
   return wide;
 }
 
@@ -303,6 +405,19 @@ function widened(filters: LearnedFilters): { whitening: Float64Array; centroids:
  * so its planes are computed once and copied.
  */
 export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): { width: number; height: number; planes: Float32Array[] } {
+  const second = filters.secondCount > 0;
+  const { width, height, planes, responses, flatMask } = firstLayer(plane, filters, second);
+  if (second) planes.push(secondLayerResidual(responses!, flatMask!, width, height, filters));
+  return { width, height, planes };
+}
+
+/**
+ * The first layer's planes of `learnedFilterPlanes`, and (when `keepResponses`) every grid pixel's responses
+ * max(0, c·y − threshold) and which grid pixels had a flat neighbourhood.
+ */
+function firstLayer(
+  plane: FloatMap, filters: LearnedFilters, keepResponses: boolean,
+): { width: number; height: number; planes: Float32Array[]; responses: Float32Array | null; flatMask: Uint8Array | null } {
   const { size, contrastFloor, whitenedDims, mean, threshold } = filters;
   const { whitening, centroids } = widened(filters);
   const dims = size * size, half = size >> 1;
@@ -324,6 +439,8 @@ export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): {
   const energies = (energyScratch = grown(energyScratch, width));
   const varying = (varyingScratch = varyingScratch.length >= width ? varyingScratch : new Int32Array(width));
   const flat = (flatScratch = flatScratch.length >= width ? flatScratch : new Int32Array(width));
+  const kept = keepResponses ? new Float32Array(width * height * count) : null;
+  const flatMask = keepResponses ? new Uint8Array(width * height) : null;
   let flatPlanes: Float64Array | null = null;
   for (let gy = 0; gy < height; gy++) {
     let n = 0, flats = 0;
@@ -358,24 +475,86 @@ export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): {
     const at = gy * width;
     for (let r = 0; r < n; r++) {
       const gx = varying[r];
-      residual[at + gx] = codebookResidual(projected, gx * whitenedDims, responses, gx * count, energies[gx], filters);
+      residual[at + gx] = codebookResidual(projected, gx * whitenedDims, responses, gx * count, energies[gx], whitenedDims, filters.keptScales, filters.restGain, count);
       for (let c = 0; c < activations; c++) planes[c][at + gx] = Math.max(0, responses[gx * count + c] - threshold);
+      if (kept) for (let c = 0, to = (at + gx) * count; c < count; c++) kept[to + c] = Math.max(0, responses[gx * count + c] - threshold);
     }
     if (flats) {
       flatPlanes ??= flatOutputs(filters, whitening, centroids);
-      for (let f = 0; f < flats; f++) for (let p = 0; p <= activations; p++) planes[p][at + flat[f]] = flatPlanes[p];
+      for (let f = 0; f < flats; f++) {
+        for (let p = 0; p < activations; p++) planes[p][at + flat[f]] = flatPlanes[p];
+        residual[at + flat[f]] = flatPlanes[count];
+        if (kept) for (let c = 0, to = (at + flat[f]) * count; c < count; c++) kept[to + c] = flatPlanes[c];
+        if (flatMask) flatMask[at + flat[f]] = 1;
+      }
     }
   }
-  return { width, height, planes };
+  return { width, height, planes, responses: kept, flatMask };
 }
 
 /**
- * The codebook residual of one whitened neighbourhood (`projected` from `offset`), from its centroid responses and its
+ * The second layer's codebook residual at every grid pixel, from the first layer's responses: pooled, normalised by
+ * √(mean square + floor), centred, whitened and matched as the first layer's neighbourhoods are.
+ */
+function secondLayerResidual(responses: Float32Array, flatMask: Uint8Array, width: number, height: number, filters: LearnedFilters): Float32Array {
+  const channels = filters.centroids.length / filters.whitenedDims;
+  const { secondPool, secondFloor, secondWhitenedDims: dims2, secondKeptScales, secondRestGain, secondMean } = filters;
+  const { secondWhitening, secondCentroids } = widened(filters);
+  const count2 = secondCentroids.length / dims2;
+  const pooled = pooledResponses(responses, width, height, channels, secondPool);
+  const out = new Float32Array(width * height);
+  const which = new Int32Array(width);
+  const energies = new Float64Array(width), projected = new Float64Array(width * dims2), matched = new Float64Array(width * count2);
+  // A window of flat neighbourhoods only (most of a board's) pools the same responses wherever it lies: computed once.
+  const half = secondPool >> 1;
+  let flatKnown = false, flatValue = 0;
+  for (let y = 0; y < height; y++) {
+    const rows = pooled.subarray(y * width * channels, (y + 1) * width * channels);
+    let n = 0, pendingFlat = -1;
+    for (let x = 0; x < width; x++) {
+      let allFlat = true;
+      for (let dy = -half; dy <= half && allFlat; dy++) {
+        const line = Math.min(height - 1, Math.max(0, y + dy)) * width;
+        for (let dx = -half; dx <= half; dx++) if (!flatMask[line + Math.min(width - 1, Math.max(0, x + dx))]) { allFlat = false; break; }
+      }
+      if (allFlat) {
+        if (flatKnown) { out[y * width + x] = flatValue; continue; }
+        pendingFlat = x;
+      }
+      let square = 0;
+      for (let c = 0; c < channels; c++) square += rows[x * channels + c] ** 2;
+      const scale = 1 / Math.sqrt(square / channels + secondFloor);
+      let energy = 0;
+      for (let c = 0; c < channels; c++) {
+        const v = rows[x * channels + c] * scale - secondMean[c];
+        rows[x * channels + c] = v;
+        energy += v * v;
+      }
+      energies[x] = energy;
+      which[n++] = x;
+    }
+    multiplyRows(rows, which, n, secondWhitening, channels, dims2, projected);
+    multiplyRows(projected, which, n, secondCentroids, dims2, count2, matched);
+    for (let r = 0; r < n; r++) {
+      const x = which[r];
+      out[y * width + x] = codebookResidual(projected, x * dims2, matched, x * count2, energies[x], dims2, secondKeptScales, secondRestGain, count2);
+    }
+    if (pendingFlat >= 0) {
+      flatValue = out[y * width + pendingFlat];
+      flatKnown = true;
+    }
+  }
+  return out;
+}
+
+/**
+ * The codebook residual of one whitened row (`projected` from `offset`), from its centroid responses and its
  * energy before whitening: |y|² plus the whitened energy outside the kept directions, less the best match's share.
  */
-function codebookResidual(projected: Float64Array, offset: number, responses: Float64Array, responseOffset: number, energy: number, filters: LearnedFilters): number {
-  const { whitenedDims, keptScales, restGain } = filters;
-  const count = filters.centroids.length / whitenedDims;
+function codebookResidual(
+  projected: Float64Array, offset: number, responses: Float64Array, responseOffset: number, energy: number,
+  whitenedDims: number, keptScales: Float32Array, restGain: number, count: number,
+): number {
   let norm = 0;
   for (let c = 0; c < whitenedDims; c++) {
     const dot = projected[offset + c];
@@ -391,7 +570,7 @@ function codebookResidual(projected: Float64Array, offset: number, responses: Fl
   return Math.sqrt(Math.max(0, norm - best * best));
 }
 
-/** The planes of a flat neighbourhood (normalised to minus the mean neighbourhood): the activations, then the residual. */
+/** The first layer's outputs for a flat neighbourhood (normalised to minus the mean neighbourhood): every response, then the residual. */
 function flatOutputs(filters: LearnedFilters, whitening: Float64Array, centroids: Float64Array): Float64Array {
   const { whitenedDims, mean, threshold } = filters;
   const dims = mean.length, count = centroids.length / whitenedDims;
@@ -401,9 +580,8 @@ function flatOutputs(filters: LearnedFilters, whitening: Float64Array, centroids
   const projected = new Float64Array(whitenedDims), responses = new Float64Array(count);
   multiplyRows(x, Int32Array.of(0), 1, whitening, dims, whitenedDims, projected);
   multiplyRows(projected, Int32Array.of(0), 1, centroids, whitenedDims, count, responses);
-  const activations = filters.activations ? count : 0;
-  const out = new Float64Array(activations + 1);
-  for (let c = 0; c < activations; c++) out[c] = Math.max(0, responses[c] - threshold);
-  out[activations] = codebookResidual(projected, 0, responses, 0, energy, filters);
+  const out = new Float64Array(count + 1);
+  for (let c = 0; c < count; c++) out[c] = Math.max(0, responses[c] - threshold);
+  out[count] = codebookResidual(projected, 0, responses, 0, energy, whitenedDims, filters.keptScales, filters.restGain, count);
   return out;
 }

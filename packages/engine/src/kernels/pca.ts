@@ -69,13 +69,13 @@ export function symmetricEigen(
 }
 
 /** Fits the principal components of the rows (at most `maxRows` of them, evenly spaced, are used). */
-export function fitPca(data: Float32Array, dims: number, maxRows = 50000): Pca {
+export function fitPca(data: Float32Array | Float64Array, dims: number, maxRows = 50000): Pca {
   const n = data.length / dims;
   const step = Math.max(1, Math.floor(n / maxRows));
   const mean = new Float64Array(dims);
   let used = 0;
   for (let i = 0; i < n; i += step, used++) for (let j = 0; j < dims; j++) mean[j] += data[i * dims + j];
-  for (let j = 0; j < dims; j++) mean[j] /= used;
+  for (let j = 0; j < dims; j++) mean[j] /= Math.max(1, used);
   const cov = new Float64Array(dims * dims);
   const row = new Float64Array(dims);
   for (let i = 0; i < n; i += step) {
