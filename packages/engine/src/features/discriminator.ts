@@ -1,6 +1,7 @@
 import type { FloatMap } from '../image/raster.ts';
 import type { Random } from '../kernels/random.ts';
 import { synthesizeDefects } from './synthetic-defects.ts';
+import { normalisedNeighbourhood } from './learned-filters.ts';
 
 /**
  * A small network trained on the good images to tell their neighbourhoods from synthetic defects drawn into them
@@ -57,22 +58,8 @@ function planeCentre(plane: FloatMap): { centre: number; spread: number } {
 
 /** The inputs of the neighbourhood at (cx, cy) (borders clamped) into `out` (size² + 2 values); returns its raw variance. */
 function neighbourhoodInputs(plane: FloatMap, cx: number, cy: number, size: number, floor: number, centre: number, spread: number, out: Float64Array): number {
-  const { width, height, data } = plane;
-  const half = size >> 1, dims = size * size;
-  let sum = 0, sumSq = 0;
-  for (let dy = -half, k = 0; dy <= half; dy++) {
-    const y = Math.min(height - 1, Math.max(0, cy + dy)) * width;
-    for (let dx = -half; dx <= half; dx++, k++) {
-      const v = data[y + Math.min(width - 1, Math.max(0, cx + dx))];
-      out[k] = v;
-      sum += v;
-      sumSq += v * v;
-    }
-  }
-  const mean = sum / dims;
-  const variance = Math.max(0, sumSq / dims - mean * mean);
-  const scale = 1 / Math.sqrt(variance + floor);
-  for (let k = 0; k < dims; k++) out[k] = (out[k] - mean) * scale;
+  const dims = size * size;
+  const { mean, variance } = normalisedNeighbourhood(plane, cx, cy, size, floor, out);
   out[dims] = (mean - centre) / spread;
   out[dims + 1] = 0.5 * Math.log((variance + floor) / floor);
   return variance;

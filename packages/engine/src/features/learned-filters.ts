@@ -85,9 +85,12 @@ const WHITENING_VARIANCE_KEPT = 0.99;
 
 /**
  * Gathers a `size`² neighbourhood at (cx, cy) of a plane (borders clamped), normalised by its own mean and contrast
- * (with `floor` added to its variance, so that flat noise is not blown up into structure), into `out`.
+ * (with `floor` added to its variance, so that flat noise is not blown up into structure), into `out`; returns its raw mean
+ * and variance.
  */
-export function normalisedNeighbourhood(plane: FloatMap, cx: number, cy: number, size: number, floor: number, out: Float64Array): void {
+export function normalisedNeighbourhood(
+  plane: FloatMap, cx: number, cy: number, size: number, floor: number, out: Float64Array,
+): { mean: number; variance: number } {
   const { width, height, data } = plane;
   const half = size >> 1, dims = size * size;
   let sum = 0, sumSq = 0;
@@ -104,6 +107,7 @@ export function normalisedNeighbourhood(plane: FloatMap, cx: number, cy: number,
   const variance = Math.max(0, sumSq / dims - mean * mean);
   const scale = 1 / Math.sqrt(variance + floor);
   for (let k = 0; k < dims; k++) out[k] = (out[k] - mean) * scale;
+  return { mean, variance };
 }
 
 /**
