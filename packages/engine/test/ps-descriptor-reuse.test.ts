@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fitDiscriminator } from '../src/features/discriminator.ts';
 import { fitLearnedFilters } from '../src/features/learned-filters.ts';
 import { lightnessPyramid } from '../src/features/filter-bank.ts';
 import { rawDescriptors, rawDescriptorsReusing, type DescriptorSettings } from '../src/algorithms/ps/descriptors.ts';
@@ -31,6 +32,13 @@ test('PS descriptors with the learned filters\' pooled planes kept from before a
     assert.equal(reused.dims, whole.dims);
     assert.deepEqual(reused.data, whole.data);
   }
+  // The discriminators' planes follow the learned filters' and are kept with them.
+  const discriminators = [fitDiscriminator(pyramids.map((p) => p[1]), 1, { size: 7, hidden: 8, samples: 2000, epochs: 1, learningRate: 0.003, defectsPerImage: 2 }, random)];
+  const withNetwork: DescriptorSettings = { ...settings, discriminators };
+  const whole = rawDescriptors(rasters[0], withNetwork);
+  const first = rawDescriptorsReusing(rasters[0], withNetwork, null);
+  assert.equal(first.learnedColumns.length, 3 * whole.grid.columns * whole.grid.rows);
+  assert.deepEqual(rawDescriptorsReusing(rasters[0], withNetwork, first.learnedColumns).data, whole.data);
   // Without learned filters nothing is kept, and nothing changes.
   const plain = { ...settings, learned: [] };
   const none = rawDescriptorsReusing(rasters[0], plain, null);
