@@ -128,18 +128,6 @@ function heldOutMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelStat
   return { width, height, expand: () => resizeMap(expandMap(own), width, height) };
 }
 
-function imageScore(calibrated: FloatMap): number {
-  const { data } = calibrated;
-  let m = 0;
-  for (let i = 0; i < data.length; i++) if (data[i] > m) m = data[i];
-  return m;
-}
-
-/** `imageScore` of the raw map calibrated, without making the calibrated map where it need not (see `largestCalibrated`). */
-function calibratedImageScore(raw: FloatMap, calibration: Calibration): number {
-  return largestCalibrated(raw, calibration);
-}
-
 interface CrossFit {
   okMaps: HeldOutMap[];
   ngMaps: HeldOutMap[];
@@ -249,10 +237,10 @@ interface Validation {
 
 function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates?: CalibrationMode[]): Validation {
   const choice = requested === 'auto'
-    ? chooseCalibration(fit.okMaps, imageScore, candidates, calibratedImageScore)
+    ? chooseCalibration(fit.okMaps, candidates)
     : { mode: requested, scores: undefined };
   const calibration = fitCalibration(fit.okMaps, choice.mode);
-  const scoreOf = (m: HeldOutMap) => calibratedImageScore(expandMap(m), calibration);
+  const scoreOf = (m: HeldOutMap) => largestCalibrated(expandMap(m), calibration);
   const okScores = fit.okMaps.map(scoreOf);
   const ngScores = fit.ngMaps.map(scoreOf);
   const syntheticScores = fit.syntheticMaps.map(scoreOf);
@@ -386,7 +374,7 @@ export async function trainModel(
     if (canCrossFit) {
       const okSamples = inSampleThresholdSamples(samples, seed);
       const inSample: number[] = [];
-      for (const sample of okSamples) inSample.push(calibratedImageScore(rawMap(algorithm, state, await sample.load(), values, sample), v.calibration));
+      for (const sample of okSamples) inSample.push(largestCalibrated(rawMap(algorithm, state, await sample.load(), values, sample), v.calibration));
       threshold = 0.368 * quantile(inSample, OK_ONLY_THRESHOLD_QUANTILE) + 0.632 * threshold;
     }
     thresholdReason = 'held_out_ok';

@@ -12,8 +12,6 @@ import type { FloatMap, Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
 import { resolveParams } from '../src/params/schema.ts';
 
-const maxOf = (map: FloatMap) => map.data.reduce((m, v) => Math.max(m, v), 0);
-
 /** Held-out OK maps: quiet noise, louder where `loud(x, y, width, height)` says (a part edge, a tile border). */
 function okMaps(random: Random, count: number, size: () => [number, number], loud: (x: number, y: number, w: number, h: number) => boolean): FloatMap[] {
   return Array.from({ length: count }, () => {
@@ -27,7 +25,7 @@ function okMaps(random: Random, count: number, size: () => [number, number], lou
 test('calibration auto: position where good images are loud at a fixed place (an aligned part edge)', () => {
   const random = new Random(1);
   const ok = okMaps(random, 24, () => [48, 48], (x) => x >= 20 && x < 24);
-  const choice = chooseCalibration(ok, maxOf);
+  const choice = chooseCalibration(ok);
   assert.equal(choice.mode, 'location', JSON.stringify(choice.scores));
   assert.ok(choice.scores.location > choice.scores.global * 1.5, JSON.stringify(choice.scores));
 });
@@ -36,7 +34,7 @@ test('calibration auto: border distance for textures of any size that are loud a
   const random = new Random(2);
   const size = (): [number, number] => [36 + random.int(28), 30 + random.int(34)];
   const ok = okMaps(random, 24, size, (x, y, w, h) => Math.min(x, y, w - 1 - x, h - 1 - y) < 2);
-  const choice = chooseCalibration(ok, maxOf);
+  const choice = chooseCalibration(ok);
   assert.equal(choice.mode, 'border', JSON.stringify(choice.scores));
   assert.ok(choice.scores.border > choice.scores.global * 1.5, JSON.stringify(choice.scores));
 });
@@ -44,7 +42,7 @@ test('calibration auto: border distance for textures of any size that are loud a
 test('calibration auto: global when good images are alike everywhere', () => {
   const random = new Random(3);
   const ok = okMaps(random, 24, () => [48, 40], () => false);
-  const choice = chooseCalibration(ok, maxOf);
+  const choice = chooseCalibration(ok);
   assert.equal(choice.mode, 'global', JSON.stringify(choice.scores));
 });
 

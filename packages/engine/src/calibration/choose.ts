@@ -1,6 +1,6 @@
-import { expandMap, type FloatMap } from '../image/raster.ts';
+import { expandMap } from '../image/raster.ts';
 import { auroc } from '../metrics/index.ts';
-import { applyCalibration, fitCalibrations, type Calibration, type CalibrationMode, type HeldOutMap } from './calibrate.ts';
+import { applyCalibration, fitCalibrations, largestCalibrated, type CalibrationMode, type HeldOutMap } from './calibrate.ts';
 import { quantile } from './quantile.ts';
 
 /** Candidates of calibration 'auto' (unless the algorithm names its own), simplest first: a later one must be more sensitive by this factor. */
@@ -18,14 +18,13 @@ export function aurocOf(negatives: number[], positives: number[]): number {
  * good images. Each mode is fitted on the held-out OK maps of one half of the images and judged on the other half (and
  * the other way round) by its *sensitivity*: what a raw rise of one unit at a random place of an image becomes after
  * calibration (the mean of 1 / level over the image), divided by what good images reach (the 90th percentile of their
- * calibrated image scores, i.e. about the threshold). A defect of a given raw size is found when it clears that.
+ * calibrated image scores — an image's score is the largest value of its calibrated map, as the engine scores images —
+ * i.e. about the threshold). A defect of a given raw size is found when it clears that.
  * Synthetic defects made from the images were tried as the judge first: they are too unlike real ones (cookies: their
  * held-out AUROC 0.64 against a real 0.97), so they chose by noise.
  */
 export function chooseCalibration(
-  okMaps: readonly HeldOutMap[], imageScore: (calibrated: FloatMap) => number, candidates: CalibrationMode[] = AUTO_CALIBRATION_MODES,
-  /** The image score of a raw map under a calibration: `imageScore` of the calibrated map, or a quicker equal. */
-  calibratedScore: (raw: FloatMap, calibration: Calibration) => number = (raw, calibration) => imageScore(applyCalibration(raw, calibration)),
+  okMaps: readonly HeldOutMap[], candidates: CalibrationMode[] = AUTO_CALIBRATION_MODES,
 ): { mode: CalibrationMode; scores: Record<string, number> } {
   const scores: Record<string, number> = {};
   if (okMaps.length < 4) return { mode: candidates[0], scores };
@@ -39,7 +38,7 @@ export function chooseCalibration(
     const goodScores = candidates.map((): number[] => []);
     for (const m of heldOut) {
       const expanded = expandMap(m);
-      calibrations.forEach((calibration, c) => goodScores[c].push(calibratedScore(expanded, calibration)));
+      calibrations.forEach((calibration, c) => goodScores[c].push(largestCalibrated(expanded, calibration)));
     }
     calibrations.forEach((calibration, c) => {
       // A unit rise's mean gain depends on the map's size alone: measured once per size (maps mostly share one).

@@ -178,14 +178,22 @@ export const DEFAULT_LEARNED_FILTERS: LearnedFilterOptions = {
   secondLevels: [], secondCount: 32, secondPool: 3,
 };
 
+/** Lightness pyramids (`depth` levels) of `config.structureImages` images drawn by `random`: what learned features are fitted on. */
+async function drawnPyramids(
+  config: PsConfig, rasters: RasterSource, normalise: 'robust' | 'none', depth: number, random: Random,
+): Promise<FloatMap[][]> {
+  const chosen: FloatMap[][] = [];
+  for (const i of random.sample(rasters.count, config.structureImages)) chosen.push(lightnessPyramid(await rasters.get(i), { normalise }, depth));
+  return chosen;
+}
+
 /** The k-means filters of `config.learnedFilters`, fitted on a seeded draw of the images (as the structure basis). */
 async function fitLearned(config: PsConfig, rasters: RasterSource, normalise: 'robust' | 'none', seed: number): Promise<LearnedFilters[]> {
   if (config.learnedFilters === 'off' || config.learnedFilters.levels.length === 0) return [];
   const options = { ...DEFAULT_LEARNED_FILTERS, ...config.learnedFilters };
   const levels = config.learnedFilters.levels;
   const random = new Random(seed + 71);
-  const chosen: FloatMap[][] = [];
-  for (const i of random.sample(rasters.count, config.structureImages)) chosen.push(lightnessPyramid(await rasters.get(i), { normalise }, Math.max(...levels) + 1));
+  const chosen = await drawnPyramids(config, rasters, normalise, Math.max(...levels) + 1, random);
   return levels.map((level) => fitLearnedFilters(chosen.map((pyramid) => pyramid[level]), level, options, random));
 }
 
@@ -195,8 +203,7 @@ async function fitDiscriminators(config: PsConfig, rasters: RasterSource, normal
   const options = { ...DEFAULT_DISCRIMINATOR, ...config.discriminator };
   const levels = config.discriminator.levels;
   const random = new Random(seed + 89);
-  const chosen: FloatMap[][] = [];
-  for (const i of random.sample(rasters.count, config.structureImages)) chosen.push(lightnessPyramid(await rasters.get(i), { normalise }, Math.max(...levels) + 1));
+  const chosen = await drawnPyramids(config, rasters, normalise, Math.max(...levels) + 1, random);
   return levels.map((level) => fitDiscriminator(chosen.map((pyramid) => pyramid[level]), level, options, random));
 }
 
@@ -204,8 +211,7 @@ async function fitDiscriminators(config: PsConfig, rasters: RasterSource, normal
 async function fitStructure(config: PsConfig, rasters: RasterSource, normalise: 'robust' | 'none', seed: number): Promise<StructureBasis[]> {
   if (config.structureLevels <= 0) return [];
   const random = new Random(seed + 53);
-  const chosen: FloatMap[][] = [];
-  for (const i of random.sample(rasters.count, config.structureImages)) chosen.push(lightnessPyramid(await rasters.get(i), { normalise }, config.structureLevels));
+  const chosen = await drawnPyramids(config, rasters, normalise, config.structureLevels, random);
   return Array.from({ length: config.structureLevels }, (_, level) =>
     fitStructureBasis(sampleNeighbourhoods(chosen.map((pyramid) => pyramid[level]), config.structureSamples, random)));
 }
