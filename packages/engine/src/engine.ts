@@ -1,9 +1,9 @@
 import { getAlgorithm } from './algorithms/registry.ts';
-import { checkAborted, type AlgorithmDefinition, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
+import { checkAborted, type AlgorithmDefinition, type AlteredSample, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
 import { applyCalibration, fitCalibration, largestCalibrated, type Calibration, type CalibrationMode, type HeldOutMap } from './calibration/calibrate.ts';
 import { aurocOf, chooseCalibration } from './calibration/choose.ts';
 import { quantile } from './calibration/quantile.ts';
-import { synthesizeDefect } from './calibration/synthetic.ts';
+import { synthesizeDefectWithin } from './calibration/synthetic.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
 import { decodeForTiles, foldsByImage, stitchTileMaps, trainingTiles } from './image/tiles.ts';
 import { DecodedPixelsCache, decodedSamples, type ImageBytes } from './image/training-images.ts';
@@ -121,9 +121,11 @@ function rawMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, r
  * one (PS: its patch scores) or at the algorithm's own resolution, and made at the raster's size each time calibration
  * reads it. Held in full at 512 × 512, the 400 held-out maps of deeppcb and its 100 synthetic defects took 0.5 GB.
  */
-function heldOutMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues, from?: TrainingSample): HeldOutMap {
+function heldOutMap(
+  algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues, from?: TrainingSample, altered?: AlteredSample,
+): HeldOutMap {
   const { width, height } = raster;
-  const own = algorithm.compactAnomalyMap?.(state, raster, params, from) ?? algorithm.anomalyMap(state, raster, params, from);
+  const own = algorithm.compactAnomalyMap?.(state, raster, params, from, altered) ?? algorithm.anomalyMap(state, raster, params, from);
   if ('data' in own && own.width === width && own.height === height) return own;
   return { width, height, expand: () => resizeMap(expandMap(own), width, height) };
 }
@@ -215,7 +217,9 @@ async function crossFit(
       (sample.good ? result.okMaps : result.ngMaps).push(map);
       (sample.good ? result.okSources : result.ngSources).push(sample.source ?? null);
       if (sample.good && options.synthetic && (result.okMaps.length - 1) % syntheticStride === 0) {
-        result.syntheticMaps.push(heldOutMap(algorithm, state, synthesizeDefect(raster, random), params));
+        // Drawn into the image just mapped: outside the defect's reach, its map is that one's.
+        const defect = synthesizeDefectWithin(raster, random);
+        result.syntheticMaps.push(heldOutMap(algorithm, state, defect.raster, params, undefined, { of: sample, ...defect.changed }));
       }
     }
     options.onProgress(0.8 + (fold + 1) * 0.1);

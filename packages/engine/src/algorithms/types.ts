@@ -4,6 +4,15 @@ import type { Bilingual, ParameterSpec, ParamValues } from '../params/schema.ts'
 import type { AlgorithmStep, StageValues } from '../training/progress.ts';
 
 /** A box in pixels: inclusive min, exclusive max. */
+/** A training sample's raster changed only in pixels [x0, x1) × [y0, y1) (see `compactAnomalyMap`). */
+export interface AlteredSample {
+  of: TrainingSample;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
 export interface Box {
   x_min: number;
   y_min: number;
@@ -126,9 +135,11 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
   /**
    * Optional: the same map in a smaller form whose `expand()` gives exactly what `anomalyMap` gives (PS: its patch
    * scores). The engine holds every held-out map of cross-fitting until calibration reads them; this way they do not
-   * cost a full map each.
+   * cost a full map each. `altered`: the raster is a training sample's raster, as this state last mapped it (with
+   * `from`), changed only inside a box (a synthetic defect drawn into it): the algorithm may reuse that map outside
+   * the box's reach (PS); the map must be the same, up to rounding, as without it.
    */
-  compactAnomalyMap?(state: S, raster: Raster, params: ParamValues, from?: TrainingSample): CompactMap;
+  compactAnomalyMap?(state: S, raster: Raster, params: ParamValues, from?: TrainingSample, altered?: AlteredSample): CompactMap;
   /**
    * What the algorithm decided from the training images (e.g. PS's placement), each with the measurements that
    * decided it; the engine lists them with AutoTune's choices in the model's evaluation.

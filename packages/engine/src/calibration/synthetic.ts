@@ -7,9 +7,27 @@ import { Random } from '../kernels/random.ts';
  * (like a chip, stain or foreign matter), or crossed by a thin scratch.
  */
 export function synthesizeDefect(raster: Raster, random: Random): Raster {
+  return synthesizeDefectWithin(raster, random).raster;
+}
+
+/** Pixels [x0, x1) × [y0, y1) of a raster. */
+export interface PixelBox { x0: number; y0: number; x1: number; y1: number }
+
+/**
+ * `synthesizeDefect` (the same raster for the same draws), with the box of the pixels it changed: outside it the
+ * raster is the original's, so a map of it may reuse the original's (see `AlgorithmDefinition.compactAnomalyMap`).
+ */
+export function synthesizeDefectWithin(raster: Raster, random: Random): { raster: Raster; changed: PixelBox } {
   const { width, height, channels } = raster;
   const data = new Float32Array(raster.data);
   const short = Math.min(width, height);
+  const changed: PixelBox = { x0: width, y0: height, x1: 0, y1: 0 };
+  const touch = (x: number, y: number) => {
+    if (x < changed.x0) changed.x0 = x;
+    if (x + 1 > changed.x1) changed.x1 = x + 1;
+    if (y < changed.y0) changed.y0 = y;
+    if (y + 1 > changed.y1) changed.y1 = y + 1;
+  };
   if (random.next() < 0.5) {
     const rx = Math.max(2, Math.round(short * (0.04 + random.next() * 0.08)));
     const ry = Math.max(2, Math.round(short * (0.04 + random.next() * 0.08)));
@@ -23,6 +41,7 @@ export function synthesizeDefect(raster: Raster, random: Random): Raster {
         if (x < 0 || y < 0 || x >= width || y >= height) continue;
         const d = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2;
         if (d > 1) continue;
+        touch(x, y);
         const srcX = Math.min(width - 1, Math.max(0, sx + x - cx));
         const srcY = Math.min(height - 1, Math.max(0, sy + y - cy));
         for (let c = 0; c < channels; c++) {
@@ -43,9 +62,10 @@ export function synthesizeDefect(raster: Raster, random: Random): Raster {
         const x = Math.round(px + dx), y = Math.round(py + dy);
         if (x < 0 || y < 0 || x >= width || y >= height) continue;
         if (Math.hypot(x - px, y - py) > halfWidth) continue;
+        touch(x, y);
         for (let c = 0; c < channels; c++) data[(y * width + x) * channels + c] = tone;
       }
     }
   }
-  return { width, height, channels, data };
+  return { raster: { width, height, channels, data }, changed };
 }

@@ -27,6 +27,8 @@ export interface FilterBankOptions {
    * between shots); 'none' keeps absolute values.
    */
   normalise: 'robust' | 'none';
+  /** With 'robust': the median and spread to normalise by instead of the raster's own (a crop is normalised as its whole raster). */
+  lightnessCentre?: { centre: number; spread: number };
   /**
    * Filters learned from the good images, by pyramid level (see `structure-residual.ts`): a level with a basis gives
    * one plane more, the structure residual of its lightness.
@@ -241,7 +243,7 @@ function zeroPlane(width: number, height: number): FloatMap {
  * lightness only (the colour planes are left zero). `chroma`: whether any colour value is non-zero.
  */
 function normalisedOpponentColour(
-  raster: Raster, options: Pick<FilterBankOptions, 'normalise'>, colour: boolean,
+  raster: Raster, options: Pick<FilterBankOptions, 'normalise' | 'lightnessCentre'>, colour: boolean,
 ): { l: FloatMap; a: FloatMap; b: FloatMap; chroma: boolean } {
   const planes = colour
     ? opponentColour(raster)
@@ -249,7 +251,7 @@ function normalisedOpponentColour(
   const { chroma } = planes;
   if (options.normalise === 'robust') {
     const { l, a, b } = planes;
-    const { centre, spread } = robustCentre(l.data);
+    const { centre, spread } = options.lightnessCentre ?? robustCentre(l.data);
     for (let i = 0; i < l.data.length; i++) l.data[i] = (l.data[i] - centre) / spread;
     // Colour planes share lightness's scale, so that their balance with lightness stays as it was.
     if (chroma) for (const plane of [a.data, b.data]) for (let i = 0; i < plane.length; i++) plane[i] /= spread;
@@ -259,6 +261,11 @@ function normalisedOpponentColour(
     zeroPlanes.add(planes.b.data);
   }
   return planes;
+}
+
+/** The median and spread a 'robust' filter bank normalises the raster's lightness by. */
+export function lightnessCentre(raster: Raster): { centre: number; spread: number } {
+  return robustCentre(lightness(raster).l.data);
 }
 
 /** The lightness plane of `opponentColour` alone. */

@@ -1,9 +1,10 @@
-import { filterBank, lightnessPyramid, poolOnGrid } from '../../features/filter-bank.ts';
+import { filterBank, lightnessCentre, lightnessPyramid, poolOnGrid } from '../../features/filter-bank.ts';
 import { fitLearnedFilters, type LearnedFilterOptions, type LearnedFilters } from '../../features/learned-filters.ts';
 import { DEFAULT_DISCRIMINATOR, fitDiscriminator, type Discriminator, type DiscriminatorOptions } from '../../features/discriminator.ts';
 import { fitStructureBasis, sampleNeighbourhoods, type StructureBasis } from '../../features/structure-residual.ts';
-import { compactPatchScores, patchGrid } from '../../features/patches.ts';
+import { compactPatchScores, patchGrid, type PatchGrid } from '../../features/patches.ts';
 import { halveRaster, type CompactMap, type FloatMap, type Raster } from '../../image/raster.ts';
+import type { PixelBox } from '../../calibration/synthetic.ts';
 import { greedyCoreset } from '../../kernels/coreset.ts';
 import { buildKnnIndex, KnnSearcher, searchKnn, type KnnIndex } from '../../kernels/knn.ts';
 import { Random } from '../../kernels/random.ts';
@@ -12,7 +13,7 @@ import { quantile } from '../../calibration/quantile.ts';
 import { sharedParameters } from '../../params/shared.ts';
 import { num, optionalNum, pair, str, type ParameterSpec, type ParamValues } from '../../params/schema.ts';
 import { gaussianBlur } from '../../postprocess/filters.ts';
-import { checkAborted, type AlgorithmDefinition, type TrainContext, type TrainingSample } from '../types.ts';
+import { checkAborted, type AlgorithmDefinition, type AlteredSample, type TrainContext, type TrainingSample } from '../types.ts';
 import { fitPca } from '../../kernels/pca.ts';
 import { positionR2 } from '../../features/position-r2.ts';
 import { DEFAULT_PROBE, exposureSpread, probeSettings, type RasterSource } from './choices.ts';
@@ -536,10 +537,109 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
 /** Receives the milliseconds of each stage of `anomalyMap` (for profiling). */
 type StageTimer = (stage: string, ms: number) => void;
 
+/**
+ * The unsmoothed patch scores of the last map made of a training sample (`from`), by the state that made it: a synthetic
+ * defect drawn into that image next (`AlteredSample`) is scored from them outside the defect's reach. One map only
+ * (weakly held): the engine maps a held-out image and then its synthetic defect.
+ */
+let lastScored: { sample: WeakRef<TrainingSample>; state: WeakRef<PsState>; scores: Float32Array; centre?: LightnessCentre } | null = null;
+type LightnessCentre = ReturnType<typeof lightnessCentre>;
+
+/**
+ * The scores of nearest-neighbour search for each of the patches given by their rows `data` (`dims` each): distance to
+ * the nearest bank point over its neighbourhood radius. `columns`: patches per grid row, whose left and upper
+ * neighbours' matches are tried first (they are usually close to its own).
+ */
+function nearestScores(state: PsState, data: Float32Array, dims: number, columns: number): Float32Array {
+  const count = data.length / dims;
+  const searcher = new KnnSearcher(state.index, 1);
+  const scores = new Float32Array(count);
+  let left = -1;
+  const previousRow = new Int32Array(columns).fill(-1);
+  const hints = new Int32Array(2);
+  for (let p = 0; p < count; p++) {
+    const gx = p % columns;
+    hints[0] = left;
+    hints[1] = previousRow[gx];
+    searcher.search(data, p * dims, hints);
+    const id = searcher.idOf(0);
+    scores[p] = Math.sqrt(searcher.best[0]) / state.radius[id];
+    left = id;
+    previousRow[gx] = id;
+  }
+  return scores;
+}
+
+/**
+ * How far (raster pixels) a change of the raster reaches into the patch descriptors, and so how far a crop's border
+ * spoils them. A level-k pixel of the pyramid depends on raster pixels within 3 · (2^k − 1) (each level blurs ±2 of its
+ * pixels and halves); a plane looks ±3 level pixels further (differential invariants, the contrast's blur; the learned
+ * filters' 7×7 neighbourhoods, taken at every other pixel, one more), and pooling rounds a patch's window out to whole
+ * pixels of the plane: 8 · 2^k for the filter bank's level k, 10 · 2^k for learned filters at level k (less 3).
+ */
+function descriptorReach(settings: DescriptorSettings): number {
+  return Math.max(8 * 2 ** (settings.levels - 1), ...(settings.learned ?? []).map((filters) => 10 * 2 ** filters.level));
+}
+
+/**
+ * The patch scores of `raster`, which is the raster of `altered.of` changed only inside the box, given `scores` (that
+ * raster's unsmoothed patch scores by the same state): the patches within reach of the box are described again, from
+ * a crop of the raster wide enough that its borders do not reach them, and searched; the others keep their scores.
+ * The same scores as the whole raster's, but for the rounding of the crop's pooling sums. Null where it cannot apply.
+ */
+function alteredPatchScores(
+  state: PsState, raster: Raster, settings: DescriptorSettings, grid: PatchGrid, box: PixelBox, scores: Float32Array, originalCentre?: LightnessCentre,
+): Float32Array | null {
+  if ((settings.structure?.length ?? 0) > 0 || (settings.discriminators?.length ?? 0) > 0) return null;
+  // Robust normalisation by the raster's median and spread: where the change moved them, every patch changed.
+  const centre = settings.normalise === 'robust' ? lightnessCentre(raster) : undefined;
+  if (centre && !(originalCentre && centre.centre === originalCentre.centre && centre.spread === originalCentre.spread)) return null;
+  // A crop starting at a multiple of every level's (and learned plane's) pixel size has the same pixels at every level.
+  const align = 2 ** Math.max(settings.levels, ...(settings.learned ?? []).map((filters) => filters.level + 1));
+  const reach = descriptorReach(settings);
+  const near = (starts: Int32Array, size: number, from: number, to: number) =>
+    [...starts.keys()].filter((i) => starts[i] + size + reach > from && starts[i] - reach < to);
+  const columns = near(grid.xs, grid.patchWidth, box.x0, box.x1), rows = near(grid.ys, grid.patchHeight, box.y0, box.y1);
+  if (columns.length === 0 || rows.length === 0) return scores.slice();
+  const crop = (starts: Int32Array, picked: number[], size: number, whole: number) => ({
+    from: Math.max(0, Math.floor((starts[picked[0]] - reach) / align) * align),
+    to: Math.min(whole, Math.ceil((starts[picked[picked.length - 1]] + size + reach) / align) * align),
+  });
+  const cx = crop(grid.xs, columns, grid.patchWidth, raster.width), cy = crop(grid.ys, rows, grid.patchHeight, raster.height);
+  const width = cx.to - cx.from, height = cy.to - cy.from, channels = raster.channels;
+  const data = new Float32Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    const from = ((cy.from + y) * raster.width + cx.from) * channels;
+    data.set(raster.data.subarray(from, from + width * channels), y * width * channels);
+  }
+  const cropGrid: PatchGrid = {
+    imageWidth: width, imageHeight: height, patchWidth: grid.patchWidth, patchHeight: grid.patchHeight, columns: columns.length, rows: rows.length,
+    xs: Int32Array.from(columns, (gx) => grid.xs[gx] - cx.from), ys: Int32Array.from(rows, (gy) => grid.ys[gy] - cy.from),
+  };
+  // Normalised (robust) by the whole raster's lightness, as its own filter bank is.
+  const raw = poolOnGrid(filterBank({ width, height, channels, data }, { ...settings, lightnessCentre: centre }), cropGrid);
+  let centres: Float32Array | null = null;
+  if (state.positionWeight > 0) {
+    centres = new Float32Array(columns.length * rows.length * 2);
+    rows.forEach((gy, r) => columns.forEach((gx, c) => {
+      centres![2 * (r * columns.length + c)] = (grid.xs[gx] + grid.patchWidth / 2) / grid.imageWidth;
+      centres![2 * (r * columns.length + c) + 1] = (grid.ys[gy] + grid.patchHeight / 2) / grid.imageHeight;
+    }));
+  }
+  const dims = finishedDims(state.projection, state.positionWeight);
+  const fresh = nearestScores(state, finishRows(raw.data, centres, state.projection, state.positionWeight), dims, columns.length);
+  const out = scores.slice();
+  rows.forEach((gy, r) => columns.forEach((gx, c) => { out[gy * grid.columns + gx] = fresh[r * columns.length + c]; }));
+  return out;
+}
+
 /** The anomaly map as its smoothed patch scores (see `compactPatchScores`); `anomalyMap` expands it. */
-function compactAnomalyMap(config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer, from?: TrainingSample): CompactMap {
+function compactAnomalyMap(
+  config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer, from?: TrainingSample, altered?: AlteredSample,
+): CompactMap {
   // Models of PS version 4 have no scale: they worked at the working size.
-  const raster = (state.scale ?? 1) === 1 ? input : halveRaster(input);
+  const halved = (state.scale ?? 1) !== 1;
+  const raster = halved ? halveRaster(input) : input;
   let t = time ? performance.now() : 0;
   const lap = (stage: string) => {
     if (!time) return;
@@ -548,41 +648,41 @@ function compactAnomalyMap(config: PsConfig, state: PsState, input: Raster, para
     t = now;
   };
   const settings = descriptorSettings(config, params, state.robustNormalisation ? 'robust' : 'none', state.structure, state.learned ?? [], state.discriminators ?? []);
-  let raw: RawDescriptors;
-  if (from) {
-    raw = sampleDescriptors(raster, settings, from);
-    lap('filter bank and pooling');
-  } else {
-    const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
-    const levels = filterBank(raster, settings);
-    lap('filter bank');
-    raw = { grid, ...poolOnGrid(levels, grid) };
-    lap('pooling');
+  const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
+  let scores: Float32Array | null = null;
+  const last = lastScored;
+  if (altered && last && last.sample.deref() === altered.of && last.state.deref() === state && last.scores.length === grid.columns * grid.rows) {
+    // A halved raster's pixel x is the mean of the input's 2x and 2x + 1.
+    const box = halved
+      ? { x0: altered.x0 >> 1, y0: altered.y0 >> 1, x1: ((altered.x1 - 1) >> 1) + 1, y1: ((altered.y1 - 1) >> 1) + 1 }
+      : altered;
+    scores = alteredPatchScores(state, raster, settings, grid, box, last.scores, last.centre);
+    lap('altered patches');
   }
-  const { dims, data } = finishDescriptors(raw, state.projection, state.positionWeight);
-  lap('projection');
-  const count = data.length / dims;
-  const searcher = new KnnSearcher(state.index, 1);
-  const scores = new Float32Array(count);
-  const hint = new Int32Array(1).fill(-1);
-  const previousRow = new Int32Array(raw.grid.columns).fill(-1);
-  const hints = new Int32Array(2);
-  for (let p = 0; p < count; p++) {
-    // Try the left and upper neighbours' matches first: they are usually close to this patch's match.
-    const gx = p % raw.grid.columns;
-    hints[0] = hint[0];
-    hints[1] = previousRow[gx];
-    searcher.search(data, p * dims, hints);
-    const id = searcher.idOf(0);
-    scores[p] = Math.sqrt(searcher.best[0]) / state.radius[id];
-    hint[0] = id;
-    previousRow[gx] = id;
+  if (!scores) {
+    let raw: RawDescriptors;
+    if (from) {
+      raw = sampleDescriptors(raster, settings, from);
+      lap('filter bank and pooling');
+    } else {
+      const levels = filterBank(raster, settings);
+      lap('filter bank');
+      raw = { grid, ...poolOnGrid(levels, grid) };
+      lap('pooling');
+    }
+    const { dims, data } = finishDescriptors(raw, state.projection, state.positionWeight);
+    lap('projection');
+    scores = nearestScores(state, data, dims, grid.columns);
+    lap('nearest neighbours');
+    if (from) {
+      const centre = settings.normalise === 'robust' ? lightnessCentre(raster) : undefined;
+      lastScored = { sample: new WeakRef(from), state: new WeakRef(state), scores, centre };
+    }
   }
-  lap('nearest neighbours');
-  const scoreGrid: FloatMap = { width: raw.grid.columns, height: raw.grid.rows, data: scores };
+  const scoreGrid: FloatMap = { width: grid.columns, height: grid.rows, data: scores };
   const smooth = config.smoothing > 0 ? gaussianBlur(scoreGrid, config.smoothing, config.smoothingBorders) : scoreGrid;
   lap('smoothing');
-  return compactPatchScores(smooth.data, raw.grid);
+  return compactPatchScores(smooth.data, grid);
 }
 
 function anomalyMap(config: PsConfig, state: PsState, input: Raster, params: ParamValues, time?: StageTimer, from?: TrainingSample): FloatMap {
@@ -691,7 +791,7 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     train: (samples, params, context) => train(config, samples, params, context),
     decide: (samples, params, context) => decide(config, samples, params, context),
     anomalyMap: (state, raster, params, from) => anomalyMap(config, state, raster, params, undefined, from),
-    compactAnomalyMap: (state, raster, params, from) => compactAnomalyMap(config, state, raster, params, undefined, from),
+    compactAnomalyMap: (state, raster, params, from, altered) => compactAnomalyMap(config, state, raster, params, undefined, from, altered),
     choices: (state) => psChoices(state),
   };
 }
