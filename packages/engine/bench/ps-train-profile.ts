@@ -6,6 +6,7 @@
  *   node --import tsx packages/engine/bench/ps-train-profile.ts DATASET_DIR [N] [name=value …]
  */
 import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { getAlgorithm } from '../src/algorithms/registry.ts';
 import { benchSplit, loadMvtecDataset, serializeModel, trainModel } from '../src/index.ts';
 import type { TrainContext } from '../src/algorithms/types.ts';
@@ -20,6 +21,19 @@ const { images } = await benchSplit({ ...dataset, train: dataset.train.slice(0, 
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 const totals = new Map<string, number>();
 const add = (key: string, seconds: number) => totals.set(key, (totals.get(key) ?? 0) + seconds);
+// The largest resident set of each phase (MB), sampled every 20 ms by a worker thread (the training blocks the main
+// one) into the slot of the phase the main thread last named.
+const phaseNames: string[] = [];
+const shared = new Int32Array(new SharedArrayBuffer(4 * 1025));
+const sampler = new Worker(`const { workerData: slots } = require('node:worker_threads');
+  setInterval(() => { const i = 1 + Atomics.load(slots, 0); Atomics.store(slots, i, Math.max(Atomics.load(slots, i), process.memoryUsage.rss() >> 20)); }, 20);`,
+{ eval: true, workerData: shared });
+sampler.unref();
+const noteRss = (key: string) => {
+  let index = phaseNames.indexOf(key);
+  if (index < 0) index = phaseNames.push(key) - 1;
+  Atomics.store(shared, 0, index);
+};
 const ps = getAlgorithm('PS') as unknown as Record<string, (...args: unknown[]) => unknown>;
 let phase = 'decoding';
 let trainCalls = 0;
@@ -30,8 +44,9 @@ for (const name of ['decide', 'train'] as const) {
     const label = name === 'train' ? `train#${++trainCalls}` : name;
     let stage = 'start', at = cpu();
     const started = at;
+    noteRss(`${label}/start`);
     const onProgress: TrainContext['onProgress'] = (f, step, values) => {
-      if (step && step !== stage) { add(`${label}/${stage}`, cpu() - at); stage = step; at = cpu(); }
+      if (step && step !== stage) { add(`${label}/${stage}`, cpu() - at); stage = step; at = cpu(); noteRss(`${label}/${stage}`); }
       context.onProgress(f, step, values);
     };
     const result = await original(samples, p, { ...context, onProgress });
@@ -44,6 +59,7 @@ for (const name of ['compactAnomalyMap', 'anomalyMap'] as const) {
   const original = ps[name];
   ps[name] = (...args: unknown[]) => {
     const at = cpu();
+    noteRss(`${name} after train#${trainCalls}`);
     const result = original(...args);
     add(`${name} after train#${trainCalls}`, cpu() - at);
     add(`${name} count after train#${trainCalls}`, 1 / 1e9);
@@ -55,7 +71,7 @@ const started = cpu();
 const model = await trainModel('PS', images, params, {
   onProgress: (_f, step) => {
     const coarse = step === 'calibrating' || step === 'training' || step === 'decoding' || step === 'done' ? step : phase;
-    if (coarse !== phase) { add(`engine:${phase}`, cpu() - phaseAt); phase = coarse; phaseAt = cpu(); }
+    if (coarse !== phase) { add(`engine:${phase}`, cpu() - phaseAt); phase = coarse; phaseAt = cpu(); noteRss(`engine:${phase}`); }
   },
 });
 add(`engine:${phase}`, cpu() - phaseAt);
@@ -63,6 +79,9 @@ const total = cpu() - started;
 for (const [key, seconds] of totals) {
   console.log(key.includes('count') ? `${key.padEnd(44)} ${Math.round(seconds * 1e9)}` : `${key.padEnd(44)} ${seconds.toFixed(2)} s`);
 }
+await new Promise((resolve) => setTimeout(resolve, 50));
+console.log(`resident set (MB, largest sampled, by phase entered): ${phaseNames.map((key, i) => `${key} ${shared[i + 1]}`).join(' | ')}`);
+await sampler.terminate();
 const digest = createHash('sha256').update(serializeModel(model)).digest('hex');
 console.log(JSON.stringify({ images: images.length, cpu_seconds: total, peak_rss_mb: process.resourceUsage().maxRSS / 1024, sha256: digest,
   threshold: model.threshold, calibration: model.calibration.mode, auto: model.autoTuned }));
