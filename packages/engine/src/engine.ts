@@ -7,7 +7,7 @@ import { synthesizeDefectWithin } from './calibration/synthetic.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
 import { decodeForTiles, foldsByImage, stitchTileMaps, trainingTiles } from './image/tiles.ts';
 import { DecodedPixelsCache, decodedSamples, type ImageBytes } from './image/training-images.ts';
-import { expandMap, resizeMap, type FloatMap, type Raster } from './image/raster.ts';
+import { expandMap, MapReader, resizeMap, type FloatMap, type Raster } from './image/raster.ts';
 import { Random } from './kernels/random.ts';
 import { auroc, bestF1Threshold, confusionAt, type Confusion } from './metrics/index.ts';
 import { decodeBlob, encodeBlob, ModelFormatError } from './model/blob.ts';
@@ -244,7 +244,8 @@ function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates
     ? chooseCalibration(fit.okMaps, candidates)
     : { mode: requested, scores: undefined };
   const calibration = fitCalibration(fit.okMaps, choice.mode);
-  const scoreOf = (m: HeldOutMap) => largestCalibrated(expandMap(m), calibration);
+  const reader = new MapReader();
+  const scoreOf = (m: HeldOutMap) => largestCalibrated(reader.read(m), calibration);
   const okScores = fit.okMaps.map(scoreOf);
   const ngScores = fit.ngMaps.map(scoreOf);
   const syntheticScores = fit.syntheticMaps.map(scoreOf);

@@ -1,4 +1,4 @@
-import { createMap, expandMap, resizeMap, type CompactMap, type FloatMap } from '../image/raster.ts';
+import { createMap, MapReader, resizeMap, type CompactMap, type FloatMap } from '../image/raster.ts';
 import { quantile } from './quantile.ts';
 
 /**
@@ -53,14 +53,39 @@ const sampleStride = (pixels: number) => Math.max(1, Math.floor(pixels / 2_000_0
 
 export function fitCalibration(okMaps: readonly HeldOutMap[], mode: CalibrationMode): Calibration {
   const stride = sampleStride(okMaps.reduce((sum, map) => sum + map.width * map.height, 0));
-  const values: number[] = [];
-  // Border mode fills its bands in the same pass: each map is expanded once.
-  const bands: number[][] | null = mode === 'border' ? Array.from({ length: BORDER_BANDS.length + 1 }, () => []) : null;
+  // The sampled values (every stride-th pixel of each map) held in float32 arrays of their exact length, as the maps
+  // hold them: growing arrays of 2 million numbers, twice for border mode, were most of validation's memory.
+  const values = new Float32Array(okMaps.reduce((sum, map) => sum + Math.ceil((map.width * map.height) / stride), 0));
+  // Border mode fills its bands in the same pass: each map is expanded once. A pixel's band depends on its place alone.
+  const bandsBySize = new Map<string, Uint8Array>();
+  const bandsOf = (width: number, height: number) => {
+    const key = `${width}x${height}`;
+    let bandOfSample = bandsBySize.get(key);
+    if (!bandOfSample) {
+      bandOfSample = new Uint8Array(Math.ceil((width * height) / stride));
+      for (let i = 0, s = 0; i < width * height; i += stride, s++) bandOfSample[s] = borderBand(i % width, Math.floor(i / width), width, height);
+      bandsBySize.set(key, bandOfSample);
+    }
+    return bandOfSample;
+  };
+  let bands: Float32Array[] | null = null;
+  const filled = new Int32Array(BORDER_BANDS.length + 1);
+  if (mode === 'border') {
+    const sizes = new Int32Array(BORDER_BANDS.length + 1);
+    for (const map of okMaps) for (const band of bandsOf(map.width, map.height)) sizes[band]++;
+    bands = Array.from(sizes, (size) => new Float32Array(size));
+  }
+  const reader = new MapReader();
+  let sampled = 0;
   for (const held of okMaps) {
-    const map = expandMap(held);
-    for (let i = 0; i < map.data.length; i += stride) {
-      values.push(map.data[i]);
-      bands?.[borderBand(i % map.width, Math.floor(i / map.width), map.width, map.height)].push(map.data[i]);
+    const map = reader.read(held);
+    const bandOfSample = bands ? bandsOf(map.width, map.height) : null;
+    for (let i = 0, s = 0; i < map.data.length; i += stride, s++) {
+      values[sampled++] = map.data[i];
+      if (bands) {
+        const band = bandOfSample![s];
+        bands[band][filled[band]++] = map.data[i];
+      }
     }
   }
   const level = Math.max(quantile(values, PIXEL_QUANTILE), 1e-9);
@@ -84,7 +109,7 @@ export function fitCalibration(okMaps: readonly HeldOutMap[], mode: CalibrationM
   const buckets: number[][] = Array.from({ length: gw * gh }, () => []);
   for (const held of okMaps) {
     // Images of other sizes (aspect ratios differ between photos) are compared place by place, relatively.
-    const map = resizeMap(expandMap(held), width, height);
+    const map = resizeMap(reader.read(held), width, height);
     for (let y = 0; y < height; y++) {
       const gy = Math.min(gh - 1, Math.floor((y * gh) / height));
       // Sampled as the global level is: hundreds of tile maps must not fill memory with values.

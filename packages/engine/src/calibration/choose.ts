@@ -1,4 +1,4 @@
-import { expandMap } from '../image/raster.ts';
+import { MapReader } from '../image/raster.ts';
 import { auroc } from '../metrics/index.ts';
 import { applyCalibration, fitCalibrations, largestCalibrated, type CalibrationMode, type HeldOutMap } from './calibrate.ts';
 import { quantile } from './quantile.ts';
@@ -32,12 +32,13 @@ export function chooseCalibration(
   // are kept compact (hundreds at 512 px), and expanding one is the dearest step here. The sums are those of one
   // candidate at a time.
   const sums = candidates.map(() => 0);
+  const reader = new MapReader();
   for (let half = 0; half < 2; half++) {
     const calibrations = fitCalibrations(okMaps.filter((_, i) => i % 2 !== half), candidates);
     const heldOut = okMaps.filter((_, i) => i % 2 === half);
     const goodScores = candidates.map((): number[] => []);
     for (const m of heldOut) {
-      const expanded = expandMap(m);
+      const expanded = reader.read(m);
       calibrations.forEach((calibration, c) => goodScores[c].push(largestCalibrated(expanded, calibration)));
     }
     calibrations.forEach((calibration, c) => {

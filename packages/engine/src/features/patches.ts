@@ -57,7 +57,7 @@ export function extractPatches(raster: Raster, grid: PatchGrid): { dims: number;
  * The patches covering a pixel are a range of grid columns times a range of grid rows, so the mean is
  * taken separably: along each grid row first, then down the columns.
  */
-export function patchScoresToMap(scores: ArrayLike<number>, grid: PatchGrid): FloatMap {
+export function patchScoresToMap(scores: ArrayLike<number>, grid: PatchGrid, into?: Float32Array): FloatMap {
   const { imageWidth: width, imageHeight: height, columns, rows } = grid;
   const xFirst = coveringFrom(grid.xs, grid.patchWidth, width);
   const yFirst = coveringFrom(grid.ys, grid.patchHeight, height);
@@ -70,12 +70,15 @@ export function patchScoresToMap(scores: ArrayLike<number>, grid: PatchGrid): Fl
       rowSums[gy * width + x] = sum;
     }
   }
-  const out = new Float32Array(width * height);
+  const out = into ? into.subarray(0, width * height) : new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
     const first = yFirst.first[y], end = yFirst.end[y];
     for (let x = 0; x < width; x++) {
       const count = (end - first) * (xFirst.end[x] - xFirst.first[x]);
-      if (count === 0) continue;
+      if (count === 0) {
+        out[y * width + x] = 0;
+        continue;
+      }
       let sum = 0;
       for (let gy = first; gy < end; gy++) sum += rowSums[gy * width + x];
       out[y * width + x] = sum / count;
@@ -89,7 +92,7 @@ export function patchScoresToMap(scores: ArrayLike<number>, grid: PatchGrid): Fl
  * pixels at a step of 4. The scores are held, not copied: never write into them afterwards.
  */
 export function compactPatchScores(scores: Float32Array, grid: PatchGrid): CompactMap {
-  return { width: grid.imageWidth, height: grid.imageHeight, expand: () => patchScoresToMap(scores, grid) };
+  return { width: grid.imageWidth, height: grid.imageHeight, expand: (into) => patchScoresToMap(scores, grid, into) };
 }
 
 /**

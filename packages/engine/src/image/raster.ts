@@ -23,12 +23,30 @@ export interface FloatMap {
 export interface CompactMap {
   readonly width: number;
   readonly height: number;
-  expand(): FloatMap;
+  /** `into`: a buffer of at least width × height values the map may be written to (and then be a view of). */
+  expand(into?: Float32Array): FloatMap;
 }
 
-/** A map in either form, read in full: a FloatMap is itself, a CompactMap is expanded (a new map at each call). */
-export function expandMap(map: FloatMap | CompactMap): FloatMap {
-  return 'data' in map ? map : map.expand();
+/**
+ * A map in either form, read in full: a FloatMap is itself, a CompactMap is expanded (a new map at each call, or, with
+ * `into`, possibly written over `into`: read it before the next expansion into the same buffer).
+ */
+export function expandMap(map: FloatMap | CompactMap, into?: Float32Array): FloatMap {
+  return 'data' in map ? map : map.expand(into);
+}
+
+/**
+ * Reads maps one after another into one buffer (grown when a map needs more): calibration reads hundreds of held-out
+ * maps several times each, and a fresh 1 MB map for each read left that much garbage (deeppcb, 400 images: validation
+ * took the resident set from 457 to 624 MB).
+ */
+export class MapReader {
+  private buffer = new Float32Array(0);
+  read(map: FloatMap | CompactMap): FloatMap {
+    if ('data' in map) return map;
+    if (this.buffer.length < map.width * map.height) this.buffer = new Float32Array(map.width * map.height);
+    return map.expand(this.buffer);
+  }
 }
 
 export function createMap(width: number, height: number, fill = 0): FloatMap {
