@@ -84,7 +84,7 @@ console.log(`resident set (MB, largest sampled, by phase entered): ${phaseNames.
 await sampler.terminate();
 const digest = createHash('sha256').update(serializeModel(model)).digest('hex');
 console.log(JSON.stringify({ images: images.length, cpu_seconds: total, peak_rss_mb: process.resourceUsage().maxRSS / 1024, sha256: digest,
-  threshold: model.threshold, calibration: model.calibration.mode, auto: model.autoTuned }));
+  threshold: model.threshold, calibration: model.calibration.mode, evaluation_auroc: model.evaluation.auroc, auto: model.autoTuned }));
 
 // Inference stages of the trained model on the first 30 test images (ms per image, wall; best of two rounds), and decode.
 const { profilePsStages } = await import('../src/algorithms/ps/index.ts');

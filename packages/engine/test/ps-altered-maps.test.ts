@@ -32,7 +32,6 @@ for (const normalise of ['none', 'robust'] as const) {
     const heldOut = samples[6];
     const raster = await heldOut.load();
     const own = ps.compactAnomalyMap!(state, raster, params, heldOut).expand();
-    let reusedUnderRobust = 0;
     for (let seed = 0; seed < 6; seed++) {
       const defect = synthesizeDefectWithin(raster, new Random(seed));
       assert.deepEqual(defect.raster, synthesizeDefect(raster, new Random(seed)), 'the same defect as synthesizeDefect draws');
@@ -40,16 +39,16 @@ for (const normalise of ['none', 'robust'] as const) {
       const reused = ps.compactAnomalyMap!(state, defect.raster, params, undefined, { of: heldOut, ...defect.changed }).expand();
       let largest = 0;
       for (let i = 0; i < whole.data.length; i++) largest = Math.max(largest, Math.abs(whole.data[i] - reused.data[i]) / Math.max(1e-3, whole.data[i]));
-      assert.ok(largest < 1e-4, `seed ${seed}: largest relative difference ${largest}`);
+      // Robust: normalised by the original's median and spread, which the defect moved a little.
+      if (normalise === 'none') assert.ok(largest < 1e-4, `seed ${seed}: largest relative difference ${largest}`);
+      const peak = (map: typeof own) => map.data.reduce((m, v) => Math.max(m, v), 0);
+      assert.ok(Math.abs(peak(reused) - peak(whole)) <= 0.1 * peak(whole), `seed ${seed}: peaks ${peak(reused)}, ${peak(whole)}`);
       // The defect moved the map (so the comparison above is not of two copies of the original's).
       assert.ok(whole.data.some((v, i) => Math.abs(v - own.data[i]) > 1e-3));
-      // A box in a corner, away from the defect: far from it the map is the original's, so its scores were reused
-      // (under robust normalisation, only when the defect left the image's median and spread as they were).
+      // A box in a corner, away from the defect: far from it the map is the original's, so its scores were reused.
       const missed = ps.compactAnomalyMap!(state, defect.raster, params, undefined, { of: heldOut, x0: 0, y0: 0, x1: 1, y1: 1 }).expand();
       const far = (map: typeof own) => map.data.subarray(192 * 256);
-      if (normalise === 'none') assert.deepEqual(far(missed), far(own));
-      else reusedUnderRobust += Number(far(missed).every((v, i) => v === far(own)[i]));
+      assert.deepEqual(far(missed), far(own));
     }
-    if (normalise === 'robust') console.log(`robust: reused for ${reusedUnderRobust} of 6 defects`);
   });
 }
