@@ -1,18 +1,14 @@
-import type { CompactMap, FloatMap, Raster } from '../image/raster.ts';
+import type { CompactMap, FloatMap, PixelBox, Raster } from '../image/raster.ts';
 import { Random } from '../kernels/random.ts';
 import type { Bilingual, ParameterSpec, ParamValues } from '../params/schema.ts';
 import type { AlgorithmStep, StageValues } from '../training/progress.ts';
 
-/** A box in pixels: inclusive min, exclusive max. */
-/** A training sample's raster changed only in pixels [x0, x1) × [y0, y1) (see `compactAnomalyMap`). */
-export interface AlteredSample {
+/** A training sample's raster changed only inside the box (see `compactAnomalyMap`). */
+export interface AlteredSample extends PixelBox {
   of: TrainingSample;
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
 }
 
+/** A box in pixels: inclusive min, exclusive max. */
 export interface Box {
   x_min: number;
   y_min: number;

@@ -1,4 +1,4 @@
-import type { Raster } from '../image/raster.ts';
+import type { PixelBox, Raster } from '../image/raster.ts';
 import { Random } from '../kernels/random.ts';
 
 /**
@@ -9,9 +9,6 @@ import { Random } from '../kernels/random.ts';
 export function synthesizeDefect(raster: Raster, random: Random): Raster {
   return synthesizeDefectWithin(raster, random).raster;
 }
-
-/** Pixels [x0, x1) × [y0, y1) of a raster. */
-export interface PixelBox { x0: number; y0: number; x1: number; y1: number }
 
 /**
  * `synthesizeDefect` (the same raster for the same draws), with the box of the pixels it changed: outside it the

@@ -9,6 +9,9 @@ export interface Raster {
   data: Float32Array;
 }
 
+/** Pixels [x0, x1) × [y0, y1) of a raster. */
+export interface PixelBox { x0: number; y0: number; x1: number; y1: number }
+
 /** A single-channel float map (anomaly maps, grey images, feature planes). */
 export interface FloatMap {
   width: number;

@@ -3,8 +3,7 @@ import { fitLearnedFilters, type LearnedFilterOptions, type LearnedFilters } fro
 import { DEFAULT_DISCRIMINATOR, fitDiscriminator, type Discriminator, type DiscriminatorOptions } from '../../features/discriminator.ts';
 import { fitStructureBasis, sampleNeighbourhoods, type StructureBasis } from '../../features/structure-residual.ts';
 import { compactPatchScores, patchGrid, type PatchGrid } from '../../features/patches.ts';
-import { halveRaster, type CompactMap, type FloatMap, type Raster } from '../../image/raster.ts';
-import type { PixelBox } from '../../calibration/synthetic.ts';
+import { halveRaster, type CompactMap, type FloatMap, type PixelBox, type Raster } from '../../image/raster.ts';
 import { greedyCoreset } from '../../kernels/coreset.ts';
 import { buildKnnIndex, KnnSearcher, searchKnn, type KnnIndex } from '../../kernels/knn.ts';
 import { Random } from '../../kernels/random.ts';
