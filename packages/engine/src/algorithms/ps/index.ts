@@ -70,7 +70,7 @@ export interface PsConfig {
    * of the descriptors (`plane`, default true) and/or an anomaly score of its own (`score`), combined with the
    * nearest-neighbour score after each is put in units of good patches (`DiscriminatorScore`).
    */
-  discriminator: 'off' | (Partial<DiscriminatorOptions> & { levels: number[]; plane?: boolean; score?: DiscriminatorScore });
+  discriminator: 'off' | (Partial<DiscriminatorOptions> & { levels: number[]; plane?: boolean; score?: DiscriminatorScore; scoreQuantile?: number });
   /** Position weight (placement 'aligned') is this gain times R² squared (R²: how much position explains). */
   positionGain: number;
   /**
@@ -101,8 +101,8 @@ export interface PsConfig {
 
 /**
  * How the discriminators' pooled logits join the nearest-neighbour patch score: each map divided by its own
- * `SCORE_QUANTILE` on good patches (the logit first less its good median, and floored at 0: a patch that looks better
- * than typical must not cancel the other map's evidence), then the largest of them or their sum.
+ * `scoreQuantile` (default `SCORE_QUANTILE`) on good patches (the logit first less its good median, and floored at 0: a
+ * patch that looks better than typical must not cancel the other map's evidence), then the largest of them or their sum.
  */
 export type DiscriminatorScore = 'max' | 'sum';
 
@@ -541,7 +541,7 @@ const SCALE_QUERIES = 20000;
  * pooled logits on the sampled patches (the network saw a few thousand pixels of 40 of those images only).
  */
 function combinedScoreScales(
-  config: PsConfig, combine: DiscriminatorScore, sample: PatchSample, finished: Float32Array, dims: number, bankSize: number,
+  config: PsConfig, combine: DiscriminatorScore, unitQuantile: number, sample: PatchSample, finished: Float32Array, dims: number, bankSize: number,
   discriminators: number, seed: number,
 ): Float32Array {
   const random = new Random(seed + 97);
@@ -560,13 +560,13 @@ function combinedScoreScales(
     const { distances, indices } = searchKnn(index, pick(queries), 1);
     for (let i = 0; i < queries.length; i++) scores.push(Math.sqrt(distances[i]) / radius[indices[i]]);
   }
-  const out = [combine === 'sum' ? 1 : 0, Math.max(quantile(scores, SCORE_QUANTILE), 1e-6)];
+  const out = [combine === 'sum' ? 1 : 0, Math.max(quantile(scores, unitQuantile), 1e-6)];
   const { rawDims, features } = sample, n = features.length / rawDims;
   // The discriminators' planes are the descriptors' last columns (see `filterBank`).
   for (let column = rawDims - discriminators; column < rawDims; column++) {
     const logits = Float32Array.from({ length: n }, (_, i) => features[i * rawDims + column]);
     const median = quantile(logits, 0.5);
-    out.push(median, Math.max(quantile(logits, SCORE_QUANTILE) - median, 1e-6));
+    out.push(median, Math.max(quantile(logits, unitQuantile) - median, 1e-6));
   }
   return Float32Array.from(out);
 }
@@ -635,7 +635,8 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   });
   let scoreScales: Float32Array = new Float32Array(0);
   if (discriminators.length > 0 && config.discriminator !== 'off' && config.discriminator.score) {
-    scoreScales = combinedScoreScales(config, config.discriminator.score, sample, finished, dims, decided.bankSize, discriminators.length, seed);
+    const quantileOfUnit = config.discriminator.scoreQuantile ?? SCORE_QUANTILE;
+    scoreScales = combinedScoreScales(config, config.discriminator.score, quantileOfUnit, sample, finished, dims, decided.bankSize, discriminators.length, seed);
   }
   context.onProgress(1);
   return {
