@@ -36,7 +36,7 @@ test('PS discriminator score: a faint line across streaks that the nearest-neigh
   // The same network as a plane in both models (the same descriptors and bank): only the combination differs.
   const knn = await trained({ ...base, discriminator: NETWORK });
   const combined = await trained({ ...base, discriminator: { ...NETWORK, score: 'max' } });
-  assert.equal(knn.state.scoreScales.length, 0);
+  assert.equal(knn.state.scoreScales, undefined);
   const [sum, unit, median, logitUnit] = combined.state.scoreScales;
   assert.equal(sum, 0);
   assert.ok(unit > 0 && logitUnit > 0 && Number.isFinite(median));

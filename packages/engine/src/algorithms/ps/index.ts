@@ -165,8 +165,8 @@ export interface PsState {
   discriminators: Discriminator[];
   /**
    * Where the discriminators' logits are a score of their own (`DiscriminatorScore`, `combinedScoreScales`): 0 (max) or 1
-   * (sum), the nearest-neighbour score's unit, then each discriminator's good median and unit. Empty otherwise (and
-   * absent in older models).
+   * (sum), the nearest-neighbour score's unit, then each discriminator's good median and unit. Absent otherwise (models
+   * without it are byte-identical to those before it).
    */
   scoreScales: Float32Array;
   /** Patches drawn before the coreset and kept in the bank (decided from the number of OK images). */
@@ -633,17 +633,19 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
     checkAborted(context.signal);
     context.onProgress(0.7, 'neighbour-index');
   });
-  let scoreScales: Float32Array = new Float32Array(0);
+  let scoreScales: Float32Array | null = null;
   if (discriminators.length > 0 && config.discriminator !== 'off' && config.discriminator.score) {
     const quantileOfUnit = config.discriminator.scoreQuantile ?? SCORE_QUANTILE;
     scoreScales = combinedScoreScales(config, config.discriminator.score, quantileOfUnit, sample, finished, dims, decided.bankSize, discriminators.length, seed);
   }
   context.onProgress(1);
-  return {
+  const state = {
     projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: decided.scale, resolutionScores: decided.resolutionScores,
     robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure, learned, discriminators,
-    scoreScales, sampleSize: decided.sampleSize, bankSize: index.size,
+    sampleSize: decided.sampleSize, bankSize: index.size,
   };
+  // Without the combined score the field is left out, as in older models: their bytes stay as they were.
+  return scoreScales ? { ...state, scoreScales } : (state as PsState);
 }
 
 /** Receives the milliseconds of each stage of `anomalyMap` (for profiling). */
