@@ -47,7 +47,7 @@ test('PS discriminator score: a faint line across streaks that the nearest-neigh
   const ratio = (model: typeof knn) => model.peak(line) / Math.max(...goods.map(model.peak));
   assert.ok(ratio(knn) < 1, `nearest neighbours alone: ${ratio(knn)}`);
   assert.ok(ratio(combined) > 1, `combined: ${ratio(combined)}`);
-  // Where the network sees nothing unusual, the combined map is the nearest-neighbour map in its unit (never below it).
+  // The maximum: the combined map never falls below the nearest-neighbour map in its unit.
   const good = goods[0];
   const a = knn.map(good), b = combined.map(good);
   for (let i = 0; i < a.length; i++) assert.ok(b[i] >= a[i] / unit - 1e-5);
