@@ -66,9 +66,11 @@ export interface PsConfig {
   learnedFilters: 'off' | (Partial<LearnedFilterOptions> & { levels: number[] });
   /**
    * A small network per pyramid level in `levels`, trained on the `structureImages` images to tell good neighbourhoods
-   * from synthetic defects drawn into them (`features/discriminator.ts`); its logit is one more plane.
+   * from synthetic defects drawn into them (`features/discriminator.ts`). Its logit, pooled per patch, is one more plane
+   * of the descriptors (`plane`, default true) and/or an anomaly score of its own (`score`), combined with the
+   * nearest-neighbour score after each is put in units of good patches (`DiscriminatorScore`).
    */
-  discriminator: 'off' | (Partial<DiscriminatorOptions> & { levels: number[] });
+  discriminator: 'off' | (Partial<DiscriminatorOptions> & { levels: number[]; plane?: boolean; score?: DiscriminatorScore; scoreQuantile?: number });
   /** Position weight (placement 'aligned') is this gain times R² squared (R²: how much position explains). */
   positionGain: number;
   /**
@@ -96,6 +98,16 @@ export interface PsConfig {
   /** How that blur treats the map's borders (see `gaussianBlur`). */
   smoothingBorders: 'clamp' | 'normalised';
 }
+
+/**
+ * How the discriminators' pooled logits join the nearest-neighbour patch score: each map divided by its own
+ * `scoreQuantile` (default `SCORE_QUANTILE`) on good patches (the logit first less its good median, and floored at 0: a
+ * patch that looks better than typical must not cancel the other map's evidence), then the largest of them or their sum.
+ */
+export type DiscriminatorScore = 'max' | 'sum';
+
+/** The quantile of good patches' scores that is one unit of each combined map. */
+const SCORE_QUANTILE = 0.99;
 
 export const DEFAULT_PS_CONFIG: PsConfig = {
   levels: 4,
@@ -151,6 +163,12 @@ export interface PsState {
   learned: LearnedFilters[];
   /** Synthetic-defect discriminators (see `PsConfig.discriminator`; empty if off; absent in older models). */
   discriminators: Discriminator[];
+  /**
+   * Where the discriminators' logits are a score of their own (`DiscriminatorScore`, `combinedScoreScales`): 0 (max) or 1
+   * (sum), the nearest-neighbour score's unit, then each discriminator's good median and unit. Absent otherwise (models
+   * without it are byte-identical to those before it).
+   */
+  scoreScales: Float32Array;
   /** Patches drawn before the coreset and kept in the bank (decided from the number of OK images). */
   sampleSize: number;
   bankSize: number;
@@ -357,14 +375,30 @@ async function samplePatches(
   return { features, rawDims, centres, images: Int32Array.from(tags), offered };
 }
 
-/** Standardisation, principal components and the share of variance position explains, from the sampled patches. */
-function fitDescriptorSpace(sample: PatchSample, numFeatures: number): { projection: Projection; r2: number } {
+/**
+ * Standardisation, principal components and the share of variance position explains, from the sampled patches; the
+ * last `ignored` raw columns get no weight (they are read for another purpose: `PsConfig.discriminator`'s `plane`).
+ */
+function fitDescriptorSpace(sample: PatchSample, numFeatures: number, ignored = 0): { projection: Projection; r2: number } {
   const { rawDims } = sample;
-  const standardised = Float32Array.from(sample.features);
-  const { mean, scale } = featureStatistics(standardised, rawDims);
-  for (let i = 0; i < standardised.length; i++) standardised[i] = (standardised[i] - mean[i % rawDims]) * scale[i % rawDims];
-  const r2 = positionR2(standardised, rawDims, rawDims, sample.centres, POSITION_CELLS);
-  return { projection: makeProjection(mean, scale, fitPca(standardised, rawDims), Math.min(rawDims, numFeatures)), r2 };
+  const used = rawDims - ignored;
+  const standardised = ignored === 0
+    ? Float32Array.from(sample.features)
+    : Float32Array.from({ length: (sample.features.length / rawDims) * used }, (_, i) => sample.features[Math.floor(i / used) * rawDims + (i % used)]);
+  const { mean, scale } = featureStatistics(standardised, used);
+  for (let i = 0; i < standardised.length; i++) standardised[i] = (standardised[i] - mean[i % used]) * scale[i % used];
+  const r2 = positionR2(standardised, used, used, sample.centres, POSITION_CELLS);
+  const projection = makeProjection(mean, scale, fitPca(standardised, used), Math.min(used, numFeatures));
+  return { projection: ignored === 0 ? projection : ignoringLastColumns(projection, rawDims), r2 };
+}
+
+/** A projection of `used` raw columns widened to rows of `rawDims`, whose further columns are multiplied by 0. */
+function ignoringLastColumns(projection: Projection, rawDims: number): Projection {
+  const { rawDims: used, keep } = projection;
+  const offset = new Float32Array(rawDims), matrix = new Float32Array(keep * rawDims);
+  offset.set(projection.offset);
+  for (let c = 0; c < keep; c++) matrix.set(projection.matrix.subarray(c * used, c * used + used), c * rawDims);
+  return { rawDims, keep, offset, matrix };
 }
 
 /** What PS decides from the OK images by its probes, once per training (see `AlgorithmDefinition.decide`). */
@@ -464,6 +498,97 @@ function mergedPatchSample(parts: KeptPatchSample[], ok: TrainingSample[], size:
   return null;
 }
 
+/**
+ * The memory bank of finished descriptor rows: `size` of them (a greedy coreset, or a random draw), their k-d tree, and
+ * each bank point's neighbourhood radius (its distance to its `densityK`-th nearest fellow, relative to the median).
+ */
+function memoryBank(
+  config: PsConfig, finished: Float32Array, dims: number, size: number, seed: number, random: Random, onIndex?: () => void,
+): { index: KnnIndex; radius: Float32Array } {
+  const count = finished.length / dims;
+  const bankSize = Math.min(size, count);
+  let rows: Int32Array;
+  if (config.coreset === 'greedy') {
+    rows = greedyCoreset(finished, dims, bankSize, { seed, projectTo: Math.min(dims, 16) }).selected;
+  } else {
+    rows = Int32Array.from(random.sample(count, bankSize));
+  }
+  const bank = new Float32Array(rows.length * dims);
+  rows.forEach((r, i) => bank.set(finished.subarray(r * dims, r * dims + dims), i * dims));
+  onIndex?.();
+  const index = buildKnnIndex(bank, dims);
+  // Neighbourhood radius of each bank point: distance to its k-th nearest fellow in the bank.
+  const radius = new Float32Array(rows.length).fill(1);
+  if (config.density && rows.length > config.densityK) {
+    const k = config.densityK;
+    const { distances } = searchKnn(index, bank, k, { excludeSelf: true });
+    const levels = Float32Array.from({ length: rows.length }, (_, i) => Math.sqrt(distances[i * k + k - 1]));
+    const typical = Float32Array.from(levels).sort()[rows.length >> 1] || 1;
+    // Floored at half the typical radius: near-duplicates must not make their neighbourhood infinitely strict.
+    for (let i = 0; i < rows.length; i++) radius[i] = Math.max(levels[i], typical * 0.5) / typical;
+  }
+  return { index, radius };
+}
+
+/** Held-out queries per half in `combinedScoreScales`: enough for a 99th percentile, and cheap. */
+const SCALE_QUERIES = 20000;
+
+/**
+ * The units of the combined score (`PsState.scoreScales`). The nearest-neighbour score's unit comes from held-out good
+ * patches: the sampled patches of one half of the images (by parity) scored against a bank made as the model's is of
+ * the other half's patches, and the other way round, so that it is what a new good image's patches score (in-sample
+ * patches lie within the coreset's reach of the bank and would score lower). The discriminators' units come from their
+ * pooled logits on the sampled patches (the network saw a few thousand pixels of 40 of those images only).
+ */
+function combinedScoreScales(
+  config: PsConfig, combine: DiscriminatorScore, unitQuantile: number, sample: PatchSample, finished: Float32Array, dims: number, bankSize: number,
+  discriminators: number, seed: number,
+): Float32Array {
+  const random = new Random(seed + 97);
+  const scores: number[] = [];
+  for (let fold = 0; fold < 2; fold++) {
+    const bankRows: number[] = [], queryRows: number[] = [];
+    sample.images.forEach((image, row) => (image % 2 === fold ? queryRows : bankRows).push(row));
+    if (bankRows.length === 0 || queryRows.length === 0) continue;
+    const pick = (rows: number[]) => {
+      const out = new Float32Array(rows.length * dims);
+      rows.forEach((r, i) => out.set(finished.subarray(r * dims, r * dims + dims), i * dims));
+      return out;
+    };
+    const { index, radius } = memoryBank(config, pick(bankRows), dims, bankSize, seed + fold, random);
+    const queries = random.sample(queryRows.length, SCALE_QUERIES).map((i) => queryRows[i]);
+    const { distances, indices } = searchKnn(index, pick(queries), 1);
+    for (let i = 0; i < queries.length; i++) scores.push(Math.sqrt(distances[i]) / radius[indices[i]]);
+  }
+  const out = [combine === 'sum' ? 1 : 0, Math.max(quantile(scores, unitQuantile), 1e-6)];
+  const { rawDims, features } = sample, n = features.length / rawDims;
+  // The discriminators' planes are the descriptors' last columns (see `filterBank`).
+  for (let column = rawDims - discriminators; column < rawDims; column++) {
+    const logits = Float32Array.from({ length: n }, (_, i) => features[i * rawDims + column]);
+    const median = quantile(logits, 0.5);
+    out.push(median, Math.max(quantile(logits, unitQuantile) - median, 1e-6));
+  }
+  return Float32Array.from(out);
+}
+
+/**
+ * Each patch's nearest-neighbour score combined with the discriminators' pooled logits (`raw`'s last columns), each in
+ * its own unit (`PsState.scoreScales`), in place.
+ */
+function combineScores(scores: Float32Array, raw: RawDescriptors, scales: Float32Array): void {
+  const discriminators = (scales.length - 2) / 2, sum = scales[0] === 1, unit = scales[1];
+  const first = raw.dims - discriminators;
+  for (let p = 0; p < scores.length; p++) {
+    let combined = scores[p] / unit;
+    for (let j = 0; j < discriminators; j++) {
+      const logit = raw.data[p * raw.dims + first + j];
+      const own = Math.max(0, (logit - scales[2 + 2 * j]) / scales[3 + 2 * j]);
+      combined = sum ? combined + own : Math.max(combined, own);
+    }
+    scores[p] = combined;
+  }
+}
+
 async function train(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsState> {
   const ok = samples.filter((s) => s.good === true);
   const original = okRasters(ok);
@@ -486,7 +611,9 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
       keptPatchSamples.set(context.decided, kept);
     }
   }
-  const { projection, r2 } = fitDescriptorSpace(sample, num(params, 'num_features'));
+  // Discriminators that give only a score of their own (`plane` false) are left out of the descriptor space.
+  const scoreOnly = config.discriminator !== 'off' && config.discriminator.plane === false ? discriminators.length : 0;
+  const { projection, r2 } = fitDescriptorSpace(sample, num(params, 'num_features'), scoreOnly);
   const placement = str(params, 'placement');
   let positionWeight = placement === 'free' ? 0 : config.positionGain * r2 * r2;
   // How much farther good patches are from their match when position counts (1 = not at all).
@@ -500,37 +627,25 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   // A greedy coreset of the sampled patches: the bank.
   const dims = finishedDims(projection, positionWeight);
   const finished = finishRows(sample.features, sample.centres, projection, positionWeight);
-  const count = sample.images.length;
   checkAborted(context.signal);
   context.onProgress(0.5, 'memory-bank');
-  const bankSize = Math.min(decided.bankSize, count);
-  let rows: Int32Array;
-  if (config.coreset === 'greedy') {
-    rows = greedyCoreset(finished, dims, bankSize, { seed: num(params, 'seed'), projectTo: Math.min(dims, 16) }).selected;
-  } else {
-    rows = Int32Array.from(random.sample(count, bankSize));
-  }
-  const bank = new Float32Array(rows.length * dims);
-  rows.forEach((r, i) => bank.set(finished.subarray(r * dims, r * dims + dims), i * dims));
-  checkAborted(context.signal);
-  context.onProgress(0.7, 'neighbour-index');
-  const index = buildKnnIndex(bank, dims);
-  // Neighbourhood radius of each bank point: distance to its k-th nearest fellow in the bank.
-  const radius = new Float32Array(rows.length).fill(1);
-  if (config.density && rows.length > config.densityK) {
-    const k = config.densityK;
-    const { distances } = searchKnn(index, bank, k, { excludeSelf: true });
-    const levels = Float32Array.from({ length: rows.length }, (_, i) => Math.sqrt(distances[i * k + k - 1]));
-    const typical = Float32Array.from(levels).sort()[rows.length >> 1] || 1;
-    // Floored at half the typical radius: near-duplicates must not make their neighbourhood infinitely strict.
-    for (let i = 0; i < rows.length; i++) radius[i] = Math.max(levels[i], typical * 0.5) / typical;
+  const { index, radius } = memoryBank(config, finished, dims, decided.bankSize, seed, random, () => {
+    checkAborted(context.signal);
+    context.onProgress(0.7, 'neighbour-index');
+  });
+  let scoreScales: Float32Array | null = null;
+  if (discriminators.length > 0 && config.discriminator !== 'off' && config.discriminator.score) {
+    const quantileOfUnit = config.discriminator.scoreQuantile ?? SCORE_QUANTILE;
+    scoreScales = combinedScoreScales(config, config.discriminator.score, quantileOfUnit, sample, finished, dims, decided.bankSize, discriminators.length, seed);
   }
   context.onProgress(1);
-  return {
+  const state = {
     projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: decided.scale, resolutionScores: decided.resolutionScores,
     robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure, learned, discriminators,
-    sampleSize: decided.sampleSize, bankSize: rows.length,
+    sampleSize: decided.sampleSize, bankSize: index.size,
   };
+  // Without the combined score the field is left out, as in older models: their bytes stay as they were.
+  return scoreScales ? { ...state, scoreScales } : (state as PsState);
 }
 
 /** Receives the milliseconds of each stage of `anomalyMap` (for profiling). */
@@ -676,6 +791,10 @@ function compactAnomalyMap(
     lap('projection');
     scores = nearestScores(state, data, dims, grid.columns);
     lap('nearest neighbours');
+    if (state.scoreScales?.length) {
+      combineScores(scores, raw, state.scoreScales);
+      lap('discriminator score');
+    }
     if (from) {
       const centre = settings.normalise === 'robust' ? lightnessCentre(raster) : undefined;
       lastScored = { sample: new WeakRef(from), state: new WeakRef(state), scores, centre };
@@ -715,6 +834,15 @@ function psChoices(state: PsState): Record<string, { chosen: unknown; scores: Re
       chosen: state.scale === 1 ? 'full' : 'half',
       scores: { full: state.resolutionScores[0], half: state.resolutionScores[1] },
     };
+  }
+  if (state.scoreScales?.length) {
+    const [sum, unit, ...networks] = state.scoreScales;
+    const scores: Record<string, number> = { nearest_neighbour_unit: unit };
+    (state.discriminators ?? []).forEach((d, j) => {
+      scores[`level_${d.level}_median`] = networks[2 * j];
+      scores[`level_${d.level}_unit`] = networks[2 * j + 1];
+    });
+    out.discriminator_score = { chosen: sum === 1 ? 'sum' : 'max', scores };
   }
   if (state.bankSize !== undefined) out.bank = { chosen: state.bankSize, scores: { sampled_patches: state.sampleSize } };
   // Models of PS version 4 recorded the held-out probe's sensitivity without and with it; later ones the exposure spread.
