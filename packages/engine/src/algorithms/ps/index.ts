@@ -268,6 +268,27 @@ async function chooseNormalisation(config: PsConfig, rasters: RasterSource, para
 }
 
 /**
+ * The reservoir's rows split by their image's parity, twice: each half is once the queries and once the bank (held-out
+ * checks on good patches). A split with an empty side is left out.
+ */
+function parityHalves(sample: PatchSample): { bankRows: number[]; queryRows: number[] }[] {
+  const halves: { bankRows: number[]; queryRows: number[] }[] = [];
+  for (let fold = 0; fold < 2; fold++) {
+    const bankRows: number[] = [], queryRows: number[] = [];
+    sample.images.forEach((image, row) => (image % 2 === fold ? queryRows : bankRows).push(row));
+    if (bankRows.length > 0 && queryRows.length > 0) halves.push({ bankRows, queryRows });
+  }
+  return halves;
+}
+
+/** The given rows (of `dims` values) of `data`, in one array. */
+function gatherRows(data: Float32Array, dims: number, rows: number[]): Float32Array {
+  const out = new Float32Array(rows.length * dims);
+  rows.forEach((r, i) => out.set(data.subarray(r * dims, r * dims + dims), i * dims));
+  return out;
+}
+
+/**
  * 99th percentile of held-out patches' distance to the nearest patch of the other half of the images (two folds, by
  * image parity), with the given position weight: what a new good image's patches will score. On the reservoir's rows.
  */
@@ -275,15 +296,8 @@ function heldOutDistance(sample: PatchSample, projection: Projection, positionWe
   const distances: number[] = [];
   const finished = finishRows(sample.features, sample.centres, projection, positionWeight);
   const dims = finishedDims(projection, positionWeight);
-  for (let fold = 0; fold < 2; fold++) {
-    const bankRows: number[] = [], queryRows: number[] = [];
-    sample.images.forEach((image, row) => (image % 2 === fold ? queryRows : bankRows).push(row));
-    if (bankRows.length === 0 || queryRows.length === 0) continue;
-    const pick = (rows: number[]) => {
-      const out = new Float32Array(rows.length * dims);
-      rows.forEach((r, i) => out.set(finished.subarray(r * dims, r * dims + dims), i * dims));
-      return out;
-    };
+  const pick = (rows: number[]) => gatherRows(finished, dims, rows);
+  for (const { bankRows, queryRows } of parityHalves(sample)) {
     const bank = pick(random.sample(bankRows.length, 4000).map((i) => bankRows[i]));
     const { distances: d } = searchKnn(buildKnnIndex(bank, dims), pick(queryRows), 1);
     for (let i = 0; i < d.length; i++) distances.push(Math.sqrt(d[i]));
@@ -546,15 +560,8 @@ function combinedScoreScales(
 ): Float32Array {
   const random = new Random(seed + 97);
   const scores: number[] = [];
-  for (let fold = 0; fold < 2; fold++) {
-    const bankRows: number[] = [], queryRows: number[] = [];
-    sample.images.forEach((image, row) => (image % 2 === fold ? queryRows : bankRows).push(row));
-    if (bankRows.length === 0 || queryRows.length === 0) continue;
-    const pick = (rows: number[]) => {
-      const out = new Float32Array(rows.length * dims);
-      rows.forEach((r, i) => out.set(finished.subarray(r * dims, r * dims + dims), i * dims));
-      return out;
-    };
+  const pick = (rows: number[]) => gatherRows(finished, dims, rows);
+  for (const [fold, { bankRows, queryRows }] of parityHalves(sample).entries()) {
     const { index, radius } = memoryBank(config, pick(bankRows), dims, bankSize, seed + fold, random);
     const queries = random.sample(queryRows.length, SCALE_QUERIES).map((i) => queryRows[i]);
     const { distances, indices } = searchKnn(index, pick(queries), 1);
