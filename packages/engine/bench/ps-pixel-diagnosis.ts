@@ -8,6 +8,7 @@
  *   node --import tsx packages/engine/bench/ps-pixel-diagnosis.ts [--train 60] [--test 80] [--seed 0] [--retrain]
  *     [--config JSON] [--param name=value …] DATASET_DIR
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
@@ -50,7 +51,7 @@ function subset(dataset: MvtecDataset): MvtecDataset {
 const id = 'PS:diagnosis';
 ALGORITHMS.push(createPatchSample({ ...DEFAULT_PS_CONFIG, ...config }, id) as unknown as AlgorithmDefinition<ModelState>);
 const dataset = subset(await loadMvtecDataset(root));
-const file = `/tmp/kensa-pixel-diagnosis-${dataset.name}-${trainCount}-${seed}-${Buffer.from(JSON.stringify([config, params])).toString('hex').slice(0, 40)}.kensa`;
+const file = `/tmp/kensa-pixel-diagnosis-${dataset.name}-${trainCount}-${seed}-${createHash('sha256').update(JSON.stringify([config, params])).digest('hex').slice(0, 16)}.kensa`;
 let model = !retrain && existsSync(file) ? deserializeModel(await readFile(file)) : undefined;
 if (!model) {
   const images = await Promise.all(dataset.train.map(async (t) => ({ bytes: await readFile(t.path), good: true as const })));
