@@ -1,6 +1,6 @@
 import { getAlgorithm } from './algorithms/registry.ts';
 import { checkAborted, type AlgorithmDefinition, type AlteredSample, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
-import { applyCalibration, fitCalibration, largestCalibrated, type Calibration, type CalibrationMode, type HeldOutMap } from './calibration/calibrate.ts';
+import { applyCalibration, fitCalibration, largestCalibrated, type Calibration, type CalibrationFitOptions, type CalibrationMode, type HeldOutMap } from './calibration/calibrate.ts';
 import { aurocOf, chooseCalibration } from './calibration/choose.ts';
 import { quantile } from './calibration/quantile.ts';
 import { synthesizeDefectWithin } from './calibration/synthetic.ts';
@@ -239,11 +239,11 @@ interface Validation {
   heldOut: Evaluation['heldOut'];
 }
 
-function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates?: CalibrationMode[]): Validation {
+function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates?: CalibrationMode[], fitOptions: CalibrationFitOptions = {}): Validation {
   const choice = requested === 'auto'
-    ? chooseCalibration(fit.okMaps, candidates)
+    ? chooseCalibration(fit.okMaps, candidates, fitOptions)
     : { mode: requested, scores: undefined };
-  const calibration = fitCalibration(fit.okMaps, choice.mode);
+  const calibration = fitCalibration(fit.okMaps, choice.mode, fitOptions);
   const reader = new MapReader();
   const scoreOf = (m: HeldOutMap) => largestCalibrated(reader.read(m), calibration);
   const okScores = fit.okMaps.map(scoreOf);
@@ -269,7 +269,7 @@ async function crossValidate(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: CalibrationMode | 'auto',
   options: Parameters<typeof crossFit>[3],
 ): Promise<Validation> {
-  return validate(await crossFit(algorithm, samples, params, options), mode, algorithm.calibrationCandidates);
+  return validate(await crossFit(algorithm, samples, params, options), mode, algorithm.calibrationCandidates, { borderMedians: algorithm.borderCalibration === 'two-point' });
 }
 
 /**
@@ -344,7 +344,7 @@ export async function trainModel(
     // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.
     const okMaps: FloatMap[] = [];
     for (const sample of samples.filter((s) => s.good)) okMaps.push(rawMap(algorithm, state, await sample.load(), values));
-    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] }, mode);
+    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] }, mode, undefined, { borderMedians: algorithm.borderCalibration === 'two-point' });
     validation.okScores = validation.okScores.map((s) => s * 1.25);
     validation.heldOut = []; // scored in-sample: nothing was held out
   }

@@ -105,3 +105,44 @@ test('largestCalibrated is the largest value of the calibrated map (at least 0),
     }
   }
 });
+
+/** Held-out OK maps whose pixels within 2 of the border share the interior's bulk (uniform 1–2) but have a heavy tail. */
+function heavyBorderTailMaps(random: Random): FloatMap[] {
+  return [40, 56, 32, 48, 44, 36].map((width, k) => {
+    const height = 30 + 4 * k;
+    const data = new Float32Array(width * height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      const nearBorder = Math.min(x, y, width - 1 - x, height - 1 - y) < 2;
+      data[y * width + x] = 1 + random.next() + (nearBorder && random.next() < 0.05 ? 4 * random.next() : 0);
+    }
+    return { width, height, data };
+  });
+}
+
+test('two-point border calibration: a band with the interior\'s bulk and a heavier tail keeps its bulk in line, and its level', () => {
+  const maps = heavyBorderTailMaps(new Random(11));
+  const twoPoint = fitCalibration(maps, 'border', { borderMedians: true });
+  const level = fitCalibration(maps, 'border');
+  assert.equal(level.borderMedians, undefined, 'level mode stores no medians (models as before)');
+  const probe = (value: number, calibration: typeof level) => {
+    const out = applyCalibration({ width: 60, height: 50, data: new Float32Array(60 * 50).fill(value) }, calibration).data;
+    return { border: out[25 * 60], interior: out[25 * 60 + 30] };
+  };
+  // The common median (1.5): the same calibrated value at the border and inside with two points, not when dividing by levels.
+  const median = probe(1.5, twoPoint);
+  assert.ok(Math.abs(median.border - median.interior) < 0.02, `two-point: border ${median.border}, interior ${median.interior}`);
+  const divided = probe(1.5, level);
+  assert.ok(divided.interior - divided.border > 0.2, `level: border ${divided.border}, interior ${divided.interior}`);
+  // Above a band's level both are raw ÷ level: maps' largest values (image scores) do not change.
+  const high = 9;
+  assert.deepEqual(probe(high, twoPoint), probe(high, level));
+  // Monotone in every band, and largestCalibrated is the calibrated map's largest value.
+  const random = new Random(3);
+  const map = { width: 50, height: 40, data: Float32Array.from({ length: 2000 }, () => random.next() * 7) };
+  const calibrated = applyCalibration(map, twoPoint).data;
+  assert.equal(largestCalibrated(map, twoPoint), calibrated.reduce((m, v) => (v > m ? v : m), 0));
+  for (const value of [0.5, 1.2, 1.9, 2.5, 4, 6]) {
+    const lower = probe(value, twoPoint), upper = probe(value + 0.1, twoPoint);
+    assert.ok(upper.border > lower.border && upper.interior > lower.interior, `monotone at ${value}`);
+  }
+});

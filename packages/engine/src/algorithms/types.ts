@@ -114,6 +114,11 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
   calibration?: 'global' | 'location' | 'border' | 'auto';
   /** With calibration 'auto': the modes to choose from, simplest first (default global, border, location). */
   calibrationCandidates?: ('global' | 'location' | 'border')[];
+  /**
+   * Border calibration's bands: 'level' divides each by its held-out level (default); 'two-point' also sends the band's
+   * median to the global median below the level (`borderLines` in calibration/calibrate.ts).
+   */
+  borderCalibration?: 'level' | 'two-point';
   train(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<S> | S;
   /**
    * Settings the algorithm decides from the training images by held-out checks (PS: resolution, normalisation), decided

@@ -18,6 +18,13 @@ export interface Calibration {
   grid: FloatMap | null;
   /** Per-band levels by distance to the nearest image border, bands ending at BORDER_BANDS (border mode). */
   borderLevels?: number[];
+  /**
+   * Border mode: each band's median and the global median of held-out OK pixels. With them a band's values below its
+   * level are mapped by two points, its median to the global median and its level to 1 (see `borderLines`); models
+   * without them divide by the band's level alone.
+   */
+  borderMedians?: number[];
+  median?: number;
 }
 
 /**
@@ -51,7 +58,13 @@ function borderBand(x: number, y: number, width: number, height: number): number
  */
 const sampleStride = (pixels: number) => Math.max(1, Math.floor(pixels / 2_000_000));
 
-export function fitCalibration(okMaps: readonly HeldOutMap[], mode: CalibrationMode): Calibration {
+/**
+ * How the border mode fits its bands: `medians` also keeps each band's median (the two-point lines of `borderLines`,
+ * off by default: better pixel AUROC, worse image AUROC on the magnetic tiles; see the PS README).
+ */
+export interface CalibrationFitOptions { borderMedians?: boolean }
+
+export function fitCalibration(okMaps: readonly HeldOutMap[], mode: CalibrationMode, options: CalibrationFitOptions = {}): Calibration {
   const stride = sampleStride(okMaps.reduce((sum, map) => sum + map.width * map.height, 0));
   // The sampled values (every stride-th pixel of each map) held in float32 arrays of their exact length, as the maps
   // hold them: growing arrays of 2 million numbers, twice for border mode, were most of validation's memory.
@@ -92,12 +105,16 @@ export function fitCalibration(okMaps: readonly HeldOutMap[], mode: CalibrationM
   if (mode === 'global') return { mode, level, grid: null };
   if (bands) {
     // As for places: a band's level never drops far below the global one. A band deeper than the training images reach
-    // (or too thin in them to have a quantile) takes the level of the band outside it.
+    // (or too thin in them to have a quantile) takes the level and median of the band outside it.
+    const median = quantile(values, 0.5);
     const borderLevels: number[] = [];
-    bands.forEach((values, band) => borderLevels.push(values.length >= MIN_BAND_VALUES
-      ? Math.max(quantile(values, PIXEL_QUANTILE), level * 0.5)
-      : band > 0 ? borderLevels[band - 1] : level));
-    return { mode, level, grid: null, borderLevels };
+    const borderMedians: number[] = [];
+    bands.forEach((values, band) => {
+      const own = values.length >= MIN_BAND_VALUES;
+      borderLevels.push(own ? Math.max(quantile(values, PIXEL_QUANTILE), level * 0.5) : band > 0 ? borderLevels[band - 1] : level);
+      borderMedians.push(own ? quantile(values, 0.5) : band > 0 ? borderMedians[band - 1] : median);
+    });
+    return options.borderMedians ? { mode, level, grid: null, borderLevels, borderMedians, median } : { mode, level, grid: null, borderLevels };
   }
   const { width, height } = okMaps[0];
   // Every map is resized to the first one's size here.
@@ -128,12 +145,12 @@ export function fitCalibration(okMaps: readonly HeldOutMap[], mode: CalibrationM
  * `fitCalibration` of each mode (same order) on the same maps. A border fit samples the very values the global fit does,
  * and its level is theirs: when both are asked for, the global one is taken from it, each map expanded once less.
  */
-export function fitCalibrations(okMaps: readonly HeldOutMap[], modes: readonly CalibrationMode[]): Calibration[] {
-  const border = modes.includes('border') && modes.includes('global') ? fitCalibration(okMaps, 'border') : null;
+export function fitCalibrations(okMaps: readonly HeldOutMap[], modes: readonly CalibrationMode[], options: CalibrationFitOptions = {}): Calibration[] {
+  const border = modes.includes('border') && modes.includes('global') ? fitCalibration(okMaps, 'border', options) : null;
   return modes.map((mode) => {
     if (border && mode === 'border') return border;
     if (border && mode === 'global') return { mode, level: border.level, grid: null };
-    return fitCalibration(okMaps, mode);
+    return fitCalibration(okMaps, mode, options);
   });
 }
 
@@ -144,6 +161,53 @@ const BAND_OF_DISTANCE = Int32Array.from({ length: BORDER_BANDS[BORDER_BANDS.len
   return band;
 });
 
+/** How one border band calibrates: `bandValue`. */
+export interface BandLine { inverse: number; level: number; gain: number; offset: number }
+
+/**
+ * Border mode, per band: above the band's level, raw ÷ level (so image scores, maps' largest values, are what dividing by
+ * the level gave); below it, the line through (band median → global median, band level → 1). The border of tiles and
+ * textures varies most in its *tail* (magnetic tiles, held-out OK maps: band medians 1.98–2.21 from the interior to the
+ * edge, 99.9th percentiles 2.9–4.9), so dividing by the level alone also pressed down the bulk of every pixel within 64
+ * pixels of the border, defects there included. The line's spread (level − median) never falls below a quarter of the
+ * global one (a band's gain at most four times the global gain). Without medians (older models) and above the level:
+ * raw × (1 / level), as before.
+ */
+export function borderLines(calibration: Calibration): BandLine[] {
+  const levels = calibration.borderLevels ?? [];
+  const medians = calibration.borderMedians;
+  const globalMedian = calibration.median;
+  const globalSpread = globalMedian === undefined ? 0 : calibration.level - globalMedian;
+  return levels.map((level, band) => {
+    const inverse = 1 / level;
+    if (!medians || globalMedian === undefined || !(globalSpread > 0)) return { inverse, level, gain: inverse, offset: 0 };
+    const spread = Math.max(level - medians[band], globalSpread * 0.25);
+    const gain = globalSpread / spread / calibration.level;
+    return { inverse, level, gain, offset: 1 - level * gain };
+  });
+}
+
+/** A raw value calibrated by its band's line (`borderLines`). */
+export function bandValue(value: number, line: BandLine): number {
+  return value >= line.level ? value * line.inverse : value * line.gain + line.offset;
+}
+
+/**
+ * What a raw rise of one unit becomes after calibration, on average over a width × height map: for border mode the
+ * rise of a defect above its band's level (1 / level: the lines below the level have offsets, so calibrating a map of
+ * ones would not say it).
+ */
+export function meanGain(calibration: Calibration, width: number, height: number): number {
+  if (calibration.mode === 'border' && calibration.borderLevels && calibration.borderMedians) {
+    const lines = borderLines(calibration);
+    let sum = 0;
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) sum += lines[borderBand(x, y, width, height)].inverse;
+    return sum / (width * height);
+  }
+  const unit = applyCalibration({ width, height, data: new Float32Array(width * height).fill(1) }, calibration);
+  return unit.data.reduce((s, v) => s + v, 0) / unit.data.length;
+}
+
 /**
  * The largest value of `applyCalibration(map, calibration)`, at least 0, without making the calibrated map where one
  * level holds for many pixels (global, border): a pixel's calibrated value is its raw value times its level's inverse,
@@ -153,7 +217,8 @@ const BAND_OF_DISTANCE = Int32Array.from({ length: BORDER_BANDS[BORDER_BANDS.len
 export function largestCalibrated(map: FloatMap, calibration: Calibration): number {
   const { width, height, data } = map;
   if (calibration.mode === 'border' && calibration.borderLevels) {
-    const largest = new Float64Array(calibration.borderLevels.length);
+    // A band the map does not reach must not count (its offset alone could exceed the others).
+    const largest = new Float64Array(calibration.borderLevels.length).fill(-Infinity);
     const deepest = BAND_OF_DISTANCE.length - 1, interior = BORDER_BANDS.length;
     for (let y = 0, i = 0; y < height; y++) {
       const fromEdge = Math.min(y, height - 1 - y);
@@ -163,10 +228,12 @@ export function largestCalibrated(map: FloatMap, calibration: Calibration): numb
         if (data[i] > largest[band]) largest[band] = data[i];
       }
     }
+    const lines = borderLines(calibration);
     let score = 0;
-    calibration.borderLevels.forEach((level, band) => {
-      const value = Math.fround(largest[band] * (1 / level));
-      if (value > score) score = value;
+    largest.forEach((value, band) => {
+      if (value === -Infinity) return;
+      const calibrated = Math.fround(bandValue(value, lines[band]));
+      if (calibrated > score) score = calibrated;
     });
     return score;
   }
@@ -184,8 +251,8 @@ export function largestCalibrated(map: FloatMap, calibration: Calibration): numb
 export function applyCalibration(map: FloatMap, calibration: Calibration): FloatMap {
   const out = new Float32Array(map.data.length);
   if (calibration.mode === 'border' && calibration.borderLevels) {
-    const inverse = calibration.borderLevels.map((l) => 1 / l);
-    for (let y = 0, i = 0; y < map.height; y++) for (let x = 0; x < map.width; x++, i++) out[i] = map.data[i] * inverse[borderBand(x, y, map.width, map.height)];
+    const lines = borderLines(calibration);
+    for (let y = 0, i = 0; y < map.height; y++) for (let x = 0; x < map.width; x++, i++) out[i] = bandValue(map.data[i], lines[borderBand(x, y, map.width, map.height)]);
   } else if (!calibration.grid) {
     const inv = 1 / calibration.level;
     for (let i = 0; i < out.length; i++) out[i] = map.data[i] * inv;

@@ -1,6 +1,6 @@
 import { MapReader } from '../image/raster.ts';
 import { auroc } from '../metrics/index.ts';
-import { applyCalibration, fitCalibrations, largestCalibrated, type CalibrationMode, type HeldOutMap } from './calibrate.ts';
+import { fitCalibrations, largestCalibrated, meanGain, type CalibrationFitOptions, type CalibrationMode, type HeldOutMap } from './calibrate.ts';
 import { quantile } from './quantile.ts';
 
 /** Candidates of calibration 'auto' (unless the algorithm names its own), simplest first: a later one must be more sensitive by this factor. */
@@ -24,7 +24,7 @@ export function aurocOf(negatives: number[], positives: number[]): number {
  * held-out AUROC 0.64 against a real 0.97), so they chose by noise.
  */
 export function chooseCalibration(
-  okMaps: readonly HeldOutMap[], candidates: CalibrationMode[] = AUTO_CALIBRATION_MODES,
+  okMaps: readonly HeldOutMap[], candidates: CalibrationMode[] = AUTO_CALIBRATION_MODES, options: CalibrationFitOptions = {},
 ): { mode: CalibrationMode; scores: Record<string, number> } {
   const scores: Record<string, number> = {};
   if (okMaps.length < 4) return { mode: candidates[0], scores };
@@ -34,7 +34,7 @@ export function chooseCalibration(
   const sums = candidates.map(() => 0);
   const reader = new MapReader();
   for (let half = 0; half < 2; half++) {
-    const calibrations = fitCalibrations(okMaps.filter((_, i) => i % 2 !== half), candidates);
+    const calibrations = fitCalibrations(okMaps.filter((_, i) => i % 2 !== half), candidates, options);
     const heldOut = okMaps.filter((_, i) => i % 2 === half);
     const goodScores = candidates.map((): number[] => []);
     for (const m of heldOut) {
@@ -48,8 +48,7 @@ export function chooseCalibration(
         const key = `${width}x${height}`;
         let gain = gainBySize.get(key);
         if (gain === undefined) {
-          const unit = applyCalibration({ width, height, data: new Float32Array(width * height).fill(1) }, calibration);
-          gain = unit.data.reduce((s, v) => s + v, 0) / unit.data.length;
+          gain = meanGain(calibration, width, height);
           gainBySize.set(key, gain);
         }
         return gain;
