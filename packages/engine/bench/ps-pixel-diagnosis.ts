@@ -18,7 +18,7 @@ import {
 } from '../src/index.ts';
 import { applyCalibration } from '../src/calibration/calibrate.ts';
 import { createPatchSample, DEFAULT_PS_CONFIG, type PsConfig } from '../src/algorithms/ps/index.ts';
-import { Random } from '../src/kernels/random.ts';
+import { quickSubset } from './quick-subset.ts';
 
 const args = process.argv.slice(2);
 let trainCount = 60, testCount = 80, seed = 0, retrain = false;
@@ -37,16 +37,7 @@ for (let i = 0; i < args.length; i++) {
   } else root = args[i];
 }
 
-/** The subset ps-quick.ts draws. */
-function subset(dataset: MvtecDataset): MvtecDataset {
-  const random = new Random(seed);
-  const train = random.shuffle([...dataset.train]).slice(0, trainCount);
-  const good = dataset.test.filter((t) => t.defect === null);
-  const bad = dataset.test.filter((t) => t.defect !== null);
-  const goodCount = Math.min(good.length, Math.max(1, Math.round((testCount * good.length) / dataset.test.length)));
-  const test = [...random.shuffle([...good]).slice(0, goodCount), ...random.shuffle([...bad]).slice(0, testCount - goodCount)];
-  return { name: dataset.name, train, test };
-}
+const subset = (dataset: MvtecDataset) => quickSubset(dataset, trainCount, testCount, seed);
 
 const id = 'PS:diagnosis';
 ALGORITHMS.push(createPatchSample({ ...DEFAULT_PS_CONFIG, ...config }, id) as unknown as AlgorithmDefinition<ModelState>);

@@ -11,7 +11,7 @@
  */
 import { ALGORITHMS, benchAlgorithm, loadMvtecDataset, type AlgorithmDefinition, type BenchResult, type MvtecDataset, type ModelState } from '../src/index.ts';
 import { createPatchSample, DEFAULT_PS_CONFIG, type PsConfig } from '../src/algorithms/ps/index.ts';
-import { Random } from '../src/kernels/random.ts';
+import { quickSubset } from './quick-subset.ts';
 
 const args = process.argv.slice(2);
 let trainCount = 80, testCount = 120, seed = 0, full = false;
@@ -32,16 +32,9 @@ for (let i = 0; i < args.length; i++) {
   } else roots.push(args[i]);
 }
 
-/** A seeded subset: n training images; m test images, good and defective in the full set's proportion. */
+/** A seeded subset (see quickSubset), or the whole set with --full. */
 function subset(dataset: MvtecDataset): MvtecDataset {
-  if (full) return dataset;
-  const random = new Random(seed);
-  const train = random.shuffle([...dataset.train]).slice(0, trainCount);
-  const good = dataset.test.filter((t) => t.defect === null);
-  const bad = dataset.test.filter((t) => t.defect !== null);
-  const goodCount = Math.min(good.length, Math.max(1, Math.round((testCount * good.length) / dataset.test.length)));
-  const test = [...random.shuffle([...good]).slice(0, goodCount), ...random.shuffle([...bad]).slice(0, testCount - goodCount)];
-  return { name: dataset.name, train, test };
+  return full ? dataset : quickSubset(dataset, trainCount, testCount, seed);
 }
 
 const id = 'PS:quick';
