@@ -310,6 +310,30 @@ export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: num
 }
 
 /**
+ * The pixels of a level each patch of the grid is pooled over: columns [x0s[gx], x1s[gx]) and rows [y0s[gy], y1s[gy])
+ * (the patch's window mapped to the level's pixels, at least one pixel).
+ */
+export function poolWindows(
+  level: Pick<PyramidLevel, 'width' | 'height' | 'scale'>, grid: PatchGrid,
+): { x0s: Int32Array; x1s: Int32Array; y0s: Int32Array; y1s: Int32Array } {
+  const { width, height, scale } = level;
+  const { columns, rows } = grid;
+  const x0s = new Int32Array(columns), x1s = new Int32Array(columns);
+  const y0s = new Int32Array(rows), y1s = new Int32Array(rows);
+  for (let gx = 0; gx < columns; gx++) {
+    const lo = Math.min(width - 1, Math.floor(grid.xs[gx] / scale));
+    x0s[gx] = lo;
+    x1s[gx] = Math.max(lo + 1, Math.min(width, Math.ceil((grid.xs[gx] + grid.patchWidth) / scale)));
+  }
+  for (let gy = 0; gy < rows; gy++) {
+    const lo = Math.min(height - 1, Math.floor(grid.ys[gy] / scale));
+    y0s[gy] = lo;
+    y1s[gy] = Math.max(lo + 1, Math.min(height, Math.ceil((grid.ys[gy] + grid.patchHeight) / scale)));
+  }
+  return { x0s, x1s, y0s, y1s };
+}
+
+/**
  * `poolOnGrid`'s means feature-major: `byFeature[feature * patches + patch]`. Each plane's means are computed on their
  * own (the same numbers whichever planes are pooled with it), so columns pooled apart may be joined (`patchMajor`).
  */
@@ -322,19 +346,8 @@ export function poolByFeature(levels: PyramidLevel[], grid: PatchGrid): { dims: 
   const byFeature = new Float32Array(patches * dims);
   let feature = 0;
   for (const level of levels) {
-    const { width, height, scale } = level;
-    const x0s = new Int32Array(columns), x1s = new Int32Array(columns);
-    const y0s = new Int32Array(rows), y1s = new Int32Array(rows);
-    for (let gx = 0; gx < columns; gx++) {
-      const lo = Math.min(width - 1, Math.floor(grid.xs[gx] / scale));
-      x0s[gx] = lo;
-      x1s[gx] = Math.max(lo + 1, Math.min(width, Math.ceil((grid.xs[gx] + grid.patchWidth) / scale)));
-    }
-    for (let gy = 0; gy < rows; gy++) {
-      const lo = Math.min(height - 1, Math.floor(grid.ys[gy] / scale));
-      y0s[gy] = lo;
-      y1s[gy] = Math.max(lo + 1, Math.min(height, Math.ceil((grid.ys[gy] + grid.patchHeight) / scale)));
-    }
+    const { width, height } = level;
+    const { x0s, x1s, y0s, y1s } = poolWindows(level, grid);
     // Per row boundary y (0…height): the slot its running column sums (of rows [0, y)) are kept in, or −1.
     const slotOf = new Int32Array(height + 1).fill(-1);
     let slots = 0;

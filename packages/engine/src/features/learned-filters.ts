@@ -415,18 +415,36 @@ export function learnedFilterPlanes(plane: FloatMap, filters: LearnedFilters): {
   return { width, height, planes };
 }
 
+/** The grid size of `learnedFilterPlanes` for a plane of the given size (every other pixel, rounded up). */
+export function learnedGridSize(planeWidth: number, planeHeight: number): { width: number; height: number } {
+  return { width: (planeWidth + 1) >> 1, height: (planeHeight + 1) >> 1 };
+}
+
+/**
+ * `learnedFilterPlanes` at the grid pixels `needed` marks only (one byte per grid pixel, row-major), the others left 0:
+ * each computed pixel gets the very numbers of the whole computation (its products do not depend on which other
+ * pixels are computed beside it). First layer only: with a second layer, null (its pooled responses need neighbours).
+ */
+export function learnedFilterPlanesAt(
+  plane: FloatMap, filters: LearnedFilters, needed: Uint8Array,
+): { width: number; height: number; planes: Float32Array[] } | null {
+  if (filters.secondCount > 0) return null;
+  const { width, height, planes } = firstLayer(plane, filters, false, needed);
+  return { width, height, planes };
+}
+
 /**
  * The first layer's planes of `learnedFilterPlanes`, and (when `keepResponses`) every grid pixel's responses
- * max(0, c·y − threshold) and which grid pixels had a flat neighbourhood.
+ * max(0, c·y − threshold) and which grid pixels had a flat neighbourhood. With `needed`, only the grid pixels it marks.
  */
 function firstLayer(
-  plane: FloatMap, filters: LearnedFilters, keepResponses: boolean,
+  plane: FloatMap, filters: LearnedFilters, keepResponses: boolean, needed: Uint8Array | null = null,
 ): { width: number; height: number; planes: Float32Array[]; responses: Float32Array | null; flatMask: Uint8Array | null } {
   const { size, contrastFloor, whitenedDims, mean, threshold } = filters;
   const { whitening, centroids } = widened(filters);
   const dims = size * size, half = size >> 1;
   const count = centroids.length / whitenedDims;
-  const width = (plane.width + 1) >> 1, height = (plane.height + 1) >> 1;
+  const { width, height } = learnedGridSize(plane.width, plane.height);
   const activations = filters.activations ? count : 0;
   const planes = Array.from({ length: activations + 1 }, () => new Float32Array(width * height));
   const residual = planes[activations];
@@ -449,6 +467,7 @@ function firstLayer(
   for (let gy = 0; gy < height; gy++) {
     let n = 0, flats = 0;
     for (let gx = 0; gx < width; gx++) {
+      if (needed && !needed[gy * width + gx]) continue;
       const row = gx * dims, corner = 2 * gy * paddedWidth + 2 * gx;
       const first = padded[corner];
       let sum = 0, sumSq = 0, equal = true;

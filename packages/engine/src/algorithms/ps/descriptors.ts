@@ -1,4 +1,5 @@
-import { filterBank, patchMajor, poolByFeature, poolOnGrid, type FilterBankOptions } from '../../features/filter-bank.ts';
+import { filterBank, lightnessPyramid, patchMajor, poolByFeature, poolOnGrid, poolWindows, type FilterBankOptions } from '../../features/filter-bank.ts';
+import { learnedFilterPlanesAt, learnedGridSize } from '../../features/learned-filters.ts';
 import { patchGrid, type PatchGrid } from '../../features/patches.ts';
 import type { Raster } from '../../image/raster.ts';
 import { centredProducts } from '../../kernels/matrix.ts';
@@ -51,6 +52,54 @@ export function rawDescriptorsReusing(
   const learnedDims = levels.slice(levels.length - learnedLevels).reduce((sum, level) => sum + level.planes.length, 0);
   const { dims, byFeature } = poolByFeature(levels, grid);
   return { grid, dims, data: patchMajor(byFeature, patches, dims), learnedColumns: byFeature.slice((dims - learnedDims) * patches) };
+}
+
+/**
+ * `rawDescriptors` of the listed patches (indices in the grid's row-major order): the rows of the others are left with
+ * zeros in the learned filters' columns. The learned filters' planes, the dearest part, are computed only at the pixels
+ * those patches are pooled over, and pooled over each window directly. A window's sum is then taken in another order
+ * than `poolByFeature`'s running sums, the same float64 number whenever those sums are exact (float32 values, each
+ * float64 sum holding every bit of them: true unless a plane mixes values some 2⁻³⁰ times smaller than its sums); the
+ * model digest of the training profiles checks it. Null where not supported (discriminators, second layers).
+ */
+export function rawDescriptorsOfPatches(raster: Raster, settings: DescriptorSettings, wanted: Int32Array): RawDescriptors | null {
+  const learned = settings.learned ?? [];
+  if ((settings.discriminators?.length ?? 0) > 0 || learned.some((filters) => filters.secondCount > 0)) return null;
+  const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
+  const patches = grid.columns * grid.rows;
+  // The order `filterBank` gives the learned filters' levels in: by pyramid level, then as listed.
+  const ordered = [...learned.keys()].sort((a, b) => learned[a].level - learned[b].level || a - b).map((i) => learned[i]);
+  const pyramid = ordered.length ? lightnessPyramid(raster, settings, ordered[ordered.length - 1].level + 1) : [];
+  const columns: Float32Array[] = [];
+  for (const filters of ordered) {
+    const lightness = pyramid[filters.level];
+    const { width, height } = learnedGridSize(lightness.width, lightness.height);
+    const { x0s, x1s, y0s, y1s } = poolWindows({ width, height, scale: 2 ** (filters.level + 1) }, grid);
+    const needed = new Uint8Array(width * height);
+    for (const patch of wanted) {
+      const gx = patch % grid.columns, gy = (patch - gx) / grid.columns;
+      for (let y = y0s[gy]; y < y1s[gy]; y++) needed.fill(1, y * width + x0s[gx], y * width + x1s[gx]);
+    }
+    const { planes } = learnedFilterPlanesAt(lightness, filters, needed)!;
+    for (const plane of planes) {
+      const column = new Float32Array(patches);
+      for (const patch of wanted) {
+        const gx = patch % grid.columns, gy = (patch - gx) / grid.columns;
+        const x0 = x0s[gx], x1 = x1s[gx], y0 = y0s[gy], y1 = y1s[gy];
+        let sum = 0;
+        for (let y = y0; y < y1; y++) {
+          let row = 0;
+          for (let i = y * width + x0, end = y * width + x1; i < end; i++) row += plane[i];
+          sum += row;
+        }
+        column[patch] = sum / ((x1 - x0) * (y1 - y0));
+      }
+      columns.push(column);
+    }
+  }
+  const learnedColumns = new Float32Array(columns.length * patches);
+  columns.forEach((column, f) => learnedColumns.set(column, f * patches));
+  return rawDescriptorsReusing(raster, settings, learnedColumns);
 }
 
 /** Patch centres as fractions of the raster's width and height, two per patch. */

@@ -17,7 +17,7 @@ import { fitPca } from '../../kernels/pca.ts';
 import { positionR2 } from '../../features/position-r2.ts';
 import { DEFAULT_PROBE, exposureSpread, probeSettings, type RasterSource } from './choices.ts';
 import {
-  featureStatistics, finishDescriptors, finishedDims, finishRows, makeProjection, patchCentres, rawDescriptorsReusing,
+  featureStatistics, finishDescriptors, finishedDims, finishRows, makeProjection, patchCentres, rawDescriptorsOfPatches, rawDescriptorsReusing,
   type DescriptorSettings, type Projection, type RawDescriptors,
 } from './descriptors.ts';
 
@@ -360,9 +360,9 @@ function sampleDescriptors(raster: Raster, settings: DescriptorSettings, sample:
 }
 
 /**
- * Streams the images once: each one's raw descriptors are computed, offered to a seeded reservoir of `size` patches
- * and let go. Memory stays at the reservoir's, however many images there are (250 images used to take ~0.3 GB here,
- * every patch in three copies).
+ * Streams the images once: each one's patches are offered to a seeded reservoir of `size` patches (`offerImage`), and
+ * the image let go. Memory stays at the reservoir's, however many images there are (250 images used to take ~0.3 GB
+ * here, every patch in three copies).
  */
 async function samplePatches(
   rasters: RasterSource, samples: TrainingSample[], settings: DescriptorSettings, size: number, random: Random, context: TrainContext,
@@ -371,18 +371,15 @@ async function samplePatches(
   let rawDims = 0, offered = 0;
   for (let image = 0; image < rasters.count; image++) {
     checkAborted(context.signal);
-    const raw = sampleDescriptors(await rasters.get(image), settings, samples[image], context.mappedLater);
-    rawDims = raw.dims;
-    reservoir ??= new RowReservoir(size, rawDims + 2, random);
-    const centres = patchCentres(raw.grid);
-    const width = rawDims + 2;
-    offered += raw.data.length / rawDims;
-    for (let p = 0; p < raw.data.length / rawDims; p++) {
-      const slot = reservoir.claim(image);
-      if (slot < 0) continue;
-      reservoir.rows.set(raw.data.subarray(p * rawDims, p * rawDims + rawDims), slot * width);
-      reservoir.rows[slot * width + rawDims] = centres[2 * p];
-      reservoir.rows[slot * width + rawDims + 1] = centres[2 * p + 1];
+    const raster = await rasters.get(image);
+    if (!reservoir) {
+      // The first image is described whole: its descriptors' length sizes the reservoir's rows.
+      const raw = sampleDescriptors(raster, settings, samples[image], context.mappedLater);
+      rawDims = raw.dims;
+      reservoir = new RowReservoir(size, rawDims + 2, random);
+      offered += writeClaimed(reservoir, raw, claimAll(reservoir, image, raw.grid.columns * raw.grid.rows));
+    } else {
+      offered += offerImage(reservoir, raster, settings, image, samples[image], context.mappedLater);
     }
     context.onProgress((0.4 * (image + 1)) / rasters.count, 'patch-features');
   }
@@ -468,6 +465,48 @@ async function decide(config: PsConfig, samples: TrainingSample[], params: Param
     scale: resolution.scale, resolutionScores: resolution.scores, normalise: normalisation.normalise, normaliseScores: normalisation.scores,
     sharedStructure: config.shareFoldPatches ? 1 : 0, structure, learned, discriminators, sampleSize, bankSize,
   };
+}
+
+/** Claims a slot for each of an image's patches in grid order: the slots (−1: not kept). */
+function claimAll(reservoir: RowReservoir, image: number, patches: number): Int32Array {
+  const slots = new Int32Array(patches);
+  for (let p = 0; p < patches; p++) slots[p] = reservoir.claim(image);
+  return slots;
+}
+
+/** Writes the claimed patches' rows (raw descriptor, then centre) in grid order: a slot claimed twice keeps the later. */
+function writeClaimed(reservoir: RowReservoir, raw: RawDescriptors, slots: Int32Array): number {
+  const rawDims = raw.dims, width = rawDims + 2;
+  const centres = patchCentres(raw.grid);
+  for (let p = 0; p < slots.length; p++) {
+    const slot = slots[p];
+    if (slot < 0) continue;
+    reservoir.rows.set(raw.data.subarray(p * rawDims, p * rawDims + rawDims), slot * width);
+    reservoir.rows[slot * width + rawDims] = centres[2 * p];
+    reservoir.rows[slot * width + rawDims + 1] = centres[2 * p + 1];
+  }
+  return slots.length;
+}
+
+/**
+ * Offers one image's patches to the reservoir: claim first, describe after. The claims depend on the random stream
+ * alone, so all of the image's are made first, and only the claimed patches are described (`rawDescriptorsOfPatches`):
+ * after the first images most patches are never kept, and describing them was most of training. Described whole as
+ * before where most patches are claimed (the first images), where the image's learned planes are kept for its maps
+ * later (`keep`) or already were, or with `describeAll`. Returns the patches offered.
+ */
+export function offerImage(
+  reservoir: RowReservoir, raster: Raster, settings: DescriptorSettings, image: number, sample: TrainingSample | undefined,
+  keep?: ReadonlySet<TrainingSample>, describeAll = false,
+): number {
+  const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
+  const slots = claimAll(reservoir, image, grid.columns * grid.rows);
+  const wanted = slots.reduce<number[]>((list, slot, p) => (slot >= 0 ? (list.push(p), list) : list), []);
+  const learned = settings.learned ?? [];
+  const whole = describeAll || learned.length === 0 || 2 * wanted.length > slots.length
+    || (sample !== undefined && (keep?.has(sample) || keptLearnedColumns(learned, sample) !== null));
+  const raw = (whole ? null : rawDescriptorsOfPatches(raster, settings, Int32Array.from(wanted))) ?? sampleDescriptors(raster, settings, sample, keep);
+  return writeClaimed(reservoir, raw, slots);
 }
 
 /**
