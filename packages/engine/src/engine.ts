@@ -239,6 +239,11 @@ interface Validation {
   heldOut: Evaluation['heldOut'];
 }
 
+/** How an algorithm's calibration is fitted: its border bands by two points (`AlgorithmDefinition.borderCalibration`). */
+function calibrationFitOptions(algorithm: AlgorithmDefinition<ModelState>): CalibrationFitOptions {
+  return { borderMedians: algorithm.borderCalibration === 'two-point' };
+}
+
 function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates?: CalibrationMode[], fitOptions: CalibrationFitOptions = {}): Validation {
   const choice = requested === 'auto'
     ? chooseCalibration(fit.okMaps, candidates, fitOptions)
@@ -269,7 +274,7 @@ async function crossValidate(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: CalibrationMode | 'auto',
   options: Parameters<typeof crossFit>[3],
 ): Promise<Validation> {
-  return validate(await crossFit(algorithm, samples, params, options), mode, algorithm.calibrationCandidates, { borderMedians: algorithm.borderCalibration === 'two-point' });
+  return validate(await crossFit(algorithm, samples, params, options), mode, algorithm.calibrationCandidates, calibrationFitOptions(algorithm));
 }
 
 /**
@@ -344,7 +349,7 @@ export async function trainModel(
     // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.
     const okMaps: FloatMap[] = [];
     for (const sample of samples.filter((s) => s.good)) okMaps.push(rawMap(algorithm, state, await sample.load(), values));
-    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] }, mode, undefined, { borderMedians: algorithm.borderCalibration === 'two-point' });
+    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] }, mode, undefined, calibrationFitOptions(algorithm));
     validation.okScores = validation.okScores.map((s) => s * 1.25);
     validation.heldOut = []; // scored in-sample: nothing was held out
   }
