@@ -68,7 +68,9 @@ for (const name of ['compactAnomalyMap', 'anomalyMap'] as const) {
 }
 let phaseAt = cpu();
 const started = cpu();
+// On the calling thread (threads: 1): the stages of every train are timed here.
 const model = await trainModel('PS', images, params, {
+  threads: 1,
   onProgress: (_f, step) => {
     const coarse = step === 'calibrating' || step === 'training' || step === 'decoding' || step === 'done' ? step : phase;
     if (coarse !== phase) { add(`engine:${phase}`, cpu() - phaseAt); phase = coarse; phaseAt = cpu(); noteRss(`engine:${phase}`); }

@@ -1,18 +1,18 @@
 import { getAlgorithm } from './algorithms/registry.ts';
-import { checkAborted, type AlgorithmDefinition, type AlteredSample, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
+import { checkAborted, type AlgorithmDefinition, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
 import { applyCalibration, fitCalibration, largestCalibrated, type Calibration, type CalibrationFitOptions, type CalibrationMode, type HeldOutMap } from './calibration/calibrate.ts';
 import { aurocOf, chooseCalibration } from './calibration/choose.ts';
 import { quantile } from './calibration/quantile.ts';
-import { synthesizeDefectWithin } from './calibration/synthetic.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
-import { decodeForTiles, foldsByImage, stitchTileMaps, trainingTiles } from './image/tiles.ts';
+import { decodeForTiles, stitchTileMaps, trainingTiles } from './image/tiles.ts';
 import { DecodedPixelsCache, decodedSamples, type ImageBytes } from './image/training-images.ts';
-import { expandMap, MapReader, resizeMap, type FloatMap, type Raster } from './image/raster.ts';
+import { MapReader, resizeMap, type FloatMap, type Raster } from './image/raster.ts';
 import { Random } from './kernels/random.ts';
 import { auroc, bestF1Threshold, confusionAt, type Confusion } from './metrics/index.ts';
 import { decodeBlob, encodeBlob, ModelFormatError } from './model/blob.ts';
 import { num, optionalNum, pair, resolveParams, type ParamValues } from './params/schema.ts';
 import { detect, type Detection, type DetectionSettings } from './postprocess/detect.ts';
+import { crossFit, crossFitUsesThreads, type CrossFit, type CrossFitOptions } from './training/cross-fit.ts';
 import type { TrainingProgressReport } from './training/progress.ts';
 import { checkTrainingData, countTrainingData, type TrainingDataProblem } from './training/training-data.ts';
 import { ENGINE_VERSION } from './version.ts';
@@ -32,6 +32,8 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Calibration mode (see calibration/calibrate.ts), or 'auto' to choose it on held-out images; the default is the algorithm's. */
   calibration?: CalibrationMode | 'auto';
+  /** Threads cross-fitting may use (1: the calling thread only); the default is two on a machine with two cores or more. */
+  threads?: number;
 }
 
 export interface Evaluation {
@@ -116,115 +118,9 @@ function rawMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, r
   return resizeMap(algorithm.anomalyMap(state, raster, params, from), raster.width, raster.height);
 }
 
-/**
- * A held-out image's raw map at the raster's size, as `rawMap` gives it, held in the algorithm's compact form when it has
- * one (PS: its patch scores) or at the algorithm's own resolution, and made at the raster's size each time calibration
- * reads it. Held in full at 512 × 512, the 400 held-out maps of deeppcb and its 100 synthetic defects took 0.5 GB.
- */
-function heldOutMap(
-  algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues, from?: TrainingSample, altered?: AlteredSample,
-): HeldOutMap {
-  const { width, height } = raster;
-  const own = algorithm.compactAnomalyMap?.(state, raster, params, from, altered) ?? algorithm.anomalyMap(state, raster, params, from);
-  if ('data' in own && own.width === width && own.height === height) return own;
-  return { width, height, expand: () => resizeMap(expandMap(own), width, height) };
-}
-
-interface CrossFit {
-  okMaps: HeldOutMap[];
-  ngMaps: HeldOutMap[];
-  syntheticMaps: HeldOutMap[];
-  /** The training image of each map of okMaps and ngMaps, in their order. */
-  okSources: (number | null)[];
-  ngSources: (number | null)[];
-}
-
-/**
- * Synthetic defects made in cross-fitting at most: a hundred measure an AUROC well enough, and each costs a map (memory)
- * and an inference (time). Below that many OK images, every held-out OK image gets one, as before.
- */
-const MAX_SYNTHETIC_DEFECTS = 100;
-
-/**
- * Held-out images of each label that cross-fitting maps at most (a seeded draw beyond): each map is kept until the
- * calibration is fitted (in full 0.25 MB at 256×256; PS's compact map 16 KB, see heldOutMap), and 500 of a label place
- * a quantile or an AUROC well. Below that, every held-out image is mapped, as before.
- */
-const MAX_HELD_OUT_MAPS = 500;
-
-/**
- * OK images that cross-fitting maps at most (a seeded draw beyond): they give the calibration its pixel quantile and the
- * threshold its 90th percentile of image scores, which 200 place well; each map costs an inference, and the 400 of
- * deeppcb (512 px) took 40 of its 105 processor seconds of training. NG images keep MAX_HELD_OUT_MAPS: the best-F1
- * threshold needs every one it can get.
- */
-export const MAX_HELD_OUT_OK_MAPS = 200;
-
-/** Of each label, the samples cross-fitting maps: all of them, or a seeded draw when there are more than its bound. */
-function mappedHeldOut(samples: TrainingSample[], seed: number): Set<TrainingSample> | null {
-  const byLabel = [true, false].map((label) => ({ list: samples.filter((s) => s.good === label), bound: label ? MAX_HELD_OUT_OK_MAPS : MAX_HELD_OUT_MAPS }));
-  if (byLabel.every(({ list, bound }) => list.length <= bound)) return null;
-  const random = new Random(seed + 37);
-  return new Set(byLabel.flatMap(({ list, bound }) => random.shuffle(list).slice(0, bound)));
-}
-
 /** The OK images the final model maps in-sample for the OK-only threshold (see trainModel): a seeded draw. */
 function inSampleThresholdSamples(samples: TrainingSample[], seed: number): TrainingSample[] {
   return new Random(seed + 31).shuffle(samples.filter((s) => s.good === true)).slice(0, IN_SAMPLE_THRESHOLD_IMAGES);
-}
-
-/**
- * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every
- * labelled image (up to MAX_HELD_OUT_OK_MAPS OK and MAX_HELD_OUT_MAPS NG images) gets a map from a model that never saw it.
- */
-async function crossFit(
-  algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues,
-  options: {
-    signal?: AbortSignal; synthetic: boolean; seed: number; onProgress: (f: number) => void; decided?: ModelState;
-    /** Samples the final model will map (for the threshold), besides the held-out ones. */
-    mappedAfter?: TrainingSample[];
-  },
-): Promise<CrossFit> {
-  const random = new Random(options.seed + 17);
-  const ok = samples.filter((s) => s.good === true);
-  const ng = samples.filter((s) => s.good === false);
-  const folds = foldsByImage(samples, random) ?? new Map<TrainingSample, number>();
-  if (folds.size === 0) {
-    random.shuffle([...ok]).forEach((s, i) => folds.set(s, i % 2));
-    random.shuffle([...ng]).forEach((s, i) => folds.set(s, i % 2));
-  }
-  const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] };
-  const mapped = mappedHeldOut(samples, options.seed);
-  const syntheticStride = Math.ceil(Math.min(ok.length, MAX_HELD_OUT_OK_MAPS) / MAX_SYNTHETIC_DEFECTS);
-  // Both folds are trained before either maps its held-out images: each held-out image has then been read by the other
-  // fold's train, which may have kept what the maps reuse (`from`; PS: the learned filters' planes).
-  const mappedLater = new Set([...samples.filter((s) => s.good !== null && (mapped === null || mapped.has(s))), ...options.mappedAfter ?? []]);
-  const states: ModelState[] = [];
-  for (let fold = 0; fold < 2; fold++) {
-    checkAborted(options.signal);
-    const trainPart = samples.filter((s) => folds.get(s) !== fold);
-    states.push(await algorithm.train(trainPart, params, {
-      onProgress: (f) => options.onProgress((fold + f) * 0.4), signal: options.signal, decided: options.decided, mappedLater,
-    }));
-  }
-  for (let fold = 0; fold < 2; fold++) {
-    const heldOut = samples.filter((s) => folds.get(s) === fold && (mapped === null || mapped.has(s)));
-    const state = states[fold];
-    for (const sample of heldOut) {
-      checkAborted(options.signal);
-      const raster = await sample.load();
-      const map = heldOutMap(algorithm, state, raster, params, sample);
-      (sample.good ? result.okMaps : result.ngMaps).push(map);
-      (sample.good ? result.okSources : result.ngSources).push(sample.source ?? null);
-      if (sample.good && options.synthetic && (result.okMaps.length - 1) % syntheticStride === 0) {
-        // Drawn into the image just mapped: outside the defect's reach, its map is that one's.
-        const defect = synthesizeDefectWithin(raster, random);
-        result.syntheticMaps.push(heldOutMap(algorithm, state, defect.raster, params, undefined, { of: sample, ...defect.changed }));
-      }
-    }
-    options.onProgress(0.8 + (fold + 1) * 0.1);
-  }
-  return result;
 }
 
 interface Validation {
@@ -272,7 +168,7 @@ function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates
  */
 async function crossValidate(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: CalibrationMode | 'auto',
-  options: Parameters<typeof crossFit>[3],
+  options: CrossFitOptions,
 ): Promise<Validation> {
   return validate(await crossFit(algorithm, samples, params, options), mode, algorithm.calibrationCandidates, calibrationFitOptions(algorithm));
 }
@@ -296,9 +192,10 @@ export async function trainModel(
   const workingSize = num(values, 'working_size');
   const tileSize = optionalNum(values, 'tile_size') ?? 0;
   // Samples decode their images when read (see image/training-images.ts): memory does not grow with the image count.
+  const decodedPixels = new DecodedPixelsCache();
   const samples: TrainingSample[] = tileSize > 0
     ? await trainingTiles(images, tileSize, workingSize, num(values, 'seed'), options.signal)
-    : await decodedSamples(images, workingSize, new DecodedPixelsCache(), options.signal);
+    : await decodedSamples(images, workingSize, decodedPixels, options.signal);
   const seed = num(values, 'seed');
   const mode = options.calibration ?? algorithm.calibration ?? 'location';
   const canCrossFit = ok >= 4;
@@ -318,7 +215,7 @@ export async function trainModel(
         checkAborted(options.signal);
         report(0.05, 'tuning', { parameter: name, candidate: JSON.stringify(candidate) });
         const trial = { ...values, [name]: candidate };
-        const score = (await crossValidate(algorithm, tuningSamples, trial, mode, { signal: options.signal, synthetic: ng === 0, seed, onProgress: () => {} })).auroc ?? -Infinity;
+        const score = (await crossValidate(algorithm, tuningSamples, trial, mode, { signal: options.signal, synthetic: ng === 0, seed, threads: options.threads, onProgress: () => {} })).auroc ?? -Infinity;
         scores[JSON.stringify(candidate)] = score;
         if (score > best.score) best = { value: candidate, score };
       }
@@ -331,13 +228,16 @@ export async function trainModel(
   const decided = await algorithm.decide?.(samples, values, {
     onProgress: (_f, step, stageValues) => report(0.08, step ?? 'training', stageValues), signal: options.signal,
   });
+  // Cross-fitting on two worker threads reads each image once per pass, as they need it: holding every decoded image
+  // here besides their working memory would take training past its memory bound (deeppcb 400: 105 MB of pixels).
+  if (canCrossFit && crossFitUsesThreads(samples.length, options.threads)) decodedPixels.release();
   report(0.1, 'calibrating');
   // The OK-only threshold maps these in-sample with the final model (below).
   const thresholdSamples = canCrossFit && ng === 0 && optionalNum(values, 'threshold') === null ? inSampleThresholdSamples(samples, seed) : [];
   let validation: Validation;
   if (canCrossFit) {
     validation = await crossValidate(algorithm, samples, values, mode, {
-      signal: options.signal, synthetic: ng === 0, seed, decided, mappedAfter: thresholdSamples, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
+      signal: options.signal, synthetic: ng === 0, seed, decided, mappedAfter: thresholdSamples, threads: options.threads, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
     });
   }
   report(0.6, 'training');
@@ -487,3 +387,4 @@ export function deserializeModel(bytes: Uint8Array): TrainedModel {
 }
 
 export { quantile };
+export { MAX_HELD_OUT_OK_MAPS } from './training/cross-fit.ts';

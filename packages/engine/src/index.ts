@@ -8,6 +8,7 @@ export * from './params/shared.ts';
 export * from './algorithms/types.ts';
 export * from './training/progress.ts';
 export * from './training/training-data.ts';
+export { startTypeScriptWorker } from './training/typescript-worker.ts';
 export { ALGORITHMS, DEFAULT_ALGORITHM_ID, findAlgorithm, getAlgorithm, UnknownAlgorithmError } from './algorithms/registry.ts';
 export * from './metrics/index.ts';
 export * from './render/index.ts';

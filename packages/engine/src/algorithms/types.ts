@@ -29,6 +29,8 @@ export interface TrainingSample {
   boxes: Box[];
   /** The index of the training image it comes from (not set for tiles), so that held-out scores name their image. */
   source?: number;
+  /** `load` makes a new raster at each call, which the caller may keep or hand on (to another thread, without a copy). */
+  fresh?: boolean;
 }
 
 /** A sample whose raster is already in memory (tiles, tests). */
@@ -141,6 +143,14 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
    * the box's reach (PS); the map must be the same, up to rounding, as without it.
    */
   compactAnomalyMap?(state: S, raster: Raster, params: ParamValues, from?: TrainingSample, altered?: AlteredSample): CompactMap;
+  /**
+   * Optional, with `adoptKeptForLaterTrains`: what the trains of one training (by its `decided`) kept for its later
+   * trains, as plain data naming samples by `indexOf` (PS: each cross-fitting fold's patch reservoir, which the final
+   * train draws its own from). The engine trains the folds on worker threads and hands this to the final train's thread,
+   * which adopts it naming the same samples by `sampleAt`.
+   */
+  keptForLaterTrains?(decided: ModelState, indexOf: (sample: TrainingSample) => number): StateValue | null;
+  adoptKeptForLaterTrains?(decided: ModelState, kept: StateValue, sampleAt: (index: number) => TrainingSample): void;
   /**
    * What the algorithm decided from the training images (e.g. PS's placement), each with the measurements that
    * decided it; the engine lists them with AutoTune's choices in the model's evaluation.

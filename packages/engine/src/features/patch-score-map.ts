@@ -11,6 +11,9 @@ export function smoothedPatchScoreMap(scores: ArrayLike<number>, grid: PatchGrid
 }
 
 /** The same map kept as its patch scores until it is read (an algorithm's `compactAnomalyMap`). Never write into the scores afterwards. */
-export function compactSmoothedPatchScores(scores: ArrayLike<number>, grid: PatchGrid): CompactMap {
-  return { width: grid.imageWidth, height: grid.imageHeight, expand: () => smoothedPatchScoreMap(scores, grid) };
+export function compactSmoothedPatchScores(scores: Float32Array, grid: PatchGrid): CompactMap {
+  return {
+    width: grid.imageWidth, height: grid.imageHeight, expand: () => smoothedPatchScoreMap(scores, grid),
+    portable: { kind: 'smoothed-patch-scores', scores, grid },
+  };
 }

@@ -92,7 +92,10 @@ export function patchScoresToMap(scores: ArrayLike<number>, grid: PatchGrid, int
  * pixels at a step of 4. The scores are held, not copied: never write into them afterwards.
  */
 export function compactPatchScores(scores: Float32Array, grid: PatchGrid): CompactMap {
-  return { width: grid.imageWidth, height: grid.imageHeight, expand: (into) => patchScoresToMap(scores, grid, into) };
+  return {
+    width: grid.imageWidth, height: grid.imageHeight, expand: (into) => patchScoresToMap(scores, grid, into),
+    portable: { kind: 'patch-scores', scores, grid },
+  };
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { PatchGrid } from '../features/patches.ts';
+
 /**
  * A decoded image in working memory: interleaved channels, values in [0, 1].
  * Every algorithm reads Rasters; nothing in the engine touches encoded bytes except `image/decode.ts`.
@@ -28,6 +30,15 @@ export interface CompactMap {
   readonly height: number;
   /** `into`: a buffer of at least width × height values the map may be written to (and then be a view of). */
   expand(into?: Float32Array): FloatMap;
+  /** The same map as plain data, which can cross to another thread (`training/portable-maps.ts` makes it a map again). */
+  readonly portable?: PortablePatchScores;
+}
+
+/** Patch scores and their grid, spread to pixels as they are ('patch-scores') or smoothed over about a patch too. */
+export interface PortablePatchScores {
+  kind: 'patch-scores' | 'smoothed-patch-scores';
+  scores: Float32Array;
+  grid: PatchGrid;
 }
 
 /**

@@ -31,7 +31,14 @@ export class DecodedPixelsCache {
   /** Pixels as decoded, or a grey image's one channel (`grey` true), spread to RGB again when read. */
   private readonly kept = new Map<number, { pixels: PixelBuffer; grey: boolean }>();
   private used = 0;
-  constructor(private readonly budgetBytes = DECODED_PIXELS_CACHE_BYTES) {}
+  constructor(private budgetBytes = DECODED_PIXELS_CACHE_BYTES) {}
+
+  /** Lets go of every image kept, and keeps no more. */
+  release(): void {
+    this.kept.clear();
+    this.used = 0;
+    this.budgetBytes = 0;
+  }
 
   get(key: number): PixelBuffer | undefined {
     const entry = this.kept.get(key);
@@ -103,7 +110,7 @@ export async function decodedSamples(
     }
     samples.push({
       load: async () => pixelsToRaster(cache.get(index) ?? (await decode(index)).pixels),
-      good: image.good, boxes, source: index,
+      good: image.good, boxes, source: index, fresh: true,
     });
   }
   return samples;

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTypeScriptWorker } from '@kensa/engine';
 import type { FromWorker, ProgressReport, ToWorker } from './protocol.ts';
 
 export class WorkerCrashError extends Error {
@@ -22,14 +23,8 @@ interface Slot {
   running: Running | null;
 }
 
-/**
- * The worker entry is TypeScript. Node 20 does not apply the `--import tsx` hooks it passes on through
- * execArgv to a worker's entry module, so the worker first registers tsx itself and then imports the entry;
- * this works the same under `npm start`, `node --import tsx --test` and plain node.
- */
-const WORKER_ENTRY = new URL('./worker.ts', import.meta.url).href;
-const TSX_API = import.meta.resolve('tsx/esm/api');
-const BOOTSTRAP = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_ENTRY)}); })`;
+/** The worker entry, TypeScript: started through tsx (see the engine's `startTypeScriptWorker`). */
+const WORKER_ENTRY = new URL('./worker.ts', import.meta.url);
 
 /** How long an aborted job may take to stop by itself before its worker thread is stopped. */
 const ABORT_GRACE_MS = 500;
@@ -46,7 +41,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(BOOTSTRAP, { eval: true });
+    const worker = startTypeScriptWorker(WORKER_ENTRY);
     let markReady!: () => void;
     const slot: Slot = { worker, ready: new Promise((resolve) => { markReady = resolve; }), running: null };
     worker.on('message', (message: FromWorker) => {

@@ -12,7 +12,7 @@ import { quantile } from '../../calibration/quantile.ts';
 import { sharedParameters } from '../../params/shared.ts';
 import { num, optionalNum, pair, str, type ParameterSpec, type ParamValues } from '../../params/schema.ts';
 import { gaussianBlur } from '../../postprocess/filters.ts';
-import { checkAborted, type AlgorithmDefinition, type AlteredSample, type TrainContext, type TrainingSample } from '../types.ts';
+import { checkAborted, type AlgorithmDefinition, type AlteredSample, type ModelState, type StateValue, type TrainContext, type TrainingSample } from '../types.ts';
 import { fitPca } from '../../kernels/pca.ts';
 import { positionR2 } from '../../features/position-r2.ts';
 import { DEFAULT_PROBE, exposureSpread, probeSettings, type RasterSource } from './choices.ts';
@@ -519,6 +519,20 @@ interface KeptPatchSample {
 }
 const keptPatchSamples = new WeakMap<object, KeptPatchSample[]>();
 
+/** The reservoirs kept by the trains of one training, naming their images by `indexOf` (to cross to another thread). */
+function keptForLaterTrains(decided: ModelState, indexOf: (sample: TrainingSample) => number): StateValue | null {
+  const kept = keptPatchSamples.get(decided);
+  if (!kept) return null;
+  return kept.map(({ ok, sample }) => ({ ok: Int32Array.from(ok, indexOf), sample: { ...sample } }));
+}
+
+/** Reservoirs another thread kept for the trains of this training (`keptForLaterTrains`), after those kept here. */
+function adoptKeptForLaterTrains(decided: ModelState, kept: StateValue, sampleAt: (index: number) => TrainingSample): void {
+  const list = keptPatchSamples.get(decided) ?? [];
+  for (const { ok, sample } of kept as unknown as { ok: Int32Array; sample: PatchSample }[]) list.push({ ok: Array.from(ok, sampleAt), sample });
+  keptPatchSamples.set(decided, list);
+}
+
 /**
  * A uniform sample of `size` patches of the union of two trainings' images from their uniform samples: how many come
  * from each is drawn as a draw without replacement from the union would take them (hypergeometric), then each side's
@@ -978,6 +992,8 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     anomalyMap: (state, raster, params, from) => anomalyMap(config, state, raster, params, undefined, from),
     compactAnomalyMap: (state, raster, params, from, altered) => compactAnomalyMap(config, state, raster, params, undefined, from, altered),
     choices: (state) => psChoices(state),
+    keptForLaterTrains,
+    adoptKeptForLaterTrains,
   };
 }
 
