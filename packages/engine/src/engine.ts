@@ -32,7 +32,7 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Calibration mode (see calibration/calibrate.ts), or 'auto' to choose it on held-out images; the default is the algorithm's. */
   calibration?: CalibrationMode | 'auto';
-  /** Threads cross-fitting may use (1: the calling thread only); the default is two on a machine with two cores or more. */
+  /** Threads cross-fitting uses (1: the calling thread only); by default two on a machine with two cores, for 80 images or more. */
   threads?: number;
 }
 

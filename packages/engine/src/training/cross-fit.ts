@@ -48,10 +48,11 @@ const MAX_HELD_OUT_MAPS = 500;
 export const MAX_HELD_OUT_OK_MAPS = 200;
 
 /**
- * Samples below which cross-fitting stays on the calling thread: starting a worker costs about a second (loading the
- * engine), more than two threads save on a few dozen small images.
+ * Samples below which cross-fitting stays on the calling thread unless told otherwise: starting a worker costs one to
+ * two processor seconds (loading the engine), more than a second thread saves on few images (PS, 40 aliens images:
+ * 1.09× the wall time of one thread; 100 of bsdata: 0.87×; `bench/cross-fit-threads.ts`).
  */
-const MIN_SAMPLES_FOR_THREADS = 40;
+const MIN_SAMPLES_FOR_THREADS = 80;
 
 /**
  * The workers' young generation (MB; V8's default is 16): their garbage is mostly the typed arrays of one image at a
@@ -65,9 +66,13 @@ export function defaultCrossFitThreads(): number {
   return Math.min(2, availableParallelism());
 }
 
-/** Whether cross-fitting this many samples runs on worker threads. */
-export function crossFitUsesThreads(samples: number, threads = defaultCrossFitThreads()): boolean {
-  return threads >= 2 && samples >= MIN_SAMPLES_FOR_THREADS;
+/**
+ * Whether cross-fitting this many samples runs on worker threads: when asked for two threads or more, or by default
+ * on a machine with two cores and for MIN_SAMPLES_FOR_THREADS samples or more.
+ */
+export function crossFitUsesThreads(samples: number, threads?: number): boolean {
+  if (threads !== undefined) return threads >= 2;
+  return defaultCrossFitThreads() >= 2 && samples >= MIN_SAMPLES_FOR_THREADS;
 }
 
 /** Of each label, the samples cross-fitting maps: all of them, or a seeded draw when there are more than its bound. */
@@ -177,7 +182,7 @@ export interface CrossFitOptions {
   decided?: ModelState;
   /** Samples the final model will map (for the threshold), besides the held-out ones. */
   mappedAfter?: TrainingSample[];
-  /** Threads to use (1: the calling thread only; default `defaultCrossFitThreads()`). */
+  /** Threads to use (1: the calling thread only); by default two for many samples (`crossFitUsesThreads`). */
   threads?: number;
 }
 
