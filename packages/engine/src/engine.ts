@@ -1,18 +1,18 @@
 import { getAlgorithm } from './algorithms/registry.ts';
 import { checkAborted, type AlgorithmDefinition, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
-import { applyCalibration, fitCalibration, largestCalibrated, type Calibration, type CalibrationFitOptions, type CalibrationMode, type HeldOutMap } from './calibration/calibrate.ts';
-import { aurocOf, chooseCalibration } from './calibration/choose.ts';
+import { applyCalibration, largestCalibrated, type Calibration, type CalibrationMode } from './calibration/calibrate.ts';
 import { quantile } from './calibration/quantile.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
 import { decodeForTiles, stitchTileMaps, trainingTiles } from './image/tiles.ts';
 import { DecodedPixelsCache, decodedSamples, type ImageBytes } from './image/training-images.ts';
-import { MapReader, resizeMap, type FloatMap, type Raster } from './image/raster.ts';
+import { resizeMap, type FloatMap, type Raster } from './image/raster.ts';
 import { Random } from './kernels/random.ts';
-import { auroc, bestF1Threshold, confusionAt, type Confusion } from './metrics/index.ts';
+import { bestF1Threshold, confusionAt, type Confusion } from './metrics/index.ts';
 import { decodeBlob, encodeBlob, ModelFormatError } from './model/blob.ts';
 import { num, optionalNum, pair, resolveParams, type ParamValues } from './params/schema.ts';
 import { detect, type Detection, type DetectionSettings } from './postprocess/detect.ts';
-import { crossFit, crossFitUsesThreads, type CrossFit, type CrossFitOptions } from './training/cross-fit.ts';
+import { crossFit, crossFitUsesThreads, type CrossFitOptions, type SizedMap } from './training/cross-fit.ts';
+import { validate, validateOnThread, validationSettings, type Validation } from './training/validation.ts';
 import type { TrainingProgressReport } from './training/progress.ts';
 import { checkTrainingData, countTrainingData, type TrainingDataProblem } from './training/training-data.ts';
 import { ENGINE_VERSION } from './version.ts';
@@ -123,54 +123,30 @@ function inSampleThresholdSamples(samples: TrainingSample[], seed: number): Trai
   return new Random(seed + 31).shuffle(samples.filter((s) => s.good === true)).slice(0, IN_SAMPLE_THRESHOLD_IMAGES);
 }
 
-interface Validation {
-  calibration: Calibration;
-  /** With calibration 'auto': each candidate mode's held-out sensitivity (see chooseCalibration). */
-  calibrationScores?: Record<string, number>;
-  okScores: number[];
-  ngScores: number[];
-  syntheticScores: number[];
-  auroc: number | null;
-  aurocSource: Evaluation['aurocSource'];
-  heldOut: Evaluation['heldOut'];
-}
-
-/** How an algorithm's calibration is fitted: its border bands by two points (`AlgorithmDefinition.borderCalibration`). */
-function calibrationFitOptions(algorithm: AlgorithmDefinition<ModelState>): CalibrationFitOptions {
-  return { borderMedians: algorithm.borderCalibration === 'two-point' };
-}
-
-function validate(fit: CrossFit, requested: CalibrationMode | 'auto', candidates?: CalibrationMode[], fitOptions: CalibrationFitOptions = {}): Validation {
-  const choice = requested === 'auto'
-    ? chooseCalibration(fit.okMaps, candidates, fitOptions)
-    : { mode: requested, scores: undefined };
-  const calibration = fitCalibration(fit.okMaps, choice.mode, fitOptions);
-  const reader = new MapReader();
-  const scoreOf = (m: HeldOutMap) => largestCalibrated(reader.read(m), calibration);
-  const okScores = fit.okMaps.map(scoreOf);
-  const ngScores = fit.ngMaps.map(scoreOf);
-  const syntheticScores = fit.syntheticMaps.map(scoreOf);
-  const positives = ngScores.length > 0 ? ngScores : syntheticScores;
-  const value = positives.length > 0 && okScores.length > 0 ? aurocOf(okScores, positives) : null;
-  const heldOut = [
-    ...okScores.map((score, i) => ({ source: fit.okSources[i] ?? null, good: true, score })),
-    ...ngScores.map((score, i) => ({ source: fit.ngSources[i] ?? null, good: false, score })),
-  ];
-  return {
-    calibration, calibrationScores: choice.scores, okScores, ngScores, syntheticScores, auroc: value, heldOut,
-    aurocSource: ngScores.length > 0 ? 'ng_images' : syntheticScores.length > 0 ? 'synthetic_defects' : 'none',
-  };
-}
-
-/**
- * Cross-fits and validates. Its own function so that the held-out maps (a map per held-out image, and per synthetic
- * defect) are garbage before the final model trains, not kept to the end of trainModel.
- */
+/** Cross-fits and validates (AutoTune's trials). */
 async function crossValidate(
   algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: CalibrationMode | 'auto',
   options: CrossFitOptions,
 ): Promise<Validation> {
-  return validate(await crossFit(algorithm, samples, params, options), mode, algorithm.calibrationCandidates, calibrationFitOptions(algorithm));
+  return validate(await crossFit(algorithm, samples, params, options), validationSettings(algorithm, mode));
+}
+
+/**
+ * Cross-fits, then validates: here, or, when cross-fitting ran on threads, on a worker while the caller trains the final
+ * model (which does not need the validation; the threshold does). Its own function so that the held-out maps (a map per
+ * held-out image, and per synthetic defect) are garbage before the final model trains, not kept to the end of trainModel.
+ */
+async function crossFitThenValidate(
+  algorithm: AlgorithmDefinition<ModelState>, samples: TrainingSample[], params: ParamValues, mode: CalibrationMode | 'auto',
+  options: CrossFitOptions,
+): Promise<{ validation: Promise<Validation> }> {
+  const fit = await crossFit(algorithm, samples, params, options);
+  const settings = validationSettings(algorithm, mode);
+  if (!crossFitUsesThreads(samples.length, options.threads)) return { validation: Promise.resolve(validate(fit, settings)) };
+  const validation = validateOnThread(fit, settings, options.signal);
+  // Awaited after the final train: a failure meanwhile must not count as an unhandled rejection.
+  validation.catch(() => {});
+  return { validation };
 }
 
 /**
@@ -234,26 +210,29 @@ export async function trainModel(
   report(0.1, 'calibrating');
   // The OK-only threshold maps these in-sample with the final model (below).
   const thresholdSamples = canCrossFit && ng === 0 && optionalNum(values, 'threshold') === null ? inSampleThresholdSamples(samples, seed) : [];
-  let validation: Validation;
-  if (canCrossFit) {
-    validation = await crossValidate(algorithm, samples, values, mode, {
+  const validating = canCrossFit
+    ? (await crossFitThenValidate(algorithm, samples, values, mode, {
       signal: options.signal, synthetic: ng === 0, seed, decided, mappedAfter: thresholdSamples, threads: options.threads, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
-    });
-  }
+    })).validation
+    : null;
   report(0.6, 'training');
   const state = await algorithm.train(samples, values, {
     onProgress: (f, step, values) => report(0.6 + 0.35 * f, step ?? 'training', values), signal: options.signal, decided,
     mappedLater: new Set(thresholdSamples),
   });
-  if (!canCrossFit) {
+  let v: Validation;
+  if (validating) v = await validating;
+  else {
     // Too few OK images to hold any out: calibrate in-sample, with a margin for the optimism of that.
-    const okMaps: FloatMap[] = [];
-    for (const sample of samples.filter((s) => s.good)) okMaps.push(rawMap(algorithm, state, await sample.load(), values));
-    validation = validate({ okMaps, ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] }, mode, undefined, calibrationFitOptions(algorithm));
-    validation.okScores = validation.okScores.map((s) => s * 1.25);
-    validation.heldOut = []; // scored in-sample: nothing was held out
+    const okMaps: SizedMap[] = [];
+    for (const sample of samples.filter((s) => s.good)) {
+      const raster = await sample.load();
+      okMaps.push({ map: rawMap(algorithm, state, raster, values), width: raster.width, height: raster.height });
+    }
+    v = validate({ okMaps, ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] }, { ...validationSettings(algorithm, mode), candidates: undefined });
+    v.okScores = v.okScores.map((s) => s * 1.25);
+    v.heldOut = []; // scored in-sample: nothing was held out
   }
-  const v = validation!;
   // What was decided from the training images, with the measurements behind it: shown in the model detail.
   // Scores are keyed by the JSON of what they measure, as AutoTune keys them by the JSON of each candidate.
   const keyedByJson = (scores: Record<string, number>) => Object.fromEntries(Object.entries(scores).map(([key, value]) => [JSON.stringify(key), value]));

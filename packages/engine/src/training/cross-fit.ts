@@ -17,10 +17,11 @@ import { startTypeScriptWorker } from './typescript-worker.ts';
  * images with the model the other worker trained (`crossFitOnThreads`). The same models and maps either way.
  */
 
+/** The held-out maps of cross-fitting (as the algorithm made them: `heldOutMap` reads them at their raster's size). */
 export interface CrossFit {
-  okMaps: HeldOutMap[];
-  ngMaps: HeldOutMap[];
-  syntheticMaps: HeldOutMap[];
+  okMaps: SizedMap[];
+  ngMaps: SizedMap[];
+  syntheticMaps: SizedMap[];
   /** The training image of each map of okMaps and ngMaps, in their order. */
   okSources: (number | null)[];
   ngSources: (number | null)[];
@@ -162,16 +163,16 @@ function sizedMap(
  * (PS: its patch scores) or at the algorithm's own resolution, and made at the raster's size each time calibration reads
  * it. Held in full at 512 × 512, the 400 held-out maps of deeppcb and its 100 synthetic defects took 0.5 GB.
  */
-function heldOutMap({ map, width, height }: SizedMap): HeldOutMap {
+export function heldOutMap({ map, width, height }: SizedMap): HeldOutMap {
   if ('data' in map && map.width === width && map.height === height) return map;
   return { width, height, expand: () => resizeMap(expandMap(map), width, height) };
 }
 
 function addMaps(result: CrossFit, held: HeldOutSample, maps: HeldOutMaps): void {
   const { sample } = held;
-  (sample.good ? result.okMaps : result.ngMaps).push(heldOutMap(maps.own));
+  (sample.good ? result.okMaps : result.ngMaps).push(maps.own);
   (sample.good ? result.okSources : result.ngSources).push(sample.source ?? null);
-  if (maps.synthetic) result.syntheticMaps.push(heldOutMap(maps.synthetic));
+  if (maps.synthetic) result.syntheticMaps.push(maps.synthetic);
 }
 
 export interface CrossFitOptions {
