@@ -17,11 +17,16 @@ import { startTypeScriptWorker } from './typescript-worker.ts';
  * images with the model the other worker trained (`crossFitOnThreads`). The same models and maps either way.
  */
 
-/** The held-out maps of cross-fitting (as the algorithm made them: `heldOutMap` reads them at their raster's size). */
-export interface CrossFit {
-  okMaps: SizedMap[];
-  ngMaps: SizedMap[];
-  syntheticMaps: SizedMap[];
+/**
+ * The held-out maps of cross-fitting, as the algorithm made them (`heldOutMap` reads them at their raster's size), or
+ * as they cross to another thread (`PortableSizedMap`).
+ */
+export type CrossFit = CrossFitMaps<SizedMap>;
+
+export interface CrossFitMaps<M> {
+  okMaps: M[];
+  ngMaps: M[];
+  syntheticMaps: M[];
   /** The training image of each map of okMaps and ngMaps, in their order. */
   okSources: (number | null)[];
   ngSources: (number | null)[];

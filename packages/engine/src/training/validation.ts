@@ -2,7 +2,7 @@ import { TrainingAbortedError, type AlgorithmDefinition, type ModelState } from 
 import { fitCalibration, largestCalibrated, type Calibration, type CalibrationFitOptions, type CalibrationMode, type HeldOutMap } from '../calibration/calibrate.ts';
 import { aurocOf, chooseCalibration } from '../calibration/choose.ts';
 import { MapReader } from '../image/raster.ts';
-import { heldOutMap, toPortableSized, type CrossFit, type PortableSizedMap } from './cross-fit.ts';
+import { heldOutMap, toPortableSized, type CrossFit, type CrossFitMaps, type PortableSizedMap } from './cross-fit.ts';
 import { fromPortable } from './portable-maps.ts';
 import { startTypeScriptWorker } from './typescript-worker.ts';
 
@@ -55,13 +55,7 @@ export function validate(fit: CrossFit, { mode, candidates, fitOptions }: Valida
 }
 
 /** A cross-fit as it crosses to another thread. */
-export interface PortableCrossFit {
-  okMaps: PortableSizedMap[];
-  ngMaps: PortableSizedMap[];
-  syntheticMaps: PortableSizedMap[];
-  okSources: (number | null)[];
-  ngSources: (number | null)[];
-}
+export type PortableCrossFit = CrossFitMaps<PortableSizedMap>;
 
 export function toPortableCrossFit(fit: CrossFit): PortableCrossFit {
   return { ...fit, okMaps: fit.okMaps.map(toPortableSized), ngMaps: fit.ngMaps.map(toPortableSized), syntheticMaps: fit.syntheticMaps.map(toPortableSized) };
