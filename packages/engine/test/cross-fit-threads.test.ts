@@ -50,6 +50,15 @@ test('cross-fitting on two threads: RF on boxed NG images (compact smoothed maps
   }
 });
 
+test('cross-fitting on two threads: tiles (folds by whole image, rasters copied to the workers) give the same bytes', async () => {
+  const images = await photos(12, 0, 4);
+  const { one, two } = await bothWays('PM', images, { tile_size: 32, working_size: 32, seed: 2 });
+  assert.equal(one.evaluation.heldOut.length, two.evaluation.heldOut.length);
+  assert.ok(one.evaluation.heldOut.length > 12, `tiles were held out (${one.evaluation.heldOut.length})`);
+  assert.deepEqual(two.evaluation, one.evaluation);
+  assert.ok(Buffer.from(serializeModel(two)).equals(Buffer.from(serializeModel(one))), 'the same model');
+});
+
 test('cross-fitting on two threads reports its progress and stops its workers when training is cancelled', async () => {
   const images = await photos(44, 0, 3);
   const controller = new AbortController();
