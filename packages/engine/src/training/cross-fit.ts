@@ -258,6 +258,10 @@ export function toPortableSized({ map, width, height }: SizedMap): PortableSized
   return { map: toPortable(map), width, height };
 }
 
+export function fromPortableSized({ map, width, height }: PortableSizedMap): SizedMap {
+  return { map: fromPortable(map), width, height };
+}
+
 /**
  * Cross-fitting on two worker threads. Worker h holds the held-out images of fold h: it trains fold (1 − h)'s model (on
  * fold h's images and the unlabelled ones), sends it here to pass on, and maps fold h's images with fold h's model from
@@ -305,11 +309,9 @@ async function crossFitOnThreads(
             case 'trained':
               workers[1 - half].postMessage({ type: 'model', state: message.state } satisfies ToCrossFitWorker);
               break;
-            case 'maps': {
-              const sized = (m: PortableSizedMap): SizedMap => ({ ...m, map: fromPortable(m.map) });
-              maps[half][message.position] = { own: sized(message.own), synthetic: message.synthetic && sized(message.synthetic) };
+            case 'maps':
+              maps[half][message.position] = { own: fromPortableSized(message.own), synthetic: message.synthetic && fromPortableSized(message.synthetic) };
               break;
-            }
             case 'done':
               kept[half] = message.kept;
               if (++done === 2) resolve();

@@ -2,8 +2,7 @@ import { TrainingAbortedError, type AlgorithmDefinition, type ModelState } from 
 import { fitCalibration, largestCalibrated, type Calibration, type CalibrationFitOptions, type CalibrationMode, type HeldOutMap } from '../calibration/calibrate.ts';
 import { aurocOf, chooseCalibration } from '../calibration/choose.ts';
 import { MapReader } from '../image/raster.ts';
-import { heldOutMap, toPortableSized, type CrossFit, type CrossFitMaps, type PortableSizedMap } from './cross-fit.ts';
-import { fromPortable } from './portable-maps.ts';
+import { fromPortableSized, heldOutMap, toPortableSized, type CrossFit, type CrossFitMaps, type PortableSizedMap } from './cross-fit.ts';
 import { startTypeScriptWorker } from './typescript-worker.ts';
 
 /** What the held-out maps say: the calibration fitted on them, and every held-out image's score under it. */
@@ -62,8 +61,7 @@ export function toPortableCrossFit(fit: CrossFit): PortableCrossFit {
 }
 
 export function fromPortableCrossFit(fit: PortableCrossFit): CrossFit {
-  const sized = (maps: PortableSizedMap[]) => maps.map((m) => ({ ...m, map: fromPortable(m.map) }));
-  return { ...fit, okMaps: sized(fit.okMaps), ngMaps: sized(fit.ngMaps), syntheticMaps: sized(fit.syntheticMaps) };
+  return { ...fit, okMaps: fit.okMaps.map(fromPortableSized), ngMaps: fit.ngMaps.map(fromPortableSized), syntheticMaps: fit.syntheticMaps.map(fromPortableSized) };
 }
 
 /**
