@@ -204,15 +204,17 @@ export async function trainModel(
   const decided = await algorithm.decide?.(samples, values, {
     onProgress: (_f, step, stageValues) => report(0.08, step ?? 'training', stageValues), signal: options.signal,
   });
-  // Cross-fitting on two worker threads reads each image once per pass, as they need it: holding every decoded image
-  // here besides their working memory would take training past its memory bound (deeppcb 400: 105 MB of pixels).
-  if (canCrossFit && crossFitUsesThreads(samples.length, options.threads)) decodedPixels.release();
+  // The threads of cross-fitting, decided once for it, its validation and the cache. On two worker threads it reads each
+  // image once per pass, as they need it: holding every decoded image here besides their working memory would take
+  // training past its memory bound (deeppcb 400: 105 MB of pixels).
+  const threads = crossFitUsesThreads(samples.length, options.threads) ? 2 : 1;
+  if (canCrossFit && threads > 1) decodedPixels.release();
   report(0.1, 'calibrating');
   // The OK-only threshold maps these in-sample with the final model (below).
   const thresholdSamples = canCrossFit && ng === 0 && optionalNum(values, 'threshold') === null ? inSampleThresholdSamples(samples, seed) : [];
   const validating = canCrossFit
     ? (await crossFitThenValidate(algorithm, samples, values, mode, {
-      signal: options.signal, synthetic: ng === 0, seed, decided, mappedAfter: thresholdSamples, threads: options.threads, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
+      signal: options.signal, synthetic: ng === 0, seed, decided, mappedAfter: thresholdSamples, threads, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
     })).validation
     : null;
   report(0.6, 'training');

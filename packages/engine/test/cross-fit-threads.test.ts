@@ -71,5 +71,6 @@ test('cross-fitting on two threads reports its progress and stops its workers wh
     },
   });
   await assert.rejects(training, TrainingAbortedError);
+  // A worker left running would keep this file's process alive, and the test runner would fail it on its timeout.
   assert.ok(fractions.some((f) => f > 0.1 && f < 0.6), 'progress within cross-fitting');
 });

@@ -126,7 +126,7 @@ export function planCrossFit(samples: TrainingSample[], seed: number, synthetic:
   return {
     trainParts: [0, 1].map((fold) => samples.filter((s) => folds.get(s) !== fold)) as CrossFitPlan['trainParts'],
     heldOut,
-    mappedLater: new Set([...samples.filter((s) => s.good !== null && (mapped === null || mapped.has(s))), ...mappedAfter]),
+    mappedLater: new Set([...heldOut.flat().map((held) => held.sample), ...mappedAfter]),
   };
 }
 
@@ -279,16 +279,17 @@ async function crossFitOnThreads(
   const maps: HeldOutMaps[][] = [[], []];
   const progress = [0, 0];
   const kept: (StateValue | null)[] = [null, null];
+  const aborted = new AbortController();
   try {
     await new Promise<void>((resolve, reject) => {
       const fail = (error: Error) => reject(error);
-      options.signal?.addEventListener('abort', () => fail(new TrainingAbortedError()), { once: true });
+      options.signal?.addEventListener('abort', () => fail(new TrainingAbortedError()), { once: true, signal: aborted.signal });
       let done = 0;
       for (const half of [0, 1]) {
         const worker = startTypeScriptWorker(new URL('./cross-fit-worker.ts', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
         workers.push(worker);
+        // Fold (1 − half)'s model trains on every sample not held out in that fold: fold `half`'s held-out ones among them.
         const trainPart = plan.trainParts[1 - half];
-        const inTrainPart = new Set(trainPart);
         worker.on('error', fail);
         worker.on('exit', (code) => { if (done < 2) fail(new Error(`a cross-fitting worker stopped (exit code ${code})`)); });
         worker.on('message', (message: FromCrossFitWorker) => {
@@ -325,14 +326,12 @@ async function crossFitOnThreads(
           type: 'start', algorithmId: algorithm.id, params, decided: options.decided,
           trainPart: trainPart.map(portable),
           mappedLater: trainPart.filter((s) => plan.mappedLater.has(s)).map((s) => indexOf.get(s)!),
-          heldOut: plan.heldOut[half].map(({ sample, defectSeed }) => {
-            if (!inTrainPart.has(sample)) throw new Error('a held-out sample must be in the worker\'s training part');
-            return { index: indexOf.get(sample)!, defectSeed };
-          }),
+          heldOut: plan.heldOut[half].map(({ sample, defectSeed }) => ({ index: indexOf.get(sample)!, defectSeed })),
         } satisfies ToCrossFitWorker);
       }
     });
   } finally {
+    aborted.abort();
     await Promise.all(workers.map((w) => w.terminate()));
   }
   // The calling thread trains fold 0's model (worker 1's) first.

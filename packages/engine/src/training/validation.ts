@@ -70,8 +70,9 @@ export function fromPortableCrossFit(fit: PortableCrossFit): CrossFit {
  */
 export function validateOnThread(fit: CrossFit, settings: ValidationSettings, signal?: AbortSignal): Promise<Validation> {
   const worker = startTypeScriptWorker(new URL('./validation-worker.ts', import.meta.url));
+  const settled = new AbortController();
   const result = new Promise<Validation>((resolve, reject) => {
-    signal?.addEventListener('abort', () => reject(new TrainingAbortedError()), { once: true });
+    signal?.addEventListener('abort', () => reject(new TrainingAbortedError()), { once: true, signal: settled.signal });
     worker.on('error', reject);
     worker.on('exit', (code) => reject(new Error(`the validation worker stopped (exit code ${code})`)));
     worker.on('message', (message: { validation: Validation } | { error: { name: string; message: string } }) => {
@@ -80,5 +81,8 @@ export function validateOnThread(fit: CrossFit, settings: ValidationSettings, si
     });
   });
   worker.postMessage({ fit: toPortableCrossFit(fit), settings });
-  return result.finally(() => worker.terminate());
+  return result.finally(() => {
+    settled.abort();
+    return worker.terminate();
+  });
 }
