@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { chooseCalibration } from '../src/calibration/choose.ts';
+import { chooseCalibration, winnerOfHalves } from '../src/calibration/choose.ts';
 import { trainModel } from '../src/engine.ts';
 import { ALGORITHMS } from '../src/algorithms/registry.ts';
 import { createPatchSample, DEFAULT_PS_CONFIG, patchSample } from '../src/algorithms/ps/index.ts';
@@ -44,6 +44,15 @@ test('calibration auto: global when good images are alike everywhere', () => {
   const ok = okMaps(random, 24, () => [48, 40], () => false);
   const choice = chooseCalibration(ok);
   assert.equal(choice.mode, 'global', JSON.stringify(choice.scores));
+});
+
+test('calibration auto: a later candidate must win in both halves of the held-out maps, not on their mean', () => {
+  // Sensitivities of the full sets' folds (global, border): the magnetic tiles' border wins in both halves; the cookies'
+  // wins by 13 % in one half and loses in the other, and its mean (+6 %) would have cleared the margin.
+  assert.equal(winnerOfHalves([[0.266, 0.279], [0.320, 0.315]]), 1);
+  assert.equal(winnerOfHalves([[0.371, 0.406], [0.421, 0.403]]), 0);
+  assert.equal(winnerOfHalves([[1, 1], [1.2, 1.2], [1.25, 1.5]]), 1);
+  assert.equal(winnerOfHalves([[1, 1], [1.2, 1.2], [1.3, 1.3]]), 2);
 });
 
 /**
