@@ -114,7 +114,7 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
    * the engine choose global, border or location calibration on held-out images (PS).
    */
   calibration?: 'global' | 'location' | 'border' | 'auto';
-  /** With calibration 'auto': the modes to choose from, simplest first (default global, border, location). */
+  /** With calibration 'auto': the modes to choose from, the default first (a later one must be more sensitive in both held-out halves; default global, border, location). */
   calibrationCandidates?: ('global' | 'location' | 'border')[];
   /**
    * Border calibration's bands: 'level' divides each by its held-out level (default); 'two-point' also sends the band's

@@ -66,7 +66,7 @@ export function chooseCalibration(
 }
 
 /**
- * The candidate chosen from each candidate's sensitivity in each half (simplest first): a later one replaces the best so
+ * The candidate chosen from each candidate's sensitivity in each half (the default first): a later one replaces the best so
  * far only when it is more sensitive by `AUTO_CALIBRATION_MARGIN` in every half.
  */
 export function winnerOfHalves(byHalf: readonly (readonly number[])[]): number {
