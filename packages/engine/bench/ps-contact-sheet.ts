@@ -1,14 +1,14 @@
 /**
  * A picture of what PS sees on a set: trains PS on the quick subset of `ps-quick.ts` (the model cached in /tmp), then
  * writes one PNG with a row per test image (the first N of each kind): the image, its defect mask, and its calibrated
- * map (blue 0, red the threshold, yellow twice it), with its score and verdict.
+ * map in the colours users see (`renderHeatmap`: the threshold mid-scale), with its score and verdict.
  *
  *   node --import tsx packages/engine/bench/ps-contact-sheet.ts DATASET_DIR OUT.png [N=3] [--retrain]
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import sharp, { type OverlayOptions } from 'sharp';
-import { benchSplit, decodeForModel, deserializeModel, loadMvtecDataset, num, predictRaster, serializeModel, trainModel, type FloatMap } from '../src/index.ts';
+import { benchSplit, decodeForModel, deserializeModel, loadMvtecDataset, num, predictRaster, renderHeatmap, serializeModel, trainModel } from '../src/index.ts';
 import { quickSubset } from './quick-subset.ts';
 
 const args = process.argv.slice(2);
@@ -26,18 +26,6 @@ else {
 }
 console.log(`threshold ${model.threshold.toFixed(3)}, chosen ${JSON.stringify(Object.fromEntries(Object.entries(model.autoTuned).map(([k, v]) => [k, v.chosen])))}`);
 
-/** The map as RGB: blue at 0, red at the threshold, yellow at twice it and above. */
-function colours(map: FloatMap, threshold: number): Buffer {
-  const rgb = Buffer.alloc(map.width * map.height * 3);
-  for (let i = 0; i < map.data.length; i++) {
-    const v = Math.min(1, map.data[i] / (2 * threshold));
-    rgb[3 * i] = Math.round(255 * Math.min(1, 2 * v));
-    rgb[3 * i + 1] = Math.round(255 * Math.max(0, 2 * v - 1));
-    rgb[3 * i + 2] = Math.round(128 * (1 - v));
-  }
-  return rgb;
-}
-
 const rowHeight = 160, gap = 4, labelWidth = 260;
 const layers: OverlayOptions[] = [];
 let top = 0, width = 0;
@@ -52,10 +40,8 @@ for (const kind of [...new Set(dataset.test.map((t) => t.defect ?? 'good'))]) {
     const mask = item.maskPath
       ? await sharp(item.maskPath).resize(w, rowHeight, { fit: 'fill' }).png().toBuffer()
       : await sharp({ create: { width: w, height: rowHeight, channels: 3, background: '#222' } }).png().toBuffer();
-    const heat = await sharp(colours(map, model.threshold), { raw: { width: map.width, height: map.height, channels: 3 } })
-      .resize(w, rowHeight, { fit: 'fill' }).png().toBuffer();
-    const verdict = prediction.score > model.threshold ? 'NG' : 'OK';
-    const label = Buffer.from(`<svg width="${labelWidth}" height="24"><text x="4" y="18" font-size="16" fill="yellow">${kind} ${prediction.score.toFixed(2)} ${verdict}</text></svg>`);
+    const heat = await sharp(await renderHeatmap(map, model.threshold)).resize(w, rowHeight, { fit: 'fill' }).png().toBuffer();
+    const label = Buffer.from(`<svg width="${labelWidth}" height="24"><text x="4" y="18" font-size="16" fill="yellow">${kind} ${prediction.score.toFixed(2)} ${prediction.label}</text></svg>`);
     layers.push({ input: image, top, left: 0 }, { input: mask, top, left: w + gap }, { input: heat, top, left: 2 * (w + gap) }, { input: label, top, left: 3 * (w + gap) });
     width = Math.max(width, 3 * (w + gap) + labelWidth);
     top += rowHeight + gap;

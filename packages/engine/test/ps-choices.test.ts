@@ -46,6 +46,17 @@ test('calibration auto: global when good images are alike everywhere', () => {
   assert.equal(choice.mode, 'global', JSON.stringify(choice.scores));
 });
 
+test('calibration auto in PS\'s order (border first): global where good images\' rare peaks fall anywhere', () => {
+  // A band a few pixels wide holds few values, so its level misses peaks that can fall anywhere; a held-out image's peak
+  // in such a band then stands far above it. The whole image's level has seen enough of them.
+  const random = new Random(4);
+  const ok = okMaps(random, 24, () => [48, 40], () => random.next() < 0.003);
+  const choice = chooseCalibration(ok, patchSample.calibrationCandidates);
+  assert.equal(choice.mode, 'global', JSON.stringify(choice.scores));
+  const tiles = okMaps(random, 24, () => [36 + random.int(28), 30 + random.int(34)], (x, y, w, h) => Math.min(x, y, w - 1 - x, h - 1 - y) < 2);
+  assert.equal(chooseCalibration(tiles, patchSample.calibrationCandidates).mode, 'border');
+});
+
 test('calibration auto: a later candidate must win in both halves of the held-out maps, not on their mean', () => {
   // Sensitivities of the full sets' folds (global, border): the magnetic tiles' border wins in both halves; the cookies'
   // wins by 13 % in one half and loses in the other, and its mean (+6 %) would have cleared the margin.

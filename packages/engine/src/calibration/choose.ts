@@ -33,8 +33,8 @@ export function chooseCalibration(
   const scores: Record<string, number> = {};
   if (okMaps.length < 4) return { mode: candidates[0], scores };
   // Each half's calibrations are fitted together and each held-out map is expanded once for all of them: held-out maps
-  // are kept compact (hundreds at 512 px), and expanding one is the dearest step here. The sums are those of one
-  // candidate at a time.
+  // are kept compact (hundreds at 512 px), and expanding one is the dearest step here. Each candidate's sensitivity in
+  // each half is as if measured alone.
   const byHalf = candidates.map(() => [0, 0]);
   const reader = new MapReader();
   for (let half = 0; half < 2; half++) {
