@@ -49,5 +49,11 @@ test('fitCalibration border: levels of every band as the slow, obvious sampling 
   }
   const level = slowQuantile(values, PIXEL_QUANTILE);
   assert.equal(calibration.level, level);
-  assert.deepEqual(calibration.borderLevels, bands.map((band) => Math.max(slowQuantile(band, PIXEL_QUANTILE), level * 0.5)));
+  // A band's level: its median plus the global tail scaled by the band's 99th percentile, within 1.25 of its own 99.9th.
+  const median = slowQuantile(values, 0.5), globalTail = slowQuantile(values, 0.99) - median;
+  assert.deepEqual(calibration.borderLevels, bands.map((band) => {
+    const bandMedian = slowQuantile(band, 0.5), own = slowQuantile(band, PIXEL_QUANTILE);
+    const fromTail = bandMedian + ((level - median) * (slowQuantile(band, 0.99) - bandMedian)) / globalTail;
+    return Math.max(Math.min(Math.max(fromTail, own / 1.25), own * 1.25), level * 0.5);
+  }));
 });

@@ -46,13 +46,23 @@ test('calibration auto: global when good images are alike everywhere', () => {
   assert.equal(choice.mode, 'global', JSON.stringify(choice.scores));
 });
 
-test('calibration auto in PS\'s order (border first): global where good images\' rare peaks fall anywhere', () => {
-  // A band a few pixels wide holds few values, so its level misses peaks that can fall anywhere; a held-out image's peak
-  // in such a band then stands far above it. The whole image's level has seen enough of them.
+test('calibration auto in PS\'s order (border first): global where good images are calm at the border but rare peaks fall anywhere', () => {
+  // Like an object on a plain background: the bands near the border are calm, so their levels are low, yet a good image's
+  // rare peak (a crumb, a reflection) can fall there as anywhere, and then stands far above its band's level. The whole
+  // image's level has seen such peaks.
   const random = new Random(4);
-  const ok = okMaps(random, 24, () => [48, 40], () => random.next() < 0.003);
+  const ok = Array.from({ length: 24 }, () => {
+    const width = 48, height = 40, data = new Float32Array(width * height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      const calm = Math.min(x, y, width - 1 - x, height - 1 - y) < 8;
+      data[y * width + x] = random.next() < 0.002 ? 1 + random.next() : random.next() * (calm ? 0.5 : 1);
+    }
+    return { width, height, data };
+  });
   const choice = chooseCalibration(ok, patchSample.calibrationCandidates);
   assert.equal(choice.mode, 'global', JSON.stringify(choice.scores));
+  // (Global 1.11–1.41 times as sensitive on 12 seeds of 12, run aside.)
+  assert.ok(choice.scores.global > choice.scores.border * 1.1, JSON.stringify(choice.scores));
   const tiles = okMaps(random, 24, () => [36 + random.int(28), 30 + random.int(34)], (x, y, w, h) => Math.min(x, y, w - 1 - x, h - 1 - y) < 2);
   assert.equal(chooseCalibration(tiles, patchSample.calibrationCandidates).mode, 'border');
 });
