@@ -985,7 +985,8 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     // between border-distance and global calibration. Border (by two points) comes first, so global must be more sensitive
     // in both held-out halves: on the full sets border gave magnetic-tile 0.770 against 0.558 (global, quick subset: on
     // few tiles the check cannot see it, and global falls below chance), bsdata 0.902 against 0.883, deeppcb 0.867 against
-    // 0.848, the aliens 1.000 both, and cost only the cookies, 0.952 against 0.988. Missing the border on a texture costs
+    // 0.848, the aliens 1.000 both, and cost only the cookies, 0.952 against 0.988 — nothing since band levels come from
+    // their 99th percentile (0.988 both; calibration/calibrate.ts). Missing the border on a texture costs
     // far more than using it on an object. Not per place: position is already in the descriptors where it
     // matters (placement 'aligned'), and a per-place grid on top double-counts it (cookies image/pixel AUROC 0.986/0.917
     // with it, 0.996/0.967 without; aliens 0.983 against 0.998; chosen by the check on the aliens: 0.929 against 0.995).
