@@ -55,12 +55,17 @@ const MIN_BAND_VALUES = 200;
 const BAND_TAIL_QUANTILE = 0.99;
 const BAND_LEVEL_SPREAD = 1.25;
 
-/** Band of a pixel by its distance to the nearest border of a width × height map. */
-function borderBand(x: number, y: number, width: number, height: number): number {
-  const distance = Math.min(x, y, width - 1 - x, height - 1 - y);
+/** Band of each distance to the border up to the last band's end, so that `borderBand` need not search. */
+const BAND_OF_DISTANCE = Int32Array.from({ length: BORDER_BANDS[BORDER_BANDS.length - 1] + 1 }, (_, distance) => {
   let band = 0;
   while (band < BORDER_BANDS.length && distance >= BORDER_BANDS[band]) band++;
   return band;
+});
+
+/** Band of a pixel by its distance to the nearest border of a width × height map. */
+function borderBand(x: number, y: number, width: number, height: number): number {
+  const distance = Math.min(x, y, width - 1 - x, height - 1 - y);
+  return distance < BAND_OF_DISTANCE.length ? BAND_OF_DISTANCE[distance] : BORDER_BANDS.length;
 }
 
 /**
@@ -175,13 +180,6 @@ export function fitCalibrations(okMaps: readonly HeldOutMap[], modes: readonly C
   });
 }
 
-/** Band of each distance to the border up to the last band's end (`borderBand` without its search). */
-const BAND_OF_DISTANCE = Int32Array.from({ length: BORDER_BANDS[BORDER_BANDS.length - 1] + 1 }, (_, distance) => {
-  let band = 0;
-  while (band < BORDER_BANDS.length && distance >= BORDER_BANDS[band]) band++;
-  return band;
-});
-
 /** How one border band calibrates: `bandValue`. */
 export interface BandLine { inverse: number; level: number; gain: number; offset: number }
 
@@ -240,12 +238,11 @@ export function largestCalibrated(map: FloatMap, calibration: Calibration): numb
   if (calibration.mode === 'border' && calibration.borderLevels) {
     // A band the map does not reach must not count (its offset alone could exceed the others).
     const largest = new Float64Array(calibration.borderLevels.length).fill(-Infinity);
-    const deepest = BAND_OF_DISTANCE.length - 1, interior = BORDER_BANDS.length;
     for (let y = 0, i = 0; y < height; y++) {
       const fromEdge = Math.min(y, height - 1 - y);
       for (let x = 0; x < width; x++, i++) {
         const distance = Math.min(x, width - 1 - x, fromEdge);
-        const band = distance > deepest ? interior : BAND_OF_DISTANCE[distance];
+        const band = distance < BAND_OF_DISTANCE.length ? BAND_OF_DISTANCE[distance] : BORDER_BANDS.length;
         if (data[i] > largest[band]) largest[band] = data[i];
       }
     }
