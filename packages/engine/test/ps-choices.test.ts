@@ -6,7 +6,7 @@ import { chooseCalibration, winnerOfHalves } from '../src/calibration/choose.ts'
 import { trainModel } from '../src/engine.ts';
 import { ALGORITHMS } from '../src/algorithms/registry.ts';
 import { createPatchSample, DEFAULT_PS_CONFIG, patchSample } from '../src/algorithms/ps/index.ts';
-import { exposureSpread } from '../src/algorithms/ps/choices.ts';
+import { exposureVaries, lightnessSpread } from '../src/algorithms/ps/choices.ts';
 import { sampleOf, type TrainingSample } from '../src/algorithms/types.ts';
 import type { FloatMap, Raster } from '../src/image/raster.ts';
 import { Random } from '../src/kernels/random.ts';
@@ -101,7 +101,9 @@ const train = (rasters: Raster[]) => patchSample.train(rasters.map((raster) => s
 test('PS normalise auto: each image normalised by its median and MAD when exposure varies between shots', async () => {
   const state = await train(textures(24, true, 4));
   assert.equal(state.robustNormalisation, 1, `exposure spread ${state.normaliseScores[0]}`);
-  assert.deepEqual(patchSample.choices!(state).normalise, { chosen: 'robust', scores: { exposure_spread: state.normaliseScores[0] } });
+  const [exposure_spread, lightness_profiles, lightness_profiles_normalised] = state.normaliseScores;
+  assert.deepEqual(patchSample.choices!(state).normalise, { chosen: 'robust', scores: { exposure_spread, lightness_profiles, lightness_profiles_normalised } });
+  assert.ok(lightness_profiles_normalised < lightness_profiles / 2, `${lightness_profiles} → ${lightness_profiles_normalised}`);
 });
 
 test('PS normalise auto: absolute lightness kept when every shot has the same exposure', async () => {
@@ -119,11 +121,34 @@ test('exposure spread: shots of one exposure whose dark part covers more or less
     }
     return { width, height, channels: 3, data };
   });
-  const source = (rasters: Raster[]) => ({ count: rasters.length, get: (i: number) => Promise.resolve(rasters[i]) });
-  assert.ok(await exposureSpread(source(parts), 64, 0) < 0.5);
+  assert.ok((await lightnessSpread(source(parts), 64, 0)).exposure < 0.5);
   const layouts = await Promise.all(layoutsOrSmoothParts('layout', 12, 3).map((s) => s.load()));
-  assert.equal(await exposureSpread(source(layouts), 64, 0), 0, 'a zero MAD: nothing to scale by');
-  assert.ok(await exposureSpread(source(textures(24, true, 4)), 64, 0) >= 0.5);
+  assert.equal((await lightnessSpread(source(layouts), 64, 0)).exposure, 0, 'a zero MAD: nothing to scale by');
+  const exposed = await lightnessSpread(source(textures(24, true, 4)), 64, 0);
+  assert.ok(exposed.exposure >= 0.5 && exposureVaries(exposed, 0.5), JSON.stringify(exposed));
+});
+
+const source = (rasters: Raster[]) => ({ count: rasters.length, get: (i: number) => Promise.resolve(rasters[i]) });
+
+test('lightness spread: shots that differ by a background of their own, not by exposure, are not normalised', async () => {
+  // One exposure of a striped part, turned copies of which leave corners filled with a colour of each shot's own (dark
+  // to light grey, over a third to half of the frame): their medians differ widely, but taking each image's median and
+  // MAD out makes the part's own lightness differ between shots instead of agree.
+  const random = new Random(8);
+  const turned: Raster[] = Array.from({ length: 24 }, () => {
+    const width = 64, height = 64, fill = 0.05 + 0.6 * random.next(), corner = 28 + random.int(6);
+    const data = new Float32Array(width * height * 3);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      const inCorner = Math.min(x, width - 1 - x) + Math.min(y, height - 1 - y) < corner;
+      const v = inCorner ? fill : 0.6 + 0.2 * Math.sin(x * 0.9) + 0.03 * random.next();
+      data.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3);
+    }
+    return { width, height, channels: 3, data };
+  });
+  const spread = await lightnessSpread(source(turned), 64, 0);
+  assert.ok(spread.exposure >= 0.5, `the medians differ (${JSON.stringify(spread)})`);
+  assert.ok(spread.normalisedProfiles >= spread.profiles, JSON.stringify(spread));
+  assert.equal(exposureVaries(spread, 0.5), false);
 });
 
 /**

@@ -90,16 +90,31 @@ export async function probeSettings(rasters: RasterSource, candidates: Descripto
 }
 
 /**
- * How much the overall lightness of the shots differs, in units of what one image spreads within itself: the median over
- * images of |an image's median lightness − the images' median of it|, over the images' median MAD (0 when that MAD is 0:
- * flat or two-valued images, which a per-image normalisation cannot scale). Exposure that varies between shots moves each
- * image's median by more than its own spread (magnetic tiles 1.28–1.44 by the seed, 64 images at 512 px); a part whose
- * share of the photo varies, or a steady light, moves it by little (cookies 0.07, metal surfaces 0.07; boards and the
- * aliens' plain background 0). The held-out probe that decided it before chose by its seed on the tiles (none/robust
- * sensitivity 0.89–1.75), and robust was worth 0.63 → 0.72 image AUROC there. Every other pixel of `images` images.
+ * How the lightness of the OK shots differs (`lightnessSpread`): `exposure`, how far the images' median lightness lies
+ * from the images' median of it (median over images), in units of what one image spreads within itself (the images'
+ * median MAD; 0 when that MAD is 0: flat or two-valued images, which a per-image normalisation cannot scale). Then
+ * whether that is exposure: `profiles` and `normalisedProfiles` are how far the images' lightness quantiles (5th–95th,
+ * but the median) lie from the images' median of each (median over images and quantiles), first in units of the typical
+ * MAD, then each image's own after its own median and MAD are taken out.
  */
-export async function exposureSpread(rasters: RasterSource, images: number, seed: number): Promise<number> {
-  const medians: number[] = [], spreads: number[] = [];
+export interface LightnessSpread { exposure: number; profiles: number; normalisedProfiles: number }
+
+const PROFILE_QUANTILES = [0.05, 0.1, 0.25, 0.75, 0.9, 0.95];
+
+/**
+ * `LightnessSpread` of `images` OK images (every other pixel). Exposure that varies between shots moves each image's
+ * median by more than its own spread (magnetic tiles 1.28–1.50 by the seed, 64 images at 512 px); a part whose share of
+ * the photo varies, or a steady light, moves it by little (cookies 0.07, metal surfaces 0.07; boards and the aliens'
+ * plain background 0). The held-out probe that decided it before chose by its seed on the tiles (none/robust sensitivity
+ * 0.89–1.75), and robust was worth 0.63 → 0.72 image AUROC there. But a median also moves when the shots show different
+ * things: the cookies turned by random angles, their corners filled with a colour of each shot's own, spread 3.1. An
+ * exposure change (a gain and an offset) moves every quantile alike, so taking each image's median and MAD out makes
+ * the shots' quantiles agree (tiles, seeds 0–2: 1.15–1.31 → 0.17–0.20); a background that differs does not (turned
+ * cookies: 0.60 → 1.41), and normalising by it cost those cookies 0.898 → 0.407 image AUROC. The other sets do not reach
+ * the spread (`bench/dataset-variants.ts` makes the turned copies).
+ */
+export async function lightnessSpread(rasters: RasterSource, images: number, seed: number): Promise<LightnessSpread> {
+  const medians: number[] = [], spreads: number[] = [], profiles: number[][] = [];
   for (const i of new Random(seed + 43).sample(rasters.count, Math.min(images, rasters.count))) {
     const raster = await rasters.get(i);
     const { width, height, channels, data } = raster;
@@ -114,9 +129,28 @@ export async function exposureSpread(rasters: RasterSource, images: number, seed
     const median = quantile(lightness, 0.5);
     medians.push(median);
     spreads.push(quantile(lightness.map((v) => Math.abs(v - median)), 0.5));
+    profiles.push(PROFILE_QUANTILES.map((q) => quantile(lightness, q)));
   }
   const typicalSpread = quantile(spreads, 0.5);
-  if (!(typicalSpread > 0)) return 0;
+  if (!(typicalSpread > 0)) return { exposure: 0, profiles: 0, normalisedProfiles: 0 };
   const centre = quantile(medians, 0.5);
-  return quantile(medians.map((m) => Math.abs(m - centre)), 0.5) / typicalSpread;
+  // Images without a spread of their own have no normalised profile: left out of both.
+  const scaled = profiles.map((_, i) => i).filter((i) => spreads[i] > 0);
+  return {
+    exposure: quantile(medians.map((m) => Math.abs(m - centre)), 0.5) / typicalSpread,
+    profiles: profileDispersion(scaled.map((i) => profiles[i].map((v) => v / typicalSpread))),
+    normalisedProfiles: profileDispersion(scaled.map((i) => profiles[i].map((v) => (v - medians[i]) / spreads[i]))),
+  };
+}
+
+/** How far images' quantile profiles lie from the images' median of each quantile: the median over images and quantiles. */
+function profileDispersion(profiles: number[][]): number {
+  if (profiles.length === 0) return 0;
+  const typical = PROFILE_QUANTILES.map((_, k) => quantile(profiles.map((p) => p[k]), 0.5));
+  return quantile(profiles.flatMap((p) => p.map((v, k) => Math.abs(v - typical[k]))), 0.5);
+}
+
+/** Whether the shots' lightness differs by exposure: by at least `tolerance` of an image's own spread, and such that normalising each image makes their quantiles agree better. */
+export function exposureVaries(spread: LightnessSpread, tolerance: number): boolean {
+  return spread.exposure >= tolerance && spread.normalisedProfiles < spread.profiles;
 }

@@ -15,7 +15,7 @@ import { gaussianBlur } from '../../postprocess/filters.ts';
 import { checkAborted, type AlgorithmDefinition, type AlteredSample, type ModelState, type StateValue, type TrainContext, type TrainingSample } from '../types.ts';
 import { fitPca } from '../../kernels/pca.ts';
 import { positionR2 } from '../../features/position-r2.ts';
-import { DEFAULT_PROBE, exposureSpread, probeSettings, type RasterSource } from './choices.ts';
+import { DEFAULT_PROBE, exposureVaries, lightnessSpread, probeSettings, type RasterSource } from './choices.ts';
 import {
   featureStatistics, finishDescriptors, finishedDims, finishRows, makeProjection, patchCentres, rawDescriptorsOfPatches, rawDescriptorsReusing,
   type DescriptorSettings, type Projection, type RawDescriptors,
@@ -37,7 +37,7 @@ export interface PsConfig {
   /**
    * Per-image lightness normalisation (its own median and MAD, see `filterBank`): 'auto' normalises when the exposure of
    * the training images varies: when their medians differ by at least `exposureTolerance` of an image's own spread
-   * (`exposureSpread`, on `exposureImages` images).
+   * (`lightnessSpread`, on `exposureImages` images), and normalising each image makes their lightness quantiles agree better.
    */
   normalise: 'robust' | 'none' | 'auto';
   /**
@@ -267,13 +267,16 @@ async function chooseResolution(config: PsConfig, rasters: RasterSource, params:
 }
 
 /**
- * The normalisation of config 'auto': robust where the exposure of the OK images varies between shots (`exposureSpread`).
- * Scores: the spread measured.
+ * The normalisation of config 'auto': robust where the exposure of the OK images varies between shots (`lightnessSpread`,
+ * `exposureVaries`). Scores: the exposure spread, then the lightness profiles' dispersion without and with normalisation.
  */
 async function chooseNormalisation(config: PsConfig, rasters: RasterSource, params: ParamValues): Promise<{ normalise: 'robust' | 'none'; scores: Float32Array }> {
   if (config.normalise !== 'auto') return { normalise: config.normalise, scores: new Float32Array(0) };
-  const spread = await exposureSpread(rasters, config.exposureImages, num(params, 'seed'));
-  return { normalise: spread >= config.exposureTolerance ? 'robust' : 'none', scores: Float32Array.of(spread) };
+  const spread = await lightnessSpread(rasters, config.exposureImages, num(params, 'seed'));
+  return {
+    normalise: exposureVaries(spread, config.exposureTolerance) ? 'robust' : 'none',
+    scores: Float32Array.of(spread.exposure, spread.profiles, spread.normalisedProfiles),
+  };
 }
 
 /**
@@ -914,11 +917,14 @@ function psChoices(state: PsState): Record<string, { chosen: unknown; scores: Re
     out.discriminator_score = { chosen: sum === 1 ? 'sum' : 'max', scores };
   }
   if (state.bankSize !== undefined) out.bank = { chosen: state.bankSize, scores: { sampled_patches: state.sampleSize } };
-  // Models of PS version 4 recorded the held-out probe's sensitivity without and with it; later ones the exposure spread.
+  // Models of PS version 4 recorded the held-out probe's sensitivity without and with it; later ones the exposure spread,
+  // and since 2026-12-06 also the lightness profiles' dispersion without and with normalisation.
   const normalise = state.robustNormalisation ? 'robust' : 'none';
-  if (state.normaliseScores.length === 1) out.normalise = { chosen: normalise, scores: { exposure_spread: state.normaliseScores[0] } };
-  if (state.normaliseScores.length === 2) {
-    out.normalise = { chosen: normalise, scores: { none: state.normaliseScores[0], robust: state.normaliseScores[1] } };
+  const recorded = state.normaliseScores;
+  if (recorded.length === 1) out.normalise = { chosen: normalise, scores: { exposure_spread: recorded[0] } };
+  if (recorded.length === 2) out.normalise = { chosen: normalise, scores: { none: recorded[0], robust: recorded[1] } };
+  if (recorded.length === 3) {
+    out.normalise = { chosen: normalise, scores: { exposure_spread: recorded[0], lightness_profiles: recorded[1], lightness_profiles_normalised: recorded[2] } };
   }
   return out;
 }
@@ -965,8 +971,8 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     type: 'unsupervised',
     version: 4,
     description: {
-      en: 'Keeps a memory bank of patch features from OK images and flags patches far from every one of them; copes with parts placed and turned differently. What differs between products it decides from your OK images by held-out checks, and the model\'s evaluation lists each choice with its measurement: whether position counts (placement auto), at which resolution patches are described (the full working size where the OK images have fine, regular detail such as board layouts or ground metal, half of it where the finer pixels are only noise), whether each image\'s exposure is normalised by its own median and MAD (when the overall lightness of the OK images differs between shots by more than half of what one image spreads within itself), whether scores are calibrated by distance to the image border (the default: tiles and textures vary most there) or globally (when each half of the held-out OK images finds that more sensitive), and how many good patches the memory bank keeps (more with more OK images: 4 000 to 8 000). It also learns small filters from the OK images by k-means (the structures of their surface), so that a crack or pit that none of them explains stands out.',
-      ja: 'OK画像のパッチ特徴をメモリバンクに蓄え、そのどれからも遠いパッチを異常とします。置き方や向きが変わっても対応します。製品ごとに異なる設定は、OK画像を検証用に分けた確認で自動的に決め、モデルの評価に選択とその測定値を記録します：位置を考慮するか（placement auto）、パッチをどの解像度で記述するか（基板パターンや研削面のように細かく規則的な模様があれば作業解像度のまま、細かい画素がノイズだけなら半分）、画像ごとの露出を各画像の中央値とMADで正規化するか（OK画像の全体の明るさが撮影ごとに、1枚の中のばらつきの半分以上異なるとき）、スコアを画像の縁からの距離ごとに校正するか（既定。タイルやテクスチャは縁で最もばらつく）、全体で校正するか（held-out のOK画像の両半分がそろってその方が感度が高いと示すとき）、メモリバンクに残す正常パッチの数（OK画像が多いほど多く、4 000〜8 000）。さらにOK画像から k-means で小さなフィルタ（表面の構造）を学習し、どのフィルタでも説明できない割れや穴を際立たせます。',
+      en: 'Keeps a memory bank of patch features from OK images and flags patches far from every one of them; copes with parts placed and turned differently. What differs between products it decides from your OK images by held-out checks, and the model\'s evaluation lists each choice with its measurement: whether position counts (placement auto), at which resolution patches are described (the full working size where the OK images have fine, regular detail such as board layouts or ground metal, half of it where the finer pixels are only noise), whether each image\'s exposure is normalised by its own median and MAD (when the overall lightness of the OK images differs between shots by more than half of what one image spreads within itself, and normalising makes their lightness distributions agree better: an exposure change, not a background that differs between shots), whether scores are calibrated by distance to the image border (the default: tiles and textures vary most there) or globally (when each half of the held-out OK images finds that more sensitive), and how many good patches the memory bank keeps (more with more OK images: 4 000 to 8 000). It also learns small filters from the OK images by k-means (the structures of their surface), so that a crack or pit that none of them explains stands out.',
+      ja: 'OK画像のパッチ特徴をメモリバンクに蓄え、そのどれからも遠いパッチを異常とします。置き方や向きが変わっても対応します。製品ごとに異なる設定は、OK画像を検証用に分けた確認で自動的に決め、モデルの評価に選択とその測定値を記録します：位置を考慮するか（placement auto）、パッチをどの解像度で記述するか（基板パターンや研削面のように細かく規則的な模様があれば作業解像度のまま、細かい画素がノイズだけなら半分）、画像ごとの露出を各画像の中央値とMADで正規化するか（OK画像の全体の明るさが撮影ごとに、1枚の中のばらつきの半分以上異なり、かつ正規化すると明るさの分布がよりそろうとき。背景が撮影ごとに違うだけなら正規化しません）、スコアを画像の縁からの距離ごとに校正するか（既定。タイルやテクスチャは縁で最もばらつく）、全体で校正するか（held-out のOK画像の両半分がそろってその方が感度が高いと示すとき）、メモリバンクに残す正常パッチの数（OK画像が多いほど多く、4 000〜8 000）。さらにOK画像から k-means で小さなフィルタ（表面の構造）を学習し、どのフィルタでも説明できない割れや穴を際立たせます。',
     },
     learnsFrom: { en: 'OK images; placement and rotation may vary', ja: 'OK画像（置き方・向きが変わってもよい）' },
     parameters: [
