@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyCalibration, fitCalibration, largestCalibrated, PIXEL_QUANTILE } from '../src/calibration/calibrate.ts';
+import { applyCalibration, fitCalibration, largestCalibrated, meanGain, PIXEL_QUANTILE } from '../src/calibration/calibrate.ts';
 import { quantile, median } from '../src/calibration/quantile.ts';
 import { Random } from '../src/kernels/random.ts';
 import type { FloatMap } from '../src/image/raster.ts';
@@ -175,4 +175,22 @@ test('border calibration: bands alike everywhere get levels near the global one,
   const fitted = scatter(calibration.borderLevels!.slice(0, bands.length));
   // (Seeds 1–5, run aside: fitted 0.06–0.13, own 0.11–0.28.)
   assert.ok(fitted < own * 0.75, `fitted levels within ${fitted.toFixed(3)} (log) of the global level, their own quantiles ${own.toFixed(3)}`);
+});
+
+test('meanGain measures the middle of the frame: a calm border around an object does not count as sensitivity', () => {
+  // Good maps of an object on a plain background: quiet within 12 pixels of the border, the object's variety inside.
+  const random = new Random(9);
+  const maps = Array.from({ length: 16 }, (): FloatMap => {
+    const width = 64, height = 64, data = new Float32Array(width * height);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
+      data[y * width + x] = random.next() * (Math.min(x, y, width - 1 - x, height - 1 - y) < 12 ? 0.2 : 1);
+    }
+    return { width, height, data };
+  });
+  const border = fitCalibration(maps, 'border', { borderMedians: true }), global = fitCalibration(maps, 'global');
+  // Over the whole frame, the quiet bands' low levels would make border look 1.6 times as sensitive; in the middle,
+  // where the object lies, both divide by about the same level.
+  const ratio = meanGain(border, 64, 64) / meanGain(global, 64, 64);
+  assert.ok(ratio > 0.9 && ratio < 1.1, `border / global gain in the middle ${ratio}`);
+  assert.ok(border.borderLevels![0] < global.level * 0.6, 'the quiet border has a low level of its own');
 });

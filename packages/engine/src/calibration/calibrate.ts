@@ -212,19 +212,28 @@ export function bandValue(value: number, line: BandLine): number {
 }
 
 /**
- * What a raw rise of one unit becomes after calibration, on average over a width × height map: for border mode the
- * rise of a defect above its band's level (1 / level: the lines below the level have offsets, so calibrating a map of
- * ones would not say it).
+ * What a raw rise of one unit becomes after calibration, on average over the middle of a width × height map (the pixels
+ * at least a quarter of its shorter side from every border): for border mode the rise of a defect above its band's level
+ * (1 / level: the lines below the level have offsets, so calibrating a map of ones would not say it). The middle, because
+ * a product fills the middle of the frame when it does not fill all of it: a calm border where nothing lies (the plain
+ * background around an object) gets a low level and so a high gain, which counted as sensitivity where no defect can be
+ * (turned aliens: border 1.07–1.10× as sensitive as global over the whole frame, 0.90–0.99× over its middle, and global
+ * scores 0.935 image AUROC against 0.831).
  */
 export function meanGain(calibration: Calibration, width: number, height: number): number {
-  if (calibration.mode === 'border' && calibration.borderLevels && calibration.borderMedians) {
-    const lines = borderLines(calibration);
-    let sum = 0;
-    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) sum += lines[borderBand(x, y, width, height)].inverse;
-    return sum / (width * height);
+  const lines = calibration.mode === 'border' && calibration.borderLevels && calibration.borderMedians ? borderLines(calibration) : null;
+  const unit = lines ? null : applyCalibration({ width, height, data: new Float32Array(width * height).fill(1) }, calibration).data;
+  const middle = Math.floor(Math.min(width, height) / 4);
+  let sum = 0, count = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const distance = Math.min(x, y, width - 1 - x, height - 1 - y);
+      if (distance < middle) continue;
+      sum += lines ? lines[borderBand(x, y, width, height)].inverse : unit![y * width + x];
+      count++;
+    }
   }
-  const unit = applyCalibration({ width, height, data: new Float32Array(width * height).fill(1) }, calibration);
-  return unit.data.reduce((s, v) => s + v, 0) / unit.data.length;
+  return sum / count;
 }
 
 /**

@@ -16,14 +16,14 @@ export function aurocOf(negatives: number[], positives: number[]): number {
 /**
  * Calibration 'auto': which of global, border-distance or position calibration makes a defect stand out most above
  * good images. Each mode is fitted on the held-out OK maps of one half of the images and judged on the other half (and
- * the other way round) by its *sensitivity*: what a raw rise of one unit at a random place of an image becomes after
- * calibration (the mean of 1 / level over the image), divided by what good images reach (the 90th percentile of their
+ * the other way round) by its *sensitivity*: what a raw rise of one unit at a random place in the middle of an image
+ * becomes after calibration (the mean of 1 / level there, see `meanGain`), divided by what good images reach (the 90th percentile of their
  * calibrated image scores — an image's score is the largest value of its calibrated map, as the engine scores images —
  * i.e. about the threshold). A defect of a given raw size is found when it clears that.
  * A later candidate wins only when it is more sensitive by the margin in *each* half: with few images one half's 90th
- * percentile is nearly its largest score, and one unusual good image then decides (the cookies, 31 images: border
- * 1.13× global in one half, 0.99× in the other, and border lost 0.03 image AUROC there; the magnetic tiles: 1.20× and
- * 1.13×). The scores are the means of the two halves.
+ * percentile is nearly its largest score, and one unusual good image then decides (the cookies, 31 images, measured
+ * over the whole frame: border 1.13× global in one half, 0.99× in the other, and border lost 0.03 image AUROC there; the
+ * magnetic tiles: 1.20× and 1.13×). The scores are the means of the two halves.
  * Synthetic defects made from the images were tried as the judge first: they are too unlike real ones (cookies: their
  * held-out AUROC 0.64 against a real 0.97), so they chose by noise.
  */
