@@ -1,4 +1,4 @@
-import { createMap, MapReader, resizeMap, type CompactMap, type FloatMap } from '../image/raster.ts';
+import { createMap, MapReader, middleMargin, resizeMap, type CompactMap, type FloatMap } from '../image/raster.ts';
 import { quantile } from './quantile.ts';
 
 /**
@@ -62,10 +62,14 @@ const BAND_OF_DISTANCE = Int32Array.from({ length: BORDER_BANDS[BORDER_BANDS.len
   return band;
 });
 
+/** Band of a distance to the nearest border (in map pixels). */
+function bandOfDistance(distance: number): number {
+  return distance < BAND_OF_DISTANCE.length ? BAND_OF_DISTANCE[distance] : BORDER_BANDS.length;
+}
+
 /** Band of a pixel by its distance to the nearest border of a width × height map. */
 function borderBand(x: number, y: number, width: number, height: number): number {
-  const distance = Math.min(x, y, width - 1 - x, height - 1 - y);
-  return distance < BAND_OF_DISTANCE.length ? BAND_OF_DISTANCE[distance] : BORDER_BANDS.length;
+  return bandOfDistance(Math.min(x, y, width - 1 - x, height - 1 - y));
 }
 
 /**
@@ -213,7 +217,7 @@ export function bandValue(value: number, line: BandLine): number {
 
 /**
  * What a raw rise of one unit becomes after calibration, on average over the middle of a width × height map (the pixels
- * at least a quarter of its shorter side from every border): for border mode the rise of a defect above its band's level
+ * at least `middleMargin` from every border): for border mode the rise of a defect above its band's level
  * (1 / level: the lines below the level have offsets, so calibrating a map of ones would not say it). The middle, because
  * a product fills the middle of the frame when it does not fill all of it: a calm border where nothing lies (the plain
  * background around an object) gets a low level and so a high gain, which counted as sensitivity where no defect can be
@@ -223,7 +227,7 @@ export function bandValue(value: number, line: BandLine): number {
 export function meanGain(calibration: Calibration, width: number, height: number): number {
   const lines = calibration.mode === 'border' && calibration.borderLevels && calibration.borderMedians ? borderLines(calibration) : null;
   const unit = lines ? null : applyCalibration({ width, height, data: new Float32Array(width * height).fill(1) }, calibration).data;
-  const middle = Math.floor(Math.min(width, height) / 4);
+  const middle = middleMargin(width, height);
   let sum = 0, count = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -250,8 +254,7 @@ export function largestCalibrated(map: FloatMap, calibration: Calibration): numb
     for (let y = 0, i = 0; y < height; y++) {
       const fromEdge = Math.min(y, height - 1 - y);
       for (let x = 0; x < width; x++, i++) {
-        const distance = Math.min(x, width - 1 - x, fromEdge);
-        const band = distance < BAND_OF_DISTANCE.length ? BAND_OF_DISTANCE[distance] : BORDER_BANDS.length;
+        const band = bandOfDistance(Math.min(x, width - 1 - x, fromEdge));
         if (data[i] > largest[band]) largest[band] = data[i];
       }
     }

@@ -63,6 +63,15 @@ export class MapReader {
   }
 }
 
+/**
+ * How far the middle of a width × height frame lies from its borders: a quarter of the shorter side. Where a product does
+ * not fill the frame it fills the middle, so checks that must look at the product and not at a background of each shot's
+ * own (calibration sensitivity, exposure) look there.
+ */
+export function middleMargin(width: number, height: number): number {
+  return Math.floor(Math.min(width, height) / 4);
+}
+
 export function createMap(width: number, height: number, fill = 0): FloatMap {
   const data = new Float32Array(width * height);
   if (fill !== 0) data.fill(fill);

@@ -1,5 +1,5 @@
 import { quantile } from '../../calibration/quantile.ts';
-import type { Raster } from '../../image/raster.ts';
+import { middleMargin, type Raster } from '../../image/raster.ts';
 import { buildKnnIndex, searchKnn } from '../../kernels/knn.ts';
 import { Random } from '../../kernels/random.ts';
 import { gaussianBlur } from '../../postprocess/filters.ts';
@@ -120,7 +120,7 @@ export async function lightnessSpread(rasters: RasterSource, images: number, see
     const raster = await rasters.get(i);
     const { width, height, channels, data } = raster;
     // The middle of the frame, where the product lies (as `meanGain` measures calibration there).
-    const margin = Math.floor(Math.min(width, height) / 4);
+    const margin = middleMargin(width, height);
     const lightness = new Float32Array(Math.ceil((width - 2 * margin) / 2) * Math.ceil((height - 2 * margin) / 2));
     let n = 0;
     for (let y = margin; y < height - margin; y += 2) {
