@@ -9,11 +9,10 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { getAlgorithm } from '../src/algorithms/registry.ts';
 import { fitCalibration, largestCalibrated, applyCalibration, type CalibrationMode, type Calibration } from '../src/calibration/calibrate.ts';
 import { chooseCalibration } from '../src/calibration/choose.ts';
-import { decodeForModel, loadMvtecDataset, type MvtecDataset } from '../src/index.ts';
+import { benchSplit, decodeForModel, loadMask, loadMvtecDataset, type MvtecDataset } from '../src/index.ts';
 import { DecodedPixelsCache, decodedSamples } from '../src/image/training-images.ts';
 import { MapReader, resizeMap, type FloatMap } from '../src/image/raster.ts';
 import { auroc, pixelAuroc } from '../src/metrics/index.ts';
@@ -53,7 +52,7 @@ function unpack(bytes: Buffer): FloatMap[] {
 async function makeMaps(dataset: MvtecDataset): Promise<LabMaps> {
   const algorithm = getAlgorithm('PS');
   const { values } = resolveParams(algorithm.parameters, { seed });
-  const images = await Promise.all(dataset.train.map(async (image) => ({ bytes: await readFile(image.path), good: true })));
+  const { images } = await benchSplit(dataset, 'PS');
   const samples = await decodedSamples(images, num(values, 'working_size'), new DecodedPixelsCache());
   const decided = await algorithm.decide?.(samples, values, { onProgress: () => {} });
   const fit = await crossFit(algorithm, samples, values, { synthetic: true, seed, decided, onProgress: () => {} });
@@ -66,9 +65,7 @@ async function makeMaps(dataset: MvtecDataset): Promise<LabMaps> {
     // At the raster's size, as the engine calibrates it (PS maps at half size where it describes patches there).
     const map = resizeMap(algorithm.anomalyMap(state, raster, values), raster.width, raster.height);
     test.push(map);
-    if (!image.maskPath) { masks.push(null); continue; }
-    const mask = await sharp(image.maskPath).greyscale().resize(map.width, map.height, { fit: 'fill', kernel: 'nearest' }).raw().toBuffer();
-    masks.push({ width: map.width, height: map.height, data: Float32Array.from(mask, (v) => (v > 127 ? 1 : 0)) });
+    masks.push(image.maskPath ? await loadMask(image.maskPath, map.width, map.height) : null);
   }
   return { ok, test, masks, defects: dataset.test.map((t) => t.defect) };
 }

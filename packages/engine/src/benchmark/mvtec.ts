@@ -49,7 +49,7 @@ export async function loadMvtecDataset(root: string): Promise<MvtecDataset> {
 }
 
 /** A mask as a binary map at a given size. */
-async function loadMask(path: string, width: number, height: number): Promise<FloatMap> {
+export async function loadMask(path: string, width: number, height: number): Promise<FloatMap> {
   const { data } = await sharp(path).greyscale().resize(width, height, { fit: 'fill', kernel: 'nearest' }).raw().toBuffer({ resolveWithObject: true });
   const out = new Float32Array(width * height);
   for (let i = 0; i < out.length; i++) out[i] = data[i] > 127 ? 1 : 0;
