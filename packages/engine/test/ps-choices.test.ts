@@ -114,6 +114,9 @@ test('PS normalise auto: absolute lightness kept when every shot has the same ex
   assert.equal(state.robustNormalisation, 0, `exposure spread ${state.normaliseScores[0]}`);
 });
 
+/** Rasters as the checks read training images. */
+const source = (rasters: Raster[]) => ({ count: rasters.length, get: (i: number) => Promise.resolve(rasters[i]) });
+
 test('exposure spread: shots of one exposure whose dark part covers more or less of the frame, and two-valued layouts, are not normalised', async () => {
   const random = new Random(6);
   const parts: Raster[] = Array.from({ length: 24 }, () => {
@@ -131,8 +134,6 @@ test('exposure spread: shots of one exposure whose dark part covers more or less
   const exposed = await lightnessSpread(source(textures(24, true, 4)), 64, 0);
   assert.ok(exposed.exposure >= 0.5 && exposureVaries(exposed, 0.5), JSON.stringify(exposed));
 });
-
-const source = (rasters: Raster[]) => ({ count: rasters.length, get: (i: number) => Promise.resolve(rasters[i]) });
 
 test('lightness spread: shots that differ by a background of their own, not by exposure, are not normalised', async () => {
   // One exposure of a striped part, turned copies of which leave corners filled with a grey of each shot's own (dark to
