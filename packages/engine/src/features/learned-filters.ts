@@ -1,6 +1,7 @@
 import type { FloatMap } from '../image/raster.ts';
 import { fitPca } from '../kernels/pca.ts';
 import type { Random } from '../kernels/random.ts';
+import { chainedRowProducts, type ChainedRowProducts } from '../kernels/row-products.ts';
 
 /**
  * Filters learned from the good images by spherical k-means on whitened patches (Coates & Ng): small neighbourhoods of
@@ -207,8 +208,7 @@ function fitSecondLayer(filters: LearnedFilters, planes: FloatMap[], count: numb
   const data = new Float64Array(perImage * planes.length * channels);
   let n = 0;
   for (const plane of planes) {
-    // A copy: the float64 matrices cached for `filters` must be made after its second layer is set.
-    const { width, height, responses } = firstLayer(plane, { ...filters }, true);
+    const { width, height, responses } = firstLayer(plane, filters, true);
     const pooled = pooledResponses(responses!, width, height, channels, pool);
     for (let i = 0; i < perImage; i++) {
       const at = random.int(width * height) * channels;
@@ -310,92 +310,11 @@ function sphericalKMeans(rows: Float64Array, dims: number, count: number, iterat
 
 /** Scratch of `learnedFilterPlanes`, grown as needed and reused between calls (it runs twice per image). */
 let paddedScratch: Float64Array = new Float64Array(0);
-let rowScratch: Float64Array = new Float64Array(0);
-let projectedScratch: Float64Array = new Float64Array(0);
-let responseScratch: Float64Array = new Float64Array(0);
 let energyScratch: Float64Array = new Float64Array(0);
-let varyingScratch: Int32Array = new Int32Array(0);
 let flatScratch: Int32Array = new Int32Array(0);
 
 function grown(buffer: Float64Array, length: number): Float64Array {
   return buffer.length >= length ? buffer : new Float64Array(length);
-}
-
-/**
- * rows (n × inner) times the transpose of matrix (outer × inner) into out (n × outer), for the rows listed in
- * `which`: each product summed over the inner index in ascending order (as a plain dot product would, so
- * the results are those of one), three rows by three outputs at a time so that each value loaded serves three products.
- */
-function multiplyRows(rows: Float64Array, which: Int32Array, n: number, matrix: Float64Array, inner: number, outer: number, out: Float64Array): void {
-  let r = 0;
-  for (; r + 3 <= n; r += 3) {
-    const a = which[r] * inner, b = which[r + 1] * inner, c = which[r + 2] * inner;
-    const oa = which[r] * outer, ob = which[r + 1] * outer, oc = which[r + 2] * outer;
-    let j = 0, m = 0;
-    for (; j + 3 <= outer; j += 3, m += 3 * inner) {
-      let sa = 0, sb = 0, sc = 0, ta = 0, tb = 0, tc = 0, ua = 0, ub = 0, uc = 0;
-      const m2 = m + inner, m3 = m2 + inner;
-      for (let k = 0; k < inner; k++) {
-        const xa = rows[a + k], xb = rows[b + k], xc = rows[c + k];
-        const w = matrix[m + k];
-        sa += w * xa;
-        sb += w * xb;
-        sc += w * xc;
-        const v = matrix[m2 + k];
-        ta += v * xa;
-        tb += v * xb;
-        tc += v * xc;
-        const u = matrix[m3 + k];
-        ua += u * xa;
-        ub += u * xb;
-        uc += u * xc;
-      }
-      out[oa + j] = sa;
-      out[ob + j] = sb;
-      out[oc + j] = sc;
-      out[oa + j + 1] = ta;
-      out[ob + j + 1] = tb;
-      out[oc + j + 1] = tc;
-      out[oa + j + 2] = ua;
-      out[ob + j + 2] = ub;
-      out[oc + j + 2] = uc;
-    }
-    for (; j < outer; j++, m += inner) {
-      let sa = 0, sb = 0, sc = 0;
-      for (let k = 0; k < inner; k++) {
-        const w = matrix[m + k];
-        sa += w * rows[a + k];
-        sb += w * rows[b + k];
-        sc += w * rows[c + k];
-      }
-      out[oa + j] = sa;
-      out[ob + j] = sb;
-      out[oc + j] = sc;
-    }
-  }
-  for (; r < n; r++) {
-    const a = which[r] * inner, oa = which[r] * outer;
-    for (let j = 0, m = 0; j < outer; j++, m += inner) {
-      let sa = 0;
-      for (let k = 0; k < inner; k++) sa += matrix[m + k] * rows[a + k];
-      out[oa + j] = sa;
-    }
-  }
-}
-
-/** The filters' matrices in float64 (read in the inner loops), made once per filters object. */
-interface WideMatrices { whitening: Float64Array; centroids: Float64Array; secondWhitening: Float64Array; secondCentroids: Float64Array }
-const wideMatrices = new WeakMap<LearnedFilters, WideMatrices>();
-function widened(filters: LearnedFilters): WideMatrices {
-  let wide = wideMatrices.get(filters);
-  if (!wide) {
-    wide = {
-      whitening: Float64Array.from(filters.whitening), centroids: Float64Array.from(filters.centroids),
-      secondWhitening: Float64Array.from(filters.secondWhitening ?? []), secondCentroids: Float64Array.from(filters.secondCentroids ?? []),
-    };
-    wideMatrices.set(filters, wide);
-  }
-  return wide;
 }
 
 /**
@@ -440,8 +359,7 @@ export function learnedFilterPlanesAt(
 function firstLayer(
   plane: FloatMap, filters: LearnedFilters, keepResponses: boolean, needed: Uint8Array | null = null,
 ): { width: number; height: number; planes: Float32Array[]; responses: Float32Array | null; flatMask: Uint8Array | null } {
-  const { size, contrastFloor, whitenedDims, mean, threshold } = filters;
-  const { whitening, centroids } = widened(filters);
+  const { size, contrastFloor, whitenedDims, mean, threshold, whitening, centroids } = filters;
   const dims = size * size, half = size >> 1;
   const count = centroids.length / whitenedDims;
   const { width, height } = learnedGridSize(plane.width, plane.height);
@@ -455,15 +373,14 @@ function firstLayer(
     const from = Math.min(plane.height - 1, Math.max(0, py - half)) * plane.width, to = py * paddedWidth;
     for (let px = 0; px < paddedWidth; px++) padded[to + px] = plane.data[from + Math.min(plane.width - 1, Math.max(0, px - half))];
   }
-  const rows = (rowScratch = grown(rowScratch, width * dims));
-  const projected = (projectedScratch = grown(projectedScratch, width * whitenedDims));
-  const responses = (responseScratch = grown(responseScratch, width * count));
+  // Whitening then matching, on one grid row's neighbourhoods at a time.
+  const product = chainedRowProducts(whitening, dims, whitenedDims, centroids, count, width);
+  const { rows, which: varying, middle: projected, outputs: responses } = product;
+  const flatPlanes = flatOutputs(filters, product);
   const energies = (energyScratch = grown(energyScratch, width));
-  const varying = (varyingScratch = varyingScratch.length >= width ? varyingScratch : new Int32Array(width));
   const flat = (flatScratch = flatScratch.length >= width ? flatScratch : new Int32Array(width));
   const kept = keepResponses ? new Float32Array(width * height * count) : null;
   const flatMask = keepResponses ? new Uint8Array(width * height) : null;
-  let flatPlanes: Float64Array | null = null;
   for (let gy = 0; gy < height; gy++) {
     let n = 0, flats = 0;
     for (let gx = 0; gx < width; gx++) {
@@ -493,8 +410,7 @@ function firstLayer(
       energies[gx] = energy;
       varying[n++] = gx;
     }
-    multiplyRows(rows, varying, n, whitening, dims, whitenedDims, projected);
-    multiplyRows(projected, varying, n, centroids, whitenedDims, count, responses);
+    product.run(n);
     const at = gy * width;
     for (let r = 0; r < n; r++) {
       const gx = varying[r];
@@ -503,7 +419,6 @@ function firstLayer(
       if (kept) for (let c = 0, to = (at + gx) * count; c < count; c++) kept[to + c] = Math.max(0, responses[gx * count + c] - threshold);
     }
     if (flats) {
-      flatPlanes ??= flatOutputs(filters, whitening, centroids);
       for (let f = 0; f < flats; f++) {
         for (let p = 0; p < activations; p++) planes[p][at + flat[f]] = flatPlanes[p];
         residual[at + flat[f]] = flatPlanes[count];
@@ -522,17 +437,18 @@ function firstLayer(
 function secondLayerResidual(responses: Float32Array, flatMask: Uint8Array, width: number, height: number, filters: LearnedFilters): Float32Array {
   const channels = filters.centroids.length / filters.whitenedDims;
   const { secondPool, secondFloor, secondWhitenedDims: dims2, secondKeptScales, secondRestGain, secondMean } = filters;
-  const { secondWhitening, secondCentroids } = widened(filters);
+  const { secondWhitening, secondCentroids } = filters;
   const count2 = secondCentroids.length / dims2;
   const pooled = pooledResponses(responses, width, height, channels, secondPool);
   const out = new Float32Array(width * height);
-  const which = new Int32Array(width);
-  const energies = new Float64Array(width), projected = new Float64Array(width * dims2), matched = new Float64Array(width * count2);
+  const product = chainedRowProducts(secondWhitening, channels, dims2, secondCentroids, count2, width);
+  const { rows, which, middle: projected, outputs: matched } = product;
+  const energies = new Float64Array(width);
   // A window of flat neighbourhoods only (most of a board's) pools the same responses wherever it lies: computed once.
   const half = secondPool >> 1;
   let flatKnown = false, flatValue = 0;
   for (let y = 0; y < height; y++) {
-    const rows = pooled.subarray(y * width * channels, (y + 1) * width * channels);
+    const from = y * width * channels;
     let n = 0, pendingFlat = -1;
     for (let x = 0; x < width; x++) {
       let allFlat = true;
@@ -545,19 +461,18 @@ function secondLayerResidual(responses: Float32Array, flatMask: Uint8Array, widt
         pendingFlat = x;
       }
       let square = 0;
-      for (let c = 0; c < channels; c++) square += rows[x * channels + c] ** 2;
+      for (let c = 0; c < channels; c++) square += pooled[from + x * channels + c] ** 2;
       const scale = 1 / Math.sqrt(square / channels + secondFloor);
       let energy = 0;
       for (let c = 0; c < channels; c++) {
-        const v = rows[x * channels + c] * scale - secondMean[c];
+        const v = pooled[from + x * channels + c] * scale - secondMean[c];
         rows[x * channels + c] = v;
         energy += v * v;
       }
       energies[x] = energy;
       which[n++] = x;
     }
-    multiplyRows(rows, which, n, secondWhitening, channels, dims2, projected);
-    multiplyRows(projected, which, n, secondCentroids, dims2, count2, matched);
+    product.run(n);
     for (let r = 0; r < n; r++) {
       const x = which[r];
       out[y * width + x] = codebookResidual(projected, x * dims2, matched, x * count2, energies[x], dims2, secondKeptScales, secondRestGain, count2);
@@ -593,18 +508,19 @@ function codebookResidual(
   return Math.sqrt(Math.max(0, norm - best * best));
 }
 
-/** The first layer's outputs for a flat neighbourhood (normalised to minus the mean neighbourhood): every response, then the residual. */
-function flatOutputs(filters: LearnedFilters, whitening: Float64Array, centroids: Float64Array): Float64Array {
+/**
+ * The first layer's outputs for a flat neighbourhood (normalised to minus the mean neighbourhood): every response, then
+ * the residual. Computed in row 0 of `product` (the first layer's, before its rows are filled).
+ */
+function flatOutputs(filters: LearnedFilters, product: ChainedRowProducts): Float64Array {
   const { whitenedDims, mean, threshold } = filters;
-  const dims = mean.length, count = centroids.length / whitenedDims;
-  const x = new Float64Array(dims);
+  const dims = mean.length, count = product.outputs.length / product.which.length;
   let energy = 0;
-  for (let k = 0; k < dims; k++) energy += (x[k] = -mean[k]) ** 2;
-  const projected = new Float64Array(whitenedDims), responses = new Float64Array(count);
-  multiplyRows(x, Int32Array.of(0), 1, whitening, dims, whitenedDims, projected);
-  multiplyRows(projected, Int32Array.of(0), 1, centroids, whitenedDims, count, responses);
+  for (let k = 0; k < dims; k++) energy += (product.rows[k] = -mean[k]) ** 2;
+  product.which[0] = 0;
+  product.run(1);
   const out = new Float64Array(count + 1);
-  for (let c = 0; c < count; c++) out[c] = Math.max(0, responses[c] - threshold);
-  out[count] = codebookResidual(projected, 0, responses, 0, energy, whitenedDims, filters.keptScales, filters.restGain, count);
+  for (let c = 0; c < count; c++) out[c] = Math.max(0, product.outputs[c] - threshold);
+  out[count] = codebookResidual(product.middle, 0, product.outputs, 0, energy, whitenedDims, filters.keptScales, filters.restGain, count);
   return out;
 }

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { chainedRowProducts } from '../src/kernels/row-products.ts';
+import { Random } from '../src/kernels/random.ts';
+import { WASM_KERNELS, renderWasmModule } from '../../../scripts/build-wasm.ts';
+
+/** matrix (outer × inner) times each row, summed over the inner index in ascending order: the results the kernel must give. */
+function plainProducts(rows: Float64Array, inner: number, matrix: Float64Array, outer: number, which: number[]): Map<number, Float64Array> {
+  const out = new Map<number, Float64Array>();
+  for (const r of which) {
+    const values = new Float64Array(outer);
+    for (let j = 0; j < outer; j++) {
+      let sum = 0;
+      for (let k = 0; k < inner; k++) sum += matrix[j * inner + k] * rows[r * inner + k];
+      values[j] = sum;
+    }
+    out.set(r, values);
+  }
+  return out;
+}
+
+function randomMatrix(random: Random, length: number): Float64Array {
+  return Float64Array.from({ length }, () => random.normal() * 10 ** (random.int(7) - 3));
+}
+
+test('the committed WebAssembly kernels are what their text sources assemble to', async () => {
+  for (const kernel of WASM_KERNELS) {
+    assert.equal(await readFile(kernel.module, 'utf8'), await renderWasmModule(kernel),
+      `${kernel.module} is stale: run \`node --import tsx scripts/build-wasm.ts\``);
+  }
+});
+
+test('chained row products equal plain dot products bit for bit, for odd and even sizes and any rows listed', () => {
+  const random = new Random(7);
+  // (inner, middle, outer, maxRows): whole blocks of eight outputs, odd remainders, one output, one row.
+  const shapes = [[49, 45, 32, 37], [49, 33, 32, 20], [32, 19, 31, 5], [9, 1, 3, 1], [25, 8, 16, 64], [3, 7, 9, 2]];
+  for (const [inner, middle, outer, maxRows] of shapes) {
+    const first = randomMatrix(random, middle * inner), second = randomMatrix(random, outer * middle);
+    const product = chainedRowProducts(first, inner, middle, second, outer, maxRows);
+    product.rows.set(randomMatrix(random, maxRows * inner));
+    // Every other row, backwards, then all of them: the kernel reads only the rows listed, wherever they are.
+    for (const which of [Array.from({ length: maxRows }, (_, i) => maxRows - 1 - i).filter((r) => r % 2 === 0), Array.from({ length: maxRows }, (_, i) => i)]) {
+      product.which.set(which);
+      product.middle.fill(Number.NaN);
+      product.run(which.length);
+      const rows = Float64Array.from(product.rows);
+      const middles = plainProducts(rows, inner, first, middle, which);
+      const middleRows = new Float64Array(maxRows * middle);
+      for (const [r, values] of middles) middleRows.set(values, r * middle);
+      const outputs = plainProducts(middleRows, middle, second, outer, which);
+      for (const r of which) {
+        assert.deepEqual(product.middle.subarray(r * middle, (r + 1) * middle), middles.get(r), `middle of row ${r} (${inner}→${middle}→${outer})`);
+        assert.deepEqual(product.outputs.subarray(r * outer, (r + 1) * outer), outputs.get(r), `outputs of row ${r} (${inner}→${middle}→${outer})`);
+      }
+      // Rows not listed are left alone.
+      for (let r = 0; r < maxRows; r++) if (!which.includes(r)) assert.ok(Number.isNaN(product.middle[r * middle]), `row ${r} untouched`);
+    }
+  }
+});
+
+test('a larger scratch grows the kernel memory and a run beyond its rows is refused', () => {
+  const random = new Random(3);
+  const inner = 49, middle = 40, outer = 32, maxRows = 3000;
+  const first = randomMatrix(random, middle * inner), second = randomMatrix(random, outer * middle);
+  const product = chainedRowProducts(first, inner, middle, second, outer, maxRows);
+  product.rows.set(randomMatrix(random, maxRows * inner));
+  product.which.set([maxRows - 1]);
+  product.run(1);
+  const expected = plainProducts(Float64Array.from(product.rows), inner, first, middle, [maxRows - 1]).get(maxRows - 1)!;
+  assert.deepEqual(product.middle.subarray((maxRows - 1) * middle, maxRows * middle), expected);
+  assert.throws(() => product.run(maxRows + 1), RangeError);
+});
