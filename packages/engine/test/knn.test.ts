@@ -44,6 +44,29 @@ test('searching the points among themselves can exclude each point itself', () =
   for (let q = 0; q < 400; q++) for (let j = 0; j < 3; j++) assert.notEqual(fast.indices[q * 3 + j], q);
 });
 
+test('a searcher passes over the points its skip rule names, as if the index lacked them (plain and turned trees)', () => {
+  const random = new Random(12);
+  // Standardised-like points (turned tree) and principal-like ones (the index's own tree).
+  for (const [points, dims] of [[clustered(1200, 12, random), 12], [clustered(600, 6, random).map((v, i) => v * 0.6 ** (i % 6)), 6]] as const) {
+    const index = buildKnnIndex(points, dims);
+    const searcher = new KnnSearcher(index, 3);
+    const queries = clustered(60, dims, random);
+    for (let q = 0; q < 60; q++) {
+      // Skip every point whose index shares the query's residue mod 3.
+      searcher.skip = (id) => id % 3 === q % 3;
+      searcher.search(queries, q * dims);
+      const kept = Array.from({ length: points.length / dims }, (_, i) => i).filter((i) => i % 3 !== q % 3);
+      const subset = new Float32Array(kept.length * dims);
+      kept.forEach((i, r) => subset.set(points.subarray(i * dims, (i + 1) * dims), r * dims));
+      const slow = bruteForceKnn(subset, dims, queries.subarray(q * dims, (q + 1) * dims), 3);
+      for (let j = 0; j < 3; j++) {
+        assert.notEqual(searcher.idOf(j) % 3, q % 3);
+        assert.ok(Math.abs(searcher.best[j] - slow.distances[j]) <= 1e-4 * Math.max(1, slow.distances[j]), `query ${q} neighbour ${j}`);
+      }
+    }
+  }
+});
+
 /** Like `clustered`, with variance falling off along the coordinates as principal components' does. */
 function principalLike(n: number, dims: number, random: Random): Float32Array {
   const out = clustered(n, dims, random);

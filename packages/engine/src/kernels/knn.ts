@@ -253,6 +253,8 @@ export class KnnSearcher {
   private excludedRow = -1;
   /** Distances computed by the last query (a measure of the work pruning saved). */
   evaluated = 0;
+  /** Points (original indices) the searches pass over, as if they were not in the index; null: none. */
+  skip: ((id: number) => boolean) | null = null;
 
   constructor(index: KnnIndex, k: number) {
     this.index = index;
@@ -273,6 +275,7 @@ export class KnnSearcher {
     const { rows, best, k } = this;
     if (!(distance < best[k - 1])) return;
     for (let j = 0; j < k; j++) if (rows[j] === row) return;
+    if (this.skip !== null && this.skip(this.index.ids[row])) return;
     let j = k - 1;
     while (j > 0 && best[j - 1] > distance) {
       best[j] = best[j - 1];

@@ -105,6 +105,12 @@ export interface PsConfig {
   smoothing: number;
   /** How that blur treats the map's borders (see `gaussianBlur`). */
   smoothingBorders: 'clamp' | 'normalised';
+  /**
+   * Each patch also compared with the other patches of its own image (an option, off by default; see `selfMatchedScores`
+   * and the README, "Matching an image with itself"): its score is lowered to what the `rank`-th nearest patch of the same
+   * image, outside ±`window` grid steps, would give, when that patch is nearer than the bank's.
+   */
+  selfMatch: 'off' | { rank: number; window: number };
 }
 
 /**
@@ -135,6 +141,7 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   shareFoldPatches: true,
   learnedFilters: { levels: [0, 1, 2], planes: 'residual' },
   discriminator: 'off',
+  selfMatch: 'off',
   positionGain: 30,
   positionTolerance: 1.2,
   positionProbe: 12,
@@ -734,9 +741,10 @@ type LightnessCentre = ReturnType<typeof lightnessCentre>;
 /**
  * The scores of nearest-neighbour search for each of the patches given by their rows `data` (`dims` each): distance to
  * the nearest bank point over its neighbourhood radius. `columns`: patches per grid row, whose left and upper
- * neighbours' matches are tried first (they are usually close to its own).
+ * neighbours' matches are tried first (they are usually close to its own). `squaredDistances`, when given, gets each
+ * patch's squared distance to its nearest bank point.
  */
-function nearestScores(state: PsState, data: Float32Array, dims: number, columns: number): Float32Array {
+function nearestScores(state: PsState, data: Float32Array, dims: number, columns: number, squaredDistances?: Float32Array): Float32Array {
   const count = data.length / dims;
   const searcher = new KnnSearcher(state.index, 1);
   const scores = new Float32Array(count);
@@ -750,10 +758,37 @@ function nearestScores(state: PsState, data: Float32Array, dims: number, columns
     searcher.search(data, p * dims, hints);
     const id = searcher.idOf(0);
     scores[p] = Math.sqrt(searcher.best[0]) / state.radius[id];
+    if (squaredDistances) squaredDistances[p] = searcher.best[0];
     left = id;
     previousRow[gx] = id;
   }
   return scores;
+}
+
+/**
+ * Lowers each patch's score where its own image explains it better than the bank: the `rank`-th nearest patch of the
+ * same image outside ±`window` grid steps (nearer ones overlap it) is found by a k-d tree of the image's descriptors,
+ * and where it lies nearer than the bank's nearest point (`bankDistances`, squared), the score is scaled by the ratio of
+ * the two distances, as if that patch were the match (the same radius divides both). Structure that good images share
+ * with no other image (one board region's pads and traces) is then measured against its repeats in the image, while a
+ * lone defect has none. A defect that repeats itself (a long crack, a large uneven region, many blowholes) is lowered
+ * as well: that is why this is an option.
+ */
+function selfMatchedScores(
+  scores: Float32Array, bankDistances: Float32Array, data: Float32Array, dims: number, columns: number, { rank, window }: { rank: number; window: number },
+): void {
+  const count = data.length / dims;
+  if (count < 2) return;
+  const searcher = new KnnSearcher(buildKnnIndex(data, dims), rank);
+  let px = 0, py = 0;
+  searcher.skip = (id) => Math.abs((id % columns) - px) <= window && Math.abs(Math.floor(id / columns) - py) <= window;
+  for (let p = 0; p < count; p++) {
+    px = p % columns;
+    py = Math.floor(p / columns);
+    searcher.search(data, p * dims);
+    const own = searcher.best[rank - 1];
+    if (own < bankDistances[p]) scores[p] *= Math.sqrt(own / bankDistances[p]);
+  }
 }
 
 /**
@@ -840,7 +875,8 @@ function compactAnomalyMap(
   const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
   let scores: Float32Array | null = null;
   const last = lastScored;
-  if (altered && last && last.sample.deref() === altered.of && last.state.deref() === state && last.scores.length === grid.columns * grid.rows) {
+  // A patch's score under self-matching depends on its whole image: an altered image is scored whole.
+  if (altered && config.selfMatch === 'off' && last && last.sample.deref() === altered.of && last.state.deref() === state && last.scores.length === grid.columns * grid.rows) {
     // A halved raster's pixel x is the mean of the input's 2x and 2x + 1.
     const box = halved
       ? { x0: altered.x0 >> 1, y0: altered.y0 >> 1, x1: ((altered.x1 - 1) >> 1) + 1, y1: ((altered.y1 - 1) >> 1) + 1 }
@@ -861,8 +897,13 @@ function compactAnomalyMap(
     }
     const { dims, data } = finishDescriptors(raw, state.projection, state.positionWeight);
     lap('projection');
-    scores = nearestScores(state, data, dims, grid.columns);
+    const bankDistances = config.selfMatch === 'off' ? undefined : new Float32Array(data.length / dims);
+    scores = nearestScores(state, data, dims, grid.columns, bankDistances);
     lap('nearest neighbours');
+    if (config.selfMatch !== 'off') {
+      selfMatchedScores(scores, bankDistances!, data, dims, grid.columns, config.selfMatch);
+      lap('self match');
+    }
     if (state.scoreScales?.length) {
       combineScores(scores, raw, state.scoreScales);
       lap('discriminator score');
