@@ -24,9 +24,9 @@ function board(random: Random, pads: [number, number][] = []): Raster {
   return { width: size, height: size, channels: 3, data };
 }
 
-const options = { ...DEFAULT_PS_CONFIG, normalise: 'none' as const, sampleRange: [4000, 4000] as [number, number], structureImages: 6, learnedFilters: { levels: [0, 1], planes: 'residual' as const, samples: 3000 } };
+const options = { ...DEFAULT_PS_CONFIG, selfMatch: 'off' as const, normalise: 'none' as const, sampleRange: [4000, 4000] as [number, number], structureImages: 6, learnedFilters: { levels: [0, 1], planes: 'residual' as const, samples: 3000 } };
 const plain = createPatchSample(options);
-const selfMatched = createPatchSample({ ...options, selfMatch: { rank: 4, window: 6 } });
+const selfMatched = createPatchSample({ ...options, selfMatch: 'on' as const });
 const params = resolveParams(plain.parameters, { train_size: 800, resolution: 'full', placement: 'free' }).values;
 
 /** The largest map value within `r` pixels of (x, y). */
@@ -42,8 +42,11 @@ test('PS self-matching lowers a pad that repeats across its image, and keeps a l
   const random = new Random(11);
   const samples = Array.from({ length: 12 }, () => sampleOf(board(random), true));
   const state = await plain.train(samples, params, { onProgress: () => {} });
+  const matchedState = await selfMatched.train(samples, params, { onProgress: () => {} });
+  assert.equal(plain.choices!(state).self_match, undefined, 'self-matching off: no check recorded');
+  assert.deepEqual([state.selfMatchRank, matchedState.selfMatchRank, matchedState.selfMatchWindow], [0, 4, 6]);
   const ratio = (image: Raster, [x, y]: [number, number]) => {
-    const before = plain.anomalyMap(state, image, params), after = selfMatched.anomalyMap(state, image, params);
+    const before = plain.anomalyMap(state, image, params), after = selfMatched.anomalyMap(matchedState, image, params);
     assert.ok(peak(before, x, y) > 2 * peak(before, x, 140), 'the bank has never seen the pad');
     // Self-matching only ever lowers a score.
     for (let i = 0; i < after.data.length; i++) assert.ok(after.data[i] <= before.data[i] + 1e-6);

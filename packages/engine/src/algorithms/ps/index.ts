@@ -8,6 +8,7 @@ import { greedyCoreset } from '../../kernels/coreset.ts';
 import { buildKnnIndex, KnnSearcher, searchKnn, type KnnIndex } from '../../kernels/knn.ts';
 import { Random } from '../../kernels/random.ts';
 import { RowReservoir } from '../../kernels/reservoir.ts';
+import { selfMatchedScores } from './self-match.ts';
 import { quantile } from '../../calibration/quantile.ts';
 import { sharedParameters } from '../../params/shared.ts';
 import { num, optionalNum, pair, str, type ParameterSpec, type ParamValues } from '../../params/schema.ts';
@@ -106,11 +107,14 @@ export interface PsConfig {
   /** How that blur treats the map's borders (see `gaussianBlur`). */
   smoothingBorders: 'clamp' | 'normalised';
   /**
-   * Each patch also compared with the other patches of its own image (an option, off by default; see `selfMatchedScores`
-   * and the README, "Matching an image with itself"): its score is lowered to what the `rank`-th nearest patch of the same
-   * image, outside ±`window` grid steps, would give, when that patch is nearer than the bank's.
+   * Each patch also compared with the other patches of its own image (`selfMatchedScores`; README, "Matching an image with
+   * itself"): its score is lowered to what the `selfMatchRank`-th nearest patch of the same image, outside
+   * ±`selfMatchWindow` grid steps, would give, when that patch is nearer than the bank's. Off by default: it lifts the
+   * boards and lowers the tiles, and a check on good images alone could not tell them apart.
    */
-  selfMatch: 'off' | { rank: number; window: number };
+  selfMatch: 'off' | 'on';
+  selfMatchRank: number;
+  selfMatchWindow: number;
 }
 
 /**
@@ -142,6 +146,8 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   learnedFilters: { levels: [0, 1, 2], planes: 'residual' },
   discriminator: 'off',
   selfMatch: 'off',
+  selfMatchRank: 4,
+  selfMatchWindow: 6,
   positionGain: 30,
   positionTolerance: 1.2,
   positionProbe: 12,
@@ -173,6 +179,9 @@ export interface PsState {
   robustNormalisation: number;
   /** The OK images' exposure spread (normalise 'auto'; version 4: the probe's sensitivity without and with it; empty otherwise). */
   normaliseScores: Float32Array;
+  /** Self-matching (`PsConfig.selfMatch`): the rank and window it compares with, 0 when off (absent in older models: off). */
+  selfMatchRank: number;
+  selfMatchWindow: number;
   /** Learned filters by pyramid level (see `PsConfig.structureLevels`). */
   structure: StructureBasis[];
   /** Filters learned by k-means (see `PsConfig.learnedFilters`; empty if off; absent in older models). */
@@ -721,6 +730,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const state = {
     projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: decided.scale, resolutionScores: decided.resolutionScores,
     robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure, learned, discriminators,
+    selfMatchRank: config.selfMatch === 'on' ? config.selfMatchRank : 0, selfMatchWindow: config.selfMatch === 'on' ? config.selfMatchWindow : 0,
     sampleSize: decided.sampleSize, bankSize: index.size,
   };
   // Without the combined score the field is left out, as in older models: their bytes stay as they were.
@@ -763,32 +773,6 @@ function nearestScores(state: PsState, data: Float32Array, dims: number, columns
     previousRow[gx] = id;
   }
   return scores;
-}
-
-/**
- * Lowers each patch's score where its own image explains it better than the bank: the `rank`-th nearest patch of the
- * same image outside ±`window` grid steps (nearer ones overlap it) is found by a k-d tree of the image's descriptors,
- * and where it lies nearer than the bank's nearest point (`bankDistances`, squared), the score is scaled by the ratio of
- * the two distances, as if that patch were the match (the same radius divides both). Structure that good images share
- * with no other image (one board region's pads and traces) is then measured against its repeats in the image, while a
- * lone defect has none. A defect that repeats itself (a long crack, a large uneven region, many blowholes) is lowered
- * as well: that is why this is an option.
- */
-function selfMatchedScores(
-  scores: Float32Array, bankDistances: Float32Array, data: Float32Array, dims: number, columns: number, { rank, window }: { rank: number; window: number },
-): void {
-  const count = data.length / dims;
-  if (count < 2) return;
-  const searcher = new KnnSearcher(buildKnnIndex(data, dims), rank);
-  let px = 0, py = 0;
-  searcher.skip = (id) => Math.abs((id % columns) - px) <= window && Math.abs(Math.floor(id / columns) - py) <= window;
-  for (let p = 0; p < count; p++) {
-    px = p % columns;
-    py = Math.floor(p / columns);
-    searcher.search(data, p * dims);
-    const own = searcher.best[rank - 1];
-    if (own < bankDistances[p]) scores[p] *= Math.sqrt(own / bankDistances[p]);
-  }
 }
 
 /**
@@ -876,7 +860,8 @@ function compactAnomalyMap(
   let scores: Float32Array | null = null;
   const last = lastScored;
   // A patch's score under self-matching depends on its whole image: an altered image is scored whole.
-  if (altered && config.selfMatch === 'off' && last && last.sample.deref() === altered.of && last.state.deref() === state && last.scores.length === grid.columns * grid.rows) {
+  const selfMatch = state.selfMatchRank ? { rank: state.selfMatchRank, window: state.selfMatchWindow ?? 0 } : null;
+  if (altered && !selfMatch && last && last.sample.deref() === altered.of && last.state.deref() === state && last.scores.length === grid.columns * grid.rows) {
     // A halved raster's pixel x is the mean of the input's 2x and 2x + 1.
     const box = halved
       ? { x0: altered.x0 >> 1, y0: altered.y0 >> 1, x1: ((altered.x1 - 1) >> 1) + 1, y1: ((altered.y1 - 1) >> 1) + 1 }
@@ -897,11 +882,11 @@ function compactAnomalyMap(
     }
     const { dims, data } = finishDescriptors(raw, state.projection, state.positionWeight);
     lap('projection');
-    const bankDistances = config.selfMatch === 'off' ? undefined : new Float32Array(data.length / dims);
+    const bankDistances = selfMatch ? new Float32Array(data.length / dims) : undefined;
     scores = nearestScores(state, data, dims, grid.columns, bankDistances);
     lap('nearest neighbours');
-    if (config.selfMatch !== 'off') {
-      selfMatchedScores(scores, bankDistances!, data, dims, grid.columns, config.selfMatch);
+    if (selfMatch) {
+      selfMatchedScores(scores, bankDistances!, data, dims, grid.columns, selfMatch);
       lap('self match');
     }
     if (state.scoreScales?.length) {
