@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { chainedRowProducts } from '../src/kernels/row-products.ts';
+import { chainedRowProducts, neighbourhoodProducts } from '../src/kernels/row-products.ts';
 import { Random } from '../src/kernels/random.ts';
 import { WASM_KERNELS, renderWasmModule } from '../../../scripts/build-wasm.ts';
 
@@ -70,4 +70,38 @@ test('a larger scratch grows the kernel memory and a run beyond its rows is refu
   const expected = plainProducts(Float64Array.from(product.rows), inner, first, middle, [maxRows - 1]).get(maxRows - 1)!;
   assert.deepEqual(product.middle.subarray((maxRows - 1) * middle, maxRows * middle), expected);
   assert.throws(() => product.run(maxRows + 1), RangeError);
+});
+
+test('gathered neighbourhoods equal a plain JavaScript gathering bit for bit: flat ones listed, only the needed ones taken', () => {
+  const random = new Random(5);
+  const size = 5, dims = 25, width = 9, height = 4, paddedWidth = 2 * width + size - 1, paddedHeight = 2 * height + size - 1;
+  const mean = Array.from({ length: dims }, () => random.normal() * 0.1);
+  const contrastFloor = 0.03;
+  const product = neighbourhoodProducts(randomMatrix(random, 6 * dims), size, 6, randomMatrix(random, 4 * 6), 4, { width, paddedWidth, paddedHeight, mean, contrastFloor });
+  // A noisy plane with a flat band (rows 0–6 constant: the first grid row's neighbourhoods are all flat).
+  for (let i = 0; i < product.padded.length; i++) product.padded[i] = i < 7 * paddedWidth ? 0.25 : random.normal() * 10 ** (random.int(3) - 1);
+  const needed = Uint8Array.from({ length: width * height }, (_, i) => (i % 4 === 3 ? 0 : 1));
+  for (let gy = 0; gy < height; gy++) {
+    for (const mask of [null, needed]) {
+      const { varying, flats } = product.gather(gy, mask);
+      const expectedVarying: number[] = [], expectedFlat: number[] = [];
+      for (let gx = 0; gx < width; gx++) {
+        if (mask && !mask[gy * width + gx]) continue;
+        const values: number[] = [];
+        for (let dy = 0; dy < size; dy++) for (let dx = 0; dx < size; dx++) values.push(product.padded[(2 * gy + dy) * paddedWidth + 2 * gx + dx]);
+        if (values.every((v) => v === values[0])) { expectedFlat.push(gx); continue; }
+        let sum = 0, sumSq = 0;
+        for (const v of values) { sum += v; sumSq += v * v; }
+        const m = sum / dims, scale = 1 / Math.sqrt(Math.max(0, sumSq / dims - m * m) + contrastFloor);
+        let energy = 0;
+        const row = values.map((v, k) => { const x = (v - m) * scale - mean[k]; energy += x * x; return x; });
+        assert.deepEqual(Array.from(product.rows.subarray(gx * dims, (gx + 1) * dims)), row, `row ${gy}, pixel ${gx}`);
+        assert.equal(product.energies[gx], energy);
+        expectedVarying.push(gx);
+      }
+      assert.deepEqual(Array.from(product.which.subarray(0, varying)), expectedVarying);
+      assert.deepEqual(Array.from(product.flat.subarray(0, flats)), expectedFlat);
+      if (gy === 0) assert.equal(varying, 0, 'the flat band');
+    }
+  }
 });

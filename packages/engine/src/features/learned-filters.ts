@@ -1,7 +1,7 @@
 import type { FloatMap } from '../image/raster.ts';
 import { fitPca } from '../kernels/pca.ts';
 import type { Random } from '../kernels/random.ts';
-import { chainedRowProducts, type ChainedRowProducts } from '../kernels/row-products.ts';
+import { chainedRowProducts, neighbourhoodProducts, type ChainedRowProducts } from '../kernels/row-products.ts';
 
 /**
  * Filters learned from the good images by spherical k-means on whitened patches (Coates & Ng): small neighbourhoods of
@@ -308,15 +308,6 @@ function sphericalKMeans(rows: Float64Array, dims: number, count: number, iterat
   return Float32Array.from(centroids);
 }
 
-/** Scratch of `learnedFilterPlanes`, grown as needed and reused between calls (it runs twice per image). */
-let paddedScratch: Float64Array = new Float64Array(0);
-let energyScratch: Float64Array = new Float64Array(0);
-let flatScratch: Int32Array = new Int32Array(0);
-
-function grown(buffer: Float64Array, length: number): Float64Array {
-  return buffer.length >= length ? buffer : new Float64Array(length);
-}
-
 /**
  * The planes of one lightness plane (the filters' level): computed at every other pixel of every other row (patches pool
  * them over 8×8 pixels or more anyway), so each plane is half the level's width and height (rounded up), to be pooled as
@@ -360,56 +351,26 @@ function firstLayer(
   plane: FloatMap, filters: LearnedFilters, keepResponses: boolean, needed: Uint8Array | null = null,
 ): { width: number; height: number; planes: Float32Array[]; responses: Float32Array | null; flatMask: Uint8Array | null } {
   const { size, contrastFloor, whitenedDims, mean, threshold, whitening, centroids } = filters;
-  const dims = size * size, half = size >> 1;
+  const half = size >> 1;
   const count = centroids.length / whitenedDims;
   const { width, height } = learnedGridSize(plane.width, plane.height);
   const activations = filters.activations ? count : 0;
   const planes = Array.from({ length: activations + 1 }, () => new Float32Array(width * height));
   const residual = planes[activations];
-  // The plane with `half` clamped pixels on every side.
+  // One grid row's neighbourhoods at a time: gathered, whitened and matched in the kernel's memory.
   const paddedWidth = plane.width + 2 * half, paddedHeight = plane.height + 2 * half;
-  const padded = (paddedScratch = grown(paddedScratch, paddedWidth * paddedHeight));
+  const product = neighbourhoodProducts(whitening, size, whitenedDims, centroids, count, { width, paddedWidth, paddedHeight, mean, contrastFloor });
+  const { padded, which: varying, middle: projected, outputs: responses, energies, flat } = product;
+  // The plane with `half` clamped pixels on every side.
   for (let py = 0; py < paddedHeight; py++) {
     const from = Math.min(plane.height - 1, Math.max(0, py - half)) * plane.width, to = py * paddedWidth;
     for (let px = 0; px < paddedWidth; px++) padded[to + px] = plane.data[from + Math.min(plane.width - 1, Math.max(0, px - half))];
   }
-  // Whitening then matching, on one grid row's neighbourhoods at a time.
-  const product = chainedRowProducts(whitening, dims, whitenedDims, centroids, count, width);
-  const { rows, which: varying, middle: projected, outputs: responses } = product;
   const flatPlanes = flatOutputs(filters, product);
-  const energies = (energyScratch = grown(energyScratch, width));
-  const flat = (flatScratch = flatScratch.length >= width ? flatScratch : new Int32Array(width));
   const kept = keepResponses ? new Float32Array(width * height * count) : null;
   const flatMask = keepResponses ? new Uint8Array(width * height) : null;
   for (let gy = 0; gy < height; gy++) {
-    let n = 0, flats = 0;
-    for (let gx = 0; gx < width; gx++) {
-      if (needed && !needed[gy * width + gx]) continue;
-      const row = gx * dims, corner = 2 * gy * paddedWidth + 2 * gx;
-      const first = padded[corner];
-      let sum = 0, sumSq = 0, equal = true;
-      for (let dy = 0, k = row; dy < size; dy++) {
-        const line = corner + dy * paddedWidth;
-        for (let dx = 0; dx < size; dx++, k++) {
-          const v = padded[line + dx];
-          rows[k] = v;
-          sum += v;
-          sumSq += v * v;
-          if (v !== first) equal = false;
-        }
-      }
-      if (equal) { flat[flats++] = gx; continue; }
-      const m = sum / dims;
-      const scale = 1 / Math.sqrt(Math.max(0, sumSq / dims - m * m) + contrastFloor);
-      let energy = 0;
-      for (let k = 0; k < dims; k++) {
-        const x = (rows[row + k] - m) * scale - mean[k];
-        rows[row + k] = x;
-        energy += x * x;
-      }
-      energies[gx] = energy;
-      varying[n++] = gx;
-    }
+    const { varying: n, flats } = product.gather(gy, needed);
     product.run(n);
     const at = gy * width;
     for (let r = 0; r < n; r++) {

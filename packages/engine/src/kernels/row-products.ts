@@ -24,6 +24,10 @@ export interface ChainedRowProducts {
 interface Kernel {
   memory: WebAssembly.Memory;
   multiplyRows(rows: number, which: number, n: number, pairs: number, inner: number, outer: number, out: number): void;
+  gatherNeighbourhoods(
+    padded: number, paddedWidth: number, corner: number, width: number, size: number, floor: number, mean: number, needed: number,
+    rows: number, energies: number, varying: number, flat: number, flatCount: number,
+  ): number;
 }
 
 let kernel: Kernel | null = null;
@@ -33,7 +37,7 @@ function loadedKernel(): Kernel {
   if (!kernel) {
     const module = new WebAssembly.Module(Buffer.from(ROW_PRODUCTS_WASM, 'base64'));
     const exports = new WebAssembly.Instance(module).exports as unknown as Kernel;
-    kernel = { memory: exports.memory, multiplyRows: exports.multiplyRows };
+    kernel = { memory: exports.memory, multiplyRows: exports.multiplyRows, gatherNeighbourhoods: exports.gatherNeighbourhoods };
   }
   return kernel;
 }
@@ -56,6 +60,18 @@ function writePairs(view: Float64Array, at: number, matrix: ArrayLike<number>, r
 
 const align16 = (bytes: number) => (bytes + 15) & ~15;
 
+/** Lays buffers of the given byte sizes out one after the other (16-byte aligned), growing the memory to hold them; their addresses. */
+function layOut(memory: WebAssembly.Memory, sizes: number[]): number[] {
+  const at: number[] = [];
+  let end = 0;
+  for (const size of sizes) {
+    at.push(end);
+    end += align16(size);
+  }
+  if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  return at;
+}
+
 /**
  * Scratch for x → first·x (first: middleDims × inner) → second·(first·x) (second: outer × middleDims) on up to
  * `maxRows` rows, with both matrices copied into the kernel's memory.
@@ -63,28 +79,75 @@ const align16 = (bytes: number) => (bytes + 15) & ~15;
 export function chainedRowProducts(
   first: ArrayLike<number>, inner: number, middleDims: number, second: ArrayLike<number>, outer: number, maxRows: number,
 ): ChainedRowProducts {
-  const { memory, multiplyRows } = loadedKernel();
-  const firstPairs = 0;
-  const secondPairs = firstPairs + pairBytes(middleDims, inner);
-  const which = secondPairs + pairBytes(outer, middleDims);
-  const rows = which + align16(4 * maxRows);
-  const middle = rows + align16(8 * maxRows * inner);
-  const outputs = middle + align16(8 * maxRows * middleDims);
-  const end = outputs + 8 * maxRows * outer;
-  if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  const { memory } = loadedKernel();
+  const [firstPairs, secondPairs, which, rows, middle, outputs] = layOut(memory, [
+    pairBytes(middleDims, inner), pairBytes(outer, middleDims), 4 * maxRows, 8 * maxRows * inner, 8 * maxRows * middleDims, 8 * maxRows * outer,
+  ]);
+  return productsAt(memory, first, inner, middleDims, second, outer, maxRows, { firstPairs, secondPairs, which, rows, middle, outputs });
+}
+
+/** The views and `run` of chained products whose buffers start at the given addresses (matrices written there). */
+function productsAt(
+  memory: WebAssembly.Memory, first: ArrayLike<number>, inner: number, middleDims: number, second: ArrayLike<number>, outer: number, maxRows: number,
+  at: { firstPairs: number; secondPairs: number; which: number; rows: number; middle: number; outputs: number },
+): ChainedRowProducts {
+  const { multiplyRows } = loadedKernel();
   const words = new Float64Array(memory.buffer);
-  writePairs(words, firstPairs / 8, first, middleDims, inner);
-  writePairs(words, secondPairs / 8, second, outer, middleDims);
+  writePairs(words, at.firstPairs / 8, first, middleDims, inner);
+  writePairs(words, at.secondPairs / 8, second, outer, middleDims);
   return {
-    rows: new Float64Array(memory.buffer, rows, maxRows * inner),
-    which: new Int32Array(memory.buffer, which, maxRows),
-    middle: new Float64Array(memory.buffer, middle, maxRows * middleDims),
-    outputs: new Float64Array(memory.buffer, outputs, maxRows * outer),
+    rows: new Float64Array(memory.buffer, at.rows, maxRows * inner),
+    which: new Int32Array(memory.buffer, at.which, maxRows),
+    middle: new Float64Array(memory.buffer, at.middle, maxRows * middleDims),
+    outputs: new Float64Array(memory.buffer, at.outputs, maxRows * outer),
     run(n: number) {
       if (n <= 0) return;
       if (n > maxRows) throw new RangeError(`${n} rows for a scratch of ${maxRows}`);
-      multiplyRows(rows, which, n, firstPairs, inner, middleDims, middle);
-      multiplyRows(middle, which, n, secondPairs, middleDims, outer, outputs);
+      multiplyRows(at.rows, at.which, n, at.firstPairs, inner, middleDims, at.middle);
+      multiplyRows(at.middle, at.which, n, at.secondPairs, middleDims, outer, at.outputs);
+    },
+  };
+}
+
+/**
+ * The learned filters' first layer on one plane, a grid row at a time: `padded` (the plane with `size` >> 1 clamped pixels
+ * on every side, `paddedWidth` wide) is written by the caller; `gather` takes the row's `size` × `size` neighbourhoods at
+ * every other pixel into `rows` (normalised, with their energies, the varying ones listed in `which`, the flat ones in
+ * `flat`), then `run` whitens and matches them (`ChainedRowProducts`).
+ */
+export interface NeighbourhoodProducts extends ChainedRowProducts {
+  padded: Float64Array;
+  energies: Float64Array;
+  flat: Int32Array;
+  /** Gathers grid row `gy` (only the grid pixels `needed` marks, when given: one byte per grid pixel of the row). */
+  gather(gy: number, needed: Uint8Array | null): { varying: number; flats: number };
+}
+
+export function neighbourhoodProducts(
+  whitening: ArrayLike<number>, size: number, whitenedDims: number, centroids: ArrayLike<number>, count: number,
+  { width, paddedWidth, paddedHeight, mean, contrastFloor }: { width: number; paddedWidth: number; paddedHeight: number; mean: ArrayLike<number>; contrastFloor: number },
+): NeighbourhoodProducts {
+  const { memory, gatherNeighbourhoods } = loadedKernel();
+  const dims = size * size;
+  const [firstPairs, secondPairs, which, rows, middle, outputs, padded, meanAt, energies, flat, needed, flatCount] = layOut(memory, [
+    pairBytes(whitenedDims, dims), pairBytes(count, whitenedDims), 4 * width, 8 * width * dims, 8 * width * whitenedDims, 8 * width * count,
+    8 * paddedWidth * paddedHeight, 8 * dims, 8 * width, 4 * width, width, 4,
+  ]);
+  const products = productsAt(memory, whitening, dims, whitenedDims, centroids, count, width, { firstPairs, secondPairs, which, rows, middle, outputs });
+  new Float64Array(memory.buffer, meanAt, dims).set(mean);
+  const neededRow = new Uint8Array(memory.buffer, needed, width);
+  const flatCounted = new Int32Array(memory.buffer, flatCount, 1);
+  return {
+    ...products,
+    padded: new Float64Array(memory.buffer, padded, paddedWidth * paddedHeight),
+    energies: new Float64Array(memory.buffer, energies, width),
+    flat: new Int32Array(memory.buffer, flat, width),
+    gather(gy: number, neededMask: Uint8Array | null) {
+      if (neededMask) neededRow.set(neededMask.subarray(gy * width, (gy + 1) * width));
+      const varying = gatherNeighbourhoods(
+        padded, paddedWidth, 2 * gy * paddedWidth, width, size, contrastFloor, meanAt, neededMask ? needed : -1, rows, energies, which, flat, flatCount,
+      );
+      return { varying, flats: flatCounted[0] };
     },
   };
 }

@@ -1,5 +1,5 @@
-;; Rows times the transpose of a matrix, in WebAssembly SIMD (two float64 lanes): the inner loop of the learned
-;; filters (`row-products.ts` lays out the memory and calls it). Each product is summed over the inner index in
+;; The learned filters' inner loops in WebAssembly (`row-products.ts` lays out the memory and calls them): rows times the
+;; transpose of a matrix, in SIMD (two float64 lanes), and the gathering of a grid row's neighbourhoods (below). Each product is summed over the inner index in
 ;; ascending order, one multiply and one add per step, exactly as a plain JavaScript dot product does, so the results
 ;; are bit for bit those of one; the lanes run across outputs, never across the sum.
 ;;
@@ -108,4 +108,87 @@
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $pairLoop)))
         (local.set $r (i32.add (local.get $r) (i32.const 2)))
-        (br $rowLoop)))))
+        (br $rowLoop))))
+
+  ;; gatherNeighbourhoods(padded, paddedWidth, corner, width, size, floor, mean, needed, rows, energies, varying, flat, flatCount)
+  ;; One grid row of the learned filters' first layer: for each grid pixel gx (skipped where the byte needed[gx] is 0,
+  ;; unless needed is −1), the size × size neighbourhood whose top-left corner is the float64 `corner` + 2·gx of the
+  ;; padded plane, copied to row gx of `rows` (size² float64). A neighbourhood of equal values is listed in `flat` and
+  ;; left as it is; any other is normalised, x = (v − m)·s − mean[k] with m its mean and s = 1 / √(max(0, Σv²/n − m²) +
+  ;; floor), its energy Σx² stored at energies[gx], and gx listed in `varying`. Returns how many are varying; the flat
+  ;; count goes to the int32 at flatCount. Every sum in the order of the JavaScript it replaces (learned-filters.ts), so
+  ;; the rows are bit for bit the same.
+  (func (export "gatherNeighbourhoods")
+    (param $padded i32) (param $paddedWidth i32) (param $corner i32) (param $width i32) (param $size i32) (param $floor f64)
+    (param $mean i32) (param $needed i32) (param $rows i32) (param $energies i32) (param $varying i32) (param $flat i32)
+    (param $flatCount i32) (result i32)
+    (local $gx i32) (local $n i32) (local $flats i32) (local $dims i32) (local $row i32) (local $at i32) (local $line i32)
+    (local $k i32) (local $end i32) (local $dy i32) (local $lineEnd i32) (local $equal i32) (local $lineBytes i32)
+    (local $first f64) (local $v f64) (local $sum f64) (local $sumSq f64) (local $m f64) (local $scale f64) (local $x f64)
+    (local $energy f64) (local $count f64) (local $meanAt i32)
+    (local.set $dims (i32.mul (local.get $size) (local.get $size)))
+    (local.set $count (f64.convert_i32_s (local.get $dims)))
+    (local.set $lineBytes (i32.shl (local.get $paddedWidth) (i32.const 3)))
+    (local.set $gx (i32.const 0))
+    (block $done
+      (loop $pixels
+        (br_if $done (i32.ge_s (local.get $gx) (local.get $width)))
+        (block $next
+          (if (i32.ge_s (local.get $needed) (i32.const 0))
+            (then (br_if $next (i32.eqz (i32.load8_u (i32.add (local.get $needed) (local.get $gx)))))))
+          (local.set $row (i32.add (local.get $rows) (i32.shl (i32.mul (local.get $gx) (local.get $dims)) (i32.const 3))))
+          (local.set $at (i32.add (local.get $padded) (i32.shl (i32.add (local.get $corner) (i32.shl (local.get $gx) (i32.const 1))) (i32.const 3))))
+          (local.set $first (f64.load (local.get $at)))
+          (local.set $sum (f64.const 0))
+          (local.set $sumSq (f64.const 0))
+          (local.set $equal (i32.const 1))
+          (local.set $k (local.get $row))
+          (local.set $dy (i32.const 0))
+          (block $gathered
+            (loop $lines
+              (br_if $gathered (i32.ge_s (local.get $dy) (local.get $size)))
+              (local.set $line (i32.add (local.get $at) (i32.mul (local.get $dy) (local.get $lineBytes))))
+              (local.set $lineEnd (i32.add (local.get $line) (i32.shl (local.get $size) (i32.const 3))))
+              (block $lineDone
+                (loop $values
+                  (br_if $lineDone (i32.ge_u (local.get $line) (local.get $lineEnd)))
+                  (local.set $v (f64.load (local.get $line)))
+                  (f64.store (local.get $k) (local.get $v))
+                  (local.set $sum (f64.add (local.get $sum) (local.get $v)))
+                  (local.set $sumSq (f64.add (local.get $sumSq) (f64.mul (local.get $v) (local.get $v))))
+                  (if (f64.ne (local.get $v) (local.get $first)) (then (local.set $equal (i32.const 0))))
+                  (local.set $line (i32.add (local.get $line) (i32.const 8)))
+                  (local.set $k (i32.add (local.get $k) (i32.const 8)))
+                  (br $values)))
+              (local.set $dy (i32.add (local.get $dy) (i32.const 1)))
+              (br $lines)))
+          (if (local.get $equal)
+            (then
+              (i32.store (i32.add (local.get $flat) (i32.shl (local.get $flats) (i32.const 2))) (local.get $gx))
+              (local.set $flats (i32.add (local.get $flats) (i32.const 1)))
+              (br $next)))
+          (local.set $m (f64.div (local.get $sum) (local.get $count)))
+          (local.set $scale (f64.div (f64.const 1)
+            (f64.sqrt (f64.add
+              (f64.max (f64.const 0) (f64.sub (f64.div (local.get $sumSq) (local.get $count)) (f64.mul (local.get $m) (local.get $m))))
+              (local.get $floor)))))
+          (local.set $energy (f64.const 0))
+          (local.set $k (local.get $row))
+          (local.set $end (i32.add (local.get $row) (i32.shl (local.get $dims) (i32.const 3))))
+          (local.set $meanAt (local.get $mean))
+          (block $normalised
+            (loop $normalise
+              (br_if $normalised (i32.ge_u (local.get $k) (local.get $end)))
+              (local.set $x (f64.sub (f64.mul (f64.sub (f64.load (local.get $k)) (local.get $m)) (local.get $scale)) (f64.load (local.get $meanAt))))
+              (f64.store (local.get $k) (local.get $x))
+              (local.set $energy (f64.add (local.get $energy) (f64.mul (local.get $x) (local.get $x))))
+              (local.set $k (i32.add (local.get $k) (i32.const 8)))
+              (local.set $meanAt (i32.add (local.get $meanAt) (i32.const 8)))
+              (br $normalise)))
+          (f64.store (i32.add (local.get $energies) (i32.shl (local.get $gx) (i32.const 3))) (local.get $energy))
+          (i32.store (i32.add (local.get $varying) (i32.shl (local.get $n) (i32.const 2))) (local.get $gx))
+          (local.set $n (i32.add (local.get $n) (i32.const 1))))
+        (local.set $gx (i32.add (local.get $gx) (i32.const 1)))
+        (br $pixels)))
+    (i32.store (local.get $flatCount) (local.get $flats))
+    (local.get $n)))
