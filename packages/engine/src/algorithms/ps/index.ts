@@ -179,7 +179,7 @@ export interface PsState {
   robustNormalisation: number;
   /** The OK images' exposure spread (normalise 'auto'; version 4: the probe's sensitivity without and with it; empty otherwise). */
   normaliseScores: Float32Array;
-  /** Self-matching (`PsConfig.selfMatch`): the rank and window it compares with, 0 when off (absent in older models: off). */
+  /** Self-matching (`PsConfig.selfMatch`): the rank and window it compares with (absent when off). */
   selfMatchRank: number;
   selfMatchWindow: number;
   /** Learned filters by pyramid level (see `PsConfig.structureLevels`). */
@@ -730,11 +730,11 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const state = {
     projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: decided.scale, resolutionScores: decided.resolutionScores,
     robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure, learned, discriminators,
-    selfMatchRank: config.selfMatch === 'on' ? config.selfMatchRank : 0, selfMatchWindow: config.selfMatch === 'on' ? config.selfMatchWindow : 0,
     sampleSize: decided.sampleSize, bankSize: index.size,
+    ...(config.selfMatch === 'on' ? { selfMatchRank: config.selfMatchRank, selfMatchWindow: config.selfMatchWindow } : {}),
   };
-  // Without the combined score the field is left out, as in older models: their bytes stay as they were.
-  return scoreScales ? { ...state, scoreScales } : (state as PsState);
+  // Without the combined score (or self-matching) the field is left out, as in older models: their bytes stay as they were.
+  return (scoreScales ? { ...state, scoreScales } : state) as PsState;
 }
 
 /** Receives the milliseconds of each stage of `anomalyMap` (for profiling). */
