@@ -8,6 +8,7 @@
  *
  * `--full` keeps every image in the set's own order, as `kensa bench` does (a shuffled order alone moves cookies' image
  * AUROC by about 0.015: the folds and the patch reservoir draw differently).
+ * Training runs on one thread, so full sets take about twice `kensa bench`'s time.
  */
 import { ALGORITHMS, benchAlgorithm, loadMvtecDataset, type AlgorithmDefinition, type BenchResult, type MvtecDataset, type ModelState } from '../src/index.ts';
 import { createPatchSample, DEFAULT_PS_CONFIG, type PsConfig } from '../src/algorithms/ps/index.ts';
@@ -44,7 +45,9 @@ const results: BenchResult[] = [];
 console.log(`config ${JSON.stringify(config)} params ${JSON.stringify(params)} calibration ${calibration ?? '-'} ${full ? 'full sets' : `train ${trainCount} test ${testCount} seed ${seed}`}`);
 for (const root of roots) {
   const dataset = subset(await loadMvtecDataset(root));
-  const r = await benchAlgorithm(dataset, id, { params, calibration });
+  // One thread: cross-fit workers rebuild an algorithm from the registry they load, which lacks this configured PS (the same
+  // model either way: test/cross-fit-threads.test.ts).
+  const r = await benchAlgorithm(dataset, id, { params, calibration, threads: 1 });
   results.push(r);
   console.log(`${dataset.name.padEnd(14)} img ${f3(r.image_auroc)} pix ${f3(r.pixel_auroc)} aupro ${f3(r.aupro)} f1 ${f3(r.f1)} train ${r.train_seconds.toFixed(1)}s infer/decode ${(r.infer_ms_per_image / r.decode_ms_per_image).toFixed(2)} (${r.infer_ms_per_image.toFixed(1)} ms) rss ${r.peak_rss_mb.toFixed(0)} auto ${JSON.stringify(r.auto_tuned)}`);
   console.log(`  by defect ${Object.entries(r.image_auroc_by_defect).map(([d, v]) => `${d} ${f3(v)}`).join(', ')}`);

@@ -5,7 +5,9 @@
  * and border calibration (fitted on the same OK maps). A single thread, so that the self-matched PS (not in the registry)
  * can map.
  *
- *   node --import tsx packages/engine/bench/self-match-judge.ts DATASET_DIR [SEED]
+ *   node --import tsx packages/engine/bench/self-match-judge.ts DATASET_DIR [SEED] [--full]
+ *
+ * `--full`: the whole set instead of the quick subset (60 train images, 80 test).
  */
 import { getAlgorithm } from '../src/algorithms/registry.ts';
 import type { AlgorithmDefinition, ModelState } from '../src/algorithms/types.ts';
@@ -19,12 +21,14 @@ import { num, resolveParams } from '../src/params/schema.ts';
 import { crossFit, heldOutMap, type SizedMap } from '../src/training/cross-fit.ts';
 import { quickSubset } from './quick-subset.ts';
 
-const [root, seedArg] = process.argv.slice(2);
-if (!root) throw new Error('usage: self-match-judge.ts DATASET_DIR [SEED]');
+const args = process.argv.slice(2);
+const full = args.includes('--full');
+const [root, seedArg] = args.filter((a) => a !== '--full');
+if (!root) throw new Error('usage: self-match-judge.ts DATASET_DIR [SEED] [--full]');
 const seed = Number(seedArg ?? 0);
 const plain = getAlgorithm('PS');
 const variant = createPatchSample({ ...DEFAULT_PS_CONFIG, selfMatch: 'on' });
-const dataset = quickSubset(await loadMvtecDataset(root), 60, 80, seed);
+const dataset = full ? await loadMvtecDataset(root) : quickSubset(await loadMvtecDataset(root), 60, 80, seed);
 const { values } = resolveParams(plain.parameters, { seed });
 const { images } = await benchSplit(dataset, 'PS');
 const samples = await decodedSamples(images, num(values, 'working_size'), new DecodedPixelsCache());

@@ -131,6 +131,8 @@ export interface BenchOptions {
   calibration?: 'global' | 'location';
   /** Use only every k-th image (quick runs in tests). */
   subsample?: number;
+  /** Cross-fitting threads (`trainModel`'s option): 1 for an algorithm a worker thread cannot rebuild (not in the registry it loads). */
+  threads?: number;
 }
 
 /**
@@ -171,6 +173,7 @@ export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string,
   let lastShown = 0;
   const model: TrainedModel = await trainModel(algorithmId, images, params, {
     calibration: options.calibration,
+    threads: options.threads,
     onProgress: (f, stage) => {
       if (performance.now() - lastShown > 2000) { lastShown = performance.now(); log(`${algorithmId}: ${(f * 100).toFixed(0)}% ${stage}`); }
     },

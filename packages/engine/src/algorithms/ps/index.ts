@@ -110,7 +110,7 @@ export interface PsConfig {
    * Each patch also compared with the other patches of its own image (`selfMatchedScores`; README, "Matching an image with
    * itself"): its score is lowered to what the `selfMatchRank`-th nearest patch of the same image, outside
    * ±`selfMatchWindow` grid steps, would give, when that patch is nearer than the bank's. Off by default: it lifts the
-   * boards and lowers the tiles, and a check on good images alone could not tell them apart.
+   * boards and lowers the tiles, and no held-out check tried so far tells them apart (README).
    */
   selfMatch: 'off' | 'on';
   selfMatchRank: number;
