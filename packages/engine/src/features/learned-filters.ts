@@ -397,8 +397,7 @@ function firstLayer(
  */
 function secondLayerResidual(responses: Float32Array, flatMask: Uint8Array, width: number, height: number, filters: LearnedFilters): Float32Array {
   const channels = filters.centroids.length / filters.whitenedDims;
-  const { secondPool, secondFloor, secondWhitenedDims: dims2, secondKeptScales, secondRestGain, secondMean } = filters;
-  const { secondWhitening, secondCentroids } = filters;
+  const { secondPool, secondFloor, secondWhitenedDims: dims2, secondKeptScales, secondRestGain, secondMean, secondWhitening, secondCentroids } = filters;
   const count2 = secondCentroids.length / dims2;
   const pooled = pooledResponses(responses, width, height, channels, secondPool);
   const out = new Float32Array(width * height);
@@ -475,7 +474,7 @@ function codebookResidual(
  */
 function flatOutputs(filters: LearnedFilters, product: ChainedRowProducts): Float64Array {
   const { whitenedDims, mean, threshold } = filters;
-  const dims = mean.length, count = product.outputs.length / product.which.length;
+  const dims = mean.length, count = filters.centroids.length / whitenedDims;
   let energy = 0;
   for (let k = 0; k < dims; k++) energy += (product.rows[k] = -mean[k]) ** 2;
   product.which[0] = 0;

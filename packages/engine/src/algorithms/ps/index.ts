@@ -860,7 +860,7 @@ function compactAnomalyMap(
   let scores: Float32Array | null = null;
   const last = lastScored;
   // A patch's score under self-matching depends on its whole image: an altered image is scored whole.
-  const selfMatch = state.selfMatchRank ? { rank: state.selfMatchRank, window: state.selfMatchWindow ?? 0 } : null;
+  const selfMatch = state.selfMatchRank ? { rank: state.selfMatchRank, window: state.selfMatchWindow } : null;
   if (altered && !selfMatch && last && last.sample.deref() === altered.of && last.state.deref() === state && last.scores.length === grid.columns * grid.rows) {
     // A halved raster's pixel x is the mean of the input's 2x and 2x + 1.
     const box = halved
