@@ -16,6 +16,7 @@ const KERNELS_DIR = resolve(import.meta.dirname, '../packages/engine/src/kernels
 /** Each kernel: its text source and the module written from it (exporting `<name>` as base64). */
 export const WASM_KERNELS = [
   { source: resolve(KERNELS_DIR, 'row-products.wat'), module: resolve(KERNELS_DIR, 'row-products.wasm.ts'), name: 'ROW_PRODUCTS_WASM' },
+  { source: resolve(KERNELS_DIR, 'knn-scan.wat'), module: resolve(KERNELS_DIR, 'knn-scan.wasm.ts'), name: 'KNN_SCAN_WASM' },
 ];
 
 /** The TypeScript module for one kernel's text source. */

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bruteForceKnn, buildKnnIndex, KnnSearcher, searchKnn } from '../src/kernels/knn.ts';
 import { Random } from '../src/kernels/random.ts';
+import { squaredDistance } from '../src/kernels/vector.ts';
 
 /** Points in clusters of different spreads (as patch features are), plus uniform noise. */
 function clustered(n: number, dims: number, random: Random): Float32Array {
@@ -143,4 +144,35 @@ test('points whose variance is spread over all coordinates are searched on their
     assert.deepEqual(fast.distances, slow.distances);
   }
   assert.deepEqual(searchKnn(index, points, 2, { excludeSelf: true }).distances, bruteForceKnn(points, dims, points, 2, { excludeSelf: true }).distances);
+});
+
+test('the WebAssembly leaf scan finds the exact nearest points, at exactly the distances a plain loop measures', () => {
+  const random = new Random(13);
+  const dims = 9;
+  // Principal-like points (searched in their own coordinates, so scanned in WebAssembly), a fifth of them copies of
+  // others (ties), and a set scaled so far out that float32 squares overflow (the first check must step aside there).
+  for (const scale of [1, 1e20]) {
+    const points = principalLike(2000, dims, random);
+    for (let i = 0; i < 2000; i += 5) points.copyWithin(i * dims, (i + 1) * dims, (i + 2) * dims);
+    for (let i = 0; i < points.length; i++) points[i] *= scale;
+    const index = buildKnnIndex(points, dims);
+    const queries = principalLike(150, dims, random).map((v) => v * scale);
+    queries.set(points.subarray(7 * dims, 8 * dims), 0); // a query on a point: distance 0
+    for (const k of [1, 4]) {
+      const searcher = new KnnSearcher(index, k);
+      assert.ok((searcher as unknown as { scanner: unknown }).scanner, 'scanned in WebAssembly');
+      for (let q = 0; q < 150; q++) {
+        const exclude = q % 7 === 0 ? 7 : -1;
+        searcher.skip = q % 5 === 0 ? (id) => id % 4 === 0 : null;
+        searcher.search(queries, q * dims, q % 2 ? [random.int(2000)] : undefined, exclude);
+        const exact = (id: number) => squaredDistance(queries, q * dims, points, id * dims, dims);
+        const allowed = Array.from({ length: 2000 }, (_, id) => id).filter((id) => id !== exclude && !(searcher.skip?.(id) ?? false));
+        const nearest = allowed.map(exact).sort((a, b) => a - b);
+        for (let j = 0; j < k; j++) {
+          assert.equal(searcher.best[j], nearest[j], `scale ${scale}, k ${k}, query ${q}, neighbour ${j}`);
+          assert.equal(exact(searcher.idOf(j)), searcher.best[j]);
+        }
+      }
+    }
+  }
 });
