@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyCalibration, BORDER_BANDS, fitCalibration, largestCalibrated, meanGain, PIXEL_QUANTILE } from '../src/calibration/calibrate.ts';
-import { quantile, median } from '../src/calibration/quantile.ts';
+import { median, orderStatistic, quantile } from '../src/calibration/quantile.ts';
 import { Random } from '../src/kernels/random.ts';
 import type { FloatMap } from '../src/image/raster.ts';
 
@@ -16,6 +16,17 @@ test('quantile interpolates linearly between order statistics', () => {
   const values = Array.from({ length: 1001 }, () => random.next());
   const sorted = [...values].sort((a, b) => a - b);
   assert.equal(quantile(values, 0.9), sorted[900]);
+});
+
+test('an order statistic is the value a sorted copy holds at that rank, found by selection on large inputs', () => {
+  const random = new Random(3);
+  // Small (sorted) and large (selected) inputs, few distinct values (ties, as 8-bit lightness has) and many.
+  for (const [length, levels] of [[9, 3], [1000, 1e6], [20000, 256], [20001, 2], [50000, 1e6]]) {
+    const values = Float64Array.from({ length }, () => Math.round(random.next() * levels) - levels / 3);
+    const sorted = values.slice().sort();
+    for (const rank of [0, length >> 1, length - 1, Math.floor(length / 7)]) assert.equal(orderStatistic(values, rank), sorted[rank]);
+  }
+  assert.ok(Number.isNaN(orderStatistic([1, 2], 2)));
 });
 
 /** Held-out OK maps where the right half (a part edge, say) is noisier by `ratio`. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binomialBlur, filterBank, halve, opponentColour, poolOnGrid, type PyramidLevel } from '../src/features/filter-bank.ts';
+import { binomialBlur, filterBank, halve, opponentColour, poolOnGrid, robustCentre, type PyramidLevel } from '../src/features/filter-bank.ts';
 import { patchGrid, patchScoresToMap } from '../src/features/patches.ts';
 import { finishDescriptors, type Projection } from '../src/algorithms/ps/descriptors.ts';
 import { Random } from '../src/kernels/random.ts';
@@ -133,4 +133,16 @@ test('colour planes follow the pyramid (blurred above level 0, halved between le
     const alone = poolOnGrid(levels.map((l) => ({ ...l, planes: l.planes.map((p) => Float32Array.from(p)) })), grid);
     assert.deepEqual(pooled, alone, 'pooling skips nothing it should not');
   }
+});
+
+test('the robust centre is the median and scaled MAD of every step-th value (the sample a plane of 491×376 draws)', () => {
+  const random = new Random(21);
+  const plane = Float32Array.from({ length: 491 * 376 }, () => Math.round(random.next() * 255) / 255);
+  const step = Math.floor(plane.length / 20000);
+  const sample = Array.from({ length: Math.ceil(plane.length / step) }, (_, j) => plane[j * step]).sort((a, b) => a - b);
+  const centre = sample[sample.length >> 1];
+  const deviations = sample.map((v) => Math.abs(v - centre)).sort((a, b) => a - b);
+  assert.deepEqual(robustCentre(plane), { centre, spread: deviations[deviations.length >> 1] * 1.4826 });
+  // A flat plane keeps a floor of spread, so that normalising it does not divide by zero.
+  assert.deepEqual(robustCentre(new Float32Array(100).fill(0.5)), { centre: 0.5, spread: 0.02 });
 });

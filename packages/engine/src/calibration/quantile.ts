@@ -13,6 +13,13 @@ export function quantile(values: ArrayLike<number>, q: number): number {
   return low + (high - low) * (position - lo);
 }
 
+/** The `rank`-th smallest of values (from 0), as a sorted copy holds it; found by selection as `quantile` finds its pair. */
+export function orderStatistic(values: ArrayLike<number>, rank: number): number {
+  if (!(rank >= 0 && rank < values.length)) return NaN;
+  const copy = Float64Array.from(values);
+  return (copy.length < SELECT_FROM ? sortedPair(copy, rank, rank) : selectedPair(copy, rank, rank))[0];
+}
+
 export function median(values: ArrayLike<number>): number {
   return quantile(values, 0.5);
 }
