@@ -56,6 +56,19 @@ test('connected regions with hysteresis match the obvious version on random maps
   }
 });
 
+test('regions of equal peak come in the order of their first pixels', () => {
+  const random = new Random(23);
+  for (let trial = 0; trial < 40; trial++) {
+    const width = 2 + random.int(30), height = 2 + random.int(20);
+    // Few distinct values: many regions share their peak.
+    const data = Float32Array.from({ length: width * height }, () => [0, 0, 0.5, 1][random.int(4)]);
+    const map = { width, height, data };
+    // The obvious version lists regions by their first pixel; a stable sort by peak keeps that order among equals.
+    const expected = slowRegions(map, 0.7, 0.3).sort((a, b) => b.peak - a.peak);
+    assert.deepEqual(findRegions(map, 0.7, 0.3), expected, `trial ${trial}`);
+  }
+});
+
 test('mask components match the obvious version on random masks', () => {
   const random = new Random(22);
   for (let trial = 0; trial < 40; trial++) {

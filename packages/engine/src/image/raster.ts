@@ -105,16 +105,21 @@ export function resizeMap(map: FloatMap, width: number, height: number): FloatMa
   const sy = map.height / height;
   const src = map.data;
   const mw = map.width;
+  // Each column's two source columns and weight, worked out once (the same numbers for every row).
+  const left = new Int32Array(width), right = new Int32Array(width), weights = new Float64Array(width);
+  for (let x = 0; x < width; x++) {
+    const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), mw - 1);
+    left[x] = Math.floor(fx);
+    right[x] = Math.min(left[x] + 1, mw - 1);
+    weights[x] = fx - left[x];
+  }
   for (let y = 0; y < height; y++) {
     const fy = Math.min(Math.max((y + 0.5) * sy - 0.5, 0), map.height - 1);
     const y0 = Math.floor(fy);
     const y1 = Math.min(y0 + 1, map.height - 1);
     const wy = fy - y0;
     for (let x = 0; x < width; x++) {
-      const fx = Math.min(Math.max((x + 0.5) * sx - 0.5, 0), mw - 1);
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(x0 + 1, mw - 1);
-      const wx = fx - x0;
+      const x0 = left[x], x1 = right[x], wx = weights[x];
       const top = src[y0 * mw + x0] * (1 - wx) + src[y0 * mw + x1] * wx;
       const bottom = src[y1 * mw + x0] * (1 - wx) + src[y1 * mw + x1] * wx;
       out[y * width + x] = top * (1 - wy) + bottom * wy;

@@ -6,7 +6,8 @@ import { ROW_PRODUCTS_WASM } from './row-products.wasm.ts';
  * results are bit for bit those of JavaScript loops (`test/row-products.test.ts`) at about a third of their time.
  *
  * The buffers live in the kernel's memory, one per thread and reused: a caller fills `rows` and `which`, calls `run`,
- * and reads `middle` and `outputs`. They stay valid until the next `chainedRowProducts` on the same thread.
+ * and reads `middle` and `outputs`. They stay valid until the kernel's next scratch is laid out on the same thread (by any
+ * function of this module).
  */
 export interface ChainedRowProducts {
   /** maxRows × inner: the rows to multiply (only those listed in `which` are read). */
@@ -105,6 +106,26 @@ function productsAt(
       if (n > maxRows) throw new RangeError(`${n} rows for a scratch of ${maxRows}`);
       multiplyRows(at.rows, at.which, n, at.firstPairs, inner, middleDims, at.middle);
       multiplyRows(at.middle, at.which, n, at.secondPairs, middleDims, outer, at.outputs);
+    },
+  };
+}
+
+/** One matrix product x → M·x for many rows at once (`ChainedRowProducts` with one matrix; no `middle`). */
+export type RowProducts = Omit<ChainedRowProducts, 'middle'>;
+
+/** Scratch for x → matrix·x (matrix: outer × inner) on up to `maxRows` rows, the matrix copied into the kernel's memory. */
+export function rowProducts(matrix: ArrayLike<number>, inner: number, outer: number, maxRows: number): RowProducts {
+  const { memory, multiplyRows } = loadedKernel();
+  const [pairs, which, rows, outputs] = layOut(memory, [pairBytes(outer, inner), 4 * maxRows, 8 * maxRows * inner, 8 * maxRows * outer]);
+  writePairs(new Float64Array(memory.buffer), pairs / 8, matrix, outer, inner);
+  return {
+    rows: new Float64Array(memory.buffer, rows, maxRows * inner),
+    which: new Int32Array(memory.buffer, which, maxRows),
+    outputs: new Float64Array(memory.buffer, outputs, maxRows * outer),
+    run(n: number) {
+      if (n <= 0) return;
+      if (n > maxRows) throw new RangeError(`${n} rows for a scratch of ${maxRows}`);
+      multiplyRows(rows, which, n, pairs, inner, outer, outputs);
     },
   };
 }

@@ -21,42 +21,52 @@ export function findRegions(map: FloatMap, high: number, low = high): Region[] {
   let max = -Infinity;
   for (let i = 0; i < data.length; i++) if (data[i] > max) max = data[i];
   if (!(max > high)) return [];
-  const labels = new Int32Array(width * height);
-  const stack = new Int32Array(width * height);
-  const regions: Region[] = [];
-  let label = 0;
+  const labelled = new Uint8Array(width * height);
+  const seeds = new Int32Array(width * height);
+  const regions: (Region & { first: number })[] = [];
+  // Only regions that reach `high` are kept, so only they are grown: from their first pixel above `high`.
   for (let start = 0; start < data.length; start++) {
-    if (labels[start] !== 0 || !(data[start] > low)) continue;
-    label++;
+    if (labelled[start] !== 0 || !(data[start] > high)) continue;
+    let xMin = width, yMin = height, xMax = -1, yMax = -1, area = 0, peak = -Infinity, first = start;
+    // Grown by runs along rows: a seed's run is extended both ways, then each neighbouring row's stretch under the run
+    // (one pixel wider each side: 8-connectivity) gets one seed per run of unlabelled pixels above `low`.
     let top = 0;
-    stack[top++] = start;
-    labels[start] = label;
-    let xMin = width, yMin = height, xMax = -1, yMax = -1, area = 0, peak = -Infinity;
+    seeds[top++] = start;
+    labelled[start] = 1;
     while (top > 0) {
-      const p = stack[--top];
-      const x = p % width;
-      const y = (p - x) / width;
-      area++;
-      if (data[p] > peak) peak = data[p];
-      if (x < xMin) xMin = x;
-      if (x > xMax) xMax = x;
+      const seed = seeds[--top];
+      const y = Math.floor(seed / width), row = y * width;
+      let x0 = seed - row, x1 = x0;
+      while (x0 > 0 && labelled[row + x0 - 1] === 0 && data[row + x0 - 1] > low) labelled[row + --x0] = 1;
+      while (x1 < width - 1 && labelled[row + x1 + 1] === 0 && data[row + x1 + 1] > low) labelled[row + ++x1] = 1;
+      // The run is this seed's and the pixels its extension labelled: each pixel is counted once.
+      for (let p = row + x0; p <= row + x1; p++) if (data[p] > peak) peak = data[p];
+      area += x1 - x0 + 1;
+      if (row + x0 < first) first = row + x0;
+      if (x0 < xMin) xMin = x0;
+      if (x1 > xMax) xMax = x1;
       if (y < yMin) yMin = y;
       if (y > yMax) yMax = y;
-      for (let dy = -1; dy <= 1; dy++) {
-        const ny = y + dy;
+      for (let ny = y - 1; ny <= y + 1; ny += 2) {
         if (ny < 0 || ny >= height) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          if (nx < 0 || nx >= width) continue;
-          const q = ny * width + nx;
-          if (labels[q] === 0 && data[q] > low) {
-            labels[q] = label;
-            stack[top++] = q;
+        const near = ny * width;
+        let inRun = false;
+        for (let x = Math.max(0, x0 - 1), end = Math.min(width - 1, x1 + 1); x <= end; x++) {
+          const q = near + x;
+          if (labelled[q] === 0 && data[q] > low) {
+            if (!inRun) {
+              labelled[q] = 1;
+              seeds[top++] = q;
+            }
+            inRun = true;
+          } else {
+            inRun = false;
           }
         }
       }
     }
-    if (peak > high) regions.push({ x_min: xMin, y_min: yMin, x_max: xMax + 1, y_max: yMax + 1, area, peak });
+    regions.push({ x_min: xMin, y_min: yMin, x_max: xMax + 1, y_max: yMax + 1, area, peak, first });
   }
-  return regions.sort((a, b) => b.peak - a.peak);
+  // Equal peaks in the order of the regions' first pixels (row-major), whichever pixel each was grown from.
+  return regions.sort((a, b) => b.peak - a.peak || a.first - b.first).map(({ first, ...region }) => region);
 }
