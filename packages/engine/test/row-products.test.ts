@@ -37,7 +37,7 @@ test('chained row products equal plain dot products bit for bit, for odd and eve
   const shapes = [[49, 45, 32, 37], [49, 33, 32, 20], [32, 19, 31, 5], [9, 1, 3, 1], [25, 8, 16, 64], [3, 7, 9, 2]];
   for (const [inner, middle, outer, maxRows] of shapes) {
     const first = randomMatrix(random, middle * inner), second = randomMatrix(random, outer * middle);
-    const product = chainedRowProducts(first, inner, middle, second, outer, maxRows);
+    const product = chainedRowProducts(first, inner, middle, second, outer, maxRows, { keptScales: new Float64Array(middle).fill(1), restGain: 0 });
     product.rows.set(randomMatrix(random, maxRows * inner));
     // Every other row, backwards, then all of them: the kernel reads only the rows listed, wherever they are.
     for (const which of [Array.from({ length: maxRows }, (_, i) => maxRows - 1 - i).filter((r) => r % 2 === 0), Array.from({ length: maxRows }, (_, i) => i)]) {
@@ -63,7 +63,7 @@ test('a larger scratch grows the kernel memory and a run beyond its rows is refu
   const random = new Random(3);
   const inner = 49, middle = 40, outer = 32, maxRows = 3000;
   const first = randomMatrix(random, middle * inner), second = randomMatrix(random, outer * middle);
-  const product = chainedRowProducts(first, inner, middle, second, outer, maxRows);
+  const product = chainedRowProducts(first, inner, middle, second, outer, maxRows, { keptScales: new Float64Array(middle).fill(1), restGain: 0 });
   product.rows.set(randomMatrix(random, maxRows * inner));
   product.which.set([maxRows - 1]);
   product.run(1);
@@ -77,7 +77,8 @@ test('gathered neighbourhoods equal a plain JavaScript gathering bit for bit: fl
   const size = 5, dims = 25, width = 9, height = 4, paddedWidth = 2 * width + size - 1, paddedHeight = 2 * height + size - 1;
   const mean = Array.from({ length: dims }, () => random.normal() * 0.1);
   const contrastFloor = 0.03;
-  const product = neighbourhoodProducts(randomMatrix(random, 6 * dims), size, 6, randomMatrix(random, 4 * 6), 4, { width, paddedWidth, paddedHeight, mean, contrastFloor });
+  const codebook = { keptScales: new Float64Array(6).fill(1), restGain: 0 };
+  const product = neighbourhoodProducts(randomMatrix(random, 6 * dims), size, 6, randomMatrix(random, 4 * 6), 4, codebook, { width, paddedWidth, paddedHeight, mean, contrastFloor });
   // A noisy plane with a flat band (rows 0–6 constant: the first grid row's neighbourhoods are all flat).
   for (let i = 0; i < product.padded.length; i++) product.padded[i] = i < 7 * paddedWidth ? 0.25 : random.normal() * 10 ** (random.int(3) - 1);
   const needed = Uint8Array.from({ length: width * height }, (_, i) => (i % 4 === 3 ? 0 : 1));
@@ -104,4 +105,48 @@ test('gathered neighbourhoods equal a plain JavaScript gathering bit for bit: fl
       if (gy === 0) assert.equal(varying, 0, 'the flat band');
     }
   }
+});
+
+/**
+ * The codebook residual as the learned filters define it, in plain JavaScript: |y|² plus restGain times the energy
+ * outside the kept directions, less the best match's square, floored at 0.
+ */
+function plainResidual(y: Float64Array, responses: Float64Array, energy: number, keptScales: Float32Array, restGain: number): number {
+  let norm = 0;
+  for (let c = 0; c < y.length; c++) {
+    norm += y[c] * y[c];
+    energy -= (y[c] * keptScales[c]) ** 2;
+  }
+  norm += restGain * Math.max(0, energy);
+  let best = 0;
+  for (const response of responses) if (Math.abs(response) > best) best = Math.abs(response);
+  return Math.sqrt(Math.max(0, norm - best * best));
+}
+
+test('codebook residuals equal the plain formula bit for bit, for the rows listed only', () => {
+  const random = new Random(9);
+  const inner = 49, middle = 45, outer = 32, maxRows = 24;
+  const keptScales = Float32Array.from({ length: middle }, () => random.next());
+  const product = chainedRowProducts(randomMatrix(random, middle * inner), inner, middle, randomMatrix(random, outer * middle), outer, maxRows, { keptScales, restGain: 6.5 });
+  product.rows.set(randomMatrix(random, maxRows * inner));
+  const which = Array.from({ length: maxRows }, (_, i) => i).filter((r) => r % 3 !== 1);
+  for (let r = 0; r < maxRows; r++) {
+    let energy = 0;
+    for (let k = 0; k < inner; k++) energy += product.rows[r * inner + k] ** 2;
+    // Some energies below what the kept directions take (the floor at 0), one far above.
+    product.energies[r] = r % 5 === 0 ? 0 : r === 7 ? energy * 1e6 : energy;
+  }
+  product.which.set(which);
+  product.residuals.fill(Number.NaN);
+  product.run(which.length);
+  product.codebookResiduals(which.length);
+  for (let r = 0; r < maxRows; r++) {
+    if (!which.includes(r)) {
+      assert.ok(Number.isNaN(product.residuals[r]), `row ${r} untouched`);
+      continue;
+    }
+    const y = product.middle.slice(r * middle, (r + 1) * middle), responses = product.outputs.slice(r * outer, (r + 1) * outer);
+    assert.equal(product.residuals[r], plainResidual(y, responses, product.energies[r], keptScales, 6.5), `row ${r}`);
+  }
+  assert.throws(() => product.codebookResiduals(maxRows + 1), RangeError);
 });

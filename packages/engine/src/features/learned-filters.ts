@@ -359,8 +359,10 @@ function firstLayer(
   const residual = planes[activations];
   // One grid row's neighbourhoods at a time: gathered, whitened and matched in the kernel's memory.
   const paddedWidth = plane.width + 2 * half, paddedHeight = plane.height + 2 * half;
-  const product = neighbourhoodProducts(whitening, size, whitenedDims, centroids, count, { width, paddedWidth, paddedHeight, mean, contrastFloor });
-  const { padded, which: varying, middle: projected, outputs: responses, energies, flat } = product;
+  const product = neighbourhoodProducts(
+    whitening, size, whitenedDims, centroids, count, filters, { width, paddedWidth, paddedHeight, mean, contrastFloor },
+  );
+  const { padded, which: varying, outputs: responses, residuals, flat } = product;
   // The plane with `half` clamped pixels on every side.
   for (let py = 0; py < paddedHeight; py++) {
     const from = Math.min(plane.height - 1, Math.max(0, py - half)) * plane.width, to = py * paddedWidth;
@@ -372,10 +374,11 @@ function firstLayer(
   for (let gy = 0; gy < height; gy++) {
     const { varying: n, flats } = product.gather(gy, needed);
     product.run(n);
+    product.codebookResiduals(n);
     const at = gy * width;
     for (let r = 0; r < n; r++) {
       const gx = varying[r];
-      residual[at + gx] = codebookResidual(projected, gx * whitenedDims, responses, gx * count, energies[gx], whitenedDims, filters.keptScales, filters.restGain, count);
+      residual[at + gx] = residuals[gx];
       for (let c = 0; c < activations; c++) planes[c][at + gx] = Math.max(0, responses[gx * count + c] - threshold);
       if (kept) for (let c = 0, to = (at + gx) * count; c < count; c++) kept[to + c] = Math.max(0, responses[gx * count + c] - threshold);
     }
@@ -401,9 +404,10 @@ function secondLayerResidual(responses: Float32Array, flatMask: Uint8Array, widt
   const count2 = secondCentroids.length / dims2;
   const pooled = pooledResponses(responses, width, height, channels, secondPool);
   const out = new Float32Array(width * height);
-  const product = chainedRowProducts(secondWhitening, channels, dims2, secondCentroids, count2, width);
-  const { rows, which, middle: projected, outputs: matched } = product;
-  const energies = new Float64Array(width);
+  const product = chainedRowProducts(
+    secondWhitening, channels, dims2, secondCentroids, count2, width, { keptScales: secondKeptScales, restGain: secondRestGain },
+  );
+  const { rows, which, energies, residuals } = product;
   // A window of flat neighbourhoods only (most of a board's) pools the same responses wherever it lies: computed once.
   const half = secondPool >> 1;
   let flatKnown = false, flatValue = 0;
@@ -433,39 +437,14 @@ function secondLayerResidual(responses: Float32Array, flatMask: Uint8Array, widt
       which[n++] = x;
     }
     product.run(n);
-    for (let r = 0; r < n; r++) {
-      const x = which[r];
-      out[y * width + x] = codebookResidual(projected, x * dims2, matched, x * count2, energies[x], dims2, secondKeptScales, secondRestGain, count2);
-    }
+    product.codebookResiduals(n);
+    for (let r = 0; r < n; r++) out[y * width + which[r]] = residuals[which[r]];
     if (pendingFlat >= 0) {
       flatValue = out[y * width + pendingFlat];
       flatKnown = true;
     }
   }
   return out;
-}
-
-/**
- * The codebook residual of one whitened row (`projected` from `offset`), from its centroid responses and its
- * energy before whitening: |y|² plus the whitened energy outside the kept directions, less the best match's share.
- */
-function codebookResidual(
-  projected: Float64Array, offset: number, responses: Float64Array, responseOffset: number, energy: number,
-  whitenedDims: number, keptScales: Float32Array, restGain: number, count: number,
-): number {
-  let norm = 0;
-  for (let c = 0; c < whitenedDims; c++) {
-    const dot = projected[offset + c];
-    norm += dot * dot;
-    energy -= (dot * keptScales[c]) ** 2;
-  }
-  norm += restGain * Math.max(0, energy);
-  let best = 0;
-  for (let c = 0; c < count; c++) {
-    const dot = Math.abs(responses[responseOffset + c]);
-    if (dot > best) best = dot;
-  }
-  return Math.sqrt(Math.max(0, norm - best * best));
 }
 
 /**
@@ -477,10 +456,12 @@ function flatOutputs(filters: LearnedFilters, product: ChainedRowProducts): Floa
   const dims = mean.length, count = filters.centroids.length / whitenedDims;
   let energy = 0;
   for (let k = 0; k < dims; k++) energy += (product.rows[k] = -mean[k]) ** 2;
+  product.energies[0] = energy;
   product.which[0] = 0;
   product.run(1);
+  product.codebookResiduals(1);
   const out = new Float64Array(count + 1);
   for (let c = 0; c < count; c++) out[c] = Math.max(0, product.outputs[c] - threshold);
-  out[count] = codebookResidual(product.middle, 0, product.outputs, 0, energy, whitenedDims, filters.keptScales, filters.restGain, count);
+  out[count] = product.residuals[0];
   return out;
 }

@@ -18,13 +18,30 @@ export interface ChainedRowProducts {
   middle: Float64Array;
   /** maxRows × outer: B·A·x of each row multiplied. */
   outputs: Float64Array;
+  /** Per row: its energy before whitening (|x|²), written by the caller (or by `gather`), read by `codebookResiduals`. */
+  energies: Float64Array;
+  /** Per row: its codebook residual, after `codebookResiduals`. */
+  residuals: Float64Array;
   /** Multiplies the rows which[0 … n). */
   run(n: number): void;
+  /**
+   * The codebook residual of the rows which[0 … n) after `run` (A whitens, B holds the centroids): |A·x|² plus `restGain`
+   * times the energy outside the kept directions (|x|² less each (A·x)ᵢ² · keptScalesᵢ², floored at 0), less the square
+   * of the largest |B·A·x|, floored at 0; its square root.
+   */
+  codebookResiduals(n: number): void;
 }
+
+/** The learned filters' codebook, for `codebookResiduals`. */
+export interface Codebook { keptScales: ArrayLike<number>; restGain: number }
 
 interface Kernel {
   memory: WebAssembly.Memory;
   multiplyRows(rows: number, which: number, n: number, pairs: number, inner: number, outer: number, out: number): void;
+  codebookResiduals(
+    which: number, n: number, projected: number, middleDims: number, responses: number, outer: number, energies: number, keptScales: number,
+    restGain: number, out: number,
+  ): void;
   gatherNeighbourhoods(
     padded: number, paddedWidth: number, corner: number, width: number, size: number, floor: number, mean: number, needed: number,
     rows: number, energies: number, varying: number, flat: number, flatCount: number,
@@ -38,7 +55,8 @@ function loadedKernel(): Kernel {
   if (!kernel) {
     const module = new WebAssembly.Module(Buffer.from(ROW_PRODUCTS_WASM, 'base64'));
     const exports = new WebAssembly.Instance(module).exports as unknown as Kernel;
-    kernel = { memory: exports.memory, multiplyRows: exports.multiplyRows, gatherNeighbourhoods: exports.gatherNeighbourhoods };
+    const { memory, multiplyRows, codebookResiduals, gatherNeighbourhoods } = exports;
+    kernel = { memory, multiplyRows, codebookResiduals, gatherNeighbourhoods };
   }
   return kernel;
 }
@@ -73,45 +91,62 @@ function layOut(memory: WebAssembly.Memory, sizes: number[]): number[] {
   return at;
 }
 
-/**
- * Scratch for x → first·x (first: middleDims × inner) → second·(first·x) (second: outer × middleDims) on up to
- * `maxRows` rows, with both matrices copied into the kernel's memory.
- */
-export function chainedRowProducts(
-  first: ArrayLike<number>, inner: number, middleDims: number, second: ArrayLike<number>, outer: number, maxRows: number,
-): ChainedRowProducts {
-  const { memory } = loadedKernel();
-  const [firstPairs, secondPairs, which, rows, middle, outputs] = layOut(memory, [
+/** Byte sizes of the buffers of chained products (see `productsAt`), in its order. */
+function productsBytes(inner: number, middleDims: number, outer: number, maxRows: number): number[] {
+  return [
     pairBytes(middleDims, inner), pairBytes(outer, middleDims), 4 * maxRows, 8 * maxRows * inner, 8 * maxRows * middleDims, 8 * maxRows * outer,
-  ]);
-  return productsAt(memory, first, inner, middleDims, second, outer, maxRows, { firstPairs, secondPairs, which, rows, middle, outputs });
+    8 * maxRows, 8 * maxRows, 8 * middleDims,
+  ];
 }
 
-/** The views and `run` of chained products whose buffers start at the given addresses (matrices written there). */
+/**
+ * Scratch for x → first·x (first: middleDims × inner) → second·(first·x) (second: outer × middleDims) on up to
+ * `maxRows` rows, with both matrices (and the codebook's kept scales) copied into the kernel's memory.
+ */
+export function chainedRowProducts(
+  first: ArrayLike<number>, inner: number, middleDims: number, second: ArrayLike<number>, outer: number, maxRows: number, codebook: Codebook,
+): ChainedRowProducts {
+  const { memory } = loadedKernel();
+  const at = layOut(memory, productsBytes(inner, middleDims, outer, maxRows));
+  return productsAt(memory, first, inner, middleDims, second, outer, maxRows, codebook, at);
+}
+
+/**
+ * The views and functions of chained products whose buffers start at the given addresses (`productsBytes`'s order),
+ * the matrices and kept scales written there.
+ */
 function productsAt(
   memory: WebAssembly.Memory, first: ArrayLike<number>, inner: number, middleDims: number, second: ArrayLike<number>, outer: number, maxRows: number,
-  at: { firstPairs: number; secondPairs: number; which: number; rows: number; middle: number; outputs: number },
+  { keptScales, restGain }: Codebook, [firstPairs, secondPairs, which, rows, middle, outputs, energies, residuals, scales]: number[],
 ): ChainedRowProducts {
-  const { multiplyRows } = loadedKernel();
+  const { multiplyRows, codebookResiduals } = loadedKernel();
   const words = new Float64Array(memory.buffer);
-  writePairs(words, at.firstPairs / 8, first, middleDims, inner);
-  writePairs(words, at.secondPairs / 8, second, outer, middleDims);
+  writePairs(words, firstPairs / 8, first, middleDims, inner);
+  writePairs(words, secondPairs / 8, second, outer, middleDims);
+  words.set(Float64Array.from(keptScales), scales / 8);
   return {
-    rows: new Float64Array(memory.buffer, at.rows, maxRows * inner),
-    which: new Int32Array(memory.buffer, at.which, maxRows),
-    middle: new Float64Array(memory.buffer, at.middle, maxRows * middleDims),
-    outputs: new Float64Array(memory.buffer, at.outputs, maxRows * outer),
+    rows: new Float64Array(memory.buffer, rows, maxRows * inner),
+    which: new Int32Array(memory.buffer, which, maxRows),
+    middle: new Float64Array(memory.buffer, middle, maxRows * middleDims),
+    outputs: new Float64Array(memory.buffer, outputs, maxRows * outer),
+    energies: new Float64Array(memory.buffer, energies, maxRows),
+    residuals: new Float64Array(memory.buffer, residuals, maxRows),
     run(n: number) {
       if (n <= 0) return;
       if (n > maxRows) throw new RangeError(`${n} rows for a scratch of ${maxRows}`);
-      multiplyRows(at.rows, at.which, n, at.firstPairs, inner, middleDims, at.middle);
-      multiplyRows(at.middle, at.which, n, at.secondPairs, middleDims, outer, at.outputs);
+      multiplyRows(rows, which, n, firstPairs, inner, middleDims, middle);
+      multiplyRows(middle, which, n, secondPairs, middleDims, outer, outputs);
+    },
+    codebookResiduals(n: number) {
+      if (n <= 0) return;
+      if (n > maxRows) throw new RangeError(`${n} rows for a scratch of ${maxRows}`);
+      codebookResiduals(which, n, middle, middleDims, outputs, outer, energies, scales, restGain, residuals);
     },
   };
 }
 
 /** One matrix product x → M·x for many rows at once (`ChainedRowProducts` with one matrix; no `middle`). */
-export type RowProducts = Omit<ChainedRowProducts, 'middle'>;
+export type RowProducts = Pick<ChainedRowProducts, 'rows' | 'which' | 'outputs' | 'run'>;
 
 /** Scratch for x → matrix·x (matrix: outer × inner) on up to `maxRows` rows, the matrix copied into the kernel's memory. */
 export function rowProducts(matrix: ArrayLike<number>, inner: number, outer: number, maxRows: number): RowProducts {
@@ -138,30 +173,28 @@ export function rowProducts(matrix: ArrayLike<number>, inner: number, outer: num
  */
 export interface NeighbourhoodProducts extends ChainedRowProducts {
   padded: Float64Array;
-  energies: Float64Array;
   flat: Int32Array;
   /** Gathers grid row `gy` (only the grid pixels `needed` marks, when given: one byte per grid pixel of the row). */
   gather(gy: number, needed: Uint8Array | null): { varying: number; flats: number };
 }
 
 export function neighbourhoodProducts(
-  whitening: ArrayLike<number>, size: number, whitenedDims: number, centroids: ArrayLike<number>, count: number,
+  whitening: ArrayLike<number>, size: number, whitenedDims: number, centroids: ArrayLike<number>, count: number, codebook: Codebook,
   { width, paddedWidth, paddedHeight, mean, contrastFloor }: { width: number; paddedWidth: number; paddedHeight: number; mean: ArrayLike<number>; contrastFloor: number },
 ): NeighbourhoodProducts {
   const { memory, gatherNeighbourhoods } = loadedKernel();
   const dims = size * size;
-  const [firstPairs, secondPairs, which, rows, middle, outputs, padded, meanAt, energies, flat, needed, flatCount] = layOut(memory, [
-    pairBytes(whitenedDims, dims), pairBytes(count, whitenedDims), 4 * width, 8 * width * dims, 8 * width * whitenedDims, 8 * width * count,
-    8 * paddedWidth * paddedHeight, 8 * dims, 8 * width, 4 * width, width, 4,
-  ]);
-  const products = productsAt(memory, whitening, dims, whitenedDims, centroids, count, width, { firstPairs, secondPairs, which, rows, middle, outputs });
+  const products = productsBytes(dims, whitenedDims, count, width);
+  const at = layOut(memory, [...products, 8 * paddedWidth * paddedHeight, 8 * dims, 4 * width, width, 4]);
+  const [padded, meanAt, flat, needed, flatCount] = at.slice(products.length);
+  const [, , which, rows, , , energies] = at;
+  const chained = productsAt(memory, whitening, dims, whitenedDims, centroids, count, width, codebook, at);
   new Float64Array(memory.buffer, meanAt, dims).set(mean);
   const neededRow = new Uint8Array(memory.buffer, needed, width);
   const flatCounted = new Int32Array(memory.buffer, flatCount, 1);
   return {
-    ...products,
+    ...chained,
     padded: new Float64Array(memory.buffer, padded, paddedWidth * paddedHeight),
-    energies: new Float64Array(memory.buffer, energies, width),
     flat: new Int32Array(memory.buffer, flat, width),
     gather(gy: number, neededMask: Uint8Array | null) {
       if (neededMask) neededRow.set(neededMask.subarray(gy * width, (gy + 1) * width));

@@ -110,6 +110,51 @@
         (local.set $r (i32.add (local.get $r) (i32.const 2)))
         (br $rowLoop))))
 
+  ;; codebookResiduals(which, n, projected, middleDims, responses, outer, energies, keptScales, restGain, out)
+  ;; The learned filters' codebook residual of each row gx = which[r] (r < n) after `multiplyRows`, at out[gx] (float64), as
+  ;; `codebookResidual` in learned-filters.ts computes it, step for step: over the whitened values y (projected row gx,
+  ;; middleDims of them) |y|² and the energy energies[gx] less each (y·keptScales[c])², then |y|² + restGain·max(0, energy)
+  ;; less the square of the largest |response| (responses row gx, outer of them), floored at 0, its square root.
+  (func (export "codebookResiduals")
+    (param $which i32) (param $n i32) (param $projected i32) (param $middleDims i32) (param $responses i32) (param $outer i32)
+    (param $energies i32) (param $keptScales i32) (param $restGain f64) (param $out i32)
+    (local $r i32) (local $gx i32) (local $at i32) (local $end i32) (local $scale i32)
+    (local $norm f64) (local $energy f64) (local $dot f64) (local $t f64) (local $best f64)
+    (block $done
+      (loop $rowsLoop
+        (br_if $done (i32.ge_s (local.get $r) (local.get $n)))
+        (local.set $gx (i32.load (i32.add (local.get $which) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $energy (f64.load (i32.add (local.get $energies) (i32.shl (local.get $gx) (i32.const 3)))))
+        (local.set $norm (f64.const 0))
+        (local.set $at (i32.add (local.get $projected) (i32.shl (i32.mul (local.get $gx) (local.get $middleDims)) (i32.const 3))))
+        (local.set $end (i32.add (local.get $at) (i32.shl (local.get $middleDims) (i32.const 3))))
+        (local.set $scale (local.get $keptScales))
+        (block $whitenedDone
+          (loop $whitened
+            (br_if $whitenedDone (i32.ge_u (local.get $at) (local.get $end)))
+            (local.set $dot (f64.load (local.get $at)))
+            (local.set $norm (f64.add (local.get $norm) (f64.mul (local.get $dot) (local.get $dot))))
+            (local.set $t (f64.mul (local.get $dot) (f64.load (local.get $scale))))
+            (local.set $energy (f64.sub (local.get $energy) (f64.mul (local.get $t) (local.get $t))))
+            (local.set $at (i32.add (local.get $at) (i32.const 8)))
+            (local.set $scale (i32.add (local.get $scale) (i32.const 8)))
+            (br $whitened)))
+        (local.set $norm (f64.add (local.get $norm) (f64.mul (local.get $restGain) (f64.max (f64.const 0) (local.get $energy)))))
+        (local.set $best (f64.const 0))
+        (local.set $at (i32.add (local.get $responses) (i32.shl (i32.mul (local.get $gx) (local.get $outer)) (i32.const 3))))
+        (local.set $end (i32.add (local.get $at) (i32.shl (local.get $outer) (i32.const 3))))
+        (block $responsesDone
+          (loop $responsesLoop
+            (br_if $responsesDone (i32.ge_u (local.get $at) (local.get $end)))
+            (local.set $dot (f64.abs (f64.load (local.get $at))))
+            (if (f64.gt (local.get $dot) (local.get $best)) (then (local.set $best (local.get $dot))))
+            (local.set $at (i32.add (local.get $at) (i32.const 8)))
+            (br $responsesLoop)))
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $gx) (i32.const 3)))
+          (f64.sqrt (f64.max (f64.const 0) (f64.sub (local.get $norm) (f64.mul (local.get $best) (local.get $best))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowsLoop))))
+
   ;; gatherNeighbourhoods(padded, paddedWidth, corner, width, size, floor, mean, needed, rows, energies, varying, flat, flatCount)
   ;; One grid row of the learned filters' first layer: for each grid pixel gx (skipped where the byte needed[gx] is 0,
   ;; unless needed is −1), the size × size neighbourhood whose top-left corner is the float64 `corner` + 2·gx of the
