@@ -171,10 +171,20 @@ function searchPlan(index: KnnIndex, mayRotate = true): SearchPlan {
     }
   }
   const rotation = mayRotate ? rotationOf(index) : null;
-  const scanner = !rotation && index.dims >= 4 && size >= WASM_SCAN_MIN_SIZE ? leafScanner(index.points, index.dims) : null;
+  const scanner = !rotation && index.dims >= 4 && size >= WASM_SCAN_MIN_SIZE ? scannerOrNone(index) : null;
   plan = { inverse, start, end, rotation, scanner };
   plans.set(index, plan);
   return plan;
+}
+
+/** The index's WebAssembly leaf scan, or none where its memory cannot be had (the JavaScript scan gives the same answers). */
+function scannerOrNone(index: KnnIndex): LeafScanner | null {
+  try {
+    return leafScanner(index.points, index.dims);
+  } catch (error) {
+    if (error instanceof RangeError) return null; // a memory beyond what WebAssembly or the machine allows
+    throw error;
+  }
 }
 
 /**
