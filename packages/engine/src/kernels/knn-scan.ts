@@ -12,19 +12,13 @@ import { KNN_SCAN_WASM } from './knn-scan.wasm.ts';
 export interface LeafScanner {
   /** The query, `dims` values; it must hold float32 values (the first check reads it as float32). */
   query: Float64Array;
-  /**
-   * The first row of [from, end) whose squared distance to the query is below `limit` (then in `distance[0]`), or −1.
-   * `limit` must be finite and below the float32 range (`scanThreshold` returns null otherwise).
-   */
-  scan(from: number, end: number, limit: number, threshold: number): number;
+  /** The first row of [from, end) whose squared distance to the query is below `limit` (then in `distance[0]`), or −1. */
+  scan(from: number, end: number, limit: number): number;
   distance: Float64Array;
 }
 
-/** The first check's threshold for a limit: a margin far beyond its float32 rounding; null where float32 cannot hold it. */
-export function scanThreshold(limit: number): number | null {
-  const threshold = Math.fround(limit * (1 + 2e-6));
-  return threshold < Infinity ? threshold : null;
-}
+/** The first check's threshold over the limit: far beyond its float32 rounding (under 4·10⁻⁷ of the sum). */
+const MARGIN = 1 + 2e-6;
 
 let compiled: WebAssembly.Module | null = null;
 
@@ -51,6 +45,6 @@ export function leafScanner(points: Float32Array, dims: number): LeafScanner {
   return {
     query: new Float64Array(memory.buffer, query, dims),
     distance: new Float64Array(memory.buffer, out, 1),
-    scan: (from, end, limit, threshold) => scan(leads, rows, query, dims, from, end, limit, threshold, out),
+    scan: (from, end, limit) => scan(leads, rows, query, dims, from, end, limit, Math.fround(limit * MARGIN), out),
   };
 }

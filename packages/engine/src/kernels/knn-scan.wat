@@ -6,6 +6,8 @@
 ;; sets a little above the limit (1 + 2·10⁻⁶ times it), far beyond the float32 sum's rounding (under 4·10⁻⁷ of it, the
 ;; query being float32 itself): such a point's exact partial sum already reaches the limit, and JavaScript would have
 ;; dropped it after the same four coordinates. So the points found, and their distances, are those of the JavaScript.
+;; An infinite threshold (no k-th best yet, or a limit beyond float32) checks nothing first: a float32 square may
+;; overflow where the float64 one does not.
 ;;
 ;; scan(leads, points, query, dims, from, end, limit, threshold, out) → the first row r in [from, end) whose squared
 ;; distance to the query is below `limit` (stored as float64 at `out`), or −1; addresses in bytes:
@@ -40,6 +42,7 @@
         (local.set $d (f32x4.sub (local.get $q3) (v128.load offset=48 (local.get $p))))
         (local.set $s (f32x4.add (local.get $s) (f32x4.mul (local.get $d) (local.get $d))))
         (local.set $mask (i32x4.bitmask (f32x4.lt (local.get $s) (local.get $bound))))
+        (if (f32.eq (local.get $threshold) (f32.const inf)) (then (local.set $mask (i32.const 15))))
         ;; only the rows of [from, end)
         (if (i32.lt_s (local.get $block) (local.get $from))
           (then (local.set $mask (i32.and (local.get $mask)

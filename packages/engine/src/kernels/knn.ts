@@ -1,4 +1,4 @@
-import { leafScanner, scanThreshold, type LeafScanner } from './knn-scan.ts';
+import { leafScanner, type LeafScanner } from './knn-scan.ts';
 import { fitPca } from './pca.ts';
 import { squaredDistance } from './vector.ts';
 
@@ -328,12 +328,7 @@ export class KnnSearcher {
       return;
     }
     for (let from = start; from < end;) {
-      const threshold = scanThreshold(best[k - 1]);
-      if (threshold === null) {
-        this.scanLeafInJs(from, end);
-        return;
-      }
-      const row = scanner.scan(from, end, best[k - 1], threshold);
+      const row = scanner.scan(from, end, best[k - 1]);
       if (row < 0) return;
       if (row !== excluded) this.offer(row, scanner.distance[0]);
       from = row + 1;
