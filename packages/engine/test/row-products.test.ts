@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { chainedRowProducts, neighbourhoodProducts } from '../src/kernels/row-products.ts';
+import { chainedRowProducts, neighbourhoodProducts, rowProducts } from '../src/kernels/row-products.ts';
 import { Random } from '../src/kernels/random.ts';
 import { WASM_KERNELS, renderWasmModule } from '../../../scripts/build-wasm.ts';
 
@@ -149,4 +149,23 @@ test('codebook residuals equal the plain formula bit for bit, for the rows liste
     assert.equal(product.residuals[r], plainResidual(y, responses, product.energies[r], keptScales, 6.5), `row ${r}`);
   }
   assert.throws(() => product.codebookResiduals(maxRows + 1), RangeError);
+});
+
+test('single row products (the projection of PS) leave a learned-filter scratch in use intact', () => {
+  const random = new Random(11);
+  const inner = 49, middle = 30, outer = 32, maxRows = 16;
+  const first = randomMatrix(random, middle * inner), second = randomMatrix(random, outer * middle);
+  const product = chainedRowProducts(first, inner, middle, second, outer, maxRows, { keptScales: new Float64Array(middle).fill(1), restGain: 0 });
+  const rows = randomMatrix(random, maxRows * inner);
+  product.rows.set(rows);
+  product.which.set(Array.from({ length: maxRows }, (_, i) => i));
+  // A projection laid out meanwhile, large enough to reach over every buffer of the scratch above were they shared.
+  const projection = rowProducts(randomMatrix(random, 31 * 40), 40, 31, 4000);
+  projection.rows.fill(1);
+  projection.which.fill(0);
+  projection.run(4000);
+  product.run(maxRows);
+  assert.deepEqual(Float64Array.from(product.rows), rows);
+  const middles = plainProducts(rows, inner, first, middle, [3]).get(3)!;
+  assert.deepEqual(product.middle.subarray(3 * middle, 4 * middle), middles);
 });

@@ -58,8 +58,7 @@ export function multiplyTransposed(
  * the n rows and the m rows of `matrix`, each centred value rounded to float32 first, each entry one float64 sum over j
  * in order rounded to float32 once. The products run in WebAssembly (`rowProducts`), a block of rows at a time:
  * float32 values are exact in float64, so the sums are those of a plain loop, bit for bit (PS's projection of a
- * 512×512 board's 16 000 patches: 12 → 6 ms). It lays out the kernel's scratch anew: no other row products of the
- * thread may be in use across a call.
+ * 512×512 board's 16 000 patches: 12 → 6 ms).
  */
 export function centredProducts(
   rows: Float32Array, n: number, k: number, offset: Float32Array, matrix: Float32Array, m: number,

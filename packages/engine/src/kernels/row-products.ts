@@ -5,9 +5,10 @@ import { ROW_PRODUCTS_WASM } from './row-products.wasm.ts';
  * The products run in WebAssembly SIMD (`row-products.wat`), each sum in the order a plain dot product takes, so the
  * results are bit for bit those of JavaScript loops (`test/row-products.test.ts`) at about a third of their time.
  *
- * The buffers live in the kernel's memory, one per thread and reused: a caller fills `rows` and `which`, calls `run`,
- * and reads `middle` and `outputs`. They stay valid until the kernel's next scratch is laid out on the same thread (by any
- * function of this module).
+ * The buffers live in a kernel's memory, one per use and thread, reused: a caller fills `rows` and `which`, calls `run`,
+ * and reads `middle` and `outputs`. They stay valid until the next scratch of the same use is laid out on the same thread:
+ * the learned filters' (`chainedRowProducts`, `neighbourhoodProducts`) and `rowProducts`' (PS's projection) never
+ * overwrite each other.
  */
 export interface ChainedRowProducts {
   /** maxRows × inner: the rows to multiply (only those listed in `which` are read). */
@@ -48,17 +49,25 @@ interface Kernel {
   ): number;
 }
 
-let kernel: Kernel | null = null;
+let compiled: WebAssembly.Module | null = null;
+/** This thread's kernel instances, one per use, each with its own memory. */
+const kernels = new Map<'learned filters' | 'single products', Kernel>();
 
-/** The kernel of this thread, compiled on first use (a 1 KB module: synchronous compilation is quick). */
-function loadedKernel(): Kernel {
+/** The kernel of this thread for one use, compiled on first use (a 1 KB module: synchronous compilation is quick). */
+function loadedKernel(use: 'learned filters' | 'single products'): Kernel {
+  let kernel = kernels.get(use);
   if (!kernel) {
-    const module = new WebAssembly.Module(Buffer.from(ROW_PRODUCTS_WASM, 'base64'));
-    const exports = new WebAssembly.Instance(module).exports as unknown as Kernel;
-    const { memory, multiplyRows, codebookResiduals, gatherNeighbourhoods } = exports;
+    compiled ??= new WebAssembly.Module(Buffer.from(ROW_PRODUCTS_WASM, 'base64'));
+    const { memory, multiplyRows, codebookResiduals, gatherNeighbourhoods } = new WebAssembly.Instance(compiled).exports as unknown as Kernel;
     kernel = { memory, multiplyRows, codebookResiduals, gatherNeighbourhoods };
+    kernels.set(use, kernel);
   }
   return kernel;
+}
+
+/** Refuses a run of more rows than a scratch holds. */
+function checkRows(n: number, maxRows: number): void {
+  if (n > maxRows) throw new RangeError(`${n} rows for a scratch of ${maxRows}`);
 }
 
 /** Bytes of a matrix laid out by pairs of rows (`row-products.wat`): an odd row count gets a row of zeros. */
@@ -106,9 +115,9 @@ function productsBytes(inner: number, middleDims: number, outer: number, maxRows
 export function chainedRowProducts(
   first: ArrayLike<number>, inner: number, middleDims: number, second: ArrayLike<number>, outer: number, maxRows: number, codebook: Codebook,
 ): ChainedRowProducts {
-  const { memory } = loadedKernel();
-  const at = layOut(memory, productsBytes(inner, middleDims, outer, maxRows));
-  return productsAt(memory, first, inner, middleDims, second, outer, maxRows, codebook, at);
+  const kernel = loadedKernel('learned filters');
+  const at = layOut(kernel.memory, productsBytes(inner, middleDims, outer, maxRows));
+  return productsAt(kernel, first, inner, middleDims, second, outer, maxRows, codebook, at);
 }
 
 /**
@@ -116,10 +125,10 @@ export function chainedRowProducts(
  * the matrices and kept scales written there.
  */
 function productsAt(
-  memory: WebAssembly.Memory, first: ArrayLike<number>, inner: number, middleDims: number, second: ArrayLike<number>, outer: number, maxRows: number,
-  { keptScales, restGain }: Codebook, [firstPairs, secondPairs, which, rows, middle, outputs, energies, residuals, scales]: number[],
+  { memory, multiplyRows, codebookResiduals }: Kernel, first: ArrayLike<number>, inner: number, middleDims: number, second: ArrayLike<number>,
+  outer: number, maxRows: number, { keptScales, restGain }: Codebook,
+  [firstPairs, secondPairs, which, rows, middle, outputs, energies, residuals, scales]: number[],
 ): ChainedRowProducts {
-  const { multiplyRows, codebookResiduals } = loadedKernel();
   const words = new Float64Array(memory.buffer);
   writePairs(words, firstPairs / 8, first, middleDims, inner);
   writePairs(words, secondPairs / 8, second, outer, middleDims);
@@ -132,14 +141,14 @@ function productsAt(
     energies: new Float64Array(memory.buffer, energies, maxRows),
     residuals: new Float64Array(memory.buffer, residuals, maxRows),
     run(n: number) {
+      checkRows(n, maxRows);
       if (n <= 0) return;
-      if (n > maxRows) throw new RangeError(`${n} rows for a scratch of ${maxRows}`);
       multiplyRows(rows, which, n, firstPairs, inner, middleDims, middle);
       multiplyRows(middle, which, n, secondPairs, middleDims, outer, outputs);
     },
     codebookResiduals(n: number) {
+      checkRows(n, maxRows);
       if (n <= 0) return;
-      if (n > maxRows) throw new RangeError(`${n} rows for a scratch of ${maxRows}`);
       codebookResiduals(which, n, middle, middleDims, outputs, outer, energies, scales, restGain, residuals);
     },
   };
@@ -150,7 +159,7 @@ export type RowProducts = Pick<ChainedRowProducts, 'rows' | 'which' | 'outputs' 
 
 /** Scratch for x → matrix·x (matrix: outer × inner) on up to `maxRows` rows, the matrix copied into the kernel's memory. */
 export function rowProducts(matrix: ArrayLike<number>, inner: number, outer: number, maxRows: number): RowProducts {
-  const { memory, multiplyRows } = loadedKernel();
+  const { memory, multiplyRows } = loadedKernel('single products');
   const [pairs, which, rows, outputs] = layOut(memory, [pairBytes(outer, inner), 4 * maxRows, 8 * maxRows * inner, 8 * maxRows * outer]);
   writePairs(new Float64Array(memory.buffer), pairs / 8, matrix, outer, inner);
   return {
@@ -158,8 +167,8 @@ export function rowProducts(matrix: ArrayLike<number>, inner: number, outer: num
     which: new Int32Array(memory.buffer, which, maxRows),
     outputs: new Float64Array(memory.buffer, outputs, maxRows * outer),
     run(n: number) {
+      checkRows(n, maxRows);
       if (n <= 0) return;
-      if (n > maxRows) throw new RangeError(`${n} rows for a scratch of ${maxRows}`);
       multiplyRows(rows, which, n, pairs, inner, outer, outputs);
     },
   };
@@ -182,13 +191,14 @@ export function neighbourhoodProducts(
   whitening: ArrayLike<number>, size: number, whitenedDims: number, centroids: ArrayLike<number>, count: number, codebook: Codebook,
   { width, paddedWidth, paddedHeight, mean, contrastFloor }: { width: number; paddedWidth: number; paddedHeight: number; mean: ArrayLike<number>; contrastFloor: number },
 ): NeighbourhoodProducts {
-  const { memory, gatherNeighbourhoods } = loadedKernel();
+  const kernel = loadedKernel('learned filters');
+  const { memory, gatherNeighbourhoods } = kernel;
   const dims = size * size;
   const products = productsBytes(dims, whitenedDims, count, width);
   const at = layOut(memory, [...products, 8 * paddedWidth * paddedHeight, 8 * dims, 4 * width, width, 4]);
   const [padded, meanAt, flat, needed, flatCount] = at.slice(products.length);
   const [, , which, rows, , , energies] = at;
-  const chained = productsAt(memory, whitening, dims, whitenedDims, centroids, count, width, codebook, at);
+  const chained = productsAt(kernel, whitening, dims, whitenedDims, centroids, count, width, codebook, at);
   new Float64Array(memory.buffer, meanAt, dims).set(mean);
   const neededRow = new Uint8Array(memory.buffer, needed, width);
   const flatCounted = new Int32Array(memory.buffer, flatCount, 1);
