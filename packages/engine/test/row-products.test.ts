@@ -20,6 +20,25 @@ function plainProducts(rows: Float64Array, inner: number, matrix: Float64Array, 
   return out;
 }
 
+/**
+ * The same in float32: the matrix and the rows rounded to float32, then each product and each sum rounded (a float64
+ * product of two float32 values is exact and a float64 sum of two rounds to the float32 sum, so Math.fround gives what
+ * float32 arithmetic gives).
+ */
+function plainFloat32Products(rows: Float32Array, inner: number, stride: number, matrix: ArrayLike<number>, outer: number, which: number[]): Map<number, Float32Array> {
+  const out = new Map<number, Float32Array>();
+  for (const r of which) {
+    const values = new Float32Array(outer);
+    for (let j = 0; j < outer; j++) {
+      let sum = 0;
+      for (let k = 0; k < inner; k++) sum = Math.fround(sum + Math.fround(Math.fround(matrix[j * inner + k]) * rows[r * stride + k]));
+      values[j] = sum;
+    }
+    out.set(r, values);
+  }
+  return out;
+}
+
 function randomMatrix(random: Random, length: number): Float64Array {
   return Float64Array.from({ length }, () => random.normal() * 10 ** (random.int(7) - 3));
 }
@@ -31,10 +50,20 @@ test('the committed WebAssembly kernels are what their text sources assemble to'
   }
 });
 
-test('chained row products equal plain dot products bit for bit, for odd and even sizes and any rows listed', () => {
+/** Chained products of the rows listed, in plain float32 JavaScript: each row's middle values, then its outputs. */
+function plainChained(
+  rows: Float32Array, inner: number, first: Float64Array, middle: number, second: Float64Array, outer: number, which: number[],
+): { middles: Map<number, Float32Array>; outputs: Map<number, Float32Array> } {
+  const middles = plainFloat32Products(rows, inner, inner, first, middle, which);
+  const middleRows = new Float32Array(Math.max(...which, 0) * middle + middle);
+  for (const [r, values] of middles) middleRows.set(values, r * middle);
+  return { middles, outputs: plainFloat32Products(middleRows, middle, middle, second, outer, which) };
+}
+
+test('chained row products equal plain float32 dot products bit for bit, for sizes off the lanes and any rows listed', () => {
   const random = new Random(7);
-  // (inner, middle, outer, maxRows): whole blocks of eight outputs, odd remainders, one output, one row.
-  const shapes = [[49, 45, 32, 37], [49, 33, 32, 20], [32, 19, 31, 5], [9, 1, 3, 1], [25, 8, 16, 64], [3, 7, 9, 2]];
+  // (inner, middle, outer, maxRows): whole blocks of sixteen outputs, remainders of every size, one output, one row.
+  const shapes = [[49, 45, 32, 37], [49, 33, 32, 20], [32, 19, 31, 5], [9, 1, 3, 1], [25, 8, 16, 64], [3, 7, 9, 2], [49, 36, 34, 3]];
   for (const [inner, middle, outer, maxRows] of shapes) {
     const first = randomMatrix(random, middle * inner), second = randomMatrix(random, outer * middle);
     const product = chainedRowProducts(first, inner, middle, second, outer, maxRows, { keptScales: new Float64Array(middle).fill(1), restGain: 0 });
@@ -44,17 +73,14 @@ test('chained row products equal plain dot products bit for bit, for odd and eve
       product.which.set(which);
       product.middle.fill(Number.NaN);
       product.run(which.length);
-      const rows = Float64Array.from(product.rows);
-      const middles = plainProducts(rows, inner, first, middle, which);
-      const middleRows = new Float64Array(maxRows * middle);
-      for (const [r, values] of middles) middleRows.set(values, r * middle);
-      const outputs = plainProducts(middleRows, middle, second, outer, which);
+      const { middles, outputs } = plainChained(Float32Array.from(product.rows), inner, first, middle, second, outer, which);
+      const { middleStride, outputStride } = product;
       for (const r of which) {
-        assert.deepEqual(product.middle.subarray(r * middle, (r + 1) * middle), middles.get(r), `middle of row ${r} (${inner}→${middle}→${outer})`);
-        assert.deepEqual(product.outputs.subarray(r * outer, (r + 1) * outer), outputs.get(r), `outputs of row ${r} (${inner}→${middle}→${outer})`);
+        assert.deepEqual(product.middle.subarray(r * middleStride, r * middleStride + middle), middles.get(r), `middle of row ${r} (${inner}→${middle}→${outer})`);
+        assert.deepEqual(product.outputs.subarray(r * outputStride, r * outputStride + outer), outputs.get(r), `outputs of row ${r} (${inner}→${middle}→${outer})`);
       }
       // Rows not listed are left alone.
-      for (let r = 0; r < maxRows; r++) if (!which.includes(r)) assert.ok(Number.isNaN(product.middle[r * middle]), `row ${r} untouched`);
+      for (let r = 0; r < maxRows; r++) if (!which.includes(r)) assert.ok(Number.isNaN(product.middle[r * middleStride]), `row ${r} untouched`);
     }
   }
 });
@@ -67,8 +93,9 @@ test('a larger scratch grows the kernel memory and a run beyond its rows is refu
   product.rows.set(randomMatrix(random, maxRows * inner));
   product.which.set([maxRows - 1]);
   product.run(1);
-  const expected = plainProducts(Float64Array.from(product.rows), inner, first, middle, [maxRows - 1]).get(maxRows - 1)!;
-  assert.deepEqual(product.middle.subarray((maxRows - 1) * middle, maxRows * middle), expected);
+  const expected = plainFloat32Products(product.rows, inner, inner, first, middle, [maxRows - 1]).get(maxRows - 1)!;
+  const at = (maxRows - 1) * product.middleStride;
+  assert.deepEqual(product.middle.subarray(at, at + middle), expected);
   assert.throws(() => product.run(maxRows + 1), RangeError);
 });
 
@@ -95,7 +122,7 @@ test('gathered neighbourhoods equal a plain JavaScript gathering bit for bit: fl
         for (const v of values) { sum += v; sumSq += v * v; }
         const m = sum / dims, scale = 1 / Math.sqrt(Math.max(0, sumSq / dims - m * m) + contrastFloor);
         let energy = 0;
-        const row = values.map((v, k) => { const x = (v - m) * scale - mean[k]; energy += x * x; return x; });
+        const row = values.map((v, k) => { const x = Math.fround((v - m) * scale - mean[k]); energy += x * x; return x; });
         assert.deepEqual(Array.from(product.rows.subarray(gx * dims, (gx + 1) * dims)), row, `row ${gy}, pixel ${gx}`);
         assert.equal(product.energies[gx], energy);
         expectedVarying.push(gx);
@@ -111,7 +138,7 @@ test('gathered neighbourhoods equal a plain JavaScript gathering bit for bit: fl
  * The codebook residual as the learned filters define it, in plain JavaScript: |y|² plus restGain times the energy
  * outside the kept directions, less the best match's square, floored at 0.
  */
-function plainResidual(y: Float64Array, responses: Float64Array, energy: number, keptScales: Float32Array, restGain: number): number {
+function plainResidual(y: Float32Array, responses: Float32Array, energy: number, keptScales: Float32Array, restGain: number): number {
   let norm = 0;
   for (let c = 0; c < y.length; c++) {
     norm += y[c] * y[c];
@@ -145,27 +172,32 @@ test('codebook residuals equal the plain formula bit for bit, for the rows liste
       assert.ok(Number.isNaN(product.residuals[r]), `row ${r} untouched`);
       continue;
     }
-    const y = product.middle.slice(r * middle, (r + 1) * middle), responses = product.outputs.slice(r * outer, (r + 1) * outer);
+    const y = product.middle.slice(r * product.middleStride, r * product.middleStride + middle);
+    const responses = product.outputs.slice(r * product.outputStride, r * product.outputStride + outer);
     assert.equal(product.residuals[r], plainResidual(y, responses, product.energies[r], keptScales, 6.5), `row ${r}`);
   }
   assert.throws(() => product.codebookResiduals(maxRows + 1), RangeError);
 });
 
-test('single row products (the projection of PS) leave a learned-filter scratch in use intact', () => {
+test('single row products (the projection of PS) are plain float64 dot products and leave a learned-filter scratch in use intact', () => {
   const random = new Random(11);
   const inner = 49, middle = 30, outer = 32, maxRows = 16;
   const first = randomMatrix(random, middle * inner), second = randomMatrix(random, outer * middle);
   const product = chainedRowProducts(first, inner, middle, second, outer, maxRows, { keptScales: new Float64Array(middle).fill(1), restGain: 0 });
-  const rows = randomMatrix(random, maxRows * inner);
+  const rows = Float32Array.from(randomMatrix(random, maxRows * inner));
   product.rows.set(rows);
   product.which.set(Array.from({ length: maxRows }, (_, i) => i));
   // A projection laid out meanwhile, large enough to reach over every buffer of the scratch above were they shared.
-  const projection = rowProducts(randomMatrix(random, 31 * 40), 40, 31, 4000);
-  projection.rows.fill(1);
-  projection.which.fill(0);
+  const matrix = randomMatrix(random, 31 * 40);
+  const projection = rowProducts(matrix, 40, 31, 4000);
+  projection.rows.set(randomMatrix(random, 4000 * 40));
+  projection.which.set(Array.from({ length: 4000 }, (_, i) => 3999 - i));
   projection.run(4000);
+  // In float64, bit for bit a plain dot product.
+  const projected = plainProducts(Float64Array.from(projection.rows), 40, matrix, 31, [0, 1, 2000, 3999]);
+  for (const [r, values] of projected) assert.deepEqual(projection.outputs.subarray(r * 31, (r + 1) * 31), values, `projected row ${r}`);
   product.run(maxRows);
-  assert.deepEqual(Float64Array.from(product.rows), rows);
-  const middles = plainProducts(rows, inner, first, middle, [3]).get(3)!;
-  assert.deepEqual(product.middle.subarray(3 * middle, 4 * middle), middles);
+  assert.deepEqual(Float32Array.from(product.rows), rows);
+  const middles = plainFloat32Products(rows, inner, inner, first, middle, [3]).get(3)!;
+  assert.deepEqual(product.middle.subarray(3 * product.middleStride, 3 * product.middleStride + middle), middles);
 });

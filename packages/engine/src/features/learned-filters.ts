@@ -379,8 +379,9 @@ function firstLayer(
     for (let r = 0; r < n; r++) {
       const gx = varying[r];
       residual[at + gx] = residuals[gx];
-      for (let c = 0; c < activations; c++) planes[c][at + gx] = Math.max(0, responses[gx * count + c] - threshold);
-      if (kept) for (let c = 0, to = (at + gx) * count; c < count; c++) kept[to + c] = Math.max(0, responses[gx * count + c] - threshold);
+      const from = gx * product.outputStride;
+      for (let c = 0; c < activations; c++) planes[c][at + gx] = Math.max(0, responses[from + c] - threshold);
+      if (kept) for (let c = 0, to = (at + gx) * count; c < count; c++) kept[to + c] = Math.max(0, responses[from + c] - threshold);
     }
     if (flats) {
       for (let f = 0; f < flats; f++) {
@@ -429,7 +430,7 @@ function secondLayerResidual(responses: Float32Array, flatMask: Uint8Array, widt
       const scale = 1 / Math.sqrt(square / channels + secondFloor);
       let energy = 0;
       for (let c = 0; c < channels; c++) {
-        const v = pooled[from + x * channels + c] * scale - secondMean[c];
+        const v = Math.fround(pooled[from + x * channels + c] * scale - secondMean[c]);
         rows[x * channels + c] = v;
         energy += v * v;
       }

@@ -1,7 +1,9 @@
-;; The learned filters' inner loops in WebAssembly (`row-products.ts` lays out the memory and calls them): rows times the
-;; transpose of a matrix, in SIMD (two float64 lanes), and the gathering of a grid row's neighbourhoods (below). Each product is summed over the inner index in
-;; ascending order, one multiply and one add per step, exactly as a plain JavaScript dot product does, so the results
-;; are bit for bit those of one; the lanes run across outputs, never across the sum.
+;; Row products in WebAssembly (`row-products.ts` lays out the memory and calls them): rows times the transpose of a
+;; matrix in SIMD, two float64 lanes (`multiplyRows`: PS's projection) or four float32 lanes (`multiplyRowsFloat32`: the
+;; learned filters), and the learned filters' gathering of a grid row's neighbourhoods and codebook residuals (below). Each
+;; product is summed over the inner index in ascending order, one multiply and one add per step, exactly as a plain
+;; JavaScript dot product does (with Math.fround at each step in float32), so the results are bit for bit those of one;
+;; the lanes run across outputs, never across the sum.
 ;;
 ;; multiplyRows(rows, which, n, pairs, inner, outer, out), all addresses in bytes:
 ;;   rows   float64 rows of `inner` values; row i starts at rows + 8·inner·i
@@ -110,59 +112,176 @@
         (local.set $r (i32.add (local.get $r) (i32.const 2)))
         (br $rowLoop))))
 
-  ;; codebookResiduals(which, n, projected, middleDims, responses, outer, energies, keptScales, restGain, out)
-  ;; The learned filters' codebook residual of each row gx = which[r] (r < n) after `multiplyRows`, at out[gx] (float64), as
-  ;; `codebookResidual` in learned-filters.ts computes it, step for step: over the whitened values y (projected row gx,
-  ;; middleDims of them) |y|² and the energy energies[gx] less each (y·keptScales[c])², then |y|² + restGain·max(0, energy)
-  ;; less the square of the largest |response| (responses row gx, outer of them), floored at 0, its square root.
+  ;; multiplyRowsFloat32(rows, which, n, quads, inner, outer, out), all addresses in bytes:
+  ;;   rows   float32 rows of `inner` values; row i starts at rows + 4·inner·i
+  ;;   which  n int32 row indices: the rows to multiply
+  ;;   quads  the matrix (outer × inner, outer a multiple of 4: padded with rows of zeros) by quads of its rows,
+  ;;          interleaved: (M[4q][k], M[4q+1][k], M[4q+2][k], M[4q+3][k]) at quads + 16·(inner·q + k)
+  ;;   out    float32 rows of `outer` values; row i of the result at out + 4·outer·i
+  ;; Single precision, four lanes across outputs: each product rounded, then each sum, over k in ascending order (as
+  ;; Math.fround of each step would). Two rows by four quads (sixteen outputs) at a time.
+  (func (export "multiplyRowsFloat32")
+    (param $rows i32) (param $which i32) (param $n i32) (param $quads i32) (param $inner i32) (param $outer i32) (param $out i32)
+    (local $r i32) (local $a i32) (local $b i32) (local $oa i32) (local $ob i32)
+    (local $q i32) (local $quadCount i32) (local $stride i32) (local $w i32) (local $xa i32) (local $xb i32) (local $end i32)
+    (local $va v128) (local $vb v128) (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local.set $quadCount (i32.shr_u (local.get $outer) (i32.const 2)))
+    ;; bytes from one quad's weights to the next quad's
+    (local.set $stride (i32.shl (local.get $inner) (i32.const 4)))
+    (local.set $r (i32.const 0))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_s (local.get $r) (local.get $n)))
+        ;; rows which[r] and which[r + 1]; a last odd row is paired with itself (the same values written twice)
+        (local.set $a (i32.load (i32.add (local.get $which) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $b (local.get $a))
+        (if (i32.lt_s (i32.add (local.get $r) (i32.const 1)) (local.get $n))
+          (then (local.set $b (i32.load offset=4 (i32.add (local.get $which) (i32.shl (local.get $r) (i32.const 2)))))))
+        (local.set $oa (i32.add (local.get $out) (i32.shl (i32.mul (local.get $a) (local.get $outer)) (i32.const 2))))
+        (local.set $ob (i32.add (local.get $out) (i32.shl (i32.mul (local.get $b) (local.get $outer)) (i32.const 2))))
+        (local.set $a (i32.add (local.get $rows) (i32.shl (i32.mul (local.get $a) (local.get $inner)) (i32.const 2))))
+        (local.set $b (i32.add (local.get $rows) (i32.shl (i32.mul (local.get $b) (local.get $inner)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $a) (i32.shl (local.get $inner) (i32.const 2))))
+        (local.set $q (i32.const 0))
+        ;; four quads at a time
+        (block $blocksDone
+          (loop $blockLoop
+            (br_if $blocksDone (i32.gt_s (i32.add (local.get $q) (i32.const 4)) (local.get $quadCount)))
+            (local.set $w (i32.add (local.get $quads) (i32.mul (local.get $q) (local.get $stride))))
+            (local.set $a0 (v128.const f32x4 0 0 0 0)) (local.set $a1 (v128.const f32x4 0 0 0 0))
+            (local.set $a2 (v128.const f32x4 0 0 0 0)) (local.set $a3 (v128.const f32x4 0 0 0 0))
+            (local.set $b0 (v128.const f32x4 0 0 0 0)) (local.set $b1 (v128.const f32x4 0 0 0 0))
+            (local.set $b2 (v128.const f32x4 0 0 0 0)) (local.set $b3 (v128.const f32x4 0 0 0 0))
+            (local.set $xa (local.get $a))
+            (local.set $xb (local.get $b))
+            (block $kDone
+              (loop $kLoop
+                (br_if $kDone (i32.ge_u (local.get $xa) (local.get $end)))
+                (local.set $va (v128.load32_splat (local.get $xa)))
+                (local.set $vb (v128.load32_splat (local.get $xb)))
+                (local.set $w0 (v128.load (local.get $w)))
+                (local.set $w1 (v128.load (i32.add (local.get $w) (local.get $stride))))
+                (local.set $w2 (v128.load (i32.add (local.get $w) (i32.shl (local.get $stride) (i32.const 1)))))
+                (local.set $w3 (v128.load (i32.add (local.get $w) (i32.mul (local.get $stride) (i32.const 3)))))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $w0) (local.get $va))))
+                (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $w1) (local.get $va))))
+                (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $w2) (local.get $va))))
+                (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $w3) (local.get $va))))
+                (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (local.get $w0) (local.get $vb))))
+                (local.set $b1 (f32x4.add (local.get $b1) (f32x4.mul (local.get $w1) (local.get $vb))))
+                (local.set $b2 (f32x4.add (local.get $b2) (f32x4.mul (local.get $w2) (local.get $vb))))
+                (local.set $b3 (f32x4.add (local.get $b3) (f32x4.mul (local.get $w3) (local.get $vb))))
+                (local.set $xa (i32.add (local.get $xa) (i32.const 4)))
+                (local.set $xb (i32.add (local.get $xb) (i32.const 4)))
+                (local.set $w (i32.add (local.get $w) (i32.const 16)))
+                (br $kLoop)))
+            (v128.store offset=0 (i32.add (local.get $oa) (i32.shl (local.get $q) (i32.const 4))) (local.get $a0))
+            (v128.store offset=16 (i32.add (local.get $oa) (i32.shl (local.get $q) (i32.const 4))) (local.get $a1))
+            (v128.store offset=32 (i32.add (local.get $oa) (i32.shl (local.get $q) (i32.const 4))) (local.get $a2))
+            (v128.store offset=48 (i32.add (local.get $oa) (i32.shl (local.get $q) (i32.const 4))) (local.get $a3))
+            (v128.store offset=0 (i32.add (local.get $ob) (i32.shl (local.get $q) (i32.const 4))) (local.get $b0))
+            (v128.store offset=16 (i32.add (local.get $ob) (i32.shl (local.get $q) (i32.const 4))) (local.get $b1))
+            (v128.store offset=32 (i32.add (local.get $ob) (i32.shl (local.get $q) (i32.const 4))) (local.get $b2))
+            (v128.store offset=48 (i32.add (local.get $ob) (i32.shl (local.get $q) (i32.const 4))) (local.get $b3))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (br $blockLoop)))
+        ;; the quads left, one at a time
+        (block $quadsDone
+          (loop $quadLoop
+            (br_if $quadsDone (i32.ge_s (local.get $q) (local.get $quadCount)))
+            (local.set $w (i32.add (local.get $quads) (i32.mul (local.get $q) (local.get $stride))))
+            (local.set $a0 (v128.const f32x4 0 0 0 0))
+            (local.set $b0 (v128.const f32x4 0 0 0 0))
+            (local.set $xa (local.get $a))
+            (local.set $xb (local.get $b))
+            (block $kDone1
+              (loop $kLoop1
+                (br_if $kDone1 (i32.ge_u (local.get $xa) (local.get $end)))
+                (local.set $w0 (v128.load (local.get $w)))
+                (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $w0) (v128.load32_splat (local.get $xa)))))
+                (local.set $b0 (f32x4.add (local.get $b0) (f32x4.mul (local.get $w0) (v128.load32_splat (local.get $xb)))))
+                (local.set $xa (i32.add (local.get $xa) (i32.const 4)))
+                (local.set $xb (i32.add (local.get $xb) (i32.const 4)))
+                (local.set $w (i32.add (local.get $w) (i32.const 16)))
+                (br $kLoop1)))
+            (v128.store (i32.add (local.get $oa) (i32.shl (local.get $q) (i32.const 4))) (local.get $a0))
+            (v128.store (i32.add (local.get $ob) (i32.shl (local.get $q) (i32.const 4))) (local.get $b0))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br $quadLoop)))
+        (local.set $r (i32.add (local.get $r) (i32.const 2)))
+        (br $rowLoop))))
+
+  ;; codebookResiduals(which, n, projected, middleDims, middleStride, responses, outer, outerStride, energies, keptScales, restGain, out)
+  ;; The learned filters' codebook residual of each row gx = which[r] (r < n) after `multiplyRowsFloat32`, at out[gx]
+  ;; (float64), as `codebookResidual` in learned-filters.ts computes it, step for step, in float64: over the whitened values y
+  ;; (float32 row gx of `projected`, middleDims of them, rows middleStride apart) |y|² and the energy energies[gx] less each
+  ;; (y·keptScales[c])², then |y|² + restGain·max(0, energy) less the square of the largest |response| (float32 row gx of
+  ;; `responses`, outer of them, rows outerStride apart), floored at 0, its square root. Two rows at a time, one in each
+  ;; float64 lane (each lane's sums in the scalar order; a last odd row is paired with itself).
   (func (export "codebookResiduals")
-    (param $which i32) (param $n i32) (param $projected i32) (param $middleDims i32) (param $responses i32) (param $outer i32)
-    (param $energies i32) (param $keptScales i32) (param $restGain f64) (param $out i32)
-    (local $r i32) (local $gx i32) (local $at i32) (local $end i32) (local $scale i32)
-    (local $norm f64) (local $energy f64) (local $dot f64) (local $t f64) (local $best f64)
+    (param $which i32) (param $n i32) (param $projected i32) (param $middleDims i32) (param $middleStride i32) (param $responses i32)
+    (param $outer i32) (param $outerStride i32) (param $energies i32) (param $keptScales i32) (param $restGain f64) (param $out i32)
+    (local $r i32) (local $a i32) (local $b i32) (local $atA i32) (local $atB i32) (local $end i32) (local $scale i32)
+    (local $norm v128) (local $energy v128) (local $dot v128) (local $t v128) (local $best v128)
     (block $done
       (loop $rowsLoop
         (br_if $done (i32.ge_s (local.get $r) (local.get $n)))
-        (local.set $gx (i32.load (i32.add (local.get $which) (i32.shl (local.get $r) (i32.const 2)))))
-        (local.set $energy (f64.load (i32.add (local.get $energies) (i32.shl (local.get $gx) (i32.const 3)))))
-        (local.set $norm (f64.const 0))
-        (local.set $at (i32.add (local.get $projected) (i32.shl (i32.mul (local.get $gx) (local.get $middleDims)) (i32.const 3))))
-        (local.set $end (i32.add (local.get $at) (i32.shl (local.get $middleDims) (i32.const 3))))
+        (local.set $a (i32.load (i32.add (local.get $which) (i32.shl (local.get $r) (i32.const 2)))))
+        (local.set $b (local.get $a))
+        (if (i32.lt_s (i32.add (local.get $r) (i32.const 1)) (local.get $n))
+          (then (local.set $b (i32.load offset=4 (i32.add (local.get $which) (i32.shl (local.get $r) (i32.const 2)))))))
+        (local.set $energy (f64x2.replace_lane 1
+          (f64x2.splat (f64.load (i32.add (local.get $energies) (i32.shl (local.get $a) (i32.const 3)))))
+          (f64.load (i32.add (local.get $energies) (i32.shl (local.get $b) (i32.const 3))))))
+        (local.set $norm (v128.const f64x2 0 0))
+        (local.set $atA (i32.add (local.get $projected) (i32.shl (i32.mul (local.get $a) (local.get $middleStride)) (i32.const 2))))
+        (local.set $atB (i32.add (local.get $projected) (i32.shl (i32.mul (local.get $b) (local.get $middleStride)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $atA) (i32.shl (local.get $middleDims) (i32.const 2))))
         (local.set $scale (local.get $keptScales))
         (block $whitenedDone
           (loop $whitened
-            (br_if $whitenedDone (i32.ge_u (local.get $at) (local.get $end)))
-            (local.set $dot (f64.load (local.get $at)))
-            (local.set $norm (f64.add (local.get $norm) (f64.mul (local.get $dot) (local.get $dot))))
-            (local.set $t (f64.mul (local.get $dot) (f64.load (local.get $scale))))
-            (local.set $energy (f64.sub (local.get $energy) (f64.mul (local.get $t) (local.get $t))))
-            (local.set $at (i32.add (local.get $at) (i32.const 8)))
+            (br_if $whitenedDone (i32.ge_u (local.get $atA) (local.get $end)))
+            (local.set $dot (f64x2.promote_low_f32x4 (f32x4.replace_lane 1 (v128.load32_zero (local.get $atA)) (f32.load (local.get $atB)))))
+            (local.set $norm (f64x2.add (local.get $norm) (f64x2.mul (local.get $dot) (local.get $dot))))
+            (local.set $t (f64x2.mul (local.get $dot) (f64x2.splat (f64.load (local.get $scale)))))
+            (local.set $energy (f64x2.sub (local.get $energy) (f64x2.mul (local.get $t) (local.get $t))))
+            (local.set $atA (i32.add (local.get $atA) (i32.const 4)))
+            (local.set $atB (i32.add (local.get $atB) (i32.const 4)))
             (local.set $scale (i32.add (local.get $scale) (i32.const 8)))
             (br $whitened)))
-        (local.set $norm (f64.add (local.get $norm) (f64.mul (local.get $restGain) (f64.max (f64.const 0) (local.get $energy)))))
-        (local.set $best (f64.const 0))
-        (local.set $at (i32.add (local.get $responses) (i32.shl (i32.mul (local.get $gx) (local.get $outer)) (i32.const 3))))
-        (local.set $end (i32.add (local.get $at) (i32.shl (local.get $outer) (i32.const 3))))
+        (local.set $norm (f64x2.add (local.get $norm)
+          (f64x2.mul (f64x2.splat (local.get $restGain)) (f64x2.max (v128.const f64x2 0 0) (local.get $energy)))))
+        (local.set $best (v128.const f64x2 0 0))
+        (local.set $atA (i32.add (local.get $responses) (i32.shl (i32.mul (local.get $a) (local.get $outerStride)) (i32.const 2))))
+        (local.set $atB (i32.add (local.get $responses) (i32.shl (i32.mul (local.get $b) (local.get $outerStride)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $atA) (i32.shl (local.get $outer) (i32.const 2))))
         (block $responsesDone
           (loop $responsesLoop
-            (br_if $responsesDone (i32.ge_u (local.get $at) (local.get $end)))
-            (local.set $dot (f64.abs (f64.load (local.get $at))))
-            (if (f64.gt (local.get $dot) (local.get $best)) (then (local.set $best (local.get $dot))))
-            (local.set $at (i32.add (local.get $at) (i32.const 8)))
+            (br_if $responsesDone (i32.ge_u (local.get $atA) (local.get $end)))
+            (local.set $dot (f64x2.abs (f64x2.promote_low_f32x4 (f32x4.replace_lane 1 (v128.load32_zero (local.get $atA)) (f32.load (local.get $atB))))))
+            ;; best < |response| ? |response| : best, the scalar "if (|response| > best) best = |response|"
+            (local.set $best (f64x2.pmax (local.get $best) (local.get $dot)))
+            (local.set $atA (i32.add (local.get $atA) (i32.const 4)))
+            (local.set $atB (i32.add (local.get $atB) (i32.const 4)))
             (br $responsesLoop)))
-        (f64.store (i32.add (local.get $out) (i32.shl (local.get $gx) (i32.const 3)))
-          (f64.sqrt (f64.max (f64.const 0) (f64.sub (local.get $norm) (f64.mul (local.get $best) (local.get $best))))))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (local.set $t (f64x2.sqrt (f64x2.max (v128.const f64x2 0 0) (f64x2.sub (local.get $norm) (f64x2.mul (local.get $best) (local.get $best))))))
+        ;; lane 1 first: with a lone last row (b = a) lane 0 is the one kept
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $b) (i32.const 3))) (f64x2.extract_lane 1 (local.get $t)))
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $a) (i32.const 3))) (f64x2.extract_lane 0 (local.get $t)))
+        (local.set $r (i32.add (local.get $r) (i32.const 2)))
         (br $rowsLoop))))
 
   ;; gatherNeighbourhoods(padded, paddedWidth, corner, width, size, floor, mean, needed, rows, energies, varying, flat, flatCount)
   ;; One grid row of the learned filters' first layer: for each grid pixel gx (skipped where the byte needed[gx] is 0,
-  ;; unless needed is −1), the size × size neighbourhood whose top-left corner is the float64 `corner` + 2·gx of the
-  ;; padded plane, copied to row gx of `rows` (size² float64). A neighbourhood of equal values is listed in `flat` and
-  ;; left as it is; any other is normalised, x = (v − m)·s − mean[k] with m its mean and s = 1 / √(max(0, Σv²/n − m²) +
-  ;; floor), its energy Σx² stored at energies[gx], and gx listed in `varying`. Returns how many are varying; the flat
-  ;; count goes to the int32 at flatCount. Every sum in the order of the JavaScript it replaces (learned-filters.ts), so
-  ;; the rows are bit for bit the same.
+  ;; unless needed is −1), the size × size neighbourhood whose top-left corner is the float32 `corner` + 2·gx of the
+  ;; padded plane, copied to row gx of `rows` (size² float32). A neighbourhood of equal values is listed in `flat` and
+  ;; left as it is; any other is normalised in float64, x = (v − m)·s − mean[k] with m its mean and s = 1 / √(max(0,
+  ;; Σv²/n − m²) + floor), stored rounded to float32, its energy Σx² (of the rounded x) at energies[gx] (float64), and gx
+  ;; listed in `varying`. Returns how many are varying; the flat count goes to the int32 at flatCount. Every sum in the
+  ;; order of the plain JavaScript in `test/row-products.test.ts`. (Two neighbourhoods at a time in float64 lanes were
+  ;; slower: 5.4 → 7.8 ms per tile.)
   (func (export "gatherNeighbourhoods")
     (param $padded i32) (param $paddedWidth i32) (param $corner i32) (param $width i32) (param $size i32) (param $floor f64)
     (param $mean i32) (param $needed i32) (param $rows i32) (param $energies i32) (param $varying i32) (param $flat i32)
@@ -173,7 +292,7 @@
     (local $energy f64) (local $count f64) (local $meanAt i32)
     (local.set $dims (i32.mul (local.get $size) (local.get $size)))
     (local.set $count (f64.convert_i32_s (local.get $dims)))
-    (local.set $lineBytes (i32.shl (local.get $paddedWidth) (i32.const 3)))
+    (local.set $lineBytes (i32.shl (local.get $paddedWidth) (i32.const 2)))
     (local.set $gx (i32.const 0))
     (block $done
       (loop $pixels
@@ -181,9 +300,9 @@
         (block $next
           (if (i32.ge_s (local.get $needed) (i32.const 0))
             (then (br_if $next (i32.eqz (i32.load8_u (i32.add (local.get $needed) (local.get $gx)))))))
-          (local.set $row (i32.add (local.get $rows) (i32.shl (i32.mul (local.get $gx) (local.get $dims)) (i32.const 3))))
-          (local.set $at (i32.add (local.get $padded) (i32.shl (i32.add (local.get $corner) (i32.shl (local.get $gx) (i32.const 1))) (i32.const 3))))
-          (local.set $first (f64.load (local.get $at)))
+          (local.set $row (i32.add (local.get $rows) (i32.shl (i32.mul (local.get $gx) (local.get $dims)) (i32.const 2))))
+          (local.set $at (i32.add (local.get $padded) (i32.shl (i32.add (local.get $corner) (i32.shl (local.get $gx) (i32.const 1))) (i32.const 2))))
+          (local.set $first (f64.promote_f32 (f32.load (local.get $at))))
           (local.set $sum (f64.const 0))
           (local.set $sumSq (f64.const 0))
           (local.set $equal (i32.const 1))
@@ -193,17 +312,17 @@
             (loop $lines
               (br_if $gathered (i32.ge_s (local.get $dy) (local.get $size)))
               (local.set $line (i32.add (local.get $at) (i32.mul (local.get $dy) (local.get $lineBytes))))
-              (local.set $lineEnd (i32.add (local.get $line) (i32.shl (local.get $size) (i32.const 3))))
+              (local.set $lineEnd (i32.add (local.get $line) (i32.shl (local.get $size) (i32.const 2))))
               (block $lineDone
                 (loop $values
                   (br_if $lineDone (i32.ge_u (local.get $line) (local.get $lineEnd)))
-                  (local.set $v (f64.load (local.get $line)))
-                  (f64.store (local.get $k) (local.get $v))
+                  (local.set $v (f64.promote_f32 (f32.load (local.get $line))))
+                  (f32.store (local.get $k) (f32.load (local.get $line)))
                   (local.set $sum (f64.add (local.get $sum) (local.get $v)))
                   (local.set $sumSq (f64.add (local.get $sumSq) (f64.mul (local.get $v) (local.get $v))))
                   (if (f64.ne (local.get $v) (local.get $first)) (then (local.set $equal (i32.const 0))))
-                  (local.set $line (i32.add (local.get $line) (i32.const 8)))
-                  (local.set $k (i32.add (local.get $k) (i32.const 8)))
+                  (local.set $line (i32.add (local.get $line) (i32.const 4)))
+                  (local.set $k (i32.add (local.get $k) (i32.const 4)))
                   (br $values)))
               (local.set $dy (i32.add (local.get $dy) (i32.const 1)))
               (br $lines)))
@@ -219,15 +338,16 @@
               (local.get $floor)))))
           (local.set $energy (f64.const 0))
           (local.set $k (local.get $row))
-          (local.set $end (i32.add (local.get $row) (i32.shl (local.get $dims) (i32.const 3))))
+          (local.set $end (i32.add (local.get $row) (i32.shl (local.get $dims) (i32.const 2))))
           (local.set $meanAt (local.get $mean))
           (block $normalised
             (loop $normalise
               (br_if $normalised (i32.ge_u (local.get $k) (local.get $end)))
-              (local.set $x (f64.sub (f64.mul (f64.sub (f64.load (local.get $k)) (local.get $m)) (local.get $scale)) (f64.load (local.get $meanAt))))
-              (f64.store (local.get $k) (local.get $x))
+              (local.set $x (f64.promote_f32 (f32.demote_f64
+                (f64.sub (f64.mul (f64.sub (f64.promote_f32 (f32.load (local.get $k))) (local.get $m)) (local.get $scale)) (f64.load (local.get $meanAt))))))
+              (f32.store (local.get $k) (f32.demote_f64 (local.get $x)))
               (local.set $energy (f64.add (local.get $energy) (f64.mul (local.get $x) (local.get $x))))
-              (local.set $k (i32.add (local.get $k) (i32.const 8)))
+              (local.set $k (i32.add (local.get $k) (i32.const 4)))
               (local.set $meanAt (i32.add (local.get $meanAt) (i32.const 8)))
               (br $normalise)))
           (f64.store (i32.add (local.get $energies) (i32.shl (local.get $gx) (i32.const 3))) (local.get $energy))
