@@ -100,14 +100,19 @@ test('a larger scratch grows the kernel memory and a run beyond its rows is refu
 });
 
 test('gathered neighbourhoods equal a plain JavaScript gathering bit for bit: flat ones listed, only the needed ones taken', () => {
-  const random = new Random(5);
-  const size = 5, dims = 25, width = 9, height = 4, paddedWidth = 2 * width + size - 1, paddedHeight = 2 * height + size - 1;
+  // Sides under four (copied value by value), with a partial last chunk (5, 7: the learned filters'), and whole chunks (8).
+  for (const size of [3, 5, 7, 8]) checkGathering(size);
+});
+
+function checkGathering(size: number): void {
+  const random = new Random(5 + size);
+  const dims = size * size, width = 9, height = 4, paddedWidth = 2 * width + size - 1, paddedHeight = 2 * height + size - 1;
   const mean = Array.from({ length: dims }, () => random.normal() * 0.1);
   const contrastFloor = 0.03;
   const codebook = { keptScales: new Float64Array(6).fill(1), restGain: 0 };
   const product = neighbourhoodProducts(randomMatrix(random, 6 * dims), size, 6, randomMatrix(random, 4 * 6), 4, codebook, { width, paddedWidth, paddedHeight, mean, contrastFloor });
-  // A noisy plane with a flat band (rows 0–6 constant: the first grid row's neighbourhoods are all flat).
-  for (let i = 0; i < product.padded.length; i++) product.padded[i] = i < 7 * paddedWidth ? 0.25 : random.normal() * 10 ** (random.int(3) - 1);
+  // A noisy plane with a flat band (its first `size` rows constant: the first grid row's neighbourhoods are all flat).
+  for (let i = 0; i < product.padded.length; i++) product.padded[i] = i < size * paddedWidth ? 0.25 : random.normal() * 10 ** (random.int(3) - 1);
   const needed = Uint8Array.from({ length: width * height }, (_, i) => (i % 4 === 3 ? 0 : 1));
   for (let gy = 0; gy < height; gy++) {
     for (const mask of [null, needed]) {
@@ -118,13 +123,20 @@ test('gathered neighbourhoods equal a plain JavaScript gathering bit for bit: fl
         const values: number[] = [];
         for (let dy = 0; dy < size; dy++) for (let dx = 0; dx < size; dx++) values.push(product.padded[(2 * gy + dy) * paddedWidth + 2 * gx + dx]);
         if (values.every((v) => v === values[0])) { expectedFlat.push(gx); continue; }
-        let sum = 0, sumSq = 0;
-        for (const v of values) { sum += v; sumSq += v * v; }
+        // The kernel's order: four chains (k mod 4) over whole chunks of four, added (0 + 1) + (2 + 3), then the rest in order.
+        const sums = [0, 0, 0, 0], squares = [0, 0, 0, 0], quads = dims - (dims % 4);
+        for (let k = 0; k < quads; k++) { sums[k % 4] += values[k]; squares[k % 4] += values[k] * values[k]; }
+        let sum = (sums[0] + sums[1]) + (sums[2] + sums[3]), sumSq = (squares[0] + squares[1]) + (squares[2] + squares[3]);
+        for (let k = quads; k < dims; k++) { sum += values[k]; sumSq += values[k] * values[k]; }
         const m = sum / dims, scale = 1 / Math.sqrt(Math.max(0, sumSq / dims - m * m) + contrastFloor);
-        let energy = 0;
-        const row = values.map((v, k) => { const x = Math.fround((v - m) * scale - mean[k]); energy += x * x; return x; });
+        const row = values.map((v, k) => Math.fround((v - m) * scale - mean[k]));
+        // Energies in two chains (k even, odd) over whole pairs, added, then a last odd value.
+        const energies = [0, 0], pairs = dims - (dims % 2);
+        for (let k = 0; k < pairs; k++) energies[k % 2] += row[k] * row[k];
+        let energy = energies[0] + energies[1];
+        if (pairs < dims) energy += row[dims - 1] * row[dims - 1];
         assert.deepEqual(Array.from(product.rows.subarray(gx * dims, (gx + 1) * dims)), row, `row ${gy}, pixel ${gx}`);
-        assert.equal(product.energies[gx], energy);
+        assert.equal(product.energies[gx], energy, `energy of row ${gy}, pixel ${gx}`);
         expectedVarying.push(gx);
       }
       assert.deepEqual(Array.from(product.which.subarray(0, varying)), expectedVarying);
@@ -132,7 +144,7 @@ test('gathered neighbourhoods equal a plain JavaScript gathering bit for bit: fl
       if (gy === 0) assert.equal(varying, 0, 'the flat band');
     }
   }
-});
+}
 
 /**
  * The codebook residual as the learned filters define it, in plain JavaScript: |y|² plus restGain times the energy
