@@ -77,6 +77,7 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
   // thousands of chosen points are skipped without being read.
   const key = widestCoordinate(space, n, d);
   const keys = new Float64Array(m), keyed = new Int32Array(m);
+  const candidates = new FarthestHeap();
   let next = random.int(n);
   for (let s = 0; s < m; s++) {
     selected[s] = next;
@@ -128,6 +129,7 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
           }
         }
         sizes[t] = kept;
+        if (far >= 0 && (far !== farthestOf[t] || farDistance !== distance[farthestOf[t]])) candidates.push(farDistance, far, t);
         farthestOf[t] = far;
         reaches[t] = far < 0 ? -1 : 4 * farDistance;
       }
@@ -149,18 +151,81 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
     }
     farthestOf[s] = far;
     reaches[s] = far < 0 ? -1 : 4 * farDistance;
-    let farthest = -1, farthestDistance = -1;
-    for (let t = 0; t <= s; t++) {
-      const i = farthestOf[t];
-      if (i < 0) continue;
-      if (distance[i] > farthestDistance || (distance[i] === farthestDistance && i < farthest)) {
-        farthestDistance = distance[i];
-        farthest = i;
-      }
+    if (far >= 0) candidates.push(distance[far], far, s);
+    // The farthest of the clusters' farthest: the heap's top, once entries a cluster has since replaced are dropped.
+    while (candidates.size > 0) {
+      const { distance: d, row, cluster } = candidates.top();
+      if (farthestOf[cluster] === row && distance[row] === d) break;
+      candidates.pop();
     }
-    next = farthest;
+    next = candidates.size > 0 ? candidates.top().row : -1;
   }
   return { selected, assignment, distance };
+}
+
+/**
+ * A max-heap of clusters' farthest points: (squared distance, row, cluster), the larger distance first, the smaller row on
+ * ties (the order a scan of every cluster would pick in). Entries are never updated: a cluster whose farthest point
+ * changes pushes a new entry, and `greedyCoreset` drops stale ones when they reach the top.
+ */
+class FarthestHeap {
+  private distances = new Float64Array(1024);
+  private rows = new Int32Array(1024);
+  private clusters = new Int32Array(1024);
+  size = 0;
+
+  push(distance: number, row: number, cluster: number): void {
+    if (this.size === this.rows.length) this.grow();
+    let at = this.size++;
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (!this.before(distance, row, this.distances[parent], this.rows[parent])) break;
+      this.place(at, this.distances[parent], this.rows[parent], this.clusters[parent]);
+      at = parent;
+    }
+    this.place(at, distance, row, cluster);
+  }
+
+  top(): { distance: number; row: number; cluster: number } {
+    return { distance: this.distances[0], row: this.rows[0], cluster: this.clusters[0] };
+  }
+
+  pop(): void {
+    const last = --this.size;
+    const distance = this.distances[last], row = this.rows[last], cluster = this.clusters[last];
+    let at = 0;
+    for (;;) {
+      let child = 2 * at + 1;
+      if (child >= last) break;
+      if (child + 1 < last && this.before(this.distances[child + 1], this.rows[child + 1], this.distances[child], this.rows[child])) child++;
+      if (!this.before(this.distances[child], this.rows[child], distance, row)) break;
+      this.place(at, this.distances[child], this.rows[child], this.clusters[child]);
+      at = child;
+    }
+    if (last > 0) this.place(at, distance, row, cluster);
+  }
+
+  /** Whether entry (d1, r1) comes out before (d2, r2). */
+  private before(d1: number, r1: number, d2: number, r2: number): boolean {
+    return d1 > d2 || (d1 === d2 && r1 < r2);
+  }
+
+  private place(at: number, distance: number, row: number, cluster: number): void {
+    this.distances[at] = distance;
+    this.rows[at] = row;
+    this.clusters[at] = cluster;
+  }
+
+  private grow(): void {
+    const length = this.rows.length * 2;
+    const distances = new Float64Array(length), rows = new Int32Array(length), clusters = new Int32Array(length);
+    distances.set(this.distances);
+    rows.set(this.rows);
+    clusters.set(this.clusters);
+    this.distances = distances;
+    this.rows = rows;
+    this.clusters = clusters;
+  }
 }
 
 /** The coordinate along which the rows vary most. */

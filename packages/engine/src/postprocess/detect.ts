@@ -43,7 +43,7 @@ export function detect(calibrated: FloatMap, original: { width: number; height: 
   map = clearBorder(map, Math.ceil(settings.ignoreOuter[0] / sx), Math.ceil(settings.ignoreOuter[1] / sy));
   const score = Math.max(0, mapMax(map));
   const threshold = settings.threshold;
-  const regions = findRegions(map, threshold, threshold * REGION_GROW_FRACTION);
+  const regions = findRegions(map, threshold, threshold * REGION_GROW_FRACTION, score);
   const boxes: DetectedBox[] = [];
   for (const r of regions) {
     if (r.area < settings.minRegionPixels) continue;

@@ -1,4 +1,5 @@
 import type { FloatMap } from '../image/raster.ts';
+import { mapMax } from './filters.ts';
 
 export interface Region {
   /** Bounding box in map pixels: inclusive min, exclusive max. */
@@ -11,18 +12,31 @@ export interface Region {
   peak: number;
 }
 
+/** Maps up to this many pixels share one scratch (5 MB at most, kept); larger ones (stitched tiles) get their own. */
+const KEPT_SCRATCH_PIXELS = 1 << 20;
+
+/** Labels (cleared) and a seed stack for `findRegions`, reused between calls: maps of one size follow each other. */
+let labelledScratch = new Uint8Array(0), seedsScratch = new Int32Array(0);
+function regionScratch(pixels: number): { labelled: Uint8Array; seeds: Int32Array } {
+  if (pixels > KEPT_SCRATCH_PIXELS) return { labelled: new Uint8Array(pixels), seeds: new Int32Array(pixels) };
+  if (labelledScratch.length < pixels) {
+    labelledScratch = new Uint8Array(pixels);
+    seedsScratch = new Int32Array(pixels);
+  } else {
+    labelledScratch.fill(0, 0, pixels);
+  }
+  return { labelled: labelledScratch.subarray(0, pixels), seeds: seedsScratch };
+}
+
 /**
  * Connected regions (8-connectivity) of pixels above `low` that reach `high` somewhere (hysteresis):
- * a defect is found by its peak and reported at its full extent.
+ * a defect is found by its peak and reported at its full extent. `max`: the map's largest value, when the caller knows it.
  */
-export function findRegions(map: FloatMap, high: number, low = high): Region[] {
+export function findRegions(map: FloatMap, high: number, low = high, max = mapMax(map)): Region[] {
   const { width, height, data } = map;
   // Most maps of good images never reach `high`: no region to label.
-  let max = -Infinity;
-  for (let i = 0; i < data.length; i++) if (data[i] > max) max = data[i];
   if (!(max > high)) return [];
-  const labelled = new Uint8Array(width * height);
-  const seeds = new Int32Array(width * height);
+  const { labelled, seeds } = regionScratch(width * height);
   const regions: (Region & { first: number })[] = [];
   // Only regions that reach `high` are kept, so only they are grown: from their first pixel above `high`.
   for (let start = 0; start < data.length; start++) {
