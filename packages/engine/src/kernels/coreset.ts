@@ -114,7 +114,7 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
           const i = list[e];
           const current = distance[i];
           if (sum < 4 * current) {
-            const gap = squaredGap(space, i * d, o, d);
+            const gap = gapBelow(space, i * d, o, d, current);
             if (gap < current) {
               distance[i] = gap;
               assignment[i] = s;
@@ -263,6 +263,28 @@ function firstAbove(values: Float64Array, count: number, bound: number): number 
     if (values[mid] <= bound) lo = mid + 1; else hi = mid;
   }
   return lo;
+}
+
+/**
+ * `squaredGap` when it is below `limit`; otherwise some partial sum of it that is not (summing stops there, four
+ * coordinates at a time: most points a new chosen point reaches stay with their own).
+ */
+function gapBelow(space: Float32Array, a: number, b: number, d: number, limit: number): number {
+  let sum = 0, j = 0;
+  for (; j + 4 <= d; j += 4) {
+    const d0 = space[a + j] - space[b + j], d1 = space[a + j + 1] - space[b + j + 1];
+    const d2 = space[a + j + 2] - space[b + j + 2], d3 = space[a + j + 3] - space[b + j + 3];
+    sum += d0 * d0;
+    sum += d1 * d1;
+    sum += d2 * d2;
+    sum += d3 * d3;
+    if (!(sum < limit)) return sum;
+  }
+  for (; j < d; j++) {
+    const diff = space[a + j] - space[b + j];
+    sum += diff * diff;
+  }
+  return sum;
 }
 
 /** Squared distance between rows at `a` and `b` of `space` (`d` values each), summed in order. */
