@@ -155,8 +155,8 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   densityK: 3,
   samplePerImage: 300,
   sampleRange: [30000, 120000],
-  bankPerImage: 40,
-  bankRange: [4000, 16000],
+  bankPerImage: 60,
+  bankRange: [4000, 24000],
   coreset: 'greedy',
   smoothing: 2,
   // Clamped borders let an edge patch weigh up to half of its own blur: 6 of the 14 good cookies test images
@@ -997,16 +997,16 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     type: 'unsupervised',
     version: 4,
     description: {
-      en: 'Keeps a memory bank of patch features from OK images and flags patches far from every one of them; copes with parts placed and turned differently. What differs between products it decides from your OK images by held-out checks, and the model\'s evaluation lists each choice with its measurement: whether position counts (placement auto), at which resolution patches are described (the full working size where the OK images have fine, regular detail such as board layouts or ground metal, half of it where the finer pixels are only noise), whether each image\'s exposure is normalised by its own median and MAD (when the overall lightness of the OK images differs between shots by more than half of what one image spreads within itself, and normalising makes their lightness distributions agree better: an exposure change, not a background that differs between shots), whether scores are calibrated by distance to the image border (the default: tiles and textures vary most there) or globally (when each half of the held-out OK images finds that more sensitive), and how many good patches the memory bank keeps (more with more OK images: 4 000 to 16 000). It also learns small filters from the OK images by k-means (the structures of their surface), so that a crack or pit that none of them explains stands out.',
-      ja: 'OK画像のパッチ特徴をメモリバンクに蓄え、そのどれからも遠いパッチを異常とします。置き方や向きが変わっても対応します。製品ごとに異なる設定は、OK画像を検証用に分けた確認で自動的に決め、モデルの評価に選択とその測定値を記録します：位置を考慮するか（placement auto）、パッチをどの解像度で記述するか（基板パターンや研削面のように細かく規則的な模様があれば作業解像度のまま、細かい画素がノイズだけなら半分）、画像ごとの露出を各画像の中央値とMADで正規化するか（OK画像の全体の明るさが撮影ごとに、1枚の中のばらつきの半分以上異なり、かつ正規化すると明るさの分布がよりそろうとき。背景が撮影ごとに違うだけなら正規化しません）、スコアを画像の縁からの距離ごとに校正するか（既定。タイルやテクスチャは縁で最もばらつく）、全体で校正するか（held-out のOK画像の両半分がそろってその方が感度が高いと示すとき）、メモリバンクに残す正常パッチの数（OK画像が多いほど多く、4 000〜16 000）。さらにOK画像から k-means で小さなフィルタ（表面の構造）を学習し、どのフィルタでも説明できない割れや穴を際立たせます。',
+      en: 'Keeps a memory bank of patch features from OK images and flags patches far from every one of them; copes with parts placed and turned differently. What differs between products it decides from your OK images by held-out checks, and the model\'s evaluation lists each choice with its measurement: whether position counts (placement auto), at which resolution patches are described (the full working size where the OK images have fine, regular detail such as board layouts or ground metal, half of it where the finer pixels are only noise), whether each image\'s exposure is normalised by its own median and MAD (when the overall lightness of the OK images differs between shots by more than half of what one image spreads within itself, and normalising makes their lightness distributions agree better: an exposure change, not a background that differs between shots), whether scores are calibrated by distance to the image border (the default: tiles and textures vary most there) or globally (when each half of the held-out OK images finds that more sensitive), and how many good patches the memory bank keeps (more with more OK images: 4 000 to 24 000). It also learns small filters from the OK images by k-means (the structures of their surface), so that a crack or pit that none of them explains stands out.',
+      ja: 'OK画像のパッチ特徴をメモリバンクに蓄え、そのどれからも遠いパッチを異常とします。置き方や向きが変わっても対応します。製品ごとに異なる設定は、OK画像を検証用に分けた確認で自動的に決め、モデルの評価に選択とその測定値を記録します：位置を考慮するか（placement auto）、パッチをどの解像度で記述するか（基板パターンや研削面のように細かく規則的な模様があれば作業解像度のまま、細かい画素がノイズだけなら半分）、画像ごとの露出を各画像の中央値とMADで正規化するか（OK画像の全体の明るさが撮影ごとに、1枚の中のばらつきの半分以上異なり、かつ正規化すると明るさの分布がよりそろうとき。背景が撮影ごとに違うだけなら正規化しません）、スコアを画像の縁からの距離ごとに校正するか（既定。タイルやテクスチャは縁で最もばらつく）、全体で校正するか（held-out のOK画像の両半分がそろってその方が感度が高いと示すとき）、メモリバンクに残す正常パッチの数（OK画像が多いほど多く、4 000〜24 000）。さらにOK画像から k-means で小さなフィルタ（表面の構造）を学習し、どのフィルタでも説明できない割れや穴を際立たせます。',
     },
     learnsFrom: { en: 'OK images; placement and rotation may vary', ja: 'OK画像（置き方・向きが変わってもよい）' },
     parameters: [
       ...sharedParameters(800, { train_size: null, min_inspection_size: [8, 8], min_inspection_step: 4, working_size: 512 }).map((spec) => (spec.name === 'train_size' ? {
         ...spec,
         description: {
-          en: 'Patches kept in the memory bank (a greedy coreset of the training patches: rare good patterns are kept). Empty: 40 per OK image, between 4 000 and 16 000.',
-          ja: 'メモリバンクに残すパッチの数（学習パッチのグリーディ・コアセット：まれな正常パターンも残ります）。空欄：OK画像1枚につき40、4 000〜16 000。',
+          en: 'Patches kept in the memory bank (a greedy coreset of the training patches: rare good patterns are kept). Empty: 60 per OK image, between 4 000 and 24 000.',
+          ja: 'メモリバンクに残すパッチの数（学習パッチのグリーディ・コアセット：まれな正常パターンも残ります）。空欄：OK画像1枚につき60、4 000〜24 000。',
         },
         effect: { en: 'More: fewer false alarms on unusual good patches, slower training and inspection.', ja: '多いほど珍しい正常パッチでの誤検出が減り、学習と検査は遅くなります。' },
       } : spec)),
