@@ -205,7 +205,7 @@ export interface PsState {
 /** Cells per side of the coarse grid on which the position R² is measured. */
 const POSITION_CELLS = 8;
 
-function descriptorSettings(
+export function descriptorSettings(
   config: PsConfig, params: ParamValues, normalise: 'robust' | 'none', structure: StructureBasis[] = [], learned: LearnedFilters[] = [],
   discriminators: Discriminator[] = [],
 ): DescriptorSettings {
@@ -754,7 +754,7 @@ type LightnessCentre = ReturnType<typeof lightnessCentre>;
  * neighbours' matches are tried first (they are usually close to its own). `squaredDistances`, when given, gets each
  * patch's squared distance to its nearest bank point.
  */
-function nearestScores(state: PsState, data: Float32Array, dims: number, columns: number, squaredDistances?: Float32Array): Float32Array {
+export function nearestScores(state: PsState, data: Float32Array, dims: number, columns: number, squaredDistances?: Float32Array): Float32Array {
   const count = data.length / dims;
   const searcher = new KnnSearcher(state.index, 1);
   const scores = new Float32Array(count);
