@@ -1,8 +1,8 @@
 /**
  * How much nearer a good patch's own image is than PS's bank (the measure behind PS README, "Matching an image with
  * itself"): for the good test images of each set, each patch's squared distance to its nearest bank point against the
- * distance to the `rank`-th nearest patch of its own image outside ±`window` grid steps (as `selfMatchedScores` finds
- * it). Per image: the share of patches whose own image is nearer, the median patch's ratio (√(own ÷ bank), 1 where the
+ * distance to the `rank`-th nearest patch of its own image outside ±`window` grid steps (`ownImageDistances`, as
+ * `selfMatchedScores` compares them). Per image: the share of patches whose own image is nearer, the median patch's ratio (√(own ÷ bank), 1 where the
  * bank is nearer) and the largest score after ÷ before; printed as medians over the images.
  *
  *   node --import tsx packages/engine/bench/ps-self-match-ratio.ts [--images N] [--cache DIR] DATASET_DIR …
@@ -18,7 +18,7 @@ import { finishDescriptors } from '../src/algorithms/ps/descriptors.ts';
 import { filterBank, poolOnGrid } from '../src/features/filter-bank.ts';
 import { patchGrid } from '../src/features/patches.ts';
 import { halveRaster } from '../src/image/raster.ts';
-import { buildKnnIndex, KnnSearcher } from '../src/kernels/knn.ts';
+import { ownImageDistances } from '../src/algorithms/ps/self-match.ts';
 
 const RANK = 4, WINDOW = 6;
 const args = process.argv.slice(2);
@@ -53,19 +53,12 @@ for (const root of roots) {
     const { dims, data } = finishDescriptors({ grid, ...poolOnGrid(filterBank(raster, settings), grid) }, state.projection, state.positionWeight);
     const bank = new Float32Array(data.length / dims);
     const scores = nearestScores(state, data, dims, grid.columns, bank);
-    const searcher = new KnnSearcher(buildKnnIndex(data, dims), RANK);
-    const { columns } = grid;
-    let px = 0, py = 0;
-    searcher.skip = (id) => Math.abs((id % columns) - px) <= WINDOW && Math.abs(Math.floor(id / columns) - py) <= WINDOW;
+    const own = ownImageDistances(data, dims, grid.columns, { rank: RANK, window: WINDOW });
     let nearer = 0, before = 0, after = 0;
     const patchRatios: number[] = [];
     for (let p = 0; p < bank.length; p++) {
-      px = p % columns;
-      py = Math.floor(p / columns);
-      searcher.search(data, p * dims);
-      const own = searcher.best[RANK - 1];
-      const ratio = own < bank[p] ? Math.sqrt(own / bank[p]) : 1;
-      if (own < bank[p]) nearer++;
+      const ratio = own[p] < bank[p] ? Math.sqrt(own[p] / bank[p]) : 1;
+      if (own[p] < bank[p]) nearer++;
       patchRatios.push(ratio);
       before = Math.max(before, scores[p]);
       after = Math.max(after, scores[p] * ratio);

@@ -129,7 +129,8 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
           }
         }
         sizes[t] = kept;
-        if (far >= 0 && (far !== farthestOf[t] || farDistance !== distance[farthestOf[t]])) candidates.push(farDistance, far, t);
+        // A farthest point that stayed in its cluster kept its distance, so its entry in the heap still holds.
+        if (far >= 0 && far !== farthestOf[t]) candidates.push(farDistance, far, t);
         farthestOf[t] = far;
         reaches[t] = far < 0 ? -1 : 4 * farDistance;
       }

@@ -215,7 +215,7 @@
 
   ;; codebookResiduals(which, n, projected, middleDims, middleStride, responses, outer, outerStride, energies, keptScales, restGain, out)
   ;; The learned filters' codebook residual of each row gx = which[r] (r < n) after `multiplyRowsFloat32`, at out[gx]
-  ;; (float64), as `codebookResidual` in learned-filters.ts computes it, step for step, in float64: over the whitened values y
+  ;; (float64), as `plainResidual` in `test/row-products.test.ts` computes it, step for step, in float64: over the whitened values y
   ;; (float32 row gx of `projected`, middleDims of them, rows middleStride apart) |y|² and the energy energies[gx] less each
   ;; (y·keptScales[c])², then |y|² + restGain·max(0, energy) less the square of the largest |response| (float32 row gx of
   ;; `responses`, outer of them, rows outerStride apart), floored at 0, its square root. Two rows at a time, one in each

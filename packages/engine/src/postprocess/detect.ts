@@ -41,9 +41,10 @@ export function detect(calibrated: FloatMap, original: { width: number; height: 
   const sy = original.height / calibrated.height;
   let map = dilate(calibrated, settings.magnification[0], settings.magnification[1]);
   map = clearBorder(map, Math.ceil(settings.ignoreOuter[0] / sx), Math.ceil(settings.ignoreOuter[1] / sy));
-  const score = Math.max(0, mapMax(map));
+  const largest = mapMax(map);
+  const score = Math.max(0, largest);
   const threshold = settings.threshold;
-  const regions = findRegions(map, threshold, threshold * REGION_GROW_FRACTION, score);
+  const regions = findRegions(map, threshold, threshold * REGION_GROW_FRACTION, largest);
   const boxes: DetectedBox[] = [];
   for (const r of regions) {
     if (r.area < settings.minRegionPixels) continue;
