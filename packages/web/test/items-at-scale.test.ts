@@ -67,6 +67,10 @@ test('the virtual window draws the rows in view and a few more, whatever the cou
   const end = visibleWindow(top.totalHeight - 700, 700, 236, 6, 10_000);
   assert.equal(end.lastRow, end.gridRows - 1);
   assert.ok(end.lastRow - end.firstRow < 10);
+  // Scrolled to the end of 10,000, then a filter leaves 3: those 3 are drawn before the browser's scroll catches up.
+  const shrunk = visibleWindow(end.totalHeight - 700, 700, 236, 6, 3);
+  assert.deepEqual([shrunk.firstRow, shrunk.lastRow], [0, 0]);
+  assert.deepEqual(visibleWindow(5_000, 700, 236, 6, 0).lastRow, -1, 'nothing to draw: no rows');
 });
 
 test('folder plans: a resume skips what the journal or the server has; same-named files are refused, not merged', () => {

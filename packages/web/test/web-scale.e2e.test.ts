@@ -374,13 +374,23 @@ describe('web UI at factory scale in Chromium', { skip: chromiumSkip }, () => {
   });
 
   test('filters: verdict, review state, model, score range and date narrow the grid', async () => {
+    // Scrolled far down a long line, then to a short one: its few items are drawn at once, not an empty grid.
+    await page.evaluate(() => { const grid = document.querySelector('[data-testid="item-grid"]')!; grid.scrollTop = grid.scrollHeight; });
     await goto(`#/items?line=${line.a}&tab=predict`);
     await page.waitForFunction(() => document.querySelector('[data-tab="predict"] .count')?.textContent === '3');
+    await page.waitForFunction(() => document.querySelectorAll('[role="gridcell"]').length === 3);
     const shown = () => page.locator('[role="gridcell"]').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-item-id')!).sort());
     const rows = (await allRows(line.a)).filter((r) => r.tab === 'predict');
     const ng = rows.filter((r) => r.verdict === 'NG').map((r) => r.item_id).sort();
     assert.ok(ng.length > 0 && ng.length < 3, `a mix of verdicts: ${rows.map((r) => r.verdict)}`);
-    const waitForShown = (n: number) => page.waitForFunction((count) => document.querySelectorAll('[role="gridcell"]').length === count, n);
+    // On a timeout, say what the grid drew instead (a failure seen once in CI and never here).
+    const waitForShown = (n: number) => page.waitForFunction((count) => document.querySelectorAll('[role="gridcell"]').length === count, n)
+      .catch(async (error: Error) => {
+        const drawn = await page.locator('[role="gridcell"]').evaluateAll((cells) => cells.map((c) => `${c.getAttribute('data-item-id')}:${c.getAttribute('data-verdict')}`));
+        const server = (await allRows(line.a)).filter((r) => r.tab === 'predict').map((r) => `${r.item_id}:${r.verdict}`);
+        throw new Error(`${error.message}\nwanted ${n} cells; drawn: ${drawn.join(', ') || 'none'}; the server's predict rows: ${server.join(', ')}; ` +
+          `page: ${page.url()}`);
+      });
 
     await page.getByTestId('filter-verdict').selectOption('NG');
     await waitForShown(ng.length);

@@ -106,9 +106,14 @@ export function moveFocus(key: string, index: number, count: number, columns: nu
   }
 }
 
-/** The rows a virtual grid draws: whole grid rows in view, plus `overscan` rows above and below. */
-export function visibleWindow(scrollTop: number, viewHeight: number, rowHeight: number, columns: number, count: number, overscan = 2) {
+/**
+ * The rows a virtual grid draws: whole grid rows in view, plus `overscan` rows above and below. A scroll position
+ * beyond the end (the rows just shrank, say from 10,000 to 3 by a filter or another line, and the browser's clamped
+ * scroll has not reached us yet) counts as the end, so that rows that exist are always drawn.
+ */
+export function visibleWindow(givenScrollTop: number, viewHeight: number, rowHeight: number, columns: number, count: number, overscan = 2) {
   const gridRows = Math.ceil(count / Math.max(1, columns));
+  const scrollTop = Math.max(0, Math.min(givenScrollTop, gridRows * rowHeight - viewHeight));
   const firstRow = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
   const lastRow = Math.min(gridRows - 1, Math.ceil((scrollTop + viewHeight) / rowHeight) + overscan);
   return { firstRow, lastRow, gridRows, totalHeight: gridRows * rowHeight };
