@@ -25,31 +25,36 @@ test('binomial blur equals a direct 5×5 convolution with [1 4 6 4 1]/16 and cla
   }
 });
 
-test('pooling on the grid equals the mean of each patch window at every pyramid level', () => {
+test('pooling on the grid equals the mean of each patch window at every pyramid level, and of its wider context window', () => {
   const random = new Random(8);
-  for (let trial = 0; trial < 20; trial++) {
+  for (let trial = 0; trial < 40; trial++) {
     const width = 9 + random.int(40), height = 9 + random.int(40);
     const patch = 2 + random.int(8), step = 1 + random.int(patch);
-    const grid = patchGrid(width, height, patch, patch, step);
+    // Every other trial with a context window: each level's planes over the patches, then over the wider windows.
+    const margin = trial % 2 === 0 ? 0 : 1 + random.int(6);
+    const grid = patchGrid(width, height, patch, patch, step, margin);
     const levels: PyramidLevel[] = [];
     for (let level = 0, w = width, h = height; level < 3; level++, w = Math.ceil(w / 2), h = Math.ceil(h / 2)) {
       levels.push({ scale: 2 ** level, width: w, height: h, planes: [0, 1].map(() => Float32Array.from({ length: w * h }, () => random.normal())) });
     }
     const { dims, data } = poolOnGrid(levels, grid);
-    assert.equal(dims, 6);
+    assert.equal(dims, margin ? 12 : 6);
     let feature = 0;
     for (const { scale, width: w, height: h, planes } of levels) {
-      for (const plane of planes) {
-        for (let gy = 0; gy < grid.rows; gy++) for (let gx = 0; gx < grid.columns; gx++) {
-          const x0 = Math.min(w - 1, Math.floor(grid.xs[gx] / scale)), y0 = Math.min(h - 1, Math.floor(grid.ys[gy] / scale));
-          const x1 = Math.max(x0 + 1, Math.min(w, Math.ceil((grid.xs[gx] + grid.patchWidth) / scale)));
-          const y1 = Math.max(y0 + 1, Math.min(h, Math.ceil((grid.ys[gy] + grid.patchHeight) / scale)));
-          let sum = 0;
-          for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += plane[y * w + x];
-          const got = data[(gy * grid.columns + gx) * dims + feature];
-          assert.ok(close(got, sum / ((x1 - x0) * (y1 - y0))), `feature ${feature} patch ${gx},${gy}`);
+      for (const reach of margin ? [0, margin] : [0]) {
+        for (const plane of planes) {
+          for (let gy = 0; gy < grid.rows; gy++) for (let gx = 0; gx < grid.columns; gx++) {
+            const x0 = Math.max(0, Math.min(w - 1, Math.floor((grid.xs[gx] - reach) / scale)));
+            const y0 = Math.max(0, Math.min(h - 1, Math.floor((grid.ys[gy] - reach) / scale)));
+            const x1 = Math.max(x0 + 1, Math.min(w, Math.ceil((grid.xs[gx] + grid.patchWidth + reach) / scale)));
+            const y1 = Math.max(y0 + 1, Math.min(h, Math.ceil((grid.ys[gy] + grid.patchHeight + reach) / scale)));
+            let sum = 0;
+            for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += plane[y * w + x];
+            const got = data[(gy * grid.columns + gx) * dims + feature];
+            assert.ok(close(got, sum / ((x1 - x0) * (y1 - y0))), `feature ${feature} patch ${gx},${gy}, margin ${reach}`);
+          }
+          feature++;
         }
-        feature++;
       }
     }
   }

@@ -22,9 +22,9 @@ function textures(count: number, seed: number): TrainingSample[] {
   });
 }
 
-for (const normalise of ['none', 'robust'] as const) {
-  test(`PS altered maps (${normalise}): a synthetic defect's map from its image's map equals the whole map, and reuses it`, async () => {
-    const ps = createPatchSample({ ...DEFAULT_PS_CONFIG, normalise, sampleRange: [4000, 4000], structureImages: 4, learnedFilters: { levels: [0, 1, 2], planes: 'residual', samples: 2000 } });
+for (const [normalise, contextWindows] of [['none', 'off'], ['robust', 'off'], ['none', 'on']] as const) {
+  test(`PS altered maps (${normalise}, context windows ${contextWindows}): a synthetic defect's map from its image's map equals the whole map, and reuses it`, async () => {
+    const ps = createPatchSample({ ...DEFAULT_PS_CONFIG, normalise, context: contextWindows, sampleRange: [4000, 4000], structureImages: 4, learnedFilters: { levels: [0, 1, 2], planes: 'residual', samples: 2000 } });
     const params = resolveParams(ps.parameters, { train_size: 500, resolution: 'full', placement: 'free' }).values;
     const samples = textures(7, 5);
     const context = { onProgress: () => {} };

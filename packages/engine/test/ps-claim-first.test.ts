@@ -48,15 +48,21 @@ test('PS descriptors of chosen patches are those of the whole raster there, and 
   const raster = texturedRaster(random, 61, 47);
   const learned = [0, 1].map((level) => fitLearnedFilters([lightnessPyramid(raster, { normalise: 'none' }, 2)[level]], level,
     { count: 8, size: 7, planes: 'both', samples: 1500, iterations: 5, threshold: 0.25 }, random));
+  // Without and with context windows (each plane also pooled 4 pixels wider on every side: twice the columns).
+  for (const contextMargin of [0, 4]) {
+    const settings: DescriptorSettings = { levels: 2, firstLevel: 0, colour: false, normalise: 'none', learned, patchWidth: 8, patchHeight: 8, step: 4, contextMargin };
+    const full = rawDescriptors(raster, settings);
+    const wanted = Int32Array.of(0, 7, 8, 30, full.grid.columns * full.grid.rows - 1);
+    const some = rawDescriptorsOfPatches(raster, settings, wanted)!;
+    assert.equal(some.dims, full.dims);
+    assert.equal(full.dims, (contextMargin ? 2 : 1) * (2 * 5 + 2 * 9), 'five planes a level from the grey bank, nine learned');
+    for (const p of wanted) assert.deepEqual(some.data.subarray(p * some.dims, (p + 1) * some.dims), full.data.subarray(p * full.dims, (p + 1) * full.dims));
+    const learnedDims = (contextMargin ? 2 : 1) * 2 * 9;
+    const other = 15;
+    assert.ok(some.data.subarray(other * some.dims + some.dims - learnedDims, (other + 1) * some.dims).every((v) => v === 0));
+  }
   const settings: DescriptorSettings = { levels: 2, firstLevel: 0, colour: false, normalise: 'none', learned, patchWidth: 8, patchHeight: 8, step: 4 };
-  const full = rawDescriptors(raster, settings);
-  const wanted = Int32Array.of(0, 7, 8, 30, full.grid.columns * full.grid.rows - 1);
-  const some = rawDescriptorsOfPatches(raster, settings, wanted)!;
-  assert.equal(some.dims, full.dims);
-  for (const p of wanted) assert.deepEqual(some.data.subarray(p * some.dims, (p + 1) * some.dims), full.data.subarray(p * full.dims, (p + 1) * full.dims));
-  const learnedDims = 2 * 9;
-  const other = 15;
-  assert.ok(some.data.subarray(other * some.dims + some.dims - learnedDims, (other + 1) * some.dims).every((v) => v === 0));
+  const wanted = Int32Array.of(0, 7);
   // Not supported with a second layer: the caller describes the image whole.
   assert.equal(rawDescriptorsOfPatches(raster, { ...settings, learned: [{ ...learned[0], secondCount: 4 }] }, wanted), null);
 });

@@ -20,7 +20,7 @@ function streaks(random: Random, line = 0): Raster {
 }
 
 const NETWORK = { levels: [0], size: 7, hidden: 12, samples: 6000, epochs: 3, learningRate: 0.003, defectsPerImage: 4 };
-const base: PsConfig = { ...DEFAULT_PS_CONFIG, sampleRange: [4000, 4000], learnedFilters: 'off', structureImages: 16, normalise: 'none' };
+const base: PsConfig = { ...DEFAULT_PS_CONFIG, sampleRange: [4000, 4000], learnedFilters: 'off', structureImages: 16, normalise: 'none', context: 'off' };
 
 async function trained(config: PsConfig) {
   const ps = createPatchSample(config);

@@ -318,23 +318,28 @@ export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: num
  * (the patch's window mapped to the level's pixels, at least one pixel).
  */
 export function poolWindows(
-  level: Pick<PyramidLevel, 'width' | 'height' | 'scale'>, grid: PatchGrid,
+  level: Pick<PyramidLevel, 'width' | 'height' | 'scale'>, grid: PatchGrid, margin = 0,
 ): { x0s: Int32Array; x1s: Int32Array; y0s: Int32Array; y1s: Int32Array } {
   const { width, height, scale } = level;
   const { columns, rows } = grid;
   const x0s = new Int32Array(columns), x1s = new Int32Array(columns);
   const y0s = new Int32Array(rows), y1s = new Int32Array(rows);
   for (let gx = 0; gx < columns; gx++) {
-    const lo = Math.min(width - 1, Math.floor(grid.xs[gx] / scale));
+    const lo = Math.max(0, Math.min(width - 1, Math.floor((grid.xs[gx] - margin) / scale)));
     x0s[gx] = lo;
-    x1s[gx] = Math.max(lo + 1, Math.min(width, Math.ceil((grid.xs[gx] + grid.patchWidth) / scale)));
+    x1s[gx] = Math.max(lo + 1, Math.min(width, Math.ceil((grid.xs[gx] + grid.patchWidth + margin) / scale)));
   }
   for (let gy = 0; gy < rows; gy++) {
-    const lo = Math.min(height - 1, Math.floor(grid.ys[gy] / scale));
+    const lo = Math.max(0, Math.min(height - 1, Math.floor((grid.ys[gy] - margin) / scale)));
     y0s[gy] = lo;
-    y1s[gy] = Math.max(lo + 1, Math.min(height, Math.ceil((grid.ys[gy] + grid.patchHeight) / scale)));
+    y1s[gy] = Math.max(lo + 1, Math.min(height, Math.ceil((grid.ys[gy] + grid.patchHeight + margin) / scale)));
   }
   return { x0s, x1s, y0s, y1s };
+}
+
+/** The margins each plane is pooled with: the patch (0), then its context window where the grid has one. */
+export function poolPasses(grid: PatchGrid): number[] {
+  return (grid.contextMargin ?? 0) > 0 ? [0, grid.contextMargin!] : [0];
 }
 
 /**
@@ -342,16 +347,18 @@ export function poolWindows(
  * own (the same numbers whichever planes are pooled with it), so columns pooled apart may be joined (`patchMajor`).
  */
 export function poolByFeature(levels: PyramidLevel[], grid: PatchGrid): { dims: number; byFeature: Float32Array } {
-  const dims = levels.reduce((s, l) => s + l.planes.length, 0);
+  const passes = poolPasses(grid);
+  const dims = levels.reduce((s, l) => s + l.planes.length, 0) * passes.length;
   const { columns, rows } = grid;
   const patches = columns * rows;
   // Feature-major first (each plane's means contiguous), then transposed once (`patchMajor`): writing every plane's
   // means straight into rows of `dims` values touches every cache line of the output once per feature.
   const byFeature = new Float32Array(patches * dims);
   let feature = 0;
-  for (const level of levels) {
+  // A level's planes over the patches, then (with a context margin) over the wider windows: its columns stay together.
+  for (const level of levels) for (const pass of passes) {
     const { width, height } = level;
-    const { x0s, x1s, y0s, y1s } = poolWindows(level, grid);
+    const { x0s, x1s, y0s, y1s } = poolWindows(level, grid, pass);
     // Per row boundary y (0…height): the slot its running column sums (of rows [0, y)) are kept in, or −1.
     const slotOf = new Int32Array(height + 1).fill(-1);
     let slots = 0;

@@ -13,9 +13,16 @@ export interface PatchGrid {
   rows: number;
   xs: Int32Array;
   ys: Int32Array;
+  /**
+   * Pixels each patch's context window reaches beyond the patch on every side (clipped at the image): each plane is
+   * then pooled over the patch and over that wider window, its context (0 or absent: the patch only).
+   */
+  contextMargin?: number;
 }
 
-export function patchGrid(imageWidth: number, imageHeight: number, patchWidth: number, patchHeight: number, step: number): PatchGrid {
+export function patchGrid(
+  imageWidth: number, imageHeight: number, patchWidth: number, patchHeight: number, step: number, contextMargin = 0,
+): PatchGrid {
   const pw = Math.min(patchWidth, imageWidth);
   const ph = Math.min(patchHeight, imageHeight);
   const positions = (size: number, patch: number) => {
@@ -26,7 +33,7 @@ export function patchGrid(imageWidth: number, imageHeight: number, patchWidth: n
   };
   const xs = positions(imageWidth, pw);
   const ys = positions(imageHeight, ph);
-  return { imageWidth, imageHeight, patchWidth: pw, patchHeight: ph, columns: xs.length, rows: ys.length, xs, ys };
+  return { imageWidth, imageHeight, patchWidth: pw, patchHeight: ph, columns: xs.length, rows: ys.length, xs, ys, contextMargin };
 }
 
 /**

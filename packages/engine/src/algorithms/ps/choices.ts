@@ -40,12 +40,25 @@ const BORDER_SHARE = 0.15;
 
 /** Probe sensitivity of each candidate settings (same order), or null when there are too few images for halves. */
 export async function probeSettings(rasters: RasterSource, candidates: DescriptorSettings[], options: ProbeOptions): Promise<number[] | null> {
+  return (await probeMeasures(rasters, candidates, options))?.map((measures) => measures.sensitivity) ?? null;
+}
+
+/**
+ * What the probe measures of one settings: its `sensitivity` (above), and the bank's `coverage`: how far a held-out good
+ * patch lies from its nearest bank patch, in units of how far apart two patches of its own image typically are (the
+ * median of each, then the median over the held-out images). Near 0 where good patches repeat (board layouts, a part's
+ * outline: the bank holds their likeness); a sizeable share of the unit where every patch of the surface is its own (a
+ * stochastic texture: the finest detail is new in every image).
+ */
+export interface ProbeMeasures { sensitivity: number; coverage: number }
+
+export async function probeMeasures(rasters: RasterSource, candidates: DescriptorSettings[], options: ProbeOptions): Promise<ProbeMeasures[] | null> {
   if (rasters.count < 4) return null;
   const chosen: Raster[] = [];
   for (const i of new Random(options.seed + 41).sample(rasters.count, options.images).sort((a, b) => a - b)) chosen.push(await rasters.get(i));
   return candidates.map((settings) => {
     const described = chosen.map((r) => rawDescriptors(r, settings));
-    const withinImage: number[] = [], imageMaxima: number[] = [];
+    const withinImage: number[] = [], imageMaxima: number[] = [], coverages: number[] = [];
     for (let half = 0; half < 2; half++) {
       const bankImages = described.filter((_, i) => i % 2 !== half);
       const dims = bankImages[0].dims;
@@ -71,12 +84,15 @@ export async function probeSettings(rasters: RasterSource, candidates: Descripto
         // The unit: how far apart two patches of the same good image typically are (its own variety, untouched by
         // what differs between images, such as exposure).
         const count = own.length / dims, random = new Random(options.seed + i);
+        const pairs: number[] = [];
         for (let pair = 0; pair < 200; pair++) {
           const a = random.int(count) * dims, b = random.int(count) * dims;
           let sum = 0;
           for (let j = 0; j < dims; j++) sum += (own[a + j] - own[b + j]) ** 2;
-          withinImage.push(Math.sqrt(sum));
+          pairs.push(Math.sqrt(sum));
         }
+        withinImage.push(...pairs);
+        coverages.push(quantile(grid.data, 0.5) / Math.max(quantile(pairs, 0.5), 1e-9));
         const smooth = options.smoothing > 0 ? gaussianBlur(grid, options.smoothing, 'normalised') : grid;
         let max = 0;
         for (let gy = Math.floor(grid.height * BORDER_SHARE); gy < Math.ceil(grid.height * (1 - BORDER_SHARE)); gy++) {
@@ -85,7 +101,7 @@ export async function probeSettings(rasters: RasterSource, candidates: Descripto
         imageMaxima.push(max);
       });
     }
-    return quantile(withinImage, 0.5) / Math.max(quantile(imageMaxima, 0.9), 1e-9);
+    return { sensitivity: quantile(withinImage, 0.5) / Math.max(quantile(imageMaxima, 0.9), 1e-9), coverage: quantile(coverages, 0.5) };
   });
 }
 

@@ -1,4 +1,4 @@
-import { filterBank, lightnessPyramid, patchMajor, poolByFeature, poolOnGrid, poolWindows, type FilterBankOptions } from '../../features/filter-bank.ts';
+import { filterBank, lightnessPyramid, patchMajor, poolByFeature, poolOnGrid, poolPasses, poolWindows, type FilterBankOptions } from '../../features/filter-bank.ts';
 import { learnedFilterPlanesAt, learnedGridSize } from '../../features/learned-filters.ts';
 import { patchGrid, type PatchGrid } from '../../features/patches.ts';
 import type { Raster } from '../../image/raster.ts';
@@ -13,6 +13,13 @@ export interface DescriptorSettings extends FilterBankOptions {
   patchWidth: number;
   patchHeight: number;
   step: number;
+  /** Each plane also pooled over a window this many pixels wider on every side (`PatchGrid.contextMargin`). */
+  contextMargin?: number;
+}
+
+/** The patch grid of a raster under these settings. */
+export function descriptorGrid(raster: Pick<Raster, 'width' | 'height'>, settings: DescriptorSettings): PatchGrid {
+  return patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step, settings.contextMargin ?? 0);
 }
 
 export interface RawDescriptors {
@@ -23,7 +30,7 @@ export interface RawDescriptors {
 }
 
 export function rawDescriptors(raster: Raster, settings: DescriptorSettings): RawDescriptors {
-  const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
+  const grid = descriptorGrid(raster, settings);
   const { dims, data } = poolOnGrid(filterBank(raster, settings), grid);
   return { grid, dims, data };
 }
@@ -36,7 +43,7 @@ export function rawDescriptors(raster: Raster, settings: DescriptorSettings): Ra
 export function rawDescriptorsReusing(
   raster: Raster, settings: DescriptorSettings, learnedColumns: Float32Array | null,
 ): RawDescriptors & { learnedColumns: Float32Array } {
-  const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
+  const grid = descriptorGrid(raster, settings);
   const patches = grid.columns * grid.rows;
   if (learnedColumns) {
     const own = poolByFeature(filterBank(raster, { ...settings, learned: [], discriminators: [] }), grid);
@@ -49,7 +56,7 @@ export function rawDescriptorsReusing(
   const levels = filterBank(raster, settings);
   // The learned filters' and the discriminators' levels come last (see `filterBank`), one per set of filters or network.
   const learnedLevels = (settings.learned?.length ?? 0) + (settings.discriminators?.length ?? 0);
-  const learnedDims = levels.slice(levels.length - learnedLevels).reduce((sum, level) => sum + level.planes.length, 0);
+  const learnedDims = levels.slice(levels.length - learnedLevels).reduce((sum, level) => sum + level.planes.length, 0) * poolPasses(grid).length;
   const { dims, byFeature } = poolByFeature(levels, grid);
   return { grid, dims, data: patchMajor(byFeature, patches, dims), learnedColumns: byFeature.slice((dims - learnedDims) * patches) };
 }
@@ -65,7 +72,7 @@ export function rawDescriptorsReusing(
 export function rawDescriptorsOfPatches(raster: Raster, settings: DescriptorSettings, wanted: Int32Array): RawDescriptors | null {
   const learned = settings.learned ?? [];
   if ((settings.discriminators?.length ?? 0) > 0 || learned.some((filters) => filters.secondCount > 0)) return null;
-  const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
+  const grid = descriptorGrid(raster, settings);
   const patches = grid.columns * grid.rows;
   // The order `filterBank` gives the learned filters' levels in: by pyramid level, then as listed.
   const ordered = [...learned.keys()].sort((a, b) => learned[a].level - learned[b].level || a - b).map((i) => learned[i]);
@@ -74,27 +81,34 @@ export function rawDescriptorsOfPatches(raster: Raster, settings: DescriptorSett
   for (const filters of ordered) {
     const lightness = pyramid[filters.level];
     const { width, height } = learnedGridSize(lightness.width, lightness.height);
-    const { x0s, x1s, y0s, y1s } = poolWindows({ width, height, scale: 2 ** (filters.level + 1) }, grid);
+    const level = { width, height, scale: 2 ** (filters.level + 1) };
+    // The widest windows (the context's, where pooled with it) hold the others: their pixels are the ones needed.
+    const passes = poolPasses(grid);
+    const widest = poolWindows(level, grid, passes[passes.length - 1]);
     const needed = new Uint8Array(width * height);
     for (const patch of wanted) {
       const gx = patch % grid.columns, gy = (patch - gx) / grid.columns;
-      for (let y = y0s[gy]; y < y1s[gy]; y++) needed.fill(1, y * width + x0s[gx], y * width + x1s[gx]);
+      for (let y = widest.y0s[gy]; y < widest.y1s[gy]; y++) needed.fill(1, y * width + widest.x0s[gx], y * width + widest.x1s[gx]);
     }
     const { planes } = learnedFilterPlanesAt(lightness, filters, needed)!;
-    for (const plane of planes) {
-      const column = new Float32Array(patches);
-      for (const patch of wanted) {
-        const gx = patch % grid.columns, gy = (patch - gx) / grid.columns;
-        const x0 = x0s[gx], x1 = x1s[gx], y0 = y0s[gy], y1 = y1s[gy];
-        let sum = 0;
-        for (let y = y0; y < y1; y++) {
-          let row = 0;
-          for (let i = y * width + x0, end = y * width + x1; i < end; i++) row += plane[i];
-          sum += row;
+    // In `poolByFeature`'s order: the level's planes over the patches, then over their context windows.
+    for (const margin of passes) {
+      const { x0s, x1s, y0s, y1s } = poolWindows(level, grid, margin);
+      for (const plane of planes) {
+        const column = new Float32Array(patches);
+        for (const patch of wanted) {
+          const gx = patch % grid.columns, gy = (patch - gx) / grid.columns;
+          const x0 = x0s[gx], x1 = x1s[gx], y0 = y0s[gy], y1 = y1s[gy];
+          let sum = 0;
+          for (let y = y0; y < y1; y++) {
+            let row = 0;
+            for (let i = y * width + x0, end = y * width + x1; i < end; i++) row += plane[i];
+            sum += row;
+          }
+          column[patch] = sum / ((x1 - x0) * (y1 - y0));
         }
-        column[patch] = sum / ((x1 - x0) * (y1 - y0));
+        columns.push(column);
       }
-      columns.push(column);
     }
   }
   const learnedColumns = new Float32Array(columns.length * patches);
