@@ -315,7 +315,8 @@ export function poolOnGrid(levels: PyramidLevel[], grid: PatchGrid): { dims: num
 
 /**
  * The pixels of a level each patch of the grid is pooled over: columns [x0s[gx], x1s[gx]) and rows [y0s[gy], y1s[gy])
- * (the patch's window mapped to the level's pixels, at least one pixel).
+ * (the patch's window, widened by `margin` pixels on every side and clipped at the image, mapped to the level's pixels,
+ * at least one pixel).
  */
 export function poolWindows(
   level: Pick<PyramidLevel, 'width' | 'height' | 'scale'>, grid: PatchGrid, margin = 0,

@@ -98,14 +98,7 @@ export function rawDescriptorsOfPatches(raster: Raster, settings: DescriptorSett
         const column = new Float32Array(patches);
         for (const patch of wanted) {
           const gx = patch % grid.columns, gy = (patch - gx) / grid.columns;
-          const x0 = x0s[gx], x1 = x1s[gx], y0 = y0s[gy], y1 = y1s[gy];
-          let sum = 0;
-          for (let y = y0; y < y1; y++) {
-            let row = 0;
-            for (let i = y * width + x0, end = y * width + x1; i < end; i++) row += plane[i];
-            sum += row;
-          }
-          column[patch] = sum / ((x1 - x0) * (y1 - y0));
+          column[patch] = windowMean(plane, width, x0s[gx], x1s[gx], y0s[gy], y1s[gy]);
         }
         columns.push(column);
       }
@@ -114,6 +107,17 @@ export function rawDescriptorsOfPatches(raster: Raster, settings: DescriptorSett
   const learnedColumns = new Float32Array(columns.length * patches);
   columns.forEach((column, f) => learnedColumns.set(column, f * patches));
   return rawDescriptorsReusing(raster, settings, learnedColumns);
+}
+
+/** The mean of a plane over columns [x0, x1) and rows [y0, y1), summed row by row. */
+function windowMean(plane: Float32Array, width: number, x0: number, x1: number, y0: number, y1: number): number {
+  let sum = 0;
+  for (let y = y0; y < y1; y++) {
+    let row = 0;
+    for (let i = y * width + x0, end = y * width + x1; i < end; i++) row += plane[i];
+    sum += row;
+  }
+  return sum / ((x1 - x0) * (y1 - y0));
 }
 
 /** Patch centres as fractions of the raster's width and height, two per patch. */
