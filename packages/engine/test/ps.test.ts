@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { deserializeModel, predictImage, serializeModel, trainModel, type TrainingImage } from '../src/engine.ts';
 import { filterBank, poolOnGrid } from '../src/features/filter-bank.ts';
 import { patchGrid } from '../src/features/patches.ts';
-import { patchSample } from '../src/algorithms/ps/index.ts';
+import { createPatchSample, DEFAULT_PS_CONFIG, patchSample } from '../src/algorithms/ps/index.ts';
 import { sampleOf } from '../src/algorithms/types.ts';
 import { resolveParams } from '../src/params/schema.ts';
 import type { Raster } from '../src/image/raster.ts';
@@ -102,16 +102,23 @@ function lPart(x0: number, y0: number, flip: boolean, random: Random): Raster {
   return { width: size, height: size, channels: 3, data };
 }
 
-test('placement auto: position counts for a part that sits still, not for one that moves', async () => {
-  const random = new Random(3);
-  const { values } = resolveParams(patchSample.parameters, {});
-  const train = async (rasters: Raster[]) => patchSample.train(rasters.map((raster) => sampleOf(raster, true)), values, { onProgress: () => {} });
-  const still = await train(Array.from({ length: 8 }, () => lPart(24 + random.int(3), 24 + random.int(3), false, random)));
-  const moving = await train(Array.from({ length: 8 }, () => lPart(8 + random.int(48), 8 + random.int(48), random.next() < 0.5, random)));
-  assert.ok(still.positionWeight > 0, `still part: cost ${still.positionCost}`);
-  assert.equal(moving.positionWeight, 0, `moving part: cost ${moving.positionCost}`);
-  assert.ok(moving.positionCost > still.positionCost);
-});
+for (const context of ['auto', 'on'] as const) {
+  test(`placement auto: position counts for a part that sits still, not for one that moves (context windows ${context})`, async () => {
+    // With context windows every plane has two columns; the position weights grow by √2 so that the check decides alike.
+    const ps = createPatchSample({ ...DEFAULT_PS_CONFIG, context });
+    const random = new Random(3);
+    const { values } = resolveParams(ps.parameters, {});
+    const train = async (rasters: Raster[]) => ps.train(rasters.map((raster) => sampleOf(raster, true)), values, { onProgress: () => {} });
+    const still = await train(Array.from({ length: 8 }, () => lPart(24 + random.int(3), 24 + random.int(3), false, random)));
+    const moving = await train(Array.from({ length: 8 }, () => lPart(8 + random.int(48), 8 + random.int(48), random.next() < 0.5, random)));
+    assert.ok(still.positionWeight > 0, `still part: cost ${still.positionCost}`);
+    assert.equal(moving.positionWeight, 0, `moving part: cost ${moving.positionCost}`);
+    assert.ok(moving.positionCost > still.positionCost);
+    const scale = still.contextMargin > 0 ? Math.SQRT2 : 1;
+    assert.ok(context === 'auto' || scale > 1, 'context windows on');
+    assert.ok(Math.abs(still.positionWeight - scale * DEFAULT_PS_CONFIG.positionGain * still.positionR2 ** 2) < 1e-9 * still.positionWeight);
+  });
+}
 
 const COOKIES = `${sampleDataset('cookies')}/`;
 

@@ -743,12 +743,15 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const scoreOnly = config.discriminator !== 'off' && config.discriminator.plane === false ? discriminators.length : 0;
   const { projection, r2 } = fitDescriptorSpace(sample, num(params, 'num_features'), scoreOnly);
   const placement = str(params, 'placement');
-  let positionWeight = placement === 'free' ? 0 : config.positionGain * r2 * r2;
+  // Context windows give every plane a second column: a position coordinate of the same weight would then count for half
+  // as much in the distances (and in the placement check's), so its weights grow by √2 with them.
+  const positionScale = Math.sqrt(decided.contextMargin > 0 ? 2 : 1);
+  let positionWeight = placement === 'free' ? 0 : positionScale * config.positionGain * r2 * r2;
   // How much farther good patches are from their match when position counts (1 = not at all).
   let positionCost = 1;
   if (placement === 'auto' && ok.length >= 4 && positionWeight > 0) {
     context.onProgress(0.45, 'placement');
-    positionCost = heldOutDistance(sample, projection, config.positionProbe, random) / heldOutDistance(sample, projection, 0, random);
+    positionCost = heldOutDistance(sample, projection, positionScale * config.positionProbe, random) / heldOutDistance(sample, projection, 0, random);
     if (positionCost > config.positionTolerance) positionWeight = 0;
   }
 
