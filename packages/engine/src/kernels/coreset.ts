@@ -114,7 +114,7 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
           const i = list[e];
           const current = distance[i];
           if (sum < 4 * current) {
-            const gap = gapBelow(space, i * d, o, d, current);
+            const gap = squaredGap(space, i * d, o, d, current);
             if (gap < current) {
               distance[i] = gap;
               assignment[i] = s;
@@ -267,10 +267,11 @@ function firstAbove(values: Float64Array, count: number, bound: number): number 
 }
 
 /**
- * `squaredGap` when it is below `limit`; otherwise some partial sum of it that is not (summing stops there, four
- * coordinates at a time: most points a new chosen point reaches stay with their own).
+ * Squared distance between rows at `a` and `b` of `space` (`d` values each), summed in order, when it is below `limit`;
+ * otherwise some partial sum of it that is not (summing stops there, four coordinates at a time: most points a new chosen
+ * point reaches stay with their own).
  */
-function gapBelow(space: Float32Array, a: number, b: number, d: number, limit: number): number {
+function squaredGap(space: Float32Array, a: number, b: number, d: number, limit = Infinity): number {
   let sum = 0, j = 0;
   for (; j + 4 <= d; j += 4) {
     const d0 = space[a + j] - space[b + j], d1 = space[a + j + 1] - space[b + j + 1];
@@ -282,16 +283,6 @@ function gapBelow(space: Float32Array, a: number, b: number, d: number, limit: n
     if (!(sum < limit)) return sum;
   }
   for (; j < d; j++) {
-    const diff = space[a + j] - space[b + j];
-    sum += diff * diff;
-  }
-  return sum;
-}
-
-/** Squared distance between rows at `a` and `b` of `space` (`d` values each), summed in order. */
-function squaredGap(space: Float32Array, a: number, b: number, d: number): number {
-  let sum = 0;
-  for (let j = 0; j < d; j++) {
     const diff = space[a + j] - space[b + j];
     sum += diff * diff;
   }
