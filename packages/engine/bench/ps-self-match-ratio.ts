@@ -13,10 +13,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeForModel, deserializeModel, loadMvtecDataset, num, serializeModel, trainModel } from '../src/index.ts';
-import { DEFAULT_PS_CONFIG, descriptorSettings, nearestScores, type PsState } from '../src/algorithms/ps/index.ts';
-import { finishDescriptors } from '../src/algorithms/ps/descriptors.ts';
-import { filterBank, poolOnGrid } from '../src/features/filter-bank.ts';
-import { patchGrid } from '../src/features/patches.ts';
+import { DEFAULT_PS_CONFIG, modelDescriptorSettings, nearestScores, type PsState } from '../src/algorithms/ps/index.ts';
+import { finishDescriptors, rawDescriptors } from '../src/algorithms/ps/descriptors.ts';
 import { halveRaster } from '../src/image/raster.ts';
 import { ownImageDistances } from '../src/algorithms/ps/self-match.ts';
 
@@ -42,15 +40,14 @@ for (const root of roots) {
     await writeFile(file, serializeModel(model));
   }
   const state = model.state as PsState;
-  const settings = descriptorSettings(
-    DEFAULT_PS_CONFIG, model.params, state.robustNormalisation ? 'robust' : 'none', state.structure, state.learned ?? [], state.discriminators ?? [],
-  );
+  const settings = modelDescriptorSettings(DEFAULT_PS_CONFIG, model.params, state);
   const shares: number[] = [], ratios: number[] = [], largest: number[] = [];
   for (const image of dataset.test.filter((t) => t.defect === null).slice(0, images)) {
     let { raster } = await decodeForModel(await readFile(image.path), num(model.params, 'working_size'));
     if ((state.scale ?? 1) !== 1) raster = halveRaster(raster);
-    const grid = patchGrid(raster.width, raster.height, settings.patchWidth, settings.patchHeight, settings.step);
-    const { dims, data } = finishDescriptors({ grid, ...poolOnGrid(filterBank(raster, settings), grid) }, state.projection, state.positionWeight);
+    const raw = rawDescriptors(raster, settings);
+    const { grid } = raw;
+    const { dims, data } = finishDescriptors(raw, state.projection, state.positionWeight);
     const bank = new Float32Array(data.length / dims);
     const scores = nearestScores(state, data, dims, grid.columns, bank);
     const own = ownImageDistances(data, dims, grid.columns, { rank: RANK, window: WINDOW });

@@ -38,11 +38,6 @@ export const DEFAULT_PROBE: Omit<ProbeOptions, 'seed'> = { images: 24, bankSize:
 /** Share of the patch grid left out at each side when the probe takes an image's maximum (borders are calibrated apart). */
 const BORDER_SHARE = 0.15;
 
-/** Probe sensitivity of each candidate settings (same order), or null when there are too few images for halves. */
-export async function probeSettings(rasters: RasterSource, candidates: DescriptorSettings[], options: ProbeOptions): Promise<number[] | null> {
-  return (await probeMeasures(rasters, candidates, options))?.map((measures) => measures.sensitivity) ?? null;
-}
-
 /**
  * What the probe measures of one settings: its `sensitivity` (above), and the bank's `coverage`: how far a held-out good
  * patch lies from its nearest bank patch, in units of how far apart two patches of its own image typically are (the
@@ -52,6 +47,7 @@ export async function probeSettings(rasters: RasterSource, candidates: Descripto
  */
 export interface ProbeMeasures { sensitivity: number; coverage: number }
 
+/** The probe's measures of each candidate settings (same order), or null when there are too few images for halves. */
 export async function probeMeasures(rasters: RasterSource, candidates: DescriptorSettings[], options: ProbeOptions): Promise<ProbeMeasures[] | null> {
   if (rasters.count < 4) return null;
   const chosen: Raster[] = [];

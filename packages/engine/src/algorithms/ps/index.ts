@@ -16,7 +16,7 @@ import { gaussianBlur } from '../../postprocess/filters.ts';
 import { checkAborted, type AlgorithmDefinition, type AlteredSample, type ModelState, type StateValue, type TrainContext, type TrainingSample } from '../types.ts';
 import { fitPca } from '../../kernels/pca.ts';
 import { positionR2 } from '../../features/position-r2.ts';
-import { DEFAULT_PROBE, exposureVaries, lightnessSpread, probeMeasures, probeSettings, type RasterSource } from './choices.ts';
+import { DEFAULT_PROBE, exposureVaries, lightnessSpread, probeMeasures, type ProbeMeasures, type RasterSource } from './choices.ts';
 import {
   descriptorGrid, featureStatistics, finishDescriptors, finishedDims, finishRows, makeProjection, patchCentres, rawDescriptorsOfPatches, rawDescriptorsReusing,
   type DescriptorSettings, type Projection, type RawDescriptors,
@@ -222,7 +222,7 @@ export interface PsState {
 /** Cells per side of the coarse grid on which the position R² is measured. */
 const POSITION_CELLS = 8;
 
-export function descriptorSettings(
+function descriptorSettings(
   config: PsConfig, params: ParamValues, normalise: 'robust' | 'none', structure: StructureBasis[] = [], learned: LearnedFilters[] = [],
   discriminators: Discriminator[] = [], contextMargin = 0,
 ): DescriptorSettings {
@@ -233,6 +233,13 @@ export function descriptorSettings(
     levels, firstLevel: config.firstLevel, colour: config.colour, normalise, structure, learned, discriminators, patchWidth, patchHeight, step,
     contextMargin,
   };
+}
+
+/** The descriptor settings a trained model describes images with (its normalisation, learned features and context). */
+export function modelDescriptorSettings(config: PsConfig, params: ParamValues, state: PsState): DescriptorSettings {
+  return descriptorSettings(
+    config, params, state.robustNormalisation ? 'robust' : 'none', state.structure, state.learned ?? [], state.discriminators ?? [], state.contextMargin ?? 0,
+  );
 }
 
 export const DEFAULT_LEARNED_FILTERS: LearnedFilterOptions = {
@@ -285,21 +292,25 @@ function atScale(rasters: RasterSource, scale: number): RasterSource {
 }
 
 /**
- * The resolution of parameter 'auto', by the probe (see `probeSettings`) on the same images at full and at half size:
+ * The resolution of parameter 'auto', by the probe (see `probeMeasures`) on the same images at full and at half size:
  * full when it keeps `resolutionTolerance` of the half size's sensitivity. Products whose good images have fine,
  * regular detail (board layouts, ground surfaces) keep it; where the extra pixels are mostly noise (sensor, JPEG,
  * smooth objects), the sensitivity falls at full size and halving wins. Measured on the five development sets
- * (full/half: 0.55 and 0.65 on the two photographed objects, 0.81–0.94 on the boards, metal and tiles).
+ * (full/half: 0.55 and 0.65 on the two photographed objects, 0.81–0.94 on the boards, metal and tiles). `probed`: the
+ * chosen size's measures (without normalisation), which the context check reuses.
  */
-async function chooseResolution(config: PsConfig, rasters: RasterSource, params: ParamValues): Promise<{ scale: number; scores: Float32Array }> {
+async function chooseResolution(
+  config: PsConfig, rasters: RasterSource, params: ParamValues,
+): Promise<{ scale: number; scores: Float32Array; probed: ProbeMeasures | null }> {
   const requested = str(params, 'resolution');
-  if (requested !== 'auto') return { scale: requested === 'full' ? 1 : 0.5, scores: new Float32Array(0) };
+  if (requested !== 'auto') return { scale: requested === 'full' ? 1 : 0.5, scores: new Float32Array(0), probed: null };
   const settings = descriptorSettings(config, params, 'none');
   const probe = { ...DEFAULT_PROBE, seed: num(params, 'seed') };
-  const full = await probeSettings(rasters, [settings], probe);
-  const half = await probeSettings(atScale(rasters, 0.5), [settings], probe);
-  if (!full || !half) return { scale: 1, scores: new Float32Array(0) };
-  return { scale: full[0] >= half[0] * config.resolutionTolerance ? 1 : 0.5, scores: Float32Array.from([full[0], half[0]]) };
+  const full = await probeMeasures(rasters, [settings], probe);
+  const half = await probeMeasures(atScale(rasters, 0.5), [settings], probe);
+  if (!full || !half) return { scale: 1, scores: new Float32Array(0), probed: null };
+  const keepFull = full[0].sensitivity >= half[0].sensitivity * config.resolutionTolerance;
+  return { scale: keepFull ? 1 : 0.5, scores: Float32Array.of(full[0].sensitivity, half[0].sensitivity), probed: keepFull ? full[0] : half[0] };
 }
 
 /**
@@ -317,19 +328,21 @@ async function chooseNormalisation(config: PsConfig, rasters: RasterSource, para
 
 /**
  * The context windows of config 'auto' (`PsConfig.context`): on where the probe's bank coverage (`probeMeasures`, on the
- * filter bank at the chosen resolution and normalisation) reaches `contextCoverage`. The margin is half the patch's
- * side: a window twice the patch's, centred on it. Scores: the coverage.
+ * filter bank at the chosen resolution and normalisation) reaches `contextCoverage`. Without normalisation that probe is
+ * the resolution check's at the chosen size (`probed`, the same images and settings), so it is not run again. The margin
+ * is half the patch's side: a window twice the patch's, centred on it. Scores: the coverage.
  */
 async function chooseContext(
-  config: PsConfig, rasters: RasterSource, params: ParamValues, normalise: 'robust' | 'none',
+  config: PsConfig, rasters: RasterSource, params: ParamValues, normalise: 'robust' | 'none', probed: ProbeMeasures | null,
 ): Promise<{ margin: number; scores: Float32Array }> {
   const [patchWidth, patchHeight] = pair(params, 'min_inspection_size');
   const margin = Math.max(1, Math.round(Math.min(patchWidth, patchHeight) / 2));
   if (config.context !== 'auto') return { margin: config.context === 'on' ? margin : 0, scores: new Float32Array(0) };
-  const measured = await probeMeasures(rasters, [descriptorSettings(config, params, normalise)], { ...DEFAULT_PROBE, seed: num(params, 'seed') });
+  const measured = normalise === 'none' && probed
+    ? probed
+    : (await probeMeasures(rasters, [descriptorSettings(config, params, normalise)], { ...DEFAULT_PROBE, seed: num(params, 'seed') }))?.[0];
   if (!measured) return { margin: 0, scores: new Float32Array(0) };
-  const { coverage } = measured[0];
-  return { margin: coverage >= config.contextCoverage ? margin : 0, scores: Float32Array.of(coverage) };
+  return { margin: measured.coverage >= config.contextCoverage ? margin : 0, scores: Float32Array.of(measured.coverage) };
 }
 
 /**
@@ -517,7 +530,7 @@ async function decide(config: PsConfig, samples: TrainingSample[], params: Param
   context.onProgress(0, 'normalising');
   const rasters = atScale(original, resolution.scale), seed = num(params, 'seed');
   const normalisation = await chooseNormalisation(config, rasters, params);
-  const patchContext = await chooseContext(config, rasters, params, normalisation.normalise);
+  const patchContext = await chooseContext(config, rasters, params, normalisation.normalise, resolution.probed);
   const structure = config.shareFoldPatches ? await fitStructure(config, rasters, normalisation.normalise, seed) : [];
   const learned = config.shareFoldPatches ? await fitLearned(config, rasters, normalisation.normalise, seed) : [];
   const discriminators = config.shareFoldPatches ? await fitDiscriminators(config, rasters, normalisation.normalise, seed) : [];
@@ -901,9 +914,7 @@ function compactAnomalyMap(
     time(stage, now - t);
     t = now;
   };
-  const settings = descriptorSettings(
-    config, params, state.robustNormalisation ? 'robust' : 'none', state.structure, state.learned ?? [], state.discriminators ?? [], state.contextMargin ?? 0,
-  );
+  const settings = modelDescriptorSettings(config, params, state);
   const grid = descriptorGrid(raster, settings);
   let scores: Float32Array | null = null;
   const last = lastScored;
