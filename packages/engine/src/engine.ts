@@ -69,6 +69,16 @@ export interface TrainedModel {
   evaluation: Evaluation;
   trainedOn: { ok: number; ng: number; unlabelled: number };
   trainSeconds: number;
+  /**
+   * The longest side the model's images are decoded at, where the algorithm's `decide` settled it (PS: its resolution);
+   * absent: the `working_size` parameter.
+   */
+  workingSize?: number;
+}
+
+/** The longest side a model's images are decoded at. */
+export function modelWorkingSize(model: TrainedModel): number {
+  return model.workingSize ?? num(model.params, 'working_size');
 }
 
 /**
@@ -168,8 +178,8 @@ export async function trainModel(
   const workingSize = num(values, 'working_size');
   const tileSize = optionalNum(values, 'tile_size') ?? 0;
   // Samples decode their images when read (see image/training-images.ts): memory does not grow with the image count.
-  const decodedPixels = new DecodedPixelsCache();
-  const samples: TrainingSample[] = tileSize > 0
+  let decodedPixels = new DecodedPixelsCache();
+  let samples: TrainingSample[] = tileSize > 0
     ? await trainingTiles(images, tileSize, workingSize, num(values, 'seed'), options.signal)
     : await decodedSamples(images, workingSize, decodedPixels, options.signal);
   const seed = num(values, 'seed');
@@ -204,6 +214,13 @@ export async function trainModel(
   const decided = await algorithm.decide?.(samples, values, {
     onProgress: (_f, step, stageValues) => report(0.08, step ?? 'training', stageValues), signal: options.signal,
   });
+  // A side the algorithm settled for its images (PS: its resolution): the folds and the final model read them at it.
+  const decidedSide = tileSize === 0 && typeof decided?.workingSide === 'number' && decided.workingSide > 0 ? decided.workingSide : null;
+  if (decidedSide !== null && decidedSide !== workingSize) {
+    decodedPixels.release();
+    decodedPixels = new DecodedPixelsCache();
+    samples = await decodedSamples(images, decidedSide, decodedPixels, options.signal);
+  }
   // The threads of cross-fitting, decided once for it, its validation and the cache. On two worker threads it reads each
   // image once per pass, as they need it: holding every decoded image here besides their working memory would take
   // training past its memory bound (deeppcb 400: 105 MB of pixels).
@@ -289,6 +306,7 @@ export async function trainModel(
     },
     trainedOn: { ok, ng, unlabelled: images.length - ok - ng },
     trainSeconds: (performance.now() - started) / 1000,
+    ...(decidedSide !== null ? { workingSize: decidedSide } : {}),
   };
 }
 
@@ -345,7 +363,7 @@ export async function predictImage(model: TrainedModel, bytes: Uint8Array, overr
     const detection = detect(calibratedMap, info, settings);
     return { ...detection, threshold: settings.threshold, label: detection.good ? 'OK' : 'NG', calibratedMap };
   }
-  const decoded = await decodeForModel(bytes, num(model.params, 'working_size'));
+  const decoded = await decodeForModel(bytes, modelWorkingSize(model));
   return predictRaster(model, decoded.raster, decoded.info, overrides);
 }
 

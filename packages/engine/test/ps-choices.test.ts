@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { chooseCalibration, winnerOfHalves } from '../src/calibration/choose.ts';
-import { trainModel } from '../src/engine.ts';
+import { predictImage, trainModel } from '../src/engine.ts';
 import { ALGORITHMS } from '../src/algorithms/registry.ts';
 import { createPatchSample, DEFAULT_PS_CONFIG, patchSample } from '../src/algorithms/ps/index.ts';
 import { exposureVaries, lightnessSpread } from '../src/algorithms/ps/choices.ts';
@@ -166,10 +166,10 @@ test('lightness spread: shots that differ by a background of their own, not by e
  * Good images of 128×128 at random offsets: a board layout (crisp lines one and two pixels wide, which halving blurs
  * into grey) or a smooth part with pixel noise (whose only fine detail is the noise).
  */
-function layoutsOrSmoothParts(kind: 'layout' | 'smooth', count: number, seed: number): TrainingSample[] {
+function layoutsOrSmoothParts(kind: 'layout' | 'smooth', count: number, seed: number, side = 128): TrainingSample[] {
   const random = new Random(seed);
   return Array.from({ length: count }, () => {
-    const width = 128, height = 128, data = new Float32Array(width * height * 3);
+    const width = side, height = side, data = new Float32Array(width * height * 3);
     const ox = random.int(16), oy = random.int(16);
     for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
       const v = kind === 'layout'
@@ -198,6 +198,38 @@ test('PS resolution auto: half size when the finer pixels are only noise (a smoo
   const raster = await layoutsOrSmoothParts('smooth', 1, 9)[0].load();
   const map = quickPs.anomalyMap(state, raster, quickParams);
   assert.ok(map.width >= 60 && map.width <= 128, `map ${map.width}×${map.height}`);
+});
+
+/** PNG bytes of a sample's raster. */
+async function pngOf(sample: TrainingSample): Promise<Buffer> {
+  const raster = await sample.load();
+  const bytes = Buffer.from(raster.data.map((v) => Math.round(v * 255)));
+  return sharp(bytes, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toBuffer();
+}
+
+test('PS works at the images\' own size where full resolution wins and they fit the working size, else at the check\'s side', async () => {
+  // The check's side and the working size scaled down with the images (512 and 768 px by default).
+  const sided = { ...createPatchSample({ ...DEFAULT_PS_CONFIG, sampleRange: [4000, 4000], structureLevels: 0, resolutionSide: 128 }), id: 'PS-side-test' };
+  ALGORITHMS.push(sided as unknown as (typeof ALGORITHMS)[number]);
+  try {
+    const cases = [
+      { what: 'a board layout of 128 px', samples: layoutsOrSmoothParts('layout', 16, 11), chosen: 'full', side: 192, mapSide: 128 },
+      { what: 'a board layout of 256 px, larger than the working size', samples: layoutsOrSmoothParts('layout', 16, 12, 256), chosen: 'full', side: 128, mapSide: 128 },
+      { what: 'a smooth part of 128 px', samples: layoutsOrSmoothParts('smooth', 16, 13), chosen: 'half', side: 128, mapSide: 128 },
+    ];
+    for (const { what, samples, chosen, side, mapSide } of cases) {
+      const images = await Promise.all(samples.map(async (sample) => ({ bytes: await pngOf(sample), good: true })));
+      const model = await trainModel(sided.id, images, { train_size: 500, working_size: 192 });
+      assert.equal(model.autoTuned.resolution.chosen, chosen, what);
+      assert.equal(model.workingSize, side, what);
+      assert.equal(model.autoTuned.resolution.scores[JSON.stringify('working_side')], side, what);
+      // Predictions decode the image at the model's side: the map is of that size.
+      const prediction = await predictImage(model, images[0].bytes);
+      assert.equal(prediction.calibratedMap.width, mapSide, what);
+    }
+  } finally {
+    ALGORITHMS.splice(ALGORITHMS.indexOf(sided as unknown as (typeof ALGORITHMS)[number]), 1);
+  }
 });
 
 test('the model lists what PS decided from its images, each measurement keyed by JSON as AutoTune keys its candidates', async () => {

@@ -24,6 +24,11 @@ export interface Box {
  */
 export interface TrainingSample {
   load(): Promise<Raster>;
+  /**
+   * The image decoded anew to fit `maxSide` (samples the engine decodes; not tiles): for an algorithm whose `decide`
+   * settles the side its images are decoded at (`workingSide`).
+   */
+  loadAt?(maxSide: number): Promise<Raster>;
   /** true = OK, false = NG, null = unlabelled. */
   good: boolean | null;
   boxes: Box[];
@@ -126,6 +131,9 @@ export interface AlgorithmDefinition<S extends ModelState = ModelState> {
    * Settings the algorithm decides from the training images by held-out checks (PS: resolution, normalisation), decided
    * once on all of them and handed to every `train` of this training (`context.decided`): the cross-fitting folds are
    * then trained as the final model is (their held-out maps calibrate that model), and the checks do not run three times.
+   * What it returns may settle the longest side the images are decoded at, as a number `workingSide` (read with
+   * `TrainingSample.loadAt`): the engine then decodes the training images at that side for the folds and the final model,
+   * and every image the model predicts (`TrainedModel.workingSize`).
    */
   decide?(samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<ModelState>;
   /**

@@ -3,7 +3,7 @@ import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { getAlgorithm } from '../algorithms/registry.ts';
 import type { Box } from '../algorithms/types.ts';
-import { decodeForModel, predictRaster, serializeModel, trainModel, type TrainedModel, type TrainingImage } from '../engine.ts';
+import { decodeForModel, modelWorkingSize, predictRaster, serializeModel, trainModel, type TrainedModel, type TrainingImage } from '../engine.ts';
 import { fitWithin, resizeMap, type FloatMap } from '../image/raster.ts';
 import { aupro, auroc, confusionAt, labelComponents, pixelAuroc } from '../metrics/index.ts';
 import { num } from '../params/schema.ts';
@@ -187,7 +187,7 @@ export async function benchAlgorithm(dataset: MvtecDataset, algorithmId: string,
   const maps: FloatMap[] = [];
   const masks: FloatMap[] = [];
   let decodeMs = 0, inferMs = 0;
-  const workingSize = num(model.params, 'working_size');
+  const workingSize = modelWorkingSize(model);
   const hasMasks = test.some((t) => t.maskPath);
   log(`${algorithmId}: scoring ${test.length} test images`);
   for (const image of test) {

@@ -110,6 +110,8 @@ export async function decodedSamples(
     }
     samples.push({
       load: async () => pixelsToRaster(cache.get(index) ?? (await decode(index)).pixels),
+      // Not kept: an algorithm reads a few images at another side to decide its own (then the engine decodes them all at it).
+      loadAt: async (maxSide) => pixelsToRaster((await decodePixels(await readImageBytes(image.bytes), { maxSide })).pixels),
       good: image.good, boxes, source: index, fresh: true,
     });
   }

@@ -57,6 +57,12 @@ export interface PsConfig {
    * missing part) wherever the finer pixels add only noise: this is how much of that we give for twice the detail.
    */
   resolutionTolerance: number;
+  /**
+   * The side at which the resolution check compares full and half size (and half is half of it). Where full resolution
+   * wins and the images fit the working size as they are, they are described pixel for pixel at their own size: a
+   * reduction by an odd factor (640 → 512 px) blurs and rings the fine detail the check found (`chooseWorkingSide`).
+   */
+  resolutionSide: number;
   /** Pyramid levels (from 0) that get a plane of learned filters' structure residual (`structure-residual.ts`); 0: none. */
   structureLevels: number;
   /** Training images (drawn by the seed) and neighbourhoods per level the learned filters are fitted on. */
@@ -145,6 +151,8 @@ export const DEFAULT_PS_CONFIG: PsConfig = {
   exposureTolerance: 0.5,
   exposureImages: 64,
   resolutionTolerance: 0.75,
+  // PS's working size until 2026-12-06, at which the check was measured (README, "Images at their own size").
+  resolutionSide: 512,
   // The k-means filters' codebook residual at levels 0 and 1 replaces the PCA structure residual (issue 12, quick subsets
   // of the five sets: mean image AUROC 0.846 → 0.878, worst 0.650 → 0.754; see the README); at level 2 as well since
   // (mean 0.863 → 0.882, worst 0.679 → 0.745, the tiles better on three seeds; about 5 ms per image).
@@ -188,6 +196,8 @@ export interface PsState {
   scale: number;
   /** Probe sensitivity at full and at half size (resolution 'auto'; empty otherwise). */
   resolutionScores: Float32Array;
+  /** The longest side the images are decoded at, as PS chose it (`PsDecisions.workingSide`; 0 or absent: the working size). */
+  workingSide: number;
   /** 1: each image's lightness is normalised by its median and MAD; 0: absolute lightness. */
   robustNormalisation: number;
   /** The OK images' exposure spread (normalise 'auto'; version 4: the probe's sensitivity without and with it; empty otherwise). */
@@ -499,6 +509,8 @@ interface PsDecisions {
   normaliseScores: Float32Array;
   contextMargin: number;
   contextScores: Float32Array;
+  /** The longest side the images are decoded at (the engine's `workingSide`); 0 where the samples cannot be decoded anew. */
+  workingSide: number;
   sampleSize: number;
   bankSize: number;
   /** 1: `structure` and `learned` hold the learned filters, fitted once for every train of this training (`PsConfig.shareFoldPatches`). */
@@ -521,22 +533,57 @@ function okRasters(ok: TrainingSample[]): RasterSource {
   return { count: ok.length, get: (i) => ok[i].load() };
 }
 
+/**
+ * The OK images decoded to fit `side` (each read anew), where that is not the side they load at (the working size) and
+ * the samples can be (`loadAt`); else as they load.
+ */
+function okRastersAt(ok: TrainingSample[], side: number | undefined, params: ParamValues): RasterSource {
+  if (side === undefined || side === num(params, 'working_size') || !ok.every((s) => s.loadAt)) return okRasters(ok);
+  return { count: ok.length, get: (i) => ok[i].loadAt!(side) };
+}
+
+/**
+ * The side the images are described at (`PsDecisions.workingSide`), where the samples can be decoded at another one:
+ * the working size where full resolution is chosen and the images fit it as they are (a seeded draw of `NATIVE_CHECKS`
+ * of them, read at the working size, are all smaller than it), so that they are described pixel for pixel; else the
+ * resolution check's side (`PsConfig.resolutionSide`).
+ */
+async function chooseWorkingSide(config: PsConfig, ok: TrainingSample[], params: ParamValues, scale: number): Promise<number | undefined> {
+  if (!ok.every((s) => s.loadAt)) return undefined;
+  const workingSize = num(params, 'working_size');
+  if (scale !== 1 || workingSize <= config.resolutionSide) return Math.min(workingSize, config.resolutionSide);
+  for (const i of new Random(num(params, 'seed') + 43).sample(ok.length, NATIVE_CHECKS)) {
+    const raster = await ok[i].load();
+    if (Math.max(raster.width, raster.height) >= workingSize) return config.resolutionSide;
+  }
+  return workingSize;
+}
+
+/** Images read to tell whether the training images fit the working size as they are. */
+const NATIVE_CHECKS = 24;
+
 async function decide(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsDecisions> {
-  const original = okRasters(samples.filter((s) => s.good === true));
-  const bankSize = optionalNum(params, 'train_size') ?? perImage(original.count, config.bankPerImage, config.bankRange);
-  const sampleSize = Math.max(bankSize, perImage(original.count, config.samplePerImage, config.sampleRange));
+  const ok = samples.filter((s) => s.good === true);
+  const bankSize = optionalNum(params, 'train_size') ?? perImage(ok.length, config.bankPerImage, config.bankRange);
+  const sampleSize = Math.max(bankSize, perImage(ok.length, config.samplePerImage, config.sampleRange));
   context.onProgress(0, 'choosing-resolution');
-  const resolution = await chooseResolution(config, original, params);
+  // Full and half size compared at the check's side, as the images were described before PS chose its side (2026-12-06).
+  const checked = Math.min(num(params, 'working_size'), config.resolutionSide);
+  const resolution = await chooseResolution(config, okRastersAt(ok, checked, params), params);
+  const workingSide = await chooseWorkingSide(config, ok, params, resolution.scale);
   context.onProgress(0, 'normalising');
-  const rasters = atScale(original, resolution.scale), seed = num(params, 'seed');
+  const rasters = atScale(okRastersAt(ok, workingSide, params), resolution.scale), seed = num(params, 'seed');
   const normalisation = await chooseNormalisation(config, rasters, params);
-  const patchContext = await chooseContext(config, rasters, params, normalisation.normalise, resolution.probed);
+  // The resolution check's measures are of these images where the side is the one it checked at.
+  const probed = workingSide === undefined || workingSide === checked ? resolution.probed : null;
+  const patchContext = await chooseContext(config, rasters, params, normalisation.normalise, probed);
   const structure = config.shareFoldPatches ? await fitStructure(config, rasters, normalisation.normalise, seed) : [];
   const learned = config.shareFoldPatches ? await fitLearned(config, rasters, normalisation.normalise, seed) : [];
   const discriminators = config.shareFoldPatches ? await fitDiscriminators(config, rasters, normalisation.normalise, seed) : [];
   return {
     scale: resolution.scale, resolutionScores: resolution.scores, normalise: normalisation.normalise, normaliseScores: normalisation.scores,
     contextMargin: patchContext.margin, contextScores: patchContext.scores, sharedStructure: config.shareFoldPatches ? 1 : 0, structure, learned, discriminators, sampleSize, bankSize,
+    workingSide: workingSide ?? 0,
   };
 }
 
@@ -732,9 +779,10 @@ function combineScores(scores: Float32Array, raw: RawDescriptors, scales: Float3
 
 async function train(config: PsConfig, samples: TrainingSample[], params: ParamValues, context: TrainContext): Promise<PsState> {
   const ok = samples.filter((s) => s.good === true);
-  const original = okRasters(ok);
-  const decided = (context.decided as PsDecisions | undefined) ?? await decide(config, samples, params, context);
-  const rasters = atScale(original, decided.scale);
+  const handed = context.decided as PsDecisions | undefined;
+  const decided = handed ?? await decide(config, samples, params, context);
+  // Handed decisions come with samples the engine decoded at their side; deciding here, the samples are read at it.
+  const rasters = atScale(handed ? okRasters(ok) : okRastersAt(ok, decided.workingSide || undefined, params), decided.scale);
   const seed = num(params, 'seed');
   const structure = decided.sharedStructure ? decided.structure : await fitStructure(config, rasters, decided.normalise, seed);
   const learned = decided.sharedStructure ? decided.learned : await fitLearned(config, rasters, decided.normalise, seed);
@@ -784,7 +832,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   }
   context.onProgress(1);
   const state = {
-    projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: decided.scale, resolutionScores: decided.resolutionScores,
+    projection, positionWeight, positionR2: r2, positionCost, radius, index, scale: decided.scale, workingSide: decided.workingSide, resolutionScores: decided.resolutionScores,
     robustNormalisation: decided.normalise === 'robust' ? 1 : 0, normaliseScores: decided.normaliseScores, structure, learned, discriminators,
     sampleSize: decided.sampleSize, bankSize: index.size, contextMargin: decided.contextMargin, contextScores: decided.contextScores,
     ...(config.selfMatch === 'on' ? { selfMatchRank: config.selfMatchRank, selfMatchWindow: config.selfMatchWindow } : {}),
@@ -989,7 +1037,7 @@ function psChoices(state: PsState): Record<string, { chosen: unknown; scores: Re
   if (state.resolutionScores?.length === 2) {
     out.resolution = {
       chosen: state.scale === 1 ? 'full' : 'half',
-      scores: { full: state.resolutionScores[0], half: state.resolutionScores[1] },
+      scores: { full: state.resolutionScores[0], half: state.resolutionScores[1], ...(state.workingSide ? { working_side: state.workingSide } : {}) },
     };
   }
   if (state.scoreScales?.length) {
@@ -1045,10 +1093,10 @@ const OWN_PARAMETERS: ParameterSpec[] = [
   {
     id: 823, name: 'resolution', type: 'str', default: 'auto', options: ['auto', 'full', 'half'], autoTune: null, modelParameter: true,
     description: {
-      en: 'full: patches are described at working_size, fine enough for pits, spurs and thin cracks; half: at half of it, where the finer pixels hold only noise (smooth parts, sensor and JPEG noise) and larger changes such as a missing part stand out better; auto: full when a held-out check on the OK images shows it keeps at least three quarters of the sensitivity it has at half size, else half.',
-      ja: 'full：作業解像度（working_size）のままパッチを記述します。小さな穴・突起・細い割れを捉えます。half：その半分の解像度で記述します。細かい画素がノイズだけのとき（なめらかな部品、センサーやJPEGのノイズ）に向き、欠品のような大きな変化が際立ちます。auto：OK画像を分けた確認で、full が half の感度の4分の3以上を保つなら full、そうでなければ half。',
+      en: 'full: patches are described at full resolution, fine enough for pits, spurs and thin cracks: images that fit within working_size at their own size, pixel for pixel (reducing a board from 640 to 512 px blurs its finest detail), larger ones reduced to 512 px; half: at 256 px (half of 512), where the finer pixels hold only noise (smooth parts, sensor and JPEG noise) and larger changes such as a missing part stand out better; auto: full when a held-out check on the OK images at 512 px shows it keeps at least three quarters of the sensitivity it has at half size, else half.',
+      ja: 'full：フル解像度でパッチを記述します。小さな穴・突起・細い割れを捉えます。working_size に収まる画像は元の大きさのまま画素単位で（640 ピクセルの基板を 512 に縮小すると最も細かい模様がぼやけます）、それより大きい画像は 512 ピクセルに縮小して記述します。half：256 ピクセル（512 の半分）で記述します。細かい画素がノイズだけのとき（なめらかな部品、センサーやJPEGのノイズ）に向き、欠品のような大きな変化が際立ちます。auto：OK画像を 512 ピクセルで分けて確認し、full が half の感度の4分の3以上を保つなら full、そうでなければ half。',
     },
-    effect: { en: 'full: finds smaller defects; training and inspection about four times slower than half.', ja: 'full は小さな欠陥を見つけますが、学習と検査は half の約4倍かかります。' },
+    effect: { en: 'full: finds smaller defects; training and inspection about four times slower than half (more for images inspected at their own size above 512 px).', ja: 'full は小さな欠陥を見つけますが、学習と検査は half の約4倍かかります（512 ピクセルを超える画像を元の大きさで検査するときはさらに）。' },
   },
 ];
 
@@ -1059,18 +1107,24 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     type: 'unsupervised',
     version: 4,
     description: {
-      en: 'Keeps a memory bank of patch features from OK images and flags patches far from every one of them; copes with parts placed and turned differently. What differs between products it decides from your OK images by held-out checks, and the model\'s evaluation lists each choice with its measurement: whether position counts (placement auto), at which resolution patches are described (the full working size where the OK images have fine, regular detail such as board layouts or ground metal, half of it where the finer pixels are only noise), whether each image\'s exposure is normalised by its own median and MAD (when the overall lightness of the OK images differs between shots by more than half of what one image spreads within itself, and normalising makes their lightness distributions agree better: an exposure change, not a background that differs between shots), whether each patch is also described by a window twice its size around it (where no good patch repeats in other OK images, as on a grainy texture: the wider window averages the grain out; not where patches repeat, as on boards and parts, whose fine detail it would blur), whether scores are calibrated by distance to the image border (the default: tiles and textures vary most there) or globally (when each half of the held-out OK images finds that more sensitive), and how many good patches the memory bank keeps (more with more OK images: 4 000 to 24 000). It also learns small filters from the OK images by k-means (the structures of their surface), so that a crack or pit that none of them explains stands out.',
-      ja: 'OK画像のパッチ特徴をメモリバンクに蓄え、そのどれからも遠いパッチを異常とします。置き方や向きが変わっても対応します。製品ごとに異なる設定は、OK画像を検証用に分けた確認で自動的に決め、モデルの評価に選択とその測定値を記録します：位置を考慮するか（placement auto）、パッチをどの解像度で記述するか（基板パターンや研削面のように細かく規則的な模様があれば作業解像度のまま、細かい画素がノイズだけなら半分）、画像ごとの露出を各画像の中央値とMADで正規化するか（OK画像の全体の明るさが撮影ごとに、1枚の中のばらつきの半分以上異なり、かつ正規化すると明るさの分布がよりそろうとき。背景が撮影ごとに違うだけなら正規化しません）、各パッチをその2倍の大きさの周囲の窓でも記述するか（粒状のテクスチャのように、どの正常パッチも他のOK画像に似たものがないとき。広い窓が粒状のばらつきを平均します。基板や部品のようにパッチが繰り返すときは、細部をぼかすので使いません）、スコアを画像の縁からの距離ごとに校正するか（既定。タイルやテクスチャは縁で最もばらつく）、全体で校正するか（held-out のOK画像の両半分がそろってその方が感度が高いと示すとき）、メモリバンクに残す正常パッチの数（OK画像が多いほど多く、4 000〜24 000）。さらにOK画像から k-means で小さなフィルタ（表面の構造）を学習し、どのフィルタでも説明できない割れや穴を際立たせます。',
+      en: 'Keeps a memory bank of patch features from OK images and flags patches far from every one of them; copes with parts placed and turned differently. What differs between products it decides from your OK images by held-out checks, and the model\'s evaluation lists each choice with its measurement: whether position counts (placement auto), at which resolution patches are described (full resolution where the OK images have fine, regular detail such as board layouts or ground metal: the images\' own size, pixel for pixel, where they fit the working size; half where the finer pixels are only noise), whether each image\'s exposure is normalised by its own median and MAD (when the overall lightness of the OK images differs between shots by more than half of what one image spreads within itself, and normalising makes their lightness distributions agree better: an exposure change, not a background that differs between shots), whether each patch is also described by a window twice its size around it (where no good patch repeats in other OK images, as on a grainy texture: the wider window averages the grain out; not where patches repeat, as on boards and parts, whose fine detail it would blur), whether scores are calibrated by distance to the image border (the default: tiles and textures vary most there) or globally (when each half of the held-out OK images finds that more sensitive), and how many good patches the memory bank keeps (more with more OK images: 4 000 to 24 000). It also learns small filters from the OK images by k-means (the structures of their surface), so that a crack or pit that none of them explains stands out.',
+      ja: 'OK画像のパッチ特徴をメモリバンクに蓄え、そのどれからも遠いパッチを異常とします。置き方や向きが変わっても対応します。製品ごとに異なる設定は、OK画像を検証用に分けた確認で自動的に決め、モデルの評価に選択とその測定値を記録します：位置を考慮するか（placement auto）、パッチをどの解像度で記述するか（基板パターンや研削面のように細かく規則的な模様があればフル解像度：作業解像度に収まる画像は元の大きさのまま画素単位で。細かい画素がノイズだけなら半分）、画像ごとの露出を各画像の中央値とMADで正規化するか（OK画像の全体の明るさが撮影ごとに、1枚の中のばらつきの半分以上異なり、かつ正規化すると明るさの分布がよりそろうとき。背景が撮影ごとに違うだけなら正規化しません）、各パッチをその2倍の大きさの周囲の窓でも記述するか（粒状のテクスチャのように、どの正常パッチも他のOK画像に似たものがないとき。広い窓が粒状のばらつきを平均します。基板や部品のようにパッチが繰り返すときは、細部をぼかすので使いません）、スコアを画像の縁からの距離ごとに校正するか（既定。タイルやテクスチャは縁で最もばらつく）、全体で校正するか（held-out のOK画像の両半分がそろってその方が感度が高いと示すとき）、メモリバンクに残す正常パッチの数（OK画像が多いほど多く、4 000〜24 000）。さらにOK画像から k-means で小さなフィルタ（表面の構造）を学習し、どのフィルタでも説明できない割れや穴を際立たせます。',
     },
     learnsFrom: { en: 'OK images; placement and rotation may vary', ja: 'OK画像（置き方・向きが変わってもよい）' },
     parameters: [
-      ...sharedParameters(800, { train_size: null, min_inspection_size: [8, 8], min_inspection_step: 4, working_size: 512 }).map((spec) => (spec.name === 'train_size' ? {
+      ...sharedParameters(800, { train_size: null, min_inspection_size: [8, 8], min_inspection_step: 4, working_size: 768 }).map((spec) => (spec.name === 'train_size' ? {
         ...spec,
         description: {
           en: 'Patches kept in the memory bank (a greedy coreset of the training patches: rare good patterns are kept). Empty: 60 per OK image, between 4 000 and 24 000.',
           ja: 'メモリバンクに残すパッチの数（学習パッチのグリーディ・コアセット：まれな正常パターンも残ります）。空欄：OK画像1枚につき60、4 000〜24 000。',
         },
         effect: { en: 'More: fewer false alarms on unusual good patches, slower training and inspection.', ja: '多いほど珍しい正常パッチでの誤検出が減り、学習と検査は遅くなります。' },
+      } : spec.name === 'working_size' ? {
+        ...spec,
+        description: {
+          en: 'Longest side, in pixels, that PS may inspect images at. PS chooses its own side below it (resolution): images with fine, regular detail that fit within it are inspected at their own size, pixel for pixel; others at 512 px, or at half of that.',
+          ja: 'PS が画像を検査できる長辺の最大ピクセル数。PS はこの範囲で自ら解像度を選びます（resolution）：細かく規則的な模様があり、この大きさに収まる画像は元の大きさのまま画素単位で検査し、それ以外は 512 ピクセル、またはその半分で検査します。',
+        },
       } : spec)),
       ...OWN_PARAMETERS,
     ],
