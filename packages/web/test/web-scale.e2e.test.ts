@@ -388,18 +388,24 @@ describe('web UI at factory scale in Chromium', { skip: chromiumSkip }, () => {
       .catch(async (error: Error) => {
         const drawn = await page.locator('[role="gridcell"]').evaluateAll((cells) => cells.map((c) => `${c.getAttribute('data-item-id')}:${c.getAttribute('data-verdict')}`));
         const server = (await allRows(line.a)).filter((r) => r.tab === 'predict').map((r) => `${r.item_id}:${r.verdict}`);
+        const fields = await page.locator('[data-testid^="filter-"]').evaluateAll((inputs) =>
+          inputs.map((input) => `${input.getAttribute('data-testid')}=${(input as HTMLInputElement).value}`));
         throw new Error(`${error.message}\nwanted ${n} cells; drawn: ${drawn.join(', ') || 'none'}; the server's predict rows: ${server.join(', ')}; ` +
-          `page: ${page.url()}`);
+          `filters: ${fields.join(', ')}; page: ${page.url()}`);
       });
 
     await page.getByTestId('filter-verdict').selectOption('NG');
     await waitForShown(ng.length);
     assert.deepEqual(await shown(), ng);
     await page.getByTestId('filter-verdict').selectOption('any');
-    // Score: at least the lowest NG score keeps exactly the NG items (the threshold lies between).
+    await waitForShown(3);
+    // Score: at least the lowest NG score keeps exactly the NG items (the threshold lies between). The value is set and
+    // committed in one step: between a fill and a later change event, a re-render (a live refresh) resets the field.
     const lowestNg = Math.min(...rows.filter((r) => r.verdict === 'NG').map((r) => r.results.at(-1)!.score));
-    await page.getByTestId('filter-score-min').fill(String(lowestNg));
-    await page.getByTestId('filter-score-min').dispatchEvent('change');
+    await page.getByTestId('filter-score-min').evaluate((input: HTMLInputElement, value) => {
+      input.value = value;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    }, String(lowestNg));
     await waitForShown(ng.length);
     assert.deepEqual(await shown(), ng);
     await page.getByTestId('filter-model').selectOption({ index: 1 });

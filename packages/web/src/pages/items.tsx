@@ -104,7 +104,8 @@ export function ItemsPage(props: { tab: string | null }) {
   const verdictLabel: Record<RowVerdict, MessageKey> = {
     OK: 'verdictOK', NG: 'verdictNG', pending: 'verdictPending', good: 'labelGood', defect: 'labelDefect', unlabelled: 'verdictUnlabelled',
   };
-  const change = (part: Partial<RowFilter>) => setFilter({ ...filter, ...part });
+  // From the current filter, not this render's: two changes before a re-render must both count.
+  const change = (part: Partial<RowFilter>) => setFilter((current) => ({ ...current, ...part }));
   const number = (text: string) => (text.trim() === '' || Number.isNaN(Number(text)) ? null : Number(text));
   const modelName = (id: number) => models.find((m) => String(m.model_id) === String(id))?.name ?? `#${id}`;
 
