@@ -200,9 +200,8 @@ test('PS resolution auto: half size when the finer pixels are only noise (a smoo
   assert.ok(map.width >= 60 && map.width <= 128, `map ${map.width}×${map.height}`);
 });
 
-/** PNG bytes of a sample's raster. */
-async function pngOf(sample: TrainingSample): Promise<Buffer> {
-  const raster = await sample.load();
+/** PNG bytes of a raster. */
+async function pngOf(raster: Raster): Promise<Buffer> {
   const bytes = Buffer.from(raster.data.map((v) => Math.round(v * 255)));
   return sharp(bytes, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toBuffer();
 }
@@ -218,7 +217,7 @@ test('PS works at the images\' own size where full resolution wins and they fit 
       { what: 'a smooth part of 128 px', samples: layoutsOrSmoothParts('smooth', 16, 13), chosen: 'half', side: 128, mapSide: 128 },
     ];
     for (const { what, samples, chosen, side, mapSide } of cases) {
-      const images = await Promise.all(samples.map(async (sample) => ({ bytes: await pngOf(sample), good: true })));
+      const images = await Promise.all(samples.map(async (sample) => ({ bytes: await pngOf(await sample.load()), good: true })));
       const model = await trainModel(sided.id, images, { train_size: 500, working_size: 192 });
       assert.equal(model.autoTuned.resolution.chosen, chosen, what);
       assert.equal(model.workingSize, side, what);
@@ -233,10 +232,7 @@ test('PS works at the images\' own size where full resolution wins and they fit 
 });
 
 test('the model lists what PS decided from its images, each measurement keyed by JSON as AutoTune keys its candidates', async () => {
-  const images = await Promise.all(textures(12, true, 6).map(async (raster) => {
-    const bytes = Buffer.from(raster.data.map((v) => Math.round(v * 255)));
-    return { bytes: await sharp(bytes, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toBuffer(), good: true };
-  }));
+  const images = await Promise.all(textures(12, true, 6).map(async (raster) => ({ bytes: await pngOf(raster), good: true })));
   const model = await trainModel('PS', images, {});
   assert.deepEqual(Object.keys(model.autoTuned).sort(), ['bank', 'calibration', 'context', 'normalise', 'placement', 'resolution']);
   assert.ok(['global', 'border'].includes(model.autoTuned.calibration.chosen as string));
@@ -267,11 +263,7 @@ test('PS decides once per training: the cross-fitting folds are trained with wha
   };
   ALGORITHMS.push(spy as unknown as (typeof ALGORITHMS)[number]);
   try {
-    const images = await Promise.all(layoutsOrSmoothParts('smooth', 16, 10).map(async (sample) => {
-      const raster = await sample.load();
-      const bytes = Buffer.from(raster.data.map((v) => Math.round(v * 255)));
-      return { bytes: await sharp(bytes, { raw: { width: raster.width, height: raster.height, channels: 3 } }).png().toBuffer(), good: true };
-    }));
+    const images = await Promise.all(layoutsOrSmoothParts('smooth', 16, 10).map(async (sample) => ({ bytes: await pngOf(await sample.load()), good: true })));
     const model = await trainModel(spy.id, images, { train_size: 500 });
     assert.equal(decisions.length, 1, 'the probes ran once');
     assert.equal(seen.length, 3, 'two folds and the final model');

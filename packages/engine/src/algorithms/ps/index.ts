@@ -534,11 +534,11 @@ function okRasters(ok: TrainingSample[]): RasterSource {
 }
 
 /**
- * The OK images decoded to fit `side` (each read anew), where that is not the side they load at (the working size) and
- * the samples can be (`loadAt`); else as they load.
+ * The OK images decoded to fit `side` (each read anew), where that is not the side they load at (the working size; 0:
+ * whatever they load at) and the samples can be (`loadAt`); else as they load.
  */
-function okRastersAt(ok: TrainingSample[], side: number | undefined, params: ParamValues): RasterSource {
-  if (side === undefined || side === num(params, 'working_size') || !ok.every((s) => s.loadAt)) return okRasters(ok);
+function okRastersAt(ok: TrainingSample[], side: number, params: ParamValues): RasterSource {
+  if (side === 0 || side === num(params, 'working_size') || !ok.every((s) => s.loadAt)) return okRasters(ok);
   return { count: ok.length, get: (i) => ok[i].loadAt!(side) };
 }
 
@@ -546,10 +546,10 @@ function okRastersAt(ok: TrainingSample[], side: number | undefined, params: Par
  * The side the images are described at (`PsDecisions.workingSide`), where the samples can be decoded at another one:
  * the working size where full resolution is chosen and the images fit it as they are (a seeded draw of `NATIVE_CHECKS`
  * of them, read at the working size, are all smaller than it), so that they are described pixel for pixel; else the
- * resolution check's side (`PsConfig.resolutionSide`).
+ * resolution check's side (`PsConfig.resolutionSide`). 0 where the samples cannot be decoded anew (tiles): as they load.
  */
-async function chooseWorkingSide(config: PsConfig, ok: TrainingSample[], params: ParamValues, scale: number): Promise<number | undefined> {
-  if (!ok.every((s) => s.loadAt)) return undefined;
+async function chooseWorkingSide(config: PsConfig, ok: TrainingSample[], params: ParamValues, scale: number): Promise<number> {
+  if (!ok.every((s) => s.loadAt)) return 0;
   const workingSize = num(params, 'working_size');
   if (scale !== 1 || workingSize <= config.resolutionSide) return Math.min(workingSize, config.resolutionSide);
   for (const i of new Random(num(params, 'seed') + 43).sample(ok.length, NATIVE_CHECKS)) {
@@ -575,7 +575,7 @@ async function decide(config: PsConfig, samples: TrainingSample[], params: Param
   const rasters = atScale(okRastersAt(ok, workingSide, params), resolution.scale), seed = num(params, 'seed');
   const normalisation = await chooseNormalisation(config, rasters, params);
   // The resolution check's measures are of these images where the side is the one it checked at.
-  const probed = workingSide === undefined || workingSide === checked ? resolution.probed : null;
+  const probed = workingSide === 0 || workingSide === checked ? resolution.probed : null;
   const patchContext = await chooseContext(config, rasters, params, normalisation.normalise, probed);
   const structure = config.shareFoldPatches ? await fitStructure(config, rasters, normalisation.normalise, seed) : [];
   const learned = config.shareFoldPatches ? await fitLearned(config, rasters, normalisation.normalise, seed) : [];
@@ -583,7 +583,7 @@ async function decide(config: PsConfig, samples: TrainingSample[], params: Param
   return {
     scale: resolution.scale, resolutionScores: resolution.scores, normalise: normalisation.normalise, normaliseScores: normalisation.scores,
     contextMargin: patchContext.margin, contextScores: patchContext.scores, sharedStructure: config.shareFoldPatches ? 1 : 0, structure, learned, discriminators, sampleSize, bankSize,
-    workingSide: workingSide ?? 0,
+    workingSide,
   };
 }
 
@@ -782,7 +782,7 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const handed = context.decided as PsDecisions | undefined;
   const decided = handed ?? await decide(config, samples, params, context);
   // Handed decisions come with samples the engine decoded at their side; deciding here, the samples are read at it.
-  const rasters = atScale(handed ? okRasters(ok) : okRastersAt(ok, decided.workingSide || undefined, params), decided.scale);
+  const rasters = atScale(handed ? okRasters(ok) : okRastersAt(ok, decided.workingSide, params), decided.scale);
   const seed = num(params, 'seed');
   const structure = decided.sharedStructure ? decided.structure : await fitStructure(config, rasters, decided.normalise, seed);
   const learned = decided.sharedStructure ? decided.learned : await fitLearned(config, rasters, decided.normalise, seed);
@@ -1100,6 +1100,23 @@ const OWN_PARAMETERS: ParameterSpec[] = [
   },
 ];
 
+/** PS's own words for some shared parameters (what they mean for a memory bank, and for PS's choice of side). */
+const SHARED_PARAMETER_TEXTS: Record<string, Pick<ParameterSpec, 'description'> & Partial<Pick<ParameterSpec, 'effect'>>> = {
+  train_size: {
+    description: {
+      en: 'Patches kept in the memory bank (a greedy coreset of the training patches: rare good patterns are kept). Empty: 60 per OK image, between 4 000 and 24 000.',
+      ja: 'メモリバンクに残すパッチの数（学習パッチのグリーディ・コアセット：まれな正常パターンも残ります）。空欄：OK画像1枚につき60、4 000〜24 000。',
+    },
+    effect: { en: 'More: fewer false alarms on unusual good patches, slower training and inspection.', ja: '多いほど珍しい正常パッチでの誤検出が減り、学習と検査は遅くなります。' },
+  },
+  working_size: {
+    description: {
+      en: 'Longest side, in pixels, that PS may inspect images at. PS chooses its own side below it (resolution): images with fine, regular detail that fit within it are inspected at their own size, pixel for pixel; others at 512 px, or at half of that.',
+      ja: 'PS が画像を検査できる長辺の最大ピクセル数。PS はこの範囲で自ら解像度を選びます（resolution）：細かく規則的な模様があり、この大きさに収まる画像は元の大きさのまま画素単位で検査し、それ以外は 512 ピクセル、またはその半分で検査します。',
+    },
+  },
+};
+
 export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS'): AlgorithmDefinition<PsState> {
   return {
     id,
@@ -1112,20 +1129,8 @@ export function createPatchSample(config: PsConfig = DEFAULT_PS_CONFIG, id = 'PS
     },
     learnsFrom: { en: 'OK images; placement and rotation may vary', ja: 'OK画像（置き方・向きが変わってもよい）' },
     parameters: [
-      ...sharedParameters(800, { train_size: null, min_inspection_size: [8, 8], min_inspection_step: 4, working_size: 768 }).map((spec) => (spec.name === 'train_size' ? {
-        ...spec,
-        description: {
-          en: 'Patches kept in the memory bank (a greedy coreset of the training patches: rare good patterns are kept). Empty: 60 per OK image, between 4 000 and 24 000.',
-          ja: 'メモリバンクに残すパッチの数（学習パッチのグリーディ・コアセット：まれな正常パターンも残ります）。空欄：OK画像1枚につき60、4 000〜24 000。',
-        },
-        effect: { en: 'More: fewer false alarms on unusual good patches, slower training and inspection.', ja: '多いほど珍しい正常パッチでの誤検出が減り、学習と検査は遅くなります。' },
-      } : spec.name === 'working_size' ? {
-        ...spec,
-        description: {
-          en: 'Longest side, in pixels, that PS may inspect images at. PS chooses its own side below it (resolution): images with fine, regular detail that fit within it are inspected at their own size, pixel for pixel; others at 512 px, or at half of that.',
-          ja: 'PS が画像を検査できる長辺の最大ピクセル数。PS はこの範囲で自ら解像度を選びます（resolution）：細かく規則的な模様があり、この大きさに収まる画像は元の大きさのまま画素単位で検査し、それ以外は 512 ピクセル、またはその半分で検査します。',
-        },
-      } : spec)),
+      ...sharedParameters(800, { train_size: null, min_inspection_size: [8, 8], min_inspection_step: 4, working_size: 768 })
+        .map((spec) => ({ ...spec, ...SHARED_PARAMETER_TEXTS[spec.name] })),
       ...OWN_PARAMETERS,
     ],
     requires: { okImages: 2 },
