@@ -5,6 +5,7 @@ import { BulkBar } from '../components/bulk-bar.tsx';
 import { ErrorNotice } from '../components/error-notice.tsx';
 import { FolderUpload } from '../components/folder-upload.tsx';
 import { ItemGrid } from '../components/item-grid.tsx';
+import { NumberField } from '../components/number-field.tsx';
 import { SAMPLE_TARGET_KEY, SampleProjectButton } from '../components/sample-project.tsx';
 import { UploadPanel } from '../components/upload-panel.tsx';
 import { useI18n } from '../i18n/i18n.tsx';
@@ -106,7 +107,6 @@ export function ItemsPage(props: { tab: string | null }) {
   };
   // From the current filter, not this render's: two changes before a re-render must both count.
   const change = (part: Partial<RowFilter>) => setFilter((current) => ({ ...current, ...part }));
-  const number = (text: string) => (text.trim() === '' || Number.isNaN(Number(text)) ? null : Number(text));
   const modelName = (id: number) => models.find((m) => String(m.model_id) === String(id))?.name ?? `#${id}`;
 
   return (
@@ -157,12 +157,10 @@ export function ItemsPage(props: { tab: string | null }) {
             <fieldset class="field-inline filter-range">
               <legend>{t('score')}</legend>
               <label><span class="visually-hidden">{t('filterScoreMin')}</span>
-                <input type="number" step="any" inputMode="decimal" placeholder={t('filterMin')} data-testid="filter-score-min" value={filter.scoreMin ?? ''}
-                  onChange={(e) => change({ scoreMin: number(e.currentTarget.value) })} /></label>
+                <NumberField placeholder={t('filterMin')} testId="filter-score-min" value={filter.scoreMin} onCommit={(scoreMin) => change({ scoreMin })} /></label>
               <span aria-hidden="true">–</span>
               <label><span class="visually-hidden">{t('filterScoreMax')}</span>
-                <input type="number" step="any" inputMode="decimal" placeholder={t('filterMax')} data-testid="filter-score-max" value={filter.scoreMax ?? ''}
-                  onChange={(e) => change({ scoreMax: number(e.currentTarget.value) })} /></label>
+                <NumberField placeholder={t('filterMax')} testId="filter-score-max" value={filter.scoreMax} onCommit={(scoreMax) => change({ scoreMax })} /></label>
             </fieldset>
             <fieldset class="field-inline filter-range">
               <legend title={t('filterDateHelp')}>{t('filterDate')}</legend>
