@@ -75,6 +75,28 @@ test('greedy coreset skipping whole clusters keeps every point\'s assignment and
   }
 });
 
+test('greedy coreset on anisotropic points (bounds along principal axes) keeps the choices of a full scan', () => {
+  const random = new Random(11);
+  const dims = 20;
+  // Variance falling off along the coordinates, then turned, as PS's descriptors are: the leading axes carry most.
+  const points = new Float32Array(3000 * dims);
+  for (let i = 0; i < 3000; i++) {
+    for (let j = 0; j < dims; j++) points[i * dims + j] = random.normal() * 8 / (1 + j);
+    for (let j = 1; j < dims; j++) {
+      const a = points[i * dims + j - 1], b = points[i * dims + j];
+      points[i * dims + j - 1] = 0.8 * a - 0.6 * b;
+      points[i * dims + j] = 0.6 * a + 0.8 * b;
+    }
+  }
+  for (const m of [60, 600]) {
+    const fast = greedyCoreset(points, dims, m, { seed: 2 });
+    const slow = scanningCoreset(points, dims, m, fast.selected[0]);
+    assert.deepEqual(fast.selected, slow.selected, `${m} chosen`);
+    assert.deepEqual(fast.assignment, slow.assignment);
+    assert.deepEqual(fast.distance, slow.distance);
+  }
+});
+
 test('a projected coreset still covers the set far better than a random sample', () => {
   const random = new Random(5);
   const points = randomPoints(2000, 24, random);

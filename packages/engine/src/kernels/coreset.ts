@@ -1,3 +1,4 @@
+import { symmetricEigen } from './pca.ts';
 import { Random } from './random.ts';
 
 /**
@@ -70,12 +71,16 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
   const centres = new Float32Array(m * d);
   const reaches = new Float64Array(m);
   const newest = new Float64Array(d);
-  // The chosen points ordered by one coordinate (the one of largest variance): a cluster can move points only when its
-  // chosen point lies within 2 × (the newest point's distance) of the newest along it, since every cluster's reach is at
-  // most 4 × that squared distance (the newest was the farthest point of all). Only the chosen points in that slab are
-  // visited (clusters are independent of each other, so the order they are visited in changes nothing): most of
-  // thousands of chosen points are skipped without being read.
-  const key = widestCoordinate(space, n, d);
+  // The points along the leading principal axes: the squared gaps there are a lower bound of the distance that rules
+  // most clusters and members out after four numbers, where the distance itself needs most of its coordinates.
+  const lead = leadingCoordinates(space, n, d);
+  const L = lead.count;
+  const newestLead = new Float64Array(L);
+  const centresLead = new Float64Array(m * L);
+  // The chosen points ordered along the first principal axis: a cluster can move points only when its chosen point lies
+  // within 2 × (the newest point's distance) of the newest along it, since every cluster's reach is at most 4 × that
+  // squared distance (the newest was the farthest point of all). Only the chosen points in that slab are visited
+  // (clusters are independent of each other, so the order they are visited in changes nothing).
   const keys = new Float64Array(m), keyed = new Int32Array(m);
   const candidates = new FarthestHeap();
   let next = random.int(n);
@@ -84,6 +89,8 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
     const o = next * d;
     centres.set(space.subarray(o, o + d), s * d);
     for (let j = 0; j < d; j++) newest[j] = space[o + j];
+    for (let l = 0; l < L; l++) newestLead[l] = lead.values[next * L + l];
+    centresLead.set(newestLead, s * L);
     let joined = 0;
     if (s === 0) {
       for (let i = 0; i < n; i++) {
@@ -94,11 +101,17 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
     } else {
       // Widened beyond any rounding of the bounds: a chosen point outside the slab has, along the key alone, a squared
       // gap above every reach.
-      const half = Math.sqrt(4 * distance[next]) * (1 + 1e-9) + Math.abs(newest[key]) * 1e-12;
-      const end = firstAbove(keys, s, newest[key] + half);
-      for (let k = firstAtLeast(keys, s, newest[key] - half); k < end; k++) {
+      const half = Math.sqrt(4 * distance[next] + lead.slack) * (1 + 1e-9);
+      const end = firstAbove(keys, s, newestLead[0] + half);
+      for (let k = firstAtLeast(keys, s, newestLead[0] - half); k < end; k++) {
         const t = keyed[k];
         const reach = reaches[t];
+        let bound = 0;
+        for (let l = 0, a = t * L; l < L; l++, a++) {
+          const diff = centresLead[a] - newestLead[l];
+          bound += diff * diff;
+        }
+        if (bound > reach * (1 + 1e-9) + lead.slack) continue;
         const to = t * d;
         let sum = 0;
         for (let j = 0; j < d; j++) {
@@ -108,12 +121,15 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
         }
         if (!(sum < reach)) continue;
         // Points of cluster t that the newest point covers better move to it; the rest stay, in order.
-        const list = members[t];
-        let kept = 0, far = -1, farDistance = -1;
-        for (let e = 0; e < sizes[t]; e++) {
+        // Members come farthest first: once the newest point is 2× a member's distance away from their chosen point,
+        // it is so for every later member too, and they all stay where they are.
+        const list = members[t], size = sizes[t];
+        let kept = 0, e = 0;
+        for (; e < size; e++) {
           const i = list[e];
           const current = distance[i];
-          if (sum < 4 * current) {
+          if (!(sum < 4 * current)) break;
+          if (!(leadGap(lead.values, i * L, newestLead, L) > current * (1 + 1e-9) + lead.slack)) {
             const gap = squaredGap(space, i * d, o, d, current);
             if (gap < current) {
               distance[i] = gap;
@@ -123,35 +139,29 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
             }
           }
           list[kept++] = i;
-          if (current > farDistance || (current === farDistance && i < far)) {
-            farDistance = current;
-            far = i;
-          }
         }
+        if (kept < e) list.copyWithin(kept, e, size);
+        kept += size - e;
         sizes[t] = kept;
+        const far = kept > 0 ? list[0] : -1;
         // A farthest point that stayed in its cluster kept its distance, so its entry in the heap still holds.
-        if (far >= 0 && far !== farthestOf[t]) candidates.push(farDistance, far, t);
+        if (far >= 0 && far !== farthestOf[t]) candidates.push(distance[far], far, t);
         farthestOf[t] = far;
-        reaches[t] = far < 0 ? -1 : 4 * farDistance;
+        reaches[t] = far < 0 ? -1 : 4 * distance[far];
       }
     }
-    const at = firstAbove(keys, s, newest[key]);
+    const at = firstAbove(keys, s, newestLead[0]);
     keys.copyWithin(at + 1, at, s);
     keyed.copyWithin(at + 1, at, s);
-    keys[at] = newest[key];
+    keys[at] = newestLead[0];
     keyed[at] = s;
-    const list = moved.slice(0, joined);
+    // Farthest first, the smaller row first on ties (the order a scan of the members would pick the farthest in).
+    const list = moved.slice(0, joined).sort((a, b) => distance[b] - distance[a] || a - b);
     members[s] = list;
     sizes[s] = joined;
-    let far = -1, farDistance = -1;
-    for (const i of list) {
-      if (distance[i] > farDistance || (distance[i] === farDistance && i < far)) {
-        farDistance = distance[i];
-        far = i;
-      }
-    }
+    const far = joined > 0 ? list[0] : -1;
     farthestOf[s] = far;
-    reaches[s] = far < 0 ? -1 : 4 * farDistance;
+    reaches[s] = far < 0 ? -1 : 4 * distance[far];
     if (far >= 0) candidates.push(distance[far], far, s);
     // The farthest of the clusters' farthest: the heap's top, once entries a cluster has since replaced are dropped.
     while (candidates.size > 0) {
@@ -229,21 +239,58 @@ class FarthestHeap {
   }
 }
 
-/** The coordinate along which the rows vary most. */
-function widestCoordinate(space: Float32Array, n: number, d: number): number {
-  const sum = new Float64Array(d), sumSq = new Float64Array(d);
-  for (let i = 0, o = 0; i < n; i++) {
-    for (let j = 0; j < d; j++, o++) {
-      sum[j] += space[o];
-      sumSq[j] += space[o] * space[o];
+/**
+ * The rows' coordinates along the leading principal axes of `space` (centred, float64). Along orthonormal axes the
+ * squared differences sum to at most the squared distance, and the leading axes carry most of it: a lower bound that
+ * rules out most candidates after a few coordinates, where the distance itself needs most of them. `slack` covers the
+ * rounding of those coordinates, so that a bound above a limit by more than it proves the distance above it too.
+ */
+function leadingCoordinates(space: Float32Array, n: number, d: number): { values: Float64Array; count: number; slack: number } {
+  const count = Math.min(d, LEADING_AXES);
+  const mean = new Float64Array(d), covariance = new Float64Array(d * d);
+  for (let i = 0, o = 0; i < n; i++) for (let j = 0; j < d; j++, o++) mean[j] += space[o];
+  for (let j = 0; j < d; j++) mean[j] /= n;
+  const step = Math.max(1, Math.floor(n / 20000));
+  const centred = new Float64Array(d);
+  for (let i = 0; i < n; i += step) {
+    for (let j = 0; j < d; j++) centred[j] = space[i * d + j] - mean[j];
+    for (let a = 0; a < d; a++) for (let b = a; b < d; b++) covariance[a * d + b] += centred[a] * centred[b];
+  }
+  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) covariance[a * d + b] = covariance[b * d + a];
+  const { vectors } = symmetricEigen(covariance, d);
+  // Each axis normalised again (Jacobi keeps them orthonormal to rounding; this keeps the bound's |u| at most 1).
+  const axes = new Float64Array(count * d);
+  for (let l = 0; l < count; l++) {
+    let norm = 0;
+    for (let j = 0; j < d; j++) norm += vectors[l * d + j] ** 2;
+    for (let j = 0; j < d; j++) axes[l * d + j] = vectors[l * d + j] / Math.sqrt(norm);
+  }
+  const values = new Float64Array(n * count);
+  let largest = 0;
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let j = 0; j < d; j++) { centred[j] = space[i * d + j] - mean[j]; norm += centred[j] * centred[j]; }
+    largest = Math.max(largest, norm);
+    for (let l = 0; l < count; l++) {
+      let v = 0;
+      for (let j = 0; j < d; j++) v += axes[l * d + j] * centred[j];
+      values[i * count + l] = v;
     }
   }
-  let widest = 0, largest = -Infinity;
-  for (let j = 0; j < d; j++) {
-    const variance = sumSq[j] / n - (sum[j] / n) ** 2;
-    if (variance > largest) { largest = variance; widest = j; }
+  return { values, count, slack: 1e-9 * (1 + largest) };
+}
+
+/** How many leading principal axes `leadingCoordinates` keeps. */
+const LEADING_AXES = 4;
+
+/** The squared difference of a row's leading coordinates (at `at`) and the newest point's. */
+function leadGap(values: Float64Array, at: number, newest: Float64Array, count: number): number {
+  let sum = 0;
+  for (let l = 0; l < count; l++) {
+    const diff = values[at + l] - newest[l];
+    sum += diff * diff;
   }
-  return widest;
+  return sum;
 }
 
 /** First index of the sorted `values[0…count)` whose value is ≥ `bound` (count when none is). */
