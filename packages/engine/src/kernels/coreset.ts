@@ -74,9 +74,11 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
   // The points along the leading principal axes: the squared gaps there are a lower bound of the distance that rules
   // most clusters and members out after four numbers, where the distance itself needs most of its coordinates.
   const lead = leadingCoordinates(space, n, d);
-  const L = lead.count;
-  const newestLead = new Float64Array(L);
-  const centresLead = new Float64Array(m * L);
+  const axes = lead.count;
+  const newestLead = new Float64Array(axes);
+  const centresLead = new Float64Array(m * axes);
+  // Whether a lower bound proves the distance above a limit (by more than the bound's rounding).
+  const provesAbove = (bound: number, limit: number) => bound > limit * (1 + 1e-9) + lead.slack;
   // The chosen points ordered along the first principal axis: a cluster can move points only when its chosen point lies
   // within 2 × (the newest point's distance) of the newest along it, since every cluster's reach is at most 4 × that
   // squared distance (the newest was the farthest point of all). Only the chosen points in that slab are visited
@@ -89,8 +91,8 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
     const o = next * d;
     centres.set(space.subarray(o, o + d), s * d);
     for (let j = 0; j < d; j++) newest[j] = space[o + j];
-    for (let l = 0; l < L; l++) newestLead[l] = lead.values[next * L + l];
-    centresLead.set(newestLead, s * L);
+    for (let l = 0; l < axes; l++) newestLead[l] = lead.values[next * axes + l];
+    centresLead.set(newestLead, s * axes);
     let joined = 0;
     if (s === 0) {
       for (let i = 0; i < n; i++) {
@@ -106,12 +108,7 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
       for (let k = firstAtLeast(keys, s, newestLead[0] - half); k < end; k++) {
         const t = keyed[k];
         const reach = reaches[t];
-        let bound = 0;
-        for (let l = 0, a = t * L; l < L; l++, a++) {
-          const diff = centresLead[a] - newestLead[l];
-          bound += diff * diff;
-        }
-        if (bound > reach * (1 + 1e-9) + lead.slack) continue;
+        if (provesAbove(leadGap(centresLead, t * axes, newestLead, axes), reach)) continue;
         const to = t * d;
         let sum = 0;
         for (let j = 0; j < d; j++) {
@@ -129,7 +126,7 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
           const i = list[e];
           const current = distance[i];
           if (!(sum < 4 * current)) break;
-          if (!(leadGap(lead.values, i * L, newestLead, L) > current * (1 + 1e-9) + lead.slack)) {
+          if (!provesAbove(leadGap(lead.values, i * axes, newestLead, axes), current)) {
             const gap = squaredGap(space, i * d, o, d, current);
             if (gap < current) {
               distance[i] = gap;
