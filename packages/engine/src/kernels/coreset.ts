@@ -1,4 +1,4 @@
-import { symmetricEigen } from './pca.ts';
+import { fitPca } from './pca.ts';
 import { Random } from './random.ts';
 
 /**
@@ -78,7 +78,7 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
   const newestLead = new Float64Array(axes);
   const centresLead = new Float64Array(m * axes);
   // Whether a lower bound proves the distance above a limit (by more than the bound's rounding).
-  const provesAbove = (bound: number, limit: number) => bound > limit * (1 + 1e-9) + lead.slack;
+  const provesAbove = (bound: number, limit: number) => bound > limit * (1 + LEAD_BOUND_TOLERANCE) + lead.slack;
   // The chosen points ordered along the first principal axis: a cluster can move points only when its chosen point lies
   // within 2 × (the newest point's distance) of the newest along it, since every cluster's reach is at most 4 × that
   // squared distance (the newest was the farthest point of all). Only the chosen points in that slab are visited
@@ -103,7 +103,7 @@ export function greedyCoreset(points: Float32Array, dims: number, count: number,
     } else {
       // Widened beyond any rounding of the bounds: a chosen point outside the slab has, along the key alone, a squared
       // gap above every reach.
-      const half = Math.sqrt(4 * distance[next] + lead.slack) * (1 + 1e-9);
+      const half = Math.sqrt((4 * distance[next] + lead.slack) * (1 + LEAD_BOUND_TOLERANCE));
       const end = firstAbove(keys, s, newestLead[0] + half);
       for (let k = firstAtLeast(keys, s, newestLead[0] - half); k < end; k++) {
         const t = keyed[k];
@@ -244,29 +244,20 @@ class FarthestHeap {
  */
 function leadingCoordinates(space: Float32Array, n: number, d: number): { values: Float64Array; count: number; slack: number } {
   const count = Math.min(d, LEADING_AXES);
-  const mean = new Float64Array(d), covariance = new Float64Array(d * d);
-  for (let i = 0, o = 0; i < n; i++) for (let j = 0; j < d; j++, o++) mean[j] += space[o];
-  for (let j = 0; j < d; j++) mean[j] /= n;
-  const step = Math.max(1, Math.floor(n / 20000));
-  const centred = new Float64Array(d);
-  for (let i = 0; i < n; i += step) {
-    for (let j = 0; j < d; j++) centred[j] = space[i * d + j] - mean[j];
-    for (let a = 0; a < d; a++) for (let b = a; b < d; b++) covariance[a * d + b] += centred[a] * centred[b];
-  }
-  for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) covariance[a * d + b] = covariance[b * d + a];
-  const { vectors } = symmetricEigen(covariance, d);
-  // Each axis normalised again (Jacobi keeps them orthonormal to rounding; this keeps the bound's |u| at most 1).
+  const pca = fitPca(space, d, 20000);
+  // Each axis normalised again in float64: the components are stored in float32, so they are unit and orthogonal only
+  // to about 1e-7, which LEAD_BOUND_TOLERANCE covers.
   const axes = new Float64Array(count * d);
   for (let l = 0; l < count; l++) {
     let norm = 0;
-    for (let j = 0; j < d; j++) norm += vectors[l * d + j] ** 2;
-    for (let j = 0; j < d; j++) axes[l * d + j] = vectors[l * d + j] / Math.sqrt(norm);
+    for (let j = 0; j < d; j++) norm += pca.components[l * d + j] ** 2;
+    for (let j = 0; j < d; j++) axes[l * d + j] = pca.components[l * d + j] / Math.sqrt(norm);
   }
-  const values = new Float64Array(n * count);
+  const values = new Float64Array(n * count), centred = new Float64Array(d);
   let largest = 0;
   for (let i = 0; i < n; i++) {
     let norm = 0;
-    for (let j = 0; j < d; j++) { centred[j] = space[i * d + j] - mean[j]; norm += centred[j] * centred[j]; }
+    for (let j = 0; j < d; j++) { centred[j] = space[i * d + j] - pca.mean[j]; norm += centred[j] * centred[j]; }
     largest = Math.max(largest, norm);
     for (let l = 0; l < count; l++) {
       let v = 0;
@@ -276,6 +267,12 @@ function leadingCoordinates(space: Float32Array, n: number, d: number): { values
   }
   return { values, count, slack: 1e-9 * (1 + largest) };
 }
+
+/**
+ * How far, relatively, the bound along the leading axes may exceed the distance: four unit axes orthogonal to 1.2e-7
+ * (float32 components) make it at most (1 + 3.6e-7) times the squared distance.
+ */
+const LEAD_BOUND_TOLERANCE = 1e-6;
 
 /** How many leading principal axes `leadingCoordinates` keeps. */
 const LEADING_AXES = 4;

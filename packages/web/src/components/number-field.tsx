@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 
 /** The number a field's text stands for: null when empty or not a number. */
-export function numberOfText(text: string): number | null {
+function numberOfText(text: string): number | null {
   return text.trim() === '' || Number.isNaN(Number(text)) ? null : Number(text);
 }
 
