@@ -53,15 +53,18 @@ async function makeMaps(dataset: MvtecDataset): Promise<LabMaps> {
   const algorithm = getAlgorithm('PS');
   const { values } = resolveParams(algorithm.parameters, { seed });
   const { images } = await benchSplit(dataset, 'PS');
-  const samples = await decodedSamples(images, num(values, 'working_size'), new DecodedPixelsCache());
+  let samples = await decodedSamples(images, num(values, 'working_size'), new DecodedPixelsCache());
   const decided = await algorithm.decide?.(samples, values, { onProgress: () => {} });
+  // The side PS settled for its images (its resolution), as the engine reads them for the folds and the final model.
+  const side = typeof decided?.workingSide === 'number' && decided.workingSide > 0 ? decided.workingSide : num(values, 'working_size');
+  if (side !== num(values, 'working_size')) samples = await decodedSamples(images, side, new DecodedPixelsCache());
   const fit = await crossFit(algorithm, samples, values, { synthetic: true, seed, decided, onProgress: () => {} });
   const reader = new MapReader();
   const ok = fit.okMaps.map((m) => { const { width, height, data } = reader.read(heldOutMap(m)); return { width, height, data: Float32Array.from(data) }; });
   const state = await algorithm.train(samples, values, { onProgress: () => {}, decided });
   const test: FloatMap[] = [], masks: (FloatMap | null)[] = [];
   for (const image of dataset.test) {
-    const { raster } = await decodeForModel(await readFile(image.path), num(values, 'working_size'));
+    const { raster } = await decodeForModel(await readFile(image.path), side);
     // At the raster's size, as the engine calibrates it (PS maps at half size where it describes patches there).
     const map = resizeMap(algorithm.anomalyMap(state, raster, values), raster.width, raster.height);
     test.push(map);

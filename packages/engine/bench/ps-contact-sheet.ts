@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import sharp, { type OverlayOptions } from 'sharp';
-import { benchSplit, decodeForModel, deserializeModel, loadMvtecDataset, num, predictRaster, renderHeatmap, serializeModel, trainModel } from '../src/index.ts';
+import { benchSplit, decodeForModel, deserializeModel, loadMvtecDataset, modelWorkingSize, predictRaster, renderHeatmap, serializeModel, trainModel } from '../src/index.ts';
 import { quickSubset } from './quick-subset.ts';
 
 const args = process.argv.slice(2);
@@ -32,7 +32,7 @@ let top = 0, width = 0;
 for (const kind of [...new Set(dataset.test.map((t) => t.defect ?? 'good'))]) {
   for (const item of dataset.test.filter((t) => (t.defect ?? 'good') === kind).slice(0, perKind)) {
     const bytes = await readFile(item.path);
-    const decoded = await decodeForModel(bytes, num(model.params, 'working_size'));
+    const decoded = await decodeForModel(bytes, modelWorkingSize(model));
     const prediction = predictRaster(model, decoded.raster, decoded.info);
     const map = prediction.calibratedMap;
     const w = Math.round((rowHeight * map.width) / map.height);

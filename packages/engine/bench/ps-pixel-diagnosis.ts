@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import {
-  ALGORITHMS, aurocOfSets, decodeForModel, deserializeModel, fitWithin, getAlgorithm, loadMvtecDataset, num, PIXEL_METRICS_SIDE,
+  ALGORITHMS, aurocOfSets, decodeForModel, deserializeModel, fitWithin, getAlgorithm, loadMvtecDataset, modelWorkingSize, PIXEL_METRICS_SIDE,
   resizeMap, serializeModel, trainModel, type AlgorithmDefinition, type FloatMap, type ModelState, type MvtecDataset,
 } from '../src/index.ts';
 import { applyCalibration } from '../src/calibration/calibrate.ts';
@@ -57,7 +57,7 @@ const algorithm = getAlgorithm(model.algorithm);
 const scored: Scored[] = [];
 for (const image of dataset.test) {
   if (image.defect !== null && !image.maskPath) continue;
-  const decoded = await decodeForModel(await readFile(image.path), num(model.params, 'working_size'));
+  const decoded = await decodeForModel(await readFile(image.path), modelWorkingSize(model));
   const rawFull = resizeMap(algorithm.anomalyMap(model.state, decoded.raster, model.params), decoded.raster.width, decoded.raster.height);
   const calibratedFull = applyCalibration(rawFull, model.calibration);
   const size = fitWithin(decoded.raster.width, decoded.raster.height, PIXEL_METRICS_SIDE);

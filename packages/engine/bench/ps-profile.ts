@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  decodeForModel, deserializeModel, getAlgorithm, loadMvtecDataset, num, predictRaster, serializeModel, trainModel,
+  decodeForModel, deserializeModel, getAlgorithm, loadMvtecDataset, modelWorkingSize, predictRaster, serializeModel, trainModel,
   type Raster,
 } from '../src/index.ts';
 import { applyCalibration } from '../src/calibration/calibrate.ts';
@@ -52,7 +52,7 @@ for (const root of roots) {
     model = await trainModel('PS', images, params);
     await writeFile(file, serializeModel(model));
   }
-  const workingSize = num(model.params, 'working_size');
+  const workingSize = modelWorkingSize(model);
   const decoded: { raster: Raster; info: { width: number; height: number } }[] = [];
   let decodeMs = 0;
   for (const image of dataset.test) {

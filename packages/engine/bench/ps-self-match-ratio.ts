@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeForModel, deserializeModel, loadMvtecDataset, num, serializeModel, trainModel } from '../src/index.ts';
+import { decodeForModel, deserializeModel, loadMvtecDataset, modelWorkingSize, serializeModel, trainModel } from '../src/index.ts';
 import { DEFAULT_PS_CONFIG, modelDescriptorSettings, nearestScores, type PsState } from '../src/algorithms/ps/index.ts';
 import { finishDescriptors, rawDescriptors } from '../src/algorithms/ps/descriptors.ts';
 import { halveRaster } from '../src/image/raster.ts';
@@ -43,7 +43,7 @@ for (const root of roots) {
   const settings = modelDescriptorSettings(DEFAULT_PS_CONFIG, model.params, state);
   const shares: number[] = [], ratios: number[] = [], largest: number[] = [];
   for (const image of dataset.test.filter((t) => t.defect === null).slice(0, images)) {
-    let { raster } = await decodeForModel(await readFile(image.path), num(model.params, 'working_size'));
+    let { raster } = await decodeForModel(await readFile(image.path), modelWorkingSize(model));
     if ((state.scale ?? 1) !== 1) raster = halveRaster(raster);
     const raw = rawDescriptors(raster, settings);
     const { grid } = raw;

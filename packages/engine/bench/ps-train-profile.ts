@@ -90,7 +90,7 @@ console.log(JSON.stringify({ images: images.length, cpu_seconds: total, peak_rss
 
 // Inference stages of the trained model on the first 30 test images (ms per image, wall; best of two rounds), and decode.
 const { profilePsStages } = await import('../src/algorithms/ps/index.ts');
-const { decodeForModel, num } = await import('../src/index.ts');
+const { decodeForModel, modelWorkingSize } = await import('../src/index.ts');
 const { readFile } = await import('node:fs/promises');
 const tests = dataset.test.slice(0, 30);
 let decodeMs = 0;
@@ -98,7 +98,7 @@ const rasters = [];
 for (const t of tests) {
   const bytes = await readFile(t.path);
   const t0 = performance.now();
-  rasters.push((await decodeForModel(bytes, num(model.params, 'working_size'))).raster);
+  rasters.push((await decodeForModel(bytes, modelWorkingSize(model))).raster);
   decodeMs += performance.now() - t0;
 }
 let best: Record<string, number> | null = null;

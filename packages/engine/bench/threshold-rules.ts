@@ -5,7 +5,7 @@
  * Usage: node --import tsx packages/engine/bench/threshold-rules.ts DATASET_DIR ALGORITHM[,ALGORITHM…]
  */
 import { readFile } from 'node:fs/promises';
-import { confusionAt, decodeForModel, loadMvtecDataset, num, predictRaster, trainModel } from '../src/index.ts';
+import { confusionAt, decodeForModel, loadMvtecDataset, modelWorkingSize, predictRaster, trainModel } from '../src/index.ts';
 import { quantile } from '../src/calibration/quantile.ts';
 
 const [root, algorithms = 'PS'] = process.argv.slice(2);
@@ -17,13 +17,13 @@ for (const id of algorithms.split(',')) {
   const scores: number[] = [];
   const defective: boolean[] = [];
   for (const t of dataset.test) {
-    const decoded = await decodeForModel(await readFile(t.path), num(model.params, 'working_size'));
+    const decoded = await decodeForModel(await readFile(t.path), modelWorkingSize(model));
     scores.push(predictRaster(model, decoded.raster, decoded.info).score);
     defective.push(t.defect !== null);
   }
   const inSample: number[] = [];
   for (const t of dataset.train) {
-    const decoded = await decodeForModel(await readFile(t.path), num(model.params, 'working_size'));
+    const decoded = await decodeForModel(await readFile(t.path), modelWorkingSize(model));
     inSample.push(predictRaster(model, decoded.raster, decoded.info).score);
   }
   const med = quantile(ok, 0.5);

@@ -11,6 +11,7 @@ export type AlgorithmStep =
   | 'choosing-resolution'
   | 'normalising'
   | 'placement'
+  /** Values: `bank` (the patches it keeps), `candidates` (the patches it chooses them among). */
   | 'memory-bank'
   | 'neighbour-index'
   | 'growing-trees'

@@ -128,7 +128,7 @@ export const en = {
   statusChoosingResolution: 'Choosing the resolution from the OK images',
   statusNormalising: 'Normalising patch features',
   statusPlacement: 'Measuring whether patch position matters',
-  statusMemoryBank: 'Building the memory bank',
+  statusMemoryBank: 'Building the memory bank: {bank} of {candidates} patches',
   statusNeighbourIndex: 'Building the nearest-neighbour index',
   statusGrowingTrees: 'Growing trees',
   statusSolvingSvm: 'Solving the one-class SVM',

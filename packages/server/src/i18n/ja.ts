@@ -126,7 +126,7 @@ export const ja: Record<MessageKey, string> = {
   statusChoosingResolution: 'OK画像から解像度を選んでいます',
   statusNormalising: 'パッチ特徴量を正規化しています',
   statusPlacement: 'パッチの位置が効くかを測っています',
-  statusMemoryBank: 'メモリバンクを作っています',
+  statusMemoryBank: 'メモリバンクを作っています ({candidates} 個のパッチから {bank} 個)',
   statusNeighbourIndex: '近傍探索の索引を作っています',
   statusGrowingTrees: '決定木を育てています',
   statusSolvingSvm: '1クラスSVMを解いています',

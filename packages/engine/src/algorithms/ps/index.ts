@@ -820,7 +820,8 @@ async function train(config: PsConfig, samples: TrainingSample[], params: ParamV
   const dims = finishedDims(projection, positionWeight);
   const finished = finishRows(sample.features, sample.centres, projection, positionWeight);
   checkAborted(context.signal);
-  context.onProgress(0.5, 'memory-bank');
+  const candidates = finished.length / dims;
+  context.onProgress(0.5, 'memory-bank', { bank: Math.min(decided.bankSize, candidates), candidates });
   const { index, radius } = memoryBank(config, finished, dims, decided.bankSize, seed, random, () => {
     checkAborted(context.signal);
     context.onProgress(0.7, 'neighbour-index');
