@@ -1,5 +1,5 @@
 import { getAlgorithm } from './algorithms/registry.ts';
-import { checkAborted, type AlgorithmDefinition, type Box, type ModelState, type StateValue, type TrainContext, type TrainingSample } from './algorithms/types.ts';
+import { checkAborted, type AlgorithmDefinition, type Box, type ModelState, type TrainingSample } from './algorithms/types.ts';
 import { applyCalibration, largestCalibrated, type Calibration, type CalibrationMode, type HeldOutMap } from './calibration/calibrate.ts';
 import { quantile } from './calibration/quantile.ts';
 import { decodeImage, type DecodedImage } from './image/decode.ts';
@@ -12,7 +12,6 @@ import { decodeBlob, encodeBlob, ModelFormatError } from './model/blob.ts';
 import { num, optionalNum, pair, resolveParams, type ParamValues } from './params/schema.ts';
 import { detect, type Detection, type DetectionSettings } from './postprocess/detect.ts';
 import { crossFit, crossFitUsesThreads, heldOutMap, type CrossFitOptions, type SizedMap } from './training/cross-fit.ts';
-import { trainFinalOnThread, type FinalTrain } from './training/final-train.ts';
 import { validate, validateOnThread, validationSettings, type Validation } from './training/validation.ts';
 import type { TrainingProgressReport } from './training/progress.ts';
 import { checkTrainingData, countTrainingData, type TrainingDataProblem } from './training/training-data.ts';
@@ -230,37 +229,16 @@ export async function trainModel(
   report(0.1, 'calibrating');
   // The OK-only threshold maps these in-sample with the final model (below).
   const thresholdSamples = canCrossFit && ng === 0 && optionalNum(values, 'threshold') === null ? inSampleThresholdSamples(samples, seed) : [];
-  // On threads, a final train that draws on what the folds kept starts on a thread of its own once they have trained.
-  const final: { train?: FinalTrain } = {};
-  const takeKept = decided && algorithm.adoptKeptForLaterTrains
-    ? (kept: StateValue[]) => {
-      final.train = trainFinalOnThread(algorithm, samples, values, { decided, kept, mappedLater: thresholdSamples, signal: options.signal });
-      return true;
-    }
-    : undefined;
-  let validating: Promise<Validation> | null = null;
-  try {
-    if (canCrossFit) {
-      validating = (await crossFitThenValidate(algorithm, samples, values, mode, {
-        signal: options.signal, synthetic: ng === 0, seed, decided, mappedAfter: thresholdSamples, threads, takeKept,
-        onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
-      })).validation;
-    }
-  } catch (error) {
-    await final.train?.stop();
-    throw error;
-  }
+  const validating = canCrossFit
+    ? (await crossFitThenValidate(algorithm, samples, values, mode, {
+      signal: options.signal, synthetic: ng === 0, seed, decided, mappedAfter: thresholdSamples, threads, onProgress: (f) => report(0.1 + 0.5 * f, 'calibrating'),
+    })).validation
+    : null;
   report(0.6, 'training');
-  const finalProgress: TrainContext['onProgress'] = (f, step, values) => report(0.6 + 0.35 * f, step ?? 'training', values);
-  let state: ModelState;
-  if (final.train) {
-    final.train.follow(finalProgress);
-    state = await final.train.state;
-  } else {
-    state = await algorithm.train(samples, values, {
-      onProgress: finalProgress, signal: options.signal, decided, mappedLater: new Set(thresholdSamples),
-    });
-  }
+  const state = await algorithm.train(samples, values, {
+    onProgress: (f, step, values) => report(0.6 + 0.35 * f, step ?? 'training', values), signal: options.signal, decided,
+    mappedLater: new Set(thresholdSamples),
+  });
   // The in-sample threshold's raw maps need the final model only: made while the validation worker runs (held compact).
   const thresholdMaps: HeldOutMap[] = [];
   for (const sample of thresholdSamples) {

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { serializeModel, trainModel, type TrainingImage } from '../src/engine.ts';
 import { TrainingAbortedError } from '../src/algorithms/types.ts';
-import { getAlgorithm } from '../src/algorithms/registry.ts';
 import { Random } from '../src/kernels/random.ts';
 
 /** Small product photos, a disc on a noisy background; the defective ones have a dark square, boxed. */
@@ -38,28 +37,6 @@ test('cross-fitting on two threads: PS on OK images (synthetic defects, kept pla
   assert.equal(one.evaluation.aurocSource, 'synthetic_defects');
   assert.deepEqual(two.evaluation, one.evaluation);
   assert.ok(Buffer.from(serializeModel(two)).equals(Buffer.from(serializeModel(one))), 'the same model');
-});
-
-test('on two threads PS\'s final model trains on a thread of its own beside the maps: the same bytes, its progress passed on', async () => {
-  const images = await photos(44, 0, 6);
-  const ps = getAlgorithm('PS');
-  const train = ps.train;
-  let trainsHere = 0;
-  ps.train = (...args) => { trainsHere++; return train.apply(ps, args); };
-  const stages: string[] = [];
-  try {
-    const one = await trainModel('PS', images, { working_size: 64, seed: 2 }, { threads: 1 });
-    assert.equal(trainsHere, 3, 'on one thread: both folds and the final model train here');
-    trainsHere = 0;
-    const two = await trainModel('PS', images, { working_size: 64, seed: 2 }, {
-      threads: 2, onProgress: (_f, stage, values) => { if (stage === 'memory-bank') stages.push(JSON.stringify(values)); },
-    });
-    assert.equal(trainsHere, 0, 'on two threads no model trains on the calling thread');
-    assert.ok(Buffer.from(serializeModel(two)).equals(Buffer.from(serializeModel(one))), 'the same model');
-  } finally {
-    ps.train = train;
-  }
-  assert.ok(stages.length > 0 && JSON.parse(stages[0]).bank > 0, `the final train's stages reach the caller: ${stages.join(', ')}`);
 });
 
 test('cross-fitting on two threads: RF on boxed NG images (compact smoothed maps) and PM (full maps) give the same bytes', async () => {

@@ -9,7 +9,6 @@ import { Random } from '../kernels/random.ts';
 import type { ParamValues } from '../params/schema.ts';
 import { fromPortable, toPortable, type PortableMap } from './portable-maps.ts';
 import { startTypeScriptWorker } from './typescript-worker.ts';
-import { sendRaster } from './worker-rasters.ts';
 
 /**
  * Two-fold cross-fitting: train on one half, map the other, and the other way round, so that every labelled image (up
@@ -191,12 +190,6 @@ export interface CrossFitOptions {
   mappedAfter?: TrainingSample[];
   /** Threads to use (1: the calling thread only); by default two for many samples (`crossFitUsesThreads`). */
   threads?: number;
-  /**
-   * On threads, called once both folds have trained, with what they kept for later trains (`keptForLaterTrains`) in the
-   * order the calling thread adopts it: true when it takes it (to train the final model on a thread of its own meanwhile,
-   * `trainFinalOnThread`), false to have it adopted here when cross-fitting ends.
-   */
-  takeKept?: (kept: StateValue[]) => boolean;
 }
 
 export async function crossFit(
@@ -250,9 +243,9 @@ export type ToCrossFitWorker =
 export type FromCrossFitWorker =
   | { type: 'load'; index: number }
   | { type: 'progress'; fraction: number }
-  | { type: 'trained'; state: ModelState; kept: StateValue | null }
+  | { type: 'trained'; state: ModelState }
   | { type: 'maps'; position: number; own: PortableSizedMap; synthetic: PortableSizedMap | null }
-  | { type: 'done' }
+  | { type: 'done'; kept: StateValue | null }
   | { type: 'error'; name: string; message: string };
 
 export interface PortableSizedMap {
@@ -286,7 +279,6 @@ async function crossFitOnThreads(
   const maps: HeldOutMaps[][] = [[], []];
   const progress = [0, 0];
   const kept: (StateValue | null)[] = [null, null];
-  let keptTaken = false, trained = 0;
   const aborted = new AbortController();
   try {
     await new Promise<void>((resolve, reject) => {
@@ -303,7 +295,13 @@ async function crossFitOnThreads(
         worker.on('message', (message: FromCrossFitWorker) => {
           switch (message.type) {
             case 'load':
-              sendRaster(worker, samples, message.index, fail);
+              samples[message.index].load().then(
+                (raster) => worker.postMessage(
+                  { type: 'raster', index: message.index, raster } satisfies ToCrossFitWorker,
+                  samples[message.index].fresh ? [raster.data.buffer as ArrayBuffer] : [],
+                ),
+                fail,
+              );
               break;
             case 'progress':
               progress[half] = message.fraction;
@@ -311,17 +309,12 @@ async function crossFitOnThreads(
               break;
             case 'trained':
               workers[1 - half].postMessage({ type: 'model', state: message.state } satisfies ToCrossFitWorker);
-              kept[half] = message.kept;
-              // The calling thread adopts worker 1's first: it trains fold 0's model first.
-              if (++trained === 2 && kept[0] !== null && kept[1] !== null && options.decided) {
-                keptTaken = options.takeKept?.([kept[1], kept[0]]) ?? false;
-                if (keptTaken) kept.fill(null);
-              }
               break;
             case 'maps':
               maps[half][message.position] = { own: fromPortableSized(message.own), synthetic: message.synthetic && fromPortableSized(message.synthetic) };
               break;
             case 'done':
+              kept[half] = message.kept;
               if (++done === 2) resolve();
               break;
             case 'error':
@@ -342,7 +335,7 @@ async function crossFitOnThreads(
     await Promise.all(workers.map((w) => w.terminate()));
   }
   // The calling thread trains fold 0's model (worker 1's) first.
-  for (const from of keptTaken ? [] : [1, 0]) {
+  for (const from of [1, 0]) {
     if (kept[from] !== null && options.decided) algorithm.adoptKeptForLaterTrains?.(options.decided, kept[from]!, (i) => samples[i]);
   }
   const result: CrossFit = { okMaps: [], ngMaps: [], syntheticMaps: [], okSources: [], ngSources: [] };
