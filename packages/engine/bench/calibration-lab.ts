@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { getAlgorithm } from '../src/algorithms/registry.ts';
 import { fitCalibration, largestCalibrated, applyCalibration, type CalibrationMode, type Calibration } from '../src/calibration/calibrate.ts';
 import { chooseCalibration } from '../src/calibration/choose.ts';
-import { benchSplit, decodeForModel, loadMask, loadMvtecDataset, type MvtecDataset } from '../src/index.ts';
+import { benchSplit, decodeForModel, decidedWorkingSide, loadMask, loadMvtecDataset, type MvtecDataset } from '../src/index.ts';
 import { DecodedPixelsCache, decodedSamples } from '../src/image/training-images.ts';
 import { MapReader, resizeMap, type FloatMap } from '../src/image/raster.ts';
 import { auroc, pixelAuroc } from '../src/metrics/index.ts';
@@ -53,11 +53,15 @@ async function makeMaps(dataset: MvtecDataset): Promise<LabMaps> {
   const algorithm = getAlgorithm('PS');
   const { values } = resolveParams(algorithm.parameters, { seed });
   const { images } = await benchSplit(dataset, 'PS');
-  let samples = await decodedSamples(images, num(values, 'working_size'), new DecodedPixelsCache());
+  const cache = new DecodedPixelsCache();
+  let samples = await decodedSamples(images, num(values, 'working_size'), cache);
   const decided = await algorithm.decide?.(samples, values, { onProgress: () => {} });
   // The side PS settled for its images (its resolution), as the engine reads them for the folds and the final model.
-  const side = typeof decided?.workingSide === 'number' && decided.workingSide > 0 ? decided.workingSide : num(values, 'working_size');
-  if (side !== num(values, 'working_size')) samples = await decodedSamples(images, side, new DecodedPixelsCache());
+  const side = decidedWorkingSide(decided) ?? num(values, 'working_size');
+  if (side !== num(values, 'working_size')) {
+    cache.release();
+    samples = await decodedSamples(images, side, new DecodedPixelsCache());
+  }
   const fit = await crossFit(algorithm, samples, values, { synthetic: true, seed, decided, onProgress: () => {} });
   const reader = new MapReader();
   const ok = fit.okMaps.map((m) => { const { width, height, data } = reader.read(heldOutMap(m)); return { width, height, data: Float32Array.from(data) }; });

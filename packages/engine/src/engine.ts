@@ -128,6 +128,11 @@ function rawMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, r
   return resizeMap(algorithm.anomalyMap(state, raster, params, from), raster.width, raster.height);
 }
 
+/** The side an algorithm's `decide` settled for its images (`workingSide`; PS: its resolution), or null. */
+export function decidedWorkingSide(decided: ModelState | undefined): number | null {
+  return typeof decided?.workingSide === 'number' && decided.workingSide > 0 ? decided.workingSide : null;
+}
+
 /** The OK images the final model maps in-sample for the OK-only threshold (see trainModel): a seeded draw. */
 function inSampleThresholdSamples(samples: TrainingSample[], seed: number): TrainingSample[] {
   return new Random(seed + 31).shuffle(samples.filter((s) => s.good === true)).slice(0, IN_SAMPLE_THRESHOLD_IMAGES);
@@ -215,7 +220,7 @@ export async function trainModel(
     onProgress: (_f, step, stageValues) => report(0.08, step ?? 'training', stageValues), signal: options.signal,
   });
   // A side the algorithm settled for its images (PS: its resolution): the folds and the final model read them at it.
-  const decidedSide = tileSize === 0 && typeof decided?.workingSide === 'number' && decided.workingSide > 0 ? decided.workingSide : null;
+  const decidedSide = tileSize === 0 ? decidedWorkingSide(decided) : null;
   if (decidedSide !== null && decidedSide !== workingSize) {
     decodedPixels.release();
     decodedPixels = new DecodedPixelsCache();
@@ -239,7 +244,8 @@ export async function trainModel(
     onProgress: (f, step, values) => report(0.6 + 0.35 * f, step ?? 'training', values), signal: options.signal, decided,
     mappedLater: new Set(thresholdSamples),
   });
-  // The in-sample threshold's raw maps need the final model only: made while the validation worker runs (held compact).
+  // The OK-only threshold's in-sample raw maps (none for other thresholds) need the final model only: made while the
+  // validation worker runs, held compact.
   const thresholdMaps: HeldOutMap[] = [];
   for (const sample of thresholdSamples) {
     const raster = await sample.load();
@@ -286,8 +292,7 @@ export async function trainModel(
     // them where AUROC is near chance); PS on turned aliens 0.629 → 0.930 (BENCHMARKS.md). At most 20 images,
     // drawn by the seed, bound its cost.
     threshold = quantile(v.okScores, OK_ONLY_THRESHOLD_QUANTILE);
-    if (canCrossFit) {
-      // thresholdSamples: the OK-only threshold's draw, made whenever cross-fitting can and no NG image or threshold is given.
+    if (thresholdMaps.length > 0) {
       const reader = new MapReader();
       const inSample = thresholdMaps.map((map) => largestCalibrated(reader.read(map), v.calibration));
       threshold = 0.368 * quantile(inSample, OK_ONLY_THRESHOLD_QUANTILE) + 0.632 * threshold;

@@ -34,14 +34,19 @@ async function trainAsTheEngineDoes(share: boolean) {
   const decided = await ps.decide!(samples, params(ps), context);
   for (let fold = 0; fold < 2; fold++) await ps.train(samples.filter((_, i) => i % 2 !== fold), params(ps), { ...context, decided });
   reads.count = 0;
-  const state = await ps.train(samples, params(ps), { ...context, decided });
-  return { ps, state, finalReads: reads.count };
+  const banks: unknown[] = [];
+  const state = await ps.train(samples, params(ps), {
+    ...context, decided, onProgress: (_f, step, values) => { if (step === 'memory-bank') banks.push(values); },
+  });
+  return { ps, state, finalReads: reads.count, banks };
 }
 
 test('PS shared fold patches: the final model reads no image again, and scores as the one that does', async () => {
   const shared = await trainAsTheEngineDoes(true);
   const own = await trainAsTheEngineDoes(false);
   assert.equal(shared.finalReads, 0, 'the final model drew its patches from the folds');
+  // Its progress names the bank it keeps and the sampled patches it chooses them among (the server words both).
+  assert.deepEqual(shared.banks, [{ bank: 400, candidates: 3000 }]);
   assert.ok(own.finalReads >= 16, `without sharing, every image is read again (${own.finalReads})`);
   // Same learned filters (fitted once, on all the images, as the final model fitted them before).
   assert.deepEqual(shared.state.structure, own.state.structure);
