@@ -8,6 +8,9 @@
  *   node --import tsx scripts/generate-docs.ts --check    # exit 1 if they are stale
  *   node --import tsx scripts/generate-docs.ts --bench    # first measure every algorithm on the sample sets
  *                                                         # (minutes; writes docs/benchmarks/sample-sets.json)
+ *   node --import tsx scripts/generate-docs.ts --suite RUN.json COMMIT
+ *                                                         # first record `npm run bench -- --json > RUN.json`
+ *                                                         # (the real sets; writes docs/benchmarks/dev-suite.json)
  *
  * The measured figures are kept in that JSON file, not measured on each run: the guide shows them for the
  * algorithm versions they were measured on, and says "not measured yet" for the others.
@@ -59,14 +62,42 @@ export interface MeasuredFigures {
   results: MeasuredFigure[];
 }
 
-/** The committed figures, or null when none were measured yet. */
-export function readFigures(path = FIGURES_FILE): MeasuredFigures | null {
+/** The development suite's figures (`npm run bench`: every algorithm on the real sets of ../shared/datasets). */
+export const SUITE_FILE = resolve(REPO_ROOT, 'docs/benchmarks/dev-suite.json');
+
+export interface SuiteFigure {
+  dataset: string;
+  algorithm: string;
+  algorithm_version: number;
+  image_auroc: number;
+  pixel_auroc: number | null;
+  f1: number;
+}
+
+export interface SuiteFigures {
+  measured_on: string;
+  commit: string;
+  command: string;
+  results: SuiteFigure[];
+}
+
+function readJson<T>(path: string): T | null {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as MeasuredFigures;
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
+}
+
+/** The committed figures, or null when none were measured yet. */
+export function readFigures(path = FIGURES_FILE): MeasuredFigures | null {
+  return readJson<MeasuredFigures>(path);
+}
+
+/** The committed development-suite figures, or null when none were recorded yet. */
+export function readSuiteFigures(path = SUITE_FILE): SuiteFigures | null {
+  return readJson<SuiteFigures>(path);
 }
 
 const TEXT = {
@@ -110,6 +141,16 @@ const TEXT = {
     ],
     figureColumns: ['sample set', 'image AUROC', 'pixel AUROC', 'AUPRO', 'F1 at the chosen threshold', 'training (s)', 'inference (ms/image)'],
     notMeasured: (a: AlgorithmDefinition<ModelState>) => `Not measured yet for version ${a.version} of ${a.id}.`,
+    suiteTitle: 'On real products: the development suite',
+    suiteIntro: (f: SuiteFigures) => [
+      'Image AUROC of every algorithm with its defaults on five sets of real photos (`../shared/datasets`: cookies on a',
+      'tray, a toy alien with missing parts, magnetic tile surfaces of varying size and exposure, small pitting on ball-screw',
+      `spindles, binarised circuit-board crops), the full sets, measured on ${f.measured_on} (commit ${f.commit}) by \`${f.command}\`.`,
+      'Judge an algorithm by its worst set as much as by its mean: your product is another set. Pixel AUROC, F1, times and',
+      'memory of the same run are in BENCHMARKS.md.',
+    ],
+    suiteColumns: (sets: string[]) => ['algorithm', ...sets, 'mean', 'worst'],
+    suiteNotMeasured: '— : not measured on this version of the algorithm.',
   },
   ja: {
     title: 'アルゴリズムガイド',
@@ -151,6 +192,15 @@ const TEXT = {
     ],
     figureColumns: ['サンプル', '画像AUROC', '画素AUROC', 'AUPRO', '選ばれたしきい値でのF1', '学習（秒）', '推論（ミリ秒/枚）'],
     notMeasured: (a: AlgorithmDefinition<ModelState>) => `${a.id} のバージョン ${a.version} はまだ測定していません。`,
+    suiteTitle: '実際の製品での測定値（開発用スイート）',
+    suiteIntro: (f: SuiteFigures) => [
+      '各アルゴリズムを既定のパラメータのまま、実写の5セット（`../shared/datasets`：トレー上のクッキー、部品の欠けたおもちゃのエイリアン、',
+      '大きさと露出の一定しない磁性タイルの表面、ボールねじ軸の小さな点食、二値化した基板の切り出し）の全数で評価した画像AUROCです',
+      `（${f.measured_on}、コミット ${f.commit}、\`${f.command}\`）。`,
+      '平均だけでなく最も悪いセットでも判断してください。お手元の製品は別のセットです。同じ測定の画素AUROC、F1、時間、メモリは BENCHMARKS.md にあります。',
+    ],
+    suiteColumns: (sets: string[]) => ['アルゴリズム', ...sets, '平均', '最低'],
+    suiteNotMeasured: '— ：このバージョンのアルゴリズムでは未測定。',
   },
 } as const;
 
@@ -229,11 +279,36 @@ function figuresOf(figures: MeasuredFigures | null, a: AlgorithmDefinition<Model
   return (figures?.results ?? []).filter((r) => r.algorithm === a.id && r.algorithm_version === a.version);
 }
 
+/**
+ * The development suite's table: a row per algorithm, its image AUROC on each set, the mean and the worst (the
+ * figures of another version of an algorithm are left out, as on the sample sets).
+ */
+function suiteSection(language: DocLanguage, algorithms: readonly AlgorithmDefinition<ModelState>[], suite: SuiteFigures): string[] {
+  const t = TEXT[language];
+  const current = suite.results.filter((r) => algorithms.some((a) => a.id === r.algorithm && a.version === r.algorithm_version));
+  const sets = [...new Set(suite.results.map((r) => r.dataset))].sort();
+  const columns = t.suiteColumns(sets);
+  const lines = [`## ${t.suiteTitle}`, '', ...t.suiteIntro(suite), '', `| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`];
+  let missing = false;
+  for (const a of algorithms) {
+    const rows = sets.map((set) => current.find((r) => r.algorithm === a.id && r.dataset === set));
+    const measured = rows.filter((r): r is SuiteFigure => r !== undefined).map((r) => r.image_auroc);
+    const whole = measured.length === sets.length;
+    if (!whole) missing = true;
+    const mean = whole ? fixed(measured.reduce((sum, v) => sum + v, 0) / measured.length, 3) : t.none;
+    const worst = whole ? fixed(Math.min(...measured), 3) : t.none;
+    lines.push(`| ${a.id} | ${[...rows.map((r) => (r ? fixed(r.image_auroc, 3) : t.none)), mean, worst].join(' | ')} |`);
+  }
+  if (missing) lines.push('', t.suiteNotMeasured);
+  return lines;
+}
+
 /** The algorithm guide in one language, exactly as it should be committed. */
 export function renderAlgorithmGuide(
   language: DocLanguage,
   algorithms: readonly AlgorithmDefinition<ModelState>[] = ALGORITHMS,
   figures: MeasuredFigures | null = readFigures(),
+  suite: SuiteFigures | null = readSuiteFigures(),
 ): string {
   const t = TEXT[language];
   const heading = (a: AlgorithmDefinition<ModelState>) => `${a.id} — ${a.name}`;
@@ -246,6 +321,7 @@ export function renderAlgorithmGuide(
   }
   lines.push('', t.defaultNote(DEFAULT_ALGORITHM_ID));
   if (figures) lines.push('', ...t.figuresIntro(figures));
+  if (suite) lines.push('', ...suiteSection(language, algorithms, suite));
   for (const a of algorithms) {
     lines.push('', `## ${heading(a)}`, '');
     lines.push(`- **${t.learnsFrom}:** ${a.learnsFrom[language]} (${t.type[a.type]})`);
@@ -315,7 +391,35 @@ export async function measureFigures(log: (message: string) => void = () => {}):
   };
 }
 
+/**
+ * The development-suite figures from a `kensa bench --json` run's output (its JSON last line), stamped with each
+ * algorithm's current version and the commit measured (what `--suite RUN.json [COMMIT]` writes to SUITE_FILE).
+ */
+export function suiteFiguresOf(output: string, commit: string, measuredOn: string): SuiteFigures {
+  const last = output.trim().split('\n').reverse().find((line) => line.startsWith('{'));
+  if (!last) throw new Error('no JSON line in the bench output: run `npm run bench -- --json > RUN.json`');
+  const run = JSON.parse(last) as { results: { dataset: string; algorithm: string; image_auroc: number; pixel_auroc: number | null; f1: number }[] };
+  const round = (v: number | null) => (v === null ? null : Number(v.toFixed(4)));
+  return {
+    measured_on: measuredOn,
+    commit,
+    command: 'npm run bench',
+    results: run.results.map((r) => ({
+      dataset: r.dataset, algorithm: r.algorithm, algorithm_version: ALGORITHMS.find((a) => a.id === r.algorithm)?.version ?? 0,
+      image_auroc: round(r.image_auroc)!, pixel_auroc: round(r.pixel_auroc), f1: round(r.f1)!,
+    })),
+  };
+}
+
 async function main(args: string[]): Promise<number> {
+  const suiteAt = args.indexOf('--suite');
+  if (suiteAt >= 0) {
+    const [output, commit] = [args[suiteAt + 1], args[suiteAt + 2]];
+    if (!output || !commit) throw new Error('usage: generate-docs.ts --suite RUN.json COMMIT');
+    const figures = suiteFiguresOf(await readFile(output, 'utf8'), commit, new Date().toISOString().slice(0, 10));
+    await writeFile(SUITE_FILE, `${JSON.stringify(figures, null, 2)}\n`);
+    console.log(`Wrote ${SUITE_FILE} (${figures.results.length} figures)`);
+  }
   if (args.includes('--bench')) {
     const figures = await measureFigures((m) => console.error(m));
     await mkdir(dirname(FIGURES_FILE), { recursive: true });

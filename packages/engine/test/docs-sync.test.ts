@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { ALGORITHMS } from '../src/algorithms/registry.ts';
-import { GUIDE_FILES, renderAlgorithmGuide, type DocLanguage, type MeasuredFigures } from '../../../scripts/generate-docs.ts';
+import { GUIDE_FILES, renderAlgorithmGuide, suiteFiguresOf, type DocLanguage, type MeasuredFigures } from '../../../scripts/generate-docs.ts';
 
 const LANGUAGES: DocLanguage[] = ['en', 'ja'];
 
@@ -61,4 +61,21 @@ test('measured figures show for the algorithm version they were measured on, and
   const stale = renderAlgorithmGuide('en', [pm], figures(pm.version - 1));
   assert.doesNotMatch(stale, /0\.877/);
   assert.match(stale, new RegExp(`Not measured yet for version ${pm.version} of PM`));
+});
+
+test('the development suite\'s table shows each set, the mean and the worst, for the version measured only', () => {
+  const [pm, ps] = ['PM', 'PS'].map((id) => ALGORITHMS.find((a) => a.id === id)!);
+  const result = (algorithm: string, dataset: string, image_auroc: number) => ({ algorithm, dataset, image_auroc, pixel_auroc: null, f1: 0.5 });
+  // A bench run's output: progress lines, then the JSON last line.
+  const output = `PS: training\n${JSON.stringify({ results: [result('PM', 'tiles', 0.6), result('PM', 'boards', 0.9), result('PS', 'tiles', 0.8), result('PS', 'boards', 0.95)] })}\n`;
+  const suite = suiteFiguresOf(output, 'abc1234', '2026-01-01');
+  assert.deepEqual(suite.results.map((r) => r.algorithm_version), [pm.version, pm.version, ps.version, ps.version]);
+  const guide = renderAlgorithmGuide('en', [pm, ps], null, suite);
+  assert.match(guide, /measured on 2026-01-01 \(commit abc1234\)/);
+  assert.match(guide, /\| algorithm \| boards \| tiles \| mean \| worst \|/);
+  assert.match(guide, /\| PM \| 0\.900 \| 0\.600 \| 0\.750 \| 0\.600 \|/);
+  assert.match(guide, /\| PS \| 0\.950 \| 0\.800 \| 0\.875 \| 0\.800 \|/);
+  const stale = { ...suite, results: suite.results.map((r) => (r.algorithm === 'PS' ? { ...r, algorithm_version: ps.version - 1 } : r)) };
+  assert.match(renderAlgorithmGuide('en', [pm, ps], null, stale), /\| PS \| — \| — \| — \| — \|/);
+  assert.throws(() => suiteFiguresOf('no json here', 'abc1234', '2026-01-01'), /no JSON line/);
 });
