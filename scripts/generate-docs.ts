@@ -21,8 +21,8 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  ALGORITHMS, benchAlgorithm, DEFAULT_ALGORITHM_ID, describeRange, ENGINE_VERSION, exportSampleDataset, formatParamValue,
-  loadMvtecDataset, SAMPLE_PRODUCTS, sampleDefects,
+  ALGORITHMS, benchAlgorithm, benchResultsIn, DEFAULT_ALGORITHM_ID, describeRange, ENGINE_VERSION, exportSampleDataset, formatParamValue,
+  loadMvtecDataset, SAMPLE_PRODUCTS, sampleDefects, summariseSuite,
   type AlgorithmDefinition, type ModelState, type ParameterSpec, type SampleCounts, type SampleProduct,
 } from '@kensa/engine';
 
@@ -294,12 +294,13 @@ function suiteSection(language: DocLanguage, algorithms: readonly AlgorithmDefin
   let missing = false;
   for (const a of algorithms) {
     const rows = sets.map((set) => current.find((r) => r.algorithm === a.id && r.dataset === set));
-    const measured = rows.filter((r): r is SuiteFigure => r !== undefined).map((r) => r.image_auroc);
+    const measured = rows.filter((r): r is SuiteFigure => r !== undefined);
+    // A mean and a worst over some of the sets would not compare with the other rows'.
     const whole = measured.length === sets.length;
     if (!whole) missing = true;
-    const mean = whole ? fixed(measured.reduce((sum, v) => sum + v, 0) / measured.length, 3) : t.none;
-    const worst = whole ? fixed(Math.min(...measured), 3) : t.none;
-    lines.push(`| ${a.id} | ${[...rows.map((r) => (r ? fixed(r.image_auroc, 3) : t.none)), mean, worst].join(' | ')} |`);
+    const { mean, worst } = summariseSuite(a.id, measured);
+    const summary = whole ? [fixed(mean.image_auroc, 3), fixed(worst.image_auroc, 3)] : [t.none, t.none];
+    lines.push(`| ${a.id} | ${[...rows.map((r) => (r ? fixed(r.image_auroc, 3) : t.none)), ...summary].join(' | ')} |`);
   }
   if (missing) lines.push('', t.suiteNotMeasured);
   return lines;
@@ -394,19 +395,18 @@ export async function measureFigures(log: (message: string) => void = () => {}):
 }
 
 /**
- * The development-suite figures from a `kensa bench --json` run's output (its JSON last line), stamped with each
+ * The development-suite figures from a `kensa bench --json` run's output (`benchResultsIn`), stamped with each
  * algorithm's current version and the commit measured (what `--suite RUN.json [COMMIT]` writes to SUITE_FILE).
  */
 export function suiteFiguresOf(output: string, commit: string, measuredOn: string): SuiteFigures {
-  const last = output.trim().split('\n').reverse().find((line) => line.startsWith('{'));
-  if (!last) throw new Error('no JSON line in the bench output: run `npm run bench -- --json > RUN.json`');
-  const run = JSON.parse(last) as { results: { dataset: string; algorithm: string; image_auroc: number; pixel_auroc: number | null; f1: number }[] };
+  const results = benchResultsIn(output);
+  if (results.length === 0) throw new Error('no bench result in the output: run `npm run bench -- --json > RUN.json`');
   const round = (v: number | null) => (v === null ? null : Number(v.toFixed(4)));
   return {
     measured_on: measuredOn,
     commit,
     command: 'npm run bench',
-    results: run.results.map((r) => ({
+    results: results.map((r) => ({
       dataset: r.dataset, algorithm: r.algorithm, algorithm_version: ALGORITHMS.find((a) => a.id === r.algorithm)?.version ?? 0,
       image_auroc: round(r.image_auroc)!, pixel_auroc: round(r.pixel_auroc), f1: round(r.f1)!,
     })),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
-import { quickSubset, type DatasetImage, type MvtecDataset } from '@kensa/engine';
+import { benchResultsIn, quickSubset, type DatasetImage, type MvtecDataset } from '@kensa/engine';
 import { Random } from '../../engine/src/kernels/random.ts';
 import { sampleDataset } from '../../engine/test/sample-datasets.ts';
 import { runKensa } from './run-kensa.ts';
@@ -81,6 +81,9 @@ test('a folder of datasets is a suite: each set (not the other folders) in the J
   // Each set ran in a process of its own: its progress came through on stderr.
   assert.match(run.stderr, /== PM on faint/);
   assert.match(run.stderr, /PM: scoring 6 test images/);
+  // What the tables and the guide read back: the JSON last line, or each set's line on stderr (a stopped run keeps those).
+  assert.deepEqual(benchResultsIn(run.stdout), report.results);
+  assert.deepEqual(benchResultsIn(run.stderr).map((r) => [r.dataset, r.image_auroc]), report.results.map((r: any) => [r.dataset, r.image_auroc]));
 });
 
 test('the table: a row per set, then mean and worst; --algorithm lists one table per algorithm', { timeout: 240_000 }, async () => {

@@ -6,15 +6,11 @@
  *   node --import tsx packages/engine/bench/suite-table.ts RUN.json RUN.err …
  */
 import { readFile } from 'node:fs/promises';
-import { summariseSuite, type BenchResult } from '../src/index.ts';
+import { benchResultsIn, summariseSuite, type BenchResult } from '../src/index.ts';
 
 const results = new Map<string, BenchResult>();
 for (const file of process.argv.slice(2)) {
-  for (const line of (await readFile(file, 'utf8')).split('\n')) {
-    const finished = /^[A-Z]{2} on [^:]+: (\{.*\})$/.exec(line);
-    const found: BenchResult[] = finished ? [JSON.parse(finished[1])] : line.startsWith('{"dataset"') ? JSON.parse(line).results : [];
-    for (const r of found) results.set(`${r.algorithm} ${r.dataset}`, r);
-  }
+  for (const r of benchResultsIn(await readFile(file, 'utf8'))) results.set(`${r.algorithm} ${r.dataset}`, r);
 }
 
 const f3 = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(3));

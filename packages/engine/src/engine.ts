@@ -11,7 +11,7 @@ import { bestF1Threshold, confusionAt, type Confusion } from './metrics/index.ts
 import { decodeBlob, encodeBlob, ModelFormatError } from './model/blob.ts';
 import { num, optionalNum, pair, resolveParams, type ParamValues } from './params/schema.ts';
 import { detect, type Detection, type DetectionSettings } from './postprocess/detect.ts';
-import { crossFit, crossFitUsesThreads, heldOutMap, type CrossFitOptions, type SizedMap } from './training/cross-fit.ts';
+import { crossFit, crossFitUsesThreads, heldOutMap, mapHeldOut, type CrossFitOptions, type SizedMap } from './training/cross-fit.ts';
 import { validate, validateOnThread, validationSettings, type Validation } from './training/validation.ts';
 import type { TrainingProgressReport } from './training/progress.ts';
 import { checkTrainingData, countTrainingData, type TrainingDataProblem } from './training/training-data.ts';
@@ -123,9 +123,9 @@ export function decodeForModel(bytes: Uint8Array, workingSize: number): Promise<
   return decodeImage(bytes, { maxSide: workingSize });
 }
 
-/** Raw map of one raster at the raster's size (`from`: the training sample it was read from, if it was). */
-function rawMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues, from?: TrainingSample): FloatMap {
-  return resizeMap(algorithm.anomalyMap(state, raster, params, from), raster.width, raster.height);
+/** Raw map of one raster at the raster's size. */
+function rawMap(algorithm: AlgorithmDefinition<ModelState>, state: ModelState, raster: Raster, params: ParamValues): FloatMap {
+  return resizeMap(algorithm.anomalyMap(state, raster, params), raster.width, raster.height);
 }
 
 /** The side an algorithm's `decide` settled for its images (`workingSide`; PS: its resolution), or null. */
@@ -248,9 +248,7 @@ export async function trainModel(
   // validation worker runs, held compact.
   const thresholdMaps: HeldOutMap[] = [];
   for (const sample of thresholdSamples) {
-    const raster = await sample.load();
-    const map = algorithm.compactAnomalyMap?.(state, raster, values, sample) ?? algorithm.anomalyMap(state, raster, values, sample);
-    thresholdMaps.push(heldOutMap({ map, width: raster.width, height: raster.height }));
+    thresholdMaps.push(heldOutMap((await mapHeldOut(algorithm, state, { sample, defectSeed: null }, values)).own));
   }
   let v: Validation;
   if (validating) v = await validating;

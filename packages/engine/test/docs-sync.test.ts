@@ -67,7 +67,7 @@ test('the development suite\'s table shows each set, the mean and the worst, for
   const [pm, ps] = ['PM', 'PS'].map((id) => ALGORITHMS.find((a) => a.id === id)!);
   const result = (algorithm: string, dataset: string, image_auroc: number) => ({ algorithm, dataset, image_auroc, pixel_auroc: null, f1: 0.5 });
   // A bench run's output: progress lines, then the JSON last line.
-  const output = `PS: training\n${JSON.stringify({ results: [result('PM', 'tiles', 0.6), result('PM', 'boards', 0.9), result('PS', 'tiles', 0.8), result('PS', 'boards', 0.95)] })}\n`;
+  const output = `PS: training\n${JSON.stringify({ dataset: 'suite', results: [result('PM', 'tiles', 0.6), result('PM', 'boards', 0.9), result('PS', 'tiles', 0.8), result('PS', 'boards', 0.95)] })}\n`;
   const suite = suiteFiguresOf(output, 'abc1234', '2026-01-01');
   assert.deepEqual(suite.results.map((r) => r.algorithm_version), [pm.version, pm.version, ps.version, ps.version]);
   const guide = renderAlgorithmGuide('en', [pm, ps], null, suite);
@@ -77,5 +77,5 @@ test('the development suite\'s table shows each set, the mean and the worst, for
   assert.match(guide, /\| PS \| 0\.950 \| 0\.800 \| 0\.875 \| 0\.800 \|/);
   const stale = { ...suite, results: suite.results.map((r) => (r.algorithm === 'PS' ? { ...r, algorithm_version: ps.version - 1 } : r)) };
   assert.match(renderAlgorithmGuide('en', [pm, ps], null, stale), /\| PS \| — \| — \| — \| — \|/);
-  assert.throws(() => suiteFiguresOf('no json here', 'abc1234', '2026-01-01'), /no JSON line/);
+  assert.throws(() => suiteFiguresOf('no json here', 'abc1234', '2026-01-01'), /no bench result/);
 });

@@ -96,16 +96,34 @@ export interface SuiteSummary {
   worstSet: Record<SummaryFigure, string | null>;
 }
 
+/** A result as far as a summary reads it: its set and whichever figures it has (a record may keep only some). */
+export type SummarisedResult = Pick<BenchResult, 'dataset'> & Partial<Record<SummaryFigure, number | null>>;
+
 /** Mean and worst set of one algorithm's results over a suite. */
-export function summariseSuite(algorithm: string, results: BenchResult[]): SuiteSummary {
+export function summariseSuite(algorithm: string, results: readonly SummarisedResult[]): SuiteSummary {
   const summary: SuiteSummary = { algorithm, datasets: results.length, mean: {} as SuiteSummary['mean'], worst: {} as SuiteSummary['worst'], worstSet: {} as SuiteSummary['worstSet'] };
   for (const figure of [...QUALITY, ...COST]) {
     const present = results.filter((r) => typeof r[figure] === 'number' && !Number.isNaN(r[figure]));
     const lowerIsWorse = (QUALITY as readonly string[]).includes(figure);
-    const worst = present.reduce<BenchResult | null>((w, r) => (w === null || (lowerIsWorse ? r[figure]! < w[figure]! : r[figure]! > w[figure]!) ? r : w), null);
+    const worst = present.reduce<SummarisedResult | null>((w, r) => (w === null || (lowerIsWorse ? r[figure]! < w[figure]! : r[figure]! > w[figure]!) ? r : w), null);
     summary.mean[figure] = present.length ? present.reduce((s, r) => s + r[figure]!, 0) / present.length : null;
     summary.worst[figure] = worst ? worst[figure]! : null;
     summary.worstSet[figure] = worst ? worst.dataset : null;
   }
   return summary;
+}
+
+/**
+ * The results a `kensa bench` run printed: its `--json` last line (the suite's `results`) and the `ID on SET: {…}` line
+ * each finished set writes to stderr, which a stopped run keeps. A later result of an algorithm on a set replaces an
+ * earlier one.
+ */
+export function benchResultsIn(text: string): BenchResult[] {
+  const found = new Map<string, BenchResult>();
+  for (const line of text.split('\n')) {
+    const finished = /^[A-Z]{2} on [^:]+: (\{.*\})$/.exec(line);
+    const results: BenchResult[] = finished ? [JSON.parse(finished[1])] : line.startsWith('{"dataset"') ? JSON.parse(line).results : [];
+    for (const r of results) found.set(`${r.algorithm} ${r.dataset}`, r);
+  }
+  return [...found.values()];
 }
